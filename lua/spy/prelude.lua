@@ -1,0 +1,6 @@
+-- The Lua half of the spy namespace.  Called once by luaopen_spy with the
+-- table the C areas have filled; adds what is more naturally written in Lua.
+return function(spy)
+  spy.version = spy.__version__
+  return spy
+end

@@ -1,0 +1,89 @@
+/*
+** Keyword specifications: one table per Lua-facing function.
+**
+** A spy_funcspec lists every keyword with its accepted types, its default
+** (as JSON text), its allowed string values and a one-line doc.  The same
+** data drive validation (spy_kw_apply), help(), tab completion of keyword
+** names and the cfg stored with results, so docs and checks cannot drift.
+**
+** spy_kw_apply works on cJSON, so a remote worker re-validates a cfg with the
+** very code the session used.  Keys typed SPY_KT_OPAQUE (for example the
+** `data` array of a constructor) never travel as JSON; bindings take them
+** from the Lua table themselves and spy_kw_apply skips them.
+*/
+#ifndef SPY_KWSPEC_H
+#define SPY_KWSPEC_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+enum {
+  SPY_KT_NULL = 1 << 0,   /* absent / None */
+  SPY_KT_BOOL = 1 << 1,
+  SPY_KT_INT = 1 << 2,    /* integral number */
+  SPY_KT_NUM = 1 << 3,    /* any finite or infinite number */
+  SPY_KT_STR = 1 << 4,
+  SPY_KT_NUMS = 1 << 5,   /* list of numbers */
+  SPY_KT_STRS = 1 << 6,   /* list of strings */
+  SPY_KT_LIST = 1 << 7,   /* any list */
+  SPY_KT_DICT = 1 << 8,   /* table with string keys */
+  SPY_KT_OPAQUE = 1 << 9, /* not JSON: handled by the binding */
+  SPY_KT_ANY = 0x1ff
+};
+
+typedef struct spy_kwarg {
+  const char *name;
+  unsigned types;      /* SPY_KT_* mask */
+  const char *dflt;    /* default as JSON text ("null" when None) */
+  const char *allowed; /* allowed string values "a|b|c", or NULL */
+  const char *doc;     /* one line */
+} spy_kwarg;
+
+typedef struct spy_funcspec {
+  const char *name;      /* Lua name inside `spy`, e.g. "freqanalysis" */
+  const char *signature; /* e.g. "spy.freqanalysis(data, {method=..., ...})" */
+  const char *summary;   /* one line */
+  const char *doc;       /* a paragraph, may be NULL */
+  const char *example;   /* Lua code, may be NULL */
+  const spy_kwarg *kw;   /* terminated by an entry with name == NULL */
+} spy_funcspec;
+
+const spy_kwarg *spy_kw_find(const spy_funcspec *f, const char *name);
+
+/* Nearest keyword name to `name` (edit distance), or NULL when none is
+** plausibly meant. */
+const char *spy_kw_suggest(const spy_funcspec *f, const char *name);
+
+/* Human description of a type mask: "bool", "number or string", ... */
+void spy_kw_typedesc(unsigned types, char *buf, size_t n);
+
+/*
+** Validates `given` (a JSON object, or NULL) against f and returns in *out a
+** new object holding every non-opaque keyword in spec order: the given value
+** or the default.  Errors: an unknown key names it and suggests the nearest
+** valid one; a wrong type names the key, what is allowed and what was given;
+** a string outside `allowed` gives Syncopy's "expected 'a' or 'b'" message.
+** "yes"/"no" are accepted for bool keys, as in Syncopy.
+*/
+int spy_kw_apply(const spy_funcspec *f, const cJSON *given, cJSON **out,
+                 spy_err *err);
+
+/* Registry of all specs, filled by the bindings when they open. */
+void spy_spec_register(const spy_funcspec *f);
+const spy_funcspec *spy_spec_find(const char *name);
+size_t spy_spec_count(void);
+const spy_funcspec *spy_spec_at(size_t i);
+
+/* Helpers for reading a validated cfg. */
+bool spy_cfg_isnull(const cJSON *cfg, const char *key);
+double spy_cfg_num(const cJSON *cfg, const char *key, double dflt);
+const char *spy_cfg_str(const cJSON *cfg, const char *key, const char *dflt);
+bool spy_cfg_bool(const cJSON *cfg, const char *key, bool dflt);
+
+/* Short JSON rendering of a value for messages ("[1, 2]", "foo"). */
+void spy_json_brief(const cJSON *v, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,123 @@
+#include "core/settings.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+static char dir[4096], tmpdir[4096], logdir[4096], session[8];
+static int initialised;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+int spy_random_bytes(void *buf, size_t n)
+{
+  unsigned char *p = buf;
+  while (n > 0) {
+    ssize_t got = getrandom(p, n, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    p += got;
+    n -= (size_t)got;
+  }
+  return 0;
+}
+
+int spy_mkdirs(const char *path, spy_err *err)
+{
+  char tmp[4096];
+  if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+    return spy_fail(err, SPY_EINVAL, "path too long: %s", path);
+  for (char *p = tmp + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+      return spy_fail(err, SPY_EIO, "cannot create directory '%s': %s", tmp,
+                      strerror(errno));
+    *p = '/';
+  }
+  if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+    return spy_fail(err, SPY_EIO, "cannot create directory '%s': %s", tmp,
+                    strerror(errno));
+  return SPY_OK;
+}
+
+int spy_settings_init(spy_err *err)
+{
+  int rc = SPY_OK;
+  pthread_mutex_lock(&lock);
+  if (initialised) goto done;
+
+  const char *home = getenv("HOME");
+  if (!home || !*home) home = "/tmp";
+  const char *env = getenv("SPYDIR");
+  if (env && *env) {
+    struct stat st;
+    if (stat(env, &st) != 0 || !S_ISDIR(st.st_mode) || access(env, R_OK | W_OK | X_OK) != 0) {
+      rc = spy_fail(err, SPY_EINVAL,
+                    "Environment variable SPYDIR set to non-existent or unreadable "
+                    "directory '%s'. Please unset SPYDIR or create the directory.",
+                    env);
+      goto done;
+    }
+    snprintf(dir, sizeof dir, "%s", env);
+  } else {
+    snprintf(dir, sizeof dir, "%s/.spy", home);
+  }
+  env = getenv("SPYTMPDIR");
+  if (env && *env) snprintf(tmpdir, sizeof tmpdir, "%s", env);
+  else snprintf(tmpdir, sizeof tmpdir, "%s/tmp_storage", dir);
+  env = getenv("SPYLOGDIR");
+  if (env && *env) snprintf(logdir, sizeof logdir, "%s", env);
+  else snprintf(logdir, sizeof logdir, "%s/logs", dir);
+
+  if ((rc = spy_mkdirs(dir, err)) || (rc = spy_mkdirs(tmpdir, err)) ||
+      (rc = spy_mkdirs(logdir, err)))
+    goto done;
+
+  unsigned char r[2];
+  if (spy_random_bytes(r, 2) != 0) { r[0] = (unsigned char)getpid(); r[1] = (unsigned char)(getpid() >> 8); }
+  snprintf(session, sizeof session, "%02x%02x", r[0], r[1]);
+
+  char path[4200];
+  snprintf(path, sizeof path, "%s/spy.log", logdir);
+  spy_log_set_file(path);
+
+  env = getenv("SPYLOGLEVEL");
+  if (env && *env) {
+    int lv = spy_log_parse_level(env);
+    if (lv < 0)
+      spy_log(SPY_LOG_WARNING,
+              "Invalid log level set in environment variable 'SPYLOGLEVEL', "
+              "ignoring and using IMPORTANT instead. Hint: use one of DEBUG, "
+              "INFO, IMPORTANT, WARNING, ERROR");
+    else
+      spy_log_set_level(lv);
+  }
+  initialised = 1;
+done:
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
+
+const char *spy_dir(void) { return dir; }
+const char *spy_tmpdir(void) { return tmpdir; }
+const char *spy_logdir(void) { return logdir; }
+const char *spy_session_id(void) { return initialised ? session : "----"; }
+
+int spy_tmp_path(char *out, size_t outsz, const char *ext)
+{
+  unsigned char r[4];
+  if (spy_random_bytes(r, 4) != 0) return SPY_EIO;
+  int n = snprintf(out, outsz, "%s/spy_%s_%02x%02x%02x%02x%s", tmpdir, session,
+                   r[0], r[1], r[2], r[3], ext ? ext : "");
+  return (n < 0 || (size_t)n >= outsz) ? SPY_EINVAL : SPY_OK;
+}
