@@ -1,0 +1,19 @@
+/* The data classes spy knows, with Syncopy's names, dimords and file
+** extensions. */
+#ifndef SPY_DATACLASS_H
+#define SPY_DATACLASS_H
+
+typedef enum {
+  SPY_ANALOG,        /* AnalogData: time x channel, ".analog" */
+  SPY_SPECTRAL,      /* SpectralData: time x taper x freq x channel, ".spectral" */
+  SPY_CROSSSPECTRAL, /* CrossSpectralData: time x freq x channel_i x channel_j, ".crossspectral" */
+  SPY_NCLASSES
+} spy_dataclass;
+
+const char *spy_dataclass_name(spy_dataclass c); /* "AnalogData" */
+const char *spy_dataclass_ext(spy_dataclass c);  /* ".analog" */
+int spy_dataclass_ndim(spy_dataclass c);
+const char *const *spy_dataclass_dimord(spy_dataclass c); /* NULL-terminated */
+int spy_dataclass_parse(const char *name, spy_dataclass *c); /* class name or extension */
+
+#endif

@@ -1,0 +1,42 @@
+/*
+** Tapers: SciPy's scipy.signal.windows, value for value, and DPSS.
+**
+** spy_window fills w[0..n-1] with the window `name` as
+** scipy.signal.windows.<name>(n, **opts, sym=sym) would (sym=false is SciPy's
+** periodic variant: computed for n+1 points, last dropped).  `opts` is a
+** JSON object with the window's parameters (Syncopy's taper_opt), or NULL
+** for parameter-free windows.  The caller owns w.
+*/
+#ifndef SPY_WINDOWS_H
+#define SPY_WINDOWS_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+typedef struct spy_window_info {
+  const char *name;
+  const char *params[4]; /* parameter names (SciPy signature minus M, sym), NULL-terminated */
+} spy_window_info;
+
+/* Syncopy's availableTapers (SciPy >= 1.10 windows minus get_window,
+** exponential and dpss), in SciPy's order; terminated by name == NULL. */
+extern const spy_window_info spy_windows[];
+
+const spy_window_info *spy_window_find(const char *name);
+
+int spy_window(const char *name, size_t n, bool sym, const cJSON *opts, double *w,
+               spy_err *err);
+
+/*
+** DPSS (Slepian) tapers as scipy.signal.windows.dpss(n, NW, K, sym=sym):
+** K tapers of length n, row-major in `tapers` (K x n), each of unit L2 norm
+** (SciPy's normalisation when Kmax is given), sign convention as SciPy's.
+** `ratios` (may be NULL) receives the K concentration ratios.
+*/
+int spy_dpss(size_t n, double NW, size_t K, bool sym, double *tapers, double *ratios,
+             spy_err *err);
+
+#endif

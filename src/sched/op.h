@@ -1,0 +1,104 @@
+/*
+** The contract between an analysis method and the scheduler
+** (ARCHITECTURE invariant 3).
+**
+** A method's plan function (spy_<method>_plan) validates the cfg against a
+** description of the input (spy_trials), precomputes everything that does
+** not depend on the trial (tapers, FFT plans, filter kernels, frequency
+** indices) and fills a spy_op: a kernel plus the geometry and metadata of
+** the output.  The scheduler runs op->kernel once per task (one trial, or one
+** trial and one channel chunk) inline, on a pool thread or in a remote
+** worker; the kernel is a pure function of (plan, task): it reads task->in,
+** writes task->out, uses task->scratch, never allocates in its loops, never
+** logs and never touches Lua.  It polls spy_interrupted() between chunks of
+** work and returns SPY_EINTR when set.
+**
+** Ownership: the op owns its plan and every array it points to;
+** spy_op_free releases them (and is safe on a zeroed or half-filled op, so a
+** plan function can fail at any point and call it).
+*/
+#ifndef SPY_OP_H
+#define SPY_OP_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/array.h"
+#include "core/err.h"
+#include "data/dataclass.h"
+
+/* What a plan may know about the input: the selected trials. */
+typedef struct spy_trials {
+  size_t ntrials;
+  size_t nchan;          /* channels after selection */
+  double samplerate;
+  const double *trldef;  /* ntrials x trlcols, row-major: start, stop, offset,
+                            trialinfo...  in samples; after a selection the
+                            rows are re-based as Syncopy does */
+  size_t trlcols;        /* >= 3 */
+  spy_dtype dtype;       /* dtype of the stored input */
+  bool time_selected;    /* an in-place latency selection cuts the trials */
+} spy_trials;
+
+static inline size_t spy_trial_len(const spy_trials *t, size_t k)
+{
+  return (size_t)(t->trldef[k * t->trlcols + 1] - t->trldef[k * t->trlcols + 0]);
+}
+static inline double spy_trial_offset(const spy_trials *t, size_t k)
+{
+  return t->trldef[k * t->trlcols + 2];
+}
+
+/* Flags a kernel may raise for its task (reported in the result's .info). */
+enum { SPY_TASK_HAS_NAN = 1 << 0 };
+
+typedef struct spy_task {
+  size_t trial;       /* index into spy_trials */
+  size_t chan0, nchan; /* channel chunk (indices among the selected channels) */
+  const double *in;   /* nsamp x nchan, row-major (time x channel); NULL for generators */
+  size_t nsamp;
+  void *out;          /* rows x inner[0] x ... x nchan, row-major, op->out_dtype */
+  size_t rows;        /* op->out_rows[trial] */
+  void *scratch;      /* op->scratch_bytes(plan, nsamp, nchan) bytes, SIMD-aligned */
+  unsigned flags;     /* out: SPY_TASK_* */
+} spy_task;
+
+typedef struct spy_op {
+  const char *name; /* method name for messages and logs, e.g. "mtmfft" */
+  void *plan;
+  int (*kernel)(const void *plan, spy_task *task, spy_err *err);
+  size_t (*scratch_bytes)(const void *plan, size_t nsamp, size_t nchan);
+  void (*free_plan)(void *plan);
+  bool chan_independent; /* channel chunks can be computed separately */
+
+  /* output geometry: axis 0 stacks trials, the last axis is the channel */
+  spy_dataclass cls;
+  spy_dtype out_dtype;
+  int ninner;         /* dims between axis 0 and channel: 2 for SpectralData */
+  size_t inner[2];    /* {ntaper, nfreq} for SpectralData */
+  size_t ntrials;     /* = input trials */
+  size_t *out_rows;   /* per input trial: rows along axis 0 */
+  bool average;       /* keeptrials=false: one output trial, the trial mean */
+
+  /* output metadata */
+  double samplerate;
+  double *out_trldef; /* (average ? 1 : ntrials) x out_trlcols */
+  size_t out_trlcols;
+  double *freq;       /* nfreq values (SpectralData) */
+  size_t nfreq;
+  char **taper;       /* ntaper labels (SpectralData) */
+  size_t ntaper;
+  char *log;          /* history entry: "computed <cF> with settings\n\t<k> = <v>\n..." */
+  cJSON *info;        /* entries merged into the result's .info, may be NULL */
+} spy_op;
+
+void spy_op_free(spy_op *op);
+
+/* Convenience for plans: allocate and fill op->taper from a list. */
+int spy_op_set_tapers(spy_op *op, const char *const *labels, size_t n);
+
+/* Number of elements of one output row (product of inner dims) per channel. */
+size_t spy_op_row_elems(const spy_op *op);
+
+#endif
