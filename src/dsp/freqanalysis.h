@@ -1,0 +1,36 @@
+/*
+** spy.freqanalysis: the plan (syncopy.md section 2).
+**
+** spy_freqanalysis_plan validates a complete cfg (spy_kw_apply against
+** spy_spec_freqanalysis has filled the defaults) in Syncopy's order and
+** with its messages, against the selected input trials, and fills `op` for
+** the chosen method.  It is the same code in the session and in a remote
+** worker.  The common part (fooof, method, output, booleans, polyremoval,
+** foi/foilim, toi presence, trial times) is done here once and handed to the
+** method plans as a spy_fa_common.
+*/
+#ifndef SPY_FREQANALYSIS_H
+#define SPY_FREQANALYSIS_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "core/err.h"
+#include "dsp/spectral_common.h"
+#include "sched/op.h"
+
+typedef struct spy_fa_common {
+  spy_specout output;
+  bool keeptrials;
+  int polyremoval;     /* 0 constant, 1 linear, -1 None */
+  const double *foi;   /* validated foi (Hz, user order), NULL when not given */
+  size_t nfoi;
+  bool have_foilim;    /* foilim given (sorted low to high) */
+  double foilim[2];
+  const double *tstart; /* per trial: first sample time, offset/samplerate (s) */
+  const double *tend;   /* per trial: tstart + len/samplerate (s) */
+} spy_fa_common;
+
+int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *err);
+
+#endif
