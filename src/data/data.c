@@ -1,0 +1,546 @@
+#include "data/data.h"
+
+#include <math.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/settings.h"
+#include "io/h5.h"
+
+void spy_strv_free(char **v, size_t n)
+{
+  if (!v) return;
+  for (size_t i = 0; i < n; i++) free(v[i]);
+  free(v);
+}
+
+char **spy_strv_dup(const char *const *v, size_t n)
+{
+  char **r = calloc(n ? n : 1, sizeof *r);
+  if (!r) return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (!(r[i] = strdup(v[i] ? v[i] : ""))) {
+      spy_strv_free(r, i);
+      return NULL;
+    }
+  return r;
+}
+
+spy_data *spy_data_new(spy_dataclass cls)
+{
+  spy_data *d = calloc(1, sizeof *d);
+  if (!d) return NULL;
+  atomic_init(&d->refs, 1);
+  d->cls = cls;
+  d->dtype = SPY_DT_F32;
+  d->ndim = spy_dataclass_ndim(cls);
+  d->file = d->dset = H5I_INVALID_HID;
+  d->cfg = cJSON_CreateObject();
+  d->info = cJSON_CreateObject();
+  d->log = strdup("");
+  d->version = strdup("spy " SPY_VERSION);
+  if (!d->cfg || !d->info || !d->log || !d->version) {
+    spy_data_unref(d);
+    return NULL;
+  }
+  return d;
+}
+
+spy_data *spy_data_ref(spy_data *d)
+{
+  if (d) atomic_fetch_add(&d->refs, 1);
+  return d;
+}
+
+void spy_data_close(spy_data *d)
+{
+  spy_h5_lock();
+  spy_h5_close_dset(d->dset);
+  spy_h5_close_file(d->file);
+  d->dset = d->file = H5I_INVALID_HID;
+  spy_h5_unlock();
+}
+
+void spy_data_unref(spy_data *d)
+{
+  if (!d || atomic_fetch_sub(&d->refs, 1) != 1) return;
+  spy_data_close(d);
+  if (d->temporary && d->path) unlink(d->path);
+  free(d->trldef);
+  spy_strv_free(d->channel, d->nchannel);
+  spy_strv_free(d->channel_j, d->nchannel_j);
+  free(d->freq);
+  spy_strv_free(d->taper, d->ntaper);
+  cJSON_Delete(d->cfg);
+  cJSON_Delete(d->info);
+  free(d->log);
+  free(d->version);
+  free(d->path);
+  free(d->container);
+  free(d->tag);
+  free(d);
+}
+
+size_t spy_data_row_elems(const spy_data *d)
+{
+  size_t n = 1;
+  for (int i = 1; i < d->ndim; i++) n *= d->shape[i];
+  return n;
+}
+
+size_t spy_data_trial_rows(const spy_data *d, size_t k)
+{
+  return (size_t)(d->trldef[k * d->trlcols + 1] - d->trldef[k * d->trlcols]);
+}
+
+int spy_data_create(spy_data *d, spy_dtype t, int ndim, const size_t *shape, spy_err *err)
+{
+  char path[4200];
+  hid_t f = H5I_INVALID_HID, sp = H5I_INVALID_HID, ty = H5I_INVALID_HID;
+  hid_t dcpl = H5I_INVALID_HID, ds = H5I_INVALID_HID;
+  int rc = SPY_OK;
+  if (ndim < 1 || ndim > 4) return spy_fail(err, SPY_EINVAL, "invalid data rank %d", ndim);
+  if (spy_tmp_path(path, sizeof path, spy_dataclass_ext(d->cls)) != SPY_OK)
+    return spy_fail(err, SPY_EIO, "cannot make a temporary file name in '%s'", spy_tmpdir());
+  hsize_t dims[4];
+  for (int i = 0; i < ndim; i++) dims[i] = shape[i];
+
+  spy_h5_lock();
+  f = H5Fcreate(path, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+  if (f < 0) {
+    rc = spy_h5_fail(err, SPY_EIO, "cannot create '%s'", path);
+    goto exit;
+  }
+  sp = H5Screate_simple(ndim, dims, NULL);
+  ty = spy_h5_type(t);
+  dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_layout(dcpl, H5D_CONTIGUOUS);
+  H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+  ds = H5Dcreate2(f, "data", ty, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  if (ds < 0) {
+    rc = spy_h5_fail(err, SPY_EIO, "cannot create dataset `data` in '%s'", path);
+    goto exit;
+  }
+  spy_h5_close_dset(d->dset);
+  spy_h5_close_file(d->file);
+  d->file = f;
+  d->dset = ds;
+  f = ds = H5I_INVALID_HID;
+  free(d->path);
+  d->path = strdup(path);
+  d->temporary = true;
+  d->writable = true;
+  d->dtype = t;
+  d->ndim = ndim;
+  for (int i = 0; i < ndim; i++) d->shape[i] = shape[i];
+exit:
+  spy_h5_close_dset(ds);
+  spy_h5_close_plist(dcpl);
+  spy_h5_close_type(ty);
+  spy_h5_close_space(sp);
+  if (f >= 0) {
+    H5Fclose(f);
+    unlink(path);
+  }
+  spy_h5_unlock();
+  return rc;
+}
+
+/* Opens file and dataset if closed; caller holds the io lock. */
+static int ensure_open(spy_data *d, spy_err *err)
+{
+  if (d->dset >= 0) return SPY_OK;
+  if (!d->path) return spy_fail(err, SPY_EINVAL, "object has no backing file");
+  if (d->file < 0) d->file = H5Fopen(d->path, d->writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (d->file < 0) return spy_h5_fail(err, SPY_EIO, "cannot open '%s'", d->path);
+  d->dset = H5Dopen2(d->file, "data", H5P_DEFAULT);
+  if (d->dset < 0) return spy_h5_fail(err, SPY_EFORMAT, "Data file %s does not contain a dataset named 'data'.", d->path);
+  return SPY_OK;
+}
+
+int spy_data_open(spy_data *d, const char *path, bool writable, spy_err *err)
+{
+  int rc;
+  hid_t sp = H5I_INVALID_HID, ty = H5I_INVALID_HID;
+  spy_h5_lock();
+  spy_h5_close_dset(d->dset);
+  spy_h5_close_file(d->file);
+  d->dset = d->file = H5I_INVALID_HID;
+  free(d->path);
+  d->path = strdup(path);
+  d->writable = writable;
+  d->temporary = false;
+  if ((rc = ensure_open(d, err)) != SPY_OK) goto exit;
+  sp = H5Dget_space(d->dset);
+  int nd = H5Sget_simple_extent_ndims(sp);
+  if (nd < 1 || nd > 4) {
+    rc = spy_fail(err, SPY_EFORMAT, "dataset `data` in '%s' has unsupported rank %d", path, nd);
+    goto exit;
+  }
+  hsize_t dims[4];
+  H5Sget_simple_extent_dims(sp, dims, NULL);
+  ty = H5Dget_type(d->dset);
+  if (spy_h5_dtype_of(ty, &d->dtype) != SPY_OK) {
+    rc = spy_fail(err, SPY_EFORMAT, "dataset `data` in '%s' has an unsupported type", path);
+    goto exit;
+  }
+  d->ndim = nd;
+  for (int i = 0; i < nd; i++) d->shape[i] = dims[i];
+exit:
+  spy_h5_close_type(ty);
+  spy_h5_close_space(sp);
+  if (rc != SPY_OK) {
+    spy_h5_close_dset(d->dset);
+    spy_h5_close_file(d->file);
+    d->dset = d->file = H5I_INVALID_HID;
+  }
+  spy_h5_unlock();
+  return rc;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+int spy_data_read(spy_data *d, size_t row0, size_t nrows, const size_t *chans, size_t nch,
+                  void *buf, spy_dtype t, spy_err *err)
+{
+  int rc = SPY_OK, nd = d->ndim;
+  hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+  size_t *uniq = NULL, nuniq = 0;
+  void *tmp = NULL;
+  size_t inner = 1, lastdim = d->shape[nd - 1];
+  for (int i = 1; i < nd - 1; i++) inner *= d->shape[i];
+  if (row0 + nrows > d->shape[0])
+    return spy_fail(err, SPY_EINVAL, "rows %zu..%zu outside the data (%zu rows)", row0,
+                    row0 + nrows, d->shape[0]);
+  if (nrows == 0 || nch == 0) return SPY_OK;
+
+  /* contiguous ascending channel run? */
+  bool contiguous = true;
+  for (size_t i = 1; chans && i < nch && contiguous; i++) contiguous = chans[i] == chans[0] + i;
+  size_t c0 = chans ? chans[0] : 0;
+  if (!contiguous) {
+    uniq = malloc(nch * sizeof *uniq);
+    if (!uniq) return spy_fail(err, SPY_ENOMEM, "out of memory");
+    memcpy(uniq, chans, nch * sizeof *uniq);
+    qsort(uniq, nch, sizeof *uniq, cmp_size);
+    for (size_t i = 0; i < nch; i++)
+      if (i == 0 || uniq[i] != uniq[nuniq - 1]) uniq[nuniq++] = uniq[i];
+    if (uniq[nuniq - 1] >= lastdim) {
+      free(uniq);
+      return spy_fail(err, SPY_EINVAL, "channel index %zu outside the data", uniq[nuniq - 1]);
+    }
+  } else if (c0 + nch > lastdim) {
+    return spy_fail(err, SPY_EINVAL, "channels %zu..%zu outside the data (%zu)", c0, c0 + nch,
+                    lastdim);
+  }
+
+  spy_h5_lock();
+  if ((rc = ensure_open(d, err)) != SPY_OK) goto exit;
+  fs = H5Dget_space(d->dset);
+  hsize_t start[4] = {0}, count[4];
+  start[0] = row0;
+  count[0] = nrows;
+  for (int i = 1; i < nd - 1; i++) count[i] = d->shape[i];
+  if (contiguous) {
+    start[nd - 1] = c0;
+    count[nd - 1] = nch;
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+  } else {
+    H5Sselect_none(fs);
+    for (size_t i = 0; i < nuniq;) {
+      size_t j = i + 1;
+      while (j < nuniq && uniq[j] == uniq[j - 1] + 1) j++;
+      start[nd - 1] = uniq[i];
+      count[nd - 1] = j - i;
+      H5Sselect_hyperslab(fs, H5S_SELECT_OR, start, NULL, count, NULL);
+      i = j;
+    }
+  }
+  size_t nsel = contiguous ? nch : nuniq;
+  hsize_t mdims[3] = {nrows, inner, nsel};
+  ms = H5Screate_simple(3, mdims, NULL);
+  mt = spy_h5_type(t);
+  void *target = buf;
+  size_t es = spy_dtype_size(t);
+  if (!contiguous) {
+    tmp = malloc(nrows * inner * nuniq * es);
+    if (!tmp) {
+      rc = spy_fail(err, SPY_ENOMEM, "out of memory reading %zu rows", nrows);
+      goto exit;
+    }
+    target = tmp;
+  }
+  if (H5Dread(d->dset, mt, ms, fs, H5P_DEFAULT, target) < 0) {
+    rc = spy_h5_fail(err, SPY_EIO, "cannot read rows %zu..%zu of '%s'", row0, row0 + nrows, d->path);
+    goto exit;
+  }
+  if (!contiguous) {
+    size_t blocks = nrows * inner;
+    for (size_t c = 0; c < nch; c++) {
+      size_t *p = bsearch(&chans[c], uniq, nuniq, sizeof *uniq, cmp_size);
+      size_t u = (size_t)(p - uniq);
+      for (size_t b = 0; b < blocks; b++)
+        memcpy((char *)buf + (b * nch + c) * es, (char *)tmp + (b * nuniq + u) * es, es);
+    }
+  }
+exit:
+  spy_h5_close_type(mt);
+  spy_h5_close_space(ms);
+  spy_h5_close_space(fs);
+  spy_h5_unlock();
+  free(tmp);
+  free(uniq);
+  return rc;
+}
+
+int spy_data_write(spy_data *d, size_t row0, size_t nrows, size_t chan0, size_t nch,
+                   const void *buf, spy_dtype t, spy_err *err)
+{
+  int rc = SPY_OK, nd = d->ndim;
+  hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+  if (nrows == 0 || nch == 0) return SPY_OK;
+  if (row0 + nrows > d->shape[0] || chan0 + nch > d->shape[nd - 1])
+    return spy_fail(err, SPY_EINVAL, "write outside the data");
+  if (!d->writable) return spy_fail(err, SPY_EIO, "object is read-only");
+  spy_h5_lock();
+  if ((rc = ensure_open(d, err)) != SPY_OK) goto exit;
+  fs = H5Dget_space(d->dset);
+  hsize_t start[4] = {0}, count[4];
+  size_t inner = 1;
+  start[0] = row0;
+  count[0] = nrows;
+  for (int i = 1; i < nd - 1; i++) {
+    count[i] = d->shape[i];
+    inner *= d->shape[i];
+  }
+  start[nd - 1] = chan0;
+  count[nd - 1] = nch;
+  H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+  hsize_t mdims[3] = {nrows, inner, nch};
+  ms = H5Screate_simple(3, mdims, NULL);
+  mt = spy_h5_type(t);
+  if (H5Dwrite(d->dset, mt, ms, fs, H5P_DEFAULT, buf) < 0)
+    rc = spy_h5_fail(err, SPY_EIO, "cannot write rows %zu..%zu of '%s'", row0, row0 + nrows, d->path);
+exit:
+  spy_h5_close_type(mt);
+  spy_h5_close_space(ms);
+  spy_h5_close_space(fs);
+  spy_h5_unlock();
+  return rc;
+}
+
+/* ---- metadata -------------------------------------------------------- */
+
+static hid_t vlen_str_type(void)
+{
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, H5T_VARIABLE);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  return t;
+}
+
+static int put_attr(hid_t obj, const char *name, hid_t type, hid_t space, const void *buf)
+{
+  if (H5Aexists(obj, name) > 0) H5Adelete(obj, name);
+  hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0) return -1;
+  herr_t e = H5Awrite(a, type, buf);
+  H5Aclose(a);
+  return e < 0 ? -1 : 0;
+}
+
+static int attr_str(hid_t obj, const char *name, const char *s)
+{
+  hid_t t = vlen_str_type(), sp = H5Screate(H5S_SCALAR);
+  int rc = put_attr(obj, name, t, sp, &s);
+  H5Sclose(sp);
+  H5Tclose(t);
+  return rc;
+}
+
+static int attr_strv(hid_t obj, const char *name, const char *const *v, size_t n)
+{
+  hsize_t dim = n;
+  hid_t t = vlen_str_type(), sp = H5Screate_simple(1, &dim, NULL);
+  int rc = put_attr(obj, name, t, sp, v);
+  H5Sclose(sp);
+  H5Tclose(t);
+  if (rc < 0 && n > 3) { /* too large for an attribute: Syncopy truncates */
+    H5Eclear2(H5E_DEFAULT);
+    const char *trunc[3] = {v[0], "...", v[n - 1]};
+    spy_log(SPY_LOG_WARNING,
+            "Too many entries in `%s` - truncating HDF5 attribute. Please refer to the .info "
+            "file for complete listing.",
+            name);
+    return attr_strv(obj, name, trunc, 3);
+  }
+  return rc;
+}
+
+static int attr_doubles(hid_t obj, const char *name, const double *v, size_t n, bool scalar)
+{
+  hsize_t dim = n;
+  hid_t sp = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
+  int rc = put_attr(obj, name, H5T_NATIVE_DOUBLE, sp, v);
+  H5Sclose(sp);
+  if (rc < 0 && !scalar && n > 3) {
+    H5Eclear2(H5E_DEFAULT);
+    double trunc[3] = {v[0], NAN, v[n - 1]};
+    spy_log(SPY_LOG_WARNING,
+            "Too many entries in `%s` - truncating HDF5 attribute. Please refer to the .info "
+            "file for complete listing.",
+            name);
+    return attr_doubles(obj, name, trunc, 3, false);
+  }
+  return rc;
+}
+
+int spy_data_sync_meta(spy_data *d, spy_err *err)
+{
+  int rc = SPY_OK;
+  hid_t sp = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, ds = H5I_INVALID_HID;
+  if (!d->writable) return spy_fail(err, SPY_EIO, "object is read-only");
+  spy_h5_lock();
+  if ((rc = ensure_open(d, err)) != SPY_OK) goto exit;
+  hid_t f = d->file;
+
+  if (H5Lexists(f, "trialdefinition", H5P_DEFAULT) > 0) H5Ldelete(f, "trialdefinition", H5P_DEFAULT);
+  hsize_t dims[2] = {d->ntrials, d->trlcols ? d->trlcols : 3};
+  hsize_t maxdims[2] = {H5S_UNLIMITED, dims[1]};
+  hsize_t chunk[2] = {dims[0] ? dims[0] : 1, dims[1]};
+  sp = H5Screate_simple(2, dims, maxdims);
+  dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(dcpl, 2, chunk);
+  ds = H5Dcreate2(f, "trialdefinition", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  if (ds < 0 || (d->ntrials && H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                        d->trldef) < 0)) {
+    rc = spy_h5_fail(err, SPY_EIO, "cannot write the trial definition of '%s'", d->path);
+    goto exit;
+  }
+  const char *const *dimord = spy_dataclass_dimord(d->cls);
+  size_t ndim = 0;
+  while (dimord[ndim]) ndim++;
+  int bad = attr_strv(f, "dimord", dimord, ndim) | attr_str(f, "_version", d->version) |
+            attr_str(f, "_log", d->log) | attr_doubles(f, "samplerate", &d->samplerate, 1, true);
+  if (d->cls == SPY_CROSSSPECTRAL) {
+    bad |= attr_strv(f, "channel_i", (const char *const *)d->channel, d->nchannel);
+    bad |= attr_strv(f, "channel_j", (const char *const *)d->channel_j, d->nchannel_j);
+  } else {
+    bad |= attr_strv(f, "channel", (const char *const *)d->channel, d->nchannel);
+  }
+  if (d->cls != SPY_ANALOG) bad |= attr_doubles(f, "freq", d->freq, d->nfreq, false);
+  if (bad) {
+    rc = spy_h5_fail(err, SPY_EIO, "cannot write the attributes of '%s'", d->path);
+    goto exit;
+  }
+  H5Fflush(f, H5F_SCOPE_LOCAL);
+exit:
+  spy_h5_close_dset(ds);
+  spy_h5_close_plist(dcpl);
+  spy_h5_close_space(sp);
+  spy_h5_unlock();
+  return rc;
+}
+
+/* ---- setters ----------------------------------------------------------- */
+
+int spy_data_set_channel(spy_data *d, const char *const *labels, size_t n)
+{
+  char **v = spy_strv_dup(labels, n);
+  if (!v) return SPY_ENOMEM;
+  spy_strv_free(d->channel, d->nchannel);
+  d->channel = v;
+  d->nchannel = n;
+  return SPY_OK;
+}
+
+int spy_data_set_channel_j(spy_data *d, const char *const *labels, size_t n)
+{
+  char **v = spy_strv_dup(labels, n);
+  if (!v) return SPY_ENOMEM;
+  spy_strv_free(d->channel_j, d->nchannel_j);
+  d->channel_j = v;
+  d->nchannel_j = n;
+  return SPY_OK;
+}
+
+int spy_data_set_taper(spy_data *d, const char *const *labels, size_t n)
+{
+  char **v = spy_strv_dup(labels, n);
+  if (!v) return SPY_ENOMEM;
+  spy_strv_free(d->taper, d->ntaper);
+  d->taper = v;
+  d->ntaper = n;
+  return SPY_OK;
+}
+
+int spy_data_set_freq(spy_data *d, const double *f, size_t n)
+{
+  double *v = malloc((n ? n : 1) * sizeof *v);
+  if (!v) return SPY_ENOMEM;
+  if (n) memcpy(v, f, n * sizeof *v);
+  free(d->freq);
+  d->freq = v;
+  d->nfreq = n;
+  return SPY_OK;
+}
+
+int spy_data_set_trldef(spy_data *d, const double *trl, size_t ntrials, size_t cols)
+{
+  size_t n = ntrials * cols;
+  double *v = malloc((n ? n : 1) * sizeof *v);
+  if (!v) return SPY_ENOMEM;
+  if (ntrials) memcpy(v, trl, ntrials * cols * sizeof *v);
+  free(d->trldef);
+  d->trldef = v;
+  d->ntrials = ntrials;
+  d->trlcols = cols;
+  return SPY_OK;
+}
+
+int spy_data_default_channels(spy_data *d, size_t n)
+{
+  char **v = calloc(n ? n : 1, sizeof *v);
+  if (!v) return SPY_ENOMEM;
+  int width = snprintf(NULL, 0, "%zu", n);
+  for (size_t i = 0; i < n; i++) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "channel%0*zu", width, i + 1);
+    if (!(v[i] = strdup(buf))) {
+      spy_strv_free(v, i);
+      return SPY_ENOMEM;
+    }
+  }
+  spy_strv_free(d->channel, d->nchannel);
+  d->channel = v;
+  d->nchannel = n;
+  return SPY_OK;
+}
+
+int spy_data_log(spy_data *d, const char *caller, const char *msg)
+{
+  char host[256] = "localhost", user[256] = "user", when[64];
+  gethostname(host, sizeof host - 1);
+  struct passwd *pw = getpwuid(getuid());
+  if (pw && pw->pw_name) snprintf(user, sizeof user, "%s", pw->pw_name);
+  time_t now = time(NULL);
+  struct tm tm;
+  localtime_r(&now, &tm);
+  strftime(when, sizeof when, "%a %b %e %H:%M:%S %Y", &tm);
+  size_t need = strlen(d->log) + strlen(msg) + strlen(caller) + strlen(host) + strlen(user) + 128;
+  char *s = malloc(need);
+  if (!s) return SPY_ENOMEM;
+  snprintf(s, need, "%s\n\n|=== %s@%s: %s ===|\n\n\t%s: %s", d->log, user, host, when, caller, msg);
+  free(d->log);
+  d->log = s;
+  return SPY_OK;
+}

@@ -1,0 +1,41 @@
+/*
+** HDF5 access rules (ARCHITECTURE invariant 5): every HDF5 call in spy goes
+** through src/io and runs under one process-wide lock, taken with
+** spy_h5_lock()/spy_h5_unlock() (recursive, so io functions may nest).
+** HDF5's own error printing is switched off once; failures are translated at
+** the boundary into spy_err messages with context (spy_h5_fail), never
+** printed by the library.
+**
+** Handles are initialised to H5I_INVALID_HID (-1) and closed at one exit
+** label (netcdf-c style); spy_h5_close* accept -1.
+*/
+#ifndef SPY_H5_H
+#define SPY_H5_H
+
+#include <hdf5.h>
+
+#include "core/array.h"
+#include "core/err.h"
+
+void spy_h5_init(void);
+void spy_h5_lock(void);
+void spy_h5_unlock(void);
+
+/* Fills err with "<context>: <innermost HDF5 message>" and returns code. */
+int spy_h5_fail(spy_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+void spy_h5_close_file(hid_t id);
+void spy_h5_close_dset(hid_t id);
+void spy_h5_close_space(hid_t id);
+void spy_h5_close_type(hid_t id);
+void spy_h5_close_attr(hid_t id);
+void spy_h5_close_plist(hid_t id);
+
+/* Native HDF5 type for a dtype (complex as the compound {r, i} h5py uses);
+** the caller closes the returned type. */
+hid_t spy_h5_type(spy_dtype t);
+/* dtype of a dataset's file type; SPY_EFORMAT when unsupported. */
+int spy_h5_dtype_of(hid_t ftype, spy_dtype *t);
+
+#endif
