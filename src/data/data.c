@@ -171,8 +171,9 @@ int spy_data_open(spy_data *d, const char *path, bool writable, spy_err *err)
   spy_h5_close_dset(d->dset);
   spy_h5_close_file(d->file);
   d->dset = d->file = H5I_INVALID_HID;
+  char *copy = strdup(path);
   free(d->path);
-  d->path = strdup(path);
+  d->path = copy;
   d->writable = writable;
   d->temporary = false;
   if ((rc = ensure_open(d, err)) != SPY_OK) goto exit;
