@@ -236,8 +236,9 @@ int spy_data_read(spy_data *d, size_t row0, size_t nrows, const size_t *chans, s
     for (size_t i = 0; i < nch; i++)
       if (i == 0 || uniq[i] != uniq[nuniq - 1]) uniq[nuniq++] = uniq[i];
     if (uniq[nuniq - 1] >= lastdim) {
+      size_t bad = uniq[nuniq - 1];
       free(uniq);
-      return spy_fail(err, SPY_EINVAL, "channel index %zu outside the data", uniq[nuniq - 1]);
+      return spy_fail(err, SPY_EINVAL, "channel index %zu outside the data", bad);
     }
   } else if (c0 + nch > lastdim) {
     return spy_fail(err, SPY_EINVAL, "channels %zu..%zu outside the data (%zu)", c0, c0 + nch,
