@@ -1,0 +1,400 @@
+#include "sched/sched.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/interrupt.h"
+#include "core/progress.h"
+#include "dsp/fft.h"
+
+typedef struct task {
+  size_t sel;          /* index into the selection (trial) */
+  size_t c0, nc;       /* channel chunk */
+  int status;          /* SPY_OK, error, or 1 = not run (cancelled) */
+  unsigned flags;
+  spy_err err;
+  void *result;        /* average mode: a copy of the kernel output */
+  struct task *next;   /* completion queue */
+} task;
+
+typedef struct buffers {
+  double *in;
+  void *out;
+  void *scratch;
+} buffers;
+
+typedef struct run {
+  const spy_op *op;
+  spy_data *in, *out;
+  const spy_selection *sel;
+  size_t nchan;
+  const size_t *chans;
+  size_t *outrow0;     /* first output row of each trial */
+  size_t rowelems;     /* elements per output row per channel */
+  size_t es;           /* output element size */
+  buffers *buf;        /* one per worker */
+  size_t inbytes, outbytes, scratchbytes;
+
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  task *done_head, *done_tail;
+  atomic_int cancel;
+} run;
+
+static size_t trial_nsamp(const run *r, size_t k)
+{
+  return r->sel ? r->sel->nrows[k] : 0;
+}
+
+static int alloc_buffers(run *r, int nworkers, spy_err *err)
+{
+  r->buf = calloc((size_t)nworkers, sizeof *r->buf);
+  if (!r->buf) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  for (int w = 0; w < nworkers; w++) {
+    r->buf[w].in = r->inbytes ? spy_fft_alloc(r->inbytes) : NULL;
+    r->buf[w].out = spy_fft_alloc(r->outbytes);
+    r->buf[w].scratch = r->scratchbytes ? spy_fft_alloc(r->scratchbytes) : NULL;
+    if ((r->inbytes && !r->buf[w].in) || !r->buf[w].out ||
+        (r->scratchbytes && !r->buf[w].scratch))
+      return spy_fail(err, SPY_ENOMEM,
+                      "cannot allocate %.1f MB of per-task buffers for worker %d",
+                      (double)(r->inbytes + r->outbytes + r->scratchbytes) / 1e6, w);
+  }
+  return SPY_OK;
+}
+
+static void free_buffers(run *r, int nworkers)
+{
+  if (!r->buf) return;
+  for (int w = 0; w < nworkers; w++) {
+    spy_fft_free(r->buf[w].in);
+    spy_fft_free(r->buf[w].out);
+    spy_fft_free(r->buf[w].scratch);
+  }
+  free(r->buf);
+}
+
+/* Runs one task with worker w's buffers: read -> kernel -> write/copy. */
+static void execute(run *r, task *t, int w)
+{
+  const spy_op *op = r->op;
+  buffers *b = &r->buf[w];
+  size_t k = t->sel, nsamp = trial_nsamp(r, k);
+  spy_task kt = {0};
+  if (atomic_load(&r->cancel)) {
+    t->status = 1;
+    return;
+  }
+  if (spy_interrupted()) {
+    t->status = spy_fail(&t->err, SPY_EINTR, "interrupted");
+    return;
+  }
+  if (r->in) {
+    t->status = spy_data_read(r->in, r->sel->row0[k], nsamp, r->chans + t->c0, t->nc, b->in,
+                              SPY_DT_F64, &t->err);
+    if (t->status) return;
+  }
+  kt.trial = k;
+  kt.chan0 = t->c0;
+  kt.nchan = t->nc;
+  kt.in = b->in;
+  kt.nsamp = nsamp;
+  kt.out = b->out;
+  kt.rows = op->out_rows[k];
+  kt.scratch = b->scratch;
+  t->status = op->kernel(op->plan, &kt, &t->err);
+  t->flags = kt.flags;
+  if (t->status) return;
+  size_t nbytes = kt.rows * r->rowelems * t->nc * r->es;
+  if (op->average) {
+    t->result = malloc(nbytes ? nbytes : 1);
+    if (!t->result) {
+      t->status = spy_fail(&t->err, SPY_ENOMEM, "out of memory");
+      return;
+    }
+    memcpy(t->result, b->out, nbytes);
+  } else {
+    t->status = spy_data_write(r->out, r->outrow0[k], kt.rows, t->c0, t->nc, b->out,
+                               op->out_dtype, &t->err);
+  }
+}
+
+typedef struct pooljob {
+  run *r;
+  task *t;
+} pooljob;
+
+static void pool_run(void *arg, int w)
+{
+  pooljob *j = arg;
+  run *r = j->r;
+  task *t = j->t;
+  free(j);
+  execute(r, t, w);
+  pthread_mutex_lock(&r->lock);
+  t->next = NULL;
+  if (r->done_tail) r->done_tail->next = t;
+  else r->done_head = t;
+  r->done_tail = t;
+  pthread_cond_signal(&r->cond);
+  pthread_mutex_unlock(&r->lock);
+}
+
+/* Average mode: acc += result (float32/complex64 -> double). */
+static void accumulate(run *r, double *acc, const task *t)
+{
+  size_t rows = r->op->out_rows[t->sel], nch = r->nchan, re = r->rowelems;
+  bool cplx = spy_dtype_is_complex(r->op->out_dtype);
+  for (size_t i = 0; i < rows * re; i++)
+    for (size_t c = 0; c < t->nc; c++) {
+      size_t src = i * t->nc + c, dst = i * nch + t->c0 + c;
+      if (cplx) {
+        const float *p = (const float *)t->result + 2 * src;
+        acc[2 * dst] += p[0];
+        acc[2 * dst + 1] += p[1];
+      } else {
+        acc[dst] += ((const float *)t->result)[src];
+      }
+    }
+}
+
+static void task_context(const run *r, const task *t, spy_err *err)
+{
+  if (t->status == SPY_EINTR) return;
+  if (r->nchan > t->nc)
+    spy_err_prefix(err, "%s failed in trial %zu, channels %zu-%zu", r->op->name, t->sel + 1,
+                   t->c0 + 1, t->c0 + t->nc);
+  else
+    spy_err_prefix(err, "%s failed in trial %zu", r->op->name, t->sel + 1);
+}
+
+int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *out,
+            const spy_runopts *opts, spy_runstats *stats, spy_err *err)
+{
+  spy_runopts dflt = {0};
+  if (!opts) opts = &dflt;
+  run r = {0};
+  int rc = SPY_OK, nworkers = opts->pool ? spy_pool_size(opts->pool) : 1;
+  size_t ntr = op->ntrials, *allch = NULL, ntasks = 0;
+  task *tasks = NULL;
+  double *acc = NULL;
+  size_t *flagged = NULL, nflagged = 0;
+  double t0 = spy_now();
+  memset(stats, 0, sizeof *stats);
+
+  r.op = op;
+  r.in = in;
+  r.out = out;
+  r.sel = sel;
+  r.es = spy_dtype_size(op->out_dtype);
+  r.rowelems = spy_op_row_elems(op);
+  pthread_mutex_init(&r.lock, NULL);
+  pthread_cond_init(&r.cond, NULL);
+  atomic_init(&r.cancel, 0);
+
+  if (in) {
+    if (!sel || sel->ntrials != ntr) {
+      rc = spy_fail(err, SPY_EINVAL, "selection and plan disagree on the number of trials");
+      goto exit;
+    }
+    r.nchan = sel->nchan;
+    r.chans = sel->chans;
+  } else {
+    r.nchan = out->nchannel; /* generators: channels come from the output's labels */
+    if (!(allch = malloc((r.nchan ? r.nchan : 1) * sizeof *allch))) goto nomem;
+    for (size_t c = 0; c < r.nchan; c++) allch[c] = c;
+    r.chans = allch;
+  }
+
+  /* output geometry */
+  size_t totalrows = 0, maxrows = 0, maxsamp = 0;
+  if (!(r.outrow0 = malloc((ntr ? ntr : 1) * sizeof *r.outrow0))) goto nomem;
+  for (size_t k = 0; k < ntr; k++) {
+    r.outrow0[k] = totalrows;
+    totalrows += op->out_rows[k];
+    if (op->out_rows[k] > maxrows) maxrows = op->out_rows[k];
+    if (trial_nsamp(&r, k) > maxsamp) maxsamp = trial_nsamp(&r, k);
+    if (op->average && op->out_rows[k] != op->out_rows[0]) {
+      rc = spy_fail(err, SPY_ENOTSUP,
+                    "Averaging trials of unequal lengths in output currently not supported!");
+      goto exit;
+    }
+  }
+  if (op->average) totalrows = ntr ? op->out_rows[0] : 0;
+  size_t shape[4], nd = 0;
+  shape[nd++] = totalrows;
+  for (int i = 0; i < op->ninner; i++) shape[nd++] = op->inner[i];
+  shape[nd++] = r.nchan;
+
+  size_t chunk = r.nchan;
+  if (opts->chan_per_worker && op->chan_independent && opts->chan_per_worker < r.nchan)
+    chunk = opts->chan_per_worker;
+  size_t nchunks = r.nchan ? (r.nchan + chunk - 1) / chunk : 1;
+
+  r.inbytes = in ? maxsamp * chunk * sizeof(double) : 0;
+  r.outbytes = maxrows * r.rowelems * chunk * r.es;
+  r.scratchbytes = op->scratch_bytes ? op->scratch_bytes(op->plan, maxsamp, chunk) : 0;
+
+  if ((rc = spy_data_create(out, op->out_dtype, (int)nd, shape, err))) goto exit;
+  if ((rc = alloc_buffers(&r, nworkers, err))) goto exit;
+
+  ntasks = ntr * nchunks;
+  if (!(tasks = calloc(ntasks ? ntasks : 1, sizeof *tasks))) goto nomem;
+  for (size_t k = 0, i = 0; k < ntr; k++)
+    for (size_t c = 0; c < nchunks; c++, i++) {
+      tasks[i].sel = k;
+      tasks[i].c0 = c * chunk;
+      tasks[i].nc = (c + 1) * chunk <= r.nchan ? chunk : r.nchan - c * chunk;
+      tasks[i].status = 1;
+    }
+  if (op->average) {
+    size_t n = totalrows * r.rowelems * r.nchan * (spy_dtype_is_complex(op->out_dtype) ? 2 : 1);
+    if (!(acc = calloc(n ? n : 1, sizeof *acc))) goto nomem;
+  }
+  if (!(flagged = calloc(ntr ? ntr : 1, sizeof *flagged))) goto nomem;
+
+  if (!opts->quiet) spy_progress_begin(ntasks);
+  size_t ndone = 0;
+  task *failed = NULL;
+  if (!opts->pool) {
+    for (size_t i = 0; i < ntasks && !failed; i++) {
+      execute(&r, &tasks[i], 0);
+      if (tasks[i].status) failed = &tasks[i];
+      else if (op->average) {
+        accumulate(&r, acc, &tasks[i]);
+        free(tasks[i].result);
+        tasks[i].result = NULL;
+      }
+      if (!opts->quiet) spy_progress_update(++ndone);
+    }
+  } else {
+    /* Dispatch with a bounded window ahead of the in-order reduction
+    ** frontier (average mode) or of completions (keeps queues short so a
+    ** cancel takes effect quickly and buffered results stay bounded). */
+    size_t window = 2 * (size_t)nworkers + 2, next = 0, frontier = 0, inflight = 0;
+    bool *isdone = calloc(ntasks ? ntasks : 1, sizeof *isdone);
+    if (!isdone) goto nomem;
+    for (;;) {
+      while (!atomic_load(&r.cancel) && next < ntasks && inflight < window &&
+             (!op->average || next < frontier + window)) {
+        pooljob *j = malloc(sizeof *j);
+        if (j) {
+          j->r = &r;
+          j->t = &tasks[next];
+        }
+        if (!j || spy_pool_submit(opts->pool, pool_run, j) != SPY_OK) {
+          free(j);
+          rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+          atomic_store(&r.cancel, 1);
+          break;
+        }
+        next++;
+        inflight++;
+      }
+      if (inflight == 0) break;
+      pthread_mutex_lock(&r.lock);
+      if (!r.done_head) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+        pthread_cond_timedwait(&r.cond, &r.lock, &ts);
+      }
+      task *d = r.done_head;
+      r.done_head = r.done_tail = NULL;
+      pthread_mutex_unlock(&r.lock);
+      for (; d; d = d->next) {
+        inflight--;
+        ndone++;
+        isdone[d - tasks] = true;
+        if (d->status && d->status != 1 && !failed) {
+          failed = d;
+          atomic_store(&r.cancel, 1);
+        }
+      }
+      if (spy_interrupted()) atomic_store(&r.cancel, 1);
+      /* in-order reduction */
+      while (op->average && !failed && frontier < ntasks && isdone[frontier]) {
+        if (tasks[frontier].status == SPY_OK) accumulate(&r, acc, &tasks[frontier]);
+        free(tasks[frontier].result);
+        tasks[frontier].result = NULL;
+        frontier++;
+      }
+      if (!opts->quiet) spy_progress_update(ndone);
+    }
+    free(isdone);
+  }
+  if (!opts->quiet) spy_progress_end(!failed && !atomic_load(&r.cancel) && !spy_interrupted());
+
+  if (failed && !rc) {
+    rc = failed->status == 1 ? SPY_EINTR : failed->status;
+    *err = failed->err;
+    task_context(&r, failed, err);
+    goto exit;
+  }
+  if (rc) goto exit;
+  if (spy_interrupted() || atomic_load(&r.cancel)) {
+    rc = spy_fail(err, SPY_EINTR, "interrupted");
+    goto exit;
+  }
+
+  /* finish: average, metadata */
+  if (op->average) {
+    size_t n = totalrows * r.rowelems * r.nchan;
+    bool cplx = spy_dtype_is_complex(op->out_dtype);
+    float *o = malloc((n ? n : 1) * r.es);
+    if (!o) goto nomem;
+    for (size_t i = 0; i < n * (cplx ? 2 : 1); i++) o[i] = (float)(acc[i] / (double)ntr);
+    rc = spy_data_write(out, 0, totalrows, 0, r.nchan, o, op->out_dtype, err);
+    free(o);
+    if (rc) goto exit;
+  }
+  for (size_t i = 0; i < ntasks; i++)
+    if (tasks[i].flags & SPY_TASK_HAS_NAN) {
+      size_t k = tasks[i].sel;
+      bool seen = false;
+      for (size_t q = 0; q < nflagged && !seen; q++) seen = flagged[q] == k;
+      if (!seen) flagged[nflagged++] = k;
+    }
+
+  out->samplerate = op->samplerate;
+  if (spy_data_set_trldef(out, op->out_trldef, op->average ? 1 : ntr, op->out_trlcols)) goto nomem;
+  if (in) {
+    const char **labels = malloc((r.nchan ? r.nchan : 1) * sizeof *labels);
+    if (!labels) goto nomem;
+    for (size_t c = 0; c < r.nchan; c++) labels[c] = in->channel[r.chans[c]];
+    int e = spy_data_set_channel(out, labels, r.nchan);
+    free(labels);
+    if (e) goto nomem;
+  }
+  if (op->nfreq && spy_data_set_freq(out, op->freq, op->nfreq)) goto nomem;
+  if (op->ntaper && spy_data_set_taper(out, (const char *const *)op->taper, op->ntaper)) goto nomem;
+  if (op->info) {
+    const cJSON *e;
+    cJSON_ArrayForEach(e, op->info) cJSON_AddItemToObject(out->info, e->string, cJSON_Duplicate(e, 1));
+  }
+  if ((rc = spy_data_sync_meta(out, err))) goto exit;
+
+  stats->ntasks = ntasks;
+  stats->seconds = spy_now() - t0;
+  stats->nflagged = nflagged;
+  stats->flagged = flagged;
+  flagged = NULL;
+  goto exit;
+nomem:
+  rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+exit:
+  if (tasks)
+    for (size_t i = 0; i < ntasks; i++) free(tasks[i].result);
+  free(tasks);
+  free(acc);
+  free(flagged);
+  free(allch);
+  free(r.outrow0);
+  free_buffers(&r, nworkers);
+  pthread_cond_destroy(&r.cond);
+  pthread_mutex_destroy(&r.lock);
+  return rc;
+}

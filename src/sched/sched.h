@@ -1,0 +1,56 @@
+/*
+** The scheduler: runs a method's op over the selected trials of an input
+** object into a new output object (ARCHITECTURE invariants 3, 6, 7).
+**
+** Tasks are (trial) or (trial, channel chunk) when chan_per_worker is set
+** and the op is channel-independent.  Each task reads its slice of the input
+** (converted to float64), runs op->kernel with per-worker buffers (allocated
+** once per run, sized for the largest task: peak memory is workers x
+** per-task buffers, independent of the number of trials) and writes its
+** slice of the output.  With op->average the per-task results are summed on
+** the calling thread strictly in trial order (so the numbers are identical
+** for any worker count and completion order) and divided at the end.
+**
+** Execution is inline on the calling thread (no pool) or on a spy_pool.
+** The calling thread draws the progress bar and polls spy_interrupted():
+** on Ctrl-C, queued tasks are cancelled, running kernels stop at their next
+** chunk boundary, and spy_run returns SPY_EINTR ("interrupted").  The first
+** failing task fails the run with an error naming the trial, the channel
+** chunk and the cause; the others are cancelled.  In both cases the output
+** is incomplete and the caller must discard it (spy_data_unref deletes a
+** temporary file); the input is never modified.
+**
+** On success `out` (a fresh object of class op->cls, created by the caller
+** with spy_data_new) holds the data and all metadata: trial definition,
+** samplerate, channel labels of the selection, freq and taper axes; they are
+** synced to its file.
+*/
+#ifndef SPY_SCHED_H
+#define SPY_SCHED_H
+
+#include "data/data.h"
+#include "data/selection.h"
+#include "sched/op.h"
+#include "sched/pool.h"
+
+typedef struct spy_runopts {
+  spy_pool *pool;         /* NULL: run inline on the calling thread */
+  size_t chan_per_worker; /* 0: whole trials */
+  bool quiet;             /* no progress bar */
+} spy_runopts;
+
+typedef struct spy_runstats {
+  size_t ntasks;
+  double seconds;
+  size_t nflagged;        /* trials with SPY_TASK_HAS_NAN */
+  size_t *flagged;        /* their indices in the selection (caller frees) */
+} spy_runstats;
+
+/*
+** in may be NULL for generators (op reads nothing); sel must then be NULL
+** and the op's ntrials/out_rows describe the output.
+*/
+int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *out,
+            const spy_runopts *opts, spy_runstats *stats, spy_err *err);
+
+#endif
