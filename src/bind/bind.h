@@ -60,6 +60,15 @@ typedef struct spy_jsonbox {
 } spy_jsonbox;
 spy_jsonbox *spy_bind_jsonbox(lua_State *L);
 
+/* Userdata that frees an engine object when collected (or closed), so
+** temporaries survive Lua errors without leaking: pushes the box; set
+** box->ptr to hand over ownership, or to NULL to take it back. */
+typedef struct spy_gcbox {
+  void *ptr;
+  void (*release)(void *);
+} spy_gcbox;
+spy_gcbox *spy_bind_gcbox(lua_State *L, void (*release)(void *));
+
 /* Area openers (one per bind file). */
 void spy_open_core(lua_State *L, int spy);
 

@@ -5,6 +5,7 @@
 
 #include "bind/bind.h"
 #include "core/log.h"
+#include "core/progress.h"
 #include "core/settings.h"
 
 #define SPECS "spy.specs" /* registry: weak table function -> spec */
@@ -137,6 +138,12 @@ static int l_log(lua_State *L)
   return 0;
 }
 
+static int l_set_progress(lua_State *L)
+{
+  spy_progress_enable(lua_toboolean(L, 1));
+  return 0;
+}
+
 static const spy_kwarg kw_none[] = {{NULL, 0, NULL, NULL, NULL}};
 
 static const spy_funcspec spec_set_loglevel = {
@@ -151,8 +158,14 @@ static const spy_funcspec spec_log = {
     "log", "spy.log(msg [, level='IMPORTANT'])", "Write a message to the console and the log file.",
     NULL, "spy.log('starting analysis', 'INFO')", kw_none};
 
+static const spy_funcspec spec_set_progress = {
+    "set_progress", "spy.set_progress(on)",
+    "Show (true, default) or hide (false) the progress bar of long computations.", NULL,
+    "spy.set_progress(false)", kw_none};
+
 void spy_open_core(lua_State *L, int spy)
 {
+  spy_bind_func(L, spy, "set_progress", l_set_progress, &spec_set_progress);
   spy_bind_func(L, spy, "_spec", l_spec, NULL);
   spy_bind_func(L, spy, "_setspec", l_setspec, NULL);
   spy_bind_func(L, spy, "_kwcheck", l_kwcheck, NULL);

@@ -279,3 +279,26 @@ void spy_bind_callargs(lua_State *L, const spy_funcspec *f, int *dataidx, cJSON 
   *cfg = spy_bind_kwargs(L, merged, f);
   lua_remove(L, merged);
 }
+
+static int gcbox_gc(lua_State *L)
+{
+  spy_gcbox *b = luaL_checkudata(L, 1, "spy.gcbox");
+  if (b->ptr && b->release) b->release(b->ptr);
+  b->ptr = NULL;
+  return 0;
+}
+
+spy_gcbox *spy_bind_gcbox(lua_State *L, void (*release)(void *))
+{
+  spy_gcbox *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->ptr = NULL;
+  b->release = release;
+  if (luaL_newmetatable(L, "spy.gcbox")) {
+    lua_pushcfunction(L, gcbox_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, gcbox_gc);
+    lua_setfield(L, -2, "__close");
+  }
+  lua_setmetatable(L, -2);
+  return b;
+}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bind/bind.h"
+#include "bind/data.h"
 #include "core/settings.h"
 
 struct spy_lua_source {
@@ -74,6 +75,9 @@ int spy_bind_open(lua_State *L)
   lua_setfield(L, LUA_REGISTRYINDEX, "spy.namespace");
 
   spy_open_core(L, spy);
+  spy_open_data(L, spy);
+  spy_open_cluster(L, spy);
+  spy_open_analysis(L, spy);
 
   /* The Lua half completes the namespace: require("spy.prelude")(spy). */
   lua_getglobal(L, "require");

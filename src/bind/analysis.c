@@ -1,0 +1,72 @@
+/*
+** The analysis frontends: spy.freqanalysis (and, as they land,
+** spy.preprocessing, spy.resampledata).  Each one resolves Syncopy's calling
+** conventions, validates its keywords against its spec, applies the
+** selection, asks the engine for a plan and hands it to spy_bind_runop.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "bind/data.h"
+#include "dsp/freqanalysis.h"
+#include "dsp/freqanalysis_spec.h"
+
+/* The AnalogData argument of an analysis, with Syncopy's messages. */
+static spy_data *analog_arg(lua_State *L, int idx)
+{
+  spy_data *d = idx ? spy_bind_todata(L, idx) : NULL;
+  if (!d)
+    luaL_error(L, "Wrong type of `data`: expected Syncopy AnalogData object found %s",
+               idx ? luaL_typename(L, idx) : "nothing");
+  else if (d->cls != SPY_ANALOG)
+    luaL_error(L, "Wrong type of `data`: expected Syncopy AnalogData object found %s",
+               spy_dataclass_name(d->cls));
+  else if (d->ntrials == 0 || !d->path)
+    luaL_error(L, "Invalid value of `data`: 'empty'; expected non-empty Syncopy AnalogData object");
+  return d;
+}
+
+static void release_selection(void *p) { spy_selection_free(p); }
+static void release_op(void *p)
+{
+  spy_op_free(p);
+  free(p);
+}
+
+typedef int (*planfn)(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *err);
+
+/* The common body: args -> cfg -> selection -> plan -> run -> result. */
+static int analyse(lua_State *L, const spy_funcspec *spec, planfn plan)
+{
+  int dataidx = 0;
+  cJSON *cfg = NULL;
+  spy_bind_callargs(L, spec, &dataidx, &cfg);
+  spy_jsonbox *cfgbox = spy_bind_jsonbox(L);
+  cfgbox->json = cfg;
+  spy_data *d = analog_arg(L, dataidx);
+  spy_err err = {0};
+  spy_gcbox *selbox = spy_bind_gcbox(L, release_selection);
+  spy_selection *sel = NULL;
+  if (spy_select(d, cJSON_GetObjectItem(cfg, "select"), &sel, &err)) return spy_bind_raise(L, &err);
+  selbox->ptr = sel;
+  spy_trials tr;
+  spy_bind_trials(d, sel, &tr);
+  spy_gcbox *opbox = spy_bind_gcbox(L, release_op);
+  spy_op *op = calloc(1, sizeof *op);
+  if (!op) return luaL_error(L, "out of memory");
+  opbox->ptr = op;
+  if (plan(cfg, &tr, op, &err) != SPY_OK) return spy_bind_raise(L, &err);
+  /* runop frees the op's contents; the box then frees the zeroed struct */
+  spy_bind_runop(L, spec->name, cfg, d, sel, op, NULL, 0);
+  return 1;
+}
+
+static int l_freqanalysis(lua_State *L)
+{
+  return analyse(L, &spy_spec_freqanalysis, spy_freqanalysis_plan);
+}
+
+void spy_open_analysis(lua_State *L, int spy)
+{
+  spy_bind_func(L, spy, "freqanalysis", l_freqanalysis, &spy_spec_freqanalysis);
+}

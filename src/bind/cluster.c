@@ -1,0 +1,354 @@
+/*
+** spy.LocalCluster, spy.Client, spy.get_client: the Lua face of the thread
+** pool executor, with dask's names and printouts.  A client, once made, is
+** used by every later computation until closed (registry "spy.client").
+** Each computation asks spy._executor_for_call(parallel) for its pool and
+** calls spy._end_call() afterwards (see spy_bind_runop).
+*/
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "bind/data.h"
+#include "core/log.h"
+#include "sched/pool.h"
+
+typedef struct {
+  spy_pool *pool;
+  int nworkers, threads;
+  double memory;   /* total bytes */
+} cluster_ud;
+
+#define MT_CLUSTER "spy.LocalCluster"
+#define MT_CLIENT "spy.Client"
+
+static double system_memory(void)
+{
+  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? (double)pages * (double)size : 0;
+}
+
+/* Cores to use by default: the Slurm allocation inside a job, else the machine's. */
+static int default_workers(void)
+{
+  const char *e = getenv("SLURM_JOB_ID") ? getenv("SLURM_CPUS_PER_TASK") : NULL;
+  if (!e && getenv("SLURM_JOB_ID")) e = getenv("SLURM_CPUS_ON_NODE");
+  if (e && atoi(e) > 0) return atoi(e);
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+/* dask.utils.format_bytes */
+static void format_bytes(char *buf, size_t n, double b)
+{
+  static const struct {
+    const char *p;
+    double k;
+  } pre[] = {{"Pi", 1125899906842624.0}, {"Ti", 1099511627776.0}, {"Gi", 1073741824.0},
+             {"Mi", 1048576.0},          {"ki", 1024.0}};
+  for (size_t i = 0; i < sizeof pre / sizeof *pre; i++)
+    if (b >= 0.9 * pre[i].k) {
+      snprintf(buf, n, "%.2f %sB", b / pre[i].k, pre[i].p);
+      return;
+    }
+  snprintf(buf, n, "%.0f B", b);
+}
+
+/* "4GB", "1500MB", "2GiB", "auto", numbers (bytes) -> bytes; <0 if bad */
+static double parse_bytes(const char *s)
+{
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s) v = 1;
+  while (*end == ' ') end++;
+  static const struct {
+    const char *u;
+    double f;
+  } units[] = {{"", 1},       {"B", 1},          {"kB", 1e3},      {"KB", 1e3},
+               {"MB", 1e6},   {"GB", 1e9},       {"TB", 1e12},     {"KiB", 1024.0},
+               {"kiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0},
+               {"k", 1e3},    {"M", 1e6},        {"G", 1e9},       {"T", 1e12}};
+  for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+    if (strcasecmp(end, units[i].u) == 0) return v * units[i].f;
+  return -1;
+}
+
+static cluster_ud *tocluster(lua_State *L, int idx)
+{
+  cluster_ud *c = luaL_checkudata(L, idx, MT_CLUSTER);
+  return c;
+}
+
+static void cluster_repr(const cluster_ud *c, char *buf, size_t n)
+{
+  char mem[32];
+  format_bytes(mem, sizeof mem, c->memory);
+  if (!c->pool) snprintf(buf, n, "LocalCluster('local://spy', workers=0, threads=0, memory=0 B)");
+  else snprintf(buf, n, "LocalCluster('local://spy', workers=%d, threads=%d, memory=%s)", c->nworkers,
+                c->threads, mem);
+}
+
+static void client_repr(const cluster_ud *c, char *buf, size_t n)
+{
+  char mem[32];
+  if (!c || !c->pool) {
+    snprintf(buf, n, "<Client: No scheduler connected>");
+    return;
+  }
+  format_bytes(mem, sizeof mem, c->memory);
+  snprintf(buf, n, "<Client: 'local://spy' processes=1 threads=%d, memory=%s>", c->threads, mem);
+}
+
+static const spy_kwarg kw_cluster[] = {
+    {"n_workers", SPY_KT_INT | SPY_KT_NULL, "null", NULL,
+     "worker threads (default: the cores, or the CPUs of the Slurm allocation)"},
+    {"threads_per_worker", SPY_KT_INT, "1", NULL, "threads per worker"},
+    {"memory_limit", SPY_KT_STR | SPY_KT_NUM | SPY_KT_NULL, "\"auto\"", NULL,
+     "memory per worker: 'auto' (system memory / workers), bytes or a string like '4GB'"},
+    {NULL, 0, NULL, NULL, NULL}};
+
+static const spy_funcspec spec_cluster = {
+    "LocalCluster", "spy.LocalCluster{n_workers=<cores>, threads_per_worker=1, memory_limit='auto'}",
+    "A pool of worker threads on this machine; attach it with spy.Client(cluster).",
+    "Every computation then runs its trials (and channel chunks) in parallel.  Inside a Slurm job "
+    "the default is the allocation's CPUs (SLURM_CPUS_PER_TASK / SLURM_CPUS_ON_NODE).",
+    "local cluster = spy.LocalCluster{n_workers=8}\nlocal client = spy.Client(cluster)",
+    kw_cluster};
+
+static void cluster_close(cluster_ud *c)
+{
+  if (c->pool) {
+    spy_pool_free(c->pool);
+    c->pool = NULL;
+  }
+}
+
+static int l_cluster_gc(lua_State *L)
+{
+  cluster_close(tocluster(L, 1));
+  return 0;
+}
+
+static int new_cluster(lua_State *L, int n, int tpw, double memory_per_worker)
+{
+  cluster_ud *c = lua_newuserdatauv(L, sizeof *c, 0);
+  memset(c, 0, sizeof *c);
+  luaL_setmetatable(L, MT_CLUSTER);
+  spy_err err = {0};
+  c->pool = spy_pool_new(n * tpw, &err);
+  if (!c->pool) return spy_bind_raise(L, &err);
+  c->nworkers = n;
+  c->threads = n * tpw;
+  c->memory = memory_per_worker * n;
+  return 1;
+}
+
+static int l_localcluster(lua_State *L)
+{
+  spy_jsonbox *box = spy_bind_jsonbox(L);
+  box->json = spy_bind_kwargs(L, lua_istable(L, 1) ? 1 : 0, &spec_cluster);
+  int n = spy_cfg_isnull(box->json, "n_workers") ? default_workers()
+                                                  : (int)spy_cfg_num(box->json, "n_workers", 1);
+  int tpw = (int)spy_cfg_num(box->json, "threads_per_worker", 1);
+  if (n < 1 || n > 4096)
+    return luaL_error(L, "Invalid value of `n_workers`: '%d'; expected an integer between 1 and 4096", n);
+  if (tpw < 1 || tpw > 256)
+    return luaL_error(L, "Invalid value of `threads_per_worker`: '%d'; expected an integer >= 1", tpw);
+  double sys = system_memory(), mem = sys / n;
+  const cJSON *m = cJSON_GetObjectItem(box->json, "memory_limit");
+  if (cJSON_IsNumber(m)) mem = m->valuedouble <= 1 && m->valuedouble > 0 ? m->valuedouble * sys : m->valuedouble;
+  else if (cJSON_IsString(m) && strcmp(m->valuestring, "auto") != 0) mem = parse_bytes(m->valuestring);
+  if (!(mem > 0))
+    return luaL_error(L, "Invalid value of `memory_limit`: '%s'; expected 'auto', a number of bytes or "
+                         "a size like '4GB' or '1500MB'",
+                      cJSON_IsString(m) ? m->valuestring : "?");
+  if (mem * n > sys && sys > 0) {
+    spy_log(SPY_LOG_WARNING, "memory_limit exceeds the system memory; using %.2f GB per worker",
+            sys / n / 1e9);
+    mem = sys / n;
+  }
+  return new_cluster(L, n, tpw, mem);
+}
+
+static int l_cluster_tostring(lua_State *L)
+{
+  char buf[256];
+  cluster_repr(tocluster(L, 1), buf, sizeof buf);
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+static int l_cluster_close(lua_State *L)
+{
+  cluster_close(tocluster(L, 1));
+  return 0;
+}
+
+static int l_cluster_index(lua_State *L)
+{
+  cluster_ud *c = tocluster(L, 1);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "close") == 0) lua_pushcfunction(L, l_cluster_close);
+  else if (strcmp(k, "n_workers") == 0) lua_pushinteger(L, c->pool ? c->nworkers : 0);
+  else if (strcmp(k, "threads") == 0) lua_pushinteger(L, c->pool ? c->threads : 0);
+  else if (strcmp(k, "memory_limit") == 0) lua_pushnumber(L, c->nworkers ? c->memory / c->nworkers : 0);
+  else lua_pushnil(L);
+  return 1;
+}
+
+/* ---- Client ------------------------------------------------------------------ */
+
+/* client userdata: uservalue 1 = its cluster */
+static cluster_ud *client_cluster(lua_State *L, int idx)
+{
+  luaL_checkudata(L, idx, MT_CLIENT);
+  lua_getiuservalue(L, idx, 1);
+  cluster_ud *c = lua_isnil(L, -1) ? NULL : lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return c;
+}
+
+static const spy_funcspec spec_client = {
+    "Client", "spy.Client(cluster)",
+    "Attach a cluster: every later computation runs on its workers until client:close().", NULL,
+    "local client = spy.Client(spy.LocalCluster{n_workers=2})", NULL};
+
+static int l_client(lua_State *L)
+{
+  if (lua_isnoneornil(L, 1)) { /* dask: Client() makes a LocalCluster */
+    lua_settop(L, 0);
+    lua_newtable(L);
+    l_localcluster(L);
+    lua_replace(L, 1);
+    lua_settop(L, 1);
+  }
+  tocluster(L, 1);
+  lua_newuserdatauv(L, 1, 1);
+  luaL_setmetatable(L, MT_CLIENT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "spy.client");
+  return 1;
+}
+
+static int l_client_tostring(lua_State *L)
+{
+  char buf[256];
+  client_repr(client_cluster(L, 1), buf, sizeof buf);
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+static int l_client_close(lua_State *L)
+{
+  luaL_checkudata(L, 1, MT_CLIENT);
+  lua_getfield(L, LUA_REGISTRYINDEX, "spy.client");
+  if (lua_rawequal(L, 1, -1)) {
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "spy.client");
+  }
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, 1);
+  return 0;
+}
+
+static int l_client_index(lua_State *L)
+{
+  cluster_ud *c = client_cluster(L, 1);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "close") == 0) lua_pushcfunction(L, l_client_close);
+  else if (strcmp(k, "cluster") == 0) lua_getiuservalue(L, 1, 1);
+  else if (strcmp(k, "n_workers") == 0) lua_pushinteger(L, c && c->pool ? c->nworkers : 0);
+  else lua_pushnil(L);
+  return 1;
+}
+
+static const spy_funcspec spec_get_client = {
+    "get_client", "spy.get_client()", "The client attached with spy.Client (an error if there is none).",
+    NULL, "print(spy.get_client())", NULL};
+
+static int l_get_client(lua_State *L)
+{
+  lua_getfield(L, LUA_REGISTRYINDEX, "spy.client");
+  if (lua_isnil(L, -1) || !client_cluster(L, -1) || !client_cluster(L, -1)->pool)
+    return luaL_error(L, "No clients found: attach one with spy.Client(spy.LocalCluster{...})");
+  return 1;
+}
+
+/* ---- per-call executor ---------------------------------------------------------- */
+
+spy_pool *spy_bind_client_pool(lua_State *L)
+{
+  lua_getfield(L, LUA_REGISTRYINDEX, "spy.callpool");
+  spy_pool *p = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return p;
+}
+
+/* spy._executor_for_call(parallel): picks the pool of this computation and logs. */
+static int l_executor_for_call(lua_State *L)
+{
+  bool parallel = lua_toboolean(L, 1);
+  char repr[256];
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "spy.callpool");
+  lua_getfield(L, LUA_REGISTRYINDEX, "spy.client");
+  cluster_ud *c = lua_isnil(L, -1) ? NULL : client_cluster(L, -1);
+  if (c && c->pool) {
+    client_repr(c, repr, sizeof repr);
+    spy_log(SPY_LOG_IMPORTANT, "%d/%d workers available, starting computation..", c->nworkers,
+            c->nworkers);
+    spy_log(SPY_LOG_IMPORTANT, "..attaching to running client:\n\t%s", repr);
+    lua_pushlightuserdata(L, c->pool);
+    lua_setfield(L, LUA_REGISTRYINDEX, "spy.callpool");
+  } else if (parallel) {
+    new_cluster(L, default_workers(), 1, system_memory() / default_workers());
+    cluster_ud *t = lua_touserdata(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "spy.callcluster");
+    cluster_repr(t, repr, sizeof repr);
+    spy_log(SPY_LOG_IMPORTANT, "No running cluster found, created a local instance:\n\t%s", repr);
+    lua_pushlightuserdata(L, t->pool);
+    lua_setfield(L, LUA_REGISTRYINDEX, "spy.callpool");
+  }
+  return 0;
+}
+
+static int l_end_call(lua_State *L)
+{
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "spy.callpool");
+  if (lua_getfield(L, LUA_REGISTRYINDEX, "spy.callcluster") == LUA_TUSERDATA)
+    cluster_close(lua_touserdata(L, -1));
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "spy.callcluster");
+  return 0;
+}
+
+void spy_open_cluster(lua_State *L, int spy)
+{
+  luaL_newmetatable(L, MT_CLUSTER);
+  lua_pushcfunction(L, l_cluster_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, l_cluster_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, l_cluster_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, l_cluster_gc);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, MT_CLIENT);
+  lua_pushcfunction(L, l_client_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, l_client_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+  spy_bind_func(L, spy, "LocalCluster", l_localcluster, &spec_cluster);
+  spy_bind_func(L, spy, "Client", l_client, &spec_client);
+  spy_bind_func(L, spy, "get_client", l_get_client, &spec_get_client);
+  spy_bind_func(L, spy, "_executor_for_call", l_executor_for_call, NULL);
+  spy_bind_func(L, spy, "_end_call", l_end_call, NULL);
+}

@@ -1,0 +1,44 @@
+/*
+** Lua face of data objects (AnalogData, SpectralData, CrossSpectralData):
+** userdata holding one reference to a spy_data.  Metatables are named after
+** the classes ("spy.AnalogData", ...) and carry the __spydata marker that
+** spy_bind_callargs recognises.
+*/
+#ifndef SPY_BIND_DATA_H
+#define SPY_BIND_DATA_H
+
+#include "bind/bind.h"
+#include "data/data.h"
+#include "data/selection.h"
+#include "sched/op.h"
+
+/* Pushes a new object; takes over the caller's reference to d. */
+void spy_bind_pushdata(lua_State *L, spy_data *d);
+/* The spy_data at idx (raises "bad argument" when not a data object). */
+spy_data *spy_bind_checkdata(lua_State *L, int idx);
+/* NULL when idx is not a data object. */
+spy_data *spy_bind_todata(lua_State *L, int idx);
+
+/*
+** Runs `op` over the selection of `in` (in may be NULL for generators, then
+** `nchan` channel labels come from `labels` or the default names) with the
+** current client or sequentially, as `cfg` (the validated cfg of function
+** `fname`) asks (parallel, chan_per_worker), and pushes the result object.
+** Builds cfg/log/info of the result as Syncopy does.  Frees op (always).
+** Raises on failure; a failed or interrupted run leaves no file behind.
+*/
+void spy_bind_runop(lua_State *L, const char *fname, const cJSON *cfg, spy_data *in,
+                    const spy_selection *sel, spy_op *op, const char *const *labels,
+                    size_t nchan);
+
+/* spy_trials of a selection of d (views into sel; valid while sel lives). */
+void spy_bind_trials(const spy_data *d, const spy_selection *sel, spy_trials *t);
+
+void spy_open_data(lua_State *L, int spy);
+void spy_open_cluster(lua_State *L, int spy);
+void spy_open_analysis(lua_State *L, int spy);
+
+/* The pool of the current client, or NULL (sequential). */
+struct spy_pool *spy_bind_client_pool(lua_State *L);
+
+#endif
