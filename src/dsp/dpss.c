@@ -20,12 +20,12 @@
 /* Reference LAPACK (gfortran): arguments by reference, hidden string lengths last. */
 extern void dstebz_(const char *range, const char *order, const int *n, const double *vl,
                     const double *vu, const int *il, const int *iu, const double *abstol,
-                    const double *d, const double *e, int *m, int *nsplit, double *w,
-                    int *iblock, int *isplit, double *work, int *iwork, int *info,
-                    size_t range_len, size_t order_len);
-extern void dstein_(const int *n, const double *d, const double *e, const int *m,
-                    const double *w, const int *iblock, const int *isplit, double *z,
-                    const int *ldz, double *work, int *iwork, int *ifail, int *info);
+                    const double *d, const double *e, int *m, int *nsplit, double *w, int *iblock,
+                    int *isplit, double *work, int *iwork, int *info, size_t range_len,
+                    size_t order_len);
+extern void dstein_(const int *n, const double *d, const double *e, const int *m, const double *w,
+                    const int *iblock, const int *isplit, double *z, const int *ldz, double *work,
+                    int *iwork, int *ifail, int *info);
 
 /* Percival & Walden's sign convention, as SciPy applies it: even-order
 ** (symmetric) tapers sum positive; odd-order (antisymmetric) ones start
@@ -37,7 +37,8 @@ static void orient(double *v, size_t M, size_t order)
   bool flip = false;
   if (order % 2 == 0) {
     double s = 0;
-    for (size_t i = 0; i < M; i++) s += v[i];
+    for (size_t i = 0; i < M; i++)
+      s += v[i];
     flip = s < 0;
   } else {
     double thresh = fmax(1e-7, 1.0 / (double)M);
@@ -49,7 +50,8 @@ static void orient(double *v, size_t M, size_t order)
     flip = v[first < M ? first : big] < 0;
   }
   if (flip)
-    for (size_t i = 0; i < M; i++) v[i] = -v[i];
+    for (size_t i = 0; i < M; i++)
+      v[i] = -v[i];
 }
 
 static double sinc(double x)
@@ -79,24 +81,27 @@ static int concentration(const double *z, size_t M, size_t K, const size_t *col,
     return spy_fail(err, SPY_ENOMEM, "out of memory for DPSS concentration ratios");
   }
   r[0] = 2.0 * W;
-  for (size_t t = 1; t < M; t++) r[t] = 4.0 * W * sinc(2.0 * W * (double)t);
+  for (size_t t = 1; t < M; t++)
+    r[t] = 4.0 * W * sinc(2.0 * W * (double)t);
   for (size_t k = 0; k < K; k++) {
     memcpy(x, z + col[k] * M, M * sizeof *x);
     memset(x + M, 0, (L - M) * sizeof *x);
     fftw_execute_dft_r2c(plan, x, X);
-    for (size_t f = 0; f < nc; f++) x[f] = creal(X[f]) * creal(X[f]) + cimag(X[f]) * cimag(X[f]);
-    for (size_t f = nc; f < L; f++) x[f] = x[L - f];
+    for (size_t f = 0; f < nc; f++)
+      x[f] = creal(X[f]) * creal(X[f]) + cimag(X[f]) * cimag(X[f]);
+    for (size_t f = nc; f < L; f++)
+      x[f] = x[L - f];
     fftw_execute_dft_r2c(plan, x, X);
     double s = 0;
-    for (size_t t = 0; t < M; t++) s += creal(X[t]) * r[t];
+    for (size_t t = 0; t < M; t++)
+      s += creal(X[t]) * r[t];
     ratios[k] = s / (double)L;
   }
   spy_fft_free(x), spy_fft_free(X), free(r);
   return SPY_OK;
 }
 
-int spy_dpss(size_t n, double NW, size_t K, bool sym, double *tapers, double *ratios,
-             spy_err *err)
+int spy_dpss(size_t n, double NW, size_t K, bool sym, double *tapers, double *ratios, spy_err *err)
 {
   if (K < 1) return spy_fail_value(err, "Kmax", "0", "greater than 0 and at most M");
   if (n == 0) return SPY_OK;
@@ -138,10 +143,11 @@ int spy_dpss(size_t n, double NW, size_t K, bool sym, double *tapers, double *ra
     double h = ((double)M - 1.0 - 2.0 * (double)t) / 2.0;
     d[t] = h * h * c;
   }
-  for (size_t t = 1; t < M; t++) e[t - 1] = (double)t * (double)(M - t) / 2.0;
+  for (size_t t = 1; t < M; t++)
+    e[t - 1] = (double)t * (double)(M - t) / 2.0;
 
-  dstebz_("I", "B", &Mi, &vl, &vu, &il, &iu, &abstol, d, e, &m, &nsplit, ev, iblock, isplit,
-          work, iwork, &info, 1, 1);
+  dstebz_("I", "B", &Mi, &vl, &vu, &il, &iu, &abstol, d, e, &m, &nsplit, ev, iblock, isplit, work,
+          iwork, &info, 1, 1);
   if (info != 0 || m != (int)K) {
     rc = spy_fail(err, SPY_ERUNTIME, "dpss: LAPACK dstebz failed (info %d, %d of %zu eigenvalues)",
                   info, m, K);
@@ -149,20 +155,25 @@ int spy_dpss(size_t n, double NW, size_t K, bool sym, double *tapers, double *ra
   }
   dstein_(&Mi, d, e, &m, ev, iblock, isplit, z, &ldz, work, iwork, ifail, &info);
   if (info != 0) {
-    rc = spy_fail(err, SPY_ERUNTIME, "dpss: LAPACK dstein failed (info %d: %d eigenvectors did "
-                  "not converge)", info, info > 0 ? info : 0);
+    rc = spy_fail(err, SPY_ERUNTIME,
+                  "dpss: LAPACK dstein failed (info %d: %d eigenvectors did "
+                  "not converge)",
+                  info, info > 0 ? info : 0);
     goto done;
   }
   /* Eigenvalues come block by block; taper k is the k-th largest. */
-  for (size_t k = 0; k < K; k++) col[k] = k;
+  for (size_t k = 0; k < K; k++)
+    col[k] = k;
   for (size_t i = 1; i < K; i++)
     for (size_t j = i; j > 0 && ev[col[j]] > ev[col[j - 1]]; j--) {
       size_t t = col[j];
       col[j] = col[j - 1], col[j - 1] = t;
     }
-  for (size_t k = 0; k < K; k++) orient(z + col[k] * M, M, k);
+  for (size_t k = 0; k < K; k++)
+    orient(z + col[k] * M, M, k);
   if (ratios && (rc = concentration(z, M, K, col, W, ratios, err))) goto done;
-  for (size_t k = 0; k < K; k++) memcpy(tapers + k * n, z + col[k] * M, n * sizeof *tapers);
+  for (size_t k = 0; k < K; k++)
+    memcpy(tapers + k * n, z + col[k] * M, n * sizeof *tapers);
 
 done:
   free(d), free(e), free(ev), free(work), free(z);

@@ -21,31 +21,30 @@
 #include "core/log.h"
 #include "dsp/fft.h"
 
-const spy_window_info spy_windows[] = {
-    {"boxcar", {NULL}},
-    {"triang", {NULL}},
-    {"parzen", {NULL}},
-    {"bohman", {NULL}},
-    {"blackman", {NULL}},
-    {"nuttall", {NULL}},
-    {"blackmanharris", {NULL}},
-    {"flattop", {NULL}},
-    {"bartlett", {NULL}},
-    {"barthann", {NULL}},
-    {"hamming", {NULL}},
-    {"kaiser", {"beta", NULL}},
-    {"kaiser_bessel_derived", {"beta", NULL}},
-    {"gaussian", {"std", NULL}},
-    {"general_cosine", {"a", NULL}},
-    {"general_gaussian", {"p", "sig", NULL}},
-    {"general_hamming", {"alpha", NULL}},
-    {"chebwin", {"at", NULL}},
-    {"cosine", {NULL}},
-    {"hann", {NULL}},
-    {"tukey", {"alpha", NULL}},
-    {"taylor", {"nbar", "sll", "norm", NULL}},
-    {"lanczos", {NULL}},
-    {NULL, {NULL}}};
+const spy_window_info spy_windows[] = {{"boxcar", {NULL}},
+                                       {"triang", {NULL}},
+                                       {"parzen", {NULL}},
+                                       {"bohman", {NULL}},
+                                       {"blackman", {NULL}},
+                                       {"nuttall", {NULL}},
+                                       {"blackmanharris", {NULL}},
+                                       {"flattop", {NULL}},
+                                       {"bartlett", {NULL}},
+                                       {"barthann", {NULL}},
+                                       {"hamming", {NULL}},
+                                       {"kaiser", {"beta", NULL}},
+                                       {"kaiser_bessel_derived", {"beta", NULL}},
+                                       {"gaussian", {"std", NULL}},
+                                       {"general_cosine", {"a", NULL}},
+                                       {"general_gaussian", {"p", "sig", NULL}},
+                                       {"general_hamming", {"alpha", NULL}},
+                                       {"chebwin", {"at", NULL}},
+                                       {"cosine", {NULL}},
+                                       {"hann", {NULL}},
+                                       {"tukey", {"alpha", NULL}},
+                                       {"taylor", {"nbar", "sll", "norm", NULL}},
+                                       {"lanczos", {NULL}},
+                                       {NULL, {NULL}}};
 
 const spy_window_info *spy_window_find(const char *name)
 {
@@ -75,18 +74,19 @@ static void cosines(double *w, size_t n, size_t M, const double *a, size_t na)
   for (size_t k = 0; k < n; k++) {
     double x = k == M - 1 ? M_PI : (double)k * step - M_PI;
     double s = 0;
-    for (size_t j = 0; j < na; j++) s += a[j] * cos((double)j * x);
+    for (size_t j = 0; j < na; j++)
+      s += a[j] * cos((double)j * x);
     w[k] = s;
   }
 }
 
-#define COSINE_WINDOW(fname, ...)                                              \
-  static int fname(double *w, size_t n, size_t M, const wpar *p, spy_err *err) \
-  {                                                                            \
-    static const double a[] = {__VA_ARGS__};                                   \
-    (void)p, (void)err;                                                        \
-    cosines(w, n, M, a, sizeof a / sizeof a[0]);                               \
-    return SPY_OK;                                                             \
+#define COSINE_WINDOW(fname, ...)                                                                  \
+  static int fname(double *w, size_t n, size_t M, const wpar *p, spy_err *err)                     \
+  {                                                                                                \
+    static const double a[] = {__VA_ARGS__};                                                       \
+    (void)p, (void)err;                                                                            \
+    cosines(w, n, M, a, sizeof a / sizeof a[0]);                                                   \
+    return SPY_OK;                                                                                 \
   }
 
 COSINE_WINDOW(fill_blackman, 0.42, 0.50, 0.08)
@@ -109,7 +109,8 @@ static int fill_general_cosine(double *w, size_t n, size_t M, const wpar *p, spy
   double *a = malloc((p->na ? p->na : 1) * sizeof *a);
   if (!a) return spy_fail(err, SPY_ENOMEM, "out of memory for general_cosine coefficients");
   size_t j = 0;
-  for (const cJSON *c = p->a->child; c; c = c->next) a[j++] = c->valuedouble;
+  for (const cJSON *c = p->a->child; c; c = c->next)
+    a[j++] = c->valuedouble;
   cosines(w, n, M, a, p->na);
   free(a);
   return SPY_OK;
@@ -120,7 +121,8 @@ static int fill_general_cosine(double *w, size_t n, size_t M, const wpar *p, spy
 static int fill_boxcar(double *w, size_t n, size_t M, const wpar *p, spy_err *err)
 {
   (void)M, (void)p, (void)err;
-  for (size_t k = 0; k < n; k++) w[k] = 1.0;
+  for (size_t k = 0; k < n; k++)
+    w[k] = 1.0;
   return SPY_OK;
 }
 
@@ -227,17 +229,19 @@ static int fill_kaiser(double *w, size_t n, size_t M, const wpar *p, spy_err *er
 
 /* Only called with n == M, M even (spy_window checks): the root of the
 ** running sum of a symmetric kaiser(M/2+1), mirrored.  Built in place. */
-static int fill_kaiser_bessel_derived(double *w, size_t n, size_t M, const wpar *p,
-                                      spy_err *err)
+static int fill_kaiser_bessel_derived(double *w, size_t n, size_t M, const wpar *p, spy_err *err)
 {
   (void)n;
   size_t h = M / 2;
   int rc = fill_kaiser(w, h + 1, h + 1, p, err);
   if (rc) return rc;
-  for (size_t j = 1; j <= h; j++) w[j] += w[j - 1];
+  for (size_t j = 1; j <= h; j++)
+    w[j] += w[j - 1];
   double total = w[h];
-  for (size_t j = 0; j < h; j++) w[j] = sqrt(w[j] / total);
-  for (size_t j = 0; j < h; j++) w[M - 1 - j] = w[j];
+  for (size_t j = 0; j < h; j++)
+    w[j] = sqrt(w[j] / total);
+  for (size_t j = 0; j < h; j++)
+    w[M - 1 - j] = w[j];
   return SPY_OK;
 }
 
@@ -256,14 +260,16 @@ static int fill_general_gaussian(double *w, size_t n, size_t M, const wpar *p, s
 {
   (void)err;
   double pw = p->v[0], sig = p->v[1], c = ((double)M - 1.0) / 2.0;
-  for (size_t k = 0; k < n; k++) w[k] = exp(-0.5 * pow(fabs(((double)k - c) / sig), 2.0 * pw));
+  for (size_t k = 0; k < n; k++)
+    w[k] = exp(-0.5 * pow(fabs(((double)k - c) / sig), 2.0 * pw));
   return SPY_OK;
 }
 
 static int fill_cosine(double *w, size_t n, size_t M, const wpar *p, spy_err *err)
 {
   (void)p, (void)err;
-  for (size_t k = 0; k < n; k++) w[k] = sin(M_PI / (double)M * ((double)k + 0.5));
+  for (size_t k = 0; k < n; k++)
+    w[k] = sin(M_PI / (double)M * ((double)k + 0.5));
   return SPY_OK;
 }
 
@@ -382,7 +388,8 @@ static int fill_chebwin(double *w, size_t n, size_t M, const wpar *p, spy_err *e
     full[i] = creal(out[src]);
     if (full[i] > mx) mx = full[i];
   }
-  for (size_t k = 0; k < n; k++) w[k] = full[k] / mx;
+  for (size_t k = 0; k < n; k++)
+    w[k] = full[k] / mx;
   spy_fft_free(in), spy_fft_free(out), free(full);
   return SPY_OK;
 }
@@ -451,8 +458,8 @@ static int params(const spy_window_info *info, const cJSON *opts, wpar *p, spy_e
   if (!cJSON_IsObject(opts)) {
     char list[256];
     param_list(info, list, sizeof list);
-    return spy_fail_value(err, "taper_opt", "None", "additional parameters for taper '%s': %s",
-                          win, list);
+    return spy_fail_value(err, "taper_opt", "None", "additional parameters for taper '%s': %s", win,
+                          list);
   }
   for (int i = 0; info->params[i]; i++) {
     const char *k = info->params[i];
