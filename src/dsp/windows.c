@@ -499,18 +499,89 @@ static int params(const spy_window_info *info, const cJSON *opts, wpar *p, spy_e
   return SPY_OK;
 }
 
+/* Syncopy's message for a taper outside availableTapers. */
+static int unknown(const char *name, spy_err *err)
+{
+  char legal[1024];
+  size_t used = 0;
+  legal[0] = '\0';
+  for (const spy_window_info *i = spy_windows; i->name && used < sizeof legal; i++)
+    used += (size_t)snprintf(legal + used, sizeof legal - used, "%s'%s' ",
+                             i == spy_windows ? "" : "or ", i->name);
+  return spy_fail_value(err, "taper", name ? name : "None", "%s", legal);
+}
+
+/* Python's repr of a JSON value, as Syncopy's messages print taper_opt
+** (numbers as JSON writes them: Python would say 2.0 for a float 2). */
+static size_t pyrepr(const cJSON *v, char *buf, size_t len)
+{
+  size_t used = 0;
+#define PUT(...)                                                                                   \
+  do {                                                                                             \
+    if (used < len) used += (size_t)snprintf(buf + used, len - used, __VA_ARGS__);                 \
+  } while (0)
+  if (cJSON_IsNull(v))
+    PUT("None");
+  else if (cJSON_IsBool(v))
+    PUT("%s", cJSON_IsTrue(v) ? "True" : "False");
+  else if (cJSON_IsString(v))
+    PUT("'%s'", v->valuestring);
+  else if (cJSON_IsNumber(v)) {
+    char *t = cJSON_PrintUnformatted(v);
+    PUT("%s", t ? t : "?");
+    cJSON_free(t);
+  } else {
+    bool obj = cJSON_IsObject(v);
+    PUT("%c", obj ? '{' : '[');
+    for (const cJSON *c = v->child; c; c = c->next) {
+      if (c != v->child) PUT(", ");
+      if (obj) PUT("'%s': ", c->string);
+      if (used < len) used += pyrepr(c, buf + used, len - used);
+    }
+    PUT("%c", obj ? '}' : ']');
+  }
+#undef PUT
+  return used < len ? used : len;
+}
+
+int spy_window_check_opts(const char *name, const cJSON *opts, spy_err *err)
+{
+  const spy_window_info *info = spy_window_find(name);
+  if (!info) return unknown(name, err);
+  if (opts && !cJSON_IsNull(opts) && !cJSON_IsObject(opts)) {
+    char cls[32];
+    snprintf(cls, sizeof cls, "<class '%s'>", json_type(opts));
+    return spy_fail_value(err, "taper_opt", cls, "dict or None");
+  }
+  bool given = cJSON_IsObject(opts);
+  char list[256], text[512];
+  param_list(info, list, sizeof list);
+  if (given && !info->params[0]) {
+    pyrepr(opts, text, sizeof text);
+    return spy_fail_value(err, "taper_opt", text, "`None`, taper '%s' has no additional parameters",
+                          name);
+  }
+  if (!given) {
+    if (!info->params[0]) return SPY_OK;
+    return spy_fail_value(err, "taper_opt", "None", "additional parameters for taper '%s': %s",
+                          name, list);
+  }
+  for (const cJSON *c = opts->child; c; c = c->next) {
+    bool known = false;
+    for (int i = 0; info->params[i]; i++)
+      known = known || strcmp(c->string, info->params[i]) == 0;
+    if (!known)
+      return spy_fail_value(err, "taper_opt key", c->string, "one of %s for `taper='%s'`", list,
+                            name);
+  }
+  wpar p = {{0, 0, 0}, NULL, 0};
+  return params(info, opts, &p, err);
+}
+
 int spy_window(const char *name, size_t n, bool sym, const cJSON *opts, double *w, spy_err *err)
 {
   const spy_window_info *info = spy_window_find(name);
-  if (!info) {
-    char legal[1024];
-    size_t used = 0;
-    legal[0] = '\0';
-    for (const spy_window_info *i = spy_windows; i->name && used < sizeof legal; i++)
-      used += (size_t)snprintf(legal + used, sizeof legal - used, "%s'%s' ",
-                               i == spy_windows ? "" : "or ", i->name);
-    return spy_fail_value(err, "taper", name ? name : "None", "%s", legal);
-  }
+  if (!info) return unknown(name, err);
   size_t idx = (size_t)(info - spy_windows);
   wpar p = {{0, 0, 0}, NULL, 0};
   int rc = params(info, opts, &p, err);

@@ -399,6 +399,39 @@ static void test_errors(void)
              "Kaiser-Bessel Derived windows are only defined for symmetric shapes (sym=true)");
   expect_err("kaiser_bessel_derived", 7, true, "{\"beta\":4}", SPY_EINVAL,
              "Kaiser-Bessel Derived windows are only defined for even number of points, got 7");
+  /* Syncopy's process_taper checks, in its order. */
+  static const struct {
+    const char *name, *opts, *msg;
+  } chk[] = {
+      {"hann", NULL, ""},
+      {"hann", "null", ""},
+      {"kaiser", "{\"beta\":2}", ""},
+      {"hann", "{\"a\":1,\"b\":[0.5,true,null,\"x\"]}",
+       "Invalid value of `taper_opt`: '{'a': 1, 'b': [0.5, True, None, 'x']}'; expected `None`, "
+       "taper 'hann' has no additional parameters"},
+      {"hann", "[1]", "Invalid value of `taper_opt`: '<class 'list'>'; expected dict or None"},
+      {"kaiser", "{\"beta\":1,\"foo\":2}",
+       "Invalid value of `taper_opt key`: 'foo'; expected one of ['beta'] for `taper='kaiser'`"},
+      {"taylor", NULL,
+       "Invalid value of `taper_opt`: 'None'; expected additional parameters for taper 'taylor': "
+       "['nbar', 'sll', 'norm']"},
+      {"tukey", "{}",
+       "Invalid value of `taper_opt`: 'None'; expected additional parameter 'alpha' for "
+       "`taper='tukey'`"},
+      {"dpss", NULL, NULL},
+  };
+  for (size_t i = 0; i < sizeof chk / sizeof chk[0]; i++) {
+    cJSON *o = chk[i].opts ? cJSON_Parse(chk[i].opts) : NULL;
+    spy_err_clear(&err);
+    int rc = spy_window_check_opts(chk[i].name, o, &err);
+    cJSON_Delete(o);
+    if (!chk[i].msg)
+      CHECK(rc == SPY_EINVAL && strncmp(err.msg, "Invalid value of `taper`: 'dpss'", 32) == 0, "%s",
+            err.msg);
+    else
+      CHECK((rc == SPY_OK) == (chk[i].msg[0] == 0) && strcmp(err.msg, chk[i].msg) == 0,
+            "check_opts(%s, %s): %s", chk[i].name, chk[i].opts ? chk[i].opts : "NULL", err.msg);
+  }
   /* Parameters are required whatever the length (SciPy's signature). */
   CHECK(win("kaiser", 0, true, NULL, w, &err) == SPY_EINVAL, "kaiser(0) without beta");
 }
