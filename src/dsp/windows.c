@@ -429,6 +429,8 @@ static const struct {
     {fill_taylor, 0},
     {fill_lanczos, 0},
 };
+_Static_assert(sizeof impl / sizeof impl[0] + 1 == sizeof spy_windows / sizeof spy_windows[0],
+               "impl[] and spy_windows[] list the same windows");
 
 static const char *json_type(const cJSON *v)
 {
