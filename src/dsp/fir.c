@@ -1,0 +1,185 @@
+#include "dsp/fir.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dsp/fft.h"
+#include "dsp/windows.h"
+
+/* Syncopy's windowed_sinc: a low-pass of order+1 taps (order even),
+** cut-off fc in cycles per sample, windowed and normalised to unit sum. */
+static void windowed_sinc(const double *win, size_t order, double fc, double *h)
+{
+  double wc = 2 * M_PI * fc, sum = 0;
+  size_t half = order / 2;
+  h[half] = wc;
+  for (size_t k = 1; k <= half; k++) h[half + k] = h[half - k] = sin(wc * (double)k) / (double)k;
+  for (size_t i = 0; i <= order; i++) {
+    h[i] *= win[i];
+    sum += h[i];
+  }
+  for (size_t i = 0; i <= order; i++) h[i] /= sum;
+}
+
+int spy_design_wsinc(const char *window, long order, const double *fc, spy_btype type, double *h,
+                     spy_err *err)
+{
+  if (order < 0) return spy_fail_value(err, "order", NULL, "a non-negative filter order");
+  size_t m = spy_wsinc_len(order), ord = m - 1, mid = ord / 2;
+  double *win = malloc(2 * m * sizeof *win);
+  if (!win) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  double *tmp = win + m;
+  int rc = spy_window(window, m, true, NULL, win, err);
+  if (rc) {
+    free(win);
+    return rc;
+  }
+  switch (type) {
+  case SPY_LOWPASS: windowed_sinc(win, ord, fc[0], h); break;
+  case SPY_HIGHPASS:
+    windowed_sinc(win, ord, fc[0], h);
+    for (size_t i = 0; i < m; i++) h[i] = -h[i];
+    h[mid] += 1;
+    break;
+  case SPY_BANDPASS:
+  case SPY_BANDSTOP: {
+    /* bp: lp(high) + (delta - lp(low)) - delta;  bs: lp(low) + (delta - lp(high)) */
+    double flp = type == SPY_BANDPASS ? fc[1] : fc[0];
+    double fhp = type == SPY_BANDPASS ? fc[0] : fc[1];
+    windowed_sinc(win, ord, flp, h);
+    windowed_sinc(win, ord, fhp, tmp);
+    for (size_t i = 0; i < m; i++) tmp[i] = -tmp[i];
+    tmp[mid] += 1;
+    for (size_t i = 0; i < m; i++) h[i] += tmp[i];
+    if (type == SPY_BANDPASS) h[mid] -= 1;
+    break;
+  }
+  }
+  free(win);
+  return SPY_OK;
+}
+
+int spy_minphase_rceps(const double *h, size_t n, double *out, spy_err *err)
+{
+  size_t nfft = 1;
+  while (nfft < n * 1000) nfft *= 2;
+  size_t n1 = nfft - 1;
+  if (nfft > (size_t)1 << 30)
+    return spy_fail(err, SPY_EINVAL,
+                    "a minimum-phase FIR filter of %zu taps needs an FFT of %zu points, "
+                    "more than this version supports; use a lower order",
+                    n, nfft);
+  fftw_plan f1 = spy_fft_plan_simple(SPY_FFT_R2C, (int)nfft, 1, err);
+  fftw_plan b1 = f1 ? spy_fft_plan_simple(SPY_FFT_C2R, (int)nfft, 1, err) : NULL;
+  fftw_plan f2 = b1 ? spy_fft_plan_simple(SPY_FFT_R2C, (int)n1, 1, err) : NULL;
+  fftw_plan b2 = f2 ? spy_fft_plan_simple(SPY_FFT_C2R, (int)n1, 1, err) : NULL;
+  if (!b2) return err ? err->code : SPY_ERUNTIME;
+  double *r = spy_fft_alloc(nfft * sizeof *r);
+  double complex *X = spy_fft_alloc((nfft / 2 + 1) * sizeof *X);
+  if (!r || !X) {
+    spy_fft_free(r);
+    spy_fft_free(X);
+    return spy_fail(err, SPY_ENOMEM, "out of memory");
+  }
+  memcpy(r, h, n * sizeof *r);
+  fftw_execute_dft_r2c(f1, r, (fftw_complex *)X);
+  for (size_t k = 0; k <= nfft / 2; k++) {
+    double a = cabs(X[k]);
+    X[k] = log(a < 1e-8 ? 1e-8 : a);
+  }
+  fftw_execute_dft_c2r(b1, (fftw_complex *)X, r);
+  for (size_t i = 0; i < nfft; i++) r[i] /= (double)nfft;
+  /* fold the real cepstrum onto its causal part (length nfft - 1, as
+  ** Syncopy's port of FieldTrip's minphaserceps builds it) */
+  for (size_t j = 1; j < nfft / 2; j++) r[j] = r[j] + r[nfft - j];
+  for (size_t j = nfft / 2 + 1; j < n1; j++) r[j] = 0;
+  fftw_execute_dft_r2c(f2, r, (fftw_complex *)X);
+  for (size_t k = 0; k <= n1 / 2; k++) X[k] = cexp(X[k]);
+  fftw_execute_dft_c2r(b2, (fftw_complex *)X, r);
+  for (size_t i = 0; i < n; i++) out[i] = r[i] / (double)n1;
+  spy_fft_free(r);
+  spy_fft_free(X);
+  return SPY_OK;
+}
+
+int spy_fir_prepare(spy_fir *f, const double *h, size_t m, size_t maxlen, spy_err *err)
+{
+  memset(f, 0, sizeof *f);
+  if (m == 0) return spy_fail(err, SPY_EINVAL, "an FIR filter needs at least one tap");
+  size_t full = maxlen + m - 1, target = 8 * m > 4096 ? 8 * m : 4096;
+  f->nfft = spy_fft_good_size(full < target ? full : target);
+  if (f->nfft > (size_t)1 << 30)
+    return spy_fail(err, SPY_EINVAL, "an FIR filter of %zu taps is too long for this version", m);
+  f->m = m;
+  f->h = malloc(m * sizeof *f->h);
+  f->H = spy_fft_alloc((f->nfft / 2 + 1) * sizeof *f->H);
+  double *r = spy_fft_alloc(f->nfft * sizeof *r);
+  if (!f->h || !f->H || !r) {
+    spy_fft_free(r);
+    spy_fir_release(f);
+    return spy_fail(err, SPY_ENOMEM, "out of memory");
+  }
+  memcpy(f->h, h, m * sizeof *h);
+  f->r2c = spy_fft_plan_simple(SPY_FFT_R2C, (int)f->nfft, 1, err);
+  f->c2r = f->r2c ? spy_fft_plan_simple(SPY_FFT_C2R, (int)f->nfft, 1, err) : NULL;
+  if (!f->c2r) {
+    spy_fft_free(r);
+    spy_fir_release(f);
+    return err ? err->code : SPY_ERUNTIME;
+  }
+  memcpy(r, h, m * sizeof *h);
+  fftw_execute_dft_r2c(f->r2c, r, (fftw_complex *)f->H);
+  for (size_t k = 0; k <= f->nfft / 2; k++) f->H[k] /= (double)f->nfft;
+  spy_fft_free(r);
+  return SPY_OK;
+}
+
+void spy_fir_release(spy_fir *f)
+{
+  free(f->h);
+  spy_fft_free(f->H);
+  memset(f, 0, sizeof *f);
+}
+
+static size_t align64(size_t b) { return (b + 63) & ~(size_t)63; }
+
+size_t spy_fir_scratch_bytes(const spy_fir *f)
+{
+  return align64(f->nfft * sizeof(double)) + align64((f->nfft / 2 + 1) * sizeof(double complex));
+}
+
+void spy_fir_same(const spy_fir *f, const double *x, size_t n, double *y, void *scratch)
+{
+  const size_t m = f->m, L = f->nfft, B = L - m + 1, c = (m - 1) / 2;
+  double *r = scratch;
+  double complex *X = (double complex *)((char *)scratch + align64(L * sizeof(double)));
+  for (size_t o = 0; o < n; o += B) {
+    /* segment x[o + c - (m-1) .. + L), zero outside the signal */
+    ptrdiff_t s = (ptrdiff_t)o + (ptrdiff_t)c - (ptrdiff_t)(m - 1);
+    ptrdiff_t lo = s < 0 ? -s : 0;
+    ptrdiff_t hi = (ptrdiff_t)n - s < (ptrdiff_t)L ? (ptrdiff_t)n - s : (ptrdiff_t)L;
+    if (hi < lo) hi = lo;
+    memset(r, 0, (size_t)lo * sizeof *r);
+    memcpy(r + lo, x + (s + lo), (size_t)(hi - lo) * sizeof *r);
+    memset(r + hi, 0, (L - (size_t)hi) * sizeof *r);
+    fftw_execute_dft_r2c(f->r2c, r, (fftw_complex *)X);
+    for (size_t k = 0; k <= L / 2; k++) X[k] *= f->H[k];
+    fftw_execute_dft_c2r(f->c2r, (fftw_complex *)X, r);
+    size_t cnt = n - o < B ? n - o : B;
+    memcpy(y + o, r + m - 1, cnt * sizeof *y);
+  }
+}
+
+void spy_fir_same_direct(const double *h, size_t m, const double *x, size_t n, double *y)
+{
+  const size_t c = (m - 1) / 2;
+  for (size_t i = 0; i < n; i++) {
+    /* k with 0 <= i + c - k < n */
+    size_t kmax = i + c < m - 1 ? i + c : m - 1;
+    size_t kmin = i + c + 1 > n ? i + c + 1 - n : 0;
+    double acc = 0;
+    for (size_t k = kmin; k <= kmax && k < m; k++) acc += h[k] * x[i + c - k];
+    y[i] = acc;
+  }
+}
