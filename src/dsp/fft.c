@@ -35,7 +35,7 @@ static size_t span(int n, int howmany, int stride, int dist)
   return (size_t)(n - 1) * (size_t)stride + (size_t)(howmany - 1) * (size_t)dist + 1;
 }
 
-static fftw_plan make(const spy_fft_geom *g, spy_err *err)
+static fftw_plan make(const spy_fft_geom *g, bool quick, spy_err *err)
 {
   int n = g->n, nc = n / 2 + 1;
   int nin = (g->kind == SPY_FFT_C2R) ? nc : (g->kind == SPY_FFT_R2C ? n : n);
@@ -51,7 +51,7 @@ static fftw_plan make(const spy_fft_geom *g, spy_err *err)
     spy_fail(err, SPY_ENOMEM, "out of memory planning an FFT of length %d", n);
     goto done;
   }
-  unsigned flags = rigor();
+  unsigned flags = quick ? FFTW_ESTIMATE : rigor();
   fftw_set_timelimit(2.0);
   switch (g->kind) {
   case SPY_FFT_R2C:
@@ -77,7 +77,7 @@ done:
   return p;
 }
 
-fftw_plan spy_fft_plan(const spy_fft_geom *g, spy_err *err)
+static fftw_plan get(const spy_fft_geom *g, bool quick, spy_err *err)
 {
   if (g->n < 1 || g->howmany < 1) {
     spy_fail(err, SPY_EINVAL, "FFT length and count must be positive (n=%d, howmany=%d)", g->n,
@@ -91,7 +91,7 @@ fftw_plan spy_fft_plan(const spy_fft_geom *g, spy_err *err)
       pthread_mutex_unlock(&planner);
       return p;
     }
-  fftw_plan p = make(g, err);
+  fftw_plan p = make(g, quick, err);
   if (p) {
     entry *e = malloc(sizeof *e);
     if (e) {
@@ -108,6 +108,10 @@ fftw_plan spy_fft_plan(const spy_fft_geom *g, spy_err *err)
   pthread_mutex_unlock(&planner);
   return p;
 }
+
+fftw_plan spy_fft_plan(const spy_fft_geom *g, spy_err *err) { return get(g, false, err); }
+
+fftw_plan spy_fft_plan_quick(const spy_fft_geom *g, spy_err *err) { return get(g, true, err); }
 
 fftw_plan spy_fft_plan_simple(spy_fft_kind kind, int n, int howmany, spy_err *err)
 {

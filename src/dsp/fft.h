@@ -46,6 +46,11 @@ typedef struct spy_fft_geom {
 /* Cached plan for g; NULL and err filled when FFTW cannot plan it. */
 fftw_plan spy_fft_plan(const spy_fft_geom *g, spy_err *err);
 
+/* As spy_fft_plan, but a geometry not cached yet is planned with
+** FFTW_ESTIMATE: for transforms run only a few times (a one-off design,
+** many distinct lengths), where measuring costs more than it saves. */
+fftw_plan spy_fft_plan_quick(const spy_fft_geom *g, spy_err *err);
+
 /* Convenience: `howmany` contiguous transforms (stride 1, dist n or
 ** n/2+1 as appropriate). */
 fftw_plan spy_fft_plan_simple(spy_fft_kind kind, int n, int howmany, spy_err *err);

@@ -60,6 +60,16 @@ int spy_design_wsinc(const char *window, long order, const double *fc, spy_btype
   return SPY_OK;
 }
 
+/* A plan for transforms made once: FFTW_ESTIMATE, measuring would cost
+** more than it saves. */
+static fftw_plan plan_once(spy_fft_kind kind, size_t n, spy_err *err)
+{
+  int nc = (int)(n / 2 + 1);
+  spy_fft_geom g = {kind, (int)n, 1, 1, kind == SPY_FFT_C2R ? nc : (int)n, 1,
+                    kind == SPY_FFT_R2C ? nc : (int)n, false};
+  return spy_fft_plan_quick(&g, err);
+}
+
 int spy_minphase_rceps(const double *h, size_t n, double *out, spy_err *err)
 {
   size_t nfft = 1;
@@ -70,10 +80,10 @@ int spy_minphase_rceps(const double *h, size_t n, double *out, spy_err *err)
                     "a minimum-phase FIR filter of %zu taps needs an FFT of %zu points, "
                     "more than this version supports; use a lower order",
                     n, nfft);
-  fftw_plan f1 = spy_fft_plan_simple(SPY_FFT_R2C, (int)nfft, 1, err);
-  fftw_plan b1 = f1 ? spy_fft_plan_simple(SPY_FFT_C2R, (int)nfft, 1, err) : NULL;
-  fftw_plan f2 = b1 ? spy_fft_plan_simple(SPY_FFT_R2C, (int)n1, 1, err) : NULL;
-  fftw_plan b2 = f2 ? spy_fft_plan_simple(SPY_FFT_C2R, (int)n1, 1, err) : NULL;
+  fftw_plan f1 = plan_once(SPY_FFT_R2C, nfft, err);
+  fftw_plan b1 = f1 ? plan_once(SPY_FFT_C2R, nfft, err) : NULL;
+  fftw_plan f2 = b1 ? plan_once(SPY_FFT_R2C, n1, err) : NULL;
+  fftw_plan b2 = f2 ? plan_once(SPY_FFT_C2R, n1, err) : NULL;
   if (!b2) return err ? err->code : SPY_ERUNTIME;
   double *r = spy_fft_alloc(nfft * sizeof *r);
   double complex *X = spy_fft_alloc((nfft / 2 + 1) * sizeof *X);

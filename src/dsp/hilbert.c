@@ -4,7 +4,7 @@
 
 #include "dsp/fft.h"
 
-int spy_hilbert_prepare(spy_hilbert *h, size_t n, spy_err *err)
+int spy_hilbert_prepare(spy_hilbert *h, size_t n, bool estimate, spy_err *err)
 {
   memset(h, 0, sizeof *h);
   if (n == 0 || n > (size_t)1 << 30)
@@ -12,8 +12,8 @@ int spy_hilbert_prepare(spy_hilbert *h, size_t n, spy_err *err)
   h->n = n;
   spy_fft_geom fwd = {SPY_FFT_R2C, (int)n, 1, 1, (int)n, 1, (int)(n / 2 + 1), false};
   spy_fft_geom inv = {SPY_FFT_BACKWARD, (int)n, 1, 1, (int)n, 1, (int)n, true};
-  h->r2c = spy_fft_plan(&fwd, err);
-  h->inv = h->r2c ? spy_fft_plan(&inv, err) : NULL;
+  h->r2c = estimate ? spy_fft_plan_quick(&fwd, err) : spy_fft_plan(&fwd, err);
+  h->inv = !h->r2c ? NULL : estimate ? spy_fft_plan_quick(&inv, err) : spy_fft_plan(&inv, err);
   return h->inv ? SPY_OK : (err ? err->code : SPY_ERUNTIME);
 }
 

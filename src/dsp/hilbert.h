@@ -13,6 +13,7 @@
 
 #include <complex.h>
 #include <fftw3.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/err.h"
@@ -22,7 +23,9 @@ typedef struct spy_hilbert {
   fftw_plan r2c, inv; /* real n -> n/2+1; complex n in place, backward */
 } spy_hilbert;
 
-int spy_hilbert_prepare(spy_hilbert *h, size_t n, spy_err *err);
+/* Plans for length n; `estimate` skips FFTW's measuring (worth it when
+** many different lengths each serve few trials). */
+int spy_hilbert_prepare(spy_hilbert *h, size_t n, bool estimate, spy_err *err);
 
 /* Scratch bytes of spy_hilbert_run for length n. */
 size_t spy_hilbert_scratch_bytes(size_t n);

@@ -448,10 +448,18 @@ static int plan_hilbert(pp_plan *P, const spy_trials *in, spy_err *err)
 {
   P->hil = calloc(in->ntrials ? in->ntrials : 1, sizeof *P->hil);
   if (!P->hil) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  /* measured plans pay off for a few lengths shared by many trials; with
+  ** many distinct lengths the measuring would cost more than it saves */
+  size_t distinct = 0;
+  for (size_t k = 0; k < in->ntrials && distinct <= 4; k++) {
+    bool seen = false;
+    for (size_t q = 0; q < k && !seen; q++) seen = spy_trial_len(in, q) == spy_trial_len(in, k);
+    distinct += !seen;
+  }
   for (size_t k = 0; k < in->ntrials; k++) {
     size_t n = spy_trial_len(in, k);
     if (n == 0 || find_hilbert(P, n)) continue;
-    int rc = spy_hilbert_prepare(&P->hil[P->nhil], n, err);
+    int rc = spy_hilbert_prepare(&P->hil[P->nhil], n, distinct > 4, err);
     if (rc) return rc;
     P->nhil++;
   }
