@@ -41,9 +41,7 @@ typedef struct pp_plan {
   const char *nanmsg;
   /* polyphase resampling */
   bool resample, copy;
-  double *h; /* taps times up */
-  size_t m;
-  long up, down;
+  spy_polyphase pp;
   spy_dtype out_dtype;
 } pp_plan;
 
@@ -55,11 +53,16 @@ static void pp_free(void *vp)
   free(P->zi);
   spy_fir_release(&P->fir);
   free(P->hil);
-  free(P->h);
+  spy_polyphase_release(&P->pp);
   free(P);
 }
 
 /* ---- kernels --------------------------------------------------------------- */
+
+/* Channels filtered together: the IIR recursion runs up to 16 lanes in
+** vectors of 4 (zero-padded to a multiple of 4 when fewer channels are
+** left); the other stages work lane by lane. */
+enum { MAXLANES = 16 };
 
 static size_t al64(size_t b) { return (b + 63) & ~(size_t)63; }
 
@@ -71,9 +74,10 @@ static size_t edge_of(const pp_plan *P)
 static size_t pp_scratch(const void *vp, size_t nsamp, size_t nchan)
 {
   const pp_plan *P = vp;
-  if (P->resample) return al64(nchan * sizeof(double));
-  size_t b = al64((nsamp + 2 * edge_of(P)) * 8 * sizeof(double));
-  b += al64((P->nsec ? P->nsec : 1) * 2 * 8 * sizeof(double));
+  (void)nchan; /* channels go one (or one block) at a time */
+  if (P->resample) return 2 * al64(nsamp * sizeof(double)); /* a channel, its output (up <= down) */
+  size_t b = al64((nsamp + 2 * edge_of(P)) * MAXLANES * sizeof(double));
+  b += al64((P->nsec ? P->nsec : 1) * 2 * MAXLANES * sizeof(double));
   b += 2 * al64(nsamp * sizeof(double));
   if (P->filt == FILT_FIR) b += spy_fir_scratch_bytes(&P->fir);
   if (P->post == POST_HILBERT)
@@ -94,11 +98,12 @@ static bool any_nan(const double *x, size_t n)
   return false;
 }
 
-/* (x - mean) / std per lane after de-trending, std with ddof 0 */
-static void zscore_lanes(double *x, size_t n, size_t W, int poly)
+/* (x - mean) / std of the first w of W lanes after de-trending, std
+** with ddof 0 (the padding lanes stay zero) */
+static void zscore_lanes(double *x, size_t n, size_t W, size_t w, int poly)
 {
   spy_detrend(x, n, W, poly);
-  for (size_t j = 0; j < W; j++) {
+  for (size_t j = 0; j < w; j++) {
     double mean = 0, var = 0;
     for (size_t i = 0; i < n; i++) mean += x[i * W + j];
     mean /= (double)n;
@@ -121,6 +126,28 @@ static void store(void *out, spy_dtype t, size_t idx, double v)
     ((float *)out)[idx] = (float)v;
 }
 
+/* out rows r of channels c0.. c0+w from block rows r*step, |.| for
+** rectify; the common float32 case gets its own loop */
+static void write_rows(const pp_plan *P, const double *x, size_t W, size_t w, size_t rows,
+                       void *out, size_t C, size_t c0)
+{
+  const size_t step = P->step;
+  const bool rect = P->post == POST_RECTIFY;
+  if (P->out_dtype == SPY_DT_F32 && !rect) {
+    for (size_t r = 0; r < rows; r++) {
+      const double *src = x + r * step * W;
+      float *dst = (float *)out + r * C + c0;
+      for (size_t j = 0; j < w; j++) dst[j] = (float)src[j];
+    }
+    return;
+  }
+  for (size_t r = 0; r < rows; r++)
+    for (size_t j = 0; j < w; j++) {
+      double v = x[r * step * W + j];
+      store(out, P->out_dtype, r * C + c0 + j, rect ? fabs(v) : v);
+    }
+}
+
 static const spy_hilbert *find_hilbert(const pp_plan *P, size_t n)
 {
   for (size_t i = 0; i < P->nhil; i++)
@@ -128,17 +155,20 @@ static const spy_hilbert *find_hilbert(const pp_plan *P, size_t n)
   return NULL;
 }
 
+/* Polyphase resampling channel by channel (each a contiguous copy, so the
+** sub-filter dot products run over contiguous memory). */
 static int rs_kernel(const pp_plan *P, spy_task *t, spy_err *err)
 {
-  const size_t N = t->nsamp, C = t->nchan;
-  double *acc = t->scratch;
-  for (size_t k = 0; k < t->rows; k++) {
-    if ((k & 4095) == 0 && spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+  const size_t N = t->nsamp, C = t->nchan, R = t->rows;
+  double *a = t->scratch, *b = (double *)((char *)t->scratch + al64(N * sizeof(double)));
+  for (size_t c = 0; c < C; c++) {
+    if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+    for (size_t i = 0; i < N; i++) a[i] = t->in[i * C + c];
     if (P->copy)
-      for (size_t c = 0; c < C; c++) acc[c] = t->in[k * C + c];
+      memcpy(b, a, R * sizeof *b);
     else
-      spy_resample_row(P->h, P->m, P->up, P->down, t->in, N, C, k, acc);
-    for (size_t c = 0; c < C; c++) store(t->out, P->out_dtype, k * C + c, acc[c]);
+      spy_resample_channel(&P->pp, a, N, 0, R, b);
+    for (size_t k = 0; k < R; k++) store(t->out, P->out_dtype, k * C + c, b[k]);
   }
   return SPY_OK;
 }
@@ -178,8 +208,8 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
 
   char *p = t->scratch;
   void *blk_, *state_, *a_, *b_, *fscr = NULL, *hscr = NULL, *z_ = NULL;
-  carve(&p, &blk_, (N + 2 * e) * 8 * sizeof(double));
-  carve(&p, &state_, (P->nsec ? P->nsec : 1) * 2 * 8 * sizeof(double));
+  carve(&p, &blk_, (N + 2 * e) * MAXLANES * sizeof(double));
+  carve(&p, &state_, (P->nsec ? P->nsec : 1) * 2 * MAXLANES * sizeof(double));
   carve(&p, &a_, N * sizeof(double));
   carve(&p, &b_, N * sizeof(double));
   if (P->filt == FILT_FIR) carve(&p, &fscr, spy_fir_scratch_bytes(&P->fir));
@@ -189,17 +219,34 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
   }
   double *blk = blk_, *state = state_, *a = a_, *b = b_;
   double complex *z = z_;
-  const size_t rows = t->rows, step = P->step;
+  const size_t rows = t->rows;
 
   for (size_t c0 = 0; c0 < C;) {
     if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
-    size_t left = C - c0, W = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+    /* W lanes in the block, the first w of them channels */
+    size_t left = C - c0, W, w;
+    if (P->filt == FILT_BUT)
+      W = left >= MAXLANES ? MAXLANES : (left + 3) / 4 * 4;
+    else
+      W = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+    w = left < W ? left : W;
     double *x = blk + e * W;
-    for (size_t i = 0; i < N; i++)
-      for (size_t j = 0; j < W; j++) x[i * W + j] = t->in[i * C + c0 + j];
+    bool nan = false;
+    for (size_t i = 0; i < N; i++) {
+      const double *src = t->in + i * C + c0;
+      double *dst = x + i * W;
+      for (size_t j = 0; j < w; j++) {
+        dst[j] = src[j];
+        nan |= src[j] != src[j];
+      }
+      for (size_t j = w; j < W; j++) dst[j] = 0;
+    }
 
-    if (P->zscore) zscore_lanes(x, N, W, P->poly);
-    if (P->nanmsg && any_nan(x, N * W)) t->flags |= SPY_TASK_HAS_NAN;
+    if (P->zscore) {
+      zscore_lanes(x, N, W, w, P->poly);
+      nan = any_nan(x, N * W);
+    }
+    if (P->nanmsg && nan) t->flags |= SPY_TASK_HAS_NAN;
     if (P->filt != FILT_NONE) spy_detrend(x, N, W, P->poly);
     if (P->filt == FILT_BUT) {
       if (P->twopass)
@@ -209,7 +256,7 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
         spy_sosfilt(P->sos, P->nsec, x, N, W, false, state);
       }
     } else if (P->filt == FILT_FIR) {
-      for (size_t j = 0; j < W; j++) {
+      for (size_t j = 0; j < w; j++) {
         double *res;
         for (size_t i = 0; i < N; i++) a[i] = x[i * W + j];
         fir_lane(P, a, b, N, fscr, &res);
@@ -219,20 +266,14 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
 
     if (P->post == POST_HILBERT) {
       size_t es = spy_dtype_size(P->out_dtype);
-      for (size_t j = 0; j < W; j++) {
+      for (size_t j = 0; j < w; j++) {
         for (size_t i = 0; i < N; i++) a[i] = x[i * W + j];
         spy_hilbert_run(hil, a, z, hscr);
         spy_specout_convert(P->hout, z, N, (char *)t->out + (c0 + j) * es, C);
       }
-    } else {
-      bool rect = P->post == POST_RECTIFY;
-      for (size_t r = 0; r < rows; r++)
-        for (size_t j = 0; j < W; j++) {
-          double v = x[r * step * W + j];
-          store(t->out, P->out_dtype, r * C + c0 + j, rect ? fabs(v) : v);
-        }
-    }
-    c0 += W;
+    } else
+      write_rows(P, x, W, w, rows, t->out, C, c0);
+    c0 += w;
   }
   return SPY_OK;
 }
@@ -862,26 +903,30 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
       warn("resampledata", "New sampling rate is integeger division of the original sampling "
                            "rate, consider using `method='downsample'`");
     P->resample = true;
-    if (spy_rational_approx(newfs / fs, 1000000, &P->up, &P->down))
+    if (spy_rational_approx(newfs / fs, 1000000, &P->pp.up, &P->pp.down))
       return spy_fail_value(err, "resamplefs", NULL,
                             "a ratio resamplefs/samplerate above 2^-40");
     double fcut = isnull(lpv) ? 0.5 * (newfs / fs) : lpv->valuedouble / fs;
-    P->copy = P->up == 1 && P->down == 1;
+    P->copy = P->pp.up == 1 && P->pp.down == 1;
+    long up = P->pp.up, down = P->pp.down;
     if (!P->copy) {
       if (fcut == 0)
         return spy_fail(err, SPY_ENOTSUP,
                         "lpfreq=0 makes Syncopy fall back to SciPy's default Kaiser filter, "
                         "which spy does not reproduce; use lpfreq > 0");
-      P->m = spy_wsinc_len(order);
-      P->h = malloc(P->m * sizeof *P->h);
-      if (!P->h) return spy_fail(err, SPY_ENOMEM, "out of memory");
-      double f1[1] = {fcut / (double)P->up};
-      if ((rc = spy_design_wsinc("hamming", order, f1, SPY_LOWPASS, P->h, err))) return rc;
-      for (size_t i = 0; i < P->m; i++) P->h[i] *= (double)P->up;
+      size_t m = spy_wsinc_len(order);
+      double *h = malloc(m * sizeof *h), f1[1] = {fcut / (double)up};
+      if (!h) return spy_fail(err, SPY_ENOMEM, "out of memory");
+      rc = spy_design_wsinc("hamming", order, f1, SPY_LOWPASS, h, err);
+      for (size_t i = 0; !rc && i < m; i++) h[i] *= (double)up;
+      if (!rc && spy_polyphase_init(&P->pp, h, m, up, down))
+        rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+      free(h);
+      if (rc) return rc;
     }
     for (size_t k = 0; k < in->ntrials; k++)
       op->out_rows[k] = P->copy ? spy_trial_len(in, k)
-                                : spy_resample_len(spy_trial_len(in, k), P->up, P->down);
+                                : spy_resample_len(spy_trial_len(in, k), up, down);
     pystr(lpv, buf, sizeof buf);
     log_kv(&L, "lpfreq", buf);
     if (isnull(ordv))

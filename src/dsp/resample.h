@@ -21,14 +21,28 @@ int spy_rational_approx(double x, long maxden, long *num, long *den);
 size_t spy_resample_len(size_t n, long up, long down);
 
 /*
-** One output row of resample_poly(x, up, down, window=h) over nch
-** interleaved channels (x is n x nch, row-major): acc[c] = row k of channel
-** c.  `h` has m taps and is already multiplied by up.  Output k is
-** sum_t h[k*down + (m-1)/2 - t*up] x[t] over the taps in range, so a row
-** costs about m/up multiply-adds per channel.
+** resample_poly(x, up, down, window=h) as a polyphase filter: output k is
+** sum_t h[k*down + (m-1)/2 - t*up] x[t] over the taps in range (h already
+** multiplied by up, zero outside the signal), i.e. a dot product of one of
+** `up` sub-filters with a stretch of x, about m/up multiply-adds per output.
+** spy_polyphase_init splits h into the sub-filters (reversed, so each dot
+** product runs forwards); spy_polyphase_release frees them (safe on a
+** zeroed struct).
 */
-void spy_resample_row(const double *h, size_t m, long up, long down, const double *x, size_t n,
-                      size_t nch, size_t k, double *acc);
+typedef struct spy_polyphase {
+  long up, down;
+  size_t m, half; /* taps, (m-1)/2 */
+  size_t *len;    /* up sub-filter lengths */
+  size_t *off;    /* their offsets in g */
+  double *g;      /* m taps, grouped by phase, each group reversed */
+} spy_polyphase;
+
+int spy_polyphase_init(spy_polyphase *pp, const double *h, size_t m, long up, long down);
+void spy_polyphase_release(spy_polyphase *pp);
+
+/* y[k - k0] = output k of one channel x (n contiguous samples), k0 <= k < k1. */
+void spy_resample_channel(const spy_polyphase *pp, const double *x, size_t n, size_t k0,
+                          size_t k1, double *y);
 
 /*
 ** Syncopy's _resampling_trl_definition: for each input row (start, stop,
