@@ -117,8 +117,11 @@ int spy_fir_prepare(spy_fir *f, const double *h, size_t m, size_t maxlen, spy_er
 {
   memset(f, 0, sizeof *f);
   if (m == 0) return spy_fail(err, SPY_EINVAL, "an FIR filter needs at least one tap");
+  /* blocks of about 8 kernel lengths (or the whole longest signal if
+  ** shorter); a power of two, which FFTW plans fastest and runs well */
   size_t full = maxlen + m - 1, target = 8 * m > 4096 ? 8 * m : 4096;
-  f->nfft = spy_fft_good_size(full < target ? full : target);
+  f->nfft = 1;
+  while (f->nfft < (full < target ? full : target)) f->nfft *= 2;
   if (f->nfft > (size_t)1 << 30)
     return spy_fail(err, SPY_EINVAL, "an FIR filter of %zu taps is too long for this version", m);
   f->m = m;

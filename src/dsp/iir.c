@@ -289,8 +289,8 @@ int spy_zpk2sos(const double complex *z0, size_t nz0, const double complex *p0, 
   double complex *z = calloc(2 * (n + 1), sizeof *z);
   if (!z) return spy_fail(err, SPY_ENOMEM, "out of memory");
   double complex *p = z + n + 1;
-  memcpy(z, z0, nz0 * sizeof *z);
-  memcpy(p, p0, np0 * sizeof *p);
+  if (nz0) memcpy(z, z0, nz0 * sizeof *z);
+  if (np0) memcpy(p, p0, np0 * sizeof *p);
   size_t nz = n, np = n;
   if (n % 2 == 1) nz++, np++; /* extra pole and zero at the origin */
   int rc = cplxreal(z, nz, &nz, err);
