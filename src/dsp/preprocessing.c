@@ -148,11 +148,16 @@ static void write_rows(const pp_plan *P, const double *x, size_t W, size_t w, si
     }
 }
 
+/* P->hil is sorted by length */
 static const spy_hilbert *find_hilbert(const pp_plan *P, size_t n)
 {
-  for (size_t i = 0; i < P->nhil; i++)
-    if (P->hil[i].n == n) return &P->hil[i];
-  return NULL;
+  size_t lo = 0, hi = P->nhil;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (P->hil[mid].n < n) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < P->nhil && P->hil[lo].n == n ? &P->hil[lo] : NULL;
 }
 
 /* Polyphase resampling channel by channel (each a contiguous copy, so the
@@ -485,26 +490,33 @@ static size_t min_len(const spy_trials *in, size_t *maxlen)
   return in->ntrials ? lo : 0;
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* one Hilbert plan per distinct trial length, sorted by length */
 static int plan_hilbert(pp_plan *P, const spy_trials *in, spy_err *err)
 {
-  P->hil = calloc(in->ntrials ? in->ntrials : 1, sizeof *P->hil);
-  if (!P->hil) return spy_fail(err, SPY_ENOMEM, "out of memory");
-  /* measured plans pay off for a few lengths shared by many trials; with
-  ** many distinct lengths the measuring would cost more than it saves */
-  size_t distinct = 0;
-  for (size_t k = 0; k < in->ntrials && distinct <= 4; k++) {
-    bool seen = false;
-    for (size_t q = 0; q < k && !seen; q++) seen = spy_trial_len(in, q) == spy_trial_len(in, k);
-    distinct += !seen;
+  size_t nt = in->ntrials, *len = malloc((nt ? nt : 1) * sizeof *len);
+  P->hil = calloc(nt ? nt : 1, sizeof *P->hil);
+  if (!len || !P->hil) {
+    free(len);
+    return spy_fail(err, SPY_ENOMEM, "out of memory");
   }
-  for (size_t k = 0; k < in->ntrials; k++) {
-    size_t n = spy_trial_len(in, k);
-    if (n == 0 || find_hilbert(P, n)) continue;
-    int rc = spy_hilbert_prepare(&P->hil[P->nhil], n, distinct > 4, err);
-    if (rc) return rc;
-    P->nhil++;
+  for (size_t k = 0; k < nt; k++) len[k] = spy_trial_len(in, k);
+  qsort(len, nt, sizeof *len, cmp_size);
+  /* FFTW's measuring costs seconds at long lengths and did not beat its
+  ** estimate on whole-trial transforms, so these plans are estimated */
+  int rc = SPY_OK;
+  for (size_t k = 0; k < nt && !rc; k++) {
+    if (len[k] == 0 || (k > 0 && len[k] == len[k - 1])) continue;
+    rc = spy_hilbert_prepare(&P->hil[P->nhil], len[k], true, err);
+    if (!rc) P->nhil++;
   }
-  return SPY_OK;
+  free(len);
+  return rc;
 }
 
 static int plan_fir(pp_plan *P, const char *window, long order, const double *fc, spy_btype bt,
