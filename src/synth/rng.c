@@ -13,15 +13,24 @@ __extension__ typedef unsigned __int128 u128;
 /* O'Neill's default 128-bit LCG multiplier, as NumPy's PCG64 uses it. */
 #define PCG_MULT (((u128)2549297995355413924ULL << 64) | 4865540595714422341ULL)
 
-static inline u128 get_state(const spy_rng *r) { return ((u128)r->state_hi << 64) | r->state_lo; }
-static inline u128 get_inc(const spy_rng *r) { return ((u128)r->inc_hi << 64) | r->inc_lo; }
+static inline u128 get_state(const spy_rng *r)
+{
+  return ((u128)r->state_hi << 64) | r->state_lo;
+}
+static inline u128 get_inc(const spy_rng *r)
+{
+  return ((u128)r->inc_hi << 64) | r->inc_lo;
+}
 static inline void put_state(spy_rng *r, u128 s)
 {
   r->state_hi = (uint64_t)(s >> 64);
   r->state_lo = (uint64_t)s;
 }
 
-static inline uint64_t rotr64(uint64_t v, unsigned k) { return (v >> k) | (v << ((-k) & 63)); }
+static inline uint64_t rotr64(uint64_t v, unsigned k)
+{
+  return (v >> k) | (v << ((-k) & 63));
+}
 
 /* XSL-RR: fold the state to 64 bits, rotate by its top 6 bits. */
 static inline uint64_t pcg_out(u128 s)
@@ -83,12 +92,14 @@ void spy_rng_seed_words(spy_rng *r, const uint32_t *words, size_t n)
   if (n == 0) words = &zero, n = 1;
 
   uint32_t pool[POOL], h = INIT_A;
-  for (size_t i = 0; i < POOL; i++) pool[i] = hashmix(i < n ? words[i] : 0, &h);
+  for (size_t i = 0; i < POOL; i++)
+    pool[i] = hashmix(i < n ? words[i] : 0, &h);
   for (size_t s = 0; s < POOL; s++)
     for (size_t d = 0; d < POOL; d++)
       if (s != d) pool[d] = mix(pool[d], hashmix(pool[s], &h));
   for (size_t s = POOL; s < n; s++)
-    for (size_t d = 0; d < POOL; d++) pool[d] = mix(pool[d], hashmix(words[s], &h));
+    for (size_t d = 0; d < POOL; d++)
+      pool[d] = mix(pool[d], hashmix(words[s], &h));
 
   /* generate_state(4, uint64): 8 words cycling over the pool, pairs
   ** (low, high) forming the 64-bit words. */
@@ -101,7 +112,8 @@ void spy_rng_seed_words(spy_rng *r, const uint32_t *words, size_t n)
     w[i] = v ^ (v >> 16);
   }
   uint64_t s[4];
-  for (size_t i = 0; i < 4; i++) s[i] = (uint64_t)w[2 * i] | ((uint64_t)w[2 * i + 1] << 32);
+  for (size_t i = 0; i < 4; i++)
+    s[i] = (uint64_t)w[2 * i] | ((uint64_t)w[2 * i + 1] << 32);
 
   /* PCG's srandom: state 0, increment 2*seq+1, step, add the initial
   ** state, step. */
@@ -133,7 +145,10 @@ int spy_rng_seed_entropy(spy_rng *r)
 
 /* ---- uniform, bounded ---------------------------------------------------- */
 
-double spy_rng_uniform(spy_rng *r) { return (double)(spy_rng_next64(r) >> 11) * 0x1p-53; }
+double spy_rng_uniform(spy_rng *r)
+{
+  return (double)(spy_rng_next64(r) >> 11) * 0x1p-53;
+}
 
 /* Lemire (2019): the high word of x * range is uniform on [0, range) once
 ** the draws whose low word falls below 2^w mod range are rejected. */
@@ -187,14 +202,18 @@ static uint64_t zig_k[256];
 static double zig_w[256], zig_f[256];
 static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
 
-static double gauss(double x) { return exp(-0.5 * x * x); }
+static double gauss(double x)
+{
+  return exp(-0.5 * x * x);
+}
 
 static void zig_init(void)
 {
   double x[256];
   x[0] = 0.0;
   x[255] = ZIG_R;
-  for (int i = 254; i >= 1; i--) x[i] = sqrt(-2.0 * log(gauss(x[i + 1]) + ZIG_V / x[i + 1]));
+  for (int i = 254; i >= 1; i--)
+    x[i] = sqrt(-2.0 * log(gauss(x[i + 1]) + ZIG_V / x[i + 1]));
   zig_k[0] = (uint64_t)llround(ZIG_R * gauss(ZIG_R) / ZIG_V * ZIG_M);
   zig_w[0] = ZIG_V / gauss(ZIG_R) / ZIG_M;
   zig_f[0] = 1.0;

@@ -13,8 +13,8 @@
 
 typedef enum { G_WHITE, G_TREND, G_HARMONIC, G_PHASE, G_AR2, G_RED } gen_kind;
 
-static const char *const gen_names[] = {"white_noise", "linear_trend", "harmonic",
-                                        "phase_diffusion", "ar2_network", "red_noise"};
+static const char *const gen_names[] = {"white_noise",     "linear_trend", "harmonic",
+                                        "phase_diffusion", "ar2_network",  "red_noise"};
 
 enum { SEED_ENTROPY, SEED_SAME, SEED_PER_TRIAL };
 
@@ -22,15 +22,15 @@ typedef struct synth_plan {
   gen_kind kind;
   size_t nsamp, nchan;
   int seeding;
-  uint64_t seed;         /* SEED_SAME */
-  uint32_t *trial_seed;  /* SEED_PER_TRIAL: one per trial */
+  uint64_t seed;        /* SEED_SAME */
+  uint32_t *trial_seed; /* SEED_PER_TRIAL: one per trial */
   double samplerate;
-  double y_max;          /* linear_trend */
-  double freq, eps;      /* harmonic, phase_diffusion */
+  double y_max;     /* linear_trend */
+  double freq, eps; /* harmonic, phase_diffusion */
   bool rand_ini, return_phase;
-  double *M;             /* ar2: nchan x nchan, diag(alpha1) + A^T */
-  float alpha2;          /* ar2: Syncopy multiplies float32 rows by it in float32 */
-  bool diagonal;         /* ar2: M is diagonal (red_noise) */
+  double *M;     /* ar2: nchan x nchan, diag(alpha1) + A^T; red: the diagonal */
+  float alpha2;  /* ar2: Syncopy multiplies float32 rows by it in float32 */
+  bool diagonal; /* ar2: M is diagonal (red_noise) */
 } synth_plan;
 
 /* Numbers drawn between two polls of the interrupt flag. */
@@ -45,11 +45,13 @@ static void plan_free(void *vp)
   free(p);
 }
 
+/* Generators have no input, so the scheduler's nsamp and nchan say
+** nothing: the plan knows its channels. */
 static size_t plan_scratch(const void *vp, size_t nsamp, size_t nchan)
 {
-  (void)nsamp;
+  (void)nsamp, (void)nchan;
   const synth_plan *p = vp;
-  return p->kind == G_PHASE ? 2 * nchan * sizeof(float) : 0;
+  return p->kind == G_PHASE ? 2 * p->nchan * sizeof(float) : 0;
 }
 
 /* ---- seeds ------------------------------------------------------------- */
@@ -58,15 +60,20 @@ void spy_synth_trial_seeds(uint64_t seed, size_t n, uint32_t *out)
 {
   spy_rng r;
   spy_rng_seed(&r, seed);
-  for (size_t k = 0; k < n; k++) out[k] = (uint32_t)spy_rng_below(&r, 1000000);
+  for (size_t k = 0; k < n; k++)
+    out[k] = (uint32_t)spy_rng_below(&r, 1000000);
 }
 
 /* A fresh generator for trial k, as default_rng(<the trial's seed>). */
 static int trial_rng(const synth_plan *p, size_t k, spy_rng *r, spy_err *err)
 {
   switch (p->seeding) {
-  case SEED_PER_TRIAL: spy_rng_seed(r, p->trial_seed[k]); return SPY_OK;
-  case SEED_SAME: spy_rng_seed(r, p->seed); return SPY_OK;
+  case SEED_PER_TRIAL:
+    spy_rng_seed(r, p->trial_seed[k]);
+    return SPY_OK;
+  case SEED_SAME:
+    spy_rng_seed(r, p->seed);
+    return SPY_OK;
   default:
     if (spy_rng_seed_entropy(r) != 0)
       return spy_fail(err, SPY_ERUNTIME, "cannot read random bytes from the operating system");
@@ -120,7 +127,8 @@ static int gen_column(const synth_plan *p, spy_task *t, spy_err *err)
   if (C > 1)
     for (size_t n = N; n-- > 0;) {
       float v = out[n];
-      for (size_t ch = 0; ch < C; ch++) out[n * C + ch] = v;
+      for (size_t ch = 0; ch < C; ch++)
+        out[n * C + ch] = v;
     }
   return SPY_OK;
 }
@@ -142,13 +150,17 @@ static int gen_phase(const synth_plan *p, spy_task *t, spy_err *err)
   if (p->rand_ini) {
     spy_rng r2; /* Syncopy draws the initial phases from a new default_rng(seed) */
     if ((rc = trial_rng(p, t->trial, &r2, err)) != SPY_OK) return rc;
-    for (size_t c = 0; c < C; c++) ps0[c] = (float)(2 * M_PI) * (float)spy_rng_uniform(&r2);
+    for (size_t c = 0; c < C; c++)
+      ps0[c] = (float)(2 * M_PI) * (float)spy_rng_uniform(&r2);
   }
   float om = (float)omega0;
   float rel_eps = (float)sqrt(omega0 / p->samplerate * p->eps);
   double tstop = (double)N / p->samplerate;
-  for (size_t c = 0; c < C; c++) cum[c] = 0.0f;
+  for (size_t c = 0; c < C; c++)
+    cum[c] = 0.0f;
   for (size_t n = 0; n < N; n++) {
+    if (n % (POLL_BLOCK / C + 1) == 0 && spy_interrupted())
+      return spy_fail(err, SPY_EINTR, "interrupted");
     float lin = om * (float)linspace0(tstop, N, n);
     float *row = out + n * C;
     for (size_t c = 0; c < C; c++) {
@@ -173,7 +185,8 @@ static int gen_ar2(const synth_plan *p, spy_task *t, spy_err *err)
   spy_rng r;
   int rc = trial_rng(p, t->trial, &r, err);
   if (rc != SPY_OK) return rc;
-  for (size_t i = 0; i < 2 * C; i++) out[i] = (float)spy_rng_normal(&r);
+  for (size_t i = 0; i < 2 * C; i++)
+    out[i] = (float)spy_rng_normal(&r);
   for (size_t n = 2; n < N; n++) {
     if (n % (POLL_BLOCK / C + 1) == 0 && spy_interrupted())
       return spy_fail(err, SPY_EINTR, "interrupted");
@@ -182,14 +195,16 @@ static int gen_ar2(const synth_plan *p, spy_task *t, spy_err *err)
     for (size_t a = 0; a < C; a++) {
       double s;
       if (p->diagonal) {
-        s = p->M[a * C + a] * (double)x1[a];
+        s = p->M[a] * (double)x1[a];
       } else {
         s = 0.0;
-        for (size_t j = 0; j < C; j++) s += p->M[a * C + j] * (double)x1[j];
+        for (size_t j = 0; j < C; j++)
+          s += p->M[a * C + j] * (double)x1[j];
       }
       x[a] = (float)(s + (double)(p->alpha2 * x2[a]));
     }
-    for (size_t a = 0; a < C; a++) x[a] = (float)((double)x[a] + spy_rng_normal(&r));
+    for (size_t a = 0; a < C; a++)
+      x[a] = (float)((double)x[a] + spy_rng_normal(&r));
   }
   return SPY_OK;
 }
@@ -203,8 +218,8 @@ static int synth_kernel(const void *vp, spy_task *t, spy_err *err)
     return spy_fail(err, SPY_EINVAL,
                     "%s: task of %zu rows x channels %zu..%zu does not fit the plan "
                     "(%zu rows x %zu channels%s)",
-                    gen_names[p->kind], t->rows, t->chan0, t->chan0 + t->nchan, p->nsamp,
-                    p->nchan, indep ? "" : ", all channels in one task");
+                    gen_names[p->kind], t->rows, t->chan0, t->chan0 + t->nchan, p->nsamp, p->nchan,
+                    indep ? "" : ", all channels in one task");
   if (p->kind == G_PHASE && !t->scratch)
     return spy_fail(err, SPY_EINVAL, "phase_diffusion: the task has no scratch buffer");
   if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
@@ -216,10 +231,13 @@ static int synth_kernel(const void *vp, spy_task *t, spy_err *err)
     return rc != SPY_OK ? rc : normals_f32(&r, t->out, p->nsamp * p->nchan, err);
   }
   case G_TREND:
-  case G_HARMONIC: return gen_column(p, t, err);
-  case G_PHASE: return gen_phase(p, t, err);
+  case G_HARMONIC:
+    return gen_column(p, t, err);
+  case G_PHASE:
+    return gen_phase(p, t, err);
   case G_AR2:
-  case G_RED: return gen_ar2(p, t, err);
+  case G_RED:
+    return gen_ar2(p, t, err);
   }
   return spy_fail(err, SPY_EINVAL, "unknown generator");
 }
@@ -231,11 +249,11 @@ int spy_synth_trial(const spy_op *op, size_t k, float *out, spy_err *err)
     return spy_fail(err, SPY_EINVAL, "spy_synth_trial: not a synthdata plan");
   if (k >= op->ntrials)
     return spy_fail_value(err, "trial", NULL, "trial index below %zu", op->ntrials);
-  size_t nscratch = plan_scratch(p, 0, p->nchan);
+  size_t nscratch = plan_scratch(p, 0, 0);
   void *scratch = nscratch ? malloc(nscratch) : NULL;
   if (nscratch && !scratch) return spy_fail(err, SPY_ENOMEM, "out of memory");
-  spy_task t = {.trial = k, .chan0 = 0, .nchan = p->nchan, .out = out, .rows = p->nsamp,
-                .scratch = scratch};
+  spy_task t = {
+      .trial = k, .chan0 = 0, .nchan = p->nchan, .out = out, .rows = p->nsamp, .scratch = scratch};
   int rc = synth_kernel(p, &t, err);
   free(scratch);
   return rc;
@@ -248,7 +266,10 @@ static const cJSON *item(const cJSON *cfg, const char *key)
   return cJSON_GetObjectItemCaseSensitive(cfg, key);
 }
 
-static void brief(const cJSON *v, char *buf, size_t n) { spy_json_brief(v, buf, n); }
+static void brief(const cJSON *v, char *buf, size_t n)
+{
+  spy_json_brief(v, buf, n);
+}
 
 /* scalar_parser(var, name, lims=[lo, inf]) and its message. */
 static int check_lower(const cJSON *cfg, const char *key, double lo, const char *lo_text,
@@ -261,6 +282,24 @@ static int check_lower(const cJSON *cfg, const char *key, double lo, const char 
   brief(v, actual, sizeof actual);
   return spy_fail_value(err, key, actual, "value to be greater or equals %s and less or equals inf",
                         lo_text);
+}
+
+/* A count (nSamples, nChannels, nTrials) >= lo that is also exactly
+** representable, so it converts to size_t without loss. */
+#define COUNT_MAX 9007199254740992.0 /* 2^53 */
+static int check_count(const cJSON *cfg, const char *key, double lo, const char *lo_text,
+                       size_t *out, spy_err *err)
+{
+  int rc = check_lower(cfg, key, lo, lo_text, err);
+  if (rc != SPY_OK) return rc;
+  double x = item(cfg, key)->valuedouble;
+  if (x > COUNT_MAX) {
+    char actual[64];
+    brief(item(cfg, key), actual, sizeof actual);
+    return spy_fail_value(err, key, actual, "value to be less or equals 2^53");
+  }
+  *out = (size_t)x;
+  return SPY_OK;
 }
 
 static int require(const cJSON *cfg, const char *key, const char *fn, double *out, spy_err *err)
@@ -334,7 +373,8 @@ static int read_adjmat(const cJSON *v, double alpha1, synth_plan *p, spy_err *er
     }
     i++;
   }
-  for (i = 0; i < n; i++) p->M[i * n + i] += alpha1;
+  for (i = 0; i < n; i++)
+    p->M[i * n + i] += alpha1;
   return SPY_OK;
 }
 
@@ -343,8 +383,10 @@ static int read_adjmat(const cJSON *v, double alpha1, synth_plan *p, spy_err *er
 /* A value as Python prints it in Syncopy's logs: None, True, [1, 2]. */
 static void pyval(const cJSON *v, char *buf, size_t n)
 {
-  if (cJSON_IsNull(v)) snprintf(buf, n, "None");
-  else if (cJSON_IsBool(v)) snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "True" : "False");
+  if (cJSON_IsNull(v))
+    snprintf(buf, n, "None");
+  else if (cJSON_IsBool(v))
+    snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "True" : "False");
   else if (cJSON_IsArray(v)) {
     size_t used = 0;
     const cJSON *e;
@@ -379,7 +421,8 @@ static char *make_log(const char *name, const cJSON *cfg)
       snprintf(line, sizeof line, "\t%s = %s\n", v->string, val);
     size_t ll = strlen(line);
     if (len + ll + 1 > cap) {
-      while (len + ll + 1 > cap) cap *= 2;
+      while (len + ll + 1 > cap)
+        cap *= 2;
       char *ns = realloc(s, cap);
       if (!ns) {
         free(s);
@@ -400,19 +443,21 @@ static int plan_params(const cJSON *cfg, synth_plan *p, const char *fn, spy_err 
   int rc;
   bool has_nchan = item(cfg, "nChannels") != NULL;
   size_t min_samples = (p->kind == G_AR2 || p->kind == G_RED) ? 2 : 1;
-  if ((rc = check_lower(cfg, "nSamples", (double)min_samples, min_samples == 2 ? "2" : "1",
-                        err)) != SPY_OK)
+  if ((rc = check_count(cfg, "nSamples", (double)min_samples, min_samples == 2 ? "2" : "1",
+                        &p->nsamp, err)) != SPY_OK)
     return rc;
-  p->nsamp = (size_t)item(cfg, "nSamples")->valuedouble;
-  if (has_nchan) {
-    if ((rc = check_lower(cfg, "nChannels", 1, "1", err)) != SPY_OK) return rc;
-    p->nchan = (size_t)item(cfg, "nChannels")->valuedouble;
-  }
+  if (has_nchan && (rc = check_count(cfg, "nChannels", 1, "1", &p->nchan, err)) != SPY_OK)
+    return rc;
 
   switch (p->kind) {
-  case G_WHITE: break;
-  case G_TREND: rc = require(cfg, "y_max", fn, &p->y_max, err); break;
-  case G_HARMONIC: rc = require(cfg, "freq", fn, &p->freq, err); break;
+  case G_WHITE:
+    break;
+  case G_TREND:
+    rc = require(cfg, "y_max", fn, &p->y_max, err);
+    break;
+  case G_HARMONIC:
+    rc = require(cfg, "freq", fn, &p->freq, err);
+    break;
   case G_PHASE:
     if ((rc = require(cfg, "freq", fn, &p->freq, err)) != SPY_OK) break;
     if ((rc = require(cfg, "eps", fn, &p->eps, err)) != SPY_OK) break;
@@ -424,9 +469,10 @@ static int plan_params(const cJSON *cfg, synth_plan *p, const char *fn, spy_err 
     if ((rc = require(cfg, "alpha", fn, &alpha, err)) != SPY_OK) break;
     p->alpha2 = 0.0f;
     p->diagonal = true;
-    if (!(p->M = calloc(p->nchan * p->nchan, sizeof *p->M)))
+    if (!(p->M = malloc(p->nchan * sizeof *p->M)))
       return spy_fail(err, SPY_ENOMEM, "out of memory");
-    for (size_t i = 0; i < p->nchan; i++) p->M[i * p->nchan + i] = alpha;
+    for (size_t i = 0; i < p->nchan; i++)
+      p->M[i] = alpha;
     break;
   }
   case G_AR2: {
@@ -489,12 +535,11 @@ int spy_synth_plan(const char *generator, const cJSON *cfg, spy_op *op, spy_err 
       rc = spy_fail_value(err, "nTrials", actual, "int_like");
       goto fail;
     }
-    if ((rc = check_lower(full, "nTrials", 1, "1", err)) != SPY_OK) goto fail;
-    ntrials = (size_t)x;
+    if ((rc = check_count(full, "nTrials", 1, "1", &ntrials, err)) != SPY_OK) goto fail;
   }
   /* AnalogData's samplerate: any float above machine epsilon */
-  if ((rc = check_lower(full, "samplerate", 2.220446049250313e-16, "2.220446049250313e-16",
-                        err)) != SPY_OK)
+  if ((rc = check_lower(full, "samplerate", 2.220446049250313e-16, "2.220446049250313e-16", err)) !=
+      SPY_OK)
     goto fail;
   p->samplerate = item(full, "samplerate")->valuedouble;
 
@@ -502,9 +547,12 @@ int spy_synth_plan(const char *generator, const cJSON *cfg, spy_op *op, spy_err 
   uint64_t seed = 0;
   if ((rc = read_seed(full, &seeded, &seed, err)) != SPY_OK) goto fail;
   if ((rc = plan_params(full, p, fn, err)) != SPY_OK) goto fail;
-  if (p->nsamp > SIZE_MAX / sizeof(float) / p->nchan) {
-    rc = spy_fail(err, SPY_EINVAL, "%s: %zu samples x %zu channels do not fit in memory", fn,
-                  p->nsamp, p->nchan);
+  /* sample indices (trial definition) and one trial's bytes must be exact */
+  if ((double)p->nsamp * (double)ntrials > COUNT_MAX ||
+      p->nsamp > SIZE_MAX / sizeof(float) / p->nchan) {
+    rc = spy_fail(err, SPY_EINVAL,
+                  "%s: %zu trials of %zu samples x %zu channels are more than spy can address", fn,
+                  ntrials, p->nsamp, p->nchan);
     goto fail;
   }
 
@@ -553,20 +601,25 @@ fail:
 
 /* ---- the two helpers ------------------------------------------------------ */
 
-int spy_synth_random_adjmat(size_t n, double conn_thresh, double max_coupling,
-                            const uint64_t *seed, double *out, spy_err *err)
+int spy_synth_random_adjmat(size_t n, double conn_thresh, double max_coupling, const uint64_t *seed,
+                            double *out, spy_err *err)
 {
   spy_rng r;
-  if (seed) spy_rng_seed(&r, *seed);
+  if (seed)
+    spy_rng_seed(&r, *seed);
   else if (spy_rng_seed_entropy(&r) != 0)
     return spy_fail(err, SPY_ERUNTIME, "cannot read random bytes from the operating system");
-  for (size_t i = 0; i < n * n; i++) out[i] = spy_rng_uniform(&r) < conn_thresh ? 1.0 : 0.0;
-  for (size_t i = 0; i < n; i++) out[i * n + i] = 0.0;
+  for (size_t i = 0; i < n * n; i++)
+    out[i] = spy_rng_uniform(&r) < conn_thresh ? 1.0 : 0.0;
+  for (size_t i = 0; i < n; i++)
+    out[i * n + i] = 0.0;
   for (size_t j = 0; j < n; j++) {
     double norm = 0.0;
-    for (size_t i = 0; i < n; i++) norm += out[i * n + j];
+    for (size_t i = 0; i < n; i++)
+      norm += out[i * n + j];
     if (norm == 0.0) norm = 1.0;
-    for (size_t i = 0; i < n; i++) out[i * n + j] = out[i * n + j] / norm * max_coupling;
+    for (size_t i = 0; i < n; i++)
+      out[i * n + j] = out[i * n + j] / norm * max_coupling;
   }
   return SPY_OK;
 }
@@ -589,7 +642,8 @@ int spy_synth_random_adjmat_cfg(const cJSON *cfg, double **out, size_t *n, spy_e
   uint64_t seed = 0;
   double thresh = spy_cfg_num(full, "conn_thresh", 0.25);
   double maxc = spy_cfg_num(full, "max_coupling", 0.25);
-  if ((rc = check_lower(full, "nChannels", 1, "1", err)) != SPY_OK ||
+  size_t nc = 0;
+  if ((rc = check_count(full, "nChannels", 1, "1", &nc, err)) != SPY_OK ||
       (rc = read_seed(full, &seeded, &seed, err)) != SPY_OK)
     goto done;
   if (!isfinite(thresh) || !isfinite(maxc)) {
@@ -597,9 +651,10 @@ int spy_synth_random_adjmat_cfg(const cJSON *cfg, double **out, size_t *n, spy_e
                         "finite number");
     goto done;
   }
-  size_t nc = (size_t)spy_cfg_num(full, "nChannels", 3);
   if (nc > 65536) {
-    rc = spy_fail_value(err, "nChannels", NULL, "at most 65536 channels");
+    char actual[64];
+    brief(item(full, "nChannels"), actual, sizeof actual);
+    rc = spy_fail_value(err, "nChannels", actual, "at most 65536 channels");
     goto done;
   }
   if (!(*out = malloc(nc * nc * sizeof **out))) {

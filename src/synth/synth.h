@@ -52,12 +52,11 @@ void spy_synth_trial_seeds(uint64_t seed, size_t n, uint32_t *out);
 
 /* mk_RandomAdjMat: an n x n matrix (row-major, caller's buffer of n*n
 ** doubles), entry (i, j) the coupling i -> j.  seed NULL draws entropy. */
-int spy_synth_random_adjmat(size_t n, double conn_thresh, double max_coupling,
-                            const uint64_t *seed, double *out, spy_err *err);
+int spy_synth_random_adjmat(size_t n, double conn_thresh, double max_coupling, const uint64_t *seed,
+                            double *out, spy_err *err);
 
 /* ar2_peak_freq; "No complex roots!" (SPY_EINVAL) when a1^2 + 4 a2 > 0. */
-int spy_synth_ar2_peak_freq(double a1, double a2, double samplerate, double *out,
-                            spy_err *err);
+int spy_synth_ar2_peak_freq(double a1, double a2, double samplerate, double *out, spy_err *err);
 
 /* The same two from a cfg validated against their specs (spy_kw_apply is
 ** applied here too).  *out is malloc'd n x n; the caller frees it. */

@@ -3,22 +3,24 @@
 #include <string.h>
 
 /* collect_trials' keywords, shared by every trial generator. */
-#define KW_NTRIALS                                                                      \
-  {"nTrials", SPY_KT_NUM | SPY_KT_NULL, "100", NULL,                                    \
-   "number of trials (integer >= 1); nil returns one nSamples x nChannels array instead " \
+/* clang-format off */
+#define KW_NTRIALS                                                                            \
+  {"nTrials", SPY_KT_NUM | SPY_KT_NULL, "100", NULL,                                          \
+   "number of trials (integer >= 1); nil returns one nSamples x nChannels array instead "     \
    "of an AnalogData"}
-#define KW_SAMPLERATE                                                                    \
+#define KW_SAMPLERATE                                                                         \
   {"samplerate", SPY_KT_NUM, "1000", NULL, "sampling rate in Hz"}
-#define KW_SEED                                                                         \
-  {"seed", SPY_KT_INT | SPY_KT_NULL, "null", NULL,                                      \
+#define KW_SEED                                                                               \
+  {"seed", SPY_KT_INT | SPY_KT_NULL, "null", NULL,                                            \
    "non-negative integer for reproducible data; nil draws fresh entropy for every trial"}
-#define KW_SEED_PER_TRIAL                                                               \
-  {"seed_per_trial", SPY_KT_BOOL, "true", NULL,                                         \
-   "true: derive one seed per trial from `seed`; false: every trial uses `seed` (identical " \
+#define KW_SEED_PER_TRIAL                                                                     \
+  {"seed_per_trial", SPY_KT_BOOL, "true", NULL,                                               \
+   "true: derive one seed per trial from `seed`; false: every trial uses `seed` (identical "  \
    "trials)"}
 #define KW_NSAMPLES {"nSamples", SPY_KT_INT, "1000", NULL, "number of samples per trial"}
 #define KW_NCHANNELS {"nChannels", SPY_KT_INT, "2", NULL, "number of channels"}
 #define KW_END {NULL, 0, NULL, NULL, NULL}
+/* clang-format on */
 
 static const spy_kwarg kw_white_noise[] = {
     KW_NSAMPLES, KW_NCHANNELS, KW_NTRIALS, KW_SAMPLERATE, KW_SEED, KW_SEED_PER_TRIAL, KW_END};
@@ -34,8 +36,15 @@ const spy_funcspec spy_spec_white_noise = {
     kw_white_noise};
 
 static const spy_kwarg kw_linear_trend[] = {
-    {"y_max", SPY_KT_NUM, "null", NULL, "required: value at the last sample (the trend starts at 0)"},
-    KW_NSAMPLES, KW_NCHANNELS, KW_NTRIALS, KW_SAMPLERATE, KW_SEED, KW_SEED_PER_TRIAL, KW_END};
+    {"y_max", SPY_KT_NUM, "null", NULL,
+     "required: value at the last sample (the trend starts at 0)"},
+    KW_NSAMPLES,
+    KW_NCHANNELS,
+    KW_NTRIALS,
+    KW_SAMPLERATE,
+    KW_SEED,
+    KW_SEED_PER_TRIAL,
+    KW_END};
 
 const spy_funcspec spy_spec_linear_trend = {
     "synthdata.linear_trend",
@@ -49,7 +58,13 @@ const spy_funcspec spy_spec_linear_trend = {
 
 static const spy_kwarg kw_harmonic[] = {
     {"freq", SPY_KT_NUM, "null", NULL, "required: frequency of the harmonic in Hz"},
-    KW_SAMPLERATE, KW_NSAMPLES, KW_NCHANNELS, KW_NTRIALS, KW_SEED, KW_SEED_PER_TRIAL, KW_END};
+    KW_SAMPLERATE,
+    KW_NSAMPLES,
+    KW_NCHANNELS,
+    KW_NTRIALS,
+    KW_SEED,
+    KW_SEED_PER_TRIAL,
+    KW_END};
 
 const spy_funcspec spy_spec_harmonic = {
     "synthdata.harmonic",
@@ -58,7 +73,8 @@ const spy_funcspec spy_spec_harmonic = {
     "A cosine of frequency freq and amplitude 1 on every channel (AnalogData, float32).",
     "cos(2 pi freq n / samplerate) for n = 0 .. nSamples-1, the argument rounded to float32 "
     "and the cosine taken in float32, as Syncopy does; the same on every channel and trial.",
-    "local sig = spy.synthdata.harmonic{freq=30, nTrials=20} + spy.synthdata.white_noise{nTrials=20}",
+    "local sig = spy.synthdata.harmonic{freq=30, nTrials=20} + "
+    "spy.synthdata.white_noise{nTrials=20}",
     kw_harmonic};
 
 static const spy_kwarg kw_phase_diffusion[] = {
@@ -113,7 +129,13 @@ const spy_funcspec spy_spec_ar2_network = {
 
 static const spy_kwarg kw_red_noise[] = {
     {"alpha", SPY_KT_NUM, "null", NULL, "required: AR(1) coefficient, meant to lie in [0, 1)"},
-    KW_NSAMPLES, KW_NCHANNELS, KW_SEED, KW_NTRIALS, KW_SAMPLERATE, KW_SEED_PER_TRIAL, KW_END};
+    KW_NSAMPLES,
+    KW_NCHANNELS,
+    KW_SEED,
+    KW_NTRIALS,
+    KW_SAMPLERATE,
+    KW_SEED_PER_TRIAL,
+    KW_END};
 
 const spy_funcspec spy_spec_red_noise = {
     "synthdata.red_noise",
@@ -162,9 +184,9 @@ const spy_funcspec spy_spec_ar2_peak_freq = {
 
 const spy_funcspec *spy_synth_spec(const char *generator)
 {
-  static const spy_funcspec *const all[] = {
-      &spy_spec_white_noise,     &spy_spec_linear_trend, &spy_spec_harmonic,
-      &spy_spec_phase_diffusion, &spy_spec_ar2_network,  &spy_spec_red_noise};
+  static const spy_funcspec *const all[] = {&spy_spec_white_noise, &spy_spec_linear_trend,
+                                            &spy_spec_harmonic,    &spy_spec_phase_diffusion,
+                                            &spy_spec_ar2_network, &spy_spec_red_noise};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     if (strcmp(all[i]->name + strlen("synthdata."), generator) == 0) return all[i];
   return NULL;

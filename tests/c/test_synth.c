@@ -66,9 +66,11 @@ static void add_power(const float *x, size_t n, size_t nchan, size_t c, double *
   fftw_plan p = spy_fft_plan_simple(SPY_FFT_R2C, (int)n, 1, &err);
   double *in = spy_fft_alloc(n * sizeof *in);
   fftw_complex *out = spy_fft_alloc((n / 2 + 1) * sizeof *out);
-  for (size_t i = 0; i < n; i++) in[i] = x[i * nchan + c];
+  for (size_t i = 0; i < n; i++)
+    in[i] = x[i * nchan + c];
   fftw_execute_dft_r2c(p, in, out);
-  for (size_t k = 0; k <= n / 2; k++) pw[k] += creal(out[k] * conj(out[k]));
+  for (size_t k = 0; k <= n / 2; k++)
+    pw[k] += creal(out[k] * conj(out[k]));
   spy_fft_free(in);
   spy_fft_free(out);
 }
@@ -90,8 +92,7 @@ static void test_op_geometry(void)
   CHECK(plan("white_noise", "{\"nTrials\":4,\"nSamples\":300,\"nChannels\":3,\"samplerate\":250}",
              &op, &err) == SPY_OK,
         "%s", err.msg);
-  CHECK(op.cls == SPY_ANALOG && op.out_dtype == SPY_DT_F32 && op.ninner == 0,
-        "AnalogData float32");
+  CHECK(op.cls == SPY_ANALOG && op.out_dtype == SPY_DT_F32 && op.ninner == 0, "AnalogData float32");
   CHECK(op.ntrials == 4 && op.out_nchan == 3 && op.samplerate == 250, "trials, channels, rate");
   CHECK(!op.chan_independent, "random draws run across channels: one task per trial");
   CHECK(op.out_trlcols == 3, "trialdefinition has 3 columns");
@@ -112,14 +113,13 @@ static void test_op_geometry(void)
 
   /* defaults are Syncopy's: 100 trials of 1000 x 2 at 1000 Hz */
   CHECK(plan("white_noise", "{}", &op, &err) == SPY_OK, "%s", err.msg);
-  CHECK(op.ntrials == 100 && op.out_rows[0] == 1000 && op.out_nchan == 2 &&
-            op.samplerate == 1000 && op.out_trldef[2] == -1000,
+  CHECK(op.ntrials == 100 && op.out_rows[0] == 1000 && op.out_nchan == 2 && op.samplerate == 1000 &&
+            op.out_trldef[2] == -1000,
         "white_noise defaults");
   spy_op_free(&op);
 
   /* nTrials = nil: one array, which as Syncopy's plain ndarray starts at 0 */
-  CHECK(plan("red_noise", "{\"alpha\":0.5,\"nTrials\":null}", &op, &err) == SPY_OK, "%s",
-        err.msg);
+  CHECK(plan("red_noise", "{\"alpha\":0.5,\"nTrials\":null}", &op, &err) == SPY_OK, "%s", err.msg);
   CHECK(op.ntrials == 1 && op.out_trldef[2] == 0.0, "nTrials=nil: one trial, offset 0");
   spy_op_free(&op);
 
@@ -141,13 +141,15 @@ static void test_kernel_contract(void)
 {
   spy_op op;
   spy_err err = {0};
-  float *ref = generate("harmonic", "{\"freq\":7,\"nTrials\":2,\"nSamples\":64,\"nChannels\":5}", &op);
+  float *ref =
+      generate("harmonic", "{\"freq\":7,\"nTrials\":2,\"nSamples\":64,\"nChannels\":5}", &op);
   float chunk[64 * 2];
   spy_task t = {.trial = 1, .chan0 = 3, .nchan = 2, .out = chunk, .rows = 64};
   CHECK(op.kernel(op.plan, &t, &err) == SPY_OK, "%s", err.msg);
   int same = 1;
   for (size_t n = 0; n < 64; n++)
-    for (size_t c = 0; c < 2; c++) same &= chunk[n * 2 + c] == ref[(64 + n) * 5 + 3 + c];
+    for (size_t c = 0; c < 2; c++)
+      same &= chunk[n * 2 + c] == ref[(64 + n) * 5 + 3 + c];
   CHECK(same, "channel chunk 3..4 equals the full trial's columns");
   spy_op_free(&op);
   free(ref);
@@ -164,6 +166,23 @@ static void test_kernel_contract(void)
   CHECK(op.kernel(op.plan, &whole, &err) == SPY_EINTR, "interrupt flag is honoured");
   spy_interrupt_clear();
   CHECK(op.kernel(op.plan, &whole, &err) == SPY_OK, "%s", err.msg);
+  spy_op_free(&op);
+
+  /* a scheduler sizes scratch with scratch_bytes(plan, nsamp=0, nchan):
+  ** generators have no input, so the plan's own channel count decides */
+  ref = generate("phase_diffusion",
+                 "{\"freq\":20,\"nTrials\":2,\"nSamples\":64,\"nChannels\":3,"
+                 "\"rand_ini\":true,\"seed\":4}",
+                 &op);
+  size_t nb = op.scratch_bytes(op.plan, 0, 0);
+  CHECK(nb >= 6 * sizeof(float), "phase_diffusion scratch for 3 channels: %zu bytes", nb);
+  void *scratch = spy_fft_alloc(nb);
+  float out[64 * 3];
+  spy_task pt = {.trial = 1, .nchan = 3, .out = out, .rows = 64, .scratch = scratch};
+  CHECK(op.kernel(op.plan, &pt, &err) == SPY_OK, "%s", err.msg);
+  CHECK(memcmp(out, ref + 64 * 3, sizeof out) == 0, "kernel task equals spy_synth_trial");
+  spy_fft_free(scratch);
+  free(ref);
   spy_op_free(&op);
 }
 
@@ -192,10 +211,11 @@ static void test_seeds(void)
   free(t1);
   spy_op_free(&one);
 
-  float *z = generate("white_noise", "{\"nTrials\":3,\"nSamples\":500,\"nChannels\":3,\"seed\":43}",
-                      &c);
+  float *z =
+      generate("white_noise", "{\"nTrials\":3,\"nSamples\":500,\"nChannels\":3,\"seed\":43}", &c);
   double cor = 0;
-  for (size_t i = 0; i < 3 * per; i++) cor += (double)x[i] * z[i];
+  for (size_t i = 0; i < 3 * per; i++)
+    cor += (double)x[i] * z[i];
   cor /= (double)(3 * per);
   CHECK(fabs(cor) < 5 / sqrt(3.0 * per), "seeds 42 and 43 uncorrelated: %g", cor);
   free(y);
@@ -228,6 +248,48 @@ static void test_seeds(void)
   spy_op_free(&a);
 }
 
+/* Syncopy's own numbers: values of its generators (run with NumPy 1.24.2)
+** at a few (row, channel) positions of the concatenated trials.  spy
+** reproduces them bit for bit (docs/internals/synth.md). */
+static void expect_values(const char *gen, const char *json, const size_t (*at)[2],
+                          const float *want, size_t n)
+{
+  spy_op op;
+  float *x = generate(gen, json, &op);
+  for (size_t i = 0; i < n; i++) {
+    float v = x[at[i][0] * op.out_nchan + at[i][1]];
+    CHECK(v == want[i], "%s %s [%zu, %zu]: %.9g, Syncopy %.9g", gen, json, at[i][0], at[i][1], v,
+          want[i]);
+  }
+  free(x);
+  spy_op_free(&op);
+}
+
+static void test_syncopy_values(void)
+{
+  static const size_t wn_at[][2] = {{0, 0}, {0, 1}, {999, 1}, {1000, 0}, {1999, 1}};
+  static const float wn[] = {-0x1.c111bap-5f, -0x1.be9dbep-4f, 0x1.f572c4p-3f, 0x1.afed18p-1f,
+                             0x1.2d5c12p-5f};
+  expect_values("white_noise", "{\"nTrials\":2,\"seed\":42}", wn_at, wn, 5);
+
+  static const size_t ar_at[][2] = {{0, 0}, {2, 0}, {999, 0}, {999, 1}, {1999, 1}};
+  static const float ar[] = {-0x1.c111bap-5f, -0x1.0313a8p+0f, 0x1.d8e57ap+1f, 0x1.4efab6p+0f,
+                             -0x1.559728p+1f};
+  expect_values("ar2_network", "{\"nTrials\":2,\"seed\":42}", ar_at, ar, 5);
+
+  static const size_t rn_at[][2] = {{999, 2}};
+  static const float rn[] = {0x1.7a65c4p-1f};
+  expect_values("red_noise", "{\"alpha\":0.9,\"nTrials\":1,\"seed\":3,\"nChannels\":3}", rn_at, rn,
+                1);
+
+  static const size_t pd_at[][2] = {{0, 0}, {0, 3}, {2999, 3}, {5999, 2}};
+  static const float pd[] = {0x1.0ae1b0p+2f, 0x1.203858p+0f, 0x1.80814cp+9f, 0x1.7e6a2ap+9f};
+  expect_values("phase_diffusion",
+                "{\"freq\":40.5,\"eps\":0.1,\"nTrials\":2,\"seed\":5,\"rand_ini\":true,"
+                "\"return_phase\":true,\"nSamples\":3000,\"nChannels\":4}",
+                pd_at, pd, 4);
+}
+
 /* ---- the generators ------------------------------------------------------- */
 
 static void test_white_noise(void)
@@ -238,7 +300,8 @@ static void test_white_noise(void)
   float *x = generate("white_noise", "{\"seed\":7}", &op);
   size_t n = 100 * 1000 * 2;
   double s1 = 0, s2 = 0;
-  for (size_t i = 0; i < n; i++) s1 += x[i], s2 += (double)x[i] * x[i];
+  for (size_t i = 0; i < n; i++)
+    s1 += x[i], s2 += (double)x[i] * x[i];
   double mean = s1 / (double)n, var = s2 / (double)n - mean * mean;
   CHECK_NEAR(mean, 0.0, 5 / sqrt((double)n), "white noise mean");
   CHECK_NEAR(var, 1.0, 5 * sqrt(2.0 / (double)n), "white noise variance");
@@ -249,8 +312,8 @@ static void test_white_noise(void)
 static void test_linear_trend(void)
 {
   spy_op op;
-  float *x = generate("linear_trend", "{\"y_max\":5,\"nTrials\":2,\"nSamples\":101,\"nChannels\":3}",
-                      &op);
+  float *x =
+      generate("linear_trend", "{\"y_max\":5,\"nTrials\":2,\"nSamples\":101,\"nChannels\":3}", &op);
   CHECK(x[0] == 0.0f && x[100 * 3] == 5.0f, "endpoints 0 and y_max: %g %g", x[0], x[300]);
   CHECK(x[50 * 3 + 1] == 2.5f, "midpoint y_max/2: %g", x[151]);
   int ok = 1;
@@ -283,9 +346,11 @@ static void test_phase_diffusion(void)
   /* weak diffusion keeps a clear spectral peak at freq: the mean power
   ** over 50 trials peaks within 1 Hz of 60 Hz */
   spy_op op;
-  float *x = generate("phase_diffusion", "{\"freq\":60,\"eps\":0.01,\"nTrials\":50,\"seed\":3}", &op);
+  float *x =
+      generate("phase_diffusion", "{\"freq\":60,\"eps\":0.01,\"nTrials\":50,\"seed\":3}", &op);
   static double pw[501];
-  for (size_t k = 0; k < 50; k++) add_power(x + k * 2000, 1000, 2, 0, pw);
+  for (size_t k = 0; k < 50; k++)
+    add_power(x + k * 2000, 1000, 2, 0, pw);
   size_t peak = argmax(pw, 501);
   CHECK(peak >= 59 && peak <= 61, "phase diffusion peak at %zu Hz (60 expected)", peak);
   free(x);
@@ -323,7 +388,8 @@ static void test_phase_diffusion(void)
   int differ = 0, inrange = 1;
   for (size_t k = 0; k < 20; k++) {
     differ |= x[k * 2001 * 2] != x[k * 2001 * 2 + 1];
-    for (size_t c = 0; c < 2; c++) inrange &= x[k * 2001 * 2 + c] > -2 && x[k * 2001 * 2 + c] < 2 * M_PI + 2;
+    for (size_t c = 0; c < 2; c++)
+      inrange &= x[k * 2001 * 2 + c] > -2 && x[k * 2001 * 2 + c] < 2 * M_PI + 2;
   }
   CHECK(differ && inrange, "rand_ini: initial phases differ per channel, in [0, 2 pi) + noise");
   free(x);
@@ -336,16 +402,19 @@ static void lsq3(const double *z, const double *y, size_t n, double b[3])
   double A[3][4] = {{0}};
   for (size_t t = 0; t < n; t++)
     for (int i = 0; i < 3; i++) {
-      for (int j = 0; j < 3; j++) A[i][j] += z[t * 3 + i] * z[t * 3 + j];
+      for (int j = 0; j < 3; j++)
+        A[i][j] += z[t * 3 + i] * z[t * 3 + j];
       A[i][3] += z[t * 3 + i] * y[t];
     }
   for (int i = 0; i < 3; i++) /* Gauss-Jordan, SPD matrix: no pivoting needed */
     for (int r = 0; r < 3; r++) {
       if (r == i) continue;
       double f = A[r][i] / A[i][i];
-      for (int j = 0; j < 4; j++) A[r][j] -= f * A[i][j];
+      for (int j = 0; j < 4; j++)
+        A[r][j] -= f * A[i][j];
     }
-  for (int i = 0; i < 3; i++) b[i] = A[i][3] / A[i][i];
+  for (int i = 0; i < 3; i++)
+    b[i] = A[i][3] / A[i][i];
 }
 
 /* Regresses channel `to` on its own two lags and channel `from` at lag 1. */
@@ -375,7 +444,8 @@ static void test_ar2_network(void)
   /* the uncoupled channel 2 peaks at ar2_peak_freq(0.55, -0.8) * 200 =
   ** 39.99 Hz; mean periodogram of 100 trials, 0.2 Hz bins */
   static double pw[501];
-  for (size_t k = 0; k < 100; k++) add_power(x + k * 2000, 1000, 2, 1, pw);
+  for (size_t k = 0; k < 100; k++)
+    add_power(x + k * 2000, 1000, 2, 1, pw);
   double fpeak, f = 0.2 * (double)argmax(pw, 501);
   spy_err err = {0};
   CHECK(spy_synth_ar2_peak_freq(0.55, -0.8, 200, &fpeak, &err) == SPY_OK, "%s", err.msg);
@@ -413,7 +483,8 @@ static void test_red_noise(void)
   /* lag-1 autocorrelation of AR(1) is alpha; 2e5 samples: standard error
   ** sqrt((1 - alpha^2)/n) = 0.001 */
   spy_op op;
-  float *x = generate("red_noise", "{\"alpha\":0.9,\"nTrials\":50,\"nSamples\":2000,\"seed\":8}", &op);
+  float *x =
+      generate("red_noise", "{\"alpha\":0.9,\"nTrials\":50,\"nSamples\":2000,\"seed\":8}", &op);
   for (size_t c = 0; c < 2; c++) {
     double s01 = 0, s00 = 0;
     for (size_t k = 0; k < 50; k++)
@@ -450,7 +521,8 @@ static void test_adjmat(void)
     links += m;
     /* each receiving channel gets max_coupling in total, split evenly */
     sums &= m == 0 ? s == 0 : fabs(s - 0.25) < 1e-12;
-    for (size_t i = 0; i < n; i++) sums &= A[i * n + j] == 0 || A[i * n + j] == 0.25 / (double)m;
+    for (size_t i = 0; i < n; i++)
+      sums &= A[i * n + j] == 0 || A[i * n + j] == 0.25 / (double)m;
   }
   CHECK(diag0, "zero diagonal");
   CHECK(sums, "column sums are max_coupling, split evenly");
@@ -464,9 +536,11 @@ static void test_adjmat(void)
   CHECK(spy_synth_random_adjmat_cfg(cfg, &B, &nb, &err) == SPY_OK && nb == 4, "%s", err.msg);
   CHECK(spy_synth_random_adjmat_cfg(cfg, &C, &nc, &err) == SPY_OK && nc == 4, "%s", err.msg);
   CHECK(B && C && memcmp(B, C, 16 * sizeof *B) == 0, "same seed, same matrix");
-  static const double np1[16] = {0, 0, 0.125, 0, 0.125, 0, 0, 0.25, 0, 0.25, 0, 0, 0.125, 0, 0.125, 0};
+  static const double np1[16] = {0, 0,    0.125, 0, 0.125, 0, 0,     0.25,
+                                 0, 0.25, 0,     0, 0.125, 0, 0.125, 0};
   int same = 1;
-  for (int i = 0; i < 16 && B; i++) same &= B[i] == np1[i];
+  for (int i = 0; i < 16 && B; i++)
+    same &= B[i] == np1[i];
   CHECK(same, "equals NumPy's mk_RandomAdjMat(4, 0.5, seed=1)");
   free(B);
   free(C);
@@ -523,6 +597,8 @@ static void test_errors(void)
   expect_error("red_noise", "{\"alpha\":0.5,\"nSamples\":1}", SPY_EINVAL,
                "Invalid value of `nSamples`: '1'; expected value to be greater or equals 2 and "
                "less or equals inf");
+  expect_error("white_noise", "{\"nSamples\":1e300}", SPY_EINVAL,
+               "Invalid value of `nSamples`: '1e+300'; expected value to be less or equals 2^53");
   expect_error("white_noise", "{\"nChannels\":2.5}", SPY_ETYPE,
                "Wrong type of `nChannels`: expected integer found number");
   expect_error("white_noise", "{\"samplerate\":0}", SPY_EINVAL,
@@ -561,8 +637,7 @@ static void test_specs(void)
           "spec %s complete", f->name);
     for (const spy_kwarg *k = f->kw; k->name; k++) {
       cJSON *d = cJSON_Parse(k->dflt);
-      CHECK(d != NULL && k->doc && *k->doc, "%s.%s: default parses, doc present", f->name,
-            k->name);
+      CHECK(d != NULL && k->doc && *k->doc, "%s.%s: default parses, doc present", f->name, k->name);
       cJSON_Delete(d);
     }
   }
@@ -590,8 +665,8 @@ static void test_speed(void)
   /* 5000 trials x 1000 samples x 32 channels = 1.6e8 float32 normals */
   spy_op op;
   spy_err err = {0};
-  CHECK(plan("white_noise", "{\"nTrials\":5000,\"nSamples\":1000,\"nChannels\":32,\"seed\":1}",
-             &op, &err) == SPY_OK,
+  CHECK(plan("white_noise", "{\"nTrials\":5000,\"nSamples\":1000,\"nChannels\":32,\"seed\":1}", &op,
+             &err) == SPY_OK,
         "%s", err.msg);
   float *buf = malloc(1000 * 32 * sizeof *buf);
   double t0 = cpu_seconds(), sum = 0;
@@ -603,8 +678,7 @@ static void test_speed(void)
   double dt = cpu_seconds() - t0;
   fprintf(stderr, "white_noise 5000 x 1000 x 32: %.3f s CPU (%.2f ns per sample; checksum %g)\n",
           dt, dt / 1.6e8 * 1e9, sum);
-  CHECK(dt < SPEED_LIMIT, "white_noise 1.6e8 samples in %.3f s CPU (limit %g s)", dt,
-        SPEED_LIMIT);
+  CHECK(dt < SPEED_LIMIT, "white_noise 1.6e8 samples in %.3f s CPU (limit %g s)", dt, SPEED_LIMIT);
   free(buf);
   spy_op_free(&op);
 }
@@ -614,6 +688,7 @@ int main(void)
   test_op_geometry();
   test_kernel_contract();
   test_seeds();
+  test_syncopy_values();
   test_white_noise();
   test_linear_trend();
   test_harmonic();

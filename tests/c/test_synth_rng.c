@@ -74,10 +74,12 @@ static void test_uniform_integers(void)
   ** would give 0 with probability 1/2 instead of 1/3 */
   spy_rng_seed(&r, 5);
   size_t n = 300000, low = 0;
-  for (size_t i = 0; i < n; i++) low += spy_rng_below(&r, 3ULL << 30) < (1ULL << 30);
+  for (size_t i = 0; i < n; i++)
+    low += spy_rng_below(&r, 3ULL << 30) < (1ULL << 30);
   double frac = (double)low / (double)n, se = sqrt(1.0 / 3 * 2.0 / 3 / (double)n);
   CHECK_NEAR(frac, 1.0 / 3, 5 * se, "P(x < high/3)");
-  for (int i = 0; i < 1000; i++) CHECK(spy_rng_below(&r, 1) == 0, "below(1) is 0");
+  for (int i = 0; i < 1000; i++)
+    CHECK(spy_rng_below(&r, 1) == 0, "below(1) is 0");
 }
 
 static void test_normal_numpy(void)
@@ -92,8 +94,7 @@ static void test_normal_numpy(void)
   spy_rng_seed(&r, 42);
   for (int i = 0; i < 8; i++) {
     double x = spy_rng_normal(&r);
-    CHECK(fabs(x - n42[i]) <= 1e-14 * fabs(n42[i]), "normal #%d: %.17g, NumPy %.17g", i, x,
-          n42[i]);
+    CHECK(fabs(x - n42[i]) <= 1e-14 * fabs(n42[i]), "normal #%d: %.17g, NumPy %.17g", i, x, n42[i]);
     CHECK((float)x == (float)n42[i], "normal #%d as float32", i);
   }
 
@@ -165,7 +166,8 @@ static void test_normal_statistics(void)
   float buf[1000];
   spy_rng_normal_f32(&a, buf, 1000);
   int same = 1;
-  for (int i = 0; i < 1000; i++) same &= buf[i] == (float)spy_rng_normal(&b);
+  for (int i = 0; i < 1000; i++)
+    same &= buf[i] == (float)spy_rng_normal(&b);
   CHECK(same, "spy_rng_normal_f32 equals spy_rng_normal rounded");
 }
 
@@ -178,24 +180,27 @@ static void test_independence(void)
   for (int s = 0; s < 3; s++) {
     spy_rng r;
     spy_rng_seed(&r, (uint64_t)s);
-    for (int i = 0; i < N; i++) x[s][i] = spy_rng_normal(&r);
+    for (int i = 0; i < N; i++)
+      x[s][i] = spy_rng_normal(&r);
   }
   for (int a = 0; a < 3; a++)
     for (int b = a + 1; b < 3; b++) {
       double c = 0;
-      for (int i = 0; i < N; i++) c += x[a][i] * x[b][i];
-      CHECK(fabs(c / N) <= 5 / sqrt((double)N), "correlation of seeds %d and %d: %g", a, b,
-            c / N);
+      for (int i = 0; i < N; i++)
+        c += x[a][i] * x[b][i];
+      CHECK(fabs(c / N) <= 5 / sqrt((double)N), "correlation of seeds %d and %d: %g", a, b, c / N);
     }
   /* lag-1 autocorrelation within a stream */
   double c = 0;
-  for (int i = 1; i < N; i++) c += x[0][i] * x[0][i - 1];
+  for (int i = 1; i < N; i++)
+    c += x[0][i] * x[0][i - 1];
   CHECK_NEAR(c / N, 0.0, 5 / sqrt((double)N), "lag-1 autocorrelation");
 
   spy_rng e1, e2;
   CHECK(spy_rng_seed_entropy(&e1) == 0 && spy_rng_seed_entropy(&e2) == 0, "OS entropy");
   int differ = 0;
-  for (int i = 0; i < 4; i++) differ |= spy_rng_next64(&e1) != spy_rng_next64(&e2);
+  for (int i = 0; i < 4; i++)
+    differ |= spy_rng_next64(&e1) != spy_rng_next64(&e2);
   CHECK(differ, "two entropy-seeded generators differ");
 }
 
