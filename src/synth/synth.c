@@ -20,7 +20,7 @@ enum { SEED_ENTROPY, SEED_SAME, SEED_PER_TRIAL };
 
 typedef struct synth_plan {
   gen_kind kind;
-  size_t nsamp, nchan;
+  size_t nsamp, nchan, ntrials;
   int seeding;
   uint64_t seed;        /* SEED_SAME */
   uint32_t *trial_seed; /* SEED_PER_TRIAL: one per trial */
@@ -213,13 +213,13 @@ static int synth_kernel(const void *vp, spy_task *t, spy_err *err)
 {
   const synth_plan *p = vp;
   bool indep = p->kind == G_TREND || p->kind == G_HARMONIC;
-  if (t->rows != p->nsamp || t->chan0 + t->nchan > p->nchan ||
+  if (t->trial >= p->ntrials || t->rows != p->nsamp || t->chan0 + t->nchan > p->nchan ||
       (!indep && (t->chan0 != 0 || t->nchan != p->nchan)))
     return spy_fail(err, SPY_EINVAL,
-                    "%s: task of %zu rows x channels %zu..%zu does not fit the plan "
-                    "(%zu rows x %zu channels%s)",
-                    gen_names[p->kind], t->rows, t->chan0, t->chan0 + t->nchan, p->nsamp, p->nchan,
-                    indep ? "" : ", all channels in one task");
+                    "%s: task (trial %zu, %zu rows x channels %zu..%zu) does not fit the plan "
+                    "(%zu trials of %zu rows x %zu channels%s)",
+                    gen_names[p->kind], t->trial, t->rows, t->chan0, t->chan0 + t->nchan,
+                    p->ntrials, p->nsamp, p->nchan, indep ? "" : ", all channels in one task");
   if (p->kind == G_PHASE && !t->scratch)
     return spy_fail(err, SPY_EINVAL, "phase_diffusion: the task has no scratch buffer");
   if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
@@ -556,6 +556,7 @@ int spy_synth_plan(const char *generator, const cJSON *cfg, spy_op *op, spy_err 
     goto fail;
   }
 
+  p->ntrials = ntrials;
   if (!seeded) {
     p->seeding = SEED_ENTROPY;
   } else if (single || !spy_cfg_bool(full, "seed_per_trial", true)) {
