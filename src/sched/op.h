@@ -78,6 +78,7 @@ typedef struct spy_op {
   int ninner;         /* dims between axis 0 and channel: 2 for SpectralData */
   size_t inner[2];    /* {ntaper, nfreq} for SpectralData */
   size_t ntrials;     /* = input trials */
+  size_t out_nchan;   /* ops without input (generators): output channels; 0 = the input's */
   size_t *out_rows;   /* per input trial: rows along axis 0 */
   bool average;       /* keeptrials=false: one output trial, the trial mean */
 
