@@ -14,8 +14,6 @@
 #include "dsp/preprocessing_spec.h"
 #include "preproc_run.h"
 #include "t.h"
-/* h5ref.h's own header comment quotes a glob with a slash-star */
-#pragma GCC diagnostic ignored "-Wcomment"
 #include "h5ref.h"
 
 /* A root string attribute; h5ref_attr_str cannot convert the UTF-8
