@@ -10,6 +10,8 @@
 #include "bind/data.h"
 #include "dsp/freqanalysis.h"
 #include "dsp/freqanalysis_spec.h"
+#include "dsp/preprocessing.h"
+#include "dsp/preprocessing_spec.h"
 
 /* The AnalogData argument of an analysis, with Syncopy's messages. */
 static spy_data *analog_arg(lua_State *L, int idx)
@@ -57,7 +59,9 @@ static int analyse(lua_State *L, const spy_funcspec *spec, planfn plan)
   opbox->ptr = op;
   if (plan(cfg, &tr, op, &err) != SPY_OK) return spy_bind_raise(L, &err);
   /* runop frees the op's contents; the box then frees the zeroed struct */
-  spy_bind_runop(L, spec->name, cfg, d, sel, op, NULL, 0);
+  const char *warn = plan == spy_preprocessing_plan ? spy_preprocessing_nan_warning(op) : NULL;
+  if (warn) lua_pushstring(L, warn); /* the op's string dies with the op */
+  spy_bind_runop(L, spec->name, cfg, d, sel, op, NULL, 0, warn ? lua_tostring(L, -1) : NULL);
   return 1;
 }
 
@@ -66,7 +70,19 @@ static int l_freqanalysis(lua_State *L)
   return analyse(L, &spy_spec_freqanalysis, spy_freqanalysis_plan);
 }
 
+static int l_preprocessing(lua_State *L)
+{
+  return analyse(L, &spy_spec_preprocessing, spy_preprocessing_plan);
+}
+
+static int l_resampledata(lua_State *L)
+{
+  return analyse(L, &spy_spec_resampledata, spy_resampledata_plan);
+}
+
 void spy_open_analysis(lua_State *L, int spy)
 {
   spy_bind_func(L, spy, "freqanalysis", l_freqanalysis, &spy_spec_freqanalysis);
+  spy_bind_func(L, spy, "preprocessing", l_preprocessing, &spy_spec_preprocessing);
+  spy_bind_func(L, spy, "resampledata", l_resampledata, &spy_spec_resampledata);
 }

@@ -1215,6 +1215,12 @@ void spy_bind_trials(const spy_data *d, const spy_selection *sel, spy_trials *t)
   t->time_selected = sel->time_selected;
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return x < y ? -1 : x > y;
+}
+
 /* Syncopy's log line for a value: long values shortened to first30, ..., last30. */
 static void logvalue(luaL_Buffer *b, const char *key, const cJSON *v)
 {
@@ -1238,7 +1244,8 @@ static void logvalue(luaL_Buffer *b, const char *key, const cJSON *v)
 }
 
 void spy_bind_runop(lua_State *L, const char *fname, const cJSON *cfg, spy_data *in,
-                    const spy_selection *sel, spy_op *op, const char *const *labels, size_t nchan)
+                    const spy_selection *sel, spy_op *op, const char *const *labels, size_t nchan,
+                    const char *flagwarn)
 {
   spy_err err = {0};
   spy_runopts ro = {0};
@@ -1312,14 +1319,17 @@ void spy_bind_runop(lua_State *L, const char *fname, const cJSON *cfg, spy_data 
   luaL_pushresult(&b);
   spy_data_log(out, "write_log", lua_tostring(L, -1));
   lua_pop(L, 1);
-  if (st.nflagged) {
+  /* ops that report NaNs carry info.nan_trials: fill it (1-based trial numbers) */
+  if (cJSON_IsArray(cJSON_GetObjectItem(out->info, "nan_trials"))) {
+    for (size_t i = 0; i < st.nflagged; i++)
+      st.flagged[i] = sel ? sel->trials[st.flagged[i]] : st.flagged[i];
+    qsort(st.flagged, st.nflagged, sizeof *st.flagged, cmp_size);
     cJSON *nan = cJSON_CreateArray();
-    for (size_t i = 0; i < st.nflagged; i++) cJSON_AddItemToArray(nan, cJSON_CreateNumber((double)st.flagged[i] + 1));
-    cJSON_DeleteItemFromObject(out->info, "nan_trials");
-    cJSON_AddItemToObject(out->info, "nan_trials", nan);
-    spy_log(SPY_LOG_WARNING, "Data contains NaNs! See `.info['nan_trials']` for the offending trials%s",
-            strcmp(op->name, "but") == 0 ? "\n\t\t try using a 'onepass' FIR filter of low order.." : "");
+    for (size_t i = 0; i < st.nflagged; i++)
+      cJSON_AddItemToArray(nan, cJSON_CreateNumber((double)st.flagged[i] + 1));
+    cJSON_ReplaceItemInObject(out->info, "nan_trials", nan);
   }
+  if (st.nflagged && flagwarn) spy_log(SPY_LOG_WARNING, "%s", flagwarn);
   free(st.flagged);
   spy_op_free(op);
   if (spy_data_sync_meta(out, &err)) {

@@ -24,12 +24,14 @@ spy_data *spy_bind_todata(lua_State *L, int idx);
 ** `nchan` channel labels come from `labels` or the default names) with the
 ** current client or sequentially, as `cfg` (the validated cfg of function
 ** `fname`) asks (parallel, chan_per_worker), and pushes the result object.
-** Builds cfg/log/info of the result as Syncopy does.  Frees op (always).
+** Builds cfg/log/info of the result as Syncopy does (info.nan_trials when
+** the op reports it); logs `flagwarn` (may be NULL) when a task raised
+** SPY_TASK_HAS_NAN.  Frees op's contents (always).
 ** Raises on failure; a failed or interrupted run leaves no file behind.
 */
 void spy_bind_runop(lua_State *L, const char *fname, const cJSON *cfg, spy_data *in,
                     const spy_selection *sel, spy_op *op, const char *const *labels,
-                    size_t nchan);
+                    size_t nchan, const char *flagwarn);
 
 /* spy_trials of a selection of d (views into sel; valid while sel lives). */
 void spy_bind_trials(const spy_data *d, const spy_selection *sel, spy_trials *t);
@@ -37,6 +39,7 @@ void spy_bind_trials(const spy_data *d, const spy_selection *sel, spy_trials *t)
 void spy_open_data(lua_State *L, int spy);
 void spy_open_cluster(lua_State *L, int spy);
 void spy_open_analysis(lua_State *L, int spy);
+void spy_open_synth(lua_State *L, int spy);
 
 /* The pool of the current client, or NULL (sequential). */
 struct spy_pool *spy_bind_client_pool(lua_State *L);

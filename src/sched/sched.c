@@ -202,7 +202,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
     r.nchan = sel->nchan;
     r.chans = sel->chans;
   } else {
-    r.nchan = out->nchannel; /* generators: channels come from the output's labels */
+    r.nchan = op->out_nchan ? op->out_nchan : out->nchannel; /* generators */
     if (!(allch = malloc((r.nchan ? r.nchan : 1) * sizeof *allch))) goto nomem;
     for (size_t c = 0; c < r.nchan; c++) allch[c] = c;
     r.chans = allch;
