@@ -344,10 +344,15 @@ static int item(lua_State *L, spy_array *a, lua_Integer i)
     lua_pushnil(L);
     return 1;
   }
+  size_t pos;
+  if (spy_index_resolve(i, a->shape[0], 1, &pos, &err)) return raise(L, &err);
+  if (a->ndim == 1) {
+    pushvalue(L, a, at(a, (ptrdiff_t)a->offset + (ptrdiff_t)pos * a->strides[0]));
+    return 1;
+  }
   spy_slice s = {SPY_SLICE_INDEX, i, 0, 0};
   spy_array **slot = newslot(L);
   if (spy_array_slice(a, &s, 1, slot, &err)) return raise(L, &err);
-  if (a->ndim == 1) pushvalue(L, *slot, at(*slot, (ptrdiff_t)(*slot)->offset));
   return 1;
 }
 
@@ -942,9 +947,9 @@ static const spy_funcspec spec_h5write = {
 static int l_h5write(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1), *name = luaL_checkstring(L, 2);
-  if (lua_isnoneornil(L, 3)) luaL_argerror(L, 3, "spy.array or table of numbers expected");
   lua_settop(L, 4);
-  spy_array *a = operand(L, 3, SPY_DT_F64);
+  spy_array *a =
+      spy_bind_isarray(L, 3) ? spy_bind_checkarray(L, 3) : *convert(L, 3, SPY_DT_F64, false, 3);
   cJSON *cfg = spy_bind_kwargs(L, lua_isnoneornil(L, 4) ? 0 : 4, &spec_h5write);
   bool overwrite = spy_cfg_bool(cfg, "overwrite", false);
   cJSON_Delete(cfg);

@@ -62,6 +62,100 @@ static void *at(const spy_array *a, ptrdiff_t off)
   return (char *)a->buf->data + off * (ptrdiff_t)spy_dtype_size(a->dtype);
 }
 
+/* ---- blocks of elements (the elementwise loops) -------------------------- */
+
+enum { BLOCK = 256 };
+
+/* m elements from p (stride st in elements) as doubles (real parts). */
+static void get_real(const void *p, ptrdiff_t st, size_t m, spy_dtype t, double *x)
+{
+  switch (t) {
+  case SPY_DT_F32:
+    for (size_t j = 0; j < m; j++)
+      x[j] = ((const float *)p)[(ptrdiff_t)j * st];
+    break;
+  case SPY_DT_F64:
+    for (size_t j = 0; j < m; j++)
+      x[j] = ((const double *)p)[(ptrdiff_t)j * st];
+    break;
+  case SPY_DT_I64:
+    for (size_t j = 0; j < m; j++)
+      x[j] = (double)((const int64_t *)p)[(ptrdiff_t)j * st];
+    break;
+  default:
+    for (size_t j = 0; j < m; j++)
+      x[j] = creal(spy_dtype_load((const char *)p + (ptrdiff_t)(j * spy_dtype_size(t)) * st, t));
+  }
+}
+
+static void get_cplx(const void *p, ptrdiff_t st, size_t m, spy_dtype t, double complex *z)
+{
+  double x[BLOCK];
+  switch (t) {
+  case SPY_DT_C64:
+    for (size_t j = 0; j < m; j++)
+      z[j] = ((const float complex *)p)[(ptrdiff_t)j * st];
+    break;
+  case SPY_DT_C128:
+    for (size_t j = 0; j < m; j++)
+      z[j] = ((const double complex *)p)[(ptrdiff_t)j * st];
+    break;
+  default:
+    get_real(p, st, m, t, x);
+    for (size_t j = 0; j < m; j++)
+      z[j] = x[j];
+  }
+}
+
+/* m results into contiguous p of a floating dtype t. */
+static void put_real(void *p, size_t m, spy_dtype t, const double *x)
+{
+  if (t == SPY_DT_F32)
+    for (size_t j = 0; j < m; j++)
+      ((float *)p)[j] = (float)x[j];
+  else
+    memcpy(p, x, m * sizeof *x);
+}
+
+static void put_cplx(void *p, size_t m, spy_dtype t, const double complex *z)
+{
+  if (t == SPY_DT_C64)
+    for (size_t j = 0; j < m; j++)
+      ((float complex *)p)[j] = (float complex)z[j];
+  else
+    memcpy(p, z, m * sizeof *z);
+}
+
+/* Rows along the last axis of a result of shape (nd, shape); operands are
+** aligned and broadcast as by walk_add, inner[k] is operand k's stride
+** along the row (0 where it is broadcast). */
+typedef struct rows {
+  walk w;
+  size_t n, count;
+  ptrdiff_t inner[3];
+} rows;
+
+static void rows_init(rows *r, int nd, const size_t *shape, const spy_array *const *ops, int nop)
+{
+  walk_init(&r->w, nd ? nd - 1 : 0, shape);
+  r->n = nd ? shape[nd - 1] : 1;
+  r->count = nd ? count(nd - 1, shape) : 1;
+  for (int k = 0; k < nop; k++) {
+    spy_array g = *ops[k];
+    g.ndim = g.ndim ? g.ndim - 1 : 0;
+    walk_add(&r->w, &g);
+    const spy_array *a = ops[k];
+    r->inner[k] = a->ndim && a->shape[a->ndim - 1] != 1 ? a->strides[a->ndim - 1] : 0;
+  }
+}
+
+/* Element j0 of the current row of operand k. */
+static const void *rowat(const rows *r, int k, const spy_array *a, size_t j0)
+{
+  return (const char *)a->buf->data +
+         (r->w.off[k] + (ptrdiff_t)j0 * r->inner[k]) * (ptrdiff_t)spy_dtype_size(a->dtype);
+}
+
 static int nomem(spy_err *err)
 {
   return spy_fail(err, SPY_ENOMEM, "out of memory");
@@ -410,22 +504,35 @@ int spy_array_binop(spy_binop op, const spy_array *a, const spy_array *b, spy_ar
   spy_dtype t = spy_binop_dtype(op, a, b);
   spy_array *r = spy_array_new(t, nd, shape);
   if (!r) return nomem(err);
-  walk w;
-  walk_init(&w, nd, shape);
-  walk_add(&w, r);
-  walk_add(&w, a);
-  walk_add(&w, b);
-  size_t n = spy_array_numel(r);
-  for (size_t i = 0; i < n; i++, walk_next(&w)) {
-    void *p = at(r, w.off[0]);
-    const void *x = at(a, w.off[1]), *y = at(b, w.off[2]);
-    if (t == SPY_DT_I64)
-      *(int64_t *)p = ibinop(op, *(const int64_t *)x, *(const int64_t *)y);
-    else if (spy_dtype_is_complex(t))
-      spy_dtype_store(p, t, cbinop(op, spy_dtype_load(x, a->dtype), spy_dtype_load(y, b->dtype)));
-    else
-      spy_dtype_store(
-          p, t, rbinop(op, creal(spy_dtype_load(x, a->dtype)), creal(spy_dtype_load(y, b->dtype))));
+  const spy_array *ops[3] = {r, a, b};
+  rows rw;
+  rows_init(&rw, nd, shape, ops, 3);
+  double x[BLOCK], y[BLOCK];
+  double complex zx[BLOCK], zy[BLOCK];
+  for (size_t i = 0; i < rw.count; i++, walk_next(&rw.w)) {
+    for (size_t j0 = 0; j0 < rw.n; j0 += BLOCK) {
+      size_t m = rw.n - j0 < BLOCK ? rw.n - j0 : BLOCK;
+      void *p = (void *)rowat(&rw, 0, r, j0);
+      const void *pa = rowat(&rw, 1, a, j0), *pb = rowat(&rw, 2, b, j0);
+      if (t == SPY_DT_I64) {
+        const int64_t *ia = pa, *ib = pb;
+        for (size_t j = 0; j < m; j++)
+          ((int64_t *)p)[j] =
+              ibinop(op, ia[(ptrdiff_t)j * rw.inner[1]], ib[(ptrdiff_t)j * rw.inner[2]]);
+      } else if (spy_dtype_is_complex(t)) {
+        get_cplx(pa, rw.inner[1], m, a->dtype, zx);
+        get_cplx(pb, rw.inner[2], m, b->dtype, zy);
+        for (size_t j = 0; j < m; j++)
+          zx[j] = cbinop(op, zx[j], zy[j]);
+        put_cplx(p, m, t, zx);
+      } else {
+        get_real(pa, rw.inner[1], m, a->dtype, x);
+        get_real(pb, rw.inner[2], m, b->dtype, y);
+        for (size_t j = 0; j < m; j++)
+          x[j] = rbinop(op, x[j], y[j]);
+        put_real(p, m, t, x);
+      }
+    }
   }
   *out = r;
   return SPY_OK;
@@ -519,20 +626,37 @@ int spy_array_unary(spy_unop op, const spy_array *a, spy_array **out, spy_err *e
   spy_array *r = spy_array_new(t, a->ndim, a->shape);
   *out = NULL;
   if (!r) return nomem(err);
-  walk w;
-  walk_init(&w, a->ndim, a->shape);
-  walk_add(&w, r);
-  walk_add(&w, a);
-  bool cplx = spy_dtype_is_complex(a->dtype);
-  for (size_t i = 0, n = spy_array_numel(a); i < n; i++, walk_next(&w)) {
-    void *p = at(r, w.off[0]);
-    const void *x = at(a, w.off[1]);
-    if (t == SPY_DT_I64)
-      *(int64_t *)p = iunary(op, *(const int64_t *)x);
-    else if (cplx)
-      spy_dtype_store(p, t, cunary(op, spy_dtype_load(x, a->dtype)));
-    else
-      spy_dtype_store(p, t, runary(op, creal(spy_dtype_load(x, a->dtype))));
+  const spy_array *ops[2] = {r, a};
+  rows rw;
+  rows_init(&rw, a->ndim, a->shape, ops, 2);
+  double x[BLOCK];
+  double complex z[BLOCK];
+  for (size_t i = 0; i < rw.count; i++, walk_next(&rw.w)) {
+    for (size_t j0 = 0; j0 < rw.n; j0 += BLOCK) {
+      size_t m = rw.n - j0 < BLOCK ? rw.n - j0 : BLOCK;
+      void *p = (void *)rowat(&rw, 0, r, j0);
+      const void *pa = rowat(&rw, 1, a, j0);
+      if (t == SPY_DT_I64) {
+        for (size_t j = 0; j < m; j++)
+          ((int64_t *)p)[j] = iunary(op, ((const int64_t *)pa)[(ptrdiff_t)j * rw.inner[1]]);
+      } else if (spy_dtype_is_complex(a->dtype)) {
+        get_cplx(pa, rw.inner[1], m, a->dtype, z);
+        for (size_t j = 0; j < m; j++)
+          z[j] = cunary(op, z[j]);
+        if (spy_dtype_is_complex(t)) {
+          put_cplx(p, m, t, z);
+        } else {
+          for (size_t j = 0; j < m; j++)
+            x[j] = creal(z[j]);
+          put_real(p, m, t, x);
+        }
+      } else {
+        get_real(pa, rw.inner[1], m, a->dtype, x);
+        for (size_t j = 0; j < m; j++)
+          x[j] = runary(op, x[j]);
+        put_real(p, m, t, x);
+      }
+    }
   }
   *out = r;
   return SPY_OK;
