@@ -6,6 +6,7 @@
 */
 #include "bind/array.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -618,7 +619,8 @@ UNARY(log10, SPY_UN_LOG10)
 static int reduce(lua_State *L, spy_reduce_op op)
 {
   spy_array *a = spy_bind_checkarray(L, 1);
-  int axis = (int)luaL_optinteger(L, 2, 0);
+  lua_Integer ax = luaL_optinteger(L, 2, 0);
+  int axis = ax > INT_MAX ? INT_MAX : ax < -INT_MAX ? -INT_MAX : (int)ax;
   spy_err err = {0};
   if (axis == 0 && !lua_isnoneornil(L, 2))
     return luaL_argerror(L, 2,

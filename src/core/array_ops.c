@@ -223,9 +223,11 @@ static int cut(spy_array *v, const spy_array *a, int d, const spy_slice *s, spy_
                     "step, hi must be %s lo (ranges are inclusive; {hi, lo, -1} reverses)",
                     s->lo, s->hi, s->step, d + 1, s->step > 0 ? "positive" : "negative",
                     s->step > 0 ? ">=" : "<=");
-  size_t span = hi > lo ? hi - lo : lo - hi, step = (size_t)(s->step > 0 ? s->step : -s->step);
+  size_t span = hi > lo ? hi - lo : lo - hi;
+  size_t step = s->step > 0 ? (size_t)s->step : (size_t)0 - (size_t)s->step;
   v->shape[v->ndim] = span / step + 1;
-  v->strides[v->ndim++] = a->strides[d] * (ptrdiff_t)s->step;
+  /* |step| <= span < n when more than one element is taken: no overflow */
+  v->strides[v->ndim++] = step > span ? a->strides[d] : a->strides[d] * (ptrdiff_t)s->step;
   return SPY_OK;
 }
 
@@ -301,7 +303,8 @@ int spy_array_reshape(const spy_array *a, int ndim, const int64_t *shape, spy_ar
     known = sh[d] && known > SIZE_MAX / sh[d] ? SIZE_MAX : known * sh[d];
   }
   if (infer >= 0) sh[infer] = known ? n / known : 0;
-  if (count(ndim, sh) != n || (infer >= 0 && known == 0))
+  size_t total = infer >= 0 ? known * sh[infer] : known; /* known saturates: never wraps */
+  if (total != n || (infer >= 0 && known == 0))
     return spy_fail(err, SPY_EINVAL, "cannot reshape an array of %zu elements into shape %s", n,
                     want);
   *out = spy_array_is_contiguous(a) ? spy_array_share(a) : spy_array_convert(a, a->dtype);

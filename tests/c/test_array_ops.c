@@ -74,6 +74,9 @@ static void test_index_errors(void)
   spy_slice empty[] = {{SPY_SLICE_RANGE, 3, 1, 1}};
   CHECK(spy_array_slice(a, empty, 1, &v, &err) == SPY_EINVAL && v == NULL, "empty range");
   CHECK(strstr(err.msg, "is empty") && strstr(err.msg, "{hi, lo, -1} reverses"), "%s", err.msg);
+  spy_slice huge[] = {{SPY_SLICE_RANGE, 3, 1, INT64_MIN}};
+  CHECK(spy_array_slice(a, huge, 1, &v, &err) == SPY_OK && v->shape[0] == 1, "a step past the end");
+  spy_array_free(v);
   spy_slice zero[] = {{SPY_SLICE_RANGE, 1, 3, 0}};
   CHECK(spy_array_slice(a, zero, 1, &v, &err) == SPY_EINVAL, "step 0");
   CHECK(strstr(err.msg, "non-zero") != NULL, "%s", err.msg);
@@ -241,6 +244,53 @@ static void test_arithmetic(void)
   spy_array_free(a);
 }
 
+/* Rows longer than one block, strided and broadcast operands: every element
+** equals the scalar computation. */
+static void test_long_rows(void)
+{
+  spy_err err = {0};
+  size_t n = 1000, bad = 0;
+  spy_array *a = spy_array_new(SPY_DT_F32, 2, (size_t[]){3, n}),
+            *b = spy_array_new(SPY_DT_C128, 1, &n);
+  for (size_t i = 0; i < 3 * n; i++)
+    spy_array_setc_flat(a, i, 0.5 * (double)i);
+  for (size_t i = 0; i < n; i++)
+    spy_array_setc_flat(b, i, CMPLX((double)i, 1));
+  spy_slice rev[] = {{SPY_SLICE_RANGE, -1, 1, -1}};
+  spy_array *br = NULL, *r = NULL;
+  spy_array_slice(b, rev, 1, &br, &err);
+  CHECK(spy_array_binop(SPY_BIN_MUL, a, br, &r, &err) == SPY_OK, "%s", err.msg);
+  CHECK(r->dtype == SPY_DT_C128, "float32 * complex128 array: complex128");
+  for (size_t i = 0; i < 3; i++)
+    for (size_t j = 0; j < n; j++) {
+      double complex want =
+          (double)(float)(0.5 * (double)(i * n + j)) * CMPLX((double)(n - 1 - j), 1);
+      bad += spy_array_getc(r, (size_t[]){i, j}) != want;
+    }
+  CHECK(bad == 0, "%zu of 3000 products wrong", bad);
+  spy_array_free(r);
+
+  spy_array *ia = NULL, *ir = NULL;
+  spy_array_astype(a, SPY_DT_I64, &ia, &err);
+  spy_slice every2[] = {{SPY_SLICE_ALL, 0, 0, 1}, {SPY_SLICE_RANGE, 1, -1, 2}};
+  spy_array *iv = NULL;
+  spy_array_slice(ia, every2, 2, &iv, &err);
+  CHECK(spy_array_unary(SPY_UN_NEG, iv, &ir, &err) == SPY_OK && ir->shape[1] == n / 2, "%s",
+        err.msg);
+  bad = 0;
+  for (size_t i = 0; i < 3 * n / 2; i++) {
+    int64_t want = -(int64_t)(0.5 * (double)(2 * i)); /* element (i / 500, 2 (i % 500)) */
+    bad += ((int64_t *)ir->buf->data)[i] != want;
+  }
+  CHECK(bad == 0, "%zu negated int64 elements wrong", bad);
+  spy_array_free(ir);
+  spy_array_free(iv);
+  spy_array_free(ia);
+  spy_array_free(br);
+  spy_array_free(b);
+  spy_array_free(a);
+}
+
 static void test_unary(void)
 {
   spy_err err = {0};
@@ -300,6 +350,9 @@ static void test_convert(void)
   CHECK(spy_array_reshape(g, 1, (int64_t[]){5}, &r, &err) == SPY_EINVAL, "12 into 5");
   CHECK(strcmp(err.msg, "cannot reshape an array of 12 elements into shape (5,)") == 0, "%s",
         err.msg);
+  /* (2^62 + 3) * 4 wraps around to 12 */
+  CHECK(spy_array_reshape(g, 2, (int64_t[]){((int64_t)1 << 62) + 3, 4}, &r, &err) == SPY_EINVAL,
+        "a product that wraps around is no match");
   spy_slice cols[] = {{SPY_SLICE_ALL, 0, 0, 1}, {SPY_SLICE_RANGE, 1, 4, 2}};
   spy_array_slice(g, cols, 2, &v2, &err);
   CHECK(spy_array_reshape(v2, 1, (int64_t[]){6}, &t, &err) == SPY_OK, "%s", err.msg);
@@ -349,6 +402,7 @@ int main(void)
   test_index_errors();
   test_reductions();
   test_arithmetic();
+  test_long_rows();
   test_unary();
   test_convert();
   return t_done();
