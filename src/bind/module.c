@@ -75,6 +75,7 @@ int spy_bind_open(lua_State *L)
   lua_setfield(L, LUA_REGISTRYINDEX, "spy.namespace");
 
   spy_open_core(L, spy);
+  spy_open_array(L, spy);
   spy_open_data(L, spy);
   spy_open_cluster(L, spy);
   spy_open_analysis(L, spy);

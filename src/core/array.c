@@ -141,6 +141,9 @@ static void store(void *p, spy_dtype t, double complex v)
   }
 }
 
+double complex spy_dtype_load(const void *p, spy_dtype t) { return load(p, t); }
+void spy_dtype_store(void *p, spy_dtype t, double complex v) { store(p, t, v); }
+
 double spy_array_getd(const spy_array *a, const size_t *idx)
 {
   return creal(load(spy_array_at(a, idx), a->dtype));

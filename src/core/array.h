@@ -71,6 +71,11 @@ void spy_array_setc(spy_array *a, const size_t *idx, double complex v);
 double complex spy_array_getc_flat(const spy_array *a, size_t flat);
 void spy_array_setc_flat(spy_array *a, size_t flat, double complex v);
 
+/* One element at p of dtype t, as double complex / from double complex
+** (to int64: the caller guarantees a finite, in-range value). */
+double complex spy_dtype_load(const void *p, spy_dtype t);
+void spy_dtype_store(void *p, spy_dtype t, double complex v);
+
 /* Copy src (any layout, dtype converted) into a contiguous destination
 ** buffer of dtype t with numel(src) elements. */
 void spy_array_pack(const spy_array *src, void *dst, spy_dtype t);
