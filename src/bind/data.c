@@ -83,7 +83,7 @@ static void pushdoubles(lua_State *L, const double *v, size_t rows, size_t cols,
   size_t shape[2] = {rows, cols};
   spy_array *a = spy_array_new(SPY_DT_F64, ndim, shape);
   if (!a) luaL_error(L, "out of memory");
-  if (rows * cols) memcpy(a->buf->data, v, rows * cols * sizeof(double));
+  if (rows > 0 && cols > 0) memcpy(a->buf->data, v, rows * cols * sizeof(double));
   spy_bind_pusharray(L, a);
 }
 
@@ -123,7 +123,7 @@ static spy_data *indexer_data(lua_State *L)
   return d;
 }
 
-static lua_Integer check_trial(lua_State *L, spy_data *d, int idx)
+static lua_Integer check_trial(lua_State *L, int idx)
 {
   if (!lua_isinteger(L, idx)) {
     if (lua_type(L, idx) == LUA_TNUMBER && lua_tonumber(L, idx) == floor(lua_tonumber(L, idx)))
@@ -138,7 +138,7 @@ static lua_Integer check_trial(lua_State *L, spy_data *d, int idx)
 static int trials_index(lua_State *L)
 {
   spy_data *d = indexer_data(L);
-  lua_Integer k = check_trial(L, d, 2);
+  lua_Integer k = check_trial(L, 2);
   if (k < 1 || (size_t)k > d->ntrials) return 0; /* nil ends ipairs */
   size_t rows = spy_data_trial_rows(d, (size_t)k - 1), shape[4];
   shape[0] = rows;
@@ -159,7 +159,7 @@ static int trials_index(lua_State *L)
 static int time_index(lua_State *L)
 {
   spy_data *d = indexer_data(L);
-  lua_Integer k = check_trial(L, d, 2);
+  lua_Integer k = check_trial(L, 2);
   if (k < 1 || (size_t)k > d->ntrials) return 0;
   size_t rows = spy_data_trial_rows(d, (size_t)k - 1);
   spy_array *a = spy_array_new(SPY_DT_F64, 1, &rows);
@@ -223,7 +223,8 @@ static int l_index(lua_State *L)
              strcmp(k, "trialintervals") == 0) {
     bool info = k[5] == 'i' && k[0] == 't', intervals = strcmp(k, "trialintervals") == 0;
     size_t cols = intervals ? 2 : info ? d->trlcols - 3 : 2;
-    double *v = malloc((d->ntrials * cols ? d->ntrials * cols : 1) * sizeof *v);
+    size_t nv = d->ntrials * cols;
+    double *v = malloc((nv ? nv : 1) * sizeof *v);
     if (!v) return luaL_error(L, "out of memory");
     for (size_t t = 0; t < d->ntrials; t++) {
       const double *r = d->trldef + t * d->trlcols;
@@ -520,7 +521,8 @@ static int check_trldef(const spy_array *t, size_t nrows, double **out, size_t *
     return spy_fail(err, SPY_EINVAL,
                     "Invalid value of `trialdefinition`: expected array of shape (M, 3+k)");
   size_t n = t->shape[0], c = t->shape[1];
-  double *v = malloc((n * c ? n * c : 1) * sizeof *v);
+  size_t nv = n * c;
+  double *v = malloc((nv ? nv : 1) * sizeof *v);
   if (!v) return SPY_ENOMEM;
   spy_array_pack(t, v, SPY_DT_F64);
   for (size_t k = 0; k < n; k++) {
@@ -829,7 +831,8 @@ static spy_array *read_selected(spy_data *d, const spy_selection *s, size_t i, s
   int ninner = d->ndim - 2;
   size_t es = spy_dtype_size(d->dtype), full = 1;
   for (int a = 0; a < ninner; a++) full *= d->shape[1 + a];
-  void *raw = malloc((rows * full * nlast ? rows * full * nlast : 1) * es);
+  size_t nraw = rows * full * nlast;
+  void *raw = malloc((nraw ? nraw : 1) * es);
   if (!raw) {
     spy_fail(err, SPY_ENOMEM, "out of memory");
     return NULL;
