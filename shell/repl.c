@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "core/interrupt.h"
@@ -45,6 +46,7 @@ static volatile sig_atomic_t presses; /* Ctrl-C presses in this call */
 static int stopping;                  /* the hook raised: keep raising */
 static int lastinterrupted;           /* the last call ended by Ctrl-C */
 static int fulltrace;                 /* spy.traceback(true) */
+static int atprompt;                  /* running a chunk typed at the prompt */
 
 /*
 ** {======================================================
@@ -67,16 +69,22 @@ static void stop(lua_State *L, lua_Debug *ar)
   lua_error(L);
 }
 
+static void say(const char *msg)
+{
+  ssize_t w = write(STDERR_FILENO, msg, strlen(msg));
+  (void)w;
+}
+
 static void onsigint(int sig)
 {
   (void)sig;
   if (spy_le_sigint()) return;
   spy_interrupt_request();
   lua_sethook(globalL, stop, LUA_MASKLINE | LUA_MASKRET | LUA_MASKCOUNT, 1);
-  if (++presses >= MAXPRESSES) {
-    static const char msg[] = "\nspy: interrupted three times, exiting\n";
-    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)w;
+  presses++;
+  if (presses == MAXPRESSES - 1) say("\nspy: still running; one more Ctrl-C quits spy\n");
+  if (presses >= MAXPRESSES) {
+    say("\nspy: interrupted three times, exiting\n");
     _exit(SPY_EXIT_INTERRUPTED);
   }
 }
@@ -167,8 +175,9 @@ static int haslocation(lua_State *L, int level, const char *msg)
 }
 
 /* Pushes msg followed by the frames of user code: the first and last
-** TRACEHEAD of them when there are many.  A lone main-chunk frame whose
-** position the message already gives is left out. */
+** TRACEHEAD of them when there are many.  A lone main-chunk frame is left
+** out when the message gives its position already or when it is the line
+** just typed at the prompt. */
 static void trimmedtrace(lua_State *L, const char *msg)
 {
   int levels[2 * TRACEHEAD], total = 0, first = 0;
@@ -182,7 +191,7 @@ static void trimmedtrace(lua_State *L, const char *msg)
   }
   lua_pushstring(L, msg);
   if (total == 1 && lua_getstack(L, first, &ar) && lua_getinfo(L, "S", &ar) &&
-      *ar.what == 'm' && haslocation(L, first, msg))
+      *ar.what == 'm' && (haslocation(L, first, msg) || (atprompt && strcmp(ar.source, "=stdin") == 0)))
     return;
   int n = 1;
   for (int i = 0; i < total && i < TRACEHEAD; i++, n++) pushframe(L, levels[i]);
@@ -237,12 +246,22 @@ int spy_repl_docall(lua_State *L, int narg, int nres)
 
 int spy_repl_wasinterrupted(void) { return lastinterrupted; }
 
+/* Did the terminal echo the ^C that interrupted us?  Then the message
+** starts on a new line. */
+static int echoedctl(void)
+{
+  struct termios t;
+  return isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &t) == 0 && (t.c_lflag & ECHO) &&
+         (t.c_lflag & ECHOCTL);
+}
+
 void spy_repl_report(lua_State *L, const char *prefix)
 {
   const char *msg = lua_tostring(L, -1);
   fflush(stdout);
   if (!msg) msg = "(error object is not a string)";
-  if (lastinterrupted || !prefix)
+  if (lastinterrupted && echoedctl()) fputc('\n', stderr);
+  if (!prefix)
     fprintf(stderr, "%s\n", msg);
   else
     fprintf(stderr, "%s: %s\n", prefix, msg);
@@ -448,7 +467,9 @@ void spy_repl_run(lua_State *L)
   while ((status = readchunk(L, &show)) != NOINPUT) {
     if (status == CANCELLED) continue;
     if (status == LUA_OK) {
+      atprompt = 1;
       status = spy_repl_docall(L, 0, LUA_MULTRET);
+      atprompt = 0;
       if (status == LUA_OK && show && lua_gettop(L) > 0) {
         lua_pushcfunction(L, printresults);
         lua_insert(L, 1);
@@ -457,7 +478,7 @@ void spy_repl_run(lua_State *L)
     } else {
       lastinterrupted = 0;
     }
-    if (status != LUA_OK) spy_repl_report(L, "error");
+    if (status != LUA_OK) spy_repl_report(L, lastinterrupted ? NULL : "error");
     lua_settop(L, 0);
   }
   spy_le_close();

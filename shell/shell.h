@@ -34,8 +34,8 @@ int spy_repl_docall(lua_State *L, int narg, int nres);
 /* Whether the last failed spy_repl_docall was ended by Ctrl-C. */
 int spy_repl_wasinterrupted(void);
 
-/* Prints the error message on top of the stack (popped) to stderr:
-** "<prefix>: msg", or "interrupted" after Ctrl-C.  prefix may be NULL. */
+/* Prints the error message on top of the stack (popped) to stderr as
+** "<prefix>: msg", or just msg when prefix is NULL. */
 void spy_repl_report(lua_State *L, const char *prefix);
 
 /* The interactive loop; returns at end of input (Ctrl-D). */

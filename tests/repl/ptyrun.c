@@ -17,6 +17,9 @@
 **                       match); escapes as for send
 **   absent TEXT         TEXT was not in the output skipped by the last expect
 **   exit N              wait for the program to end with status N
+**   settle              wait until the program has taken its pending signals
+**                       (after `key C-c` and `expect ^C`: signals sent while
+**                       one is pending would merge with it)
 **   env NAME=VALUE      for later spawns ($DIR in VALUE is the scratch dir)
 **   unset NAME          for later spawns
 **   stdin TEXT          the next spawn reads TEXT from a pipe, not the terminal
@@ -388,6 +391,30 @@ static void waitexit(const char *arg)
     fail("exit: status %d, expected %d", WEXITSTATUS(st), want);
 }
 
+/* Signals waiting for delivery to the program (SigPnd | ShdPnd). */
+static unsigned long long pending(void)
+{
+  char path[64], line[256];
+  unsigned long long all = 0, v;
+  snprintf(path, sizeof path, "/proc/%d/status", (int)T.pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  while (fgets(line, sizeof line, f))
+    if ((sscanf(line, "SigPnd: %llx", &v) == 1 || sscanf(line, "ShdPnd: %llx", &v) == 1)) all |= v;
+  fclose(f);
+  return all;
+}
+
+static void settle(void)
+{
+  if (T.pid == 0) fail("settle: no program running");
+  double deadline = now() + T.timeout;
+  while (pending()) {
+    if (now() > deadline) fail("settle: signals still pending after %.0f s", T.timeout);
+    pump(0.01);
+  }
+}
+
 static void makefile(FILE *f, const char *name)
 {
   char path[8192], *line = NULL;
@@ -465,6 +492,7 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "absent") == 0) absent(arg);
     else if (strcmp(cmd, "exit") == 0) waitexit(arg);
     else if (strcmp(cmd, "timeout") == 0) T.timeout = atof(arg);
+    else if (strcmp(cmd, "settle") == 0) settle();
     else if (strcmp(cmd, "file") == 0) makefile(f, arg);
     else if (strcmp(cmd, "stdin") == 0) {
       free(T.stdintext);
