@@ -17,14 +17,13 @@
 
 #include "shell.h"
 
-#define MAXDEPTH 64  /* bracket nesting tracked by the lexer */
-#define MAXCHAIN 8   /* __index tables followed before giving up (loops) */
+#define MAXDEPTH 64 /* bracket nesting tracked by the lexer */
+#define MAXCHAIN 8  /* __index tables followed before giving up (loops) */
 
-static const char *const reserved[] = {
-    "and",   "break", "do",       "else", "elseif", "end",    "false",
-    "for",   "function", "goto",  "if",   "in",     "local",  "nil",
-    "not",   "or",    "repeat",   "return", "then", "true",   "until",
-    "while", NULL};
+static const char *const reserved[] = {"and",   "break", "do",       "else",  "elseif", "end",
+                                       "false", "for",   "function", "goto",  "if",     "in",
+                                       "local", "nil",   "not",      "or",    "repeat", "return",
+                                       "then",  "true",  "until",    "while", NULL};
 
 static int isreserved(const char *s, size_t n)
 {
@@ -43,8 +42,7 @@ static int isident(const char *s, size_t n)
 
 /* Adds a candidate made of a (na bytes) followed by b (nb bytes); raises
 ** a Lua memory error on failure (we run inside a protected call). */
-static void add(lua_State *L, spy_cands *c, const char *a, size_t na,
-                const char *b, size_t nb)
+static void add(lua_State *L, spy_cands *c, const char *a, size_t na, const char *b, size_t nb)
 {
   if (c->n == c->cap) {
     size_t cap = c->cap ? 2 * c->cap : 32;
@@ -63,7 +61,8 @@ static void add(lua_State *L, spy_cands *c, const char *a, size_t na,
 
 void spy_cands_free(spy_cands *c)
 {
-  for (size_t i = 0; i < c->n; i++) free(c->v[i]);
+  for (size_t i = 0; i < c->n; i++)
+    free(c->v[i]);
   free(c->v);
   memset(c, 0, sizeof *c);
 }
@@ -85,7 +84,8 @@ typedef struct token {
 static int longlevel(const char *s, size_t n, size_t i)
 {
   size_t j = i + 1;
-  while (j < n && s[j] == '=') j++;
+  while (j < n && s[j] == '=')
+    j++;
   return (j < n && s[j] == '[') ? (int)(j - i - 1) : -1;
 }
 
@@ -95,7 +95,8 @@ static size_t skiplong(const char *s, size_t n, size_t i, int level)
   for (i += (size_t)level + 2; i < n; i++) {
     if (s[i] != ']') continue;
     size_t j = i + 1;
-    while (j < n && s[j] == '=') j++;
+    while (j < n && s[j] == '=')
+      j++;
     if (j < n && s[j] == ']' && (int)(j - i - 1) == level) return j + 1;
   }
   return n;
@@ -105,13 +106,15 @@ static size_t skiplong(const char *s, size_t n, size_t i, int level)
 static size_t lex(const char *s, size_t n, size_t i, token *t)
 {
   for (;;) {
-    while (i < n && isspace((unsigned char)s[i])) i++;
+    while (i < n && isspace((unsigned char)s[i]))
+      i++;
     if (i + 1 < n && s[i] == '-' && s[i + 1] == '-') { /* comment */
       int lv = (i + 2 < n && s[i + 2] == '[') ? longlevel(s, n, i + 2) : -1;
       if (lv >= 0) {
         i = skiplong(s, n, i + 2, lv);
       } else {
-        while (i < n && s[i] != '\n') i++;
+        while (i < n && s[i] != '\n')
+          i++;
       }
       continue;
     }
@@ -126,13 +129,16 @@ static size_t lex(const char *s, size_t n, size_t i, token *t)
   size_t j = i + 1;
   unsigned char c = (unsigned char)s[i];
   if (isalpha(c) || c == '_') {
-    while (j < n && (isalnum((unsigned char)s[j]) || s[j] == '_')) j++;
+    while (j < n && (isalnum((unsigned char)s[j]) || s[j] == '_'))
+      j++;
     t->type = T_NAME;
   } else if (isdigit(c)) {
-    while (j < n && (isalnum((unsigned char)s[j]) || s[j] == '.' || s[j] == '_')) j++;
+    while (j < n && (isalnum((unsigned char)s[j]) || s[j] == '.' || s[j] == '_'))
+      j++;
     t->type = T_OTHER;
   } else if (c == '"' || c == '\'') {
-    while (j < n && s[j] != (char)c && s[j] != '\n') j += (s[j] == '\\') ? 2 : 1;
+    while (j < n && s[j] != (char)c && s[j] != '\n')
+      j += (s[j] == '\\') ? 2 : 1;
     if (j < n) j++;
     t->type = T_STRING;
   } else if (c == '[' && longlevel(s, n, i) >= 0) {
@@ -191,9 +197,11 @@ static void scan(const char *s, size_t n, context *cx)
 ** skipped): returns its start in *start and its length, 0 if none. */
 static size_t chainbefore(const char *s, size_t end, size_t *start)
 {
-  while (end > 0 && isspace((unsigned char)s[end - 1])) end--;
+  while (end > 0 && isspace((unsigned char)s[end - 1]))
+    end--;
   size_t i = end;
-  while (i > 0 && (isalnum((unsigned char)s[i - 1]) || strchr("_.:", s[i - 1]))) i--;
+  while (i > 0 && (isalnum((unsigned char)s[i - 1]) || strchr("_.:", s[i - 1])))
+    i--;
   *start = i;
   return end - i;
 }
@@ -239,7 +247,8 @@ static void resolve(lua_State *L, const char *s, size_t n)
   size_t i = 0;
   while (i < n) {
     size_t j = i;
-    while (j < n && s[j] != '.' && s[j] != ':') j++;
+    while (j < n && s[j] != '.' && s[j] != ':')
+      j++;
     if (!isident(s + i, j - i) || lua_isnil(L, -1)) {
       lua_pop(L, 1);
       lua_pushnil(L);
@@ -255,8 +264,8 @@ static void resolve(lua_State *L, const char *s, size_t n)
 /* Adds prefix..key for every identifier key of the value at idx (and of
 ** its __index tables) that starts with `partial`; functions only when
 ** `methods`.  Names starting with '_' only when asked for. */
-static void fields(lua_State *L, spy_cands *c, int idx, int methods,
-                   const char *prefix, size_t plen, const char *partial)
+static void fields(lua_State *L, spy_cands *c, int idx, int methods, const char *prefix,
+                   size_t plen, const char *partial)
 {
   size_t parlen = strlen(partial);
   int hidden = partial[0] == '_';
@@ -316,7 +325,8 @@ static const bracket *calltable(lua_State *L, const char *s, const context *cx)
   if (cx->overflow || cx->n == 0 || cx->b[cx->n - 1].open != '{') return NULL;
   const bracket *tab = &cx->b[cx->n - 1];
   size_t j = tab->pos, start, len;
-  while (j > 0 && isspace((unsigned char)s[j - 1])) j--;
+  while (j > 0 && isspace((unsigned char)s[j - 1]))
+    j--;
   if (j > 0 && (s[j - 1] == '(' || s[j - 1] == ',')) {
     /* f(..., {  : the '{' must start an argument of the enclosing call */
     if (cx->n < 2) return NULL;
@@ -355,16 +365,19 @@ static void givenkeys(lua_State *L, const char *s, size_t from, size_t to)
     atitem = 0;
     if (t.type == T_OTHER && t.len == 1) {
       char c = s[t.pos];
-      if (c == '(' || c == '{' || c == '[') depth++;
-      else if ((c == ')' || c == '}' || c == ']') && depth > 0) depth--;
-      else if ((c == ',' || c == ';') && depth == 0) atitem = 1;
+      if (c == '(' || c == '{' || c == '[')
+        depth++;
+      else if ((c == ')' || c == '}' || c == ']') && depth > 0)
+        depth--;
+      else if ((c == ',' || c == ';') && depth == 0)
+        atitem = 1;
     }
   }
 }
 
 /* Keyword names of the spec on top of the stack that start with word. */
-static void keywords(lua_State *L, spy_cands *c, const char *s, const bracket *tab,
-                     size_t end, const char *word)
+static void keywords(lua_State *L, spy_cands *c, const char *s, const bracket *tab, size_t end,
+                     const char *word)
 {
   int spec = lua_gettop(L);
   givenkeys(L, s, tab->pos + 1, end);
@@ -376,8 +389,7 @@ static void keywords(lua_State *L, spy_cands *c, const char *s, const bracket *t
     size_t klen;
     lua_getfield(L, -1, "name");
     const char *k = lua_tolstring(L, -1, &klen);
-    if (k && klen >= wlen && memcmp(k, word, wlen) == 0 &&
-        lua_getfield(L, given, k) == LUA_TNIL)
+    if (k && klen >= wlen && memcmp(k, word, wlen) == 0 && lua_getfield(L, given, k) == LUA_TNIL)
       add(L, c, k, klen, "", 0);
     lua_settop(L, kw);
   }
@@ -387,8 +399,8 @@ static void keywords(lua_State *L, spy_cands *c, const char *s, const bracket *t
 /* If s[from..end) is "name =", the allowed values of keyword `name` of the
 ** spec on top of the stack that start with word; returns 0 when the
 ** keyword has no list of allowed values. */
-static int values(lua_State *L, spy_cands *c, const char *s, size_t from,
-                  size_t end, const char *word)
+static int values(lua_State *L, spy_cands *c, const char *s, size_t from, size_t end,
+                  const char *word)
 {
   token k, eq, rest;
   size_t i = lex(s, end, from, &k);
@@ -421,7 +433,8 @@ static int values(lua_State *L, spy_cands *c, const char *s, size_t from,
 static void names(lua_State *L, spy_cands *c, const char *word)
 {
   size_t n = strlen(word), k = n;
-  while (k > 0 && word[k - 1] != '.' && word[k - 1] != ':') k--;
+  while (k > 0 && word[k - 1] != '.' && word[k - 1] != ':')
+    k--;
   const char *partial = word + k;
   if (isdigit((unsigned char)*partial)) return;
   for (const char *p = partial; *p; p++)
@@ -479,8 +492,7 @@ static int docomplete(lua_State *L)
   return 0;
 }
 
-void spy_complete(lua_State *L, const char *before, const char *word, int quote,
-                  spy_cands *out)
+void spy_complete(lua_State *L, const char *before, const char *word, int quote, spy_cands *out)
 {
   request r = {before, word, quote, out};
   memset(out, 0, sizeof *out);

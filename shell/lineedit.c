@@ -19,11 +19,11 @@
 */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -163,7 +163,8 @@ static char **attempt(const char *text, int start, int end)
       handing = NULL;
     }
     break;
-  default: break;
+  default:
+    break;
   }
   spy_cands_free(&c);
   return m;
@@ -238,13 +239,15 @@ static int getkey(FILE *f)
 static char *rlread(const char *prompt, int *cancelled)
 {
   char drain[64];
-  while (read(wake[0], drain, sizeof drain) > 0) continue;
+  while (read(wake[0], drain, sizeof drain) > 0)
+    continue;
   le.done = 0;
   le.line = NULL;
   interrupted = 0;
   reading = 1;
   rl_callback_handler_install(prompt, online);
-  while (!le.done && !interrupted) rl_callback_read_char(); /* keys: getkey */
+  while (!le.done && !interrupted)
+    rl_callback_read_char(); /* keys: getkey */
   if (interrupted) {
     free(le.line);
     le.line = NULL;

@@ -225,7 +225,8 @@ static int doscript(lua_State *L, options *o)
   if (!loaded(L, o, luaL_loadfile(L, path))) return 0;
   int n = o->argc - o->script - 1;
   luaL_checkstack(L, n + 3, "too many arguments to script");
-  for (int i = 1; i <= n; i++) lua_pushstring(L, o->argv[o->script + i]);
+  for (int i = 1; i <= n; i++)
+    lua_pushstring(L, o->argv[o->script + i]);
   return run(L, o, n, 0) == LUA_OK;
 }
 

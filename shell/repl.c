@@ -36,8 +36,8 @@
 #endif
 
 #define EOFMARK "<eof>"
-#define MAXPRESSES 3  /* Ctrl-C presses during one call before exiting */
-#define TRACEHEAD 10  /* user frames shown before and after a "..." */
+#define MAXPRESSES 3 /* Ctrl-C presses during one call before exiting */
+#define TRACEHEAD 10 /* user frames shown before and after a "..." */
 
 enum { INCOMPLETE = -1, NOINPUT = -2, CANCELLED = -3 }; /* beyond LUA_* */
 
@@ -98,7 +98,10 @@ static void onsigint(int sig)
 */
 
 /* spy's own Lua code is embedded under this chunk name prefix. */
-static int libsource(const lua_Debug *ar) { return strncmp(ar->source, "@[spy]/", 7) == 0; }
+static int libsource(const lua_Debug *ar)
+{
+  return strncmp(ar->source, "@[spy]/", 7) == 0;
+}
 
 /* Frames of user code: Lua functions that are not spy's own. */
 static int shown(lua_State *L, int level)
@@ -184,17 +187,20 @@ static void trimmedtrace(lua_State *L, const char *msg)
   lua_Debug ar;
   for (int level = 1; lua_getstack(L, level, &ar); level++) {
     if (!shown(L, level)) continue;
-    if (total < TRACEHEAD) levels[total] = level;
-    else levels[TRACEHEAD + (total - TRACEHEAD) % TRACEHEAD] = level;
+    if (total < TRACEHEAD)
+      levels[total] = level;
+    else
+      levels[TRACEHEAD + (total - TRACEHEAD) % TRACEHEAD] = level;
     if (total == 0) first = level;
     total++;
   }
   lua_pushstring(L, msg);
-  if (total == 1 && lua_getstack(L, first, &ar) && lua_getinfo(L, "S", &ar) &&
-      *ar.what == 'm' && (haslocation(L, first, msg) || (atprompt && strcmp(ar.source, "=stdin") == 0)))
+  if (total == 1 && lua_getstack(L, first, &ar) && lua_getinfo(L, "S", &ar) && *ar.what == 'm' &&
+      (haslocation(L, first, msg) || (atprompt && strcmp(ar.source, "=stdin") == 0)))
     return;
   int n = 1;
-  for (int i = 0; i < total && i < TRACEHEAD; i++, n++) pushframe(L, levels[i]);
+  for (int i = 0; i < total && i < TRACEHEAD; i++, n++)
+    pushframe(L, levels[i]);
   if (total > 2 * TRACEHEAD) {
     lua_pushfstring(L, "\n  ...\t(skipping %d levels)", total - 2 * TRACEHEAD);
     n++;
@@ -244,7 +250,10 @@ int spy_repl_docall(lua_State *L, int narg, int nres)
   return status;
 }
 
-int spy_repl_wasinterrupted(void) { return lastinterrupted; }
+int spy_repl_wasinterrupted(void)
+{
+  return lastinterrupted;
+}
 
 /* Did the terminal echo the ^C that interrupted us?  Then the message
 ** starts on a new line. */
@@ -312,11 +321,14 @@ static void translate(lua_State *L)
   size_t len;
   const char *s = lua_tolstring(L, -1, &len);
   size_t b = 0, e = len;
-  while (b < e && isspace((unsigned char)s[b])) b++;
-  while (e > b && isspace((unsigned char)s[e - 1])) e--;
+  while (b < e && isspace((unsigned char)s[b]))
+    b++;
+  while (e > b && isspace((unsigned char)s[e - 1]))
+    e--;
   if (b < e && s[b] == '?') {
     b++;
-    while (b < e && isspace((unsigned char)s[b])) b++;
+    while (b < e && isspace((unsigned char)s[b]))
+      b++;
     lua_pushfstring(L, "help(%s)", lua_pushlstring(L, s + b, e - b));
     lua_remove(L, -2);
   } else if (e > b && s[e - 1] == '?' && ischain(s + b, e - 1 - b)) {
@@ -341,7 +353,8 @@ static int compile(lua_State *L, int *show, int final)
   translate(L);
   const char *code = lua_tolstring(L, -1, &n);
   size_t e = n;
-  while (e > 0 && isspace((unsigned char)code[e - 1])) e--;
+  while (e > 0 && isspace((unsigned char)code[e - 1]))
+    e--;
   int quiet = e > 0 && code[e - 1] == ';';
   *show = !quiet;
 

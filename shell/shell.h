@@ -89,8 +89,7 @@ typedef struct spy_cands {
 ** only __index tables, so no user code runs; the one function called is
 ** spy._spec, to read keyword specs.  Free with spy_cands_free.
 */
-void spy_complete(lua_State *L, const char *before, const char *word,
-                  int quote, spy_cands *out);
+void spy_complete(lua_State *L, const char *before, const char *word, int quote, spy_cands *out);
 void spy_cands_free(spy_cands *c);
 
 #endif

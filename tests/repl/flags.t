@@ -99,6 +99,13 @@ spawn spy
 expect spy: stdin:1: stdin failed
 exit 1
 
+# -i with stdin not a terminal: the REPL reads lines as they come, with
+# prompts, as lua -i does.
+stdin x = 5\nx * 2\nfor i = 1, 2 do\nprint("n", i)\nend\n
+spawn spy -i
+expect spy> spy> 10\nspy> ...> ...> n\t1\nn\t2\nspy> \n
+exit 0
+
 # -i after a script: the REPL sees what the script left.
 spawn spy -i -e "answer = 42"
 expect spy> 

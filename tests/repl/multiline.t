@@ -76,5 +76,13 @@ expect \n<a custom object>\nspy>
 send "plain", {"quoted"}\n
 expect \nplain\t{"quoted"}\nspy> 
 
+# _PROMPT and _PROMPT2 change the prompts, as in lua.
+send _PROMPT = "mine> " _PROMPT2 = "more> "\n
+expect \nmine> 
+send if true then\n
+expect more> 
+send print("inside") end\n
+expect \ninside\nmine> 
+
 key C-d
 exit 0

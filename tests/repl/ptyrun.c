@@ -68,9 +68,9 @@ static struct {
   int nenv;
   /* output with control sequences removed */
   char *out;
-  size_t len, cap, pos;       /* pos: end of the last match */
-  size_t gapfrom, gapto;      /* text skipped by the last expect */
-  int esc;                    /* filter state: 0 text, 1 ESC, 2 CSI, 3 OSC, 4 one more */
+  size_t len, cap, pos;  /* pos: end of the last match */
+  size_t gapfrom, gapto; /* text skipped by the last expect */
+  int esc;               /* filter state: 0 text, 1 ESC, 2 CSI, 3 OSC, 4 one more */
 } T = {.master = -1};
 
 static void cleanup(void)
@@ -86,10 +86,14 @@ static void shown(const char *s, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (c == '\n') fputs("\\n\n", stderr);
-    else if (c == '\t') fputs("\\t", stderr);
-    else if (c < 32 || c == 127) fprintf(stderr, "\\x%02x", c);
-    else fputc(c, stderr);
+    if (c == '\n')
+      fputs("\\n\n", stderr);
+    else if (c == '\t')
+      fputs("\\t", stderr);
+    else if (c < 32 || c == 127)
+      fprintf(stderr, "\\x%02x", c);
+    else
+      fputc(c, stderr);
   }
 }
 
@@ -128,15 +132,20 @@ static size_t unescape(char *s)
       continue;
     }
     char c = s[++i];
-    if (c == 'n') s[o++] = '\n';
-    else if (c == 'r') s[o++] = '\r';
-    else if (c == 't') s[o++] = '\t';
-    else if (c == 'e') s[o++] = 27;
+    if (c == 'n')
+      s[o++] = '\n';
+    else if (c == 'r')
+      s[o++] = '\r';
+    else if (c == 't')
+      s[o++] = '\t';
+    else if (c == 'e')
+      s[o++] = 27;
     else if (c == 'x' && s[i + 1] && s[i + 2]) {
       char hex[3] = {s[i + 1], s[i + 2], 0};
       s[o++] = (char)strtol(hex, NULL, 16);
       i += 2;
-    } else s[o++] = c;
+    } else
+      s[o++] = c;
   }
   s[o] = '\0';
   return o;
@@ -154,8 +163,10 @@ static void filter(const char *buf, size_t n)
     unsigned char c = (unsigned char)buf[i];
     switch (T.esc) {
     case 0:
-      if (c == 27) T.esc = 1;
-      else if (c != '\r' && c != '\a' && c != '\b') T.out[T.len++] = (char)c;
+      if (c == 27)
+        T.esc = 1;
+      else if (c != '\r' && c != '\a' && c != '\b')
+        T.out[T.len++] = (char)c;
       break;
     case 1:
       T.esc = c == '[' ? 2 : c == ']' ? 3 : (c == '(' || c == ')') ? 4 : 0;
@@ -166,7 +177,9 @@ static void filter(const char *buf, size_t n)
     case 3:
       if (c == '\a' || c == '\\') T.esc = 0;
       break;
-    default: T.esc = 0; break;
+    default:
+      T.esc = 0;
+      break;
     }
   }
   T.out[T.len] = '\0';
@@ -214,8 +227,8 @@ static void absent(char *text)
 {
   size_t n = unescape(text);
   if (memmem(T.out + T.gapfrom, T.gapto - T.gapfrom, text, n))
-    fail("\"%s\" appeared before the last expected text:\n%.*s", text,
-         (int)(T.gapto - T.gapfrom), T.out + T.gapfrom);
+    fail("\"%s\" appeared before the last expected text:\n%.*s", text, (int)(T.gapto - T.gapfrom),
+         T.out + T.gapfrom);
 }
 
 static void sendbytes(const char *s, size_t n)
@@ -232,9 +245,10 @@ static void sendbytes(const char *s, size_t n)
 
 static void keys(char *names)
 {
-  static const struct { const char *name, *seq; } named[] = {
-      {"TAB", "\t"},      {"ENTER", "\r"},    {"ESC", "\x1b"},  {"BS", "\x7f"},
-      {"UP", "\x1b[A"},   {"DOWN", "\x1b[B"}, {"RIGHT", "\x1b[C"}, {"LEFT", "\x1b[D"}};
+  static const struct {
+    const char *name, *seq;
+  } named[] = {{"TAB", "\t"},    {"ENTER", "\r"},    {"ESC", "\x1b"},     {"BS", "\x7f"},
+               {"UP", "\x1b[A"}, {"DOWN", "\x1b[B"}, {"RIGHT", "\x1b[C"}, {"LEFT", "\x1b[D"}};
   for (char *k = strtok(names, " "); k; k = strtok(NULL, " ")) {
     if (k[0] == 'C' && k[1] == '-' && k[2] >= 'a' && k[2] <= 'z' && !k[3]) {
       char c = (char)(k[2] - 'a' + 1);
@@ -242,7 +256,8 @@ static void keys(char *names)
       continue;
     }
     size_t i = 0;
-    while (i < sizeof named / sizeof *named && strcmp(named[i].name, k) != 0) i++;
+    while (i < sizeof named / sizeof *named && strcmp(named[i].name, k) != 0)
+      i++;
     if (i == sizeof named / sizeof *named) fail("unknown key '%s'", k);
     sendbytes(named[i].seq, strlen(named[i].seq));
   }
@@ -254,14 +269,16 @@ static int split(char *s, char **argv)
   int n = 0;
   char *o = s;
   while (*s) {
-    while (*s == ' ' || *s == '\t') s++;
+    while (*s == ' ' || *s == '\t')
+      s++;
     if (!*s) break;
     if (n == MAXARGS - 1) fail("too many arguments");
     argv[n++] = o;
     while (*s && *s != ' ' && *s != '\t') {
       if (*s == '\'' || *s == '"') {
         char q = *s++;
-        while (*s && *s != q) *o++ = *s++;
+        while (*s && *s != q)
+          *o++ = *s++;
         if (*s) s++;
       } else {
         *o++ = *s++;
@@ -278,7 +295,8 @@ static int split(char *s, char **argv)
 static char *expand(const char *s)
 {
   size_t cap = strlen(s) + 1;
-  for (const char *p = s; (p = strstr(p, "$DIR")); p += 4) cap += strlen(T.dir);
+  for (const char *p = s; (p = strstr(p, "$DIR")); p += 4)
+    cap += strlen(T.dir);
   char *r = malloc(cap), *o = r;
   if (!r) fail("out of memory");
   while (*s) {
@@ -376,7 +394,8 @@ static void waitexit(const char *arg)
   int want = atoi(arg), st;
   if (T.pid == 0) fail("exit: no program running");
   double deadline = now() + T.timeout;
-  while (!T.eof && now() < deadline) pump(deadline - now());
+  while (!T.eof && now() < deadline)
+    pump(deadline - now());
   for (;;) {
     pid_t r = waitpid(T.pid, &st, WNOHANG);
     if (r == T.pid) break;
@@ -387,8 +406,7 @@ static void waitexit(const char *arg)
   close(T.master);
   T.master = -1;
   if (WIFSIGNALED(st)) fail("exit: the program was killed by signal %d", WTERMSIG(st));
-  if (WEXITSTATUS(st) != want)
-    fail("exit: status %d, expected %d", WEXITSTATUS(st), want);
+  if (WEXITSTATUS(st) != want) fail("exit: status %d, expected %d", WEXITSTATUS(st), want);
 }
 
 /* Signals waiting for delivery to the program (SigPnd | ShdPnd). */
@@ -480,20 +498,30 @@ int main(int argc, char **argv)
     if (line[n - 1] == '\n') line[--n] = '\0';
     if (n == 0 || line[0] == '#') continue;
     char *arg = strchr(line, ' ');
-    if (arg) *arg++ = '\0';
-    else arg = line + n;
+    if (arg)
+      *arg++ = '\0';
+    else
+      arg = line + n;
     const char *cmd = line;
-    if (strcmp(cmd, "spawn") == 0) spawn(arg);
+    if (strcmp(cmd, "spawn") == 0)
+      spawn(arg);
     else if (strcmp(cmd, "send") == 0) {
       size_t k = unescape(arg);
       sendbytes(arg, k);
-    } else if (strcmp(cmd, "key") == 0) keys(arg);
-    else if (strcmp(cmd, "expect") == 0) expect(arg);
-    else if (strcmp(cmd, "absent") == 0) absent(arg);
-    else if (strcmp(cmd, "exit") == 0) waitexit(arg);
-    else if (strcmp(cmd, "timeout") == 0) T.timeout = atof(arg);
-    else if (strcmp(cmd, "settle") == 0) settle();
-    else if (strcmp(cmd, "file") == 0) makefile(f, arg);
+    } else if (strcmp(cmd, "key") == 0)
+      keys(arg);
+    else if (strcmp(cmd, "expect") == 0)
+      expect(arg);
+    else if (strcmp(cmd, "absent") == 0)
+      absent(arg);
+    else if (strcmp(cmd, "exit") == 0)
+      waitexit(arg);
+    else if (strcmp(cmd, "timeout") == 0)
+      T.timeout = atof(arg);
+    else if (strcmp(cmd, "settle") == 0)
+      settle();
+    else if (strcmp(cmd, "file") == 0)
+      makefile(f, arg);
     else if (strcmp(cmd, "stdin") == 0) {
       free(T.stdintext);
       T.stdintext = strdup(arg);
@@ -501,7 +529,8 @@ int main(int argc, char **argv)
     } else if (strcmp(cmd, "env") == 0 || strcmp(cmd, "unset") == 0) {
       if (T.nenv == MAXENV) fail("too many env lines");
       T.env[T.nenv++] = cmd[0] == 'e' ? expand(arg) : strdup(arg);
-    } else fail("unknown command '%s'", cmd);
+    } else
+      fail("unknown command '%s'", cmd);
   }
   free(line);
   fclose(f);
@@ -509,7 +538,8 @@ int main(int argc, char **argv)
     T.line++;
     fail("the program is still running at the end (end transcripts with exit N)");
   }
-  for (int i = 0; i < T.nenv; i++) free(T.env[i]);
+  for (int i = 0; i < T.nenv; i++)
+    free(T.env[i]);
   free(T.out);
   nftw(T.dir, rmone, 16, FTW_DEPTH | FTW_PHYS);
   return 0;

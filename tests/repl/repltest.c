@@ -17,20 +17,20 @@ static const spy_kwarg kw[] = {
     {"method", SPY_KT_STR, "\"mtmfft\"", "mtmfft|mtmconvol|wavelet|superlet",
      "Spectral estimation method."},
     {"output", SPY_KT_STR, "\"pow\"", "pow|fourier|abs", "Quantity to return."},
-    {"taper", SPY_KT_STR | SPY_KT_NULL, "\"hann\"", "hann|dpss|boxcar",
-     "Windowing function."},
+    {"taper", SPY_KT_STR | SPY_KT_NULL, "\"hann\"", "hann|dpss|boxcar", "Windowing function."},
     {"tapsmofrq", SPY_KT_NUM | SPY_KT_NULL, "null", NULL,
      "Spectral smoothing box half-width in Hz."},
-    {"foilim", SPY_KT_NUMS | SPY_KT_NULL, "[1, 100]", NULL,
-     "Frequency window [fmin, fmax] in Hz."},
+    {"foilim", SPY_KT_NUMS | SPY_KT_NULL, "[1, 100]", NULL, "Frequency window [fmin, fmax] in Hz."},
     {"keeptrials", SPY_KT_BOOL, "true", NULL, "Keep single-trial results."},
     {NULL, 0, NULL, NULL, NULL}};
 
 static const spy_funcspec spec = {
-    "repltest", "repltest(data, {method=\"mtmfft\", ...})",
+    "repltest",
+    "repltest(data, {method=\"mtmfft\", ...})",
     "A test function with the keywords of a spectral analysis.",
     "Registered by the REPL transcripts to check completion and help.",
-    "repltest(data, {method=\"mtmfft\", taper=\"dpss\", tapsmofrq=4})", kw};
+    "repltest(data, {method=\"mtmfft\", taper=\"dpss\", tapsmofrq=4})",
+    kw};
 
 LUAMOD_API int luaopen_repltest(lua_State *L);
 
