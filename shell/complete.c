@@ -449,6 +449,7 @@ static void names(lua_State *L, spy_cands *c, const char *word)
       if (strncmp(*r, partial, strlen(partial)) == 0) add(L, c, *r, strlen(*r), "", 0);
     return;
   }
+  if (k == 1) return; /* ".x" or ":x" after something that is not a name */
   int methods = word[k - 1] == ':';
   for (size_t i = 0; i + 1 < k; i++)
     if (word[i] == ':') return; /* a:b.c is not a chain */

@@ -233,6 +233,7 @@ static int getkey(FILE *f)
     if (n == 1) return c;
     if (n == 0 || (errno != EAGAIN && errno != EINTR)) return EOF;
     waitkey();
+    rl_check_signals(); /* a window resize redraws at once */
   }
 }
 

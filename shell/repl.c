@@ -15,7 +15,8 @@
 ** pcall in user code cannot swallow the interrupt.  The message handler of
 ** our outermost protected call disarms it.  Ctrl-C at the prompt is the
 ** line editor's (it discards the line).  A third Ctrl-C during one call
-** ends the process, for C code that never polls.
+** ends the process, for code the hook cannot reach: C code that never
+** polls, and coroutines (the hook is armed on the main thread).
 */
 #include <ctype.h>
 #include <lauxlib.h>
