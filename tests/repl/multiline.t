@@ -76,6 +76,16 @@ expect \n<a custom object>\nspy>
 send "plain", {"quoted"}\n
 expect \nplain\t{"quoted"}\nspy> 
 
+# Pasted text (bracketed paste) is one chunk and one history entry.
+send \e[200~function pasted(a)\n  return a * 3\nend\e[201~\r
+expect \nspy> 
+send pasted(5)\n
+expect \n15\nspy> 
+key UP UP
+expect function pasted(a)\n  return a * 3\nend
+key C-c
+expect ^C\nspy> 
+
 # _PROMPT and _PROMPT2 change the prompts, as in lua.
 send _PROMPT = "mine> " _PROMPT2 = "more> "\n
 expect \nmine> 
