@@ -478,7 +478,8 @@ static int docomplete(lua_State *L)
     if (t.type == T_EOF) { /* at a key position: {  or  {a=1, */
       c->kind = SPY_COMPL_KEYWORDS;
       keywords(L, c, r->before, tab, end, r->word);
-      return 0;
+      if (c->n > 0) return 0;
+      c->kind = SPY_COMPL_NONE; /* no such keyword: maybe a value, {x.y} */
     }
   }
   if (tab && r->quote) {

@@ -74,6 +74,10 @@ send \x15
 send analysis(data, {taper = "dpss", tap\t
 expect tapsmofrq=
 send \x15
+# a word that is no keyword completes as a name (a value in the table)
+send analysis(data, {spy.set_\t
+expect {spy.set_loglevel
+send \x15
 # f{...} calls and method calls
 send analysis{kee\t
 expect analysis{keeptrials=
