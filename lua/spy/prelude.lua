@@ -2,5 +2,7 @@
 -- table the C areas have filled; adds what is more naturally written in Lua.
 return function(spy)
   spy.version = spy.__version__
+  spy.pretty = require("spy.pretty")(spy)
+  spy.help = require("spy.help")(spy)
   return spy
 end
