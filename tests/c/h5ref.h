@@ -1,12 +1,13 @@
 /*
 ** Test helper: read datasets and attributes of the Syncopy reference files
-** (tests/data/*.h5) into plain buffers.  Test-only; the engine's HDF5 code
+** (tests/data/<case>.h5) into plain buffers.  Test-only; the engine's HDF5 code
 ** lives in src/io.
 */
 #ifndef SPY_H5REF_H
 #define SPY_H5REF_H
 
 #include <hdf5.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
