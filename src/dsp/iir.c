@@ -54,8 +54,8 @@ int spy_butter_zpk(int order, const double *freq, double fs, spy_btype t, double
   for (size_t i = 0; i < nw; i++)
     if (!(wn[i] < 1)) {
       char a[64], b[64];
-      spy_pyfloat(fs, a, sizeof a);
-      spy_pyfloat(fs / 2, b, sizeof b);
+      spy_py_float(fs, a, sizeof a);
+      spy_py_float(fs / 2, b, sizeof b);
       return spy_fail(err, SPY_EINVAL,
                       "Digital filter critical frequencies must be 0 < Wn < fs/2 (fs=%s -> "
                       "fs/2=%s)",

@@ -307,7 +307,7 @@ static void pystr(const cJSON *v, char *buf, size_t n)
   else if (cJSON_IsBool(v))
     snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "True" : "False");
   else if (cJSON_IsNumber(v))
-    spy_pynum(v->valuedouble, buf, n);
+    spy_py_num(v->valuedouble, buf, n);
   else if (cJSON_IsString(v))
     snprintf(buf, n, "%s", v->valuestring);
   else if (cJSON_IsArray(v)) {
@@ -321,7 +321,7 @@ static void pystr(const cJSON *v, char *buf, size_t n)
       if (k < 64 && cJSON_IsNumber(e)) vals[k++] = e->valuedouble;
     }
     if (nums)
-      spy_pylist(vals, k, buf, n);
+      spy_py_list(vals, k, buf, n);
     else
       spy_json_brief(v, buf, n);
   } else
@@ -336,7 +336,7 @@ static int scalar_check(const cJSON *v, const char *name, bool intlike, double l
   if (!cJSON_IsNumber(v)) return spy_fail_type(err, name, "scalar", pytype(v));
   char act[64];
   double d = v->valuedouble;
-  spy_pynum(d, act, sizeof act);
+  spy_py_num(d, act, sizeof act);
   if (intlike && round(d) != d) return spy_fail_value(err, name, act, "int_like");
   if (d < lo || d > hi || !isfinite(d))
     return spy_fail_value(err, name, act, "value to be greater or equals %s and less or equals %s",
@@ -374,8 +374,8 @@ static int freq_pair_check(const cJSON *v, double hi, const char *his, double *f
     return spy_fail_value(err, "freq", act, "well-defined numerical array");
   }
   if (n > 0 && (amin < 0 || amax > hi)) {
-    spy_pynum(amin, a1, sizeof a1);
-    spy_pynum(amax, a2, sizeof a2);
+    spy_py_num(amin, a1, sizeof a1);
+    spy_py_num(amax, a2, sizeof a2);
     snprintf(act, sizeof act, "array with range %s to %s", a1, a2);
     return spy_fail_value(err, "freq", act, "all array elements to be bounded by 0 and %s", his);
   }
@@ -384,7 +384,7 @@ static int freq_pair_check(const cJSON *v, double hi, const char *his, double *f
     return spy_fail_value(err, "freq", act, "array of shape (2,)");
   }
   if (vals[0] == vals[1]) {
-    spy_pylist(vals, 2, act, sizeof act);
+    spy_py_list(vals, 2, act, sizeof act);
     return spy_fail_value(err, "freq", act, "two different frequencies");
   }
   f[0] = vals[0] < vals[1] ? vals[0] : vals[1];
@@ -591,7 +591,7 @@ static int check_common(const cJSON *cfg, const spy_trials *in, pp_args *A, spy_
       return spy_fail_value(err, "filter_type", act, "one of ('lp', 'hp', 'bp', 'bs')");
     }
     spy_btype_parse(ft->valuestring, &A->btype);
-    spy_pyfloat(in->samplerate / 2, his, sizeof his);
+    spy_py_float(in->samplerate / 2, his, sizeof his);
     if (!spy_btype_is_band(A->btype)) {
       if ((rc = scalar_check(freq, "freq", false, 0, in->samplerate / 2, "0", his, err)))
         return rc;
@@ -658,10 +658,12 @@ static void no_effect(const cJSON *cfg, const char *const *names, const char *cr
 
 static void fmt_freq(const pp_args *A, char *buf, size_t n)
 {
-  if (spy_btype_is_band(A->btype))
-    spy_pyarray(A->freq, 2, buf, n);
-  else
-    spy_pynum(A->freq[0], buf, n);
+  if (spy_btype_is_band(A->btype)) {
+    char *arr = spy_np_array_str(A->freq, 2);
+    snprintf(buf, n, "%s", arr ? arr : "[]");
+    free(arr);
+  } else
+    spy_py_num(A->freq[0], buf, n);
 }
 
 int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *err)
@@ -777,7 +779,7 @@ int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, s
 
   if (A.fclass) {
     if (A.have_order)
-      spy_pynum(A.order, buf, sizeof buf);
+      spy_py_num(A.order, buf, sizeof buf);
     else
       snprintf(buf, sizeof buf, "%ld", order);
     log_kv(&L, "order", buf);
@@ -848,7 +850,7 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   if ((rc = empty_data(in, err))) return rc;
   size_t maxlen, minlen = min_len(in, &maxlen);
   const double fs = in->samplerate;
-  spy_pyfloat(fs, his, sizeof his);
+  spy_py_float(fs, his, sizeof his);
   if ((rc = scalar_check(fsv, "resamplefs", false, 1, fs, "1", his, err))) return rc;
   const double newfs = fsv->valuedouble;
   long order;
@@ -856,7 +858,7 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
     if ((rc = scalar_check(ordv, "order", true, 0, INFINITY, "0", "inf", err))) return rc;
     order = (long)ordv->valuedouble;
     if (ordv->valuedouble < 100) {
-      spy_pynum(ordv->valuedouble, buf, sizeof buf);
+      spy_py_num(ordv->valuedouble, buf, sizeof buf);
       warn("resampledata",
            "You have chosen an anti-alias filter of very low `order=%s`, expect a slow roll-off!",
            buf);
@@ -864,7 +866,7 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   } else
     order = minlen < 1000 ? (long)minlen : 1000;
   if (!isnull(lpv)) {
-    spy_pyfloat(newfs / 2, his, sizeof his);
+    spy_py_float(newfs / 2, his, sizeof his);
     if ((rc = scalar_check(lpv, "lpfreq", false, 0, newfs / 2, "0", his, err))) return rc;
   }
 
@@ -879,9 +881,9 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   logbuf L = {.used = 0};
   L.s[0] = '\0';
   log_kv(&L, "method", method->valuestring);
-  spy_pynum(newfs, buf, sizeof buf);
+  spy_py_num(newfs, buf, sizeof buf);
   log_kv(&L, "resamplefs", buf);
-  spy_pyfloat(fs, buf, sizeof buf);
+  spy_py_float(fs, buf, sizeof buf);
   log_kv(&L, "origfs", buf);
   const char *cf;
   bool down = strcmp(method->valuestring, "downsample") == 0;
@@ -944,7 +946,7 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
     if (isnull(ordv))
       snprintf(buf, sizeof buf, "%ld", order);
     else
-      spy_pynum(ordv->valuedouble, buf, sizeof buf);
+      spy_py_num(ordv->valuedouble, buf, sizeof buf);
     log_kv(&L, "order", buf);
     cf = "resample_cF";
   }

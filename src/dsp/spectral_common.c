@@ -173,3 +173,37 @@ int spy_tf_trldef_toi(const spy_trials *in, size_t ntoi, double toi0, double out
   for (size_t k = 0; k < nout; k++) op->out_trldef[k * op->out_trlcols + 2] = toi0 * out_samplerate;
   return SPY_OK;
 }
+
+int spy_tf_trldef_step(const spy_trials *in, size_t step, bool average, spy_op *op)
+{
+  size_t *rows = malloc((in->ntrials ? in->ntrials : 1) * sizeof *rows);
+  if (!rows) return SPY_ENOMEM;
+  for (size_t k = 0; k < in->ntrials; k++) rows[k] = (spy_trial_len(in, k) + step - 1) / step;
+  int rc = trldef_common(in, average, op, rows);
+  free(rows);
+  if (rc) return rc;
+  size_t nout = average ? 1 : in->ntrials;
+  for (size_t k = 0; k < nout; k++) op->out_trldef[k * op->out_trlcols + 2] /= (double)step;
+  return SPY_OK;
+}
+
+int spy_trldef_stacked(const spy_trials *in, bool keep_offsets, bool average, spy_op *op)
+{
+  size_t nt = in->ntrials, cols = (keep_offsets && !average) ? in->trlcols : 3;
+  size_t nout = average ? 1 : nt;
+  op->out_rows = malloc((nt ? nt : 1) * sizeof *op->out_rows);
+  op->out_trldef = calloc((nout ? nout : 1) * cols, sizeof *op->out_trldef);
+  if (!op->out_rows || !op->out_trldef) return SPY_ENOMEM;
+  op->ntrials = nt;
+  op->out_trlcols = cols;
+  op->average = average;
+  for (size_t k = 0; k < nt; k++) op->out_rows[k] = 1;
+  for (size_t k = 0; k < nout; k++) {
+    double *r = op->out_trldef + k * cols;
+    if (keep_offsets && !average) memcpy(r, in->trldef + k * cols, cols * sizeof *r);
+    r[0] = (double)k;
+    r[1] = (double)k + 1;
+    if (!keep_offsets || average) r[2] = 0;
+  }
+  return SPY_OK;
+}

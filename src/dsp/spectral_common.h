@@ -78,7 +78,18 @@ size_t spy_best_match_span(const double *src, size_t n, double lo, double hi, si
 ** (per input trial).  Return SPY_OK or SPY_ENOMEM.
 */
 int spy_tf_trldef_all(const spy_trials *in, bool average, spy_op *op);
+/* toi an overlap fraction (mtmconvol, welch's first stage): ceil(len/step)
+** rows per trial, cumulative; offsets divided by step (float division). */
+int spy_tf_trldef_step(const spy_trials *in, size_t step, bool average, spy_op *op);
 int spy_tf_trldef_toi(const spy_trials *in, size_t ntoi, double toi0, double out_samplerate,
                       bool average, spy_op *op);
+
+/*
+** Results with one row per trial (mtmfft, welch): rows [k, k+1, offset_k,
+** trialinfo...] when `keep_offsets` (propagate_properties), else
+** [k, k+1, 0] (spy.mean over time); `average` gives the single row
+** [0, 1, 0].  out_rows are all 1.
+*/
+int spy_trldef_stacked(const spy_trials *in, bool keep_offsets, bool average, spy_op *op);
 
 #endif
