@@ -1,0 +1,1022 @@
+#include "dsp/cwt.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/interrupt.h"
+#include "core/kwspec.h"
+#include "core/log.h"
+#include "dsp/fft.h"
+#include "dsp/freqanalysis_spec.h"
+#include "dsp/spectral_common.h"
+
+/* A trial whose output indices fall on more residues (mod k) than this
+** takes the full-length inverse FFT instead of one fold per residue. */
+#define RESMAX 4
+
+/* ---- Python / numpy printing ---------------------------------------------- */
+
+/* Shortest decimal that reads back as v: digits in dig (no dot), decimal
+** exponent in *e (v = 0.d1d2... * 10^e), sign in *neg. */
+static void shortest(double v, char *dig, int *e, bool *neg)
+{
+  char tmp[40];
+  *neg = signbit(v) != 0;
+  v = fabs(v);
+  if (v == 0) {
+    strcpy(dig, "0");
+    *e = 1;
+    return;
+  }
+  for (int p = 1; p <= 17; p++) {
+    snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
+    if (strtod(tmp, NULL) == v) break;
+  }
+  /* tmp = d.ddde[+-]xx */
+  char *x = strchr(tmp, 'e');
+  int ex = atoi(x + 1);
+  size_t k = 0;
+  for (char *s = tmp; s < x; s++)
+    if (*s != '.') dig[k++] = *s;
+  while (k > 1 && dig[k - 1] == '0') k--;
+  dig[k] = '\0';
+  *e = ex + 1;
+}
+
+void spy_py_float(double v, char *buf, size_t bufsz)
+{
+  if (isnan(v)) {
+    snprintf(buf, bufsz, "nan");
+    return;
+  }
+  if (isinf(v)) {
+    snprintf(buf, bufsz, v < 0 ? "-inf" : "inf");
+    return;
+  }
+  char dig[40];
+  int e;
+  bool neg;
+  shortest(v, dig, &e, &neg);
+  int nd = (int)strlen(dig);
+  char out[64];
+  size_t o = 0;
+  if (neg) out[o++] = '-';
+  if (e - 1 < -4 || e - 1 >= 16) { /* scientific, as repr() */
+    out[o++] = dig[0];
+    if (nd > 1) {
+      out[o++] = '.';
+      for (int i = 1; i < nd; i++) out[o++] = dig[i];
+    }
+    snprintf(out + o, sizeof out - o, "e%c%02d", e - 1 < 0 ? '-' : '+', abs(e - 1));
+  } else if (e <= 0) {
+    out[o++] = '0';
+    out[o++] = '.';
+    for (int i = 0; i < -e; i++) out[o++] = '0';
+    for (int i = 0; i < nd; i++) out[o++] = dig[i];
+    out[o] = '\0';
+  } else {
+    for (int i = 0; i < e; i++) out[o++] = i < nd ? dig[i] : '0';
+    out[o++] = '.';
+    if (nd > e)
+      for (int i = e; i < nd; i++) out[o++] = dig[i];
+    else
+      out[o++] = '0';
+    out[o] = '\0';
+  }
+  snprintf(buf, bufsz, "%s", out);
+}
+
+/* A JSON number as Python prints what the user most likely passed: an int
+** when integral, else a float. */
+static void py_num(double v, char *buf, size_t n)
+{
+  if (isfinite(v) && v == floor(v) && fabs(v) < 1e15)
+    snprintf(buf, n, "%.0f", v);
+  else
+    spy_py_float(v, buf, n);
+}
+
+/* numpy's FloatingFormat (floatmode 'maxprec', precision 8, sign '-'):
+** fixed notation unless the magnitudes call for scientific. */
+typedef struct npfmt {
+  bool sci;
+  int padl, padr, prec;
+} npfmt;
+
+/* Positional digits of |v| with at most 8 fractional digits: integer part
+** and fractional part (trailing zeros removed). */
+static void positional(double v, char *ip, char *fp)
+{
+  char dig[40], tmp[64];
+  int e;
+  bool neg;
+  shortest(v, dig, &e, &neg);
+  int nd = (int)strlen(dig);
+  if (nd - e > 8) { /* more than 8 fractional digits: round */
+    snprintf(tmp, sizeof tmp, "%.8f", fabs(v));
+  } else {
+    size_t o = 0;
+    if (e <= 0) {
+      tmp[o++] = '0';
+      tmp[o++] = '.';
+      for (int i = 0; i < -e; i++) tmp[o++] = '0';
+      for (int i = 0; i < nd; i++) tmp[o++] = dig[i];
+    } else {
+      for (int i = 0; i < e; i++) tmp[o++] = i < nd ? dig[i] : '0';
+      tmp[o++] = '.';
+      for (int i = e; i < nd; i++) tmp[o++] = dig[i];
+    }
+    tmp[o] = '\0';
+  }
+  char *dot = strchr(tmp, '.');
+  size_t il = (size_t)(dot - tmp);
+  sprintf(ip, "%s%.*s", neg ? "-" : "", (int)il, tmp);
+  strcpy(fp, dot + 1);
+  size_t fl = strlen(fp);
+  while (fl > 0 && fp[fl - 1] == '0') fp[--fl] = '\0';
+}
+
+/* Scientific digits of v with at most 8 fractional mantissa digits. */
+static int sci_fraclen(double v)
+{
+  char dig[40];
+  int e;
+  bool neg;
+  shortest(v, dig, &e, &neg);
+  int f = (int)strlen(dig) - 1;
+  return f > 8 ? 8 : f;
+}
+
+static void np_setup(const double *v, size_t n, npfmt *f)
+{
+  double mx = 0, mn = INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    double a = fabs(v[i]);
+    if (!isfinite(a) || a == 0) continue;
+    mx = a > mx ? a : mx;
+    mn = a < mn ? a : mn;
+  }
+  f->sci = mx > 0 && (mx >= 1e8 || mn < 1e-4 || mx / mn > 1000.);
+  f->padl = f->padr = f->prec = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(v[i])) continue;
+    if (f->sci) {
+      int fl = sci_fraclen(v[i]);
+      f->prec = fl > f->prec ? fl : f->prec;
+      int il = signbit(v[i]) ? 2 : 1;
+      f->padl = il > f->padl ? il : f->padl;
+    } else {
+      char ip[64], fp[64];
+      positional(v[i], ip, fp);
+      int il = (int)strlen(ip), fl = (int)strlen(fp);
+      f->padl = il > f->padl ? il : f->padl;
+      f->padr = fl > f->padr ? fl : f->padr;
+    }
+  }
+}
+
+static void np_elem(double v, const npfmt *f, char *out, size_t n)
+{
+  if (!isfinite(v)) {
+    snprintf(out, n, "%*s", f->padl + 1 + f->padr, isnan(v) ? "nan" : (v < 0 ? "-inf" : "inf"));
+    return;
+  }
+  if (f->sci) {
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%.*e", f->prec, v);
+    if (f->prec == 0) { /* numpy keeps the dot: "5.e-01" */
+      char *e = strchr(tmp, 'e');
+      char rest[32];
+      snprintf(rest, sizeof rest, "%s", e);
+      snprintf(e, sizeof tmp - (size_t)(e - tmp), ".%s", rest);
+    }
+    snprintf(out, n, "%*s", f->padl + (int)strlen(tmp) - (signbit(v) ? 2 : 1), tmp);
+    return;
+  }
+  char ip[64], fp[64];
+  positional(v, ip, fp);
+  snprintf(out, n, "%*s.%-*s", f->padl, ip, f->padr, fp);
+}
+
+/* numpy's _extendLine: wrap at 75 columns with a one-space hanging indent. */
+static void np_extend(char *s, size_t ssz, char *line, size_t lsz, const char *word)
+{
+  size_t width = 74; /* linewidth 75 minus len("]") */
+  if (strlen(line) + strlen(word) > width && strlen(line) > 1) {
+    size_t l = strlen(line);
+    while (l > 0 && line[l - 1] == ' ') line[--l] = '\0';
+    size_t used = strlen(s);
+    snprintf(s + used, ssz > used ? ssz - used : 0, "%s\n", line);
+    snprintf(line, lsz, " ");
+  }
+  size_t used = strlen(line);
+  snprintf(line + used, lsz > used ? lsz - used : 0, "%s", word);
+}
+
+void spy_np_str(const double *v, size_t n, char *buf, size_t bufsz)
+{
+  if (bufsz == 0) return;
+  if (n == 0) {
+    snprintf(buf, bufsz, "[]");
+    return;
+  }
+  bool summary = n > 1000;
+  size_t lead = summary ? 3 : 0, trail = summary ? 3 : n;
+  /* numpy derives the format from the printed elements only */
+  double shown[6];
+  const double *fv = v;
+  size_t fn = n;
+  if (summary) {
+    for (size_t i = 0; i < 3; i++) shown[i] = v[i], shown[3 + i] = v[n - 3 + i];
+    fv = shown;
+    fn = 6;
+  }
+  npfmt f;
+  np_setup(fv, fn, &f);
+  char *s = calloc(bufsz, 1), line[256] = " ", word[128];
+  if (!s) {
+    buf[0] = '\0';
+    return;
+  }
+  for (size_t i = 0; i < lead; i++) {
+    np_elem(v[i], &f, word, sizeof word);
+    np_extend(s, bufsz, line, sizeof line, word);
+    strncat(line, " ", sizeof line - strlen(line) - 1);
+  }
+  if (summary) {
+    np_extend(s, bufsz, line, sizeof line, "...");
+    strncat(line, " ", sizeof line - strlen(line) - 1);
+  }
+  for (size_t i = trail; i > 1; i--) {
+    np_elem(v[n - i], &f, word, sizeof word);
+    np_extend(s, bufsz, line, sizeof line, word);
+    strncat(line, " ", sizeof line - strlen(line) - 1);
+  }
+  np_elem(v[n - 1], &f, word, sizeof word);
+  np_extend(s, bufsz, line, sizeof line, word);
+  size_t used = strlen(s);
+  snprintf(s + used, bufsz > used ? bufsz - used : 0, "%s", line);
+  snprintf(buf, bufsz, "[%s]", s + 1);
+  free(s);
+}
+
+/* str() of a Python list of numbers. */
+static void py_list(const cJSON *arr, char *buf, size_t n)
+{
+  size_t used = 0;
+  const cJSON *e;
+  used += (size_t)snprintf(buf, n, "[");
+  bool first = true;
+  cJSON_ArrayForEach(e, arr)
+  {
+    char num[64];
+    py_num(e->valuedouble, num, sizeof num);
+    if (used < n) used += (size_t)snprintf(buf + used, n - used, "%s%s", first ? "" : ", ", num);
+    first = false;
+  }
+  if (used < n) snprintf(buf + used, n - used, "]");
+}
+
+/* ---- Syncopy plumbing ------------------------------------------------------ */
+
+void spy_cwt_warn_ineffective(const cJSON *cfg, const char *cls, const char *expected)
+{
+  static const char general[] = "|method|keeptrials|samplerate|foi|foilim|polyremoval|out|pad|";
+  char want[512];
+  snprintf(want, sizeof want, "|%s|parallel|select|", expected);
+  for (const spy_kwarg *k = spy_spec_freqanalysis.kw; k->name; k++) {
+    char key[64];
+    snprintf(key, sizeof key, "|%s|", k->name);
+    /* chan_per_worker is a **kwargs entry in Syncopy, not a default */
+    if (strstr(general, key) || strstr(want, key) || strcmp(k->name, "chan_per_worker") == 0)
+      continue;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, k->name);
+    if (!v) continue;
+    cJSON *d = cJSON_Parse(k->dflt ? k->dflt : "null");
+    if (d && !cJSON_Compare(v, d, true))
+      spy_log(SPY_LOG_WARNING, "option `%s` has no effect for `%s`!", k->name, cls);
+    cJSON_Delete(d);
+  }
+}
+
+int spy_cwt_scalar_check(const cJSON *cfg, const char *name, double lo, double hi, bool intlike,
+                         spy_err *err)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, name);
+  char act[64], lb[64], ub[64];
+  if (!cJSON_IsNumber(v)) {
+    const char *found = !v || cJSON_IsNull(v) ? "NoneType"
+                        : cJSON_IsBool(v)     ? "bool"
+                        : cJSON_IsString(v)   ? "str"
+                        : cJSON_IsArray(v)    ? "list"
+                                              : "dict";
+    return spy_fail_type(err, name, "scalar", found);
+  }
+  double x = v->valuedouble;
+  py_num(x, act, sizeof act);
+  if (intlike && round(x) != x) return spy_fail_value(err, name, act, "int_like");
+  if (x < lo || x > hi || !isfinite(x)) {
+    py_num(lo, lb, sizeof lb);
+    py_num(hi, ub, sizeof ub);
+    return spy_fail_value(err, name, act,
+                          "value to be greater or equals %s and less or equals %s", lb, ub);
+  }
+  return SPY_OK;
+}
+
+char *spy_cwt_logtext(const char *cf, const char *const *pairs)
+{
+  size_t cap = 256, used = 0;
+  for (size_t i = 0; pairs[i]; i += 2) cap += strlen(pairs[i]) + 80 + 8;
+  char *s = malloc(cap);
+  if (!s) return NULL;
+  used += (size_t)snprintf(s, cap, "computed %s with settings\n", cf);
+  for (size_t i = 0; pairs[i]; i += 2) {
+    const char *v = pairs[i + 1];
+    size_t vl = strlen(v);
+    if (vl < 80)
+      used += (size_t)snprintf(s + used, cap - used, "\t%s = %s\n", pairs[i], v);
+    else
+      used += (size_t)snprintf(s + used, cap - used, "\t%s = %.30s, ..., %s\n", pairs[i], v,
+                               v + vl - 30);
+  }
+  return s;
+}
+
+static void cfg_str(const cJSON *cfg, const char *key, char *buf, size_t n)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
+  if (!v || cJSON_IsNull(v))
+    snprintf(buf, n, "None");
+  else if (cJSON_IsBool(v))
+    snprintf(buf, n, cJSON_IsTrue(v) ? "True" : "False");
+  else if (cJSON_IsNumber(v))
+    py_num(v->valuedouble, buf, n);
+  else if (cJSON_IsString(v))
+    snprintf(buf, n, "%s", v->valuestring);
+  else if (cJSON_IsArray(v))
+    py_list(v, buf, n);
+  else
+    spy_json_brief(v, buf, n);
+}
+
+size_t spy_cwt_logcommon(const cJSON *cfg, const char **pairs, char (*bufs)[512])
+{
+  static const char *keys[] = {"method", "output", "keeptapers", "keeptrials",
+                               "polyremoval", "pad", "toi"};
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+    cfg_str(cfg, keys[i], bufs[i], sizeof bufs[i]);
+    pairs[n++] = keys[i];
+    pairs[n++] = bufs[i];
+  }
+  return n;
+}
+
+/* ---- scales and frequencies ----------------------------------------------- */
+
+size_t spy_cwt_optimal_scales(double s0, size_t nsamples, double dt, double **scales)
+{
+  const double dj = 0.25;
+  double r = (1 / dj) * log2((double)nsamples * dt / s0);
+  *scales = NULL;
+  if (!(r >= 0)) return 0;
+  size_t J = (size_t)r;
+  double *s = malloc((J + 1) * sizeof *s);
+  if (!s) return 0;
+  for (size_t j = 0; j <= J; j++) s[J - j] = s0 * pow(2.0, dj * (double)j);
+  *scales = s;
+  return J + 1;
+}
+
+size_t spy_cwt_foi(const spy_fa_common *c, double **foi)
+{
+  size_t n = 0;
+  double *f = NULL;
+  *foi = NULL;
+  if (c->foi) {
+    n = c->nfoi;
+    if (!(f = malloc((n ? n : 1) * sizeof *f))) return 0;
+    memcpy(f, c->foi, n * sizeof *f);
+  } else if (c->have_foilim) {
+    /* numpy.arange(lo, hi + 1, dtype=float): ceil of the span, values
+    ** start + i*delta with delta = (start + 1) - start */
+    double lo = c->foilim[0], hi = c->foilim[1] + 1;
+    double span = ceil(hi - lo);
+    n = span > 0 ? (size_t)span : 0;
+    if (!(f = malloc((n ? n : 1) * sizeof *f))) return 0;
+    double delta = (lo + 1.0) - lo;
+    for (size_t i = 0; i < n; i++) f[i] = i == 0 ? lo : (i == 1 ? lo + 1.0 : lo + (double)i * delta);
+  } else
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (f[i] < 0.01) f[i] = 0.01;
+  *foi = f;
+  return n;
+}
+
+size_t spy_cwt_min_nsamples(const spy_trials *in)
+{
+  size_t mn = SIZE_MAX;
+  for (size_t k = 0; k < in->ntrials; k++) {
+    size_t l = spy_trial_len(in, k);
+    mn = l < mn ? l : mn;
+  }
+  if (in->ntrials == 0) return 0;
+  double len_s = (double)mn / in->samplerate;
+  return (size_t)(len_s * in->samplerate);
+}
+
+/* ---- toi selection ----------------------------------------------------------- */
+
+void spy_cwt_sel_free(spy_cwt_sel *sel)
+{
+  if (!sel) return;
+  free(sel->a);
+  free(sel->n);
+  free(sel->toi);
+  free(sel->idx);
+  memset(sel, 0, sizeof *sel);
+}
+
+static int toi_invalid(spy_err *err, const char *actual)
+{
+  return spy_fail_value(err, "toi", actual,
+                        "array of equidistant time-points or 'all' for wavelet based methods");
+}
+
+/* Python's slice(start, stop).indices(len) for start >= 0. */
+static void pyslice(long start, long stop, size_t len, size_t *a, size_t *n)
+{
+  long L = (long)len;
+  long s = start > L ? L : start;
+  long e = stop < 0 ? (stop + L < 0 ? 0 : stop + L) : (stop > L ? L : stop);
+  *a = (size_t)s;
+  *n = e > s ? (size_t)(e - s) : 0;
+}
+
+int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_common *c,
+                      spy_cwt_sel *sel, spy_err *err)
+{
+  const cJSON *toi = cJSON_GetObjectItemCaseSensitive(cfg, "toi");
+  size_t nt = in->ntrials;
+  char buf[1024];
+  memset(sel, 0, sizeof *sel);
+  sel->ntrials = nt;
+  sel->samplerate = in->samplerate;
+  if (!toi || cJSON_IsNull(toi))
+    return spy_fail_type(err, "toi", "scalar or array-like or 'all'", "NoneType");
+  if (cJSON_IsNumber(toi)) {
+    py_num(toi->valuedouble, buf, sizeof buf);
+    return toi_invalid(err, buf);
+  }
+  if (cJSON_IsString(toi) && strcmp(toi->valuestring, "all") != 0)
+    return toi_invalid(err, toi->valuestring);
+  sel->a = calloc(nt ? nt : 1, sizeof *sel->a);
+  sel->n = calloc(nt ? nt : 1, sizeof *sel->n);
+  if (!sel->a || !sel->n) goto oom;
+  if (cJSON_IsString(toi)) {
+    sel->all = true;
+    for (size_t k = 0; k < nt; k++) sel->n[k] = spy_trial_len(in, k);
+    return SPY_OK;
+  }
+  if (!cJSON_IsArray(toi)) {
+    spy_json_brief(toi, buf, sizeof buf);
+    return toi_invalid(err, buf);
+  }
+
+  size_t m = (size_t)cJSON_GetArraySize(toi);
+  sel->ntoi = m;
+  if (!(sel->toi = malloc((m ? m : 1) * sizeof *sel->toi))) goto oom;
+  size_t i = 0, ninf = 0, nnan = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, toi)
+  {
+    double v = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+    ninf += isinf(v) != 0;
+    nnan += isnan(v) != 0;
+    sel->toi[i++] = v;
+  }
+  /* array_parser(toi, hasinf=False, hasnan=False, lims=[min tStart, max tEnd]) */
+  if (ninf) {
+    snprintf(buf, sizeof buf, "array with %zu `inf` entries", ninf);
+    return spy_fail_value(err, "toi", buf, "finite numerical array");
+  }
+  if (nnan) {
+    snprintf(buf, sizeof buf, "array with %zu `NaN` entries", nnan);
+    return spy_fail_value(err, "toi", buf, "well-defined numerical array");
+  }
+  if (m < 2) { /* numpy raises on the equidistance test of fewer than 2 */
+    spy_np_str(sel->toi, m, buf, sizeof buf);
+    return toi_invalid(err, buf);
+  }
+  double lo = INFINITY, hi = -INFINITY, amin = INFINITY, amax = -INFINITY;
+  for (size_t k = 0; k < nt; k++) {
+    lo = c->tstart[k] < lo ? c->tstart[k] : lo;
+    hi = c->tend[k] > hi ? c->tend[k] : hi;
+  }
+  for (i = 0; i < m; i++) {
+    amin = sel->toi[i] < amin ? sel->toi[i] : amin;
+    amax = sel->toi[i] > amax ? sel->toi[i] : amax;
+  }
+  if (amin < lo || amax > hi) {
+    char a0[40], a1[40], l0[40], l1[40];
+    spy_py_float(amin, a0, sizeof a0);
+    spy_py_float(amax, a1, sizeof a1);
+    spy_py_float(lo, l0, sizeof l0);
+    spy_py_float(hi, l1, sizeof l1);
+    snprintf(buf, sizeof buf, "array with range %s to %s", a0, a1);
+    return spy_fail_value(err, "toi", buf, "all array elements to be bounded by %s and %s", l0,
+                          l1);
+  }
+  /* np.allclose(np.diff(toi, 2), 0): atol 1e-8 */
+  for (i = 0; i + 2 < m; i++) {
+    double d2 = (sel->toi[i + 2] - sel->toi[i + 1]) - (sel->toi[i + 1] - sel->toi[i]);
+    if (!(fabs(d2) <= 1e-8)) {
+      spy_np_str(sel->toi, m, buf, sizeof buf);
+      return toi_invalid(err, buf);
+    }
+  }
+
+  if (!(sel->idx = malloc(nt * m * sizeof *sel->idx + 1))) goto oom;
+  double sr = in->samplerate;
+  for (size_t k = 0; k < nt; k++) {
+    double ts = c->tstart[k];
+    size_t len = spy_trial_len(in, k);
+    long start = (long)(sr * (sel->toi[0] - ts));
+    long stop = (long)(sr * (sel->toi[m - 1] - ts) + 1);
+    pyslice(start > 0 ? start : 0, stop > stop - start ? stop : stop - start, len, &sel->a[k],
+            &sel->n[k]);
+    for (i = 0; i < m; i++) {
+      double x = sr * (sel->toi[i] - ts) - (double)start;
+      double cap = (double)len - 1;
+      long j = (long)(x < cap ? x : cap);
+      long sec = (long)sel->n[k];
+      if (j < 0) j += sec; /* numpy fancy indexing from the end */
+      if (j < 0 || j >= sec) {
+        char t0[40];
+        spy_py_float(sel->toi[i], t0, sizeof t0);
+        snprintf(buf, sizeof buf, "%s s in trial %zu", t0, k);
+        return spy_fail_value(err, "toi", buf,
+                              "ascending time-points that every trial covers (Syncopy "
+                              "selects sample %ld of a %ld-sample section here)",
+                              (long)(x < cap ? x : cap), sec);
+      }
+      sel->idx[k * m + i] = (size_t)j;
+    }
+  }
+  /* _make_trialdef: equidistant steps give the samplerate */
+  double s0 = sel->toi[1] - sel->toi[0];
+  bool even = true;
+  for (i = 1; i < m; i++)
+    if (!(fabs((sel->toi[i] - sel->toi[i - 1]) - s0) <= 1e-8 + 1e-5 * fabs(s0))) even = false;
+  if (even)
+    sel->samplerate = 1 / (sel->toi[1] - sel->toi[0]);
+  else {
+    spy_log(SPY_LOG_WARNING, "`SpectralData`'s `time` property currently does not support "
+                             "unevenly spaced `toi` selections!");
+    sel->samplerate = 1.0;
+  }
+  return SPY_OK;
+oom:
+  return spy_fail(err, SPY_ENOMEM, "out of memory");
+}
+
+int spy_cwt_sel_trldef(const spy_cwt_sel *sel, const spy_trials *in, bool average, spy_op *op)
+{
+  op->samplerate = sel->samplerate;
+  if (sel->all) return spy_tf_trldef_all(in, average, op);
+  return spy_tf_trldef_toi(in, sel->ntoi, sel->toi[0], sel->samplerate, average, op);
+}
+
+/* ---- residues of a trial's output indices ------------------------------- */
+
+/*
+** The distinct residues (idx - R) mod k of a trial's output indices, where
+** the rotation R is the most frequent residue of idx mod k, so that res[0]
+** = 0 covers most outputs.  Returns the count, or RESMAX + 1 when there are
+** more (then *R = 0 and the trial takes the full inverse FFT).
+*/
+static size_t residues(const size_t *idx, size_t n, size_t k, size_t *R, size_t *res)
+{
+  size_t val[RESMAX] = {0}, cnt[RESMAX] = {0}, nv = 0;
+  *R = 0;
+  for (size_t m = 0; m < n; m++) {
+    size_t r = idx[m] % k, q = 0;
+    while (q < nv && val[q] != r) q++;
+    if (q == nv) {
+      if (nv == RESMAX) return RESMAX + 1;
+      val[nv] = r;
+      cnt[nv++] = 0;
+    }
+    cnt[q]++;
+  }
+  size_t best = 0;
+  for (size_t q = 1; q < nv; q++)
+    if (cnt[q] > cnt[best]) best = q;
+  *R = val[best];
+  res[0] = 0;
+  for (size_t q = 0, j = 1; q < nv; q++)
+    if (q != best) res[j++] = (val[q] + k - *R) % k;
+  return nv;
+}
+
+/* The output grid step: the most frequent positive step between
+** consecutive output indices over all trials (1 for "all"). */
+static size_t grid_step(const spy_cwt_sel *sel)
+{
+  if (sel->all || sel->ntoi < 2) return 1;
+  size_t m = sel->ntoi, nd = 0;
+  size_t *d = malloc(sel->ntrials * (m - 1) * sizeof *d + 1);
+  if (!d) return 1;
+  for (size_t k = 0; k < sel->ntrials; k++)
+    for (size_t i = 1; i < m; i++) {
+      const size_t *x = sel->idx + k * m;
+      if (x[i] > x[i - 1]) d[nd++] = x[i] - x[i - 1];
+    }
+  size_t best = 1, bestc = 0;
+  for (size_t i = 0; i < nd; i++) { /* mode by counting; nd is small */
+    if (d[i] == 0) continue;
+    size_t v = d[i], c = 0;
+    for (size_t j = i; j < nd; j++)
+      if (d[j] == v) c++, d[j] = j == i ? v : 0;
+    if (c > bestc) bestc = c, best = v;
+  }
+  free(d);
+  return best;
+}
+
+/* ---- kernel bank ----------------------------------------------------------- */
+
+void spy_cwt_bank_free(spy_cwt_bank *b)
+{
+  if (!b) return;
+  if (b->cls)
+    for (size_t c = 0; c < b->nclass; c++) spy_fft_free(b->cls[c].tw);
+  free(b->cls);
+  free(b->kcls);
+  free(b->klen);
+  free(b->hoff);
+  spy_fft_free(b->hre);
+  spy_fft_free(b->him);
+  memset(b, 0, sizeof *b);
+}
+
+static size_t reach(size_t L) /* max(c0, L-1-c0) with c0 = (L-1)/2 */
+{
+  return L ? L / 2 : 0;
+}
+
+static int cmp_desc(const void *a, const void *b, void *ctx)
+{
+  const size_t *own = ctx;
+  size_t x = own[*(const size_t *)a], y = own[*(const size_t *)b];
+  return x < y ? 1 : (x > y ? -1 : 0);
+}
+
+/* Spectrum of kernel h (length L) on the circular grid of length nfft,
+** centred at sample (L-1)/2 and scaled by 1/nfft, via two real FFTs. */
+static void kernel_spectrum(const double complex *h, size_t L, size_t nfft, fftw_plan r2c,
+                            double *gr, double *gi, fftw_complex *Rs, fftw_complex *Is,
+                            double *hre, double *him)
+{
+  size_t c0 = L ? (L - 1) / 2 : 0;
+  memset(gr, 0, nfft * sizeof *gr);
+  memset(gi, 0, nfft * sizeof *gi);
+  for (size_t j = 0; j < L; j++) {
+    size_t p = (j + nfft - c0 % nfft) % nfft; /* (j - c0) mod nfft */
+    gr[p] += creal(h[j]);
+    gi[p] += cimag(h[j]);
+  }
+  fftw_execute_dft_r2c(r2c, gr, Rs);
+  fftw_execute_dft_r2c(r2c, gi, Is);
+  double sc = 1.0 / (double)nfft;
+  for (size_t j = 0; j < nfft; j++) {
+    double rr, ri, ir, ii;
+    if (j <= nfft / 2) {
+      rr = creal(Rs[j]), ri = cimag(Rs[j]), ir = creal(Is[j]), ii = cimag(Is[j]);
+    } else {
+      size_t q = nfft - j;
+      rr = creal(Rs[q]), ri = -cimag(Rs[q]), ir = creal(Is[q]), ii = -cimag(Is[q]);
+    }
+    hre[j] = (rr - ii) * sc;
+    him[j] = (ri + ir) * sc;
+  }
+}
+
+int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt_fill fill,
+                       const void *ctx, const spy_cwt_sel *sel, spy_err *err)
+{
+  int rc = SPY_ENOMEM;
+  size_t *own = NULL, *order = NULL;
+  double complex *h = NULL;
+  double *gr = NULL, *gi = NULL;
+  fftw_complex *Rs = NULL, *Is = NULL;
+  memset(b, 0, sizeof *b);
+
+  b->k = grid_step(sel);
+  b->nkern = nkern;
+  b->ntoi = sel->all ? 0 : sel->ntoi;
+  for (size_t t = 0; t < sel->ntrials; t++) b->nmax = sel->n[t] > b->nmax ? sel->n[t] : b->nmax;
+  b->maxres = 1;
+  if (!sel->all)
+    for (size_t t = 0; t < sel->ntrials; t++) {
+      size_t R, res[RESMAX];
+      size_t nr = residues(sel->idx + t * sel->ntoi, sel->ntoi, b->k, &R, res);
+      if (nr > RESMAX) b->need_full = true;
+      else if (nr > b->maxres) b->maxres = nr;
+    }
+
+  own = malloc((nkern + 1) * sizeof *own);
+  order = malloc((nkern + 1) * sizeof *order);
+  b->kcls = calloc(nkern + 1, sizeof *b->kcls);
+  b->klen = malloc((nkern + 1) * sizeof *b->klen);
+  b->hoff = malloc((nkern + 1) * sizeof *b->hoff);
+  b->cls = calloc(nkern + 1, sizeof *b->cls);
+  if (!own || !order || !b->kcls || !b->klen || !b->hoff || !b->cls) goto fail;
+  size_t k = b->k, maxlen = 1;
+  for (size_t i = 0; i < nkern; i++) {
+    size_t need = b->nmax + reach(len[i]);
+    if (need < 1) need = 1;
+    own[i] = k * spy_fft_good_size((need + k - 1) / k);
+    order[i] = i;
+    b->klen[i] = len[i];
+    maxlen = len[i] > maxlen ? len[i] : maxlen;
+  }
+  /* Classes: from the longest, every kernel whose own length is at least
+  ** 4/5 of the class length joins it (a few percent more work per kernel
+  ** against one more signal transform per class). */
+  qsort_r(order, nkern, sizeof *order, cmp_desc, own);
+  for (size_t i = 0; i < nkern;) {
+    size_t S = own[order[i]], c = b->nclass++;
+    b->cls[c].nfft = S;
+    b->cls[c].nf = S / k;
+    while (i < nkern && own[order[i]] * 5 >= S * 4) b->kcls[order[i++]] = c;
+  }
+
+  size_t total = 0, maxfft = 1;
+  for (size_t i = 0; i < nkern; i++) {
+    b->hoff[i] = total;
+    total += b->cls[b->kcls[i]].nfft;
+  }
+  for (size_t c = 0; c < b->nclass; c++) maxfft = b->cls[c].nfft > maxfft ? b->cls[c].nfft : maxfft;
+  b->hre = spy_fft_alloc((total ? total : 1) * sizeof *b->hre);
+  b->him = spy_fft_alloc((total ? total : 1) * sizeof *b->him);
+  h = malloc(maxlen * sizeof *h);
+  gr = spy_fft_alloc(maxfft * sizeof *gr);
+  gi = spy_fft_alloc(maxfft * sizeof *gi);
+  Rs = spy_fft_alloc((maxfft / 2 + 1) * sizeof *Rs);
+  Is = spy_fft_alloc((maxfft / 2 + 1) * sizeof *Is);
+  if (!b->hre || !b->him || !h || !gr || !gi || !Rs || !Is) goto fail;
+  b->bytes = 2 * total * sizeof(double);
+
+  for (size_t c = 0; c < b->nclass; c++) {
+    spy_cwt_class *C = &b->cls[c];
+    rc = SPY_ERUNTIME;
+    if (!(C->r2c = spy_fft_plan_simple(SPY_FFT_R2C, (int)C->nfft, 1, err))) goto fail;
+    if (!(C->inv = spy_fft_plan_simple(SPY_FFT_BACKWARD, (int)C->nf, 1, err))) goto fail;
+    if (b->need_full && k > 1 &&
+        !(C->inv_full = spy_fft_plan_simple(SPY_FFT_BACKWARD, (int)C->nfft, 1, err)))
+      goto fail;
+    if (k > 1) {
+      rc = SPY_ENOMEM;
+      if (!(C->tw = spy_fft_alloc(C->nfft * sizeof *C->tw))) goto fail;
+      for (size_t j = 0; j < C->nfft; j++) {
+        double a = 2 * M_PI * (double)j / (double)C->nfft;
+        C->tw[j] = cos(a) + I * sin(a);
+      }
+      b->bytes += C->nfft * sizeof *C->tw;
+    }
+  }
+  for (size_t i = 0; i < nkern; i++) {
+    spy_cwt_class *C = &b->cls[b->kcls[i]];
+    fill(ctx, i, h);
+    kernel_spectrum(h, len[i], C->nfft, C->r2c, gr, gi, Rs, Is, b->hre + b->hoff[i],
+                    b->him + b->hoff[i]);
+  }
+  rc = SPY_OK;
+fail:
+  if (rc == SPY_ENOMEM) spy_fail(err, rc, "out of memory building the wavelet kernels");
+  free(own);
+  free(order);
+  free(h);
+  spy_fft_free(gr);
+  spy_fft_free(gi);
+  spy_fft_free(Rs);
+  spy_fft_free(Is);
+  if (rc) spy_cwt_bank_free(b);
+  return rc;
+}
+
+/* ---- per-task work ------------------------------------------------------- */
+
+struct spy_cwt_work {
+  const spy_cwt_bank *b;
+  const spy_task *task;
+  size_t a, n;            /* analysed section */
+  size_t nout;
+  const size_t *idx;      /* NULL: every sample */
+  bool full;              /* k > 1 but too many residues */
+  size_t R;               /* rotation */
+  size_t nres, res[RESMAX];
+  unsigned char *rq;      /* residue slot of each output (fold mode) */
+  double *xd;             /* the channel, detrended */
+  double *rbuf;           /* r2c input */
+  fftw_complex *half;     /* r2c output */
+  double **xre, **xim;    /* [class * maxres + q] spectra */
+  double *zr, *zi;        /* fold accumulators */
+  fftw_complex *z, *r;    /* inverse FFT in/out */
+};
+
+#define ALIGN(x) (((x) + 63) & ~(size_t)63)
+
+/* Bytes of the work area (layout mirrored in spy_cwt_begin). */
+static size_t work_bytes(const spy_cwt_bank *b, size_t nsamp, size_t ntoi)
+{
+  size_t maxfft = 1, maxnf = 1, sum = 0;
+  for (size_t c = 0; c < b->nclass; c++) {
+    maxfft = b->cls[c].nfft > maxfft ? b->cls[c].nfft : maxfft;
+    maxnf = b->cls[c].nf > maxnf ? b->cls[c].nf : maxnf;
+    sum += b->cls[c].nfft;
+  }
+  size_t zlen = b->need_full ? maxfft : maxnf;
+  size_t nptr = b->nclass * b->maxres;
+  return ALIGN(sizeof(spy_cwt_work)) + ALIGN(2 * nptr * sizeof(double *)) + ALIGN(ntoi) +
+         ALIGN(nsamp * sizeof(double)) + ALIGN(maxfft * sizeof(double)) +
+         ALIGN((maxfft / 2 + 1) * sizeof(fftw_complex)) +
+         2 * b->maxres * (sum * sizeof(double) + 64 * b->nclass) +
+         2 * ALIGN(zlen * sizeof(double)) + 2 * ALIGN(zlen * sizeof(fftw_complex));
+}
+
+size_t spy_cwt_scratch_bytes(const spy_cwt_bank *b, size_t nsamp, size_t extra)
+{
+  return work_bytes(b, nsamp, b->ntoi) + ALIGN(extra) + 64;
+}
+
+size_t spy_cwt_maxout(const spy_cwt_bank *b, size_t nsamp)
+{
+  return b->ntoi ? b->ntoi : nsamp;
+}
+
+static void *carve(char **p, size_t bytes)
+{
+  void *q = *p;
+  *p += ALIGN(bytes);
+  return q;
+}
+
+void *spy_cwt_begin(spy_cwt_work **wp, const spy_cwt_bank *b, const spy_cwt_sel *sel,
+                    const spy_task *task, void *scratch)
+{
+  char *p = (char *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+  spy_cwt_work *w = carve(&p, sizeof *w);
+  memset(w, 0, sizeof *w);
+  size_t t = task->trial;
+  w->b = b;
+  w->task = task;
+  w->a = sel->a[t];
+  w->n = sel->n[t];
+  w->nout = sel->all ? w->n : sel->ntoi;
+  w->idx = sel->all ? NULL : sel->idx + t * sel->ntoi;
+  w->nres = 1;
+  w->res[0] = 0;
+  if (w->idx) {
+    w->nres = residues(w->idx, w->nout, b->k, &w->R, w->res);
+    if (w->nres > RESMAX) {
+      w->full = true;
+      w->nres = 1;
+      w->R = 0;
+      w->res[0] = 0;
+    }
+  }
+  size_t maxfft = 1, maxnf = 1;
+  for (size_t c = 0; c < b->nclass; c++) {
+    maxfft = b->cls[c].nfft > maxfft ? b->cls[c].nfft : maxfft;
+    maxnf = b->cls[c].nf > maxnf ? b->cls[c].nf : maxnf;
+  }
+  size_t zlen = b->need_full ? maxfft : maxnf;
+  size_t nptr = b->nclass * b->maxres;
+  w->xre = carve(&p, 2 * nptr * sizeof(double *));
+  w->xim = w->xre + nptr;
+  w->rq = carve(&p, b->ntoi);
+  w->xd = carve(&p, task->nsamp * sizeof(double));
+  w->rbuf = carve(&p, maxfft * sizeof(double));
+  w->half = carve(&p, (maxfft / 2 + 1) * sizeof(fftw_complex));
+  for (size_t c = 0; c < b->nclass; c++)
+    for (size_t q = 0; q < b->maxres; q++) {
+      w->xre[c * b->maxres + q] = carve(&p, b->cls[c].nfft * sizeof(double));
+      w->xim[c * b->maxres + q] = carve(&p, b->cls[c].nfft * sizeof(double));
+    }
+  w->zr = carve(&p, zlen * sizeof(double));
+  w->zi = carve(&p, zlen * sizeof(double));
+  w->z = carve(&p, zlen * sizeof(fftw_complex));
+  w->r = carve(&p, zlen * sizeof(fftw_complex));
+  if (w->idx && !w->full)
+    for (size_t m = 0; m < w->nout; m++) {
+      size_t rho = (w->idx[m] + b->k - w->R % b->k) % b->k, q = 0;
+      while (q + 1 < w->nres && w->res[q] != rho) q++;
+      w->rq[m] = (unsigned char)q;
+    }
+  *wp = w;
+  return p;
+}
+
+size_t spy_cwt_nout(const spy_cwt_work *w) { return w->nout; }
+
+bool spy_cwt_channel(spy_cwt_work *w, size_t col, int poly)
+{
+  const spy_cwt_bank *b = w->b;
+  const spy_task *task = w->task;
+  size_t ns = task->nsamp, nch = task->nchan;
+  bool finite = true;
+  for (size_t i = 0; i < ns; i++) {
+    double v = task->in[i * nch + col];
+    finite &= v == v;
+    w->xd[i] = v;
+  }
+  spy_detrend(w->xd, ns, 1, poly);
+  for (size_t c = 0; c < b->nclass; c++) {
+    const spy_cwt_class *C = &b->cls[c];
+    size_t nfft = C->nfft, R = w->R % nfft;
+    memset(w->rbuf, 0, nfft * sizeof *w->rbuf);
+    /* section sample i sits at circular position (i - R) mod nfft */
+    for (size_t i = 0; i < w->n; i++) w->rbuf[(i + nfft - R) % nfft] = w->xd[w->a + i];
+    fftw_execute_dft_r2c(C->r2c, w->rbuf, w->half);
+    double *xr = w->xre[c * b->maxres], *xi = w->xim[c * b->maxres];
+    size_t h = nfft / 2;
+    for (size_t j = 0; j <= h; j++) xr[j] = creal(w->half[j]), xi[j] = cimag(w->half[j]);
+    for (size_t j = h + 1; j < nfft; j++)
+      xr[j] = creal(w->half[nfft - j]), xi[j] = -cimag(w->half[nfft - j]);
+    /* residue rho: the signal advanced by rho samples, X(j) e^{2 pi i j rho/nfft} */
+    for (size_t q = 1; q < w->nres; q++) {
+      double *yr = w->xre[c * b->maxres + q], *yi = w->xim[c * b->maxres + q];
+      size_t rho = w->res[q], ix = 0;
+      for (size_t j = 0; j < nfft; j++) {
+        double tr = creal(C->tw[ix]), ti = cimag(C->tw[ix]);
+        yr[j] = xr[j] * tr - xi[j] * ti;
+        yi[j] = xr[j] * ti + xi[j] * tr;
+        ix += rho;
+        if (ix >= nfft) ix -= nfft;
+      }
+    }
+  }
+  return finite;
+}
+
+/* z = sum over the k blocks of H X (the product spectrum folded to nf bins). */
+static void fold(const double *restrict hr, const double *restrict hi, const double *restrict xr,
+                 const double *restrict xi, size_t nf, size_t k, double *restrict zr,
+                 double *restrict zi, fftw_complex *restrict z)
+{
+  if (k == 1) {
+    for (size_t j = 0; j < nf; j++)
+      z[j] = CMPLX(hr[j] * xr[j] - hi[j] * xi[j], hr[j] * xi[j] + hi[j] * xr[j]);
+    return;
+  }
+  for (size_t j = 0; j < nf; j++) {
+    zr[j] = hr[j] * xr[j] - hi[j] * xi[j];
+    zi[j] = hr[j] * xi[j] + hi[j] * xr[j];
+  }
+  for (size_t r = 1; r < k; r++) {
+    const double *a = hr + r * nf, *bb = hi + r * nf, *c = xr + r * nf, *d = xi + r * nf;
+    for (size_t j = 0; j < nf; j++) {
+      zr[j] += a[j] * c[j] - bb[j] * d[j];
+      zi[j] += a[j] * d[j] + bb[j] * c[j];
+    }
+  }
+  for (size_t j = 0; j < nf; j++) z[j] = CMPLX(zr[j], zi[j]);
+}
+
+void spy_cwt_apply(spy_cwt_work *w, size_t i, double complex *vals)
+{
+  const spy_cwt_bank *b = w->b;
+  size_t c = b->kcls[i];
+  const spy_cwt_class *C = &b->cls[c];
+  const double *hr = b->hre + b->hoff[i], *hi = b->him + b->hoff[i];
+  size_t nfft = C->nfft, k = b->k;
+
+  if (w->full) {
+    fold(hr, hi, w->xre[c * b->maxres], w->xim[c * b->maxres], nfft, 1, w->zr, w->zi, w->z);
+    fftw_execute_dft(C->inv_full, w->z, w->r);
+    for (size_t m = 0; m < w->nout; m++) vals[m] = w->r[w->idx[m]];
+    return;
+  }
+  for (size_t q = 0; q < w->nres; q++) {
+    fold(hr, hi, w->xre[c * b->maxres + q], w->xim[c * b->maxres + q], C->nf, k, w->zr, w->zi,
+         w->z);
+    fftw_execute_dft(C->inv, w->z, w->r);
+    if (!w->idx) {
+      memcpy(vals, w->r, w->nout * sizeof *vals);
+      continue;
+    }
+    size_t R = w->R % nfft;
+    for (size_t m = 0; m < w->nout; m++) {
+      if (w->rq[m] != q) continue;
+      size_t pos = (w->idx[m] + nfft - R) % nfft; /* circular position, = rho mod k */
+      vals[m] = w->r[pos / k];
+    }
+  }
+}

@@ -1,0 +1,162 @@
+/*
+** Machinery shared by the wavelet and superlet methods (syncopy.md 2.9,
+** 2.10): 'same'-mode FFT convolution of real signals with a bank of complex
+** kernels, evaluated only at the output samples that are asked for; the
+** `toi` selection of wavelet methods; Syncopy's automatic scale grid; and
+** the small pieces of Syncopy's plumbing both plans repeat (ineffective
+** keyword warnings, numpy's array printing for messages and logs).
+**
+** Convolution (docs/internals/wavelets.md).  A kernel h of length L is
+** applied as scipy's fftconvolve(x, h, mode="same"): out[n] = full[n + c0]
+** with c0 = (L-1)/2 and the data implicitly zero-padded.  The bank stores,
+** once per plan, every kernel's spectrum on a circular grid of length nfft
+** >= Nmax + max(c0, L-1-c0) (no wrap-around can reach an output), centred
+** so that circular index 0 is kernel sample c0, and scaled by 1/nfft.
+** Kernels of similar length share an FFT length ("class"); the signal is
+** transformed once per class and channel.  Outputs are wanted on a grid of
+** step k (toi subsampling): nfft is a multiple of k, and the samples
+** n = rho + k*m of one residue rho come from folding the product spectrum
+** into nfft/k bins and one inverse FFT of length nfft/k, which is exact.
+** Each residue present among a trial's output indices costs one fold;
+** trials whose indices use too many residues take the full inverse FFT.
+**
+** Ownership: a spy_cwt_bank owns its spectra and twiddle tables (FFTW plans
+** belong to the cache of dsp/fft.h); spy_cwt_bank_free releases them and is
+** safe on a zeroed bank.  A spy_cwt_sel owns its arrays likewise.
+*/
+#ifndef SPY_CWT_H
+#define SPY_CWT_H
+
+#include <cjson/cJSON.h>
+#include <complex.h>
+#include <fftw3.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+#include "dsp/freqanalysis.h"
+#include "sched/op.h"
+
+/* ---- toi selection ------------------------------------------------------ */
+
+/*
+** Syncopy's preSelect/postSelect per trial: the analysed section [a, a+n) of
+** the trial (after the whole-trial detrend), and nout output rows taken at
+** section indices idx[m] (NULL: every sample, nout = n).
+*/
+typedef struct spy_cwt_sel {
+  bool all;            /* toi = "all" */
+  size_t ntrials;
+  size_t *a, *n;       /* per trial */
+  size_t ntoi;         /* rows per trial when !all */
+  double *toi;         /* the toi array (ntoi) */
+  size_t *idx;         /* ntrials x ntoi section indices, when !all */
+  double samplerate;   /* output samplerate (input's for "all") */
+} spy_cwt_sel;
+
+/*
+** Validates cfg "toi" for method `name` ("wavelet"/"superlet") against the
+** trials, with Syncopy's messages, and fills sel.  Index sets Syncopy could
+** not use (it raises IndexError) are reported as an invalid `toi`.
+*/
+int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_common *c,
+                      spy_cwt_sel *sel, spy_err *err);
+void spy_cwt_sel_free(spy_cwt_sel *sel);
+/* Output trial definitions and samplerate (syncopy.md 2.7 rules). */
+int spy_cwt_sel_trldef(const spy_cwt_sel *sel, const spy_trials *in, bool average, spy_op *op);
+
+/* ---- kernel bank ---------------------------------------------------------- */
+
+typedef struct spy_cwt_class {
+  size_t nfft, nf;     /* FFT length, folded length nfft/k */
+  fftw_plan r2c;       /* real nfft -> half spectrum */
+  fftw_plan inv;       /* complex backward of length nf */
+  fftw_plan inv_full;  /* complex backward of length nfft (NULL unless needed) */
+  double complex *tw;  /* e^{2 pi i j/nfft}, j < nfft (NULL when k == 1) */
+} spy_cwt_class;
+
+typedef struct spy_cwt_bank {
+  size_t k;             /* output grid step */
+  size_t nmax;          /* longest analysed section */
+  size_t nclass;
+  spy_cwt_class *cls;
+  size_t nkern;
+  size_t *kcls;         /* class of each kernel */
+  size_t *klen;         /* kernel lengths L */
+  size_t *hoff;         /* offset of each spectrum in hre/him */
+  double *hre, *him;    /* spectra, split real/imaginary */
+  size_t ntoi;          /* output rows per trial (0 for "all") */
+  size_t maxres;        /* most residues any trial needs (1 for "all") */
+  bool need_full;
+  size_t bytes;         /* memory held by spectra and tables */
+} spy_cwt_bank;
+
+/* Samples kernel i (klen[i] values) into h. */
+typedef void (*spy_cwt_fill)(const void *ctx, size_t i, double complex *h);
+
+/*
+** Builds the bank for nkern kernels of lengths len[] sampled by fill(ctx,..),
+** for the trial sections of sel: output step k and residue needs come from
+** sel (k = 1 for "all").  Plans every FFT the kernel will execute.
+*/
+int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt_fill fill,
+                       const void *ctx, const spy_cwt_sel *sel, spy_err *err);
+void spy_cwt_bank_free(spy_cwt_bank *b);
+
+/*
+** Per-task work: one channel at a time.  spy_cwt_scratch_bytes sizes the
+** scratch of a task on a trial of nsamp samples; spy_cwt_channel loads
+** channel `col` of task->in (detrended with `poly` over the whole trial)
+** and transforms it for every class; spy_cwt_apply then evaluates kernel i
+** at the trial's output rows into vals[m] (m < nout), in row order.
+*/
+typedef struct spy_cwt_work spy_cwt_work;
+
+size_t spy_cwt_scratch_bytes(const spy_cwt_bank *b, size_t nsamp, size_t extra);
+/* Most output rows of a task on a trial of nsamp samples. */
+size_t spy_cwt_maxout(const spy_cwt_bank *b, size_t nsamp);
+/* Sets up the work area in scratch for task (trial t); returns the first
+** byte after it (for the caller's `extra` bytes, 64-aligned). */
+void *spy_cwt_begin(spy_cwt_work **w, const spy_cwt_bank *b, const spy_cwt_sel *sel,
+                    const spy_task *task, void *scratch);
+/* False when the channel holds NaN (the outputs are then NaN as in Syncopy). */
+bool spy_cwt_channel(spy_cwt_work *w, size_t col, int poly);
+size_t spy_cwt_nout(const spy_cwt_work *w);
+void spy_cwt_apply(spy_cwt_work *w, size_t i, double complex *vals);
+
+/* ---- scales ----------------------------------------------------------------- */
+
+/* get_optimal_wavelet_scales (dj = 0.25), low frequencies first; s0 is
+** scale_from_period(2 dt).  Returns the count written to a malloc'd *scales. */
+size_t spy_cwt_optimal_scales(double s0, size_t nsamples, double dt, double **scales);
+/* The foi of the wavelet methods: c->foi, or 1 Hz steps over c->foilim,
+** values below 0.01 set to 0.01.  NULL/0 when neither is given. */
+size_t spy_cwt_foi(const spy_fa_common *c, double **foi);
+/* int(minTrialLength * samplerate) as Syncopy computes it. */
+size_t spy_cwt_min_nsamples(const spy_trials *in);
+
+/* ---- Syncopy plumbing ----------------------------------------------------- */
+
+/* scalar_parser(cfg[name], lims=[lo, hi], ntype="int_like" if intlike) with
+** Syncopy's messages (hi may be INFINITY). */
+int spy_cwt_scalar_check(const cJSON *cfg, const char *name, double lo, double hi, bool intlike,
+                         spy_err *err);
+
+/* check_effective_parameters: WARNING "option `<k>` has no effect for
+** `<cls>`!" for every keyword outside `expected` ('|'-separated) that
+** differs from its default. */
+void spy_cwt_warn_ineffective(const cJSON *cfg, const char *cls, const char *expected);
+
+/* str() of a 1-D float64 numpy array (numpy's default print options). */
+void spy_np_str(const double *v, size_t n, char *buf, size_t bufsz);
+/* str() of a Python float. */
+void spy_py_float(double v, char *buf, size_t bufsz);
+/* Syncopy's history entry: "computed <cf> with settings\n\t<k> = <v>\n...",
+** values of 80 characters or more shortened; pairs are key, value strings,
+** NULL-terminated. */
+char *spy_cwt_logtext(const char *cf, const char *const *pairs);
+/* The common head of the log pairs: method, output, keeptapers, keeptrials,
+** polyremoval, pad, toi as Syncopy's log_dct prints them, into bufs. */
+size_t spy_cwt_logcommon(const cJSON *cfg, const char **pairs, char (*bufs)[512]);
+
+#endif
