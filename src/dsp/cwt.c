@@ -776,11 +776,17 @@ int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt
   for (size_t c = 0; c < b->nclass; c++) {
     spy_cwt_class *C = &b->cls[c];
     rc = SPY_ERUNTIME;
-    if (!(C->r2c = spy_fft_plan_simple(SPY_FFT_R2C, (int)C->nfft, 1, err))) goto fail;
-    if (!(C->inv = spy_fft_plan_simple(SPY_FFT_BACKWARD, (int)C->nf, 1, err))) goto fail;
-    if (b->need_full && k > 1 &&
-        !(C->inv_full = spy_fft_plan_simple(SPY_FFT_BACKWARD, (int)C->nfft, 1, err)))
-      goto fail;
+    int n = (int)C->nfft;
+    spy_fft_geom r2c = {SPY_FFT_R2C, n, 1, 1, n, 1, n / 2 + 1, false};
+    if (!(C->r2c = spy_fft_plan_quick(&r2c, err))) goto fail;
+    for (int q = 0; q < 3; q++) { /* blocks of 1, 2, 4 channels, interleaved */
+      int cb = 1 << q;
+      int nf = (int)C->nf;
+      spy_fft_geom g = {SPY_FFT_BACKWARD, nf, cb, 1, nf, 1, nf, false};
+      if (!(C->inv[q] = spy_fft_plan_quick(&g, err))) goto fail;
+      spy_fft_geom gf = {SPY_FFT_BACKWARD, n, cb, 1, n, 1, n, false};
+      if (b->need_full && k > 1 && !(C->inv_full[q] = spy_fft_plan_quick(&gf, err))) goto fail;
+    }
     if (k > 1) {
       rc = SPY_ENOMEM;
       if (!(C->tw = spy_fft_alloc(C->nfft * sizeof *C->tw))) goto fail;
@@ -797,6 +803,12 @@ int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt
     kernel_spectrum(h, len[i], C->nfft, C->r2c, gr, gi, Rs, Is, b->hre + b->hoff[i],
                     b->him + b->hoff[i]);
   }
+  spy_log(SPY_LOG_DEBUG,
+          "wavelet kernel bank: %zu kernels, %zu FFT lengths (%zu..%zu), output step %zu, "
+          "%zu residues%s, %.1f MB",
+          nkern, b->nclass, b->nclass ? b->cls[b->nclass - 1].nfft : 0,
+          b->nclass ? b->cls[0].nfft : 0, k, b->maxres, b->need_full ? " + full path" : "",
+          (double)b->bytes / 1048576.0);
   rc = SPY_OK;
 fail:
   if (rc == SPY_ENOMEM) spy_fail(err, rc, "out of memory building the wavelet kernels");
@@ -813,6 +825,13 @@ fail:
 
 /* ---- per-task work ------------------------------------------------------- */
 
+/*
+** The work area of one task, carved from its scratch.  A block of cb
+** channels is transformed together: each kernel spectrum is folded with
+** the cb channel spectra in turn while it is in cache, and the cb inverse
+** FFTs run as one batched transform.  Spectra are stored per channel,
+** real and imaginary parts apart, so the fold loop vectorizes.
+*/
 struct spy_cwt_work {
   const spy_cwt_bank *b;
   const spy_task *task;
@@ -822,38 +841,46 @@ struct spy_cwt_work {
   bool full;              /* k > 1 but too many residues */
   size_t R;               /* rotation */
   size_t nres, res[RESMAX];
+  size_t cb;              /* channels in the loaded block */
   unsigned char *rq;      /* residue slot of each output (fold mode) */
-  double *xd;             /* the channel, detrended */
+  double *xd;             /* one channel, detrended */
   double *rbuf;           /* r2c input */
   fftw_complex *half;     /* r2c output */
-  double **xre, **xim;    /* [class * maxres + q] spectra */
+  double **xre, **xim;    /* [class * maxres + q] block spectra */
   double *zr, *zi;        /* fold accumulators */
   fftw_complex *z, *r;    /* inverse FFT in/out */
 };
 
 #define ALIGN(x) (((x) + 63) & ~(size_t)63)
 
-/* Bytes of the work area (layout mirrored in spy_cwt_begin). */
-static size_t work_bytes(const spy_cwt_bank *b, size_t nsamp, size_t ntoi)
+size_t spy_cwt_block(size_t remaining)
 {
-  size_t maxfft = 1, maxnf = 1, sum = 0;
+  return remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1);
+}
+
+/* Lengths shared by spy_cwt_scratch_bytes and spy_cwt_begin. */
+static void lengths(const spy_cwt_bank *b, size_t *maxfft, size_t *zlen, size_t *sum)
+{
+  size_t mf = 1, mn = 1, s = 0;
   for (size_t c = 0; c < b->nclass; c++) {
-    maxfft = b->cls[c].nfft > maxfft ? b->cls[c].nfft : maxfft;
-    maxnf = b->cls[c].nf > maxnf ? b->cls[c].nf : maxnf;
-    sum += b->cls[c].nfft;
+    mf = b->cls[c].nfft > mf ? b->cls[c].nfft : mf;
+    mn = b->cls[c].nf > mn ? b->cls[c].nf : mn;
+    s += ALIGN(b->cls[c].nfft * SPY_CWT_CB * sizeof(double));
   }
-  size_t zlen = b->need_full ? maxfft : maxnf;
-  size_t nptr = b->nclass * b->maxres;
-  return ALIGN(sizeof(spy_cwt_work)) + ALIGN(2 * nptr * sizeof(double *)) + ALIGN(ntoi) +
-         ALIGN(nsamp * sizeof(double)) + ALIGN(maxfft * sizeof(double)) +
-         ALIGN((maxfft / 2 + 1) * sizeof(fftw_complex)) +
-         2 * b->maxres * (sum * sizeof(double) + 64 * b->nclass) +
-         2 * ALIGN(zlen * sizeof(double)) + 2 * ALIGN(zlen * sizeof(fftw_complex));
+  *maxfft = mf;
+  *zlen = (b->need_full ? mf : mn) * SPY_CWT_CB;
+  *sum = s;
 }
 
 size_t spy_cwt_scratch_bytes(const spy_cwt_bank *b, size_t nsamp, size_t extra)
 {
-  return work_bytes(b, nsamp, b->ntoi) + ALIGN(extra) + 64;
+  size_t maxfft, zlen, sum, nptr = b->nclass * b->maxres;
+  lengths(b, &maxfft, &zlen, &sum);
+  return 64 + ALIGN(sizeof(spy_cwt_work)) + ALIGN(2 * nptr * sizeof(double *)) +
+         ALIGN(b->ntoi) + ALIGN(nsamp * sizeof(double)) + ALIGN(maxfft * sizeof(double)) +
+         ALIGN((maxfft / 2 + 1) * sizeof(fftw_complex)) + 2 * b->maxres * sum +
+         2 * ALIGN(zlen * sizeof(double)) + 2 * ALIGN(zlen * sizeof(fftw_complex)) +
+         ALIGN(extra);
 }
 
 size_t spy_cwt_maxout(const spy_cwt_bank *b, size_t nsamp)
@@ -882,7 +909,6 @@ void *spy_cwt_begin(spy_cwt_work **wp, const spy_cwt_bank *b, const spy_cwt_sel 
   w->nout = sel->all ? w->n : sel->ntoi;
   w->idx = sel->all ? NULL : sel->idx + t * sel->ntoi;
   w->nres = 1;
-  w->res[0] = 0;
   if (w->idx) {
     w->nres = residues(w->idx, w->nout, b->k, &w->R, w->res);
     if (w->nres > RESMAX) {
@@ -892,13 +918,8 @@ void *spy_cwt_begin(spy_cwt_work **wp, const spy_cwt_bank *b, const spy_cwt_sel 
       w->res[0] = 0;
     }
   }
-  size_t maxfft = 1, maxnf = 1;
-  for (size_t c = 0; c < b->nclass; c++) {
-    maxfft = b->cls[c].nfft > maxfft ? b->cls[c].nfft : maxfft;
-    maxnf = b->cls[c].nf > maxnf ? b->cls[c].nf : maxnf;
-  }
-  size_t zlen = b->need_full ? maxfft : maxnf;
-  size_t nptr = b->nclass * b->maxres;
+  size_t maxfft, zlen, sum, nptr = b->nclass * b->maxres;
+  lengths(b, &maxfft, &zlen, &sum);
   w->xre = carve(&p, 2 * nptr * sizeof(double *));
   w->xim = w->xre + nptr;
   w->rq = carve(&p, b->ntoi);
@@ -907,8 +928,8 @@ void *spy_cwt_begin(spy_cwt_work **wp, const spy_cwt_bank *b, const spy_cwt_sel 
   w->half = carve(&p, (maxfft / 2 + 1) * sizeof(fftw_complex));
   for (size_t c = 0; c < b->nclass; c++)
     for (size_t q = 0; q < b->maxres; q++) {
-      w->xre[c * b->maxres + q] = carve(&p, b->cls[c].nfft * sizeof(double));
-      w->xim[c * b->maxres + q] = carve(&p, b->cls[c].nfft * sizeof(double));
+      w->xre[c * b->maxres + q] = carve(&p, b->cls[c].nfft * SPY_CWT_CB * sizeof(double));
+      w->xim[c * b->maxres + q] = carve(&p, b->cls[c].nfft * SPY_CWT_CB * sizeof(double));
     }
   w->zr = carve(&p, zlen * sizeof(double));
   w->zi = carve(&p, zlen * sizeof(double));
@@ -916,7 +937,7 @@ void *spy_cwt_begin(spy_cwt_work **wp, const spy_cwt_bank *b, const spy_cwt_sel 
   w->r = carve(&p, zlen * sizeof(fftw_complex));
   if (w->idx && !w->full)
     for (size_t m = 0; m < w->nout; m++) {
-      size_t rho = (w->idx[m] + b->k - w->R % b->k) % b->k, q = 0;
+      size_t rho = (w->idx[m] + b->k - w->R) % b->k, q = 0;
       while (q + 1 < w->nres && w->res[q] != rho) q++;
       w->rq[m] = (unsigned char)q;
     }
@@ -926,48 +947,57 @@ void *spy_cwt_begin(spy_cwt_work **wp, const spy_cwt_bank *b, const spy_cwt_sel 
 
 size_t spy_cwt_nout(const spy_cwt_work *w) { return w->nout; }
 
-bool spy_cwt_channel(spy_cwt_work *w, size_t col, int poly)
+bool spy_cwt_channels(spy_cwt_work *w, size_t col0, size_t cb, int poly)
 {
   const spy_cwt_bank *b = w->b;
   const spy_task *task = w->task;
   size_t ns = task->nsamp, nch = task->nchan;
   bool finite = true;
-  for (size_t i = 0; i < ns; i++) {
-    double v = task->in[i * nch + col];
-    finite &= v == v;
-    w->xd[i] = v;
+  w->cb = cb;
+  for (size_t ch = 0; ch < cb; ch++) {
+    for (size_t i = 0; i < ns; i++) {
+      double v = task->in[i * nch + col0 + ch];
+      finite &= v == v;
+      w->xd[i] = v;
+    }
+    spy_detrend(w->xd, ns, 1, poly);
+    for (size_t c = 0; c < b->nclass; c++) {
+      const spy_cwt_class *C = &b->cls[c];
+      size_t nfft = C->nfft, R = w->R % nfft, h = nfft / 2;
+      memset(w->rbuf, 0, nfft * sizeof *w->rbuf);
+      /* section sample i sits at circular position (i - R) mod nfft */
+      for (size_t i = 0; i < w->n; i++) w->rbuf[(i + nfft - R) % nfft] = w->xd[w->a + i];
+      fftw_execute_dft_r2c(C->r2c, w->rbuf, w->half);
+      double *xr = w->xre[c * b->maxres] + ch * nfft, *xi = w->xim[c * b->maxres] + ch * nfft;
+      for (size_t j = 0; j <= h; j++) xr[j] = creal(w->half[j]), xi[j] = cimag(w->half[j]);
+      for (size_t j = h + 1; j < nfft; j++)
+        xr[j] = creal(w->half[nfft - j]), xi[j] = -cimag(w->half[nfft - j]);
+    }
   }
-  spy_detrend(w->xd, ns, 1, poly);
+  /* residue rho: the signal advanced by rho samples, X(j) e^{2 pi i j rho/nfft} */
   for (size_t c = 0; c < b->nclass; c++) {
     const spy_cwt_class *C = &b->cls[c];
-    size_t nfft = C->nfft, R = w->R % nfft;
-    memset(w->rbuf, 0, nfft * sizeof *w->rbuf);
-    /* section sample i sits at circular position (i - R) mod nfft */
-    for (size_t i = 0; i < w->n; i++) w->rbuf[(i + nfft - R) % nfft] = w->xd[w->a + i];
-    fftw_execute_dft_r2c(C->r2c, w->rbuf, w->half);
-    double *xr = w->xre[c * b->maxres], *xi = w->xim[c * b->maxres];
-    size_t h = nfft / 2;
-    for (size_t j = 0; j <= h; j++) xr[j] = creal(w->half[j]), xi[j] = cimag(w->half[j]);
-    for (size_t j = h + 1; j < nfft; j++)
-      xr[j] = creal(w->half[nfft - j]), xi[j] = -cimag(w->half[nfft - j]);
-    /* residue rho: the signal advanced by rho samples, X(j) e^{2 pi i j rho/nfft} */
+    const double *xr = w->xre[c * b->maxres], *xi = w->xim[c * b->maxres];
     for (size_t q = 1; q < w->nres; q++) {
       double *yr = w->xre[c * b->maxres + q], *yi = w->xim[c * b->maxres + q];
       size_t rho = w->res[q], ix = 0;
-      for (size_t j = 0; j < nfft; j++) {
+      for (size_t j = 0; j < C->nfft; j++) {
         double tr = creal(C->tw[ix]), ti = cimag(C->tw[ix]);
-        yr[j] = xr[j] * tr - xi[j] * ti;
-        yi[j] = xr[j] * ti + xi[j] * tr;
+        for (size_t e = j; e < cb * C->nfft; e += C->nfft) {
+          yr[e] = xr[e] * tr - xi[e] * ti;
+          yi[e] = xr[e] * ti + xi[e] * tr;
+        }
         ix += rho;
-        if (ix >= nfft) ix -= nfft;
+        if (ix >= C->nfft) ix -= C->nfft;
       }
     }
   }
   return finite;
 }
 
-/* z = sum over the k blocks of H X (the product spectrum folded to nf bins). */
-static void fold(const double *restrict hr, const double *restrict hi, const double *restrict xr,
+/* z = sum over the k blocks of H X: the product spectrum folded to nf bins. */
+__attribute__((target_clones("arch=x86-64-v3", "default"))) static void
+fold(const double *restrict hr, const double *restrict hi, const double *restrict xr,
                  const double *restrict xi, size_t nf, size_t k, double *restrict zr,
                  double *restrict zi, fftw_complex *restrict z)
 {
@@ -993,30 +1023,36 @@ static void fold(const double *restrict hr, const double *restrict hi, const dou
 void spy_cwt_apply(spy_cwt_work *w, size_t i, double complex *vals)
 {
   const spy_cwt_bank *b = w->b;
-  size_t c = b->kcls[i];
+  size_t c = b->kcls[i], cb = w->cb, nout = w->nout;
+  size_t pq = cb == 4 ? 2 : (cb == 2 ? 1 : 0);
   const spy_cwt_class *C = &b->cls[c];
   const double *hr = b->hre + b->hoff[i], *hi = b->him + b->hoff[i];
   size_t nfft = C->nfft, k = b->k;
 
   if (w->full) {
-    fold(hr, hi, w->xre[c * b->maxres], w->xim[c * b->maxres], nfft, 1, w->zr, w->zi, w->z);
-    fftw_execute_dft(C->inv_full, w->z, w->r);
-    for (size_t m = 0; m < w->nout; m++) vals[m] = w->r[w->idx[m]];
+    const double *xr = w->xre[c * b->maxres], *xi = w->xim[c * b->maxres];
+    for (size_t ch = 0; ch < cb; ch++)
+      fold(hr, hi, xr + ch * nfft, xi + ch * nfft, nfft, 1, w->zr, w->zi, w->z + ch * nfft);
+    fftw_execute_dft(C->inv_full[pq], w->z, w->r);
+    for (size_t ch = 0; ch < cb; ch++)
+      for (size_t m = 0; m < nout; m++) vals[ch * nout + m] = w->r[ch * nfft + w->idx[m]];
     return;
   }
+  size_t nf = C->nf, R = w->R % nfft;
   for (size_t q = 0; q < w->nres; q++) {
-    fold(hr, hi, w->xre[c * b->maxres + q], w->xim[c * b->maxres + q], C->nf, k, w->zr, w->zi,
-         w->z);
-    fftw_execute_dft(C->inv, w->z, w->r);
+    const double *xr = w->xre[c * b->maxres + q], *xi = w->xim[c * b->maxres + q];
+    for (size_t ch = 0; ch < cb; ch++)
+      fold(hr, hi, xr + ch * nfft, xi + ch * nfft, nf, k, w->zr, w->zi, w->z + ch * nf);
+    fftw_execute_dft(C->inv[pq], w->z, w->r);
     if (!w->idx) {
-      memcpy(vals, w->r, w->nout * sizeof *vals);
+      for (size_t ch = 0; ch < cb; ch++) memcpy(vals + ch * nout, w->r + ch * nf, nout * sizeof *vals);
       continue;
     }
-    size_t R = w->R % nfft;
-    for (size_t m = 0; m < w->nout; m++) {
+    for (size_t m = 0; m < nout; m++) {
       if (w->rq[m] != q) continue;
-      size_t pos = (w->idx[m] + nfft - R) % nfft; /* circular position, = rho mod k */
-      vals[m] = w->r[pos / k];
+      /* circular position of the output, = rho mod k */
+      size_t pos = w->idx[m] >= R ? w->idx[m] - R : w->idx[m] + nfft - R;
+      for (size_t ch = 0; ch < cb; ch++) vals[ch * nout + m] = w->r[ch * nf + pos / k];
     }
   }
 }

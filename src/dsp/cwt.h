@@ -70,8 +70,8 @@ int spy_cwt_sel_trldef(const spy_cwt_sel *sel, const spy_trials *in, bool averag
 typedef struct spy_cwt_class {
   size_t nfft, nf;     /* FFT length, folded length nfft/k */
   fftw_plan r2c;       /* real nfft -> half spectrum */
-  fftw_plan inv;       /* complex backward of length nf */
-  fftw_plan inv_full;  /* complex backward of length nfft (NULL unless needed) */
+  fftw_plan inv[3];      /* backward, length nf, batches of 1, 2, 4 interleaved channels */
+  fftw_plan inv_full[3]; /* the same of length nfft (NULL unless needed) */
   double complex *tw;  /* e^{2 pi i j/nfft}, j < nfft (NULL when k == 1) */
 } spy_cwt_class;
 
@@ -104,24 +104,29 @@ int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt
 void spy_cwt_bank_free(spy_cwt_bank *b);
 
 /*
-** Per-task work: one channel at a time.  spy_cwt_scratch_bytes sizes the
-** scratch of a task on a trial of nsamp samples; spy_cwt_channel loads
-** channel `col` of task->in (detrended with `poly` over the whole trial)
-** and transforms it for every class; spy_cwt_apply then evaluates kernel i
-** at the trial's output rows into vals[m] (m < nout), in row order.
+** Per-task work, in blocks of up to SPY_CWT_CB channels.
+** spy_cwt_scratch_bytes sizes the scratch of a task on a trial of nsamp
+** samples plus `extra` bytes for the caller; spy_cwt_begin lays the work
+** area out in it and returns the caller's part.  For each block
+** (spy_cwt_block gives its size: 4, 2 or 1), spy_cwt_channels loads
+** channels col0.. of task->in, detrends each over the whole trial with
+** `poly` and transforms it once per FFT class; spy_cwt_apply then evaluates
+** kernel i at the trial's output rows: vals[c * nout + m] for channel c of
+** the block and output row m.
 */
+#define SPY_CWT_CB 4
+
 typedef struct spy_cwt_work spy_cwt_work;
 
 size_t spy_cwt_scratch_bytes(const spy_cwt_bank *b, size_t nsamp, size_t extra);
 /* Most output rows of a task on a trial of nsamp samples. */
 size_t spy_cwt_maxout(const spy_cwt_bank *b, size_t nsamp);
-/* Sets up the work area in scratch for task (trial t); returns the first
-** byte after it (for the caller's `extra` bytes, 64-aligned). */
 void *spy_cwt_begin(spy_cwt_work **w, const spy_cwt_bank *b, const spy_cwt_sel *sel,
                     const spy_task *task, void *scratch);
-/* False when the channel holds NaN (the outputs are then NaN as in Syncopy). */
-bool spy_cwt_channel(spy_cwt_work *w, size_t col, int poly);
 size_t spy_cwt_nout(const spy_cwt_work *w);
+size_t spy_cwt_block(size_t remaining);
+/* False when a channel holds NaN (its outputs are then NaN, as in Syncopy). */
+bool spy_cwt_channels(spy_cwt_work *w, size_t col0, size_t cb, int poly);
 void spy_cwt_apply(spy_cwt_work *w, size_t i, double complex *vals);
 
 /* ---- scales ----------------------------------------------------------------- */

@@ -92,39 +92,41 @@ static size_t scratch_bytes(const void *pp, size_t nsamp, size_t nchan)
 {
   const superlet_plan *p = pp;
   (void)nchan;
-  size_t nout = spy_cwt_maxout(&p->bank, nsamp);
-  return spy_cwt_scratch_bytes(&p->bank, nsamp, nout * (sizeof(double complex) + 3 * sizeof(double) + sizeof(int)) + 256);
+  size_t n = SPY_CWT_CB * spy_cwt_maxout(&p->bank, nsamp);
+  return spy_cwt_scratch_bytes(&p->bank, nsamp,
+                               n * (sizeof(double complex) + 3 * sizeof(double) + sizeof(int)));
 }
 
 /*
-** One trial, channel by channel.  Per scale and output sample: P = prod
+** One trial, in blocks of channels.  Per scale and output sample: P = prod
 ** |W|^2 over the full-exponent terms (kept in range with frexp), F = alpha
-** log |W_frac|^2, B = sum of exponent-weighted phases; then log|R|^2 =
-** expo (log P + F).
+** log |W_frac|^2, B = the exponent-weighted sum of phases; then
+** log |R|^2 = expo (log P + F) and arg R = expo B.
 */
 static int kernel(const void *pp, spy_task *task, spy_err *err)
 {
   const superlet_plan *p = pp;
   spy_cwt_work *w;
   char *x = spy_cwt_begin(&w, &p->bank, &p->sel, task, task->scratch);
-  size_t nout = spy_cwt_nout(w), nch = task->nchan, nf = p->nscale;
+  size_t nout = spy_cwt_nout(w), nch = task->nchan, nf = p->nscale, cap = SPY_CWT_CB * nout;
   double complex *vals = (double complex *)x;
-  double *P = (double *)(vals + nout), *F = P + nout, *B = F + nout;
-  int *E = (int *)(B + nout);
+  double *P = (double *)(vals + cap), *F = P + cap, *B = F + cap;
+  int *E = (int *)(B + cap);
   bool phase = uses_phase(p->output);
-  spy_dtype dt = spy_specout_dtype(p->output);
-  size_t es = spy_dtype_size(dt);
+  size_t es = spy_dtype_size(spy_specout_dtype(p->output)), stride = nf * nch * es;
   if (task->rows != nout)
     return spy_fail(err, SPY_ERUNTIME, "superlet: task has %zu rows, the plan %zu", task->rows,
                     nout);
-  for (size_t c = 0; c < nch; c++) {
-    if (!spy_cwt_channel(w, c, p->poly)) task->flags |= SPY_TASK_HAS_NAN;
+  for (size_t c0 = 0, cb; c0 < nch; c0 += cb) {
+    cb = spy_cwt_block(nch - c0);
+    if (!spy_cwt_channels(w, c0, cb, p->poly)) task->flags |= SPY_TASK_HAS_NAN;
+    size_t n = cb * nout;
     for (size_t s = 0; s < nf; s++) {
       if (spy_interrupted()) return SPY_EINTR;
-      for (size_t m = 0; m < nout; m++) P[m] = 1, F[m] = 0, B[m] = 0, E[m] = 0;
+      for (size_t m = 0; m < n; m++) P[m] = 1, F[m] = 0, B[m] = 0, E[m] = 0;
       for (size_t t = p->toff[s]; t < p->toff[s + 1]; t++) {
         spy_cwt_apply(w, p->tk[t], vals);
-        for (size_t m = 0; m < nout; m++) {
+        for (size_t m = 0; m < n; m++) {
           double re = creal(vals[m]), im = cimag(vals[m]);
           double q = P[m] * (re * re + im * im);
           if (q < 1e-200 || q > 1e200) {
@@ -139,24 +141,26 @@ static int kernel(const void *pp, spy_task *task, spy_err *err)
       double ex = p->expo[s], al = p->alpha[s];
       if (p->frac[s] >= 0) {
         spy_cwt_apply(w, (size_t)p->frac[s], vals);
-        for (size_t m = 0; m < nout; m++) {
+        for (size_t m = 0; m < n; m++) {
           double re = creal(vals[m]), im = cimag(vals[m]);
           F[m] = al * log(re * re + im * im);
           if (phase) B[m] += al * atan2(im, re);
         }
       }
-      char *o = (char *)task->out + (s * nch + c) * es;
-      size_t stride = nf * nch * es;
-      for (size_t m = 0; m < nout; m++) {
-        double l2 = ex * (log(P[m]) + E[m] * M_LN2 + F[m]); /* log |R|^2 */
-        if (p->output == SPY_OUT_POW)
-          *(float *)(o + m * stride) = (float)exp(l2);
-        else if (p->output == SPY_OUT_ABS)
-          *(float *)(o + m * stride) = (float)exp(0.5 * l2);
-        else {
-          double r = exp(0.5 * l2), b = ex * B[m];
-          double complex z = r * cos(b) + I * (r * sin(b));
-          spy_specout_convert(p->output, &z, 1, o + m * stride, 1);
+      for (size_t ch = 0; ch < cb; ch++) {
+        char *o = (char *)task->out + (s * nch + c0 + ch) * es;
+        for (size_t m = 0; m < nout; m++) {
+          size_t e = ch * nout + m;
+          double l2 = ex * (log(P[e]) + E[e] * M_LN2 + F[e]); /* log |R|^2 */
+          if (p->output == SPY_OUT_POW)
+            *(float *)(o + m * stride) = (float)exp(l2);
+          else if (p->output == SPY_OUT_ABS)
+            *(float *)(o + m * stride) = (float)exp(0.5 * l2);
+          else {
+            double r = exp(0.5 * l2), b = ex * B[e];
+            double complex z = CMPLX(r * cos(b), r * sin(b));
+            spy_specout_convert(p->output, &z, 1, o + m * stride, 1);
+          }
         }
       }
     }

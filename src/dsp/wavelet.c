@@ -128,13 +128,14 @@ static size_t scratch_bytes(const void *pp, size_t nsamp, size_t nchan)
   const wavelet_plan *p = pp;
   (void)nchan;
   return spy_cwt_scratch_bytes(&p->bank, nsamp,
-                               spy_cwt_maxout(&p->bank, nsamp) * sizeof(double complex));
+                               SPY_CWT_CB * spy_cwt_maxout(&p->bank, nsamp) *
+                                   sizeof(double complex));
 }
 
 /*
-** One trial, channel by channel: load and detrend the channel, transform it
-** once per FFT class, then evaluate every scale at the trial's output rows
-** and convert into out (rows x 1 x nfreq x nchan).
+** One trial, in blocks of channels: load and detrend the block, transform
+** it once per FFT class, then evaluate every scale at the trial's output
+** rows and convert into out (rows x 1 x nfreq x nchan).
 */
 static int kernel(const void *pp, spy_task *task, spy_err *err)
 {
@@ -146,15 +147,17 @@ static int kernel(const void *pp, spy_task *task, spy_err *err)
   if (task->rows != nout)
     return spy_fail(err, SPY_ERUNTIME, "wavelet: task has %zu rows, the plan %zu", task->rows,
                     nout);
-  for (size_t c = 0; c < nch; c++) {
-    if (!spy_cwt_channel(w, c, p->poly)) task->flags |= SPY_TASK_HAS_NAN;
+  for (size_t c0 = 0, cb; c0 < nch; c0 += cb) {
+    cb = spy_cwt_block(nch - c0);
+    if (!spy_cwt_channels(w, c0, cb, p->poly)) task->flags |= SPY_TASK_HAS_NAN;
     for (size_t s = 0; s < nf; s++) {
       if (spy_interrupted()) return SPY_EINTR;
       spy_cwt_apply(w, s, vals);
       if (p->real) /* scipy convolves real with real: imaginary part exactly 0 */
-        for (size_t m = 0; m < nout; m++) vals[m] = creal(vals[m]);
-      spy_specout_convert(p->output, vals, nout, (char *)task->out + (s * nch + c) * es,
-                          nf * nch);
+        for (size_t m = 0; m < cb * nout; m++) vals[m] = creal(vals[m]);
+      for (size_t ch = 0; ch < cb; ch++)
+        spy_specout_convert(p->output, vals + ch * nout, nout,
+                            (char *)task->out + (s * nch + c0 + ch) * es, nf * nch);
     }
   }
   return SPY_OK;
