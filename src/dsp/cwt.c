@@ -624,28 +624,36 @@ static size_t residues(const size_t *idx, size_t n, size_t k, size_t *R, size_t 
   return nv;
 }
 
-/* The output grid step: the most frequent positive step between
-** consecutive output indices over all trials (1 for "all"). */
+/* Residues the worst trial needs with grid step k (RESMAX + 1: too many). */
+static size_t max_residues(const spy_cwt_sel *sel, size_t k)
+{
+  size_t worst = 1;
+  for (size_t t = 0; t < sel->ntrials && worst <= RESMAX; t++) {
+    size_t R, res[RESMAX];
+    size_t nr = residues(sel->idx + t * sel->ntoi, sel->ntoi, k, &R, res);
+    worst = nr > worst ? nr : worst;
+  }
+  return worst;
+}
+
+/*
+** The output grid step k (1 for "all"): among round(c * mean step),
+** c = 1..4, the one whose residues are fewest (the first on ties).  A
+** non-integer step such as 10.5 samples lands on two residues of k = 21;
+** truncation jitter (steps of 9 and 11) on two residues of k = 10.
+*/
 static size_t grid_step(const spy_cwt_sel *sel)
 {
   if (sel->all || sel->ntoi < 2) return 1;
-  size_t m = sel->ntoi, nd = 0;
-  size_t *d = malloc(sel->ntrials * (m - 1) * sizeof *d + 1);
-  if (!d) return 1;
-  for (size_t k = 0; k < sel->ntrials; k++)
-    for (size_t i = 1; i < m; i++) {
-      const size_t *x = sel->idx + k * m;
-      if (x[i] > x[i - 1]) d[nd++] = x[i] - x[i - 1];
-    }
-  size_t best = 1, bestc = 0;
-  for (size_t i = 0; i < nd; i++) { /* mode by counting; nd is small */
-    if (d[i] == 0) continue;
-    size_t v = d[i], c = 0;
-    for (size_t j = i; j < nd; j++)
-      if (d[j] == v) c++, d[j] = j == i ? v : 0;
-    if (c > bestc) bestc = c, best = v;
+  const size_t *x = sel->idx;
+  double mean = ((double)x[sel->ntoi - 1] - (double)x[0]) / (double)(sel->ntoi - 1);
+  size_t best = 1, bestr = RESMAX + 2;
+  for (int c = 1; c <= 4; c++) {
+    double kc = round(c * mean);
+    if (!(kc >= 1) || kc > 1e9) continue;
+    size_t nr = max_residues(sel, (size_t)kc);
+    if (nr < bestr) bestr = nr, best = (size_t)kc;
   }
-  free(d);
   return best;
 }
 

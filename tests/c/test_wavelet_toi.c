@@ -139,6 +139,7 @@ int main(void)
   for (int i = 0; i < 50; i++) foi[i] = 2 + 2 * i;
   tf_input_foi(&t, foi, 50);
   size_t ntoi = arange(-1, 4, 0.01, toi);
+  if (getenv("SPY_DEBUG")) spy_log_set_level(SPY_LOG_DEBUG);
 
   const char *head = "\"method\": \"wavelet\", \"width\": 6";
   char *js = toi_json(head, toi, ntoi);
@@ -151,6 +152,26 @@ int main(void)
   char *jsp = toi_json(head, sparse, nsp);
   compare("sparse toi", spy_wavelet_plan, "{\"method\": \"wavelet\", \"toi\": \"all\"}", jsp, &t,
           2, sparse, nsp);
+
+  /* every other point 1e-9 s early: Syncopy's truncation picks sample
+  ** 10 i - 1 there, so the outputs fall on two residues (two folds) */
+  double two[500];
+  for (size_t i = 0; i < ntoi; i++) two[i] = toi[i] - (i % 2 ? 1e-9 : 0);
+  char *jtwo = toi_json(head, two, ntoi);
+  compare("two residues", spy_wavelet_plan, "{\"method\": \"wavelet\", \"toi\": \"all\"}", jtwo,
+          &t, 2, two, ntoi);
+  /* steps of 10.5 samples: two residues of a 21-sample grid */
+  double odd[500];
+  size_t nodd = arange(-0.9, 3.9, 0.0105, odd);
+  char *jodd = toi_json(head, odd, nodd);
+  compare("step 10.5", spy_wavelet_plan, "{\"method\": \"wavelet\", \"toi\": \"all\"}", jodd,
+          &t, 2, odd, nodd);
+  /* steps of 10.3 samples: no short grid, the full inverse FFT */
+  double drift[500];
+  size_t ndrift = arange(-0.9, 3.9, 0.0103, drift);
+  char *jdrift = toi_json(head, drift, ndrift);
+  compare("full path", spy_wavelet_plan, "{\"method\": \"wavelet\", \"toi\": \"all\"}",
+          jdrift, &t, 2, drift, ndrift);
 
   double sfoi[20];
   for (int i = 0; i < 20; i++) sfoi[i] = 10 + 5 * i;
@@ -182,6 +203,9 @@ int main(void)
   }
   free(js);
   free(jsp);
+  free(jtwo);
+  free(jodd);
+  free(jdrift);
   free(jss);
   tf_input_free(&t);
   free(data);
