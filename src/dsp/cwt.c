@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/interrupt.h"
 #include "core/kwspec.h"
 #include "core/log.h"
 #include "dsp/fft.h"
@@ -556,14 +555,13 @@ int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
       long j = (long)(x < cap ? x : cap);
       long sec = (long)sel->n[k];
       if (j < 0) j += sec; /* numpy fancy indexing from the end */
-      if (j < 0 || j >= sec) {
+      if (j < 0 || j >= sec) { /* numpy raises IndexError here */
         char t0[40];
         spy_py_float(sel->toi[i], t0, sizeof t0);
-        snprintf(buf, sizeof buf, "%s s in trial %zu", t0, k);
-        return spy_fail_value(err, "toi", buf,
-                              "ascending time-points that every trial covers (Syncopy "
-                              "selects sample %ld of a %ld-sample section here)",
-                              (long)(x < cap ? x : cap), sec);
+        return spy_fail_value(err, "toi", t0,
+                              "ascending time-points within every trial (in trial %zu this "
+                              "one selects sample %ld of a %ld-sample section)",
+                              k, (long)(x < cap ? x : cap), sec);
       }
       sel->idx[k * m + i] = (size_t)j;
     }
@@ -573,13 +571,8 @@ int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
   bool even = true;
   for (i = 1; i < m; i++)
     if (!(fabs((sel->toi[i] - sel->toi[i - 1]) - s0) <= 1e-8 + 1e-5 * fabs(s0))) even = false;
-  if (even)
-    sel->samplerate = 1 / (sel->toi[1] - sel->toi[0]);
-  else {
-    spy_log(SPY_LOG_WARNING, "`SpectralData`'s `time` property currently does not support "
-                             "unevenly spaced `toi` selections!");
-    sel->samplerate = 1.0;
-  }
+  sel->uneven = !even;
+  sel->samplerate = even ? 1 / (sel->toi[1] - sel->toi[0]) : 1.0;
   return SPY_OK;
 oom:
   return spy_fail(err, SPY_ENOMEM, "out of memory");
@@ -589,6 +582,9 @@ int spy_cwt_sel_trldef(const spy_cwt_sel *sel, const spy_trials *in, bool averag
 {
   op->samplerate = sel->samplerate;
   if (sel->all) return spy_tf_trldef_all(in, average, op);
+  if (sel->uneven)
+    spy_log(SPY_LOG_WARNING, "`SpectralData`'s `time` property currently does not support "
+                             "unevenly spaced `toi` selections!");
   return spy_tf_trldef_toi(in, sel->ntoi, sel->toi[0], sel->samplerate, average, op);
 }
 

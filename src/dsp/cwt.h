@@ -51,7 +51,8 @@ typedef struct spy_cwt_sel {
   size_t ntoi;         /* rows per trial when !all */
   double *toi;         /* the toi array (ntoi) */
   size_t *idx;         /* ntrials x ntoi section indices, when !all */
-  double samplerate;   /* output samplerate (input's for "all") */
+  double samplerate;   /* output samplerate (input's for "all", 1 when uneven) */
+  bool uneven;         /* steps not allclose to the first (Syncopy warns) */
 } spy_cwt_sel;
 
 /*
@@ -62,7 +63,8 @@ typedef struct spy_cwt_sel {
 int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_common *c,
                       spy_cwt_sel *sel, spy_err *err);
 void spy_cwt_sel_free(spy_cwt_sel *sel);
-/* Output trial definitions and samplerate (syncopy.md 2.7 rules). */
+/* Output trial definitions and samplerate (syncopy.md 2.7 rules), with
+** Syncopy's warning for unevenly spaced toi. */
 int spy_cwt_sel_trldef(const spy_cwt_sel *sel, const spy_trials *in, bool average, spy_op *op);
 
 /* ---- kernel bank ---------------------------------------------------------- */

@@ -241,6 +241,10 @@ static void test_messages(void)
   CHECK_MSG("{\"method\": \"wavelet\", \"toi\": [1.5, 2.5]}", t,
             "Invalid value of `toi`: 'array with range 1.5 to 2.5'; expected all array "
             "elements to be bounded by -1.0 and 2.0");
+  /* descending: Syncopy's section is empty and numpy's indexing fails */
+  CHECK_MSG("{\"method\": \"wavelet\", \"toi\": [0.5, 0.4, 0.3]}", t,
+            "Invalid value of `toi`: '0.5'; expected ascending time-points within every trial "
+            "(in trial 0 this one selects sample 0 of a 0-sample section)");
   CHECK_MSG("{\"method\": \"wavelet\", \"width\": 0.5}", t,
             "Invalid value of `width`: '0.5'; expected value to be greater or equals 1 and less "
             "or equals inf");
