@@ -1,5 +1,6 @@
 #include "dsp/cwt.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -138,7 +139,8 @@ static void positional(double v, char *ip, char *fp)
   while (fl > 0 && fp[fl - 1] == '0') fp[--fl] = '\0';
 }
 
-/* Scientific digits of v with at most 8 fractional mantissa digits. */
+/* Fractional mantissa digits of v in scientific notation: the shortest
+** digits, or when longer than 8, rounded to 8 with trailing zeros dropped. */
 static int sci_fraclen(double v)
 {
   char dig[40];
@@ -146,7 +148,12 @@ static int sci_fraclen(double v)
   bool neg;
   shortest(v, dig, &e, &neg);
   int f = (int)strlen(dig) - 1;
-  return f > 8 ? 8 : f;
+  if (f <= 8) return f;
+  char tmp[40];
+  snprintf(tmp, sizeof tmp, "%.8e", fabs(v));
+  char *x = strchr(tmp, 'e');
+  while (x[-1] == '0') x--;
+  return (int)(x - strchr(tmp, '.')) - 1;
 }
 
 static void np_setup(const double *v, size_t n, npfmt *f)
@@ -262,21 +269,50 @@ void spy_np_str(const double *v, size_t n, char *buf, size_t bufsz)
   free(s);
 }
 
-/* str() of a Python list of numbers. */
-static void py_list(const cJSON *arr, char *buf, size_t n)
+/* str() of a Python list of numbers, malloc'd. */
+static char *py_list(const cJSON *arr)
 {
-  size_t used = 0;
-  const cJSON *e;
+  size_t n = 32 * (size_t)cJSON_GetArraySize(arr) + 16, used = 0;
+  char *buf = malloc(n);
+  if (!buf) return NULL;
   used += (size_t)snprintf(buf, n, "[");
-  bool first = true;
+  const cJSON *e;
+  bool floats = false; /* a list with a fraction is a list of floats: 0.0, not 0 */
+  cJSON_ArrayForEach(e, arr) floats |= !cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble);
   cJSON_ArrayForEach(e, arr)
   {
-    char num[64];
-    py_num(e->valuedouble, num, sizeof num);
-    if (used < n) used += (size_t)snprintf(buf + used, n - used, "%s%s", first ? "" : ", ", num);
-    first = false;
+    char num[40];
+    double v = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+    if (floats)
+      spy_py_float(v, num, sizeof num);
+    else
+      py_num(v, num, sizeof num);
+    used += (size_t)snprintf(buf + used, n - used, "%s%s", used > 1 ? ", " : "", num);
   }
-  if (used < n) snprintf(buf + used, n - used, "]");
+  snprintf(buf + used, n - used, "]");
+  return buf;
+}
+
+/* A value as Syncopy's history prints it: str(v) when shorter than 80
+** characters, else its first 30 + ", ..., " + its last 30. */
+static void logval(const char *full, char *dst, size_t n)
+{
+  size_t l = full ? strlen(full) : 0;
+  if (!full)
+    snprintf(dst, n, "?");
+  else if (l < 80)
+    snprintf(dst, n, "%s", full);
+  else
+    snprintf(dst, n, "%.30s, ..., %s", full, full + l - 30);
+}
+
+void spy_cwt_lognp(const double *v, size_t n, char *dst, size_t dn)
+{
+  size_t cap = 32 * n + 64;
+  char *full = malloc(cap);
+  if (full) spy_np_str(v, n, full, cap);
+  logval(full, dst, dn);
+  free(full);
 }
 
 /* ---- Syncopy plumbing ------------------------------------------------------ */
@@ -328,47 +364,45 @@ int spy_cwt_scalar_check(const cJSON *cfg, const char *name, double lo, double h
 
 char *spy_cwt_logtext(const char *cf, const char *const *pairs)
 {
-  size_t cap = 256, used = 0;
-  for (size_t i = 0; pairs[i]; i += 2) cap += strlen(pairs[i]) + 80 + 8;
+  size_t cap = 64 + strlen(cf), used = 0;
+  for (size_t i = 0; pairs[i]; i += 2) cap += strlen(pairs[i]) + strlen(pairs[i + 1]) + 8;
   char *s = malloc(cap);
   if (!s) return NULL;
   used += (size_t)snprintf(s, cap, "computed %s with settings\n", cf);
-  for (size_t i = 0; pairs[i]; i += 2) {
-    const char *v = pairs[i + 1];
-    size_t vl = strlen(v);
-    if (vl < 80)
-      used += (size_t)snprintf(s + used, cap - used, "\t%s = %s\n", pairs[i], v);
-    else
-      used += (size_t)snprintf(s + used, cap - used, "\t%s = %.30s, ..., %s\n", pairs[i], v,
-                               v + vl - 30);
-  }
+  for (size_t i = 0; pairs[i]; i += 2)
+    used += (size_t)snprintf(s + used, cap - used, "\t%s = %s\n", pairs[i], pairs[i + 1]);
   return s;
 }
 
-static void cfg_str(const cJSON *cfg, const char *key, char *buf, size_t n)
+void spy_cwt_logcfg(const cJSON *cfg, const char *key, char *dst, size_t n)
 {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
+  char buf[512];
   if (!v || cJSON_IsNull(v))
-    snprintf(buf, n, "None");
+    snprintf(buf, sizeof buf, "None");
   else if (cJSON_IsBool(v))
-    snprintf(buf, n, cJSON_IsTrue(v) ? "True" : "False");
+    snprintf(buf, sizeof buf, cJSON_IsTrue(v) ? "True" : "False");
   else if (cJSON_IsNumber(v))
-    py_num(v->valuedouble, buf, n);
+    py_num(v->valuedouble, buf, sizeof buf);
   else if (cJSON_IsString(v))
-    snprintf(buf, n, "%s", v->valuestring);
-  else if (cJSON_IsArray(v))
-    py_list(v, buf, n);
-  else
-    spy_json_brief(v, buf, n);
+    snprintf(buf, sizeof buf, "%s", v->valuestring);
+  else if (cJSON_IsArray(v)) {
+    char *full = py_list(v);
+    logval(full, dst, n);
+    free(full);
+    return;
+  } else
+    spy_json_brief(v, buf, sizeof buf);
+  logval(buf, dst, n);
 }
 
-size_t spy_cwt_logcommon(const cJSON *cfg, const char **pairs, char (*bufs)[512])
+size_t spy_cwt_logcommon(const cJSON *cfg, const char **pairs, char (*bufs)[128])
 {
   static const char *keys[] = {"method", "output", "keeptapers", "keeptrials",
                                "polyremoval", "pad", "toi"};
   size_t n = 0;
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-    cfg_str(cfg, keys[i], bufs[i], sizeof bufs[i]);
+    spy_cwt_logcfg(cfg, keys[i], bufs[i], sizeof bufs[i]);
     pairs[n++] = keys[i];
     pairs[n++] = bufs[i];
   }
@@ -662,7 +696,6 @@ void spy_cwt_bank_free(spy_cwt_bank *b)
     for (size_t c = 0; c < b->nclass; c++) spy_fft_free(b->cls[c].tw);
   free(b->cls);
   free(b->kcls);
-  free(b->klen);
   free(b->hoff);
   spy_fft_free(b->hre);
   spy_fft_free(b->him);
@@ -737,17 +770,15 @@ int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt
   own = malloc((nkern + 1) * sizeof *own);
   order = malloc((nkern + 1) * sizeof *order);
   b->kcls = calloc(nkern + 1, sizeof *b->kcls);
-  b->klen = malloc((nkern + 1) * sizeof *b->klen);
   b->hoff = malloc((nkern + 1) * sizeof *b->hoff);
   b->cls = calloc(nkern + 1, sizeof *b->cls);
-  if (!own || !order || !b->kcls || !b->klen || !b->hoff || !b->cls) goto fail;
+  if (!own || !order || !b->kcls || !b->hoff || !b->cls) goto fail;
   size_t k = b->k, maxlen = 1;
   for (size_t i = 0; i < nkern; i++) {
     size_t need = b->nmax + reach(len[i]);
     if (need < 1) need = 1;
     own[i] = k * spy_fft_good_size((need + k - 1) / k);
     order[i] = i;
-    b->klen[i] = len[i];
     maxlen = len[i] > maxlen ? len[i] : maxlen;
   }
   /* Classes: from the longest, every kernel whose own length is at least
@@ -756,6 +787,13 @@ int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt
   qsort_r(order, nkern, sizeof *order, cmp_desc, own);
   for (size_t i = 0; i < nkern;) {
     size_t S = own[order[i]], c = b->nclass++;
+    if (S > INT_MAX) {
+      rc = spy_fail(err, SPY_EINVAL,
+                    "wavelet kernels of %zu samples on trials of %zu samples exceed the FFT "
+                    "lengths FFTW takes",
+                    maxlen, b->nmax);
+      goto fail;
+    }
     b->cls[c].nfft = S;
     b->cls[c].nf = S / k;
     while (i < nkern && own[order[i]] * 5 >= S * 4) b->kcls[order[i++]] = c;
@@ -783,7 +821,7 @@ int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt
     int n = (int)C->nfft;
     spy_fft_geom r2c = {SPY_FFT_R2C, n, 1, 1, n, 1, n / 2 + 1, false};
     if (!(C->r2c = spy_fft_plan_quick(&r2c, err))) goto fail;
-    for (int q = 0; q < 3; q++) { /* blocks of 1, 2, 4 channels, interleaved */
+    for (int q = 0; q < 3; q++) { /* blocks of 1, 2, 4 channels, nf apart */
       int cb = 1 << q;
       int nf = (int)C->nf;
       spy_fft_geom g = {SPY_FFT_BACKWARD, nf, cb, 1, nf, 1, nf, false};
@@ -796,7 +834,7 @@ int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt
       if (!(C->tw = spy_fft_alloc(C->nfft * sizeof *C->tw))) goto fail;
       for (size_t j = 0; j < C->nfft; j++) {
         double a = 2 * M_PI * (double)j / (double)C->nfft;
-        C->tw[j] = cos(a) + I * sin(a);
+        C->tw[j] = CMPLX(cos(a), sin(a));
       }
       b->bytes += C->nfft * sizeof *C->tw;
     }

@@ -84,7 +84,6 @@ typedef struct spy_cwt_bank {
   spy_cwt_class *cls;
   size_t nkern;
   size_t *kcls;         /* class of each kernel */
-  size_t *klen;         /* kernel lengths L */
   size_t *hoff;         /* offset of each spectrum in hre/him */
   double *hre, *him;    /* spectra, split real/imaginary */
   size_t ntoi;          /* output rows per trial (0 for "all") */
@@ -93,7 +92,7 @@ typedef struct spy_cwt_bank {
   size_t bytes;         /* memory held by spectra and tables */
 } spy_cwt_bank;
 
-/* Samples kernel i (klen[i] values) into h. */
+/* Samples kernel i (len[i] values, see spy_cwt_bank_build) into h. */
 typedef void (*spy_cwt_fill)(const void *ctx, size_t i, double complex *h);
 
 /*
@@ -158,12 +157,19 @@ void spy_cwt_warn_ineffective(const cJSON *cfg, const char *cls, const char *exp
 void spy_np_str(const double *v, size_t n, char *buf, size_t bufsz);
 /* str() of a Python float. */
 void spy_py_float(double v, char *buf, size_t bufsz);
-/* Syncopy's history entry: "computed <cf> with settings\n\t<k> = <v>\n...",
-** values of 80 characters or more shortened; pairs are key, value strings,
-** NULL-terminated. */
+/*
+** Syncopy's history entry: "computed <cf> with settings\n\t<k> = <v>\n...".
+** Values are formatted as str() of the Python value and shortened as
+** Syncopy does (80 characters or more: first 30 + ", ..., " + last 30), so
+** they fit 128-byte buffers.  spy_cwt_logcfg formats cfg[key],
+** spy_cwt_lognp a float64 numpy array, spy_cwt_logcommon the head of
+** freqanalysis' log_dct (method, output, keeptapers, keeptrials,
+** polyremoval, pad, toi) into bufs[0..6] and pairs; spy_cwt_logtext joins
+** key/value pairs (NULL-terminated) into a malloc'd entry.
+*/
+void spy_cwt_logcfg(const cJSON *cfg, const char *key, char *dst, size_t n);
+void spy_cwt_lognp(const double *v, size_t n, char *dst, size_t dn);
+size_t spy_cwt_logcommon(const cJSON *cfg, const char **pairs, char (*bufs)[128]);
 char *spy_cwt_logtext(const char *cf, const char *const *pairs);
-/* The common head of the log pairs: method, output, keeptapers, keeptrials,
-** polyremoval, pad, toi as Syncopy's log_dct prints them, into bufs. */
-size_t spy_cwt_logcommon(const cJSON *cfg, const char **pairs, char (*bufs)[512]);
 
 #endif

@@ -347,16 +347,14 @@ int spy_superlet_plan(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
 
   {
     const char *pairs[32];
-    char bufs[12][512];
+    char bufs[11][128];
     size_t np = spy_cwt_logcommon(cfg, pairs, bufs);
-    static const char *keys[] = {"c_1", "order_max", "order_min"};
-    spy_np_str(foi, n, bufs[7], sizeof bufs[7]);
-    pairs[np++] = "foi";
-    pairs[np++] = bufs[7];
-    for (size_t i = 0; i < 3; i++) {
-      spy_json_brief(cJSON_GetObjectItemCaseSensitive(cfg, keys[i]), bufs[8 + i], 512);
+    static const char *keys[] = {"foi", "c_1", "order_max", "order_min"};
+    spy_cwt_lognp(foi, n, bufs[7], sizeof bufs[7]);
+    for (size_t i = 1; i < 4; i++) spy_cwt_logcfg(cfg, keys[i], bufs[7 + i], sizeof bufs[7 + i]);
+    for (size_t i = 0; i < 4; i++) {
       pairs[np++] = keys[i];
-      pairs[np++] = bufs[8 + i];
+      pairs[np++] = bufs[7 + i];
     }
     pairs[np] = NULL;
     if (!(op->log = spy_cwt_logtext("superlet_cF", pairs))) goto oom;

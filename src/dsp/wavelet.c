@@ -27,6 +27,7 @@ typedef struct wavelet_plan {
   family fam;
   double w0; /* Morlet */
   int m;     /* Paul, DOG order */
+  double complex cnorm; /* Paul, DOG: the constant factor of psi */
   double dt;
   size_t nscale;
   double *scales;
@@ -75,13 +76,9 @@ static double complex psi(const wavelet_plan *p, double t, double s)
     double complex o = cexp(I * p->w0 * x) - exp(-0.5 * (p->w0 * p->w0));
     return o * (exp(-0.5 * (x * x)) * pow(M_PI, -0.25));
   }
-  case FAM_PAUL: {
-    int m = p->m;
-    static const double complex im[4] = {1, I, -1, -I};
-    double mag = pow(2, m) * tgamma(m + 1) / sqrt(M_PI * tgamma(2 * m + 1));
-    /* (1 - i x)^-(m+1) in polar form */
-    double r = pow(1 + x * x, -(m + 1) / 2.0), a = (m + 1) * atan(x);
-    return mag * im[m % 4] * (r * (cos(a) + I * sin(a)));
+  case FAM_PAUL: { /* (1 - i x)^-(m+1) in polar form */
+    double r = pow(1 + x * x, -(p->m + 1) / 2.0), a = (p->m + 1) * atan(x);
+    return p->cnorm * CMPLX(r * cos(a), r * sin(a));
   }
   case FAM_DOG: {
     int m = p->m;
@@ -92,8 +89,7 @@ static double complex psi(const wavelet_plan *p, double t, double s)
       h0 = h1;
       h1 = h2;
     }
-    double sign = (m + 1) % 2 ? -1 : 1;
-    return sign / sqrt(tgamma(m + 0.5)) * (h1 * exp(-(x * x) / 2));
+    return p->cnorm * (h1 * exp(-(x * x) / 2));
   }
   }
   return NAN;
@@ -204,6 +200,13 @@ static int validate(const cJSON *cfg, wavelet_plan *p, spy_err *err)
     }
   }
   p->real = p->fam == FAM_DOG;
+  /* Paul: 2^m i^m m! / sqrt(pi (2m)!); DOG: (-1)^(m+1) / sqrt(Gamma(m + 1/2)),
+  ** with scipy's floating factorials (they overflow where Syncopy's do) */
+  int m = p->m;
+  static const double complex im[4] = {1, I, -1, -I};
+  if (p->fam == FAM_PAUL)
+    p->cnorm = pow(2, m) * tgamma(m + 1) / sqrt(M_PI * tgamma(2 * m + 1)) * im[m % 4];
+  if (p->fam == FAM_DOG) p->cnorm = ((m + 1) % 2 ? -1.0 : 1.0) / sqrt(tgamma(m + 0.5));
   return SPY_OK;
 }
 
@@ -279,19 +282,15 @@ int spy_wavelet_plan(const cJSON *cfg, const spy_trials *in, const spy_fa_common
 
   {
     const char *pairs[32];
-    char bufs[12][512];
+    char bufs[11][128];
     size_t np = spy_cwt_logcommon(cfg, pairs, bufs);
-    spy_np_str(foi, n, bufs[7], sizeof bufs[7]);
-    snprintf(bufs[8], sizeof bufs[8], "%s", spy_cfg_str(cfg, "wavelet", "Morlet"));
-    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(cfg, "width");
-    const cJSON *od = cJSON_GetObjectItemCaseSensitive(cfg, "order");
-    snprintf(bufs[9], sizeof bufs[9], "None");
-    snprintf(bufs[10], sizeof bufs[10], "None");
-    if (cJSON_IsNumber(wd)) spy_json_brief(wd, bufs[9], sizeof bufs[9]);
-    if (cJSON_IsNumber(od)) spy_json_brief(od, bufs[10], sizeof bufs[10]);
-    const char *tail[] = {"foi", bufs[7], "wavelet", bufs[8], "width", bufs[9],
-                          "order", bufs[10]};
-    for (size_t i = 0; i < 8; i++) pairs[np++] = tail[i];
+    static const char *keys[] = {"foi", "wavelet", "width", "order"};
+    spy_cwt_lognp(foi, n, bufs[7], sizeof bufs[7]);
+    for (size_t i = 1; i < 4; i++) spy_cwt_logcfg(cfg, keys[i], bufs[7 + i], sizeof bufs[7 + i]);
+    for (size_t i = 0; i < 4; i++) {
+      pairs[np++] = keys[i];
+      pairs[np++] = bufs[7 + i];
+    }
     pairs[np] = NULL;
     if (!(op->log = spy_cwt_logtext("wavelet_cF", pairs))) goto oom;
   }

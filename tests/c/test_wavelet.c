@@ -330,6 +330,18 @@ static void test_log(void)
   CHECK(op.log && strcmp(op.log, want) == 0, "log:\n%s\nwant:\n%s", op.log, want);
   spy_op_free(&op);
   cJSON_Delete(cfg);
+  /* a long toi list: str() of the Python list, shortened to 30 + 30 */
+  char js[1024];
+  size_t u = (size_t)snprintf(js, sizeof js, "{\"method\": \"wavelet\", \"toi\": [");
+  for (int i = 0; i < 20; i++) u += (size_t)snprintf(js + u, sizeof js - u, "%s%g", i ? ", " : "", -0.5 + 0.125 * i);
+  snprintf(js + u, sizeof js - u, "]}");
+  cfg = tf_cfg(js);
+  CHECK(spy_wavelet_plan(cfg, &s.t.trials, &s.t.c, &op, &err) == 0, "%s", err.msg);
+  /* str(list) computed by Python: */
+  const char *line = "\ttoi = [-0.5, -0.375, -0.25, -0.125, , ..., .375, 1.5, 1.625, 1.75, 1.875]\n";
+  CHECK(op.log && strstr(op.log, line), "log:\n%s\nwant the line:\n%s", op.log, line);
+  spy_op_free(&op);
+  cJSON_Delete(cfg);
   sig_free(&s);
 }
 
