@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/interrupt.h"
 #include "core/kwspec.h"
 #include "core/log.h"
 #include "dsp/fft.h"
@@ -841,6 +842,10 @@ int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt
   }
   for (size_t i = 0; i < nkern; i++) {
     spy_cwt_class *C = &b->cls[b->kcls[i]];
+    if (spy_interrupted()) {
+      rc = spy_fail(err, SPY_EINTR, "interrupted");
+      goto fail;
+    }
     fill(ctx, i, h);
     kernel_spectrum(h, len[i], C->nfft, C->r2c, gr, gi, Rs, Is, b->hre + b->hoff[i],
                     b->him + b->hoff[i]);
