@@ -1043,7 +1043,14 @@ bool spy_cwt_channels(spy_cwt_work *w, size_t col0, size_t cb, int poly)
 }
 
 /* z = sum over the k blocks of H X: the product spectrum folded to nf bins. */
-__attribute__((target_clones("arch=x86-64-v3", "default"))) static void
+/* On x86-64 the fold also gets an AVX2/FMA build, chosen at load time. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FOLD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define FOLD_CLONES
+#endif
+
+FOLD_CLONES static void
 fold(const double *restrict hr, const double *restrict hi, const double *restrict xr,
                  const double *restrict xi, size_t nf, size_t k, double *restrict zr,
                  double *restrict zi, fftw_complex *restrict z)
