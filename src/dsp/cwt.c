@@ -12,13 +12,14 @@
 #include "core/log.h"
 #include "dsp/fft.h"
 #include "dsp/freqanalysis_spec.h"
+#include "dsp/pyfmt.h"
 #include "dsp/spectral_common.h"
 
 /* A trial whose output indices fall on more residues (mod k) than this
 ** takes the full-length inverse FFT instead of one fold per residue. */
 #define RESMAX 4
 
-/* ---- Python / numpy printing ---------------------------------------------- */
+/* ---- numpy printing (Python's scalars: dsp/pyfmt) ------------------------- */
 
 /* Shortest decimal that reads back as v: digits in dig (no dot), decimal
 ** exponent in *e (v = 0.d1d2... * 10^e), sign in *neg. */
@@ -45,59 +46,6 @@ static void shortest(double v, char *dig, int *e, bool *neg)
   while (k > 1 && dig[k - 1] == '0') k--;
   dig[k] = '\0';
   *e = ex + 1;
-}
-
-void spy_py_float(double v, char *buf, size_t bufsz)
-{
-  if (isnan(v)) {
-    snprintf(buf, bufsz, "nan");
-    return;
-  }
-  if (isinf(v)) {
-    snprintf(buf, bufsz, v < 0 ? "-inf" : "inf");
-    return;
-  }
-  char dig[40];
-  int e;
-  bool neg;
-  shortest(v, dig, &e, &neg);
-  int nd = (int)strlen(dig);
-  char out[64];
-  size_t o = 0;
-  if (neg) out[o++] = '-';
-  if (e - 1 < -4 || e - 1 >= 16) { /* scientific, as repr() */
-    out[o++] = dig[0];
-    if (nd > 1) {
-      out[o++] = '.';
-      for (int i = 1; i < nd; i++) out[o++] = dig[i];
-    }
-    snprintf(out + o, sizeof out - o, "e%c%02d", e - 1 < 0 ? '-' : '+', abs(e - 1));
-  } else if (e <= 0) {
-    out[o++] = '0';
-    out[o++] = '.';
-    for (int i = 0; i < -e; i++) out[o++] = '0';
-    for (int i = 0; i < nd; i++) out[o++] = dig[i];
-    out[o] = '\0';
-  } else {
-    for (int i = 0; i < e; i++) out[o++] = i < nd ? dig[i] : '0';
-    out[o++] = '.';
-    if (nd > e)
-      for (int i = e; i < nd; i++) out[o++] = dig[i];
-    else
-      out[o++] = '0';
-    out[o] = '\0';
-  }
-  snprintf(buf, bufsz, "%s", out);
-}
-
-/* A JSON number as Python prints what the user most likely passed: an int
-** when integral, else a float. */
-static void py_num(double v, char *buf, size_t n)
-{
-  if (isfinite(v) && v == floor(v) && fabs(v) < 1e15)
-    snprintf(buf, n, "%.0f", v);
-  else
-    spy_py_float(v, buf, n);
 }
 
 /* numpy's FloatingFormat (floatmode 'maxprec', precision 8, sign '-'):
@@ -285,9 +233,9 @@ static char *py_list(const cJSON *arr)
     char num[40];
     double v = cJSON_IsNumber(e) ? e->valuedouble : NAN;
     if (floats)
-      spy_py_float(v, num, sizeof num);
+      spy_pyfloat(v, num, sizeof num);
     else
-      py_num(v, num, sizeof num);
+      spy_pynum(v, num, sizeof num);
     used += (size_t)snprintf(buf + used, n - used, "%s%s", used > 1 ? ", " : "", num);
   }
   snprintf(buf + used, n - used, "]");
@@ -352,11 +300,11 @@ int spy_cwt_scalar_check(const cJSON *cfg, const char *name, double lo, double h
     return spy_fail_type(err, name, "scalar", found);
   }
   double x = v->valuedouble;
-  py_num(x, act, sizeof act);
+  spy_pynum(x, act, sizeof act);
   if (intlike && round(x) != x) return spy_fail_value(err, name, act, "int_like");
   if (x < lo || x > hi || !isfinite(x)) {
-    py_num(lo, lb, sizeof lb);
-    py_num(hi, ub, sizeof ub);
+    spy_pynum(lo, lb, sizeof lb);
+    spy_pynum(hi, ub, sizeof ub);
     return spy_fail_value(err, name, act,
                           "value to be greater or equals %s and less or equals %s", lb, ub);
   }
@@ -384,7 +332,7 @@ void spy_cwt_logcfg(const cJSON *cfg, const char *key, char *dst, size_t n)
   else if (cJSON_IsBool(v))
     snprintf(buf, sizeof buf, cJSON_IsTrue(v) ? "True" : "False");
   else if (cJSON_IsNumber(v))
-    py_num(v->valuedouble, buf, sizeof buf);
+    spy_pynum(v->valuedouble, buf, sizeof buf);
   else if (cJSON_IsString(v))
     snprintf(buf, sizeof buf, "%s", v->valuestring);
   else if (cJSON_IsArray(v)) {
@@ -504,7 +452,7 @@ int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
   if (!toi || cJSON_IsNull(toi))
     return spy_fail_type(err, "toi", "scalar or array-like or 'all'", "NoneType");
   if (cJSON_IsNumber(toi)) {
-    py_num(toi->valuedouble, buf, sizeof buf);
+    spy_pynum(toi->valuedouble, buf, sizeof buf);
     return toi_invalid(err, buf);
   }
   if (cJSON_IsString(toi) && strcmp(toi->valuestring, "all") != 0)
@@ -558,10 +506,10 @@ int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
   }
   if (amin < lo || amax > hi) {
     char a0[40], a1[40], l0[40], l1[40];
-    spy_py_float(amin, a0, sizeof a0);
-    spy_py_float(amax, a1, sizeof a1);
-    spy_py_float(lo, l0, sizeof l0);
-    spy_py_float(hi, l1, sizeof l1);
+    spy_pyfloat(amin, a0, sizeof a0);
+    spy_pyfloat(amax, a1, sizeof a1);
+    spy_pyfloat(lo, l0, sizeof l0);
+    spy_pyfloat(hi, l1, sizeof l1);
     snprintf(buf, sizeof buf, "array with range %s to %s", a0, a1);
     return spy_fail_value(err, "toi", buf, "all array elements to be bounded by %s and %s", l0,
                           l1);
@@ -592,7 +540,7 @@ int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
       if (j < 0) j += sec; /* numpy fancy indexing from the end */
       if (j < 0 || j >= sec) { /* numpy raises IndexError here */
         char t0[40];
-        spy_py_float(sel->toi[i], t0, sizeof t0);
+        spy_pyfloat(sel->toi[i], t0, sizeof t0);
         return spy_fail_value(err, "toi", t0,
                               "ascending time-points within every trial (in trial %zu this "
                               "one selects sample %ld of a %ld-sample section)",

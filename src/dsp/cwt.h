@@ -153,10 +153,10 @@ int spy_cwt_scalar_check(const cJSON *cfg, const char *name, double lo, double h
 ** differs from its default. */
 void spy_cwt_warn_ineffective(const cJSON *cfg, const char *cls, const char *expected);
 
-/* str() of a 1-D float64 numpy array (numpy's default print options). */
+/* str() of a 1-D float64 numpy array with numpy's default print options
+** (numpy 1.24: 'maxprec' 8 digits, scientific when the magnitudes call for
+** it, lines wrapped at 75 columns, more than 1000 values summarised). */
 void spy_np_str(const double *v, size_t n, char *buf, size_t bufsz);
-/* str() of a Python float. */
-void spy_py_float(double v, char *buf, size_t bufsz);
 /*
 ** Syncopy's history entry: "computed <cf> with settings\n\t<k> = <v>\n...".
 ** Values are formatted as str() of the Python value and shortened as
