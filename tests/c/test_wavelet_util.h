@@ -20,11 +20,7 @@
 #include "dsp/freqanalysis_spec.h"
 #include "dsp/freqanalysis.h"
 #include "dsp/wavelet.h"
-/* h5ref.h nests a comment opener in a comment */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wcomment"
 #include "h5ref.h"
-#pragma GCC diagnostic pop
 #include "t.h"
 
 typedef int (*plan_fn)(const cJSON *, const spy_trials *, const spy_fa_common *, spy_op *,
