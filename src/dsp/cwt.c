@@ -1,0 +1,1060 @@
+#include "dsp/cwt.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/interrupt.h"
+#include "core/kwspec.h"
+#include "core/log.h"
+#include "dsp/fft.h"
+#include "dsp/freqanalysis_spec.h"
+#include "dsp/pyfmt.h"
+#include "dsp/spectral_common.h"
+
+/* A trial whose output indices fall on more residues (mod k) than this
+** takes the full-length inverse FFT instead of one fold per residue. */
+#define RESMAX 4
+
+/* ---- numpy printing (Python's scalars: dsp/pyfmt) ------------------------- */
+
+/* Shortest decimal that reads back as v: digits in dig (no dot), decimal
+** exponent in *e (v = 0.d1d2... * 10^e), sign in *neg. */
+static void shortest(double v, char *dig, int *e, bool *neg)
+{
+  char tmp[40];
+  *neg = signbit(v) != 0;
+  v = fabs(v);
+  if (v == 0) {
+    strcpy(dig, "0");
+    *e = 1;
+    return;
+  }
+  for (int p = 1; p <= 17; p++) {
+    snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
+    if (strtod(tmp, NULL) == v) break;
+  }
+  /* tmp = d.ddde[+-]xx */
+  char *x = strchr(tmp, 'e');
+  int ex = atoi(x + 1);
+  size_t k = 0;
+  for (char *s = tmp; s < x; s++)
+    if (*s != '.') dig[k++] = *s;
+  while (k > 1 && dig[k - 1] == '0') k--;
+  dig[k] = '\0';
+  *e = ex + 1;
+}
+
+/* numpy's FloatingFormat (floatmode 'maxprec', precision 8, sign '-'):
+** fixed notation unless the magnitudes call for scientific. */
+typedef struct npfmt {
+  bool sci;
+  int padl, padr, prec;
+} npfmt;
+
+/* Positional digits of |v| with at most 8 fractional digits: integer part
+** and fractional part (trailing zeros removed). */
+static void positional(double v, char *ip, char *fp)
+{
+  char dig[40], tmp[64];
+  int e;
+  bool neg;
+  shortest(v, dig, &e, &neg);
+  int nd = (int)strlen(dig);
+  if (nd - e > 8) { /* more than 8 fractional digits: round */
+    snprintf(tmp, sizeof tmp, "%.8f", fabs(v));
+  } else {
+    size_t o = 0;
+    if (e <= 0) {
+      tmp[o++] = '0';
+      tmp[o++] = '.';
+      for (int i = 0; i < -e; i++) tmp[o++] = '0';
+      for (int i = 0; i < nd; i++) tmp[o++] = dig[i];
+    } else {
+      for (int i = 0; i < e; i++) tmp[o++] = i < nd ? dig[i] : '0';
+      tmp[o++] = '.';
+      for (int i = e; i < nd; i++) tmp[o++] = dig[i];
+    }
+    tmp[o] = '\0';
+  }
+  char *dot = strchr(tmp, '.');
+  size_t il = (size_t)(dot - tmp);
+  sprintf(ip, "%s%.*s", neg ? "-" : "", (int)il, tmp);
+  strcpy(fp, dot + 1);
+  size_t fl = strlen(fp);
+  while (fl > 0 && fp[fl - 1] == '0') fp[--fl] = '\0';
+}
+
+/* Fractional mantissa digits of v in scientific notation: the shortest
+** digits, or when longer than 8, rounded to 8 with trailing zeros dropped. */
+static int sci_fraclen(double v)
+{
+  char dig[40];
+  int e;
+  bool neg;
+  shortest(v, dig, &e, &neg);
+  int f = (int)strlen(dig) - 1;
+  if (f <= 8) return f;
+  char tmp[40];
+  snprintf(tmp, sizeof tmp, "%.8e", fabs(v));
+  char *x = strchr(tmp, 'e');
+  while (x[-1] == '0') x--;
+  return (int)(x - strchr(tmp, '.')) - 1;
+}
+
+static void np_setup(const double *v, size_t n, npfmt *f)
+{
+  double mx = 0, mn = INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    double a = fabs(v[i]);
+    if (!isfinite(a) || a == 0) continue;
+    mx = a > mx ? a : mx;
+    mn = a < mn ? a : mn;
+  }
+  f->sci = mx > 0 && (mx >= 1e8 || mn < 1e-4 || mx / mn > 1000.);
+  f->padl = f->padr = f->prec = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(v[i])) continue;
+    if (f->sci) {
+      int fl = sci_fraclen(v[i]);
+      f->prec = fl > f->prec ? fl : f->prec;
+      int il = signbit(v[i]) ? 2 : 1;
+      f->padl = il > f->padl ? il : f->padl;
+    } else {
+      char ip[64], fp[64];
+      positional(v[i], ip, fp);
+      int il = (int)strlen(ip), fl = (int)strlen(fp);
+      f->padl = il > f->padl ? il : f->padl;
+      f->padr = fl > f->padr ? fl : f->padr;
+    }
+  }
+}
+
+static void np_elem(double v, const npfmt *f, char *out, size_t n)
+{
+  if (!isfinite(v)) {
+    snprintf(out, n, "%*s", f->padl + 1 + f->padr, isnan(v) ? "nan" : (v < 0 ? "-inf" : "inf"));
+    return;
+  }
+  if (f->sci) {
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%.*e", f->prec, v);
+    if (f->prec == 0) { /* numpy keeps the dot: "5.e-01" */
+      char *e = strchr(tmp, 'e');
+      char rest[32];
+      snprintf(rest, sizeof rest, "%s", e);
+      snprintf(e, sizeof tmp - (size_t)(e - tmp), ".%s", rest);
+    }
+    snprintf(out, n, "%*s", f->padl + (int)strlen(tmp) - (signbit(v) ? 2 : 1), tmp);
+    return;
+  }
+  char ip[64], fp[64];
+  positional(v, ip, fp);
+  snprintf(out, n, "%*s.%-*s", f->padl, ip, f->padr, fp);
+}
+
+/* numpy's _extendLine: wrap at 75 columns with a one-space hanging indent. */
+static void np_extend(char *s, size_t ssz, char *line, size_t lsz, const char *word)
+{
+  size_t width = 74; /* linewidth 75 minus len("]") */
+  if (strlen(line) + strlen(word) > width && strlen(line) > 1) {
+    size_t l = strlen(line);
+    while (l > 0 && line[l - 1] == ' ') line[--l] = '\0';
+    size_t used = strlen(s);
+    snprintf(s + used, ssz > used ? ssz - used : 0, "%s\n", line);
+    snprintf(line, lsz, " ");
+  }
+  size_t used = strlen(line);
+  snprintf(line + used, lsz > used ? lsz - used : 0, "%s", word);
+}
+
+void spy_np_str(const double *v, size_t n, char *buf, size_t bufsz)
+{
+  if (bufsz == 0) return;
+  if (n == 0) {
+    snprintf(buf, bufsz, "[]");
+    return;
+  }
+  bool summary = n > 1000;
+  size_t lead = summary ? 3 : 0, trail = summary ? 3 : n;
+  /* numpy derives the format from the printed elements only */
+  double shown[6];
+  const double *fv = v;
+  size_t fn = n;
+  if (summary) {
+    for (size_t i = 0; i < 3; i++) shown[i] = v[i], shown[3 + i] = v[n - 3 + i];
+    fv = shown;
+    fn = 6;
+  }
+  npfmt f;
+  np_setup(fv, fn, &f);
+  char *s = calloc(bufsz, 1), line[256] = " ", word[128];
+  if (!s) {
+    buf[0] = '\0';
+    return;
+  }
+  for (size_t i = 0; i < lead; i++) {
+    np_elem(v[i], &f, word, sizeof word);
+    np_extend(s, bufsz, line, sizeof line, word);
+    strncat(line, " ", sizeof line - strlen(line) - 1);
+  }
+  if (summary) {
+    np_extend(s, bufsz, line, sizeof line, "...");
+    strncat(line, " ", sizeof line - strlen(line) - 1);
+  }
+  for (size_t i = trail; i > 1; i--) {
+    np_elem(v[n - i], &f, word, sizeof word);
+    np_extend(s, bufsz, line, sizeof line, word);
+    strncat(line, " ", sizeof line - strlen(line) - 1);
+  }
+  np_elem(v[n - 1], &f, word, sizeof word);
+  np_extend(s, bufsz, line, sizeof line, word);
+  size_t used = strlen(s);
+  snprintf(s + used, bufsz > used ? bufsz - used : 0, "%s", line);
+  snprintf(buf, bufsz, "[%s]", s + 1);
+  free(s);
+}
+
+/* str() of a Python list of numbers, malloc'd. */
+static char *py_list(const cJSON *arr)
+{
+  size_t n = 32 * (size_t)cJSON_GetArraySize(arr) + 16, used = 0;
+  char *buf = malloc(n);
+  if (!buf) return NULL;
+  used += (size_t)snprintf(buf, n, "[");
+  const cJSON *e;
+  bool floats = false; /* a list with a fraction is a list of floats: 0.0, not 0 */
+  cJSON_ArrayForEach(e, arr) floats |= !cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble);
+  cJSON_ArrayForEach(e, arr)
+  {
+    char num[40];
+    double v = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+    if (floats)
+      spy_pyfloat(v, num, sizeof num);
+    else
+      spy_pynum(v, num, sizeof num);
+    used += (size_t)snprintf(buf + used, n - used, "%s%s", used > 1 ? ", " : "", num);
+  }
+  snprintf(buf + used, n - used, "]");
+  return buf;
+}
+
+/* A value as Syncopy's history prints it: str(v) when shorter than 80
+** characters, else its first 30 + ", ..., " + its last 30. */
+static void logval(const char *full, char *dst, size_t n)
+{
+  size_t l = full ? strlen(full) : 0;
+  if (!full)
+    snprintf(dst, n, "?");
+  else if (l < 80)
+    snprintf(dst, n, "%s", full);
+  else
+    snprintf(dst, n, "%.30s, ..., %s", full, full + l - 30);
+}
+
+void spy_cwt_lognp(const double *v, size_t n, char *dst, size_t dn)
+{
+  size_t cap = 32 * n + 64;
+  char *full = malloc(cap);
+  if (full) spy_np_str(v, n, full, cap);
+  logval(full, dst, dn);
+  free(full);
+}
+
+/* ---- Syncopy plumbing ------------------------------------------------------ */
+
+void spy_cwt_warn_ineffective(const cJSON *cfg, const char *cls, const char *expected)
+{
+  static const char general[] = "|method|keeptrials|samplerate|foi|foilim|polyremoval|out|pad|";
+  char want[512];
+  snprintf(want, sizeof want, "|%s|parallel|select|", expected);
+  for (const spy_kwarg *k = spy_spec_freqanalysis.kw; k->name; k++) {
+    char key[64];
+    snprintf(key, sizeof key, "|%s|", k->name);
+    /* chan_per_worker is a **kwargs entry in Syncopy, not a default */
+    if (strstr(general, key) || strstr(want, key) || strcmp(k->name, "chan_per_worker") == 0)
+      continue;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, k->name);
+    if (!v) continue;
+    cJSON *d = cJSON_Parse(k->dflt ? k->dflt : "null");
+    if (d && !cJSON_Compare(v, d, true))
+      spy_log(SPY_LOG_WARNING, "option `%s` has no effect for `%s`!", k->name, cls);
+    cJSON_Delete(d);
+  }
+}
+
+int spy_cwt_scalar_check(const cJSON *cfg, const char *name, double lo, double hi, bool intlike,
+                         spy_err *err)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, name);
+  char act[64], lb[64], ub[64];
+  if (!cJSON_IsNumber(v)) {
+    const char *found = !v || cJSON_IsNull(v) ? "NoneType"
+                        : cJSON_IsBool(v)     ? "bool"
+                        : cJSON_IsString(v)   ? "str"
+                        : cJSON_IsArray(v)    ? "list"
+                                              : "dict";
+    return spy_fail_type(err, name, "scalar", found);
+  }
+  double x = v->valuedouble;
+  spy_pynum(x, act, sizeof act);
+  if (intlike && round(x) != x) return spy_fail_value(err, name, act, "int_like");
+  if (x < lo || x > hi || !isfinite(x)) {
+    spy_pynum(lo, lb, sizeof lb);
+    spy_pynum(hi, ub, sizeof ub);
+    return spy_fail_value(err, name, act,
+                          "value to be greater or equals %s and less or equals %s", lb, ub);
+  }
+  return SPY_OK;
+}
+
+char *spy_cwt_logtext(const char *cf, const char *const *pairs)
+{
+  size_t cap = 64 + strlen(cf), used = 0;
+  for (size_t i = 0; pairs[i]; i += 2) cap += strlen(pairs[i]) + strlen(pairs[i + 1]) + 8;
+  char *s = malloc(cap);
+  if (!s) return NULL;
+  used += (size_t)snprintf(s, cap, "computed %s with settings\n", cf);
+  for (size_t i = 0; pairs[i]; i += 2)
+    used += (size_t)snprintf(s + used, cap - used, "\t%s = %s\n", pairs[i], pairs[i + 1]);
+  return s;
+}
+
+void spy_cwt_logcfg(const cJSON *cfg, const char *key, char *dst, size_t n)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
+  char buf[512];
+  if (!v || cJSON_IsNull(v))
+    snprintf(buf, sizeof buf, "None");
+  else if (cJSON_IsBool(v))
+    snprintf(buf, sizeof buf, cJSON_IsTrue(v) ? "True" : "False");
+  else if (cJSON_IsNumber(v))
+    spy_pynum(v->valuedouble, buf, sizeof buf);
+  else if (cJSON_IsString(v))
+    snprintf(buf, sizeof buf, "%s", v->valuestring);
+  else if (cJSON_IsArray(v)) {
+    char *full = py_list(v);
+    logval(full, dst, n);
+    free(full);
+    return;
+  } else
+    spy_json_brief(v, buf, sizeof buf);
+  logval(buf, dst, n);
+}
+
+size_t spy_cwt_logcommon(const cJSON *cfg, const char **pairs, char (*bufs)[128])
+{
+  static const char *keys[] = {"method", "output", "keeptapers", "keeptrials",
+                               "polyremoval", "pad", "toi"};
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+    spy_cwt_logcfg(cfg, keys[i], bufs[i], sizeof bufs[i]);
+    pairs[n++] = keys[i];
+    pairs[n++] = bufs[i];
+  }
+  return n;
+}
+
+/* ---- scales and frequencies ----------------------------------------------- */
+
+size_t spy_cwt_optimal_scales(double s0, size_t nsamples, double dt, double **scales)
+{
+  const double dj = 0.25;
+  double r = (1 / dj) * log2((double)nsamples * dt / s0);
+  *scales = NULL;
+  if (!(r >= 0)) return 0;
+  size_t J = (size_t)r;
+  double *s = malloc((J + 1) * sizeof *s);
+  if (!s) return 0;
+  for (size_t j = 0; j <= J; j++) s[J - j] = s0 * pow(2.0, dj * (double)j);
+  *scales = s;
+  return J + 1;
+}
+
+size_t spy_cwt_foi(const spy_fa_common *c, double **foi)
+{
+  size_t n = 0;
+  double *f = NULL;
+  *foi = NULL;
+  if (c->foi) {
+    n = c->nfoi;
+    if (!(f = malloc((n ? n : 1) * sizeof *f))) return 0;
+    memcpy(f, c->foi, n * sizeof *f);
+  } else if (c->have_foilim) {
+    /* numpy.arange(lo, hi + 1, dtype=float): ceil of the span, values
+    ** start + i*delta with delta = (start + 1) - start */
+    double lo = c->foilim[0], hi = c->foilim[1] + 1;
+    double span = ceil(hi - lo);
+    n = span > 0 ? (size_t)span : 0;
+    if (!(f = malloc((n ? n : 1) * sizeof *f))) return 0;
+    double delta = (lo + 1.0) - lo;
+    for (size_t i = 0; i < n; i++) f[i] = i == 0 ? lo : (i == 1 ? lo + 1.0 : lo + (double)i * delta);
+  } else
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (f[i] < 0.01) f[i] = 0.01;
+  *foi = f;
+  return n;
+}
+
+size_t spy_cwt_min_nsamples(const spy_trials *in)
+{
+  size_t mn = SIZE_MAX;
+  for (size_t k = 0; k < in->ntrials; k++) {
+    size_t l = spy_trial_len(in, k);
+    mn = l < mn ? l : mn;
+  }
+  if (in->ntrials == 0) return 0;
+  double len_s = (double)mn / in->samplerate;
+  return (size_t)(len_s * in->samplerate);
+}
+
+/* ---- toi selection ----------------------------------------------------------- */
+
+void spy_cwt_sel_free(spy_cwt_sel *sel)
+{
+  if (!sel) return;
+  free(sel->a);
+  free(sel->n);
+  free(sel->toi);
+  free(sel->idx);
+  memset(sel, 0, sizeof *sel);
+}
+
+static int toi_invalid(spy_err *err, const char *actual)
+{
+  return spy_fail_value(err, "toi", actual,
+                        "array of equidistant time-points or 'all' for wavelet based methods");
+}
+
+/* Python's slice(start, stop).indices(len) for start >= 0. */
+static void pyslice(long start, long stop, size_t len, size_t *a, size_t *n)
+{
+  long L = (long)len;
+  long s = start > L ? L : start;
+  long e = stop < 0 ? (stop + L < 0 ? 0 : stop + L) : (stop > L ? L : stop);
+  *a = (size_t)s;
+  *n = e > s ? (size_t)(e - s) : 0;
+}
+
+int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_common *c,
+                      spy_cwt_sel *sel, spy_err *err)
+{
+  const cJSON *toi = cJSON_GetObjectItemCaseSensitive(cfg, "toi");
+  size_t nt = in->ntrials;
+  char buf[1024];
+  memset(sel, 0, sizeof *sel);
+  sel->ntrials = nt;
+  sel->samplerate = in->samplerate;
+  if (!toi || cJSON_IsNull(toi))
+    return spy_fail_type(err, "toi", "scalar or array-like or 'all'", "NoneType");
+  if (cJSON_IsNumber(toi)) {
+    spy_pynum(toi->valuedouble, buf, sizeof buf);
+    return toi_invalid(err, buf);
+  }
+  if (cJSON_IsString(toi) && strcmp(toi->valuestring, "all") != 0)
+    return toi_invalid(err, toi->valuestring);
+  sel->a = calloc(nt ? nt : 1, sizeof *sel->a);
+  sel->n = calloc(nt ? nt : 1, sizeof *sel->n);
+  if (!sel->a || !sel->n) goto oom;
+  if (cJSON_IsString(toi)) {
+    sel->all = true;
+    for (size_t k = 0; k < nt; k++) sel->n[k] = spy_trial_len(in, k);
+    return SPY_OK;
+  }
+  if (!cJSON_IsArray(toi)) {
+    spy_json_brief(toi, buf, sizeof buf);
+    return toi_invalid(err, buf);
+  }
+
+  size_t m = (size_t)cJSON_GetArraySize(toi);
+  sel->ntoi = m;
+  if (!(sel->toi = malloc((m ? m : 1) * sizeof *sel->toi))) goto oom;
+  size_t i = 0, ninf = 0, nnan = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, toi)
+  {
+    double v = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+    ninf += isinf(v) != 0;
+    nnan += isnan(v) != 0;
+    sel->toi[i++] = v;
+  }
+  /* array_parser(toi, hasinf=False, hasnan=False, lims=[min tStart, max tEnd]) */
+  if (ninf) {
+    snprintf(buf, sizeof buf, "array with %zu `inf` entries", ninf);
+    return spy_fail_value(err, "toi", buf, "finite numerical array");
+  }
+  if (nnan) {
+    snprintf(buf, sizeof buf, "array with %zu `NaN` entries", nnan);
+    return spy_fail_value(err, "toi", buf, "well-defined numerical array");
+  }
+  if (m < 2) { /* numpy raises on the equidistance test of fewer than 2 */
+    spy_np_str(sel->toi, m, buf, sizeof buf);
+    return toi_invalid(err, buf);
+  }
+  double lo = INFINITY, hi = -INFINITY, amin = INFINITY, amax = -INFINITY;
+  for (size_t k = 0; k < nt; k++) {
+    lo = c->tstart[k] < lo ? c->tstart[k] : lo;
+    hi = c->tend[k] > hi ? c->tend[k] : hi;
+  }
+  for (i = 0; i < m; i++) {
+    amin = sel->toi[i] < amin ? sel->toi[i] : amin;
+    amax = sel->toi[i] > amax ? sel->toi[i] : amax;
+  }
+  if (amin < lo || amax > hi) {
+    char a0[40], a1[40], l0[40], l1[40];
+    spy_pyfloat(amin, a0, sizeof a0);
+    spy_pyfloat(amax, a1, sizeof a1);
+    spy_pyfloat(lo, l0, sizeof l0);
+    spy_pyfloat(hi, l1, sizeof l1);
+    snprintf(buf, sizeof buf, "array with range %s to %s", a0, a1);
+    return spy_fail_value(err, "toi", buf, "all array elements to be bounded by %s and %s", l0,
+                          l1);
+  }
+  /* np.allclose(np.diff(toi, 2), 0): atol 1e-8 */
+  for (i = 0; i + 2 < m; i++) {
+    double d2 = (sel->toi[i + 2] - sel->toi[i + 1]) - (sel->toi[i + 1] - sel->toi[i]);
+    if (!(fabs(d2) <= 1e-8)) {
+      spy_np_str(sel->toi, m, buf, sizeof buf);
+      return toi_invalid(err, buf);
+    }
+  }
+
+  if (!(sel->idx = malloc(nt * m * sizeof *sel->idx + 1))) goto oom;
+  double sr = in->samplerate;
+  for (size_t k = 0; k < nt; k++) {
+    double ts = c->tstart[k];
+    size_t len = spy_trial_len(in, k);
+    long start = (long)(sr * (sel->toi[0] - ts));
+    long stop = (long)(sr * (sel->toi[m - 1] - ts) + 1);
+    pyslice(start > 0 ? start : 0, stop > stop - start ? stop : stop - start, len, &sel->a[k],
+            &sel->n[k]);
+    for (i = 0; i < m; i++) {
+      double x = sr * (sel->toi[i] - ts) - (double)start;
+      double cap = (double)len - 1;
+      long j = (long)(x < cap ? x : cap);
+      long sec = (long)sel->n[k];
+      if (j < 0) j += sec; /* numpy fancy indexing from the end */
+      if (j < 0 || j >= sec) { /* numpy raises IndexError here */
+        char t0[40];
+        spy_pyfloat(sel->toi[i], t0, sizeof t0);
+        return spy_fail_value(err, "toi", t0,
+                              "ascending time-points within every trial (in trial %zu this "
+                              "one selects sample %ld of a %ld-sample section)",
+                              k, (long)(x < cap ? x : cap), sec);
+      }
+      sel->idx[k * m + i] = (size_t)j;
+    }
+  }
+  /* _make_trialdef: equidistant steps give the samplerate */
+  double s0 = sel->toi[1] - sel->toi[0];
+  bool even = true;
+  for (i = 1; i < m; i++)
+    if (!(fabs((sel->toi[i] - sel->toi[i - 1]) - s0) <= 1e-8 + 1e-5 * fabs(s0))) even = false;
+  sel->uneven = !even;
+  sel->samplerate = even ? 1 / (sel->toi[1] - sel->toi[0]) : 1.0;
+  return SPY_OK;
+oom:
+  return spy_fail(err, SPY_ENOMEM, "out of memory");
+}
+
+int spy_cwt_sel_trldef(const spy_cwt_sel *sel, const spy_trials *in, bool average, spy_op *op)
+{
+  op->samplerate = sel->samplerate;
+  if (sel->all) return spy_tf_trldef_all(in, average, op);
+  if (sel->uneven)
+    spy_log(SPY_LOG_WARNING, "`SpectralData`'s `time` property currently does not support "
+                             "unevenly spaced `toi` selections!");
+  return spy_tf_trldef_toi(in, sel->ntoi, sel->toi[0], sel->samplerate, average, op);
+}
+
+/* ---- residues of a trial's output indices ------------------------------- */
+
+/*
+** The distinct residues (idx - R) mod k of a trial's output indices, where
+** the rotation R is the most frequent residue of idx mod k, so that res[0]
+** = 0 covers most outputs.  Returns the count, or RESMAX + 1 when there are
+** more (then *R = 0 and the trial takes the full inverse FFT).
+*/
+static size_t residues(const size_t *idx, size_t n, size_t k, size_t *R, size_t *res)
+{
+  size_t val[RESMAX] = {0}, cnt[RESMAX] = {0}, nv = 0;
+  *R = 0;
+  for (size_t m = 0; m < n; m++) {
+    size_t r = idx[m] % k, q = 0;
+    while (q < nv && val[q] != r) q++;
+    if (q == nv) {
+      if (nv == RESMAX) return RESMAX + 1;
+      val[nv] = r;
+      cnt[nv++] = 0;
+    }
+    cnt[q]++;
+  }
+  size_t best = 0;
+  for (size_t q = 1; q < nv; q++)
+    if (cnt[q] > cnt[best]) best = q;
+  *R = val[best];
+  res[0] = 0;
+  for (size_t q = 0, j = 1; q < nv; q++)
+    if (q != best) res[j++] = (val[q] + k - *R) % k;
+  return nv;
+}
+
+/* Residues the worst trial needs with grid step k (RESMAX + 1: too many). */
+static size_t max_residues(const spy_cwt_sel *sel, size_t k)
+{
+  size_t worst = 1;
+  for (size_t t = 0; t < sel->ntrials && worst <= RESMAX; t++) {
+    size_t R, res[RESMAX];
+    size_t nr = residues(sel->idx + t * sel->ntoi, sel->ntoi, k, &R, res);
+    worst = nr > worst ? nr : worst;
+  }
+  return worst;
+}
+
+/*
+** The output grid step k (1 for "all"): among round(c * mean step),
+** c = 1..4, the one whose residues are fewest (the first on ties).  A
+** non-integer step such as 10.5 samples lands on two residues of k = 21;
+** truncation jitter (steps of 9 and 11) on two residues of k = 10.
+*/
+static size_t grid_step(const spy_cwt_sel *sel)
+{
+  if (sel->all || sel->ntoi < 2) return 1;
+  const size_t *x = sel->idx;
+  double mean = ((double)x[sel->ntoi - 1] - (double)x[0]) / (double)(sel->ntoi - 1);
+  size_t best = 1, bestr = RESMAX + 2;
+  for (int c = 1; c <= 4; c++) {
+    double kc = round(c * mean);
+    if (!(kc >= 1) || kc > 1e9) continue;
+    size_t nr = max_residues(sel, (size_t)kc);
+    if (nr < bestr) bestr = nr, best = (size_t)kc;
+  }
+  return best;
+}
+
+/* ---- kernel bank ----------------------------------------------------------- */
+
+void spy_cwt_bank_free(spy_cwt_bank *b)
+{
+  if (!b) return;
+  if (b->cls)
+    for (size_t c = 0; c < b->nclass; c++) spy_fft_free(b->cls[c].tw);
+  free(b->cls);
+  free(b->kcls);
+  free(b->hoff);
+  spy_fft_free(b->hre);
+  spy_fft_free(b->him);
+  memset(b, 0, sizeof *b);
+}
+
+static size_t reach(size_t L) /* max(c0, L-1-c0) with c0 = (L-1)/2 */
+{
+  return L ? L / 2 : 0;
+}
+
+static int cmp_desc(const void *a, const void *b, void *ctx)
+{
+  const size_t *own = ctx;
+  size_t x = own[*(const size_t *)a], y = own[*(const size_t *)b];
+  return x < y ? 1 : (x > y ? -1 : 0);
+}
+
+/* Spectrum of kernel h (length L) on the circular grid of length nfft,
+** centred at sample (L-1)/2 and scaled by 1/nfft, via two real FFTs. */
+static void kernel_spectrum(const double complex *h, size_t L, size_t nfft, fftw_plan r2c,
+                            double *gr, double *gi, fftw_complex *Rs, fftw_complex *Is,
+                            double *hre, double *him)
+{
+  size_t c0 = L ? (L - 1) / 2 : 0;
+  memset(gr, 0, nfft * sizeof *gr);
+  memset(gi, 0, nfft * sizeof *gi);
+  for (size_t j = 0; j < L; j++) {
+    size_t p = (j + nfft - c0 % nfft) % nfft; /* (j - c0) mod nfft */
+    gr[p] += creal(h[j]);
+    gi[p] += cimag(h[j]);
+  }
+  fftw_execute_dft_r2c(r2c, gr, Rs);
+  fftw_execute_dft_r2c(r2c, gi, Is);
+  double sc = 1.0 / (double)nfft;
+  for (size_t j = 0; j < nfft; j++) {
+    double rr, ri, ir, ii;
+    if (j <= nfft / 2) {
+      rr = creal(Rs[j]), ri = cimag(Rs[j]), ir = creal(Is[j]), ii = cimag(Is[j]);
+    } else {
+      size_t q = nfft - j;
+      rr = creal(Rs[q]), ri = -cimag(Rs[q]), ir = creal(Is[q]), ii = -cimag(Is[q]);
+    }
+    hre[j] = (rr - ii) * sc;
+    him[j] = (ri + ir) * sc;
+  }
+}
+
+int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt_fill fill,
+                       const void *ctx, const spy_cwt_sel *sel, spy_err *err)
+{
+  int rc = SPY_ENOMEM;
+  size_t *own = NULL, *order = NULL;
+  double complex *h = NULL;
+  double *gr = NULL, *gi = NULL;
+  fftw_complex *Rs = NULL, *Is = NULL;
+  memset(b, 0, sizeof *b);
+
+  b->k = grid_step(sel);
+  b->nkern = nkern;
+  b->ntoi = sel->all ? 0 : sel->ntoi;
+  for (size_t t = 0; t < sel->ntrials; t++) b->nmax = sel->n[t] > b->nmax ? sel->n[t] : b->nmax;
+  b->maxres = 1;
+  if (!sel->all)
+    for (size_t t = 0; t < sel->ntrials; t++) {
+      size_t R, res[RESMAX];
+      size_t nr = residues(sel->idx + t * sel->ntoi, sel->ntoi, b->k, &R, res);
+      if (nr > RESMAX) b->need_full = true;
+      else if (nr > b->maxres) b->maxres = nr;
+    }
+
+  own = malloc((nkern + 1) * sizeof *own);
+  order = malloc((nkern + 1) * sizeof *order);
+  b->kcls = calloc(nkern + 1, sizeof *b->kcls);
+  b->hoff = malloc((nkern + 1) * sizeof *b->hoff);
+  b->cls = calloc(nkern + 1, sizeof *b->cls);
+  if (!own || !order || !b->kcls || !b->hoff || !b->cls) goto fail;
+  size_t k = b->k, maxlen = 1;
+  for (size_t i = 0; i < nkern; i++) {
+    size_t need = b->nmax + reach(len[i]);
+    if (need < 1) need = 1;
+    own[i] = k * spy_fft_good_size((need + k - 1) / k);
+    order[i] = i;
+    maxlen = len[i] > maxlen ? len[i] : maxlen;
+  }
+  /* Classes: from the longest, every kernel whose own length is at least
+  ** 4/5 of the class length joins it (a few percent more work per kernel
+  ** against one more signal transform per class). */
+  qsort_r(order, nkern, sizeof *order, cmp_desc, own);
+  for (size_t i = 0; i < nkern;) {
+    size_t S = own[order[i]], c = b->nclass++;
+    if (S > INT_MAX) {
+      rc = spy_fail(err, SPY_EINVAL,
+                    "wavelet kernels of %zu samples on trials of %zu samples exceed the FFT "
+                    "lengths FFTW takes",
+                    maxlen, b->nmax);
+      goto fail;
+    }
+    b->cls[c].nfft = S;
+    b->cls[c].nf = S / k;
+    while (i < nkern && own[order[i]] * 5 >= S * 4) b->kcls[order[i++]] = c;
+  }
+
+  size_t total = 0, maxfft = 1;
+  for (size_t i = 0; i < nkern; i++) {
+    b->hoff[i] = total;
+    total += b->cls[b->kcls[i]].nfft;
+  }
+  for (size_t c = 0; c < b->nclass; c++) maxfft = b->cls[c].nfft > maxfft ? b->cls[c].nfft : maxfft;
+  b->hre = spy_fft_alloc((total ? total : 1) * sizeof *b->hre);
+  b->him = spy_fft_alloc((total ? total : 1) * sizeof *b->him);
+  h = malloc(maxlen * sizeof *h);
+  gr = spy_fft_alloc(maxfft * sizeof *gr);
+  gi = spy_fft_alloc(maxfft * sizeof *gi);
+  Rs = spy_fft_alloc((maxfft / 2 + 1) * sizeof *Rs);
+  Is = spy_fft_alloc((maxfft / 2 + 1) * sizeof *Is);
+  if (!b->hre || !b->him || !h || !gr || !gi || !Rs || !Is) goto fail;
+  b->bytes = 2 * total * sizeof(double);
+
+  for (size_t c = 0; c < b->nclass; c++) {
+    spy_cwt_class *C = &b->cls[c];
+    rc = SPY_ERUNTIME;
+    int n = (int)C->nfft;
+    spy_fft_geom r2c = {SPY_FFT_R2C, n, 1, 1, n, 1, n / 2 + 1, false};
+    if (!(C->r2c = spy_fft_plan_quick(&r2c, err))) goto fail;
+    for (int q = 0; q < 3; q++) { /* blocks of 1, 2, 4 channels, nf apart */
+      int cb = 1 << q;
+      int nf = (int)C->nf;
+      spy_fft_geom g = {SPY_FFT_BACKWARD, nf, cb, 1, nf, 1, nf, false};
+      if (!(C->inv[q] = spy_fft_plan_quick(&g, err))) goto fail;
+      spy_fft_geom gf = {SPY_FFT_BACKWARD, n, cb, 1, n, 1, n, false};
+      if (b->need_full && k > 1 && !(C->inv_full[q] = spy_fft_plan_quick(&gf, err))) goto fail;
+    }
+    if (k > 1) {
+      rc = SPY_ENOMEM;
+      if (!(C->tw = spy_fft_alloc(C->nfft * sizeof *C->tw))) goto fail;
+      for (size_t j = 0; j < C->nfft; j++) {
+        double a = 2 * M_PI * (double)j / (double)C->nfft;
+        C->tw[j] = CMPLX(cos(a), sin(a));
+      }
+      b->bytes += C->nfft * sizeof *C->tw;
+    }
+  }
+  for (size_t i = 0; i < nkern; i++) {
+    spy_cwt_class *C = &b->cls[b->kcls[i]];
+    if (spy_interrupted()) {
+      rc = spy_fail(err, SPY_EINTR, "interrupted");
+      goto fail;
+    }
+    fill(ctx, i, h);
+    kernel_spectrum(h, len[i], C->nfft, C->r2c, gr, gi, Rs, Is, b->hre + b->hoff[i],
+                    b->him + b->hoff[i]);
+  }
+  spy_log(SPY_LOG_DEBUG,
+          "wavelet kernel bank: %zu kernels, %zu FFT lengths (%zu..%zu), output step %zu, "
+          "%zu residues%s, %.1f MB",
+          nkern, b->nclass, b->nclass ? b->cls[b->nclass - 1].nfft : 0,
+          b->nclass ? b->cls[0].nfft : 0, k, b->maxres, b->need_full ? " + full path" : "",
+          (double)b->bytes / 1048576.0);
+  rc = SPY_OK;
+fail:
+  if (rc == SPY_ENOMEM) spy_fail(err, rc, "out of memory building the wavelet kernels");
+  free(own);
+  free(order);
+  free(h);
+  spy_fft_free(gr);
+  spy_fft_free(gi);
+  spy_fft_free(Rs);
+  spy_fft_free(Is);
+  if (rc) spy_cwt_bank_free(b);
+  return rc;
+}
+
+/* ---- per-task work ------------------------------------------------------- */
+
+/*
+** The work area of one task, carved from its scratch.  A block of cb
+** channels is transformed together: each kernel spectrum is folded with
+** the cb channel spectra in turn while it is in cache, and the cb inverse
+** FFTs run as one batched transform.  Spectra are stored per channel,
+** real and imaginary parts apart, so the fold loop vectorizes.
+*/
+struct spy_cwt_work {
+  const spy_cwt_bank *b;
+  const spy_task *task;
+  size_t a, n;            /* analysed section */
+  size_t nout;
+  const size_t *idx;      /* NULL: every sample */
+  bool full;              /* k > 1 but too many residues */
+  size_t R;               /* rotation */
+  size_t nres, res[RESMAX];
+  size_t cb;              /* channels in the loaded block */
+  unsigned char *rq;      /* residue slot of each output (fold mode) */
+  double *xd;             /* one channel, detrended */
+  double *rbuf;           /* r2c input */
+  fftw_complex *half;     /* r2c output */
+  double **xre, **xim;    /* [class * maxres + q] block spectra */
+  double *zr, *zi;        /* fold accumulators */
+  fftw_complex *z, *r;    /* inverse FFT in/out */
+};
+
+#define ALIGN(x) (((x) + 63) & ~(size_t)63)
+
+size_t spy_cwt_block(size_t remaining)
+{
+  return remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1);
+}
+
+/* Lengths shared by spy_cwt_scratch_bytes and spy_cwt_begin. */
+static void lengths(const spy_cwt_bank *b, size_t *maxfft, size_t *zlen, size_t *sum)
+{
+  size_t mf = 1, mn = 1, s = 0;
+  for (size_t c = 0; c < b->nclass; c++) {
+    mf = b->cls[c].nfft > mf ? b->cls[c].nfft : mf;
+    mn = b->cls[c].nf > mn ? b->cls[c].nf : mn;
+    s += ALIGN(b->cls[c].nfft * SPY_CWT_CB * sizeof(double));
+  }
+  *maxfft = mf;
+  *zlen = (b->need_full ? mf : mn) * SPY_CWT_CB;
+  *sum = s;
+}
+
+size_t spy_cwt_scratch_bytes(const spy_cwt_bank *b, size_t nsamp, size_t extra)
+{
+  size_t maxfft, zlen, sum, nptr = b->nclass * b->maxres;
+  lengths(b, &maxfft, &zlen, &sum);
+  return 64 + ALIGN(sizeof(spy_cwt_work)) + ALIGN(2 * nptr * sizeof(double *)) +
+         ALIGN(b->ntoi) + ALIGN(nsamp * sizeof(double)) + ALIGN(maxfft * sizeof(double)) +
+         ALIGN((maxfft / 2 + 1) * sizeof(fftw_complex)) + 2 * b->maxres * sum +
+         2 * ALIGN(zlen * sizeof(double)) + 2 * ALIGN(zlen * sizeof(fftw_complex)) +
+         ALIGN(extra);
+}
+
+size_t spy_cwt_maxout(const spy_cwt_bank *b, size_t nsamp)
+{
+  return b->ntoi ? b->ntoi : nsamp;
+}
+
+static void *carve(char **p, size_t bytes)
+{
+  void *q = *p;
+  *p += ALIGN(bytes);
+  return q;
+}
+
+void *spy_cwt_begin(spy_cwt_work **wp, const spy_cwt_bank *b, const spy_cwt_sel *sel,
+                    const spy_task *task, void *scratch)
+{
+  char *p = (char *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+  spy_cwt_work *w = carve(&p, sizeof *w);
+  memset(w, 0, sizeof *w);
+  size_t t = task->trial;
+  w->b = b;
+  w->task = task;
+  w->a = sel->a[t];
+  w->n = sel->n[t];
+  w->nout = sel->all ? w->n : sel->ntoi;
+  w->idx = sel->all ? NULL : sel->idx + t * sel->ntoi;
+  w->nres = 1;
+  if (w->idx) {
+    w->nres = residues(w->idx, w->nout, b->k, &w->R, w->res);
+    if (w->nres > RESMAX) {
+      w->full = true;
+      w->nres = 1;
+      w->R = 0;
+      w->res[0] = 0;
+    }
+  }
+  size_t maxfft, zlen, sum, nptr = b->nclass * b->maxres;
+  lengths(b, &maxfft, &zlen, &sum);
+  w->xre = carve(&p, 2 * nptr * sizeof(double *));
+  w->xim = w->xre + nptr;
+  w->rq = carve(&p, b->ntoi);
+  w->xd = carve(&p, task->nsamp * sizeof(double));
+  w->rbuf = carve(&p, maxfft * sizeof(double));
+  w->half = carve(&p, (maxfft / 2 + 1) * sizeof(fftw_complex));
+  for (size_t c = 0; c < b->nclass; c++)
+    for (size_t q = 0; q < b->maxres; q++) {
+      w->xre[c * b->maxres + q] = carve(&p, b->cls[c].nfft * SPY_CWT_CB * sizeof(double));
+      w->xim[c * b->maxres + q] = carve(&p, b->cls[c].nfft * SPY_CWT_CB * sizeof(double));
+    }
+  w->zr = carve(&p, zlen * sizeof(double));
+  w->zi = carve(&p, zlen * sizeof(double));
+  w->z = carve(&p, zlen * sizeof(fftw_complex));
+  w->r = carve(&p, zlen * sizeof(fftw_complex));
+  if (w->idx && !w->full)
+    for (size_t m = 0; m < w->nout; m++) {
+      size_t rho = (w->idx[m] + b->k - w->R) % b->k, q = 0;
+      while (q + 1 < w->nres && w->res[q] != rho) q++;
+      w->rq[m] = (unsigned char)q;
+    }
+  *wp = w;
+  return p;
+}
+
+size_t spy_cwt_nout(const spy_cwt_work *w) { return w->nout; }
+
+bool spy_cwt_channels(spy_cwt_work *w, size_t col0, size_t cb, int poly)
+{
+  const spy_cwt_bank *b = w->b;
+  const spy_task *task = w->task;
+  size_t ns = task->nsamp, nch = task->nchan;
+  bool finite = true;
+  w->cb = cb;
+  for (size_t ch = 0; ch < cb; ch++) {
+    for (size_t i = 0; i < ns; i++) {
+      double v = task->in[i * nch + col0 + ch];
+      finite &= v == v;
+      w->xd[i] = v;
+    }
+    spy_detrend(w->xd, ns, 1, poly);
+    for (size_t c = 0; c < b->nclass; c++) {
+      const spy_cwt_class *C = &b->cls[c];
+      size_t nfft = C->nfft, R = w->R % nfft, h = nfft / 2;
+      memset(w->rbuf, 0, nfft * sizeof *w->rbuf);
+      /* section sample i sits at circular position (i - R) mod nfft */
+      for (size_t i = 0; i < w->n; i++) w->rbuf[(i + nfft - R) % nfft] = w->xd[w->a + i];
+      fftw_execute_dft_r2c(C->r2c, w->rbuf, w->half);
+      double *xr = w->xre[c * b->maxres] + ch * nfft, *xi = w->xim[c * b->maxres] + ch * nfft;
+      for (size_t j = 0; j <= h; j++) xr[j] = creal(w->half[j]), xi[j] = cimag(w->half[j]);
+      for (size_t j = h + 1; j < nfft; j++)
+        xr[j] = creal(w->half[nfft - j]), xi[j] = -cimag(w->half[nfft - j]);
+    }
+  }
+  /* residue rho: the signal advanced by rho samples, X(j) e^{2 pi i j rho/nfft} */
+  for (size_t c = 0; c < b->nclass; c++) {
+    const spy_cwt_class *C = &b->cls[c];
+    const double *xr = w->xre[c * b->maxres], *xi = w->xim[c * b->maxres];
+    for (size_t q = 1; q < w->nres; q++) {
+      double *yr = w->xre[c * b->maxres + q], *yi = w->xim[c * b->maxres + q];
+      size_t rho = w->res[q], ix = 0;
+      for (size_t j = 0; j < C->nfft; j++) {
+        double tr = creal(C->tw[ix]), ti = cimag(C->tw[ix]);
+        for (size_t e = j; e < cb * C->nfft; e += C->nfft) {
+          yr[e] = xr[e] * tr - xi[e] * ti;
+          yi[e] = xr[e] * ti + xi[e] * tr;
+        }
+        ix += rho;
+        if (ix >= C->nfft) ix -= C->nfft;
+      }
+    }
+  }
+  return finite;
+}
+
+/* z = sum over the k blocks of H X: the product spectrum folded to nf bins. */
+/* On x86-64 the fold also gets an AVX2/FMA build, chosen at load time. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FOLD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define FOLD_CLONES
+#endif
+
+FOLD_CLONES static void
+fold(const double *restrict hr, const double *restrict hi, const double *restrict xr,
+                 const double *restrict xi, size_t nf, size_t k, double *restrict zr,
+                 double *restrict zi, fftw_complex *restrict z)
+{
+  if (k == 1) {
+    for (size_t j = 0; j < nf; j++)
+      z[j] = CMPLX(hr[j] * xr[j] - hi[j] * xi[j], hr[j] * xi[j] + hi[j] * xr[j]);
+    return;
+  }
+  for (size_t j = 0; j < nf; j++) {
+    zr[j] = hr[j] * xr[j] - hi[j] * xi[j];
+    zi[j] = hr[j] * xi[j] + hi[j] * xr[j];
+  }
+  for (size_t r = 1; r < k; r++) {
+    const double *a = hr + r * nf, *bb = hi + r * nf, *c = xr + r * nf, *d = xi + r * nf;
+    for (size_t j = 0; j < nf; j++) {
+      zr[j] += a[j] * c[j] - bb[j] * d[j];
+      zi[j] += a[j] * d[j] + bb[j] * c[j];
+    }
+  }
+  for (size_t j = 0; j < nf; j++) z[j] = CMPLX(zr[j], zi[j]);
+}
+
+void spy_cwt_apply(spy_cwt_work *w, size_t i, double complex *vals)
+{
+  const spy_cwt_bank *b = w->b;
+  size_t c = b->kcls[i], cb = w->cb, nout = w->nout;
+  size_t pq = cb == 4 ? 2 : (cb == 2 ? 1 : 0);
+  const spy_cwt_class *C = &b->cls[c];
+  const double *hr = b->hre + b->hoff[i], *hi = b->him + b->hoff[i];
+  size_t nfft = C->nfft, k = b->k;
+
+  if (w->full) {
+    const double *xr = w->xre[c * b->maxres], *xi = w->xim[c * b->maxres];
+    for (size_t ch = 0; ch < cb; ch++)
+      fold(hr, hi, xr + ch * nfft, xi + ch * nfft, nfft, 1, w->zr, w->zi, w->z + ch * nfft);
+    fftw_execute_dft(C->inv_full[pq], w->z, w->r);
+    for (size_t ch = 0; ch < cb; ch++)
+      for (size_t m = 0; m < nout; m++) vals[ch * nout + m] = w->r[ch * nfft + w->idx[m]];
+    return;
+  }
+  size_t nf = C->nf, R = w->R % nfft;
+  for (size_t q = 0; q < w->nres; q++) {
+    const double *xr = w->xre[c * b->maxres + q], *xi = w->xim[c * b->maxres + q];
+    for (size_t ch = 0; ch < cb; ch++)
+      fold(hr, hi, xr + ch * nfft, xi + ch * nfft, nf, k, w->zr, w->zi, w->z + ch * nf);
+    fftw_execute_dft(C->inv[pq], w->z, w->r);
+    if (!w->idx) {
+      for (size_t ch = 0; ch < cb; ch++) memcpy(vals + ch * nout, w->r + ch * nf, nout * sizeof *vals);
+      continue;
+    }
+    for (size_t m = 0; m < nout; m++) {
+      if (w->rq[m] != q) continue;
+      /* circular position of the output, = rho mod k */
+      size_t pos = w->idx[m] >= R ? w->idx[m] - R : w->idx[m] + nfft - R;
+      for (size_t ch = 0; ch < cb; ch++) vals[ch * nout + m] = w->r[ch * nf + pos / k];
+    }
+  }
+}
