@@ -233,9 +233,9 @@ static char *py_list(const cJSON *arr)
     char num[40];
     double v = cJSON_IsNumber(e) ? e->valuedouble : NAN;
     if (floats)
-      spy_pyfloat(v, num, sizeof num);
+      spy_py_float(v, num, sizeof num);
     else
-      spy_pynum(v, num, sizeof num);
+      spy_py_num(v, num, sizeof num);
     used += (size_t)snprintf(buf + used, n - used, "%s%s", used > 1 ? ", " : "", num);
   }
   snprintf(buf + used, n - used, "]");
@@ -300,11 +300,11 @@ int spy_cwt_scalar_check(const cJSON *cfg, const char *name, double lo, double h
     return spy_fail_type(err, name, "scalar", found);
   }
   double x = v->valuedouble;
-  spy_pynum(x, act, sizeof act);
+  spy_py_num(x, act, sizeof act);
   if (intlike && round(x) != x) return spy_fail_value(err, name, act, "int_like");
   if (x < lo || x > hi || !isfinite(x)) {
-    spy_pynum(lo, lb, sizeof lb);
-    spy_pynum(hi, ub, sizeof ub);
+    spy_py_num(lo, lb, sizeof lb);
+    spy_py_num(hi, ub, sizeof ub);
     return spy_fail_value(err, name, act,
                           "value to be greater or equals %s and less or equals %s", lb, ub);
   }
@@ -332,7 +332,7 @@ void spy_cwt_logcfg(const cJSON *cfg, const char *key, char *dst, size_t n)
   else if (cJSON_IsBool(v))
     snprintf(buf, sizeof buf, cJSON_IsTrue(v) ? "True" : "False");
   else if (cJSON_IsNumber(v))
-    spy_pynum(v->valuedouble, buf, sizeof buf);
+    spy_py_num(v->valuedouble, buf, sizeof buf);
   else if (cJSON_IsString(v))
     snprintf(buf, sizeof buf, "%s", v->valuestring);
   else if (cJSON_IsArray(v)) {
@@ -452,7 +452,7 @@ int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
   if (!toi || cJSON_IsNull(toi))
     return spy_fail_type(err, "toi", "scalar or array-like or 'all'", "NoneType");
   if (cJSON_IsNumber(toi)) {
-    spy_pynum(toi->valuedouble, buf, sizeof buf);
+    spy_py_num(toi->valuedouble, buf, sizeof buf);
     return toi_invalid(err, buf);
   }
   if (cJSON_IsString(toi) && strcmp(toi->valuestring, "all") != 0)
@@ -506,10 +506,10 @@ int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
   }
   if (amin < lo || amax > hi) {
     char a0[40], a1[40], l0[40], l1[40];
-    spy_pyfloat(amin, a0, sizeof a0);
-    spy_pyfloat(amax, a1, sizeof a1);
-    spy_pyfloat(lo, l0, sizeof l0);
-    spy_pyfloat(hi, l1, sizeof l1);
+    spy_py_float(amin, a0, sizeof a0);
+    spy_py_float(amax, a1, sizeof a1);
+    spy_py_float(lo, l0, sizeof l0);
+    spy_py_float(hi, l1, sizeof l1);
     snprintf(buf, sizeof buf, "array with range %s to %s", a0, a1);
     return spy_fail_value(err, "toi", buf, "all array elements to be bounded by %s and %s", l0,
                           l1);
@@ -540,7 +540,7 @@ int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
       if (j < 0) j += sec; /* numpy fancy indexing from the end */
       if (j < 0 || j >= sec) { /* numpy raises IndexError here */
         char t0[40];
-        spy_pyfloat(sel->toi[i], t0, sizeof t0);
+        spy_py_float(sel->toi[i], t0, sizeof t0);
         return spy_fail_value(err, "toi", t0,
                               "ascending time-points within every trial (in trial %zu this "
                               "one selects sample %ld of a %ld-sample section)",

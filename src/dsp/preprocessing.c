@@ -658,7 +658,10 @@ static void no_effect(const cJSON *cfg, const char *const *names, const char *cr
 
 static void fmt_freq(const pp_args *A, char *buf, size_t n)
 {
-  if (spy_btype_is_band(A->btype)) {
+  if (spy_btype_is_band(A->btype) && A->freq[0] == floor(A->freq[0]) &&
+      A->freq[1] == floor(A->freq[1])) { /* np.array of the user's ints */
+    snprintf(buf, n, "[%.0f %.0f]", A->freq[0], A->freq[1]);
+  } else if (spy_btype_is_band(A->btype)) {
     char *arr = spy_np_array_str(A->freq, 2);
     snprintf(buf, n, "%s", arr ? arr : "[]");
     free(arr);

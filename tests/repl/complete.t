@@ -26,7 +26,7 @@ send \x15
 
 # Fields of tables, listed without the common prefix; names starting
 # with '_' only when asked for.
-send spy.set_\t
+send spy.set_l\t
 expect spy.set_loglevel
 send \x15
 send spy.\t\t
@@ -75,7 +75,7 @@ send analysis(data, {taper = "dpss", tap\t
 expect tapsmofrq=
 send \x15
 # a word that is no keyword completes as a name (a value in the table)
-send analysis(data, {spy.set_\t
+send analysis(data, {spy.set_l\t
 expect {spy.set_loglevel
 send \x15
 # f{...} calls and method calls

@@ -7,8 +7,10 @@ expect spy>
 
 send help()\n
 expect \nspy 0.1.0: Syncopy's spectral analysis, from Lua.\n
-expect \n  spy.log           Write a message to the console and the log file.\n
-expect \n  spy.set_loglevel  Set the console and log-file level:
+expect \n  spy.log 
+expect Write a message to the console and the log
+expect \n  spy.set_loglevel 
+expect Set the console and log-file level:
 expect \nspy> 
 absent _spec
 absent __version__

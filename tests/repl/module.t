@@ -4,5 +4,6 @@ expect spy.log(msg [, level='IMPORTANT'])\n\nWrite a message to the console and 
 expect {1, 2, x = {y = true}}
 exit 0
 spawn lua5.4 -e "spy = require 'spy' spy.help()"
-expect spy.set_loglevel  Set the console and log-file level:
+expect spy.set_loglevel 
+expect Set the console and log-file level:
 exit 0
