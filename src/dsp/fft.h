@@ -13,9 +13,9 @@
 ** input and output (in elements of the respective type).  Plans are made
 ** out-of-place unless `inplace`.
 **
-** Planner rigor: FFTW_MEASURE with a time limit (plans are reused by every
-** trial, so a better plan pays off), or FFTW_ESTIMATE when the environment
-** variable SPY_FFTW_PLANNER=estimate.  Returned plans are owned by the cache.
+** Planner rigor: FFTW_ESTIMATE, or FFTW_MEASURE / FFTW_PATIENT (with a time
+** limit) when the environment variable SPY_FFTW_PLANNER=measure / patient.
+** Returned plans are owned by the cache.
 */
 #ifndef SPY_FFT_H
 #define SPY_FFT_H
