@@ -825,7 +825,7 @@ int spy_load_file(const char *path, bool checksum, spy_data **out, spy_err *err)
   /* "Read files v. <ver> <hdf>\n\t<spaces><json>", the spaces lining the
   ** json path up under the hdf path after "\tload: ". */
   size_t lead = strlen("Read files v. ") + strlen(d->version) + 1 + strlen("load") + 2;
-  size_t need = lead + strlen(hdf) + strlen(json) + 8;
+  size_t need = 2 * lead + strlen(hdf) + strlen(json) + 8;
   if (!(msg = malloc(need))) {
     rc = oom(err);
     goto exit;

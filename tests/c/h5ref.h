@@ -1,12 +1,13 @@
 /*
 ** Test helper: read datasets and attributes of the Syncopy reference files
-** (tests/data/*.h5) into plain buffers.  Test-only; the engine's HDF5 code
+** (tests/data/<case>.h5) into plain buffers.  Test-only; the engine's HDF5 code
 ** lives in src/io.
 */
 #ifndef SPY_H5REF_H
 #define SPY_H5REF_H
 
 #include <hdf5.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,7 @@ static inline int h5ref_attr_str(const char *file, const char *name, char *buf, 
     char *s = NULL;
     hid_t mt = H5Tcopy(H5T_C_S1);
     H5Tset_size(mt, H5T_VARIABLE);
+    H5Tset_cset(mt, H5Tget_cset(t)); /* HDF5 converts no ASCII <-> UTF-8 */
     rc = H5Aread(a, mt, &s) < 0 ? -1 : 0;
     if (!rc) snprintf(buf, n, "%s", s);
     H5free_memory(s);
