@@ -775,7 +775,7 @@ static bool is_count(const cJSON *v)
          v->valuedouble <= 9007199254740992.0;
 }
 
-/* A list of n non-negative integers (n = 0: any length up to 4). */
+/* A list of exactly n non-negative integers into shape[0..n). */
 static int get_shape(ictx *c, const char *key, int n, size_t *shape, int *ndim)
 {
   const cJSON *v = field(c, key);
@@ -783,7 +783,7 @@ static int get_shape(ictx *c, const char *key, int n, size_t *shape, int *ndim)
   int k = 0;
   for (const cJSON *e = v->child; e; e = e->next, k++) {
     if (!is_count(e)) return bad_type(c, key, "list of non-negative int", e);
-    if (k < 4) shape[k] = (size_t)e->valuedouble;
+    if (k < n) shape[k] = (size_t)e->valuedouble;
   }
   if (k != n) {
     char actual[32], legal[64];
@@ -1030,9 +1030,10 @@ int spy_info_parse(const char *text, size_t len, const char *path, spy_data **ou
     return rc;
   }
   if (!cJSON_IsObject(root)) {
+    rc = spy_fail(err, SPY_EFORMAT, "Info file %s does not hold a JSON object (found %s)", path,
+                  pytype(root));
     cJSON_Delete(root);
-    return spy_fail(err, SPY_EFORMAT, "Info file %s does not hold a JSON object (found %s)", path,
-                    pytype(root));
+    return rc;
   }
   ictx c = {path, root, err};
   rc = parse_fields(&c, out, hdr);

@@ -598,6 +598,12 @@ static void ed_dimord(cJSON *v)
   const char *dims[] = {"channel", "time"};
   cJSON_ReplaceItemInObject(v, "dimord", cJSON_CreateStringArray(dims, 2));
 }
+static void ed_trlshape(cJSON *v)
+{
+  cJSON *sh = cJSON_GetObjectItem(v, "trl_shape");
+  cJSON_AddItemToArray(sh, cJSON_CreateNumber(1));
+  cJSON_AddItemToArray(sh, cJSON_CreateNumber(1));
+}
 static void ed_samplerate(cJSON *v) { cJSON_ReplaceItemInObject(v, "samplerate", spy_json_float(-1)); }
 
 static void expect_load_error(const char *hdf, bool checksum, int code, const char *text)
@@ -707,6 +713,11 @@ static void test_bad_containers(void)
   make_copy("dimord", hdf, json);
   edit_info(json, ed_dimord);
   expect_load_error(hdf, false, SPY_ENOTSUP, "expected ['time', 'channel']");
+
+  make_copy("trlshape", hdf, json);
+  edit_info(json, ed_trlshape);
+  expect_load_error(hdf, false, SPY_EFORMAT,
+                    "Invalid value of `trl_shape`: '4 entries'; expected shape of 2 dimensions");
 
   make_copy("rate", hdf, json);
   edit_info(json, ed_samplerate);
