@@ -582,6 +582,10 @@ int spy_save(spy_data *d, const spy_save_opts *o, spy_err *err)
   d->path = hdf;
   hdf = NULL;
   d->temporary = false;
+  /* Read-only from now on, like a loaded object: writing into a container
+  ** file would invalidate its checksum, and libhdf5 cannot reopen a file
+  ** read-write while a loaded copy holds it open read-only. */
+  d->writable = false;
   free(d->container);
   d->container = container;
   container = NULL;

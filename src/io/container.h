@@ -42,7 +42,7 @@ typedef struct spy_save_opts {
 ** ("Cannot write <path>: object already exists").  Appends the history
 ** entry "Wrote files <hdf>\n\t\t\t  <info>" (caller "save") and re-points d
 ** to the saved file (container, tag set; a temporary backing file is
-** deleted).  SPY_EINTR when interrupted.
+** deleted; d becomes read-only, mode 'r').  SPY_EINTR when interrupted.
 */
 int spy_save(spy_data *d, const spy_save_opts *o, spy_err *err);
 

@@ -7,6 +7,7 @@
 ** container gives its error.
 */
 #include <dirent.h>
+#include <complex.h>
 #include <fcntl.h>
 #include <openssl/sha.h>
 #include <stdint.h>
@@ -500,6 +501,133 @@ static void test_save_messages(void)
   spy_data_unref(d);
 }
 
+/* ---- objects made in this session ----------------------------------------- */
+
+/* A fresh temporary object of class cls, shape sh, dtype t, values i*0.5 (+ i*0.25j). */
+static spy_data *make_object(spy_dataclass cls, spy_dtype t, const size_t *sh, size_t ntrials)
+{
+  spy_err err = {0};
+  spy_data *d = spy_data_new(cls);
+  int nd = spy_dataclass_ndim(cls);
+  CHECK(spy_data_create(d, t, nd, sh, &err) == SPY_OK, "create: %s", err.msg);
+  size_t row = spy_data_row_elems(d), n = sh[0] * row;
+  /* libhdf5 converts between float types, not between real and complex */
+  bool cplx = spy_dtype_is_complex(t);
+  double complex *v = malloc(n * sizeof *v);
+  double *re = (double *)v;
+  for (size_t i = 0; i < n; i++) {
+    if (cplx) v[i] = i * 0.5 + I * (i * 0.25);
+    else re[i] = i * 0.5;
+  }
+  CHECK(spy_data_write(d, 0, sh[0], 0, sh[nd - 1], v, cplx ? SPY_DT_C128 : SPY_DT_F64, &err) == SPY_OK,
+        "write: %s", err.msg);
+  free(v);
+  double trl[3 * 8];
+  for (size_t k = 0; k < ntrials; k++) {
+    trl[3 * k] = (double)(k * sh[0] / ntrials);
+    trl[3 * k + 1] = (double)((k + 1) * sh[0] / ntrials);
+    trl[3 * k + 2] = -(double)k;
+  }
+  spy_data_set_trldef(d, trl, ntrials, 3);
+  spy_data_default_channels(d, sh[cls == SPY_CROSSSPECTRAL ? 2 : nd - 1]);
+  if (cls == SPY_CROSSSPECTRAL) {
+    const char *cj[] = {"a", "b", "c", "d"};
+    spy_data_set_channel_j(d, cj, sh[3]);
+  }
+  if (cls != SPY_ANALOG) {
+    double f[8];
+    size_t nf = sh[cls == SPY_SPECTRAL ? 2 : 1];
+    for (size_t i = 0; i < nf; i++) f[i] = 0.5 + i * 2.25;
+    spy_data_set_freq(d, f, nf);
+  }
+  if (cls == SPY_SPECTRAL) {
+    const char *tp[] = {"dpss0", "dpss1", "dpss2"};
+    spy_data_set_taper(d, tp, sh[1]);
+  }
+  d->samplerate = 250.0;
+  cJSON_AddItemToObject(d->cfg, "f", spy_json_float(4));
+  cJSON_AddNumberToObject(d->cfg, "i", 4);
+  spy_data_log(d, "__init__", "created object");
+  return d;
+}
+
+static void expect_same_values(spy_data *a, spy_data *b)
+{
+  size_t n = a->shape[0] * spy_data_row_elems(a);
+  double complex *x = calloc(n, sizeof *x), *y = calloc(n, sizeof *y);
+  spy_err err = {0};
+  size_t last = a->shape[a->ndim - 1];
+  spy_dtype t = spy_dtype_is_complex(a->dtype) ? SPY_DT_C128 : SPY_DT_F64;
+  CHECK(spy_data_read(a, 0, a->shape[0], NULL, last, x, t, &err) == SPY_OK, "%s", err.msg);
+  CHECK(spy_data_read(b, 0, b->shape[0], NULL, last, y, t, &err) == SPY_OK, "%s", err.msg);
+  CHECK(memcmp(x, y, n * sizeof *x) == 0, "values differ after the round trip");
+  free(x);
+  free(y);
+}
+
+static void test_save_session_objects(void)
+{
+  static const struct {
+    spy_dataclass cls;
+    spy_dtype t;
+    size_t shape[4];
+    const char *name;
+  } cases[] = {
+      {SPY_ANALOG, SPY_DT_F64, {100, 3}, "ana"},
+      {SPY_SPECTRAL, SPY_DT_C64, {4, 3, 5, 2}, "spec"},
+      {SPY_CROSSSPECTRAL, SPY_DT_F32, {2, 3, 4, 4}, "cross"},
+  };
+  for (int c = 0; c < 3; c++) {
+    spy_err err = {0};
+    spy_data *d = make_object(cases[c].cls, cases[c].t, cases[c].shape, 2);
+    char *tmp = strdup(d->path);
+    CHECK(d->temporary && strstr(tmp, spy_tmpdir()) == tmp, "starts in temporary storage");
+    spy_save_opts o = {.container = sp("%s/%s", scratch, cases[c].name)};
+    CHECK(spy_save(d, &o, &err) == SPY_OK, "save %s: %s", cases[c].name, err.msg);
+    CHECK(access(tmp, F_OK) != 0, "the temporary file is deleted after saving");
+    CHECK(!d->temporary && d->container && strstr(d->path, ".spy/"), "re-pointed to %s", d->path);
+    CHECK(!d->writable, "a saved object is read-only");
+    spy_data *e = load_one(sp("%s/%s.spy", scratch, cases[c].name), true, &err);
+    CHECK(e != NULL, "load %s: %s", cases[c].name, err.msg);
+    if (e) {
+      CHECK(e->cls == d->cls && e->dtype == d->dtype && e->ndim == d->ndim, "class and dtype");
+      expect_same_values(d, e);
+      CHECK(e->ntrials == 2 && memcmp(e->trldef, d->trldef, 6 * sizeof *e->trldef) == 0, "trials");
+      CHECK(e->samplerate == 250.0 && cJSON_Compare(e->cfg, d->cfg, true), "samplerate, cfg");
+      CHECK(e->nchannel == d->nchannel && strcmp(e->channel[0], "channel1") == 0, "channels");
+      if (e->cls == SPY_CROSSSPECTRAL)
+        CHECK(e->nchannel_j == 4 && strcmp(e->channel_j[3], "d") == 0, "channel_j");
+      if (e->cls == SPY_SPECTRAL) CHECK(e->ntaper == 3 && strcmp(e->taper[2], "dpss2") == 0, "taper");
+      if (e->cls != SPY_ANALOG)
+        CHECK(e->nfreq == d->nfreq && e->freq[1] == 2.75, "freq");
+      spy_data_unref(e);
+    }
+    /* the cfg keeps 4.0 and 4 apart in the file */
+    size_t n;
+    char *info = slurp(sp("%s%s", d->path, ".info"), &n);
+    CHECK(info && strstr(info, "\"cfg\": {\n        \"f\": 4.0,\n        \"i\": 4\n    }"),
+          "cfg written as Python writes it");
+    free(info);
+    free(tmp);
+    spy_data_unref(d);
+  }
+
+  /* samplerate None: null in the .info, "None" in HDF5, NaN when loaded */
+  spy_err err = {0};
+  size_t sh[2] = {10, 2};
+  spy_data *d = make_object(SPY_ANALOG, SPY_DT_F32, sh, 1);
+  d->samplerate = NAN;
+  spy_save_opts o = {.filename = sp("%s/%s", scratch, "norate")};
+  CHECK(spy_save(d, &o, &err) == SPY_OK, "save: %s", err.msg);
+  char attr[64] = "";
+  h5ref_attr_str(d->path, "samplerate", attr, sizeof attr);
+  CHECK(strcmp(attr, "None") == 0, "HDF5 samplerate attribute is \"None\": %s", attr);
+  spy_data *e = load_one(sp("%s/%s", scratch, "norate.analog"), true, &err);
+  CHECK(e && isnan(e->samplerate), "loaded samplerate None: %s", err.msg);
+  spy_data_unref(e);
+  spy_data_unref(d);
+}
+
 /* ---- atomicity -------------------------------------------------------------- */
 
 static const char *fail_step;
@@ -762,6 +890,7 @@ int main(void)
   test_load_spectral_ref();
   test_save_roundtrip();
   test_save_messages();
+  test_save_session_objects();
   test_atomic_save();
   test_bad_containers();
   if (!t_failures) {
