@@ -1,11 +1,17 @@
 /*
-** libFuzzer target: the container loader on damaged files.  The first
-** input byte picks what the input replaces in a scratch copy of Syncopy's
-** analog_ref container: 0 the .info, 1 the HDF5 file, 2 both (split at the
-** first NUL byte), 3 the HDF5 file with the input XOR-ed over its bytes
-** from an offset.  Loading must fail with a message or give an object
-** whose rows read back (or fail with a message), and leave no HDF5 handle
-** open.
+** libFuzzer target: the container loader on damaged containers.  The
+** first input byte b picks what the input replaces in a scratch copy of
+** Syncopy's analog_ref container:
+**   b % 4 == 0: the .info; the HDF5 file is variant (b / 4) % 8 of a set of
+**               valid HDF5 files that disagree with the reference in one way
+**               (no trialdefinition, no data, bad rows, float64 data, ...);
+** with SPY_FUZZ_HDF5_BYTES=1 in the environment also raw HDF5 bytes:
+**   1 the HDF5 file, 2 both (split at the first NUL byte), 3 the HDF5 file
+**   with the input XOR-ed over it from an offset.
+** Raw bytes reach libhdf5's own parser, which has memory errors of its own
+** on damaged files (tests/fuzz/libhdf5-known/), so the ctest run keeps to
+** the first kind.  Loading must fail with a message or give an object whose
+** rows read back (or fail with a message), and leave no HDF5 handle open.
 */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,8 +23,13 @@
 
 #include "core/settings.h"
 #include "io/container.h"
+#include "io/h5.h"
 
 static char dir[4096], hdf[4200], json[4200];
+static int raw_bytes;
+enum { NVARIANTS = 8 };
+static char *variant[NVARIANTS];
+static size_t variant_n[NVARIANTS];
 static char *ref_hdf, *ref_json;
 static size_t ref_hdf_n, ref_json_n;
 
@@ -46,6 +57,57 @@ static void spit(const char *path, const void *p, size_t n)
   fclose(f);
 }
 
+/* Valid HDF5 files that each disagree with the reference .info in one way. */
+static void make_variants(void)
+{
+  char path[4300];
+  snprintf(path, sizeof path, "%s/variant.h5", dir);
+  for (int v = 0; v < NVARIANTS; v++) {
+    spit(path, ref_hdf, ref_hdf_n);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hsize_t d2[2] = {10000, 4}, d3[3] = {10, 4, 2}, t2[2] = {5, 3};
+    hid_t s, ds;
+    double trl[15];
+    switch (v) {
+    case 1: H5Ldelete(f, "trialdefinition", H5P_DEFAULT); break;
+    case 2: H5Ldelete(f, "data", H5P_DEFAULT); break;
+    case 3:
+      ds = H5Dopen2(f, "trialdefinition", H5P_DEFAULT);
+      H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, trl);
+      trl[13] = 12000;
+      trl[3] = 0.5;
+      H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, trl);
+      H5Dclose(ds);
+      break;
+    case 4:
+    case 5:
+      H5Ldelete(f, "data", H5P_DEFAULT);
+      s = v == 4 ? H5Screate_simple(2, d2, NULL) : H5Screate_simple(3, d3, NULL);
+      ds = H5Dcreate2(f, "data", v == 4 ? H5T_IEEE_F64LE : H5T_IEEE_F32LE, s, H5P_DEFAULT,
+                      H5P_DEFAULT, H5P_DEFAULT);
+      H5Dclose(ds);
+      H5Sclose(s);
+      break;
+    case 6:
+      H5Ldelete(f, "trialdefinition", H5P_DEFAULT);
+      s = H5Screate_simple(2, t2, NULL);
+      ds = H5Dcreate2(f, "trialdefinition", H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      for (int i = 0; i < 15; i++) trl[i] = (i % 3 == 2) ? -1000 : (i / 3) * 2000 + (i % 3) * 2000;
+      H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, trl);
+      H5Dclose(ds);
+      H5Sclose(s);
+      break;
+    case 7:
+      H5Ldelete(f, "data", H5P_DEFAULT);
+      H5Gclose(H5Gcreate2(f, "data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+      break;
+    default: break;
+    }
+    H5Fclose(f);
+    variant[v] = slurp(path, &variant_n[v]);
+  }
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   (void)argc;
@@ -65,19 +127,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   spy_mkdirs(path, NULL);
   snprintf(hdf, sizeof hdf, "%s/f.analog", path);
   snprintf(json, sizeof json, "%s/f.analog.info", path);
+  raw_bytes = getenv("SPY_FUZZ_HDF5_BYTES") && atoi(getenv("SPY_FUZZ_HDF5_BYTES"));
+  spy_h5_init();
+  make_variants();
   return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   if (size < 1) return 0;
-  int mode = data[0] % 4;
+  int mode = raw_bytes ? data[0] % 4 : 0;
   const uint8_t *p = data + 1;
   size_t n = size - 1;
   switch (mode) {
   case 0:
     spit(json, p, n);
-    spit(hdf, ref_hdf, ref_hdf_n);
+    spit(hdf, variant[(data[0] / 4) % NVARIANTS], variant_n[(data[0] / 4) % NVARIANTS]);
     break;
   case 1:
     spit(json, ref_json, ref_json_n);
