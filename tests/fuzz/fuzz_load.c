@@ -13,6 +13,7 @@
 ** the first kind.  Loading must fail with a message or give an object whose
 ** rows read back (or fail with a message), and leave no HDF5 handle open.
 */
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,15 @@ static void make_variants(void)
   }
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void)st;
+  (void)ftw;
+  return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void remove_scratch(void) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   (void)argc;
@@ -120,6 +130,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   ref_json = slurp(path, &ref_json_n);
   snprintf(dir, sizeof dir, "/tmp/spy_fuzz_load_XXXXXX");
   if (!mkdtemp(dir)) exit(1);
+  atexit(remove_scratch);
   setenv("SPYDIR", dir, 1);
   spy_err err;
   if (spy_settings_init(&err) != SPY_OK) exit(1);
