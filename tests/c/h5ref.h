@@ -58,7 +58,7 @@ static inline int h5ref_attr_str(const char *file, const char *name, char *buf, 
     char *s = NULL;
     hid_t mt = H5Tcopy(H5T_C_S1);
     H5Tset_size(mt, H5T_VARIABLE);
-    H5Tset_cset(mt, H5Tget_cset(t)); /* HDF5 converts no ASCII <-> UTF-8 */
+    H5Tset_cset(mt, H5Tget_cset(t)); /* the reference strings are UTF-8 */
     rc = H5Aread(a, mt, &s) < 0 ? -1 : 0;
     if (!rc) snprintf(buf, n, "%s", s);
     H5free_memory(s);
