@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 
 static char dir[4096], tmpdir[4096], logdir[4096], session[8];
 static int initialised;
+static int session_fd = -1; /* the flock'ed session lock file, -1 when none */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 int spy_random_bytes(void *buf, size_t n)
@@ -50,6 +52,52 @@ int spy_mkdirs(const char *path, spy_err *err)
   return SPY_OK;
 }
 
+int spy_session_lock_path(char *out, size_t n, const char *id)
+{
+  int k = snprintf(out, n, "%s/.session_%s.lock", tmpdir, id);
+  return (k < 0 || (size_t)k >= n) ? SPY_EINVAL : SPY_OK;
+}
+
+/* Takes the lock file of session id: 0 locked, 1 held by a live session,
+** -1 no lock possible (the session then runs unlocked).  A lock file that a
+** cleanup unlinked between our open and flock is not ours: retry. */
+static int lock_session(const char *id)
+{
+  char path[4200];
+  if (spy_session_lock_path(path, sizeof path, id) != SPY_OK) return -1;
+  for (int tries = 0; tries < 16; tries++) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int e = errno;
+      close(fd);
+      return e == EWOULDBLOCK ? 1 : -1;
+    }
+    struct stat a, b;
+    if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+      char pid[32];
+      int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+      if (ftruncate(fd, 0) == 0 && write(fd, pid, (size_t)n) != n) { /* informational only */ }
+      session_fd = fd;
+      return 0;
+    }
+    close(fd);
+  }
+  return -1;
+}
+
+void spy_session_unlock(void)
+{
+  pthread_mutex_lock(&lock);
+  if (session_fd >= 0) {
+    char path[4200];
+    if (spy_session_lock_path(path, sizeof path, session) == SPY_OK) unlink(path);
+    close(session_fd);
+    session_fd = -1;
+  }
+  pthread_mutex_unlock(&lock);
+}
+
 int spy_settings_init(spy_err *err)
 {
   int rc = SPY_OK;
@@ -83,9 +131,13 @@ int spy_settings_init(spy_err *err)
       (rc = spy_mkdirs(logdir, err)))
     goto done;
 
-  unsigned char r[2];
-  if (spy_random_bytes(r, 2) != 0) { r[0] = (unsigned char)getpid(); r[1] = (unsigned char)(getpid() >> 8); }
-  snprintf(session, sizeof session, "%02x%02x", r[0], r[1]);
+  /* A 4-hex id no running session holds (its lock file is free). */
+  for (int tries = 0; tries < 256; tries++) {
+    unsigned char r[2];
+    if (spy_random_bytes(r, 2) != 0) { r[0] = (unsigned char)getpid(); r[1] = (unsigned char)(getpid() >> 8); }
+    snprintf(session, sizeof session, "%02x%02x", r[0], r[1]);
+    if (lock_session(session) != 1) break;
+  }
 
   char path[4200];
   snprintf(path, sizeof path, "%s/spy.log", logdir);

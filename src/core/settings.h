@@ -18,6 +18,16 @@ const char *spy_tmpdir(void);
 const char *spy_logdir(void);
 const char *spy_session_id(void);
 
+/*
+** Session liveness: a running session holds an flock on
+** "<SPYTMPDIR>/.session_<id>.lock" (taken by spy_settings_init, which draws
+** ids until it finds one no running session holds).  spy_cleanup treats
+** spy_<id>_* entries whose lock is free as dangling.
+*/
+int spy_session_lock_path(char *out, size_t n, const char *id);
+/* Releases and removes this session's lock file (at exit). */
+void spy_session_unlock(void);
+
 /* A fresh temporary path "<SPYTMPDIR>/spy_<session>_<8 hex><ext>". */
 int spy_tmp_path(char *out, size_t outsz, const char *ext);
 

@@ -369,7 +369,8 @@ static int attr_str(hid_t obj, const char *name, const char *s)
   return rc;
 }
 
-static int attr_strv(hid_t obj, const char *name, const char *const *v, size_t n)
+static int attr_strv(hid_t obj, const char *name, const char *const *v, size_t n,
+                     const char *listing)
 {
   hsize_t dim = n;
   hid_t t = vlen_str_type(), sp = H5Screate_simple(1, &dim, NULL);
@@ -380,15 +381,16 @@ static int attr_strv(hid_t obj, const char *name, const char *const *v, size_t n
     H5Eclear2(H5E_DEFAULT);
     const char *trunc[3] = {v[0], "...", v[n - 1]};
     spy_log(SPY_LOG_WARNING,
-            "Too many entries in `%s` - truncating HDF5 attribute. Please refer to the .info "
-            "file for complete listing.",
-            name);
-    return attr_strv(obj, name, trunc, 3);
+            "Too many entries in `%s` - truncating HDF5 attribute. Please refer to %s.info "
+            "for complete listing.",
+            name, listing);
+    return attr_strv(obj, name, trunc, 3, listing);
   }
   return rc;
 }
 
-static int attr_doubles(hid_t obj, const char *name, const double *v, size_t n, bool scalar)
+static int attr_doubles(hid_t obj, const char *name, const double *v, size_t n, bool scalar,
+                        const char *listing)
 {
   hsize_t dim = n;
   hid_t sp = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
@@ -398,57 +400,95 @@ static int attr_doubles(hid_t obj, const char *name, const double *v, size_t n, 
     H5Eclear2(H5E_DEFAULT);
     double trunc[3] = {v[0], NAN, v[n - 1]};
     spy_log(SPY_LOG_WARNING,
-            "Too many entries in `%s` - truncating HDF5 attribute. Please refer to the .info "
-            "file for complete listing.",
-            name);
-    return attr_doubles(obj, name, trunc, 3, false);
+            "Too many entries in `%s` - truncating HDF5 attribute. Please refer to %s.info "
+            "for complete listing.",
+            name, listing);
+    return attr_doubles(obj, name, trunc, 3, false, listing);
   }
+  return rc;
+}
+
+/*
+** h5py's automatic chunk shape (guess_chunk of h5py 3.7, which Syncopy's
+** files were written with): start from the shape (0 counts as 1024), then
+** halve the axes in turn until the chunk is below a target size that grows
+** with the dataset, or within 50% of it, and below 1 MiB.
+*/
+static void guess_chunk(int nd, const hsize_t *shape, size_t typesize, hsize_t *chunk)
+{
+  double c[8], n = 1;
+  for (int i = 0; i < nd; i++) {
+    c[i] = shape[i] ? (double)shape[i] : 1024.0;
+    n *= c[i];
+  }
+  double target = 16.0 * 1024 * pow(2.0, log10(n * (double)typesize / (1024.0 * 1024.0)));
+  if (target > 1024.0 * 1024) target = 1024.0 * 1024;
+  else if (target < 8.0 * 1024) target = 8.0 * 1024;
+  for (int idx = 0;; idx++) {
+    double elems = 1;
+    for (int i = 0; i < nd; i++) elems *= c[i];
+    double bytes = elems * (double)typesize;
+    if ((bytes < target || fabs(bytes - target) / target < 0.5) && bytes < 1024.0 * 1024) break;
+    if (elems == 1) break;
+    c[idx % nd] = ceil(c[idx % nd] / 2.0);
+  }
+  for (int i = 0; i < nd; i++) chunk[i] = (hsize_t)c[i];
+}
+
+int spy_data_write_meta(const spy_data *d, hid_t f, const char *listing, spy_err *err)
+{
+  int rc = SPY_OK;
+  hid_t sp = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, ds = H5I_INVALID_HID;
+  spy_h5_lock();
+  if (H5Lexists(f, "trialdefinition", H5P_DEFAULT) > 0) H5Ldelete(f, "trialdefinition", H5P_DEFAULT);
+  /* h5py's create_dataset(data=trl, maxshape=(None, cols)): chunked with its
+  ** guessed chunk shape, fill time "alloc", no object timestamps. */
+  hsize_t dims[2] = {d->ntrials, d->trlcols ? d->trlcols : 3};
+  hsize_t maxdims[2] = {H5S_UNLIMITED, dims[1]};
+  hsize_t chunk[2];
+  guess_chunk(2, dims, sizeof(double), chunk);
+  sp = H5Screate_simple(2, dims, maxdims);
+  dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(dcpl, 2, chunk);
+  H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
+  H5Pset_obj_track_times(dcpl, 0);
+  ds = H5Dcreate2(f, "trialdefinition", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  if (ds < 0 || (d->ntrials && H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                        d->trldef) < 0)) {
+    rc = spy_h5_fail(err, SPY_EIO, "cannot write the trial definition of '%s'", listing);
+    goto exit;
+  }
+  const char *const *dimord = spy_dataclass_dimord(d->cls);
+  size_t ndim = 0;
+  while (dimord[ndim]) ndim++;
+  /* Attribute order is Syncopy's _hdfFileAttributeProperties; None is "None". */
+  int bad = attr_strv(f, "dimord", dimord, ndim, listing) | attr_str(f, "_version", d->version) |
+            attr_str(f, "_log", d->log);
+  if (isnan(d->samplerate)) bad |= attr_str(f, "samplerate", "None");
+  else bad |= attr_doubles(f, "samplerate", &d->samplerate, 1, true, listing);
+  if (d->cls == SPY_CROSSSPECTRAL) {
+    bad |= attr_strv(f, "channel_i", (const char *const *)d->channel, d->nchannel, listing);
+    bad |= attr_strv(f, "channel_j", (const char *const *)d->channel_j, d->nchannel_j, listing);
+  } else {
+    bad |= attr_strv(f, "channel", (const char *const *)d->channel, d->nchannel, listing);
+  }
+  if (d->cls != SPY_ANALOG) bad |= attr_doubles(f, "freq", d->freq, d->nfreq, false, listing);
+  if (bad) rc = spy_h5_fail(err, SPY_EIO, "cannot write the attributes of '%s'", listing);
+exit:
+  spy_h5_close_dset(ds);
+  spy_h5_close_plist(dcpl);
+  spy_h5_close_space(sp);
+  spy_h5_unlock();
   return rc;
 }
 
 int spy_data_sync_meta(spy_data *d, spy_err *err)
 {
   int rc = SPY_OK;
-  hid_t sp = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, ds = H5I_INVALID_HID;
   if (!d->writable) return spy_fail(err, SPY_EIO, "object is read-only");
   spy_h5_lock();
-  if ((rc = ensure_open(d, err)) != SPY_OK) goto exit;
-  hid_t f = d->file;
-
-  if (H5Lexists(f, "trialdefinition", H5P_DEFAULT) > 0) H5Ldelete(f, "trialdefinition", H5P_DEFAULT);
-  hsize_t dims[2] = {d->ntrials, d->trlcols ? d->trlcols : 3};
-  hsize_t maxdims[2] = {H5S_UNLIMITED, dims[1]};
-  hsize_t chunk[2] = {dims[0] ? dims[0] : 1, dims[1]};
-  sp = H5Screate_simple(2, dims, maxdims);
-  dcpl = H5Pcreate(H5P_DATASET_CREATE);
-  H5Pset_chunk(dcpl, 2, chunk);
-  ds = H5Dcreate2(f, "trialdefinition", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-  if (ds < 0 || (d->ntrials && H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                        d->trldef) < 0)) {
-    rc = spy_h5_fail(err, SPY_EIO, "cannot write the trial definition of '%s'", d->path);
-    goto exit;
-  }
-  const char *const *dimord = spy_dataclass_dimord(d->cls);
-  size_t ndim = 0;
-  while (dimord[ndim]) ndim++;
-  int bad = attr_strv(f, "dimord", dimord, ndim) | attr_str(f, "_version", d->version) |
-            attr_str(f, "_log", d->log) | attr_doubles(f, "samplerate", &d->samplerate, 1, true);
-  if (d->cls == SPY_CROSSSPECTRAL) {
-    bad |= attr_strv(f, "channel_i", (const char *const *)d->channel, d->nchannel);
-    bad |= attr_strv(f, "channel_j", (const char *const *)d->channel_j, d->nchannel_j);
-  } else {
-    bad |= attr_strv(f, "channel", (const char *const *)d->channel, d->nchannel);
-  }
-  if (d->cls != SPY_ANALOG) bad |= attr_doubles(f, "freq", d->freq, d->nfreq, false);
-  if (bad) {
-    rc = spy_h5_fail(err, SPY_EIO, "cannot write the attributes of '%s'", d->path);
-    goto exit;
-  }
-  H5Fflush(f, H5F_SCOPE_LOCAL);
-exit:
-  spy_h5_close_dset(ds);
-  spy_h5_close_plist(dcpl);
-  spy_h5_close_space(sp);
+  if ((rc = ensure_open(d, err)) == SPY_OK && (rc = spy_data_write_meta(d, d->file, d->path, err)) == SPY_OK)
+    H5Fflush(d->file, H5F_SCOPE_LOCAL);
   spy_h5_unlock();
   return rc;
 }

@@ -37,7 +37,7 @@ typedef struct spy_data {
   int ndim;
   size_t shape[4];   /* of dataset `data` */
 
-  double samplerate;
+  double samplerate; /* NaN when None */
   size_t ntrials, trlcols;
   double *trldef;    /* ntrials x trlcols: start, stop, offset, trialinfo... (samples, rows of axis 0) */
 
@@ -96,6 +96,16 @@ int spy_data_write(spy_data *d, size_t row0, size_t nrows, size_t chan0, size_t 
 
 /* Writes trialdefinition and the root attributes from the struct. */
 int spy_data_sync_meta(spy_data *d, spy_err *err);
+
+/*
+** Writes dataset `trialdefinition` (float64, chunked as h5py chunks it,
+** maxshape (None, cols)) and the root attributes of d (dimord, _version,
+** _log, samplerate, channel or channel_i/channel_j, freq; a NaN samplerate
+** is None, written "None") into the open HDF5 file f, replacing existing
+** ones.  listing names the file in the truncation warning of oversized
+** attributes.  Takes the io lock.
+*/
+int spy_data_write_meta(const spy_data *d, hid_t f, const char *listing, spy_err *err);
 
 /* Closes the HDF5 handles (reopened on demand by read/write). */
 void spy_data_close(spy_data *d);
