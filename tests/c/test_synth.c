@@ -615,10 +615,10 @@ static void test_errors(void)
                "Invalid value of `alphas`: '[0.5]'; expected 2-element sequence of finite numbers");
   expect_error("ar2_network", "{\"nChannels\":3}", SPY_EINVAL,
                "unknown keyword `nChannels` for synthdata.ar2_network (valid keywords: AdjMat, "
-               "nSamples, alphas, seed, nTrials, samplerate, seed_per_trial)");
+               "nSamples, alphas, seed, nTrials, samplerate, seed_per_trial, parallel)");
   expect_error("white_noise", "{\"nSample\":10}", SPY_EINVAL,
                "unknown keyword `nSample` for synthdata.white_noise; did you mean `nSamples`? "
-               "(valid keywords: nSamples, nChannels, nTrials, samplerate, seed, seed_per_trial)");
+               "(valid keywords: nSamples, nChannels, nTrials, samplerate, seed, seed_per_trial, parallel)");
   expect_error("pink_noise", "{}", SPY_EINVAL,
                "Invalid value of `generator`: 'pink_noise'; expected 'white_noise' or "
                "'linear_trend' or 'harmonic' or 'phase_diffusion' or 'ar2_network' or "
