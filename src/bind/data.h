@@ -40,6 +40,10 @@ void spy_open_data(lua_State *L, int spy);
 void spy_open_cluster(lua_State *L, int spy);
 void spy_open_analysis(lua_State *L, int spy);
 void spy_open_synth(lua_State *L, int spy);
+void spy_open_io(lua_State *L, int spy);
+
+/* SPYTMPDIR, for messages. */
+const char *spy_bind_tmpdir(void);
 
 /* The pool of the current client, or NULL (sequential). */
 struct spy_pool *spy_bind_client_pool(lua_State *L);

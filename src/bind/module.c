@@ -80,6 +80,7 @@ int spy_bind_open(lua_State *L)
   spy_open_cluster(L, spy);
   spy_open_analysis(L, spy);
   spy_open_synth(L, spy);
+  spy_open_io(L, spy);
 
   /* The Lua half completes the namespace: require("spy.prelude")(spy). */
   lua_getglobal(L, "require");
@@ -90,3 +91,5 @@ int spy_bind_open(lua_State *L)
   lua_settop(L, spy);
   return 1;
 }
+
+const char *spy_bind_tmpdir(void) { return spy_tmpdir(); }
