@@ -15,6 +15,7 @@
 #include "bind/data.h"
 #include "core/log.h"
 #include "sched/pool.h"
+#include "sched/sched.h"
 
 typedef struct {
   spy_pool *pool;
@@ -287,6 +288,14 @@ spy_pool *spy_bind_client_pool(lua_State *L)
   spy_pool *p = lua_touserdata(L, -1);
   lua_pop(L, 1);
   return p;
+}
+
+spy_remote *spy_bind_client_remote(lua_State *L)
+{
+  lua_getfield(L, LUA_REGISTRYINDEX, "spy.callremote");
+  spy_remote *r = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return r;
 }
 
 /* spy._executor_for_call(parallel): picks the pool of this computation and logs. */

@@ -1289,6 +1289,16 @@ void spy_bind_runop(lua_State *L, const char *fname, const cJSON *cfg, spy_data 
     rc = labels ? spy_data_set_channel(out, labels, nchan) : spy_data_default_channels(out, nchan);
     if (rc) spy_fail(&err, rc, "out of memory");
   }
+  /* a remote client (SLURM workers) ships tasks; describe the computation */
+  spy_trials tr;
+  spy_computation comp = {fname, cfg, NULL, in ? in->path : NULL, sel ? sel->row0 : NULL,
+                          sel ? sel->chans : NULL, sel ? sel->nchan : 0};
+  if (in && sel) {
+    spy_bind_trials(in, sel, &tr);
+    comp.trials = &tr;
+  }
+  ro.remote = ro.pool ? spy_bind_client_remote(L) : NULL;
+  ro.comp = &comp;
   if (!rc) rc = spy_run(op, in, sel, out, &ro, &st, &err);
   /* a local cluster made for this call goes away now */
   lua_getfield(L, LUA_REGISTRYINDEX, "spy.namespace");

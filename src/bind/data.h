@@ -45,7 +45,9 @@ void spy_open_io(lua_State *L, int spy);
 /* SPYTMPDIR, for messages. */
 const char *spy_bind_tmpdir(void);
 
-/* The pool of the current client, or NULL (sequential). */
+/* The pool of the current computation's executor, or NULL (sequential). */
 struct spy_pool *spy_bind_client_pool(lua_State *L);
+/* The remote executor of the current computation (SLURM workers), or NULL. */
+struct spy_remote *spy_bind_client_remote(lua_State *L);
 
 #endif

@@ -35,6 +35,7 @@ typedef struct run {
   size_t rowelems;     /* elements per output row per channel */
   size_t es;           /* output element size */
   buffers *buf;        /* one per worker */
+  spy_remote *remote;
   size_t inbytes, outbytes, scratchbytes;
 
   pthread_mutex_t lock;
@@ -91,22 +92,28 @@ static void execute(run *r, task *t, int w)
     t->status = spy_fail(&t->err, SPY_EINTR, "interrupted");
     return;
   }
-  if (r->in) {
-    t->status = spy_data_read(r->in, r->sel->row0[k], nsamp, r->chans + t->c0, t->nc, b->in,
-                              SPY_DT_F64, &t->err);
+  kt.rows = op->out_rows[k];
+  if (r->remote) {
+    spy_remote_task rt = {k, r->sel ? r->sel->row0[k] : 0, nsamp, t->c0, t->nc, kt.rows, &r->cancel};
+    t->status = r->remote->compute(r->remote->ctx, w, &rt, b->out, &t->flags, &t->err);
+    if (t->status) return;
+  } else {
+    if (r->in) {
+      t->status = spy_data_read(r->in, r->sel->row0[k], nsamp, r->chans + t->c0, t->nc, b->in,
+                                SPY_DT_F64, &t->err);
+      if (t->status) return;
+    }
+    kt.trial = k;
+    kt.chan0 = t->c0;
+    kt.nchan = t->nc;
+    kt.in = b->in;
+    kt.nsamp = nsamp;
+    kt.out = b->out;
+    kt.scratch = b->scratch;
+    t->status = op->kernel(op->plan, &kt, &t->err);
+    t->flags = kt.flags;
     if (t->status) return;
   }
-  kt.trial = k;
-  kt.chan0 = t->c0;
-  kt.nchan = t->nc;
-  kt.in = b->in;
-  kt.nsamp = nsamp;
-  kt.out = b->out;
-  kt.rows = op->out_rows[k];
-  kt.scratch = b->scratch;
-  t->status = op->kernel(op->plan, &kt, &t->err);
-  t->flags = kt.flags;
-  if (t->status) return;
   size_t nbytes = kt.rows * r->rowelems * t->nc * r->es;
   if (op->average) {
     t->result = malloc(nbytes ? nbytes : 1);
@@ -176,7 +183,9 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   spy_runopts dflt = {0};
   if (!opts) opts = &dflt;
   run r = {0};
-  int rc = SPY_OK, nworkers = opts->pool ? spy_pool_size(opts->pool) : 1;
+  spy_pool *pool = opts->remote ? opts->remote->pool : opts->pool;
+  int rc = SPY_OK, nworkers = pool ? spy_pool_size(pool) : 1;
+  bool began = false;
   size_t ntr = op->ntrials, *allch = NULL, ntasks = 0;
   task *tasks = NULL;
   double *acc = NULL;
@@ -237,6 +246,16 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   r.outbytes = maxrows * r.rowelems * chunk * r.es;
   r.scratchbytes = op->scratch_bytes ? op->scratch_bytes(op->plan, maxsamp, chunk) : 0;
 
+  if (opts->remote) { /* workers read and compute: only output buffers here */
+    if (!opts->comp || !pool) {
+      rc = spy_fail(err, SPY_EINVAL, "remote execution needs a computation and worker slots");
+      goto exit;
+    }
+    r.remote = opts->remote;
+    r.inbytes = r.scratchbytes = 0;
+    if ((rc = r.remote->begin(r.remote->ctx, op, opts->comp, err))) goto exit;
+    began = true;
+  }
   if ((rc = spy_data_create(out, op->out_dtype, (int)nd, shape, err))) goto exit;
   if ((rc = alloc_buffers(&r, nworkers, err))) goto exit;
 
@@ -258,7 +277,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   if (!opts->quiet) spy_progress_begin(ntasks);
   size_t ndone = 0;
   task *failed = NULL;
-  if (!opts->pool) {
+  if (!pool) {
     for (size_t i = 0; i < ntasks && !failed; i++) {
       execute(&r, &tasks[i], 0);
       if (tasks[i].status) failed = &tasks[i];
@@ -284,7 +303,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
           j->r = &r;
           j->t = &tasks[next];
         }
-        if (!j || spy_pool_submit(opts->pool, pool_run, j) != SPY_OK) {
+        if (!j || spy_pool_submit(pool, pool_run, j) != SPY_OK) {
           free(j);
           rc = spy_fail(err, SPY_ENOMEM, "out of memory");
           atomic_store(&r.cancel, 1);
@@ -386,6 +405,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
 nomem:
   rc = spy_fail(err, SPY_ENOMEM, "out of memory");
 exit:
+  if (began) r.remote->end(r.remote->ctx);
   if (tasks)
     for (size_t i = 0; i < ntasks; i++) free(tasks[i].result);
   free(tasks);

@@ -33,10 +33,57 @@
 #include "sched/op.h"
 #include "sched/pool.h"
 
+#include <stdatomic.h>
+
+/*
+** Remote execution (the third executor; src/cluster implements it).  The
+** scheduler stays in charge of tasks, windows, averaging, cancellation and
+** writing the output; a remote executor only replaces "read the slice + run
+** the kernel" by "have a worker do it":
+**   begin    once per run, with what a worker needs to rebuild the op with
+**            the same validation code (the function name and its complete
+**            cfg, the selected trials, the input file and the selected
+**            channels); may return an error (no workers, ...).
+**   compute  called on one of `pool`'s threads (slot = the thread's index)
+**            for one task: fill `out` (rows x inner x nchan of op->out_dtype)
+**            and *flags, or fail with the cause.  It may retry elsewhere
+**            when a worker dies; it must return SPY_EINTR promptly when
+**            spy_interrupted() or *cancel is set.
+**   end      once per run, after every compute call has returned.
+*/
+typedef struct spy_computation {
+  const char *fname;       /* "freqanalysis", "preprocessing", "white_noise", ... */
+  const cJSON *cfg;        /* its complete, validated cfg */
+  const spy_trials *trials;/* the selected trials, as the plan saw them (NULL: generator) */
+  const char *input;       /* HDF5 file of the input, or NULL */
+  const size_t *row0;      /* per selected trial: first input row */
+  const size_t *chans;     /* selected channels (input indices) */
+  size_t nchan;
+} spy_computation;
+
+typedef struct spy_remote_task {
+  size_t trial;            /* index among the selected trials */
+  size_t row0, nsamp;      /* input rows */
+  size_t c0, nc;           /* channel chunk (among the selected channels) */
+  size_t rows;             /* output rows */
+  const atomic_int *cancel;
+} spy_remote_task;
+
+typedef struct spy_remote {
+  void *ctx;
+  spy_pool *pool;          /* one thread per worker slot */
+  int (*begin)(void *ctx, const spy_op *op, const spy_computation *c, spy_err *err);
+  int (*compute)(void *ctx, int slot, const spy_remote_task *t, void *out, unsigned *flags,
+                 spy_err *err);
+  void (*end)(void *ctx);
+} spy_remote;
+
 typedef struct spy_runopts {
-  spy_pool *pool;         /* NULL: run inline on the calling thread */
-  size_t chan_per_worker; /* 0: whole trials */
-  bool quiet;             /* no progress bar */
+  spy_pool *pool;               /* NULL: run inline on the calling thread */
+  size_t chan_per_worker;       /* 0: whole trials */
+  bool quiet;                   /* no progress bar */
+  spy_remote *remote;           /* remote workers (pool ignored), or NULL */
+  const spy_computation *comp;  /* required with remote */
 } spy_runopts;
 
 typedef struct spy_runstats {

@@ -77,7 +77,7 @@ static void fill_op(spy_op *op, plan_t *p, const spy_selection *s, bool average)
 static float *run_and_read(spy_data *in, const spy_selection *s, spy_op *op, spy_pool *pool,
                            size_t cpw, int *rc, spy_err *err, size_t *n)
 {
-  spy_runopts o = {pool, cpw, true};
+  spy_runopts o = {.pool = pool, .chan_per_worker = cpw, .quiet = true};
   spy_runstats st;
   spy_data *out = spy_data_new(SPY_ANALOG);
   *rc = spy_run(op, in, s, out, &o, &st, err);
