@@ -16,7 +16,11 @@
 ** terminal.  With nothing given and stdin not a terminal, stdin is the
 ** script.  The exit status is 0 unless a step failed (1) or was
 ** interrupted (130).
+**
+** `spy --worker tcp://host:port ...` is a different program sharing the
+** binary: a SLURMCluster's remote worker (src/cluster/worker.h), no Lua.
 */
+#include <limits.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -26,6 +30,7 @@
 #include <unistd.h>
 
 #include "bind/bind.h"
+#include "cluster/worker.h"
 #include "shell.h"
 
 #define PROGNAME "spy"
@@ -58,7 +63,8 @@ static void usage(const char *badopt)
           "  -E        ignore environment variables LUA_INIT* and ~/.spyrc.lua\n"
           "  -W        turn warnings on\n"
           "  --        stop handling options\n"
-          "  -         stop handling options and execute stdin\n",
+          "  -         stop handling options and execute stdin\n"
+          "  --worker tcp://HOST:PORT ...  serve a SLURMCluster's session (spy --worker -h)\n",
           PROGNAME);
 }
 
@@ -243,6 +249,11 @@ static int pmain(lua_State *L)
   luaL_openlibs(L);
   luaL_requiref(L, "spy", spy_bind_open, 1);
   lua_pop(L, 1);
+  char exe[4096];
+  if (realpath("/proc/self/exe", exe)) { /* what SLURMCluster jobs run */
+    lua_pushstring(L, exe);
+    lua_setfield(L, LUA_REGISTRYINDEX, "spy.executable");
+  }
   spy_repl_open(L);
   argtable(L, o);
   lua_gc(L, LUA_GCRESTART);
@@ -266,6 +277,7 @@ static int pmain(lua_State *L)
 
 int main(int argc, char **argv)
 {
+  if (argc > 1 && strcmp(argv[1], "--worker") == 0) return spy_worker_main(argc, argv);
   options o = {argc, argv, 0, 0, 1, EXIT_SUCCESS};
   collect(&o);
   if (o.flags & BAD) {

@@ -1,9 +1,11 @@
 /*
-** spy.LocalCluster, spy.Client, spy.get_client: the Lua face of the thread
-** pool executor, with dask's names and printouts.  A client, once made, is
-** used by every later computation until closed (registry "spy.client").
-** Each computation asks spy._executor_for_call(parallel) for its pool and
-** calls spy._end_call() afterwards (see spy_bind_runop).
+** spy.LocalCluster, spy.Client, spy.get_client, spy.cluster_cleanup: the Lua
+** face of the executors, with dask's names and printouts.  A client attaches
+** a LocalCluster (a thread pool) or a SLURMCluster (remote workers, slurm.c);
+** once made it is used by every later computation until closed (registry
+** "spy.client").  Each computation asks spy._executor_for_call(parallel) for
+** its pool (and remote executor) and calls spy._end_call() afterwards (see
+** spy_bind_runop).
 */
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "bind/cluster.h"
 #include "bind/data.h"
 #include "core/log.h"
 #include "sched/pool.h"
@@ -43,7 +46,7 @@ static int default_workers(void)
 }
 
 /* dask.utils.format_bytes */
-static void format_bytes(char *buf, size_t n, double b)
+void spy_bind_format_bytes(char *buf, size_t n, double b)
 {
   static const struct {
     const char *p;
@@ -58,8 +61,8 @@ static void format_bytes(char *buf, size_t n, double b)
   snprintf(buf, n, "%.0f B", b);
 }
 
-/* "4GB", "1500MB", "2GiB", "auto", numbers (bytes) -> bytes; <0 if bad */
-static double parse_bytes(const char *s)
+/* "4GB", "1500MB", "2GiB", numbers (bytes) -> bytes; <0 if bad */
+double spy_bind_parse_bytes(const char *s)
 {
   char *end;
   double v = strtod(s, &end);
@@ -86,21 +89,10 @@ static cluster_ud *tocluster(lua_State *L, int idx)
 static void cluster_repr(const cluster_ud *c, char *buf, size_t n)
 {
   char mem[32];
-  format_bytes(mem, sizeof mem, c->memory);
+  spy_bind_format_bytes(mem, sizeof mem, c->memory);
   if (!c->pool) snprintf(buf, n, "LocalCluster('local://spy', workers=0, threads=0, memory=0 B)");
   else snprintf(buf, n, "LocalCluster('local://spy', workers=%d, threads=%d, memory=%s)", c->nworkers,
                 c->threads, mem);
-}
-
-static void client_repr(const cluster_ud *c, char *buf, size_t n)
-{
-  char mem[32];
-  if (!c || !c->pool) {
-    snprintf(buf, n, "<Client: No scheduler connected>");
-    return;
-  }
-  format_bytes(mem, sizeof mem, c->memory);
-  snprintf(buf, n, "<Client: 'local://spy' processes=1 threads=%d, memory=%s>", c->threads, mem);
 }
 
 static const spy_kwarg kw_cluster[] = {
@@ -161,7 +153,7 @@ static int l_localcluster(lua_State *L)
   double sys = system_memory(), mem = sys / n;
   const cJSON *m = cJSON_GetObjectItem(box->json, "memory_limit");
   if (cJSON_IsNumber(m)) mem = m->valuedouble <= 1 && m->valuedouble > 0 ? m->valuedouble * sys : m->valuedouble;
-  else if (cJSON_IsString(m) && strcmp(m->valuestring, "auto") != 0) mem = parse_bytes(m->valuestring);
+  else if (cJSON_IsString(m) && strcmp(m->valuestring, "auto") != 0) mem = spy_bind_parse_bytes(m->valuestring);
   if (!(mem > 0))
     return luaL_error(L, "Invalid value of `memory_limit`: '%s'; expected 'auto', a number of bytes or "
                          "a size like '4GB' or '1500MB'",
@@ -202,20 +194,61 @@ static int l_cluster_index(lua_State *L)
 
 /* ---- Client ------------------------------------------------------------------ */
 
-/* client userdata: uservalue 1 = its cluster */
-static cluster_ud *client_cluster(lua_State *L, int idx)
+/* A client's uservalue 1 is its cluster: a LocalCluster or a SLURMCluster. */
+typedef struct clientref {
+  cluster_ud *local;
+  spy_cluster *slurm;
+} clientref;
+
+static clientref client_ref(lua_State *L, int idx)
 {
+  clientref r = {NULL, NULL};
   luaL_checkudata(L, idx, MT_CLIENT);
   lua_getiuservalue(L, idx, 1);
-  cluster_ud *c = lua_isnil(L, -1) ? NULL : lua_touserdata(L, -1);
+  r.slurm = spy_bind_toslurm(L, -1);
+  if (!r.slurm && !lua_isnil(L, -1)) r.local = luaL_testudata(L, -1, MT_CLUSTER);
   lua_pop(L, 1);
-  return c;
+  return r;
+}
+
+static bool client_live(clientref r)
+{
+  return (r.local && r.local->pool) || (r.slurm && !spy_cluster_closed(r.slurm));
+}
+
+static void client_repr(clientref r, char *buf, size_t n)
+{
+  char mem[32];
+  if (!client_live(r)) {
+    snprintf(buf, n, "<Client: No scheduler connected>");
+  } else if (r.slurm) {
+    spy_cluster_status s;
+    spy_cluster_get_status(r.slurm, &s);
+    spy_bind_format_bytes(mem, sizeof mem, s.memory);
+    snprintf(buf, n, "<Client: '%s' processes=%d threads=%d, memory=%s>", spy_cluster_address(r.slurm),
+             s.workers, s.threads, mem);
+  } else {
+    spy_bind_format_bytes(mem, sizeof mem, r.local->memory);
+    snprintf(buf, n, "<Client: 'local://spy' processes=1 threads=%d, memory=%s>", r.local->threads, mem);
+  }
+}
+
+int spy_bind_client_workers(lua_State *L, int idx)
+{
+  if (!luaL_testudata(L, idx, MT_CLIENT)) return -1;
+  clientref r = client_ref(L, idx);
+  if (!client_live(r)) return 0;
+  if (r.local) return r.local->nworkers;
+  spy_cluster_status s;
+  spy_cluster_get_status(r.slurm, &s);
+  return s.workers;
 }
 
 static const spy_funcspec spec_client = {
     "Client", "spy.Client(cluster)",
-    "Attach a cluster: every later computation runs on its workers until client:close().", NULL,
-    "local client = spy.Client(spy.LocalCluster{n_workers=2})", NULL};
+    "Attach a cluster (LocalCluster or SLURMCluster): every later computation runs on its workers "
+    "until client:close().",
+    NULL, "local client = spy.Client(spy.LocalCluster{n_workers=2})", NULL};
 
 static int l_client(lua_State *L)
 {
@@ -226,7 +259,10 @@ static int l_client(lua_State *L)
     lua_replace(L, 1);
     lua_settop(L, 1);
   }
-  tocluster(L, 1);
+  spy_cluster *sc = spy_bind_toslurm(L, 1);
+  if (sc && spy_cluster_closed(sc)) return luaL_argerror(L, 1, "the SLURMCluster is closed");
+  if (!sc && !luaL_testudata(L, 1, MT_CLUSTER))
+    return luaL_typeerror(L, 1, "LocalCluster or SLURMCluster");
   lua_newuserdatauv(L, 1, 1);
   luaL_setmetatable(L, MT_CLIENT);
   lua_pushvalue(L, 1);
@@ -238,8 +274,8 @@ static int l_client(lua_State *L)
 
 static int l_client_tostring(lua_State *L)
 {
-  char buf[256];
-  client_repr(client_cluster(L, 1), buf, sizeof buf);
+  char buf[512];
+  client_repr(client_ref(L, 1), buf, sizeof buf);
   lua_pushstring(L, buf);
   return 1;
 }
@@ -259,11 +295,10 @@ static int l_client_close(lua_State *L)
 
 static int l_client_index(lua_State *L)
 {
-  cluster_ud *c = client_cluster(L, 1);
   const char *k = luaL_checkstring(L, 2);
   if (strcmp(k, "close") == 0) lua_pushcfunction(L, l_client_close);
   else if (strcmp(k, "cluster") == 0) lua_getiuservalue(L, 1, 1);
-  else if (strcmp(k, "n_workers") == 0) lua_pushinteger(L, c && c->pool ? c->nworkers : 0);
+  else if (strcmp(k, "n_workers") == 0) lua_pushinteger(L, spy_bind_client_workers(L, 1));
   else lua_pushnil(L);
   return 1;
 }
@@ -275,9 +310,73 @@ static const spy_funcspec spec_get_client = {
 static int l_get_client(lua_State *L)
 {
   lua_getfield(L, LUA_REGISTRYINDEX, "spy.client");
-  if (lua_isnil(L, -1) || !client_cluster(L, -1) || !client_cluster(L, -1)->pool)
+  if (lua_isnil(L, -1) || !client_live(client_ref(L, -1)))
     return luaL_error(L, "No clients found: attach one with spy.Client(spy.LocalCluster{...})");
   return 1;
+}
+
+/* ---- cluster_cleanup ------------------------------------------------------------- */
+
+static const spy_funcspec spec_cleanup = {
+    "cluster_cleanup", "spy.cluster_cleanup([client])",
+    "Shut down the client's cluster (default: the current one) and cancel Slurm jobs left over by "
+    "earlier spy sessions of this user.",
+    "Leftover jobs are recognised by their name, spy-worker-<user>-<session>, where <session> is "
+    "no longer running (its lock in SPYTMPDIR is free).  Jobs of other running sessions are left "
+    "alone.",
+    "spy.cluster_cleanup()", NULL};
+
+static int l_cluster_cleanup(lua_State *L)
+{
+  bool did = false;
+  if (lua_isnoneornil(L, 1)) {
+    lua_settop(L, 0);
+    lua_getfield(L, LUA_REGISTRYINDEX, "spy.client");
+  } else if (!luaL_testudata(L, 1, MT_CLIENT)) {
+    return luaL_error(L, "`client` has to be a client object, not %s", luaL_typename(L, 1));
+  }
+  if (!lua_isnil(L, 1)) {
+    clientref r = client_ref(L, 1);
+    char name[160];
+    int n = spy_bind_client_workers(L, 1);
+    if (client_live(r)) {
+      if (r.slurm) {
+        snprintf(name, sizeof name, "cluster %s", spy_cluster_id(r.slurm));
+        spy_cluster_close(r.slurm);
+      } else {
+        snprintf(name, sizeof name, "LocalCluster hosted on local://spy");
+        cluster_close(r.local);
+      }
+      spy_log(SPY_LOG_IMPORTANT, "Successfully shut down %s containing %d workers", name, n);
+      did = true;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, "spy.client");
+    if (lua_rawequal(L, 1, -1)) {
+      lua_pushnil(L);
+      lua_setfield(L, LUA_REGISTRYINDEX, "spy.client");
+    }
+  }
+  long *ids = NULL;
+  size_t n = 0;
+  spy_err err = {0};
+  if (spy_cluster_cancel_leftovers(&ids, &n, &err) != SPY_OK)
+    spy_log(SPY_LOG_DEBUG, "no leftover Slurm jobs looked for: %s", err.msg);
+  if (n) {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < n; i++) {
+      lua_pushfstring(L, "%s%I", i ? ", " : "", (lua_Integer)ids[i]);
+      luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    spy_log(SPY_LOG_IMPORTANT, "Cancelled %zu Slurm job%s left over by earlier sessions: %s", n,
+            n == 1 ? "" : "s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    did = true;
+  }
+  free(ids);
+  if (!did) spy_log(SPY_LOG_WARNING, "No dangling clients or clusters found.");
+  return 0;
 }
 
 /* ---- per-call executor ---------------------------------------------------------- */
@@ -298,21 +397,42 @@ spy_remote *spy_bind_client_remote(lua_State *L)
   return r;
 }
 
-/* spy._executor_for_call(parallel): picks the pool of this computation and logs. */
+static void attaching(clientref r, int avail, int total)
+{
+  char repr[512];
+  client_repr(r, repr, sizeof repr);
+  spy_log(SPY_LOG_IMPORTANT, "%d/%d workers available, starting computation..", avail, total);
+  spy_log(SPY_LOG_IMPORTANT, "..attaching to running client:\n\t%s", repr);
+}
+
+/* spy._executor_for_call(parallel): picks the executor of this computation
+** (registry "spy.callpool", and "spy.callremote" for SLURM workers) and logs. */
 static int l_executor_for_call(lua_State *L)
 {
   bool parallel = lua_toboolean(L, 1);
   char repr[256];
   lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, "spy.callpool");
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "spy.callremote");
   lua_getfield(L, LUA_REGISTRYINDEX, "spy.client");
-  cluster_ud *c = lua_isnil(L, -1) ? NULL : client_cluster(L, -1);
-  if (c && c->pool) {
-    client_repr(c, repr, sizeof repr);
-    spy_log(SPY_LOG_IMPORTANT, "%d/%d workers available, starting computation..", c->nworkers,
-            c->nworkers);
-    spy_log(SPY_LOG_IMPORTANT, "..attaching to running client:\n\t%s", repr);
-    lua_pushlightuserdata(L, c->pool);
+  clientref r = {NULL, NULL};
+  if (!lua_isnil(L, -1)) r = client_ref(L, -1);
+  if (r.slurm && !spy_cluster_closed(r.slurm)) {
+    spy_err err = {0};
+    spy_cluster_status s;
+    if (spy_cluster_wait(r.slurm, 1, &err)) return spy_bind_raise(L, &err);
+    spy_remote *rem = spy_cluster_remote(r.slurm, &err);
+    if (!rem) return spy_bind_raise(L, &err);
+    spy_cluster_get_status(r.slurm, &s);
+    attaching(r, s.workers, s.requested > s.workers ? s.requested : s.workers);
+    lua_pushlightuserdata(L, rem->pool);
+    lua_setfield(L, LUA_REGISTRYINDEX, "spy.callpool");
+    lua_pushlightuserdata(L, rem);
+    lua_setfield(L, LUA_REGISTRYINDEX, "spy.callremote");
+  } else if (r.local && r.local->pool) {
+    attaching(r, r.local->nworkers, r.local->nworkers);
+    lua_pushlightuserdata(L, r.local->pool);
     lua_setfield(L, LUA_REGISTRYINDEX, "spy.callpool");
   } else if (parallel) {
     new_cluster(L, default_workers(), 1, system_memory() / default_workers());
@@ -330,6 +450,8 @@ static int l_end_call(lua_State *L)
 {
   lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, "spy.callpool");
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "spy.callremote");
   if (lua_getfield(L, LUA_REGISTRYINDEX, "spy.callcluster") == LUA_TUSERDATA)
     cluster_close(lua_touserdata(L, -1));
   lua_pushnil(L);
@@ -358,6 +480,8 @@ void spy_open_cluster(lua_State *L, int spy)
   spy_bind_func(L, spy, "LocalCluster", l_localcluster, &spec_cluster);
   spy_bind_func(L, spy, "Client", l_client, &spec_client);
   spy_bind_func(L, spy, "get_client", l_get_client, &spec_get_client);
+  spy_bind_func(L, spy, "cluster_cleanup", l_cluster_cleanup, &spec_cleanup);
+  spy_open_slurm(L, spy);
   spy_bind_func(L, spy, "_executor_for_call", l_executor_for_call, NULL);
   spy_bind_func(L, spy, "_end_call", l_end_call, NULL);
 }

@@ -1299,6 +1299,8 @@ void spy_bind_runop(lua_State *L, const char *fname, const cJSON *cfg, spy_data 
   }
   ro.remote = ro.pool ? spy_bind_client_remote(L) : NULL;
   ro.comp = &comp;
+  /* remote workers open the input file themselves: it must be on disk */
+  if (!rc && ro.remote && in) rc = spy_data_flush(in, &err);
   if (!rc) rc = spy_run(op, in, sel, out, &ro, &st, &err);
   /* a local cluster made for this call goes away now */
   lua_getfield(L, LUA_REGISTRYINDEX, "spy.namespace");

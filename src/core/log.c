@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,14 +62,12 @@ void spy_log_set_console_hooks(void (*before)(void), void (*after)(void))
   pthread_mutex_unlock(&lock);
 }
 
-void spy_log(int lv, const char *fmt, ...)
+static void vlog(int lv, bool keep, const char *fmt, va_list ap)
 {
-  if (lv < level) return;
+  bool console = lv >= level;
+  if (!console && !(keep && logpath)) return;
   char msg[4096];
-  va_list ap;
-  va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
 
   time_t now = time(NULL);
   struct tm tm;
@@ -78,10 +77,12 @@ void spy_log(int lv, const char *fmt, ...)
   strftime(full, sizeof full, "%Y-%m-%d %H:%M:%S", &tm);
 
   pthread_mutex_lock(&lock);
-  if (hook_before) hook_before();
-  fprintf(stderr, "%s - %s: %s\n", hms, spy_log_level_name(lv), msg);
-  fflush(stderr);
-  if (hook_after) hook_after();
+  if (console) {
+    if (hook_before) hook_before();
+    fprintf(stderr, "%s - %s: %s\n", hms, spy_log_level_name(lv), msg);
+    fflush(stderr);
+    if (hook_after) hook_after();
+  }
   if (logpath) {
     FILE *f = fopen(logpath, "a");
     if (f) {
@@ -93,4 +94,20 @@ void spy_log(int lv, const char *fmt, ...)
     }
   }
   pthread_mutex_unlock(&lock);
+}
+
+void spy_log(int lv, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vlog(lv, false, fmt, ap);
+  va_end(ap);
+}
+
+void spy_log_keep(int lv, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vlog(lv, true, fmt, ap);
+  va_end(ap);
 }

@@ -20,6 +20,10 @@ enum {
 
 void spy_log(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* As spy_log, but the log file gets the line whatever the level (progress
+** of long waits, e.g. for Slurm workers, that one may need to reconstruct). */
+void spy_log_keep(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Parses "DEBUG", "info", ... (case-insensitive); -1 if unknown. */
 int spy_log_parse_level(const char *name);

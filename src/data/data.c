@@ -493,6 +493,16 @@ int spy_data_sync_meta(spy_data *d, spy_err *err)
   return rc;
 }
 
+int spy_data_flush(spy_data *d, spy_err *err)
+{
+  int rc = SPY_OK;
+  spy_h5_lock();
+  if (d->file >= 0 && d->writable && H5Fflush(d->file, H5F_SCOPE_GLOBAL) < 0)
+    rc = spy_h5_fail(err, SPY_EIO, "cannot flush '%s'", d->path);
+  spy_h5_unlock();
+  return rc;
+}
+
 /* ---- setters ----------------------------------------------------------- */
 
 int spy_data_set_channel(spy_data *d, const char *const *labels, size_t n)

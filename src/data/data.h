@@ -107,6 +107,10 @@ int spy_data_sync_meta(spy_data *d, spy_err *err);
 */
 int spy_data_write_meta(const spy_data *d, hid_t f, const char *listing, spy_err *err);
 
+/* Flushes an open, writable backing file, so another process (a remote
+** worker) reads everything written so far. */
+int spy_data_flush(spy_data *d, spy_err *err);
+
 /* Closes the HDF5 handles (reopened on demand by read/write). */
 void spy_data_close(spy_data *d);
 
