@@ -7,6 +7,7 @@
 ** that skip lua_close).
 */
 #include <math.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +133,8 @@ static char *spy_executable(lua_State *L)
 static void default_logdir(char *buf, size_t n)
 {
   char user[64] = "user", stamp[32];
-  const char *u = getenv("USER");
+  struct passwd *pw = getpwuid(getuid());
+  const char *u = pw ? pw->pw_name : getenv("USER");
   if (u && *u) snprintf(user, sizeof user, "%s", u);
   time_t now = time(NULL);
   struct tm tm;
@@ -213,6 +215,11 @@ static spy_cluster *push_cluster(lua_State *L, spy_slurm_config *cfg)
   luaL_setmetatable(L, SPY_MT_SLURM);
   spy_err err = {0};
   char *script = NULL;
+  if (!cfg->job_name) {
+    char name[160];
+    spy_cluster_job_name(name, sizeof name);
+    cfg->job_name = strdup(name);
+  }
   /* the job script is checked (quoting, values) before anything is created */
   int rc = spy_slurm_job_script(cfg, "tcp://127.0.0.1:1", "/dir", &script, &err);
   free(script);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -455,9 +456,8 @@ int spy_slurm_query(spy_jobinfo *jobs, size_t n, spy_err *err)
 int spy_slurm_user_jobs(const char *prefix, spy_jobinfo **jobs, size_t *n, spy_err *err)
 {
   char user[64] = "";
-  const char *u = getenv("USER");
-  if (!u || !*u) u = getlogin();
-  snprintf(user, sizeof user, "%s", u ? u : "");
+  struct passwd *pw = getpwuid(getuid());
+  snprintf(user, sizeof user, "%s", pw ? pw->pw_name : "");
   const char *argv[] = {"squeue", "-h", "-u", user, "-o", "%i|%T|%r|%j", NULL};
   const char *argv_all[] = {"squeue", "-h", "--me", "-o", "%i|%T|%r|%j", NULL};
   char *out = NULL, *errs = NULL;

@@ -220,7 +220,7 @@ static void comp_plan(comp *c, const char *json)
       }
   }
   c->planned = true;
-  spy_log(SPY_LOG_INFO, "computation %llu: %s (%s) on %zu trials", (unsigned long long)c->id,
+  spy_log(SPY_LOG_IMPORTANT, "computation %llu: %s (%s) on %zu trials", (unsigned long long)c->id,
           fn->valuestring, c->op.name, c->op.ntrials);
 exit:
   cJSON_Delete(j);
@@ -298,6 +298,14 @@ static int run_task(const wtask *t, buffers *b, unsigned *flags, spy_err *err)
   return spy_chunk_write(t->path, op->out_dtype, (int)nd, shape, b->out, err);
 }
 
+static bool stopping(void)
+{
+  pthread_mutex_lock(&W.lock);
+  bool s = W.stop;
+  pthread_mutex_unlock(&W.lock);
+  return s;
+}
+
 static void *compute_thread(void *arg)
 {
   (void)arg;
@@ -322,7 +330,9 @@ static void *compute_thread(void *arg)
       spy_msg_u32(&m, flags);
       send_frame(&m);
       spy_msgbuf_free(&m);
-    } else {
+    } else if (rc != SPY_EINTR || !(got_signal || stopping())) {
+      /* a worker being stopped (scancel, walltime) just goes away: the
+      ** session re-runs its tasks elsewhere, as after any other death */
       send_fail(t->id, rc, err.msg);
     }
 
