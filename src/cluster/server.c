@@ -100,6 +100,7 @@ struct spy_cluster {
   job *jobs;
   size_t njobs, capjobs;
   int target_jobs, replaced;
+  int replacing;        /* replacement jobs being submitted (count as live) */
   ptask *tasks;
   uint64_t next_task;
   /* the current computation */
@@ -159,11 +160,20 @@ static job *find_job(spy_cluster *c, long id)
 
 static bool live(const job *j) { return j->state == J_SUBMITTED || j->state == J_ACTIVE; }
 
+/* jobs that are or will be there: submitted, running, lost and about to be
+** replaced, or being submitted as replacements */
 static int live_jobs(const spy_cluster *c)
 {
-  int n = 0;
+  int n = c->replacing;
   for (size_t i = 0; i < c->njobs; i++) n += live(&c->jobs[i]);
   return n;
+}
+
+static bool lost_jobs(const spy_cluster *c)
+{
+  for (size_t i = 0; i < c->njobs; i++)
+    if (c->jobs[i].state == J_LOST) return true;
+  return false;
 }
 
 static int ready_workers(const spy_cluster *c)
@@ -600,11 +610,12 @@ static int submit(spy_cluster *c, spy_err *err)
   free(script);
   if (id <= 0) return (int)id;
   pthread_mutex_lock(&c->lock);
-  rc = add_job(c, id);
+  bool closing = c->closing;
+  rc = closing ? SPY_OK : add_job(c, id);
   pthread_mutex_unlock(&c->lock);
-  if (rc) {
+  if (closing || rc) { /* a close() that raced with this submission owns no such job */
     spy_slurm_cancel(&id, 1);
-    return spy_fail(err, SPY_ENOMEM, "out of memory");
+    return closing ? spy_fail(err, SPY_EINVAL, "the cluster is closed") : spy_fail(err, SPY_ENOMEM, "out of memory");
   }
   spy_log(SPY_LOG_DEBUG, "submitted Slurm job %ld", id);
   return SPY_OK;
@@ -674,11 +685,17 @@ static void *monitor_thread(void *arg)
     int n = nlost && want > 0 ? (want < budget ? want : budget) : 0;
     if (n > 0) c->replaced += n;
     if (!nlost) continue;
+    c->replacing += n;
     pthread_mutex_unlock(&c->lock);
     spy_slurm_cancel(lost, nlost);
     for (int i = 0; i < n; i++) {
       spy_err err = {0};
-      if (submit(c, &err) == SPY_OK)
+      int rc = submit(c, &err);
+      pthread_mutex_lock(&c->lock);
+      c->replacing--;
+      pthread_cond_broadcast(&c->cond);
+      pthread_mutex_unlock(&c->lock);
+      if (rc == SPY_OK)
         spy_log(SPY_LOG_WARNING, "cluster %s: submitted a Slurm job to replace a lost worker", c->id);
       else
         spy_log(SPY_LOG_WARNING, "cluster %s: cannot replace a lost worker: %s", c->id, err.msg);
@@ -1111,7 +1128,7 @@ int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
       rc = spy_fail(err, SPY_EINTR, "interrupted");
       break;
     }
-    if (live_jobs(c) == 0 && n == 0) {
+    if (live_jobs(c) == 0 && !lost_jobs(c) && n == 0) {
       describe_jobs(c, jobs, sizeof jobs);
       rc = spy_fail(err, SPY_ERUNTIME,
                     "every Slurm job of cluster %s ended before a worker connected%s", c->id, jobs);
@@ -1250,7 +1267,7 @@ static int r_compute(void *ctx, int slot, const spy_remote_task *t, void *out, u
         pthread_mutex_unlock(&c->lock);
         return spy_fail(err, SPY_ERUNTIME, "the cluster was closed");
       }
-      if (ready_workers(c) == 0 && live_jobs(c) == 0) {
+      if (ready_workers(c) == 0 && live_jobs(c) == 0 && !lost_jobs(c)) {
         pthread_mutex_unlock(&c->lock);
         return spy_fail(err, SPY_ERUNTIME,
                         "every worker of cluster %s is gone and no Slurm job is left to replace them%s%s",
