@@ -158,6 +158,8 @@ static job *find_job(spy_cluster *c, long id)
   return NULL;
 }
 
+static bool terminal(const char *s);
+
 static bool live(const job *j) { return j->state == J_SUBMITTED || j->state == J_ACTIVE; }
 
 /* jobs that are or will be there: submitted, running, lost and about to be
@@ -621,13 +623,6 @@ static int submit(spy_cluster *c, spy_err *err)
   return SPY_OK;
 }
 
-static bool terminal(const char *s)
-{
-  return !*s || strcmp(s, "COMPLETED") == 0 || strcmp(s, "FAILED") == 0 || strcmp(s, "CANCELLED") == 0 ||
-         strcmp(s, "TIMEOUT") == 0 || strcmp(s, "NODE_FAIL") == 0 || strcmp(s, "OUT_OF_MEMORY") == 0 ||
-         strcmp(s, "PREEMPTED") == 0 || strcmp(s, "BOOT_FAIL") == 0 || strcmp(s, "DEADLINE") == 0 ||
-         strcmp(s, "SPECIAL_EXIT") == 0 || strcmp(s, "REVOKED") == 0;
-}
 
 static void *monitor_thread(void *arg)
 {
@@ -905,11 +900,36 @@ fail:
   return rc;
 }
 
+static bool terminal(const char *s)
+{
+  return !*s || strcmp(s, "COMPLETED") == 0 || strcmp(s, "FAILED") == 0 || strcmp(s, "CANCELLED") == 0 ||
+         strcmp(s, "TIMEOUT") == 0 || strcmp(s, "NODE_FAIL") == 0 || strcmp(s, "OUT_OF_MEMORY") == 0 ||
+         strcmp(s, "PREEMPTED") == 0 || strcmp(s, "BOOT_FAIL") == 0 || strcmp(s, "DEADLINE") == 0 ||
+         strcmp(s, "SPECIAL_EXIT") == 0 || strcmp(s, "REVOKED") == 0;
+}
+
+/* Polls squeue until none of ids is pending, running or completing (at most
+** `seconds`), so that a closed cluster leaves an empty queue behind. */
+static void wait_gone(const long *ids, size_t n, double seconds)
+{
+  spy_jobinfo *q = calloc(n ? n : 1, sizeof *q);
+  double end = spy_clock() + seconds;
+  while (q && n && spy_clock() < end) {
+    for (size_t i = 0; i < n; i++) q[i].id = ids[i];
+    if (spy_slurm_query(q, n, NULL) != SPY_OK) break;
+    bool left = false;
+    for (size_t i = 0; i < n && !left; i++) left = *q[i].state && !terminal(q[i].state);
+    if (!left) break;
+    usleep(100000);
+  }
+  free(q);
+}
+
 void spy_cluster_close(spy_cluster *c)
 {
   if (!c || c->closed) return;
-  long *ids = NULL;
-  size_t n = 0;
+  long *ids = NULL, *all = NULL;
+  size_t n = 0, nall = 0;
   pthread_mutex_lock(&c->lock);
   c->closing = true;
   ids = malloc((c->njobs ? c->njobs : 1) * sizeof *ids);
@@ -930,6 +950,13 @@ void spy_cluster_close(spy_cluster *c)
     pthread_join(c->server, NULL);
     pthread_join(c->monitor, NULL);
   }
+  /* every job this cluster submitted (also those cancelled earlier) */
+  all = malloc((c->njobs ? c->njobs : 1) * sizeof *all);
+  for (size_t i = 0; all && i < c->njobs; i++)
+    if (c->jobs[i].state != J_ENDED || *c->jobs[i].sstate == 0 || !terminal(c->jobs[i].sstate))
+      all[nall++] = c->jobs[i].id;
+  wait_gone(all, nall, 15);
+  free(all);
   pthread_mutex_lock(&open_lock);
   for (spy_cluster **pp = &open_list; *pp; pp = &(*pp)->next_open)
     if (*pp == c) {
