@@ -925,31 +925,39 @@ static void wait_gone(const long *ids, size_t n, double seconds)
   free(q);
 }
 
+/* Workers with a session get SHUTDOWN and end their jobs themselves (state
+** COMPLETED, dask-jobqueue#640); jobs without one, and stragglers after 5 s,
+** are cancelled.  Returns when squeue no longer lists any of them (<= 15 s). */
 void spy_cluster_close(spy_cluster *c)
 {
   if (!c || c->closed) return;
-  long *ids = NULL, *all = NULL;
-  size_t n = 0, nall = 0;
+  long *pending = NULL, *active = NULL, *all = NULL;
+  size_t np = 0, na = 0, nall = 0;
   pthread_mutex_lock(&c->lock);
   c->closing = true;
-  ids = malloc((c->njobs ? c->njobs : 1) * sizeof *ids);
-  for (size_t i = 0; ids && i < c->njobs; i++)
-    if (live(&c->jobs[i])) {
-      ids[n++] = c->jobs[i].id;
-      c->jobs[i].state = J_CANCELLED;
-    }
+  pending = malloc((c->njobs ? c->njobs : 1) * sizeof *pending);
+  active = malloc((c->njobs ? c->njobs : 1) * sizeof *active);
+  for (size_t i = 0; pending && active && i < c->njobs; i++) {
+    job *j = &c->jobs[i];
+    if (j->state == J_ACTIVE && j->nconnected > 0) active[na++] = j->id;
+    else if (live(j)) pending[np++] = j->id;
+    if (live(j)) j->state = J_CANCELLED;
+  }
   for (conn *w = c->conns; w; w = w->next)
     if (w->stage == C_READY) queue_simple(w, SPY_MSG_SHUTDOWN, NULL);
   pthread_cond_broadcast(&c->cond);
   pthread_cond_signal(&c->mcond);
   pthread_mutex_unlock(&c->lock);
   wake(c);
-  spy_slurm_cancel(ids, n);
-  free(ids);
+  spy_slurm_cancel(pending, np);
   if (c->threads_started) {
     pthread_join(c->server, NULL);
     pthread_join(c->monitor, NULL);
   }
+  wait_gone(active, na, 5);
+  spy_slurm_cancel(active, na);
+  free(pending);
+  free(active);
   /* every job this cluster submitted (also those cancelled earlier) */
   all = malloc((c->njobs ? c->njobs : 1) * sizeof *all);
   for (size_t i = 0; all && i < c->njobs; i++)
