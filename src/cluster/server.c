@@ -39,6 +39,9 @@
 #define WORKER_TTL_SECONDS 30.0
 #define MAX_OUTQ (512u << 20)
 #define ALLOWED_FAILURES 3
+/* Tasks a worker may hold per thread: one running, one queued behind it, so
+** it never idles for a round trip between tasks. */
+#define DEPTH 2
 
 enum { C_HANDSHAKE, C_READY, C_CLOSING };
 enum { J_SUBMITTED, J_ACTIVE, J_LOST, J_ENDED, J_CANCELLED };
@@ -1266,7 +1269,7 @@ static conn *pick(spy_cluster *c)
 {
   conn *best = NULL;
   for (conn *w = c->conns; w; w = w->next) {
-    if (w->stage != C_READY || w->busy >= w->nthreads) continue;
+    if (w->stage != C_READY || w->busy >= DEPTH * w->nthreads) continue;
     job *j = find_job(c, w->job);
     if (j && j->state == J_CANCELLED) continue;
     if (!best || (double)w->busy / w->nthreads < (double)best->busy / best->nthreads) best = w;
@@ -1417,11 +1420,11 @@ spy_remote *spy_cluster_remote(spy_cluster *c, spy_err *err)
     spy_fail(err, SPY_EINVAL, "the cluster is closed");
     return NULL;
   }
-  /* one proxy thread per task slot of the requested workers, or of those
-  ** connected when that is more (workers started by hand) */
+  /* one proxy thread per task slot (DEPTH per worker thread) of the
+  ** requested workers, or of those connected when that is more */
   pthread_mutex_lock(&c->lock);
-  int slots = c->target_jobs * c->cfg.processes * (c->cfg.cores / c->cfg.processes), have = 0;
-  for (conn *w = c->conns; w; w = w->next) have += w->stage == C_READY ? w->nthreads : 0;
+  int slots = DEPTH * c->target_jobs * c->cfg.processes * (c->cfg.cores / c->cfg.processes), have = 0;
+  for (conn *w = c->conns; w; w = w->next) have += w->stage == C_READY ? DEPTH * w->nthreads : 0;
   if (have > slots) slots = have;
   pthread_mutex_unlock(&c->lock);
   if (slots < 1) slots = 1;
