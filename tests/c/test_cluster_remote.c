@@ -118,6 +118,10 @@ int main(void)
 {
   spy_err err = {0};
   const char *exe = getenv("SPY_BIN");
+  char tmp[4096];
+  /* storage of its own: c_container_cleanup counts the shared one's entries */
+  snprintf(tmp, sizeof tmp, "%s/.spy/tmp_cluster_remote", getenv("HOME") ? getenv("HOME") : "/tmp");
+  setenv("SPYTMPDIR", tmp, 1);
   CHECK(spy_settings_init(&err) == 0, "%s", err.msg);
   if (!exe) {
     fprintf(stderr, "SPY_BIN not set\n");

@@ -30,8 +30,8 @@ send spy.set_l\t
 expect spy.set_loglevel
 send \x15
 send spy.\t\t
-expect get_loglevel
-expect version
+expect AnalogData
+expect spy> spy.
 absent _spec
 send \x15
 send spy._sp\t

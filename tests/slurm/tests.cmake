@@ -5,8 +5,11 @@
 # only what they started), and exits 77 -- skipped, not failed -- when no Slurm
 # can be had.  The tests share one Slurm: RESOURCE_LOCK runs them one at a time.
 set(SPY_SLURM_RUN ${CMAKE_CURRENT_LIST_DIR}/run.sh)
+# A temporary storage of their own: tests that count a shared SPYTMPDIR's
+# entries (c_container_cleanup) must not see these sessions' files.
 set(SPY_SLURM_ENV "${SPY_TEST_ENV};${SPY_C_ENV};SPY_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
-    "SPY_SLURM_MARKER=${CMAKE_BINARY_DIR}/slurm-fixture-started")
+    "SPY_SLURM_MARKER=${CMAKE_BINARY_DIR}/slurm-fixture-started"
+    "SPYTMPDIR=${CMAKE_BINARY_DIR}/test-home/slurm-tmp")
 add_test(NAME slurm_up COMMAND bash ${SPY_SLURM_RUN} --up)
 add_test(NAME slurm_down COMMAND bash ${SPY_SLURM_RUN} --down)
 set_tests_properties(slurm_up PROPERTIES FIXTURES_SETUP slurm ENVIRONMENT "${SPY_SLURM_ENV}"
