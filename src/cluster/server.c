@@ -123,7 +123,7 @@ struct spy_cluster {
 /* every open cluster, for the exit paths */
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static spy_cluster *open_list;
-static bool exit_hooks;
+static bool atexit_done, signals_installed;
 
 /* ---- small helpers ------------------------------------------------------------ */
 
@@ -785,6 +785,7 @@ static void exit_handler(void) { spy_cluster_cancel_all(); }
 /* SIGTERM/SIGHUP: scancel this session's jobs by name, then die as asked. */
 static char scancel_path[4096], scancel_user[80], scancel_name[160];
 static char *scancel_argv[6];
+static const int guarded[2] = {SIGTERM, SIGHUP};
 
 static void fatal_signal(int sig)
 {
@@ -799,11 +800,15 @@ static void fatal_signal(int sig)
   raise(sig);
 }
 
+/* While a cluster is open (open_lock held): atexit once, and SIGTERM/SIGHUP
+** handlers where the program has none; these are removed again when the last
+** cluster closes (spy.so may be unloaded after that). */
 static void install_exit_hooks(const char *jobname)
 {
-  if (exit_hooks) return;
-  exit_hooks = true;
-  atexit(exit_handler);
+  if (!atexit_done) atexit(exit_handler);
+  atexit_done = true;
+  if (signals_installed) return;
+  signals_installed = true;
   const char *path = getenv("PATH");
   char dir[4096];
   for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
@@ -824,14 +829,23 @@ static void install_exit_hooks(const char *jobname)
   scancel_argv[1] = scancel_user;
   scancel_argv[2] = scancel_name;
   scancel_argv[3] = NULL;
-  int sigs[] = {SIGTERM, SIGHUP};
   for (size_t i = 0; i < 2; i++) {
     struct sigaction old;
-    if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+    if (sigaction(guarded[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
       struct sigaction sa = {0};
       sa.sa_handler = fatal_signal;
-      sigaction(sigs[i], &sa, NULL);
+      sigaction(guarded[i], &sa, NULL);
     }
+  }
+}
+
+static void remove_signal_hooks(void)
+{
+  if (!signals_installed) return;
+  signals_installed = false;
+  for (size_t i = 0; i < 2; i++) {
+    struct sigaction old;
+    if (sigaction(guarded[i], NULL, &old) == 0 && old.sa_handler == fatal_signal) signal(guarded[i], SIG_DFL);
   }
 }
 
@@ -974,6 +988,7 @@ void spy_cluster_close(spy_cluster *c)
       *pp = c->next_open;
       break;
     }
+  if (!open_list) remove_signal_hooks();
   pthread_mutex_unlock(&open_lock);
   if (c->pool) spy_pool_free(c->pool);
   c->pool = NULL;

@@ -1,7 +1,9 @@
 -- Connections without the cluster's secret are refused and logged while a
 -- computation runs, and the computation completes with the sequential
 -- numbers: garbage, an oversized length, a silent peer, and a real worker
--- with the wrong secret (which is told so and exits non-zero).
+-- with the wrong secret (which is told so and exits non-zero).  The raw
+-- peers read until the session hangs up, so the session has read what they
+-- sent (closing with the greeting unread would reset the connection first).
 local H = dofile(arg[0]:match("^(.*)/") .. "/helpers.lua")
 local dir = H.sh("mktemp -d"):gsub("%s+$", "")
 
@@ -24,8 +26,8 @@ set -u
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > %s/wrong && chmod 600 %s/wrong
 n=0
 while [ ! -e %s/stop ]; do
-  exec 3<>/dev/tcp/127.0.0.1/%s && printf '\0\0\0\1\011' >&3; exec 3>&-
-  exec 3<>/dev/tcp/127.0.0.1/%s && printf '\377\377\377\377\002' >&3; exec 3>&-
+  exec 3<>/dev/tcp/127.0.0.1/%s && printf '\0\0\0\1\011' >&3 && timeout 5 cat <&3 >/dev/null; exec 3>&-
+  exec 3<>/dev/tcp/127.0.0.1/%s && printf '\377\377\377\377\002' >&3 && timeout 5 cat <&3 >/dev/null; exec 3>&-
   exec 3<>/dev/tcp/127.0.0.1/%s && (sleep 0.2; exec 3>&-) &
   %q --worker tcp://127.0.0.1:%s --secret-file %s/wrong --local-directory %s >>%s/worker.log 2>&1; echo "exit $?" >>%s/worker.log
   n=$((n + 1)); echo $n > %s/count
