@@ -37,8 +37,8 @@ local cl3 = H.cluster{ log_directory = logdir, job_script_prologue = {
   ([[( until grep -q computation "%s/${SLURM_JOB_NAME}-${SLURM_JOB_ID}.err" 2>/dev/null; do sleep 0.05; done; kill -9 $$ ) &]]):format(logdir) } }
 cl3:scale(1)
 spy.Client(cl3)
--- one task that runs for most of a second, far longer than the killer needs
-local one = spy.synthdata.white_noise{ nTrials = 1, nSamples = 200000, nChannels = 8, seed = 1, parallel = false }
+-- one task that runs for seconds, far longer than the killer needs to strike
+local one = spy.synthdata.white_noise{ nTrials = 1, nSamples = 600000, nChannels = 8, seed = 1, parallel = false }
 local ok, err = pcall(spy.freqanalysis, one, { method = "mtmconvol", taper = "hann", t_ftimwin = 1.0,
                                               toi = 0.995, foilim = { 1, 10 } })
 H.check(not ok, "the computation should have failed")
