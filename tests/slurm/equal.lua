@@ -52,4 +52,20 @@ end
 local name = cl.job_name
 cl:close()
 H.check(#H.jobs(name) == 0, "jobs left after close: %s", table.concat(H.jobs(name), " "))
+
+-- one job, two threads in one worker; one job, two worker processes
+local cfg = { method = "mtmfft", tapsmofrq = 4, output = "fourier", keeptapers = true }
+local want = spy.freqanalysis(data, { method = "mtmfft", tapsmofrq = 4, output = "fourier", keeptapers = true,
+                                      parallel = false })
+for _, shape in ipairs{ { processes = 1, repr = "processes=1 threads=2" }, { processes = 2, repr = "processes=2 threads=2" } } do
+  local c = H.cluster{ cores = 2, memory = "600MB", processes = shape.processes }
+  c:scale(shape.processes)
+  local cli = spy.Client(c)
+  c:wait_for_workers(shape.processes)
+  H.check(tostring(cli):find(shape.repr, 1, true), "%s: %s", shape.repr, tostring(cli))
+  H.check(#c.job_ids == 1, "one job")
+  local d = H.maxdiff(spy.freqanalysis(data, cfg), want)
+  H.check(d == 0, "%s: max |slurm - sequential| = %g", shape.repr, d)
+  c:close()
+end
 print("equal: ok")
