@@ -1360,13 +1360,43 @@ static const luaL_Reg metamethods[] = {
     {"__sub", l_sub},     {"__mul", l_mul},           {"__div", l_div},
     {NULL, NULL}};
 
+/* Field names per class, for tab completion (__fields). */
+static const char *const fields_common[] = {
+    "samplerate", "dimord", "trialdefinition", "sampleinfo", "trialinfo", "trialintervals",
+    "trial_ids", "trials", "cfg", "info", "log", "filename", "container", "tag", "mode",
+    "shape", "dtype", "dataclass", "nbytes", NULL};
+
+static void push_fields(lua_State *L, spy_dataclass c)
+{
+  lua_newtable(L);
+  lua_Integer i = 1;
+  for (const char *const *f = fields_common; *f; f++) {
+    lua_pushstring(L, *f);
+    lua_seti(L, -2, i++);
+  }
+  static const char *const analog[] = {"channel", "time", "is_time_locked", NULL};
+  static const char *const spectral[] = {"channel", "time", "freq", "taper", NULL};
+  static const char *const cross[] = {"channel_i", "channel_j", "freq", NULL};
+  for (const char *const *f = c == SPY_ANALOG ? analog : c == SPY_SPECTRAL ? spectral : cross; *f;
+       f++) {
+    lua_pushstring(L, *f);
+    lua_seti(L, -2, i++);
+  }
+}
+
 void spy_open_data(lua_State *L, int spy)
 {
+  lua_newtable(L); /* the methods table, filled below */
+  lua_setfield(L, LUA_REGISTRYINDEX, METHODS);
   for (int c = 0; c < SPY_NCLASSES; c++) {
     luaL_newmetatable(L, mtname((spy_dataclass)c));
     luaL_setfuncs(L, metamethods, 0);
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, "__spydata");
+    push_fields(L, (spy_dataclass)c);
+    lua_setfield(L, -2, "__fields");
+    lua_getfield(L, LUA_REGISTRYINDEX, METHODS);
+    lua_setfield(L, -2, "__methods");
     lua_pop(L, 1);
   }
   luaL_newmetatable(L, "spy.TrialIndexer");
@@ -1386,8 +1416,8 @@ void spy_open_data(lua_State *L, int spy)
   lua_setfield(L, -2, "__tostring");
   lua_pop(L, 1);
 
-  /* methods shared by all classes; the Lua half adds more (save, ...) */
-  lua_newtable(L);
+  /* methods shared by all classes; other areas add more (save, ...) */
+  lua_getfield(L, LUA_REGISTRYINDEX, METHODS);
   lua_pushcfunction(L, l_selectdata);
   lua_setfield(L, -2, "selectdata");
   lua_pushcfunction(L, l_show);
@@ -1396,8 +1426,6 @@ void spy_open_data(lua_State *L, int spy)
   lua_setfield(L, -2, "copy");
   lua_pushcfunction(L, l_definetrial);
   lua_setfield(L, -2, "definetrial");
-  lua_setfield(L, LUA_REGISTRYINDEX, METHODS);
-  lua_getfield(L, LUA_REGISTRYINDEX, METHODS);
   lua_setfield(L, spy, "_methods");
 
   spy_bind_func(L, spy, "AnalogData", l_analog, &spec_analog);
