@@ -132,7 +132,7 @@ send \x15
 send w.sampler\t
 expect w.samplerate
 send \x15
-send w.tr\t\t
+send w.trial\t\t
 expect trial_ids
 expect trialdefinition
 expect trialintervals
