@@ -125,18 +125,13 @@ send w:sel\t
 expect w:selectdata
 send \x15
 send w:s\t\t
-expect save
 expect selectdata
-expect show
 send \x15
 send w.sampler\t
 expect w.samplerate
 send \x15
 send w.trial\t\t
-expect trial_ids
-expect trialdefinition
 expect trialintervals
-expect trials
 send \x15
 send spy.freqanalysis(w, {tapsm\t
 expect spy.freqanalysis(w, {tapsmofrq=
