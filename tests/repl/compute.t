@@ -61,3 +61,24 @@ expect \nspy>
 absent IMPORTANT
 key C-d
 exit 0
+
+# In a script, Ctrl-C during a computation ends the script with status 130,
+# and the session's temporary files go with it.
+file long.lua
+w = spy.synthdata.white_noise{nTrials = 16, nSamples = 5000, nChannels = 8, seed = 1}
+foi = {} for f = 2, 100, 2 do foi[#foi + 1] = f end
+toi = {} for i = 0, 49 do toi[#toi + 1] = -1 + i * 0.1 end
+print("computing")
+spy.freqanalysis(w, {method = "superlet", foi = foi, order_max = 30, toi = toi})
+print("not reached")
+end
+spawn spy long.lua
+expect computing
+expect % Completed |
+key C-c
+expect interrupted
+absent not reached
+exit 130
+spawn spy -e "local n = 0 for f in io.popen('ls ' .. spy.__storage__):lines() do if f:match('^spy_') then n = n + 1 end end print('left', n)"
+expect left\t0
+exit 0
