@@ -384,6 +384,16 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   r.outbytes = maxrows * r.rowelems * chunk * r.es;
   r.scratchbytes = op->scratch_bytes ? op->scratch_bytes(op->plan, maxsamp, chunk) : 0;
 
+  if (opts->worker_memory > 0) { /* Syncopy's check against the worker memory */
+    double need = (double)(r.inbytes + r.outbytes + r.scratchbytes);
+    if (need > opts->worker_memory) {
+      rc = spy_fail(err, SPY_ENOMEM,
+                    "Single-trial processing requires %.2f GB of memory which is larger than "
+                    "the available worker memory (%.2f GB)",
+                    need / 1e9, opts->worker_memory / 1e9);
+      goto exit;
+    }
+  }
   if (opts->remote) { /* workers read and compute: only output buffers here */
     if (!opts->comp || !pool) {
       rc = spy_fail(err, SPY_EINVAL, "remote execution needs a computation and worker slots");
