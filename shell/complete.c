@@ -287,9 +287,32 @@ static void fields(lua_State *L, spy_cands *c, int idx, int methods, const char 
     if (!lua_getmetatable(L, -1)) break;
     lua_pushliteral(L, "__index");
     lua_rawget(L, -2);
+    if (!lua_istable(L, -1)) {
+      /* __index is a function (userdata with computed fields): its metatable
+      ** may list the names in __fields (a sequence) and __methods (a table) */
+      lua_pop(L, 1);
+      if (!methods) {
+        lua_getfield(L, -1, "__fields");
+        for (lua_Integer i = 1; lua_istable(L, -1); i++) {
+          if (lua_geti(L, -1, i) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            break;
+          }
+          size_t klen;
+          const char *k = lua_tolstring(L, -1, &klen);
+          if (klen >= parlen && memcmp(k, partial, parlen) == 0) add(L, c, prefix, plen, k, klen);
+          lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+      }
+      lua_getfield(L, -1, "__methods");
+      lua_remove(L, -2);
+      lua_remove(L, -2);
+      if (lua_istable(L, -1)) continue; /* list its functions, no further hops */
+      break;
+    }
     lua_remove(L, -2);
     lua_remove(L, -2);
-    if (!lua_istable(L, -1)) break;
   }
   lua_pop(L, 1);
 }

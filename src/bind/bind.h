@@ -24,6 +24,10 @@ int spy_bind_open(lua_State *L);
 void spy_bind_func(lua_State *L, int t, const char *name, lua_CFunction f,
                    const spy_funcspec *spec);
 
+/* luaL_error with the C library's printf formats (%g, %zu, ...), which
+** lua_pushfstring lacks; prefixes the caller's position as luaL_error does. */
+int spy_bind_errorf(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Raises err as a Lua error (never returns). */
 int spy_bind_raise(lua_State *L, const spy_err *err);
 

@@ -144,6 +144,12 @@ static int l_set_progress(lua_State *L)
   return 0;
 }
 
+static int l_clock(lua_State *L)
+{
+  lua_pushnumber(L, spy_now());
+  return 1;
+}
+
 static const spy_kwarg kw_none[] = {{NULL, 0, NULL, NULL, NULL}};
 
 static const spy_funcspec spec_set_loglevel = {
@@ -163,9 +169,16 @@ static const spy_funcspec spec_set_progress = {
     "Show (true, default) or hide (false) the progress bar of long computations.", NULL,
     "spy.set_progress(false)", kw_none};
 
+static const spy_funcspec spec_clock = {
+    "clock", "spy.clock()", "Wall-clock seconds from a monotonic clock (for timing: t1 - t0).",
+    "Unlike os.clock(), which counts CPU time of this process, spy.clock() measures elapsed time, "
+    "which is what a parallel computation saves.",
+    "local t0 = spy.clock(); spy.freqanalysis(data); print(spy.clock() - t0)", kw_none};
+
 void spy_open_core(lua_State *L, int spy)
 {
   spy_bind_func(L, spy, "set_progress", l_set_progress, &spec_set_progress);
+  spy_bind_func(L, spy, "clock", l_clock, &spec_clock);
   spy_bind_func(L, spy, "_spec", l_spec, NULL);
   spy_bind_func(L, spy, "_setspec", l_setspec, NULL);
   spy_bind_func(L, spy, "_kwcheck", l_kwcheck, NULL);

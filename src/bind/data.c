@@ -550,7 +550,7 @@ static int construct(lua_State *L, spy_dataclass cls, const spy_funcspec *spec)
   spy_err err = {0};
   double sr = spy_cfg_isnull(box->json, "samplerate") ? NAN : spy_cfg_num(box->json, "samplerate", NAN);
   if (!isnan(sr) && !(sr > 0 && isfinite(sr)))
-    return luaL_error(L, "Invalid value of `samplerate`: '%g'; expected a positive finite number", sr);
+    return spy_bind_errorf(L, "Invalid value of `samplerate`: '%g'; expected a positive finite number", sr);
 
   /* collect the trial arrays */
   lua_getfield(L, 1, "data");
@@ -1067,7 +1067,7 @@ static void getoperand(lua_State *L, int idx, operand *o)
   if (lua_type(L, idx) == LUA_TNUMBER) {
     o->s = lua_tonumber(L, idx);
     if (!isfinite(creal(o->s)))
-      luaL_error(L, "Invalid value of `operand`: '%g'; expected finite scalar", creal(o->s));
+      spy_bind_errorf(L, "Invalid value of `operand`: '%g'; expected finite scalar", creal(o->s));
     return;
   }
   o->a = spy_bind_toarray(L, idx, SPY_DT_F64);
@@ -1103,7 +1103,7 @@ static int arith(lua_State *L, char op)
   spy_data *d = A.d ? A.d : B.d;
   if (A.d && B.d) {
     if (A.d->cls != B.d->cls || A.d->ntrials != B.d->ntrials || A.d->samplerate != B.d->samplerate)
-      return luaL_error(L, "Invalid value of `operand`: '%s with %zu trials at %g Hz'; expected "
+      return spy_bind_errorf(L, "Invalid value of `operand`: '%s with %zu trials at %g Hz'; expected "
                            "an object of the same class, number of trials and samplerate (%s, %zu, %g)",
                         spy_dataclass_name(B.d->cls), B.d->ntrials, B.d->samplerate,
                         spy_dataclass_name(A.d->cls), A.d->ntrials, A.d->samplerate);
@@ -1112,7 +1112,7 @@ static int arith(lua_State *L, char op)
         return luaL_error(L, "Invalid value of `operand`: expected objects with equal shapes except along time");
     for (size_t k = 0; k < d->ntrials; k++)
       if (spy_data_trial_rows(A.d, k) != spy_data_trial_rows(B.d, k))
-        return luaL_error(L, "Invalid value of `operand`: 'trial %zu has %zu vs %zu samples'; expected "
+        return spy_bind_errorf(L, "Invalid value of `operand`: 'trial %zu has %zu vs %zu samples'; expected "
                              "trials of equal lengths", k + 1, spy_data_trial_rows(A.d, k),
                           spy_data_trial_rows(B.d, k));
   }
@@ -1123,7 +1123,7 @@ static int arith(lua_State *L, char op)
   if (other->a) {
     size_t n = spy_array_numel(other->a);
     if (n != 1 && n != nlast && !(other->a->ndim == d->ndim && n % row_elems == 0))
-      return luaL_error(L, "Invalid value of `operand`: 'array of %zu elements'; expected a scalar, "
+      return spy_bind_errorf(L, "Invalid value of `operand`: 'array of %zu elements'; expected a scalar, "
                            "one value per channel (%zu) or an array of a trial's shape", n, nlast);
   }
   bool cplx = spy_dtype_is_complex(d->dtype) || (other->d && spy_dtype_is_complex(other->d->dtype)) ||
@@ -1259,7 +1259,7 @@ void spy_bind_runop(lua_State *L, const char *fname, const cJSON *cfg, spy_data 
   if (cJSON_IsNumber(cpw)) {
     if (cpw->valuedouble < 1) {
       spy_op_free(op);
-      luaL_error(L, "Invalid value of `chan_per_worker`: '%g'; expected a positive integer",
+      spy_bind_errorf(L, "Invalid value of `chan_per_worker`: '%g'; expected a positive integer",
                  cpw->valuedouble);
     }
     ro.chan_per_worker = (size_t)cpw->valuedouble;
@@ -1362,13 +1362,43 @@ static const luaL_Reg metamethods[] = {
     {"__sub", l_sub},     {"__mul", l_mul},           {"__div", l_div},
     {NULL, NULL}};
 
+/* Field names per class, for tab completion (__fields). */
+static const char *const fields_common[] = {
+    "samplerate", "dimord", "trialdefinition", "sampleinfo", "trialinfo", "trialintervals",
+    "trial_ids", "trials", "cfg", "info", "log", "filename", "container", "tag", "mode",
+    "shape", "dtype", "dataclass", "nbytes", NULL};
+
+static void push_fields(lua_State *L, spy_dataclass c)
+{
+  lua_newtable(L);
+  lua_Integer i = 1;
+  for (const char *const *f = fields_common; *f; f++) {
+    lua_pushstring(L, *f);
+    lua_seti(L, -2, i++);
+  }
+  static const char *const analog[] = {"channel", "time", "is_time_locked", NULL};
+  static const char *const spectral[] = {"channel", "time", "freq", "taper", NULL};
+  static const char *const cross[] = {"channel_i", "channel_j", "freq", NULL};
+  for (const char *const *f = c == SPY_ANALOG ? analog : c == SPY_SPECTRAL ? spectral : cross; *f;
+       f++) {
+    lua_pushstring(L, *f);
+    lua_seti(L, -2, i++);
+  }
+}
+
 void spy_open_data(lua_State *L, int spy)
 {
+  lua_newtable(L); /* the methods table, filled below */
+  lua_setfield(L, LUA_REGISTRYINDEX, METHODS);
   for (int c = 0; c < SPY_NCLASSES; c++) {
     luaL_newmetatable(L, mtname((spy_dataclass)c));
     luaL_setfuncs(L, metamethods, 0);
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, "__spydata");
+    push_fields(L, (spy_dataclass)c);
+    lua_setfield(L, -2, "__fields");
+    lua_getfield(L, LUA_REGISTRYINDEX, METHODS);
+    lua_setfield(L, -2, "__methods");
     lua_pop(L, 1);
   }
   luaL_newmetatable(L, "spy.TrialIndexer");
@@ -1388,8 +1418,8 @@ void spy_open_data(lua_State *L, int spy)
   lua_setfield(L, -2, "__tostring");
   lua_pop(L, 1);
 
-  /* methods shared by all classes; the Lua half adds more (save, ...) */
-  lua_newtable(L);
+  /* methods shared by all classes; other areas add more (save, ...) */
+  lua_getfield(L, LUA_REGISTRYINDEX, METHODS);
   lua_pushcfunction(L, l_selectdata);
   lua_setfield(L, -2, "selectdata");
   lua_pushcfunction(L, l_show);
@@ -1398,8 +1428,6 @@ void spy_open_data(lua_State *L, int spy)
   lua_setfield(L, -2, "copy");
   lua_pushcfunction(L, l_definetrial);
   lua_setfield(L, -2, "definetrial");
-  lua_setfield(L, LUA_REGISTRYINDEX, METHODS);
-  lua_getfield(L, LUA_REGISTRYINDEX, METHODS);
   lua_setfield(L, spy, "_methods");
 
   spy_bind_func(L, spy, "AnalogData", l_analog, &spec_analog);

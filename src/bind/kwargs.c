@@ -4,6 +4,8 @@
 ** the engine's spy_kw_apply, the same code a remote worker runs.
 */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bind/bind.h"
@@ -15,6 +17,19 @@ void spy_bind_pushnull(lua_State *L) { lua_pushlightuserdata(L, (void *)&NULLKEY
 int spy_bind_isnull(lua_State *L, int idx)
 {
   return lua_islightuserdata(L, idx) && lua_touserdata(L, idx) == (void *)&NULLKEY;
+}
+
+int spy_bind_errorf(lua_State *L, const char *fmt, ...)
+{
+  char msg[SPY_ERRMSG_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  luaL_where(L, 1);
+  lua_pushstring(L, msg);
+  lua_concat(L, 2);
+  return lua_error(L);
 }
 
 int spy_bind_raise(lua_State *L, const spy_err *err)

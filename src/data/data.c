@@ -281,9 +281,34 @@ int spy_data_read(spy_data *d, size_t row0, size_t nrows, const size_t *chans, s
     }
     target = tmp;
   }
+  /* float32 data read as float64: HDF5's conversion (and the buffer it
+  ** callocs per call) costs more than the read; read the floats into the
+  ** upper half of the caller's buffer and widen them in place instead. */
+  bool widen = contiguous && t == SPY_DT_F64 && d->dtype == SPY_DT_F32;
+  size_t nelem = nrows * inner * nsel;
+  if (widen) {
+    spy_h5_close_type(mt);
+    mt = spy_h5_type(SPY_DT_F32);
+    target = (float *)buf + nelem;
+  }
   if (H5Dread(d->dset, mt, ms, fs, H5P_DEFAULT, target) < 0) {
     rc = spy_h5_fail(err, SPY_EIO, "cannot read rows %zu..%zu of '%s'", row0, row0 + nrows, d->path);
     goto exit;
+  }
+  if (widen) {
+    /* In chunks copied out first (memcpy keeps the aliasing well defined):
+    ** doubles [i, i+m) overwrite float slots below 2(i+m) <= nelem + i + m,
+    ** i.e. only floats of this or earlier chunks. */
+    char *base = buf;
+    for (size_t i = 0; i < nelem; i += 256) {
+      float chunk[256];
+      size_t m = nelem - i < 256 ? nelem - i : 256;
+      memcpy(chunk, base + (nelem + i) * sizeof(float), m * sizeof(float));
+      for (size_t j = 0; j < m; j++) {
+        double v = chunk[j];
+        memcpy(base + (i + j) * sizeof(double), &v, sizeof v);
+      }
+    }
   }
   if (!contiguous) {
     size_t blocks = nrows * inner;

@@ -77,45 +77,82 @@ static void free_buffers(run *r, int nworkers)
   free(r->buf);
 }
 
-/* Runs one task with worker w's buffers: read -> kernel -> write/copy. */
-static void execute(run *r, task *t, int w)
+/* Average mode: acc += result (float32/complex64 -> double). */
+static void accumulate(run *r, double *acc, const task *t)
+{
+  size_t rows = r->op->out_rows[t->sel], nch = r->nchan, re = r->rowelems;
+  bool cplx = spy_dtype_is_complex(r->op->out_dtype);
+  for (size_t i = 0; i < rows * re; i++)
+    for (size_t c = 0; c < t->nc; c++) {
+      size_t src = i * t->nc + c, dst = i * nch + t->c0 + c;
+      if (cplx) {
+        const float *p = (const float *)t->result + 2 * src;
+        acc[2 * dst] += p[0];
+        acc[2 * dst + 1] += p[1];
+      } else {
+        acc[dst] += ((const float *)t->result)[src];
+      }
+    }
+}
+
+/* The three stages of a task.  Pool workers run them back to back; the
+** inline executor pipelines them (reads ahead and writes behind on an I/O
+** thread while the calling thread computes).  Each returns the status and
+** fills t->err. */
+
+static int stage_read(run *r, task *t, double *in)
+{
+  size_t k = t->sel;
+  if (!r->in || r->remote) return SPY_OK;
+  return spy_data_read(r->in, r->sel->row0[k], trial_nsamp(r, k), r->chans + t->c0, t->nc, in,
+                       SPY_DT_F64, &t->err);
+}
+
+static int stage_compute(run *r, task *t, const double *in, void *out, void *scratch, int w)
 {
   const spy_op *op = r->op;
-  buffers *b = &r->buf[w];
   size_t k = t->sel, nsamp = trial_nsamp(r, k);
+  if (atomic_load(&r->cancel)) return 1;
+  if (spy_interrupted()) return spy_fail(&t->err, SPY_EINTR, "interrupted");
+  if (r->remote) {
+    spy_remote_task rt = {k, r->sel ? r->sel->row0[k] : 0, nsamp, t->c0, t->nc, op->out_rows[k],
+                          &r->cancel};
+    return r->remote->compute(r->remote->ctx, w, &rt, out, &t->flags, &t->err);
+  }
   spy_task kt = {0};
+  kt.trial = k;
+  kt.chan0 = t->c0;
+  kt.nchan = t->nc;
+  kt.in = in;
+  kt.nsamp = nsamp;
+  kt.out = out;
+  kt.rows = op->out_rows[k];
+  kt.scratch = scratch;
+  int rc = op->kernel(op->plan, &kt, &t->err);
+  t->flags = kt.flags;
+  return rc;
+}
+
+/* Writes the task's block into the output (not in average mode). */
+static int stage_write(run *r, task *t, const void *out)
+{
+  return spy_data_write(r->out, r->outrow0[t->sel], r->op->out_rows[t->sel], t->c0, t->nc, out,
+                        r->op->out_dtype, &t->err);
+}
+
+/* Pool worker w: read -> compute -> write, or keep a copy for the in-order
+** reduction in average mode. */
+static void execute(run *r, task *t, int w)
+{
+  buffers *b = &r->buf[w];
   if (atomic_load(&r->cancel)) {
     t->status = 1;
     return;
   }
-  if (spy_interrupted()) {
-    t->status = spy_fail(&t->err, SPY_EINTR, "interrupted");
-    return;
-  }
-  kt.rows = op->out_rows[k];
-  if (r->remote) {
-    spy_remote_task rt = {k, r->sel ? r->sel->row0[k] : 0, nsamp, t->c0, t->nc, kt.rows, &r->cancel};
-    t->status = r->remote->compute(r->remote->ctx, w, &rt, b->out, &t->flags, &t->err);
-    if (t->status) return;
-  } else {
-    if (r->in) {
-      t->status = spy_data_read(r->in, r->sel->row0[k], nsamp, r->chans + t->c0, t->nc, b->in,
-                                SPY_DT_F64, &t->err);
-      if (t->status) return;
-    }
-    kt.trial = k;
-    kt.chan0 = t->c0;
-    kt.nchan = t->nc;
-    kt.in = b->in;
-    kt.nsamp = nsamp;
-    kt.out = b->out;
-    kt.scratch = b->scratch;
-    t->status = op->kernel(op->plan, &kt, &t->err);
-    t->flags = kt.flags;
-    if (t->status) return;
-  }
-  size_t nbytes = kt.rows * r->rowelems * t->nc * r->es;
-  if (op->average) {
+  if ((t->status = stage_read(r, t, b->in))) return;
+  if ((t->status = stage_compute(r, t, b->in, b->out, b->scratch, w))) return;
+  if (r->op->average) {
+    size_t nbytes = r->op->out_rows[t->sel] * r->rowelems * t->nc * r->es;
     t->result = malloc(nbytes ? nbytes : 1);
     if (!t->result) {
       t->status = spy_fail(&t->err, SPY_ENOMEM, "out of memory");
@@ -123,9 +160,127 @@ static void execute(run *r, task *t, int w)
     }
     memcpy(t->result, b->out, nbytes);
   } else {
-    t->status = spy_data_write(r->out, r->outrow0[k], kt.rows, t->c0, t->nc, b->out,
-                               op->out_dtype, &t->err);
+    t->status = stage_write(r, t, b->out);
   }
+}
+
+/* ---- the inline executor: compute here, I/O on a helper thread ------------ */
+
+/* Tasks moving less than this (input + output buffers) run without the I/O
+** thread: two hand-offs per task (~10-40 us) would cost more than they hide. */
+#define PIPELINE_MIN_BYTES (256 * 1024)
+
+typedef struct iojob {
+  run *r;
+  task *t;
+  void *buf;
+  int kind;        /* 0 read, 1 write */
+  int status;
+  bool done;
+} iojob;
+
+static void io_run(void *arg, int w)
+{
+  (void)w;
+  iojob *j = arg;
+  int st = j->kind == 0 ? stage_read(j->r, j->t, j->buf) : stage_write(j->r, j->t, j->buf);
+  pthread_mutex_lock(&j->r->lock);
+  j->status = st;
+  j->done = true;
+  pthread_cond_broadcast(&j->r->cond);
+  pthread_mutex_unlock(&j->r->lock);
+}
+
+static int io_wait(iojob *j)
+{
+  pthread_mutex_lock(&j->r->lock);
+  while (!j->done) pthread_cond_wait(&j->r->cond, &j->r->lock);
+  pthread_mutex_unlock(&j->r->lock);
+  return j->status;
+}
+
+static void io_submit(spy_pool *io, iojob *j, run *r, task *t, void *buf, int kind)
+{
+  *j = (iojob){r, t, buf, kind, SPY_OK, false};
+  if (spy_pool_submit(io, io_run, j) != SPY_OK) io_run(j, 0); /* no memory: do it here */
+}
+
+/*
+** Runs the tasks in order on the calling thread with two input and two
+** output buffers: read(i+1) and write(i-1) run on the I/O thread while
+** compute(i) runs here.  Returns the failed task or NULL.
+*/
+static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool quiet, int *rc,
+                        spy_err *err)
+{
+  buffers *b = r->buf; /* two sets: b[0], b[1] */
+  if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES) { /* hand-offs would cost more */
+    for (size_t i = 0; i < ntasks; i++) {
+      task *t = &tasks[i];
+      if ((t->status = stage_read(r, t, b[0].in)) ||
+          (t->status = stage_compute(r, t, b[0].in, b[0].out, b[0].scratch, 0)))
+        return t;
+      if (r->op->average) {
+        t->result = b[0].out;
+        accumulate(r, acc, t);
+        t->result = NULL;
+      } else if ((t->status = stage_write(r, t, b[0].out))) {
+        return t;
+      }
+      if (!quiet) spy_progress_update(i + 1);
+    }
+    return NULL;
+  }
+  spy_pool *io = spy_pool_new(1, err);
+  if (!io) {
+    *rc = err->code;
+    return NULL;
+  }
+  iojob rd[2], wr[2];
+  bool wpending[2] = {false, false};
+  task *failed = NULL;
+  if (ntasks) io_submit(io, &rd[0], r, &tasks[0], b[0].in, 0);
+  for (size_t i = 0; i < ntasks; i++) {
+    task *t = &tasks[i];
+    int s = i & 1;
+    t->status = io_wait(&rd[s]);
+    if (t->status) {
+      failed = t;
+      break;
+    }
+    if (i + 1 < ntasks) io_submit(io, &rd[!s], r, &tasks[i + 1], b[!s].in, 0);
+    if (wpending[s]) { /* write(i-2) used out[s] */
+      wpending[s] = false;
+      if ((tasks[i - 2].status = io_wait(&wr[s]))) {
+        failed = &tasks[i - 2];
+        break;
+      }
+    }
+    t->status = stage_compute(r, t, b[s].in, b[s].out, b[0].scratch, 0);
+    if (t->status) {
+      failed = t;
+      break;
+    }
+    if (r->op->average) {
+      t->result = b[s].out;
+      accumulate(r, acc, t);
+      t->result = NULL;
+    } else {
+      io_submit(io, &wr[s], r, t, b[s].out, 1);
+      wpending[s] = true;
+    }
+    if (!quiet) spy_progress_update(i + 1);
+  }
+  for (int s = 0; s < 2; s++)
+    if (wpending[s]) {
+      int st = io_wait(&wr[s]);
+      if (st && !failed) {
+        failed = wr[s].t;
+        failed->status = st;
+      }
+    }
+  spy_pool_free(io); /* waits for a pending read-ahead */
+  return failed;
 }
 
 typedef struct pooljob {
@@ -149,24 +304,6 @@ static void pool_run(void *arg, int w)
   pthread_mutex_unlock(&r->lock);
 }
 
-/* Average mode: acc += result (float32/complex64 -> double). */
-static void accumulate(run *r, double *acc, const task *t)
-{
-  size_t rows = r->op->out_rows[t->sel], nch = r->nchan, re = r->rowelems;
-  bool cplx = spy_dtype_is_complex(r->op->out_dtype);
-  for (size_t i = 0; i < rows * re; i++)
-    for (size_t c = 0; c < t->nc; c++) {
-      size_t src = i * t->nc + c, dst = i * nch + t->c0 + c;
-      if (cplx) {
-        const float *p = (const float *)t->result + 2 * src;
-        acc[2 * dst] += p[0];
-        acc[2 * dst + 1] += p[1];
-      } else {
-        acc[dst] += ((const float *)t->result)[src];
-      }
-    }
-}
-
 static void task_context(const run *r, const task *t, spy_err *err)
 {
   if (t->status == SPY_EINTR) return;
@@ -185,6 +322,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   run r = {0};
   spy_pool *pool = opts->remote ? opts->remote->pool : opts->pool;
   int rc = SPY_OK, nworkers = pool ? spy_pool_size(pool) : 1;
+  int nbuf = pool ? nworkers : 2; /* inline: double-buffered I/O */
   bool began = false;
   size_t ntr = op->ntrials, *allch = NULL, ntasks = 0;
   task *tasks = NULL;
@@ -246,6 +384,16 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   r.outbytes = maxrows * r.rowelems * chunk * r.es;
   r.scratchbytes = op->scratch_bytes ? op->scratch_bytes(op->plan, maxsamp, chunk) : 0;
 
+  if (opts->worker_memory > 0) { /* Syncopy's check against the worker memory */
+    double need = (double)(r.inbytes + r.outbytes + r.scratchbytes);
+    if (need > opts->worker_memory) {
+      rc = spy_fail(err, SPY_ENOMEM,
+                    "Single-trial processing requires %.2f GB of memory which is larger than "
+                    "the available worker memory (%.2f GB)",
+                    need / 1e9, opts->worker_memory / 1e9);
+      goto exit;
+    }
+  }
   if (opts->remote) { /* workers read and compute: only output buffers here */
     if (!opts->comp || !pool) {
       rc = spy_fail(err, SPY_EINVAL, "remote execution needs a computation and worker slots");
@@ -257,7 +405,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
     began = true;
   }
   if ((rc = spy_data_create(out, op->out_dtype, (int)nd, shape, err))) goto exit;
-  if ((rc = alloc_buffers(&r, nworkers, err))) goto exit;
+  if ((rc = alloc_buffers(&r, nbuf, err))) goto exit;
 
   ntasks = ntr * nchunks;
   if (!(tasks = calloc(ntasks ? ntasks : 1, sizeof *tasks))) goto nomem;
@@ -278,16 +426,8 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   size_t ndone = 0;
   task *failed = NULL;
   if (!pool) {
-    for (size_t i = 0; i < ntasks && !failed; i++) {
-      execute(&r, &tasks[i], 0);
-      if (tasks[i].status) failed = &tasks[i];
-      else if (op->average) {
-        accumulate(&r, acc, &tasks[i]);
-        free(tasks[i].result);
-        tasks[i].result = NULL;
-      }
-      if (!opts->quiet) spy_progress_update(++ndone);
-    }
+    failed = run_inline(&r, tasks, ntasks, acc, opts->quiet, &rc, err);
+    if (rc) goto exit;
   } else {
     /* Dispatch with a bounded window ahead of the in-order reduction
     ** frontier (average mode) or of completions (keeps queues short so a
@@ -413,7 +553,7 @@ exit:
   free(flagged);
   free(allch);
   free(r.outrow0);
-  free_buffers(&r, nworkers);
+  free_buffers(&r, nbuf);
   pthread_cond_destroy(&r.cond);
   pthread_mutex_destroy(&r.lock);
   return rc;

@@ -83,6 +83,7 @@ typedef struct spy_runopts {
   size_t chan_per_worker;       /* 0: whole trials */
   bool quiet;                   /* no progress bar */
   spy_remote *remote;           /* remote workers (pool ignored), or NULL */
+  double worker_memory;         /* bytes a worker may use (memory_limit), 0: unchecked */
   const spy_computation *comp;  /* required with remote */
 } spy_runopts;
 

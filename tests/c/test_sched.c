@@ -177,6 +177,36 @@ int main(void)
   spy_pool_free(pool);
   spy_op_free(&(spy_op){.out_rows = op.out_rows, .out_trldef = op.out_trldef});
 
+  /* large trials take the pipelined inline path (I/O thread): same numbers,
+  ** failures and interrupts behave the same */
+  {
+    spy_data *big = make_input(6, 20000, 4);
+    spy_selection *bs = NULL;
+    CHECK(spy_select(big, NULL, &bs, &err) == SPY_OK, "%s", err.msg);
+    plan_t bp = {-1, 0};
+    fill_op(&op, &bp, bs, false);
+    float *inl = run_and_read(big, bs, &op, NULL, 0, &rc, &err, &n0);
+    CHECK(rc == SPY_OK, "pipelined inline run: %s", err.msg);
+    spy_pool *p2 = spy_pool_new(2, &err);
+    float *par = run_and_read(big, bs, &op, p2, 0, &rc, &err, &n);
+    CHECK(rc == SPY_OK && n == n0 && memcmp(inl, par, n * sizeof *par) == 0, "pipelined = 2 threads");
+    free(inl);
+    free(par);
+    bp.fail_at = 3;
+    float *got3 = run_and_read(big, bs, &op, NULL, 0, &rc, &err, &n);
+    CHECK(rc == SPY_EINVAL && !got3 && strstr(err.msg, "failed in trial 4: synthetic failure"),
+          "pipelined failure: %s", err.msg);
+    bp.fail_at = -1;
+    spy_interrupt_request();
+    got3 = run_and_read(big, bs, &op, NULL, 0, &rc, &err, &n);
+    CHECK(rc == SPY_EINTR && !got3, "pipelined interrupt: %d %s", rc, err.msg);
+    spy_interrupt_clear();
+    spy_pool_free(p2);
+    spy_op_free(&(spy_op){.out_rows = op.out_rows, .out_trldef = op.out_trldef});
+    spy_selection_free(bs);
+    spy_data_unref(big);
+  }
+
   spy_selection_free(s);
   char *path = strdup(in->path);
   spy_data_unref(in);

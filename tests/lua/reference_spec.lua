@@ -117,9 +117,12 @@ describe("Syncopy reference cases through the Lua API", function()
 end)
 
 describe("the same numbers for any executor", function()
-  local picks = { cases[2], cases[5], cases[6], cases[7], cases[9] }
+  local picks = { cases[2], cases[5], cases[6], cases[7], cases[9], cases[10],
+    { "mtmfft_hann_pow", "freqanalysis", { method = "welch", t_ftimwin = 0.25, toi = 0.5 } },
+    { "mtmfft_hann_pow", "resampledata", { resamplefs = 300, method = "resample" } },
+    { "mtmfft_hann_pow", "resampledata", { resamplefs = 250, method = "downsample", lpfreq = 100 } } }
   for _, c in ipairs(picks) do
-    it(c[1] .. " sequential = 1, 2, 4 workers, with and without chan_per_worker", function()
+    it(c[1] .. " " .. (c[3].method or c[2]) .. ": sequential = 1, 2, 4 workers, with and without chan_per_worker", function()
       local r = ref(c[1])
       local base = spy[c[2]](r.data, c[3])
       for _, n in ipairs({ 1, 2, 4 }) do

@@ -117,5 +117,28 @@ send \t
 expect inner.lua'
 send \x15
 
+# Data objects: methods after ':' and fields after '.', from the class's
+# metatable; keyword names of spy.freqanalysis from its real spec.
+send w = spy.synthdata.white_noise{nTrials = 2, nSamples = 100, seed = 1}\n
+expect \nspy> 
+send w:sel\t
+expect w:selectdata
+send \x15
+send w:s\t\t
+expect selectdata
+send \x15
+send w.sampler\t
+expect w.samplerate
+send \x15
+send w.trial\t\t
+expect trialintervals
+send \x15
+send spy.freqanalysis(w, {tapsm\t
+expect spy.freqanalysis(w, {tapsmofrq=
+send \x15
+send spy.freqanalysis(w, {method = "sup\t
+expect {method = "superlet"
+send \x15
+
 key C-d
 exit 0

@@ -1,0 +1,66 @@
+-- One benchmark case, timed end to end through the Lua API (data generation
+-- excluded), in its own process so that its peak memory is its own:
+--   spy tests/bench/cases.lua <case> [workers] [repeats]
+-- Prints one line:  case workers first best peak_MB ntasks
+-- Cases (the issues' benchmarks): a, b (freqanalysis on 500 x 1000 x 32),
+-- d1 (mtmconvol), d2 (wavelet) on 50 x 5000 x 4, c_but, c_firws, c_resample
+-- (preprocessing / resampledata on 100 x 10000 x 10), synth (white_noise
+-- 5000 x 1000 x 32), big (mtmfft over a 4 GB AnalogData).
+local case, workers, repeats = arg[1], tonumber(arg[2] or "0"), tonumber(arg[3] or "3")
+spy.set_progress(false)
+
+local function white(nTrials, nSamples, nChannels)
+  return spy.synthdata.white_noise{ nTrials = nTrials, nSamples = nSamples, nChannels = nChannels, seed = 42 }
+end
+
+local setups = {
+  a = function() return white(500, 1000, 32), spy.freqanalysis, {} end,
+  b = function() return white(500, 1000, 32), spy.freqanalysis, { method = "mtmfft", foilim = { 1, 150 }, tapsmofrq = 10 } end,
+  d1 = function()
+    return white(50, 5000, 4), spy.freqanalysis,
+      { method = "mtmconvol", t_ftimwin = 0.5, toi = 0.5, foilim = { 1, 150 }, taper = "hann" }
+  end,
+  d2 = function()
+    local d = white(50, 5000, 4)
+    local foi, toi = {}, {}
+    for f = 2, 100, 2 do foi[#foi + 1] = f end
+    local t = d.time[1]
+    for i = 1, t.shape[1], 10 do toi[#toi + 1] = t:get(i) end
+    return d, spy.freqanalysis, { method = "wavelet", foi = foi, toi = toi, width = 6 }
+  end,
+  c_but = function() return white(100, 10000, 10), spy.preprocessing, { freq = { 20, 40 }, filter_type = "bp" } end,
+  c_firws = function()
+    return white(100, 10000, 10), spy.preprocessing, { filter_class = "firws", freq = 40, filter_type = "lp" }
+  end,
+  c_resample = function() return white(100, 10000, 10), spy.resampledata, { resamplefs = 300, method = "resample" } end,
+  synth = function() return nil, function() return white(5000, 1000, 32) end, nil end,
+  big = function()
+    -- 4 GB of float32: 1000 trials x 20000 samples x 50 channels
+    return white(1000, 20000, 50), spy.freqanalysis, { method = "mtmfft", foilim = { 1, 100 } }
+  end,
+}
+
+local setup = assert(setups[case], "unknown case " .. tostring(case))
+local data, fn, opts = setup()
+local cluster, client
+if workers > 0 then
+  cluster = spy.LocalCluster{ n_workers = workers }
+  client = spy.Client(cluster)
+  spy.set_loglevel("WARNING")
+end
+local first, best = nil, math.huge
+for i = 1, repeats do
+  collectgarbage()
+  local t0 = spy.clock()
+  local res = data and fn(data, opts) or fn()
+  local dt = spy.clock() - t0
+  first = first or dt
+  best = math.min(best, dt)
+  res = nil
+end
+local peak = 0
+for line in io.lines("/proc/self/status") do
+  local kb = line:match("^VmHWM:%s+(%d+)")
+  if kb then peak = tonumber(kb) / 1024 end
+end
+print(("%s %d %.4f %.4f %.1f"):format(case, workers, first, best, peak))

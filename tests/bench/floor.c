@@ -1,0 +1,84 @@
+/*
+** The floors the end-to-end benchmark is measured against, in the same run
+** (scripts/bench): raw FFTW executing the transforms each case needs, from
+** cached plans on hot, aligned buffers, one thread, no I/O, no tapering;
+** and memory bandwidth (a large memcpy).  Prints "floor <case> <seconds>"
+** and "bandwidth <GB/s>".  Asserts nothing.
+*/
+#include <fftw3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/progress.h"
+#include "dsp/fft.h"
+
+/* Best of `reps` times of `count` executions of (n, howmany) r2c transforms. */
+static double r2c(int n, int howmany, size_t count, int reps)
+{
+  spy_err err = {0};
+  fftw_plan p = spy_fft_plan_simple(SPY_FFT_R2C, n, howmany, &err);
+  double *in = spy_fft_alloc((size_t)n * (size_t)howmany * sizeof *in);
+  fftw_complex *out = spy_fft_alloc((size_t)(n / 2 + 1) * (size_t)howmany * sizeof *out);
+  for (int i = 0; i < n * howmany; i++) in[i] = (double)((i * 7919) % 1000) / 1000.0;
+  double best = 1e30;
+  for (int r = 0; r < reps; r++) {
+    double t0 = spy_now();
+    for (size_t c = 0; c < count; c++) fftw_execute_dft_r2c(p, in, out);
+    double dt = spy_now() - t0;
+    if (dt < best) best = dt;
+  }
+  spy_fft_free(in);
+  spy_fft_free(out);
+  return best;
+}
+
+/* c2c transforms of length n, `count` times (wavelet inverse transforms). */
+static double c2c(int n, size_t count, int reps)
+{
+  spy_err err = {0};
+  fftw_plan p = spy_fft_plan_simple(SPY_FFT_BACKWARD, n, 1, &err);
+  fftw_complex *in = spy_fft_alloc((size_t)n * sizeof *in), *out = spy_fft_alloc((size_t)n * sizeof *out);
+  double best = 1e30;
+  for (int r = 0; r < reps; r++) {
+    double t0 = spy_now();
+    for (size_t c = 0; c < count; c++) fftw_execute_dft(p, in, out);
+    double dt = spy_now() - t0;
+    if (dt < best) best = dt;
+  }
+  spy_fft_free(in);
+  spy_fft_free(out);
+  return best;
+}
+
+int main(void)
+{
+  /* a: 500 trials x 32 channels, one r2c of 1000 samples each */
+  printf("floor a %.6f\n", r2c(1000, 32, 500, 5));
+  /* b: the same with 19 DPSS tapers */
+  printf("floor b %.6f\n", r2c(1000, 32, 500 * 19, 3));
+  /* d1: 50 trials x 4 channels x 20 windows of 500 samples (toi=0.5: step 250) */
+  printf("floor d1 %.6f\n", r2c(500, 4, 50 * 20, 5));
+  /* d2: per trial and channel one forward transform of the padded signal
+  ** (5000 + the longest Morlet kernel at 2 Hz, ~4840 samples) and 50
+  ** inverse transforms at the output's decimated length (every 10th sample) */
+  int nfull = (int)spy_fft_good_size(5000 + 4840), ndec = (int)spy_fft_good_size(500 + 484);
+  printf("floor d2 %.6f\n", r2c(nfull, 4, 50, 5) + c2c(ndec, 50 * 4 * 50, 5));
+
+  /* memory bandwidth: copy 512 MB */
+  size_t n = (size_t)512 << 20;
+  char *a = malloc(n), *b = malloc(n);
+  memset(a, 1, n);
+  memset(b, 2, n);
+  double best = 1e30;
+  for (int r = 0; r < 3; r++) {
+    double t0 = spy_now();
+    memcpy(b, a, n);
+    double dt = spy_now() - t0;
+    if (dt < best) best = dt;
+  }
+  printf("bandwidth %.2f\n", 2.0 * (double)n / best / 1e9); /* read + write */
+  free(a);
+  free(b);
+  return 0;
+}
