@@ -165,7 +165,7 @@ static void config_from(lua_State *L, const cJSON *cfg, spy_slurm_config *c)
   c->death_timeout = spy_cfg_num(cfg, "death_timeout", 60);
   c->timeout = spy_cfg_num(cfg, "timeout", 360);
   if (!(c->death_timeout > 0) || !(c->timeout > 0))
-    luaL_error(L, "Invalid value of `%s`: '%g'; expected a positive number of seconds",
+    spy_bind_errorf(L, "Invalid value of `%s`: '%g'; expected a positive number of seconds",
                c->timeout > 0 ? "death_timeout" : "timeout", c->timeout > 0 ? c->death_timeout : c->timeout);
   c->port = (int)spy_cfg_num(cfg, "scheduler_port", 0);
   if (c->port < 0 || c->port > 65535)
@@ -416,7 +416,7 @@ static int l_esi_cluster_setup(lua_State *L)
   if (startup < 0 || startup > njobs)
     return luaL_error(L, "Invalid value of `n_jobs_startup`: '%d'; expected an integer between 0 and n_jobs (%d)",
                       startup, njobs);
-  if (!(timeout > 0)) return luaL_error(L, "Invalid value of `timeout`: '%g'; expected a positive number", timeout);
+  if (!(timeout > 0)) return spy_bind_errorf(L, "Invalid value of `timeout`: '%g'; expected a positive number", timeout);
   double req = mj ? mem_mb(mj->valuestring) : 0;
   if (req < 0)
     return luaL_error(L, "`mem_per_job` has to be a valid memory specifier (e.g., '8GB', '12000MB'), not %s",
