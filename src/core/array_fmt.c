@@ -1,11 +1,13 @@
 /*
-** The text preview of an array (array_ops.h).  The layout is NumPy's repr:
-** brackets nested per axis, rows wrapped at the line width with a hanging
-** indent, axes longer than 2*edgeitems summarised as head, ..., tail when
-** the array is large, and one number format per array so columns align.
-** On top of NumPy: shape and dtype are always shown, and the preview never
-** exceeds maxlines lines (first summarising, then showing one item at each
-** end of the outer axes, finally cutting).
+** The text of an array (array_ops.h): NumPy's repr for the preview, and
+** NumPy's str, which spy also writes into Syncopy's messages and history
+** entries (core/pyfmt.h).  The layout is NumPy's: brackets nested per axis,
+** rows wrapped at the line width with a hanging indent, axes longer than
+** 2*edgeitems summarised as head, ..., tail when the array is large, and
+** one number format per array so columns align.  On top of NumPy, the
+** preview always shows shape and dtype and never exceeds maxlines lines
+** (first summarising, then showing one item at each end of the outer axes,
+** finally cutting).
 */
 #include <inttypes.h>
 #include <math.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "core/array_ops.h"
+#include "core/pyfmt.h"
 
 const spy_printopts spy_printopts_default = {1000, 3, 75, 8, 40};
 
@@ -185,6 +188,7 @@ static void fmt_num(const numfmt *f, double x, sbuf *b)
 typedef struct ctx {
   const spy_array *a;
   const spy_printopts *o;
+  bool repr;               /* repr: "array(...)" and ", "; str: " " */
   size_t edge[SPY_MAXDIM]; /* items shown at each end of an axis; 0: all */
   numfmt re, im;
   int iwidth; /* int64 */
@@ -300,8 +304,8 @@ static void item(ctx *c, const char *s, size_t n, size_t indent, size_t width, b
   put(&c->b, s, n);
   c->col += n;
   if (!last) {
-    put(&c->b, ", ", 2);
-    c->col += 2;
+    put(&c->b, c->repr ? ", " : " ", c->repr ? 2 : 1);
+    c->col += c->repr ? 2 : 1;
   }
 }
 
@@ -329,7 +333,7 @@ static void render(ctx *c, int d, ptrdiff_t off, size_t indent, size_t width, sb
       }
       render(c, d + 1, o, indent + 1, width - 1, w);
       if (!last) {
-        put(&c->b, ",", 1);
+        if (c->repr) put(&c->b, ",", 1);
         newline(c, left - 1, 0);
       }
     }
@@ -338,7 +342,7 @@ static void render(ctx *c, int d, ptrdiff_t off, size_t indent, size_t width, sb
         item(c, "...", 3, indent, width - 1, false);
       } else {
         pad(&c->b, (int)indent);
-        put(&c->b, "...,", 4);
+        put(&c->b, "...,", c->repr ? 4 : 3);
         newline(c, left - 1, 0);
       }
       i = n - e - 1;
@@ -364,12 +368,15 @@ static size_t rows(const ctx *c)
   return r;
 }
 
+/* repr: "array(" and the rows, a column less wide for the closing ")";
+** str: the rows alone. */
 static void body(ctx *c, sbuf *w)
 {
   const spy_array *a = c->a;
+  size_t prefix = c->repr ? 6 : 0;
   c->b.len = 0;
   c->nl = 0;
-  put(&c->b, "array(", 6);
+  put(&c->b, "array(", prefix);
   if (a->ndim > 0 && spy_array_numel(a) == 0) {
     put(&c->b, "[]", 2);
     return;
@@ -380,13 +387,13 @@ static void body(ctx *c, sbuf *w)
     put(&c->b, w->s, w->len);
     return;
   }
-  render(c, 0, (ptrdiff_t)a->offset, 7, (size_t)c->o->linewidth - 1, w);
+  render(c, 0, (ptrdiff_t)a->offset, prefix + 1, (size_t)c->o->linewidth - (c->repr ? 1 : 0), w);
 }
 
 char *spy_array_format(const spy_array *a, const spy_printopts *o)
 {
   size_t max = o->maxlines > 1 ? (size_t)o->maxlines : 1;
-  ctx c = {.a = a, .o = o, .stop = max};
+  ctx c = {.a = a, .o = o, .repr = true, .stop = max};
   sbuf w = {0};
   bool done = false;
   if (spy_array_numel(a) <= o->threshold && rows(&c) <= max) {
@@ -433,36 +440,28 @@ char *spy_array_format(const spy_array *a, const spy_printopts *o)
   return c.b.s;
 }
 
-/* ---- one value, as Python's repr -------------------------------------- */
-
-static void shortest(double x, char *buf, size_t n)
+char *spy_array_str(const spy_array *a, const spy_printopts *o)
 {
-  if (isnan(x)) {
-    snprintf(buf, n, "nan");
-    return;
+  ctx c = {.a = a, .o = o, .stop = SIZE_MAX};
+  sbuf w = {0};
+  if (spy_array_numel(a) > o->threshold)
+    for (int d = 0; d < a->ndim; d++)
+      c.edge[d] = (size_t)o->edgeitems;
+  body(&c, &w);
+  free(w.s);
+  if (c.b.oom || !c.b.s) {
+    free(c.b.s);
+    return NULL;
   }
-  if (isinf(x)) {
-    snprintf(buf, n, x < 0 ? "-inf" : "inf");
-    return;
-  }
-  char s[64];
-  int p = 1;
-  for (; p < 17; p++) {
-    snprintf(s, sizeof s, "%.*e", p - 1, x);
-    if (strtod(s, NULL) == x) break;
-  }
-  snprintf(s, sizeof s, "%.*e", p - 1, x);
-  int ex = atoi(strchr(s, 'e') + 1);
-  if (ex >= -4 && ex < 16)
-    snprintf(buf, n, "%.*f", p - 1 - ex > 0 ? p - 1 - ex : 0, x);
-  else
-    snprintf(buf, n, "%s", s);
+  return c.b.s;
 }
+
+/* ---- one value, as Python's repr -------------------------------------- */
 
 void spy_format_complex(double complex v, char *buf, size_t n)
 {
   char re[64], im[64];
-  shortest(creal(v), re, sizeof re);
-  shortest(cimag(v), im, sizeof im);
+  spy_py_float_part(creal(v), re, sizeof re);
+  spy_py_float_part(cimag(v), im, sizeof im);
   snprintf(buf, n, "%s%s%sj", re, isnan(cimag(v)) || !signbit(cimag(v)) ? "+" : "", im);
 }

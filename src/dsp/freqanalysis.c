@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "core/kwspec.h"
+#include "core/pyfmt.h"
 #include "dsp/freqanalysis_spec.h"
 #include "dsp/mtmconvol.h"
 #include "dsp/mtmfft.h"
-#include "dsp/pyfmt.h"
 #include "dsp/taper.h"
 #include "dsp/wavelet.h"
 
@@ -142,67 +142,9 @@ static bool isclose(double a, double b)
   return fabs(a - b) <= 1e-8 + 1e-5 * fabs(b);
 }
 
-/* ---- the history entry ("computed <cF> with settings") -------------------- */
-
-typedef struct logd {
-  char key[16][24];
-  char *val[16];
-  int n;
-} logd;
-
-static void log_set(logd *d, const char *key, const char *val)
-{
-  for (int i = 0; i < d->n; i++)
-    if (strcmp(d->key[i], key) == 0) {
-      free(d->val[i]);
-      d->val[i] = strdup(val);
-      return;
-    }
-  if (d->n == 16) return;
-  snprintf(d->key[d->n], sizeof d->key[0], "%s", key);
-  d->val[d->n++] = strdup(val);
-}
-
-static void log_json(logd *d, const char *key, const cJSON *v)
-{
-  char buf[1024];
-  spy_py_str(v, buf, sizeof buf);
-  log_set(d, key, buf);
-}
-
-static void log_free(logd *d)
-{
-  for (int i = 0; i < d->n; i++)
-    free(d->val[i]);
-  d->n = 0;
-}
-
-static char *log_render(const logd *d, const char *cf)
-{
-  size_t cap = 64 + strlen(cf);
-  for (int i = 0; i < d->n; i++)
-    cap += strlen(d->key[i]) + (d->val[i] ? strlen(d->val[i]) : 0) + 80;
-  char *s = malloc(cap), *p = s;
-  if (!s) return NULL;
-  p += sprintf(p, "computed %s with settings\n", cf);
-  for (int i = 0; i < d->n; i++) {
-    char *v = strdup(d->val[i] ? d->val[i] : "");
-    if (!v) {
-      free(s);
-      return NULL;
-    }
-    spy_log_value_shorten(v);
-    p += sprintf(p, "\t%s = %s\n", d->key[i], v);
-    free(v);
-  }
-  return s;
-}
-
 /* ---- pieces of the frontend ------------------------------------------------ */
 
-/* check_effective_parameters: non-default keywords the compute class
-** ignores only warn. */
-static void check_effective(const cJSON *cfg, const char *crname, const char *const *valid)
+void spy_fa_check_effective(const cJSON *cfg, const char *crname, const char *const *valid)
 {
   for (const spy_kwarg *k = spy_spec_freqanalysis.kw; k->name; k++) {
     if (in_list(general, k->name) || in_list(valid, k->name)) continue;
@@ -217,6 +159,14 @@ static void check_effective(const cJSON *cfg, const char *crname, const char *co
     if (!same)
       spy_py_warning("input_processors", "option `%s` has no effect for `%s`!", k->name, crname);
   }
+}
+
+void spy_fa_history(const cJSON *cfg, spy_history *h)
+{
+  static const char *const keys[] = {"method",     "output",      "keeptapers",
+                                     "keeptrials", "polyremoval", "pad"};
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+    spy_history_add_json(h, keys[i], item(cfg, keys[i]));
 }
 
 /* process_padding: the padded length (samples) for mtmfft. */
@@ -341,7 +291,7 @@ typedef struct fftsetup {
 
 static int mtm_common(const cJSON *cfg, const char *method, const char *output,
                       const spy_trials *in, const spy_fa_common *c, size_t minlen, fftsetup *s,
-                      logd *log, spy_err *err)
+                      spy_history *log, spy_err *err)
 {
   double sr = in->samplerate;
   int rc;
@@ -366,17 +316,12 @@ static int mtm_common(const cJSON *cfg, const char *method, const char *output,
   if (s->nsamples < 1)
     return spy_fail(err, SPY_EINVAL, "%s: the transform length is zero samples", method);
   if ((rc = match_freqs(c, s->nsamples, sr, &s->fidx, &s->nfreq, err))) return rc;
-  char *foistr = NULL;
-  {
-    double *fv = malloc(s->nfreq * sizeof *fv);
-    if (!fv) return spy_fail(err, SPY_ENOMEM, "out of memory");
-    for (size_t i = 0; i < s->nfreq; i++)
-      fv[i] = spy_rfftfreq(s->fidx[i], s->nsamples, sr);
-    foistr = spy_np_array_str(fv, s->nfreq);
-    free(fv);
-  }
-  log_set(log, "foi", foistr ? foistr : "");
-  free(foistr);
+  double *fv = malloc(s->nfreq * sizeof *fv);
+  if (!fv) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  for (size_t i = 0; i < s->nfreq; i++)
+    fv[i] = spy_rfftfreq(s->fidx[i], s->nsamples, sr);
+  spy_history_add_np(log, "foi", fv, s->nfreq);
+  free(fv);
 
   double mean = 0;
   for (size_t k = 0; k < in->ntrials; k++)
@@ -387,13 +332,13 @@ static int mtm_common(const cJSON *cfg, const char *method, const char *output,
                               output, &s->taper, err)))
     return rc;
   char num[64];
-  log_set(log, "taper", s->taper.none ? "None" : s->taper.name);
+  spy_history_add(log, "taper", s->taper.none ? "None" : s->taper.name);
   if (s->taper.dpss) {
     snprintf(num, sizeof num, "%zu", s->taper.K);
-    log_set(log, "nTaper", num);
-    log_json(log, "tapsmofrq", item(cfg, "tapsmofrq"));
+    spy_history_add(log, "nTaper", num);
+    spy_history_add_json(log, "tapsmofrq", item(cfg, "tapsmofrq"));
   } else if (s->taper.opt && cJSON_GetArraySize(s->taper.opt) > 0) {
-    log_json(log, "taper_opt", s->taper.opt);
+    spy_history_add_json(log, "taper_opt", s->taper.opt);
   }
   return SPY_OK;
 }
@@ -566,16 +511,9 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   double *foibuf = NULL, *tbuf = NULL;
   fftsetup fs = {0};
   toisetup ts = {0};
-  logd log = {0};
+  spy_history log = {0};
   if ((rc = process_foi(item(cfg, "foi"), item(cfg, "foilim"), in->samplerate, &c, &foibuf, err)))
     goto done;
-
-  log_set(&log, "method", method);
-  log_set(&log, "output", fooof ? fooof : output);
-  log_set(&log, "keeptapers", cJSON_IsTrue(item(cfg, "keeptapers")) ? "True" : "False");
-  log_set(&log, "keeptrials", c.keeptrials ? "True" : "False");
-  log_json(&log, "polyremoval", poly);
-  log_json(&log, "pad", pad);
 
   bool tf = strcmp(method, "mtmfft") != 0;
   if (tf) {
@@ -604,13 +542,14 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   }
 
   fs.nsamples = nsamples;
+  spy_fa_history(cfg, &log);
   if ((rc = mtm_common(cfg, method, output, in, &c, minlen, &fs, &log, err))) goto done;
   bool keeptapers = cJSON_IsTrue(item(cfg, "keeptapers"));
   const cJSON *cpw = item(cfg, "chan_per_worker");
   size_t chunk = cJSON_IsNumber(cpw) && cpw->valuedouble >= 1 ? (size_t)cpw->valuedouble : 0;
   const char *cf;
   if (!strcmp(method, "mtmfft")) {
-    check_effective(cfg, "MultiTaperFFT", fft_valid);
+    spy_fa_check_effective(cfg, "MultiTaperFFT", fft_valid);
     spy_mtmfft_params p = {.nfft = fs.nsamples,
                            .taper = &fs.taper,
                            .fidx = fs.fidx,
@@ -626,7 +565,7 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
     cf = "mtmfft_cF";
   } else {
     bool welch = !strcmp(method, "welch");
-    check_effective(cfg, "MultiTaperFFTConvol", conv_valid);
+    spy_fa_check_effective(cfg, "MultiTaperFFTConvol", conv_valid);
     if ((rc = process_toi(toi, welch, in, &c, fs.nsamples, &ts, err))) goto done;
     size_t M = fs.nsamples, noverlap = M - 1;
     if (ts.overlap >= 0 && ts.overlap <= 1) {
@@ -672,7 +611,7 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
     spy_op_free(op);
     goto done;
   }
-  if (!(op->log = log_render(&log, cf))) {
+  if (!(op->log = spy_history_text(&log, cf))) {
     spy_op_free(op);
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   }
@@ -683,6 +622,6 @@ done:
   free(fs.fidx);
   free(ts.toi);
   spy_taper_clear(&fs.taper);
-  log_free(&log);
+  spy_history_free(&log);
   return rc;
 }

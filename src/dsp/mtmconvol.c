@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "core/interrupt.h"
+#include "core/pyfmt.h"
 #include "dsp/mtmfft.h"
-#include "dsp/pyfmt.h"
 
 #define BLOCK_BYTES ((size_t)2 << 20)
 

@@ -10,11 +10,11 @@
 #include "core/interrupt.h"
 #include "core/kwspec.h"
 #include "core/log.h"
+#include "core/pyfmt.h"
 #include "dsp/fir.h"
 #include "dsp/hilbert.h"
 #include "dsp/iir.h"
 #include "dsp/preprocessing_spec.h"
-#include "dsp/pyfmt.h"
 #include "dsp/resample.h"
 #include "dsp/spectral_common.h"
 
@@ -656,13 +656,13 @@ static void no_effect(const cJSON *cfg, const char *const *names, const char *cr
   }
 }
 
+/* freq as Syncopy logs it: the user's number, or np.sort of the band edges
+** (an int array when both are integral, as the user's ints make it). */
 static void fmt_freq(const pp_args *A, char *buf, size_t n)
 {
-  if (spy_btype_is_band(A->btype) && A->freq[0] == floor(A->freq[0]) &&
-      A->freq[1] == floor(A->freq[1])) { /* np.array of the user's ints */
-    snprintf(buf, n, "[%.0f %.0f]", A->freq[0], A->freq[1]);
-  } else if (spy_btype_is_band(A->btype)) {
-    char *arr = spy_np_array_str(A->freq, 2);
+  if (spy_btype_is_band(A->btype)) {
+    bool ints = A->freq[0] == floor(A->freq[0]) && A->freq[1] == floor(A->freq[1]);
+    char *arr = ints ? spy_np_int_array_str(A->freq, 2) : spy_np_array_str(A->freq, 2);
     snprintf(buf, n, "%s", arr ? arr : "[]");
     free(arr);
   } else

@@ -1,36 +1,15 @@
 #include "io/info.h"
 
 #include <errno.h>
-#include <locale.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/pyfmt.h"
 #include "data/dataclass.h"
 #include "io/checksum.h"
-
-/* ---- the C locale for number text ----------------------------------------
-** The shell may set a locale whose decimal point is ','; JSON numbers are
-** always read and written in the C locale. */
-
-static locale_t c_locale;
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-
-static void make_c_locale(void) { c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0); }
-
-static locale_t enter_c_locale(void)
-{
-  pthread_once(&c_locale_once, make_c_locale);
-  return c_locale ? uselocale(c_locale) : (locale_t)0;
-}
-
-static void leave_c_locale(locale_t old)
-{
-  if (old) uselocale(old);
-}
 
 /* ---- growable text buffer ------------------------------------------------ */
 
@@ -82,111 +61,6 @@ static char *sb_take(sbuf *s)
   return s->b;
 }
 
-/* ---- Python's float repr ------------------------------------------------ */
-
-/* Digits and decimal point position of the correctly rounded p-significant-
-** digit decimal of x (x > 0): x ~ 0.d1d2... * 10^decpt. */
-static void round_digits(double x, int p, char *dig, int *decpt)
-{
-  char tmp[64];
-  snprintf(tmp, sizeof tmp, "%.*e", p - 1, x);
-  char *e = strchr(tmp, 'e');
-  int k = 0;
-  for (char *q = tmp; q < e; q++)
-    if (*q >= '0' && *q <= '9') dig[k++] = *q;
-  dig[k] = '\0';
-  *decpt = atoi(e + 1) + 1;
-}
-
-static bool digits_equal(const char *dig, int decpt, double x)
-{
-  char tmp[64];
-  snprintf(tmp, sizeof tmp, "0.%se%d", dig, decpt);
-  return strtod(tmp, NULL) == x;
-}
-
-/* Adds delta (+1 or -1) to the last digit; false when the digit count
-** would change (those candidates are covered by other precisions). */
-static bool step_digits(char *dig, int delta)
-{
-  int i = (int)strlen(dig) - 1;
-  for (; i >= 0; i--) {
-    int d = dig[i] - '0' + delta;
-    if (d >= 0 && d <= 9) {
-      dig[i] = (char)('0' + d);
-      return dig[0] != '0';
-    }
-    dig[i] = delta > 0 ? '0' : '9';
-  }
-  return false;
-}
-
-/* Shortest digit string that reads back as x (x > 0, finite), nearest to x
-** among the shortest, as Python's repr (David Gay's mode 0). */
-static void shortest_digits(double x, char *dig, int *decpt)
-{
-  for (int p = 1; p <= 17; p++) {
-    round_digits(x, p, dig, decpt);
-    if (digits_equal(dig, *decpt, x)) break;
-    /* Next to a power of two the rounding interval is lopsided: a p-digit
-    ** neighbour of the nearest candidate may still read back as x. */
-    char alt[32];
-    strcpy(alt, dig);
-    if (step_digits(alt, +1) && digits_equal(alt, *decpt, x)) {
-      strcpy(dig, alt);
-      break;
-    }
-    strcpy(alt, dig);
-    if (step_digits(alt, -1) && digits_equal(alt, *decpt, x)) {
-      strcpy(dig, alt);
-      break;
-    }
-  }
-  size_t n = strlen(dig);
-  while (n > 1 && dig[n - 1] == '0') dig[--n] = '\0';
-}
-
-void spy_py_float_repr(double v, char *buf, size_t n)
-{
-  if (isnan(v)) {
-    snprintf(buf, n, "nan");
-    return;
-  }
-  if (isinf(v)) {
-    snprintf(buf, n, v < 0 ? "-inf" : "inf");
-    return;
-  }
-  char dig[32] = "0", out[64];
-  int decpt = 1, k = 0;
-  if (v != 0) {
-    locale_t old = enter_c_locale();
-    shortest_digits(fabs(v), dig, &decpt);
-    leave_c_locale(old);
-  }
-  int nd = (int)strlen(dig);
-  if (signbit(v)) out[k++] = '-';
-  if (decpt <= -4 || decpt > 16) {
-    /* d[.ddd]e+XX */
-    out[k++] = dig[0];
-    if (nd > 1) k += snprintf(out + k, sizeof out - (size_t)k, ".%s", dig + 1);
-    snprintf(out + k, sizeof out - (size_t)k, "e%+.02d", decpt - 1);
-  } else if (decpt <= 0) {
-    /* 0.000ddd */
-    k += snprintf(out + k, sizeof out - (size_t)k, "0.");
-    for (int i = 0; i < -decpt; i++) out[k++] = '0';
-    snprintf(out + k, sizeof out - (size_t)k, "%s", dig);
-  } else if (decpt < nd) {
-    /* ddd.ddd */
-    snprintf(out + k, sizeof out - (size_t)k, "%.*s.%s", decpt, dig, dig + decpt);
-  } else {
-    /* ddd000.0 */
-    k += snprintf(out + k, sizeof out - (size_t)k, "%s", dig);
-    for (int i = nd; i < decpt; i++) out[k++] = '0';
-    snprintf(out + k, sizeof out - (size_t)k, ".0");
-  }
-  snprintf(buf, n, "%s", out);
-}
-
 /* ---- JSON writer (Python's json.dump) ------------------------------------ */
 
 cJSON *spy_json_float(double v)
@@ -210,7 +84,7 @@ static void put_number(sbuf *s, const cJSON *v)
   } else if (isinf(x)) {
     snprintf(buf, sizeof buf, x < 0 ? "-Infinity" : "Infinity");
   } else {
-    spy_py_float_repr(x, buf, sizeof buf);
+    spy_py_float(x, buf, sizeof buf);
   }
   sb_puts(s, buf);
 }
@@ -516,9 +390,7 @@ static cJSON *parse_number(parser *ps)
   }
   memcpy(buf, start, n);
   buf[n] = '\0';
-  locale_t old = enter_c_locale();
-  double v = strtod(buf, NULL);
-  leave_c_locale(old);
+  double v = spy_strtod_c(buf);
   if (buf != small) free(buf);
   ps->p = q;
   cJSON *node = is_float ? spy_json_float(v) : cJSON_CreateNumber(v);
@@ -978,7 +850,7 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
     return bad_type(c, "samplerate", "scalar", sr);
   } else if (!(sr->valuedouble >= 2.220446049250313e-16) || isinf(sr->valuedouble)) {
     char actual[64];
-    spy_py_float_repr(sr->valuedouble, actual, sizeof actual);
+    spy_py_float(sr->valuedouble, actual, sizeof actual);
     return bad_value(c, SPY_EFORMAT, "samplerate", actual,
                      "value to be greater or equals 2.220446049250313e-16 and less or equals inf");
   } else {

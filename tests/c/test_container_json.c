@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/pyfmt.h"
 #include "io/info.h"
 #include "t.h"
 
@@ -314,7 +315,7 @@ static void test_float_repr(void)
     double x;
     memcpy(&x, &float_cases[i].bits, sizeof x);
     char buf[64];
-    spy_py_float_repr(x, buf, sizeof buf);
+    spy_py_float(x, buf, sizeof buf);
     CHECK(strcmp(buf, float_cases[i].repr) == 0, "repr of %016llx: %s, Python says %s",
           (unsigned long long)float_cases[i].bits, buf, float_cases[i].repr);
   }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/pyfmt.h"
 #include "dsp/cwt.h"
 #include "test_wavelet_util.h"
 
