@@ -78,6 +78,10 @@ size_t spy_spec_count(void);
 const spy_funcspec *spy_spec_at(size_t i);
 
 /* Helpers for reading a validated cfg. */
+static inline const cJSON *spy_cfg_item(const cJSON *cfg, const char *key)
+{
+  return cJSON_GetObjectItemCaseSensitive(cfg, key);
+}
 bool spy_cfg_isnull(const cJSON *cfg, const char *key);
 double spy_cfg_num(const cJSON *cfg, const char *key, double dflt);
 const char *spy_cfg_str(const cJSON *cfg, const char *key, const char *dflt);

@@ -290,6 +290,85 @@ void spy_py_info(const char *caller, const char *fmt, ...)
   va_end(ap);
 }
 
+/* ---- Syncopy's parsers ---------------------------------------------------- */
+
+int spy_scalar_parser(const cJSON *v, const char *name, bool int_like, double lo, double hi,
+                      const char *los, const char *his, spy_err *err)
+{
+  char act[64], lb[64], ub[64];
+  if (!cJSON_IsNumber(v)) return spy_fail_type(err, name, "scalar", spy_py_typename(v));
+  double x = v->valuedouble;
+  spy_py_num(x, act, sizeof act);
+  if (int_like && isfinite(x) && round(x) != x) return spy_fail_value(err, name, act, "int_like");
+  if (x < lo || x > hi || !isfinite(x)) {
+    if (!los) spy_py_num(lo, lb, sizeof lb);
+    if (!his) spy_py_num(hi, ub, sizeof ub);
+    return spy_fail_value(err, name, act, "value to be greater or equals %s and less or equals %s",
+                          los ? los : lb, his ? his : ub);
+  }
+  return SPY_OK;
+}
+
+/* The range in the message is printed as numpy prints the extremes of the
+** array: ints when every value is integral, else floats. */
+int spy_array_parser(const cJSON *v, const char *name, double lo, double hi, const char *los,
+                     const char *his, size_t want, double **out, size_t *n, spy_err *err)
+{
+  char act[160];
+  *out = NULL;
+  *n = 0;
+  if (!cJSON_IsArray(v)) return spy_fail_type(err, name, "array_like", spy_py_typename(v));
+  size_t cnt = (size_t)cJSON_GetArraySize(v), ninf = 0, nnan = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, v) if (!cJSON_IsNumber(e)) return spy_fail_value(
+      err, name, "dtype = object", "dtype = numeric");
+  double *x = malloc((cnt ? cnt : 1) * sizeof *x);
+  if (!x) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  bool ints = true;
+  size_t i = 0;
+  cJSON_ArrayForEach(e, v)
+  {
+    x[i] = e->valuedouble;
+    ninf += isinf(x[i]) != 0;
+    nnan += isnan(x[i]) != 0;
+    ints &= isfinite(x[i]) && x[i] == floor(x[i]);
+    i++;
+  }
+  int rc = SPY_OK;
+  if (ninf) {
+    snprintf(act, sizeof act, "array with %zu `inf` entries", ninf);
+    rc = spy_fail_value(err, name, act, "finite numerical array");
+  } else if (nnan) {
+    snprintf(act, sizeof act, "array with %zu `NaN` entries", nnan);
+    rc = spy_fail_value(err, name, act, "well-defined numerical array");
+  } else if (cnt) {
+    double mn = x[0], mx = x[0];
+    for (i = 1; i < cnt; i++)
+      mn = fmin(mn, x[i]), mx = fmax(mx, x[i]);
+    if (mn < lo || mx > hi) {
+      char a[48], b[48];
+      if (ints)
+        spy_py_num(mn, a, sizeof a), spy_py_num(mx, b, sizeof b);
+      else
+        spy_py_float(mn, a, sizeof a), spy_py_float(mx, b, sizeof b);
+      snprintf(act, sizeof act, "array with range %s to %s", a, b);
+      rc =
+          spy_fail_value(err, name, act, "all array elements to be bounded by %s and %s", los, his);
+    }
+  }
+  if (!rc && want && cnt != want) {
+    snprintf(act, sizeof act, "shape = (%zu,)", cnt);
+    rc = spy_fail_value(err, name, act, "array of shape (%zu,)", want);
+  }
+  if (rc) {
+    free(x);
+    return rc;
+  }
+  *out = x;
+  *n = cnt;
+  return SPY_OK;
+}
+
 /* ---- NumPy arrays ---------------------------------------------------------- */
 
 static char *np_str(const double *v, size_t count, spy_dtype t)

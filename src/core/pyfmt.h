@@ -1,7 +1,8 @@
 /*
 ** Python's and NumPy's text forms of values, for the messages, history
 ** entries and .info files that must read as Syncopy's do
-** ("Invalid value of `pad`: '0.5'; ...", "foi = [  0.    0.5 ...]", 1e-05).
+** ("Invalid value of `pad`: '0.5'; ...", "foi = [  0.    0.5 ...]", 1e-05),
+** and Syncopy's scalar and array parsers, whose messages print them.
 **
 ** Numbers are written in the C locale ('.' as the decimal point), whatever
 ** LC_NUMERIC the host program set.  JSON cannot tell 2 from 2.0:
@@ -17,6 +18,8 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "core/err.h"
 
 /* ---- Python scalars and values -------------------------------------------- */
 
@@ -48,6 +51,19 @@ void spy_py_or_list(const char *const *names, size_t count, char *buf, size_t n)
 ** "Syncopy <caller> WARNING: <message>" ("... INFO: ..."). */
 void spy_py_warning(const char *caller, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void spy_py_info(const char *caller, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- Syncopy's parsers ----------------------------------------------------- */
+
+/* scalar_parser(v, varname=name, ntype="int_like" if int_like, lims=[lo,
+** hi]) with Syncopy's messages, v as Python prints it; los/his are the
+** bounds as Syncopy prints them (NULL: spy_py_num of lo / hi). */
+int spy_scalar_parser(const cJSON *v, const char *name, bool int_like, double lo, double hi,
+                      const char *los, const char *his, spy_err *err);
+/* array_parser(v, varname=name, hasinf=False, hasnan=False, lims=[lo, hi],
+** dims=(want,), or (None,) when want is 0): the values in a malloc'd *out
+** (*n of them) on success. */
+int spy_array_parser(const cJSON *v, const char *name, double lo, double hi, const char *los,
+                     const char *his, size_t want, double **out, size_t *n, spy_err *err);
 
 /* ---- NumPy arrays -------------------------------------------------------- */
 

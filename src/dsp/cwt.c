@@ -18,33 +18,6 @@
 ** takes the full-length inverse FFT instead of one fold per residue. */
 #define RESMAX 4
 
-/* ---- Syncopy plumbing ------------------------------------------------------ */
-
-int spy_cwt_scalar_check(const cJSON *cfg, const char *name, double lo, double hi, bool intlike,
-                         spy_err *err)
-{
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, name);
-  char act[64], lb[64], ub[64];
-  if (!cJSON_IsNumber(v)) {
-    const char *found = !v || cJSON_IsNull(v) ? "NoneType"
-                        : cJSON_IsBool(v)     ? "bool"
-                        : cJSON_IsString(v)   ? "str"
-                        : cJSON_IsArray(v)    ? "list"
-                                              : "dict";
-    return spy_fail_type(err, name, "scalar", found);
-  }
-  double x = v->valuedouble;
-  spy_py_num(x, act, sizeof act);
-  if (intlike && round(x) != x) return spy_fail_value(err, name, act, "int_like");
-  if (x < lo || x > hi || !isfinite(x)) {
-    spy_py_num(lo, lb, sizeof lb);
-    spy_py_num(hi, ub, sizeof ub);
-    return spy_fail_value(err, name, act,
-                          "value to be greater or equals %s and less or equals %s", lb, ub);
-  }
-  return SPY_OK;
-}
-
 /* ---- scales and frequencies ----------------------------------------------- */
 
 /* get_optimal_wavelet_scales (dj = 0.25), low frequencies first; s0 is the
@@ -264,49 +237,21 @@ int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
     return toi_invalid(err, buf);
   }
 
-  size_t m = (size_t)cJSON_GetArraySize(toi);
-  sel->ntoi = m;
-  if (!(sel->toi = malloc((m ? m : 1) * sizeof *sel->toi))) goto oom;
-  size_t i = 0, ninf = 0, nnan = 0;
-  const cJSON *e;
-  cJSON_ArrayForEach(e, toi)
-  {
-    double v = cJSON_IsNumber(e) ? e->valuedouble : NAN;
-    ninf += isinf(v) != 0;
-    nnan += isnan(v) != 0;
-    sel->toi[i++] = v;
-  }
-  /* array_parser(toi, hasinf=False, hasnan=False, lims=[min tStart, max tEnd]) */
-  if (ninf) {
-    snprintf(buf, sizeof buf, "array with %zu `inf` entries", ninf);
-    return spy_fail_value(err, "toi", buf, "finite numerical array");
-  }
-  if (nnan) {
-    snprintf(buf, sizeof buf, "array with %zu `NaN` entries", nnan);
-    return spy_fail_value(err, "toi", buf, "well-defined numerical array");
-  }
-  if (m < 2) { /* numpy raises on the equidistance test of fewer than 2 */
-    spy_np_str(sel->toi, m, buf, sizeof buf);
-    return toi_invalid(err, buf);
-  }
-  double lo = INFINITY, hi = -INFINITY, amin = INFINITY, amax = -INFINITY;
+  double lo = INFINITY, hi = -INFINITY;
   for (size_t k = 0; k < nt; k++) {
     lo = c->tstart[k] < lo ? c->tstart[k] : lo;
     hi = c->tend[k] > hi ? c->tend[k] : hi;
   }
-  for (i = 0; i < m; i++) {
-    amin = sel->toi[i] < amin ? sel->toi[i] : amin;
-    amax = sel->toi[i] > amax ? sel->toi[i] : amax;
-  }
-  if (amin < lo || amax > hi) {
-    char a0[40], a1[40], l0[40], l1[40];
-    spy_py_float(amin, a0, sizeof a0);
-    spy_py_float(amax, a1, sizeof a1);
-    spy_py_float(lo, l0, sizeof l0);
-    spy_py_float(hi, l1, sizeof l1);
-    snprintf(buf, sizeof buf, "array with range %s to %s", a0, a1);
-    return spy_fail_value(err, "toi", buf, "all array elements to be bounded by %s and %s", l0,
-                          l1);
+  char l0[40], l1[40];
+  spy_py_float(lo, l0, sizeof l0);
+  spy_py_float(hi, l1, sizeof l1);
+  size_t m, i;
+  int rc = spy_array_parser(toi, "toi", lo, hi, l0, l1, 0, &sel->toi, &m, err);
+  if (rc) return rc;
+  sel->ntoi = m;
+  if (m < 2) { /* numpy raises on the equidistance test of fewer than 2 */
+    spy_np_str(sel->toi, m, buf, sizeof buf);
+    return toi_invalid(err, buf);
   }
   /* np.allclose(np.diff(toi, 2), 0): atol 1e-8 */
   for (i = 0; i + 2 < m; i++) {

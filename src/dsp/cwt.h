@@ -188,9 +188,4 @@ int spy_cwt_op(spy_op *op, const cJSON *cfg, const spy_fa_common *c, const spy_c
                const double *foi, size_t n, const char *cf, const char *const *extra,
                spy_err *err);
 
-/* scalar_parser(cfg[name], lims=[lo, hi], ntype="int_like" if intlike) with
-** Syncopy's messages (hi may be INFINITY). */
-int spy_cwt_scalar_check(const cJSON *cfg, const char *name, double lo, double hi, bool intlike,
-                         spy_err *err);
-
 #endif

@@ -268,10 +268,16 @@ int spy_superlet_plan(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
     rc = spy_fail_value(err, "order_max", "None", "Positive integer needed for order_max");
     goto fail;
   }
-  if ((rc = spy_cwt_scalar_check(cfg, "order_max", 1, INFINITY, true, err))) goto fail;
+  if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "order_max"), "order_max", true, 1, INFINITY,
+                              NULL, NULL, err)))
+    goto fail;
   double omax = spy_cfg_num(cfg, "order_max", 1);
-  if ((rc = spy_cwt_scalar_check(cfg, "order_min", 1, omax, true, err))) goto fail;
-  if ((rc = spy_cwt_scalar_check(cfg, "c_1", 1, INFINITY, true, err))) goto fail;
+  if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "order_min"), "order_min", true, 1, omax, NULL,
+                              NULL, err)))
+    goto fail;
+  if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "c_1"), "c_1", true, 1, INFINITY, NULL, NULL,
+                              err)))
+    goto fail;
   long omin = (long)spy_cfg_num(cfg, "order_min", 1), c1 = (long)spy_cfg_num(cfg, "c_1", 3);
   bool adaptive = spy_cfg_bool(cfg, "adaptive", false);
   p->dt = 1 / in->samplerate;

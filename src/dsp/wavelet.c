@@ -174,7 +174,9 @@ static int validate(const cJSON *cfg, wavelet_plan *p, spy_err *err)
             wav);
   int rc;
   if (which == 0) {
-    if ((rc = spy_cwt_scalar_check(cfg, "width", 1, INFINITY, false, err))) return rc;
+    if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "width"), "width", false, 1, INFINITY, NULL,
+                                NULL, err)))
+      return rc;
     double width = spy_cfg_num(cfg, "width", MORLET_W0);
     if (width != MORLET_W0)
       spy_log(SPY_LOG_WARNING,
@@ -185,7 +187,9 @@ static int validate(const cJSON *cfg, wavelet_plan *p, spy_err *err)
     p->w0 = MORLET_W0;
   }
   if (which == 1 || which == 2) {
-    if ((rc = spy_cwt_scalar_check(cfg, "order", which == 1 ? 4 : 1, INFINITY, true, err))) return rc;
+    if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "order"), "order", true, which == 1 ? 4 : 1,
+                                INFINITY, NULL, NULL, err)))
+      return rc;
     p->fam = which == 1 ? FAM_PAUL : FAM_DOG;
     p->m = (int)spy_cfg_num(cfg, "order", 0);
   } else {
