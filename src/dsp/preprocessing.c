@@ -11,6 +11,7 @@
 #include "core/kwspec.h"
 #include "core/log.h"
 #include "core/pyfmt.h"
+#include "core/sizeset.h"
 #include "dsp/fir.h"
 #include "dsp/hilbert.h"
 #include "dsp/iir.h"
@@ -349,12 +350,6 @@ static size_t min_len(const spy_trials *in, size_t *maxlen)
   return in->ntrials ? lo : 0;
 }
 
-static int cmp_size(const void *a, const void *b)
-{
-  size_t x = *(const size_t *)a, y = *(const size_t *)b;
-  return x < y ? -1 : x > y;
-}
-
 /* one Hilbert plan per distinct trial length, sorted by length */
 static int plan_hilbert(pp_plan *P, const spy_trials *in, spy_err *err)
 {
@@ -365,12 +360,12 @@ static int plan_hilbert(pp_plan *P, const spy_trials *in, spy_err *err)
     return spy_fail(err, SPY_ENOMEM, "out of memory");
   }
   for (size_t k = 0; k < nt; k++) len[k] = spy_trial_len(in, k);
-  qsort(len, nt, sizeof *len, cmp_size);
+  size_t nlen = spy_sizeset_make(len, nt);
   /* FFTW's measuring costs seconds at long lengths and did not beat its
   ** estimate on whole-trial transforms, so these plans are estimated */
   int rc = SPY_OK;
-  for (size_t k = 0; k < nt && !rc; k++) {
-    if (len[k] == 0 || (k > 0 && len[k] == len[k - 1])) continue;
+  for (size_t k = 0; k < nlen && !rc; k++) {
+    if (len[k] == 0) continue;
     rc = spy_hilbert_prepare(&P->hil[P->nhil], len[k], true, err);
     if (!rc) P->nhil++;
   }
