@@ -427,23 +427,16 @@ void spy_log_value_shorten(char *s)
 void spy_history_add(spy_history *h, const char *key, const char *value)
 {
   char v[80];
-  if (!value) h->oom = true;
-  if (h->oom) return;
-  shorten(value, v, sizeof v);
-  size_t need = strlen(key) + strlen(v) + 6;
-  if (h->len + need + 1 > h->cap) {
-    size_t cap = h->cap ? h->cap : 256;
-    while (cap < h->len + need + 1)
-      cap *= 2;
-    char *s = realloc(h->s, cap);
-    if (!s) {
-      h->oom = true;
-      return;
-    }
-    h->s = s;
-    h->cap = cap;
+  if (!value) {
+    h->lines.oom = true;
+    return;
   }
-  h->len += (size_t)snprintf(h->s + h->len, h->cap - h->len, "\t%s = %s\n", key, v);
+  shorten(value, v, sizeof v);
+  spy_sb_putc(&h->lines, '\t');
+  spy_sb_puts(&h->lines, key);
+  spy_sb_puts(&h->lines, " = ");
+  spy_sb_puts(&h->lines, v);
+  spy_sb_putc(&h->lines, '\n');
 }
 
 void spy_history_add_json(spy_history *h, const char *key, const cJSON *v)
@@ -462,15 +455,14 @@ void spy_history_add_np(spy_history *h, const char *key, const double *v, size_t
 
 char *spy_history_text(const spy_history *h, const char *cf)
 {
-  if (h->oom) return NULL;
-  size_t n = strlen(cf) + h->len + 32;
+  if (h->lines.oom) return NULL;
+  size_t n = strlen(cf) + h->lines.len + 32;
   char *s = malloc(n);
-  if (s) snprintf(s, n, "computed %s with settings\n%s", cf, h->s ? h->s : "");
+  if (s) snprintf(s, n, "computed %s with settings\n%s", cf, h->lines.s ? h->lines.s : "");
   return s;
 }
 
 void spy_history_free(spy_history *h)
 {
-  free(h->s);
-  memset(h, 0, sizeof *h);
+  free(spy_sb_take(&h->lines));
 }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "core/err.h"
+#include "core/strbuf.h"
 
 /* ---- Python scalars and values -------------------------------------------- */
 
@@ -94,9 +95,7 @@ void spy_log_value_shorten(char *s);
 ** zeroed spy_history is empty.
 */
 typedef struct spy_history {
-  char *s;
-  size_t len, cap;
-  bool oom;
+  spy_strbuf lines;
 } spy_history;
 
 void spy_history_add(spy_history *h, const char *key, const char *value);

@@ -512,34 +512,30 @@ int spy_data_sync_meta(spy_data *d, spy_err *err)
 
 /* ---- setters ----------------------------------------------------------- */
 
-int spy_data_set_channel(spy_data *d, const char *const *labels, size_t n)
+/* Replaces the label list *dst (*ndst entries) by a copy of labels. */
+static int set_labels(char ***dst, size_t *ndst, const char *const *labels, size_t n)
 {
   char **v = spy_strv_dup(labels, n);
   if (!v) return SPY_ENOMEM;
-  spy_strv_free(d->channel, d->nchannel);
-  d->channel = v;
-  d->nchannel = n;
+  spy_strv_free(*dst, *ndst);
+  *dst = v;
+  *ndst = n;
   return SPY_OK;
+}
+
+int spy_data_set_channel(spy_data *d, const char *const *labels, size_t n)
+{
+  return set_labels(&d->channel, &d->nchannel, labels, n);
 }
 
 int spy_data_set_channel_j(spy_data *d, const char *const *labels, size_t n)
 {
-  char **v = spy_strv_dup(labels, n);
-  if (!v) return SPY_ENOMEM;
-  spy_strv_free(d->channel_j, d->nchannel_j);
-  d->channel_j = v;
-  d->nchannel_j = n;
-  return SPY_OK;
+  return set_labels(&d->channel_j, &d->nchannel_j, labels, n);
 }
 
 int spy_data_set_taper(spy_data *d, const char *const *labels, size_t n)
 {
-  char **v = spy_strv_dup(labels, n);
-  if (!v) return SPY_ENOMEM;
-  spy_strv_free(d->taper, d->ntaper);
-  d->taper = v;
-  d->ntaper = n;
-  return SPY_OK;
+  return set_labels(&d->taper, &d->ntaper, labels, n);
 }
 
 int spy_data_set_freq(spy_data *d, const double *f, size_t n)

@@ -125,27 +125,26 @@ static void history_toi(spy_history *h, const cJSON *toi)
     spy_history_add_json(h, "toi", toi);
     return;
   }
-  size_t n = 32 * (size_t)cJSON_GetArraySize(toi) + 16, used = 0;
-  char *buf = malloc(n);
-  if (buf) {
-    const cJSON *e;
-    bool floats = false;
-    cJSON_ArrayForEach(e, toi) floats |= !cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble);
-    used += (size_t)snprintf(buf, n, "[");
-    cJSON_ArrayForEach(e, toi)
-    {
-      char num[40];
-      double v = cJSON_IsNumber(e) ? e->valuedouble : NAN;
-      if (floats)
-        spy_py_float(v, num, sizeof num);
-      else
-        spy_py_num(v, num, sizeof num);
-      used += (size_t)snprintf(buf + used, n - used, "%s%s", used > 1 ? ", " : "", num);
-    }
-    snprintf(buf + used, n - used, "]");
+  spy_strbuf b = {0};
+  const cJSON *e;
+  bool floats = false;
+  cJSON_ArrayForEach(e, toi) floats |= !cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble);
+  spy_sb_putc(&b, '[');
+  cJSON_ArrayForEach(e, toi)
+  {
+    char num[40];
+    double v = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+    if (floats)
+      spy_py_float(v, num, sizeof num);
+    else
+      spy_py_num(v, num, sizeof num);
+    if (e != toi->child) spy_sb_puts(&b, ", ");
+    spy_sb_puts(&b, num);
   }
-  spy_history_add(h, "toi", buf);
-  free(buf);
+  spy_sb_putc(&b, ']');
+  char *s = spy_sb_take(&b);
+  spy_history_add(h, "toi", s);
+  free(s);
 }
 
 int spy_cwt_op(spy_op *op, const cJSON *cfg, const spy_fa_common *c, const spy_cwt_sel *sel,

@@ -509,6 +509,26 @@ static void no_effect(const cJSON *cfg, const char *const *names, const char *cr
   }
 }
 
+/* The filter direction: the given one when it is one of the n `allowed`,
+** None gives `dflt` (with Syncopy's INFO for a `kind` filter). */
+static int direction_of(const cJSON *dir, const char *const *allowed, size_t n, const char *dflt,
+                        const char *kind, const char **out, spy_err *err)
+{
+  char act[160], lgl[160];
+  if (isnull(dir)) {
+    *out = dflt;
+    spy_py_info("preprocessing", "Setting default direction for %s filter to '%s'", kind, dflt);
+    return SPY_OK;
+  }
+  if (!str_in(dir, allowed)) {
+    spy_py_str(dir, act, sizeof act);
+    spy_py_or_list(allowed, n, lgl, sizeof lgl);
+    return spy_fail_value(err, "direction", act, "%s", lgl);
+  }
+  *out = dir->valuestring;
+  return SPY_OK;
+}
+
 /* freq as Syncopy logs it: the user's number, or np.sort of the band edges
 ** (an int array when both are integral, as the user's ints make it). */
 static void fmt_freq(const pp_args *A, char *buf, size_t n)
@@ -550,15 +570,8 @@ int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, s
       spy_py_str(win, act, sizeof act);
       return spy_fail_value(err, "window", act, "no `window` setting for IIR filtering");
     }
-    if (isnull(dir)) {
-      direction = "twopass";
-      spy_py_info("preprocessing", "Setting default direction for IIR filter to '%s'", direction);
-    } else if (!str_in(dir, iir_directions)) {
-      spy_py_str(dir, act, sizeof act);
-      spy_py_or_list(NAMES(iir_directions), lgl, sizeof lgl);
-      return spy_fail_value(err, "direction", act, "%s", lgl);
-    } else
-      direction = dir->valuestring;
+    if ((rc = direction_of(dir, NAMES(iir_directions), "twopass", "IIR", &direction, err)))
+      return rc;
     if (A.have_order)
       order = (long)A.order;
     else {
@@ -597,15 +610,8 @@ int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, s
       spy_py_or_list(NAMES(windows), lgl, sizeof lgl);
       return spy_fail_value(err, "window", act, "%s", lgl);
     }
-    if (isnull(dir)) {
-      direction = "onepass";
-      spy_py_info("preprocessing", "Setting default direction for FIR filter to '%s'", direction);
-    } else if (!str_in(dir, directions)) {
-      spy_py_str(dir, act, sizeof act);
-      spy_py_or_list(NAMES(directions), lgl, sizeof lgl);
-      return spy_fail_value(err, "direction", act, "%s", lgl);
-    } else
-      direction = dir->valuestring;
+    if ((rc = direction_of(dir, NAMES(directions), "onepass", "FIR", &direction, err)))
+      return rc;
     if (A.have_order)
       order = (long)A.order;
     else {
