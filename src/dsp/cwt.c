@@ -128,7 +128,8 @@ static void history_toi(spy_history *h, const cJSON *toi)
   spy_strbuf b = {0};
   const cJSON *e;
   bool floats = false;
-  cJSON_ArrayForEach(e, toi) floats |= !cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble);
+  cJSON_ArrayForEach(e, toi)
+    floats |= !cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble);
   spy_sb_putc(&b, '[');
   cJSON_ArrayForEach(e, toi)
   {
@@ -167,9 +168,9 @@ int spy_cwt_op(spy_op *op, const cJSON *cfg, const spy_fa_common *c, const spy_c
 
   spy_history h = {0};
   spy_fa_history(cfg, &h);
-  history_toi(&h, cJSON_GetObjectItemCaseSensitive(cfg, "toi"));
+  history_toi(&h, spy_cfg_item(cfg, "toi"));
   spy_history_add_np(&h, "foi", foi, n);
-  for (; *extra; extra++) spy_history_add_json(&h, *extra, cJSON_GetObjectItemCaseSensitive(cfg, *extra));
+  for (; *extra; extra++) spy_history_add_json(&h, *extra, spy_cfg_item(cfg, *extra));
   op->log = spy_history_text(&h, cf);
   spy_history_free(&h);
   if (!op->log) goto oom;

@@ -51,7 +51,6 @@ static size_t count(const char *const *list)
   return n;
 }
 
-
 static bool isnone(const cJSON *v)
 {
   return !v || cJSON_IsNull(v);
@@ -248,9 +247,10 @@ static int mtm_common(const cJSON *cfg, const char *method, const char *output,
   for (size_t k = 0; k < in->ntrials; k++)
     mean += (double)spy_trial_len(in, k);
   mean /= (double)in->ntrials;
-  if ((rc = spy_taper_process(spy_cfg_item(cfg, "taper"), spy_cfg_item(cfg, "taper_opt"), spy_cfg_item(cfg, "tapsmofrq"),
-                              spy_cfg_item(cfg, "nTaper"), cJSON_IsTrue(spy_cfg_item(cfg, "keeptapers")), sr, mean,
-                              output, &s->taper, err)))
+  if ((rc = spy_taper_process(spy_cfg_item(cfg, "taper"), spy_cfg_item(cfg, "taper_opt"),
+                              spy_cfg_item(cfg, "tapsmofrq"), spy_cfg_item(cfg, "nTaper"),
+                              cJSON_IsTrue(spy_cfg_item(cfg, "keeptapers")), sr, mean, output,
+                              &s->taper, err)))
     return rc;
   char num[64];
   spy_history_add(log, "taper", s->taper.none ? "None" : s->taper.name);
@@ -433,7 +433,8 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   fftsetup fs = {0};
   toisetup ts = {0};
   spy_history log = {0};
-  if ((rc = process_foi(spy_cfg_item(cfg, "foi"), spy_cfg_item(cfg, "foilim"), in->samplerate, &c, &foibuf, err)))
+  if ((rc = process_foi(spy_cfg_item(cfg, "foi"), spy_cfg_item(cfg, "foilim"), in->samplerate, &c,
+                        &foibuf, err)))
     goto done;
 
   bool tf = strcmp(method, "mtmfft") != 0;

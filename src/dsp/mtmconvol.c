@@ -149,8 +149,8 @@ static double emit_window(const conv_plan *p, const double complex *F, size_t C,
     const double complex *W = p->poly >= 0 ? p->corr.W + k * nf : NULL;
     const double complex *V = p->poly == 1 ? p->corr.V + k * nf : NULL;
     if (mean_pow)
-      chk += spy_mtm_pow(F + k * C * nc, nc, C, p->fidx, nf, W, V, stats, stats + C,
-                         scale * scale, NULL, acc);
+      chk += spy_mtm_pow(F + k * C * nc, nc, C, p->fidx, nf, W, V, stats, stats + C, scale * scale,
+                         NULL, acc);
     else
       chk += spy_mtm_emit(F + k * C * nc, nc, C, p->fidx, nf, W, V, NULL, stats, stats + C, NULL,
                           scale, p->output, (char *)row + k * nf * C * es);

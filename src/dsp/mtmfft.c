@@ -414,8 +414,8 @@ double spy_mtm_emit(const double complex *F, size_t nc, size_t C, const size_t *
       } else {
         float *o = (float *)out + c;
         for (size_t f = f0; f < f1; f++) {
-          double v =
-              creal(spy_specout_value(output, spy_mtm_bin(row[fidx[f]], W, V, D, f, m, b, u) * scale));
+          double v = creal(
+              spy_specout_value(output, spy_mtm_bin(row[fidx[f]], W, V, D, f, m, b, u) * scale));
           o[f * C] = (float)v;
           chk += v;
         }

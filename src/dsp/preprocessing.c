@@ -505,7 +505,8 @@ static void no_effect(const cJSON *cfg, const char *const *names, const char *cr
     const cJSON *v = spy_cfg_item(cfg, *names);
     bool same = dflt && (v ? cJSON_Compare(v, dflt, true) : cJSON_IsNull(dflt));
     cJSON_Delete(dflt);
-    if (!same) spy_py_warning("input_processors", "option `%s` has no effect for `%s`!", *names, cr);
+    if (!same)
+      spy_py_warning("input_processors", "option `%s` has no effect for `%s`!", *names, cr);
   }
 }
 
@@ -770,8 +771,8 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
     cf = "downsample_cF";
   } else {
     if (rem == 0)
-      spy_py_warning("resampledata", "New sampling rate is integeger division of the original sampling "
-                           "rate, consider using `method='downsample'`");
+      spy_py_warning("resampledata", "New sampling rate is integeger division of the original "
+                                     "sampling rate, consider using `method='downsample'`");
     P->resample = true;
     if (spy_rational_approx(newfs / fs, 1000000, &P->pp.up, &P->pp.down))
       return spy_fail_value(err, "resamplefs", NULL,

@@ -262,7 +262,6 @@ int spy_synth_trial(const spy_op *op, size_t k, float *out, spy_err *err)
 
 /* ---- validation ---------------------------------------------------------- */
 
-
 static void brief(const cJSON *v, char *buf, size_t n)
 {
   spy_json_brief(v, buf, n);

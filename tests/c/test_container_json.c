@@ -295,20 +295,6 @@ static const struct {
   {0x6030000000000000ULL, "2.1452492687908155e+155"},
 };
 
-static char *slurp(const char *path, size_t *n)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long sz = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)sz + 1);
-  *n = fread(b, 1, (size_t)sz, f);
-  b[*n] = '\0';
-  fclose(f);
-  return b;
-}
-
 static void test_float_repr(void)
 {
   for (size_t i = 0; i < sizeof float_cases / sizeof float_cases[0]; i++) {
@@ -325,7 +311,7 @@ static void test_float_repr(void)
 static void test_reference_roundtrip(const char *name)
 {
   size_t n;
-  char *text = slurp(t_data(name), &n);
+  char *text = t_slurp(t_data(name), &n);
   CHECK(text != NULL, "cannot read %s", name);
   if (!text) return;
   cJSON *v = NULL;
