@@ -197,16 +197,6 @@ static int toi_invalid(spy_err *err, const char *actual)
                         "array of equidistant time-points or 'all' for wavelet based methods");
 }
 
-/* Python's slice(start, stop).indices(len) for start >= 0. */
-static void pyslice(long start, long stop, size_t len, size_t *a, size_t *n)
-{
-  long L = (long)len;
-  long s = start > L ? L : start;
-  long e = stop < 0 ? (stop + L < 0 ? 0 : stop + L) : (stop > L ? L : stop);
-  *a = (size_t)s;
-  *n = e > s ? (size_t)(e - s) : 0;
-}
-
 int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_common *c,
                       spy_cwt_sel *sel, spy_err *err)
 {
@@ -269,8 +259,8 @@ int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
     size_t len = spy_trial_len(in, k);
     long start = (long)(sr * (sel->toi[0] - ts));
     long stop = (long)(sr * (sel->toi[m - 1] - ts) + 1);
-    pyslice(start > 0 ? start : 0, stop > stop - start ? stop : stop - start, len, &sel->a[k],
-            &sel->n[k]);
+    spy_pyslice(start > 0 ? start : 0, stop > stop - start ? stop : stop - start, len,
+                &sel->a[k], &sel->n[k]);
     for (i = 0; i < m; i++) {
       double x = sr * (sel->toi[i] - ts) - (double)start;
       double cap = (double)len - 1;

@@ -38,18 +38,6 @@ typedef struct conv_plan {
 
 /* ---- window positions ---------------------------------------------------- */
 
-/* Python's slice(start, stop) applied to a length-L axis: [*a, *a + *n). */
-static void pyslice(long start, long stop, size_t L, size_t *a, size_t *n)
-{
-  long l = (long)L;
-  if (start < 0) start = start + l < 0 ? 0 : start + l;
-  if (start > l) start = l;
-  if (stop < 0) stop = stop + l < 0 ? 0 : stop + l;
-  if (stop > l) stop = l;
-  *a = (size_t)start;
-  *n = stop > start ? (size_t)(stop - start) : 0;
-}
-
 static size_t nseg_of(const conv_plan *p, size_t L)
 {
   if (p->mode == SLIDE) return (L + p->step - 1) / p->step;
@@ -327,7 +315,7 @@ static int plan_toi(conv_plan *p, const spy_mtmconvol_params *prm, const spy_tri
       p->delta = d > 1 ? (size_t)d : 1;
     }
     size_t a, Ls;
-    pyslice(start, stop, spy_trial_len(in, k), &a, &Ls);
+    spy_pyslice(start, stop, spy_trial_len(in, k), &a, &Ls);
     size_t nwin = Ls > p->M ? (Ls - p->M + p->delta - 1) / p->delta : 0;
     if (nwin != prm->ntoi)
       return spy_fail(err, SPY_EINVAL,
@@ -373,7 +361,7 @@ static int plan_windows(conv_plan *p, const spy_mtmconvol_params *prm, const spy
       long start = (long)(v - half) + pad, stop = (long)(v + half + 1) + pad;
       if (stop - start > stop) stop = stop - start;
       size_t a, n;
-      pyslice(start, stop, L, &a, &n);
+      spy_pyslice(start, stop, L, &a, &n);
       if (n == 0) {
         rc = spy_fail(err, SPY_EINVAL,
                       "Invalid value of `toi`: '%g'; expected time points whose analysis "
