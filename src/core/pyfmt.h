@@ -90,7 +90,8 @@ void spy_log_value_shorten(char *s);
 ** followed by one "\t<key> = <value>\n" line per entry of Syncopy's
 ** log_dict, values shortened as spy_log_value_shorten does.  Lines are
 ** collected first (the cF name is often known last); spy_history_text
-** returns the malloc'd entry (NULL when out of memory at any point) and
+** returns the malloc'd entry (NULL when out of memory at any point, a NULL
+** value standing for a text that could not be made) and
 ** spy_history_free releases the lines, also after spy_history_text.  A
 ** zeroed spy_history is empty.
 */
