@@ -351,6 +351,14 @@ static void body(ctx *c, spy_strbuf *w)
   render(c, 0, (ptrdiff_t)a->offset, prefix + 1, (size_t)c->o->linewidth - (c->repr ? 1 : 0), w);
 }
 
+void spy_shape_format(int ndim, const size_t *shape, char *buf, size_t n)
+{
+  size_t k = (size_t)snprintf(buf, n, "(");
+  for (int d = 0; d < ndim && k < n; d++)
+    k += (size_t)snprintf(buf + k, n - k, d ? ", %zu" : "%zu", shape[d]);
+  if (k < n) snprintf(buf + k, n - k, ndim == 1 ? ",)" : ")");
+}
+
 char *spy_array_format(const spy_array *a, const spy_printopts *o)
 {
   size_t max = o->maxlines > 1 ? (size_t)o->maxlines : 1;
