@@ -1,11 +1,13 @@
 /*
-** The text preview of an array (array_ops.h).  The layout is NumPy's repr:
-** brackets nested per axis, rows wrapped at the line width with a hanging
-** indent, axes longer than 2*edgeitems summarised as head, ..., tail when
-** the array is large, and one number format per array so columns align.
-** On top of NumPy: shape and dtype are always shown, and the preview never
-** exceeds maxlines lines (first summarising, then showing one item at each
-** end of the outer axes, finally cutting).
+** The text of an array (array_ops.h): NumPy's repr for the preview, and
+** NumPy's str, which spy also writes into Syncopy's messages and history
+** entries (core/pyfmt.h).  The layout is NumPy's: brackets nested per axis,
+** rows wrapped at the line width with a hanging indent, axes longer than
+** 2*edgeitems summarised as head, ..., tail when the array is large, and
+** one number format per array so columns align.  On top of NumPy, the
+** preview always shows shape and dtype and never exceeds maxlines lines
+** (first summarising, then showing one item at each end of the outer axes,
+** finally cutting).
 */
 #include <inttypes.h>
 #include <math.h>
@@ -14,48 +16,10 @@
 #include <string.h>
 
 #include "core/array_ops.h"
+#include "core/pyfmt.h"
+#include "core/strbuf.h"
 
 const spy_printopts spy_printopts_default = {1000, 3, 75, 8, 40};
-
-/* ---- growing text buffer ----------------------------------------------- */
-
-typedef struct sbuf {
-  char *s;
-  size_t len, cap;
-  bool oom;
-} sbuf;
-
-static void put(sbuf *b, const char *s, size_t n)
-{
-  if (b->oom || n == 0) return;
-  if (b->len + n + 1 > b->cap) {
-    size_t c = b->cap ? b->cap : 256;
-    while (c < b->len + n + 1)
-      c *= 2;
-    char *t = realloc(b->s, c);
-    if (!t) {
-      b->oom = true;
-      return;
-    }
-    b->s = t;
-    b->cap = c;
-  }
-  memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = 0;
-}
-
-static void puts_(sbuf *b, const char *s)
-{
-  put(b, s, strlen(s));
-}
-
-static void pad(sbuf *b, int n)
-{
-  static const char sp[] = "                                ";
-  for (; n > 0; n -= 32)
-    put(b, sp, n < 32 ? (size_t)n : 32);
-}
 
 /* ---- one number format per array (NumPy's FloatingFormat, maxprec) ----- */
 
@@ -146,13 +110,13 @@ static void finish(numfmt *f)
   if (infw - t > f->left) f->left = infw - t;
 }
 
-static void fmt_num(const numfmt *f, double x, sbuf *b)
+static void fmt_num(const numfmt *f, double x, spy_strbuf *b)
 {
   char s[64];
   if (!isfinite(x)) {
     snprintf(s, sizeof s, "%s%s", x < 0 ? "-" : f->plus ? "+" : "", isnan(x) ? "nan" : "inf");
-    pad(b, f->left + tailw(f) - (int)strlen(s));
-    puts_(b, s);
+    spy_sb_pad(b, f->left + tailw(f) - (int)strlen(s));
+    spy_sb_puts(b, s);
     return;
   }
   int p = f->exp ? f->right : digits(f, x);
@@ -160,23 +124,23 @@ static void fmt_num(const numfmt *f, double x, sbuf *b)
   char *e = strchr(s, 'e');
   int ip = (int)strcspn(s, ".e");
   int sign = f->plus && s[0] != '-';
-  pad(b, f->left - ip - sign);
-  if (sign) put(b, "+", 1);
-  put(b, s, (size_t)ip);
+  spy_sb_pad(b, f->left - ip - sign);
+  if (sign) spy_sb_put(b, "+", 1);
+  spy_sb_put(b, s, (size_t)ip);
   if (p > 0) {
-    put(b, ".", 1);
-    put(b, s + ip + 1, (size_t)p);
+    spy_sb_put(b, ".", 1);
+    spy_sb_put(b, s + ip + 1, (size_t)p);
   } else if (dotw(f)) {
-    put(b, f->nodot ? " " : ".", 1);
+    spy_sb_put(b, f->nodot ? " " : ".", 1);
   }
   if (e) {
     int ed = (int)strlen(e + 2);
-    put(b, e, 2);
+    spy_sb_put(b, e, 2);
     for (; ed < f->expdig; ed++)
-      put(b, "0", 1);
-    puts_(b, e + 2);
+      spy_sb_put(b, "0", 1);
+    spy_sb_puts(b, e + 2);
   } else {
-    pad(b, f->right - p);
+    spy_sb_pad(b, f->right - p);
   }
 }
 
@@ -185,10 +149,11 @@ static void fmt_num(const numfmt *f, double x, sbuf *b)
 typedef struct ctx {
   const spy_array *a;
   const spy_printopts *o;
+  bool repr;               /* repr: "array(...)" and ", "; str: " " */
   size_t edge[SPY_MAXDIM]; /* items shown at each end of an axis; 0: all */
   numfmt re, im;
   int iwidth; /* int64 */
-  sbuf b;
+  spy_strbuf b;
   size_t col;      /* length of the current output line */
   size_t nl, stop; /* newlines written; rendering stops beyond `stop` */
 } ctx;
@@ -257,14 +222,14 @@ static void setup(ctx *c)
 }
 
 /* The element at p as a word of the common width. */
-static void word(ctx *c, const void *p, sbuf *w)
+static void word(ctx *c, const void *p, spy_strbuf *w)
 {
   w->len = 0;
   if (c->a->dtype == SPY_DT_I64) {
     char s[32];
     int n = snprintf(s, sizeof s, "%" PRId64, *(const int64_t *)p);
-    pad(w, c->iwidth - n);
-    puts_(w, s);
+    spy_sb_pad(w, c->iwidth - n);
+    spy_sb_puts(w, s);
     return;
   }
   double complex v = spy_dtype_load(p, c->a->dtype);
@@ -277,8 +242,8 @@ static void word(ctx *c, const void *p, sbuf *w)
     end--;
   size_t trail = w->len - end;
   w->len = end;
-  put(w, "j", 1);
-  pad(w, (int)trail);
+  spy_sb_put(w, "j", 1);
+  spy_sb_pad(w, (int)trail);
 }
 
 /* ---- layout ------------------------------------------------------------ */
@@ -288,33 +253,33 @@ static void newline(ctx *c, int n, size_t indent)
   while (c->b.len && c->b.s[c->b.len - 1] == ' ')
     c->b.len--;
   for (int i = 0; i < n; i++)
-    put(&c->b, "\n", 1);
+    spy_sb_put(&c->b, "\n", 1);
   c->nl += (size_t)n;
-  pad(&c->b, (int)indent);
+  spy_sb_pad(&c->b, (int)indent);
   c->col = indent;
 }
 
 static void item(ctx *c, const char *s, size_t n, size_t indent, size_t width, bool last)
 {
   if (c->col + n > width && c->col > indent) newline(c, 1, indent);
-  put(&c->b, s, n);
+  spy_sb_put(&c->b, s, n);
   c->col += n;
   if (!last) {
-    put(&c->b, ", ", 2);
-    c->col += 2;
+    spy_sb_put(&c->b, c->repr ? ", " : " ", c->repr ? 2 : 1);
+    c->col += c->repr ? 2 : 1;
   }
 }
 
 /* Axis d starting at element offset off; the output column is `indent`
 ** right after this axis' "[" (NumPy's hanging indent), width the space
 ** left for it. */
-static void render(ctx *c, int d, ptrdiff_t off, size_t indent, size_t width, sbuf *w)
+static void render(ctx *c, int d, ptrdiff_t off, size_t indent, size_t width, spy_strbuf *w)
 {
   const spy_array *a = c->a;
   size_t n = a->shape[d], e = c->edge[d];
   bool sum = summarised(c, d);
   int left = a->ndim - d;
-  put(&c->b, "[", 1);
+  spy_sb_put(&c->b, "[", 1);
   c->col = indent;
   for (size_t i = 0; i < n && c->nl <= c->stop; i++) {
     ptrdiff_t o = off + (ptrdiff_t)i * a->strides[d];
@@ -324,12 +289,12 @@ static void render(ctx *c, int d, ptrdiff_t off, size_t indent, size_t width, sb
       item(c, w->s, w->len, indent, width - 1, last);
     } else {
       if (i) {
-        pad(&c->b, (int)indent);
+        spy_sb_pad(&c->b, (int)indent);
         c->col = indent;
       }
       render(c, d + 1, o, indent + 1, width - 1, w);
       if (!last) {
-        put(&c->b, ",", 1);
+        if (c->repr) spy_sb_put(&c->b, ",", 1);
         newline(c, left - 1, 0);
       }
     }
@@ -337,17 +302,17 @@ static void render(ctx *c, int d, ptrdiff_t off, size_t indent, size_t width, sb
       if (left == 1) {
         item(c, "...", 3, indent, width - 1, false);
       } else {
-        pad(&c->b, (int)indent);
-        put(&c->b, "...,", 4);
+        spy_sb_pad(&c->b, (int)indent);
+        spy_sb_put(&c->b, "...,", c->repr ? 4 : 3);
         newline(c, left - 1, 0);
       }
       i = n - e - 1;
     }
   }
-  put(&c->b, "]", 1);
+  spy_sb_put(&c->b, "]", 1);
 }
 
-static size_t lines(const sbuf *b)
+static size_t lines(const spy_strbuf *b)
 {
   size_t n = 1;
   for (size_t i = 0; i < b->len; i++)
@@ -364,30 +329,41 @@ static size_t rows(const ctx *c)
   return r;
 }
 
-static void body(ctx *c, sbuf *w)
+/* repr: "array(" and the rows, a column less wide for the closing ")";
+** str: the rows alone. */
+static void body(ctx *c, spy_strbuf *w)
 {
   const spy_array *a = c->a;
+  size_t prefix = c->repr ? 6 : 0;
   c->b.len = 0;
   c->nl = 0;
-  put(&c->b, "array(", 6);
+  spy_sb_put(&c->b, "array(", prefix);
   if (a->ndim > 0 && spy_array_numel(a) == 0) {
-    put(&c->b, "[]", 2);
+    spy_sb_put(&c->b, "[]", 2);
     return;
   }
   setup(c);
   if (a->ndim == 0) {
     word(c, (char *)a->buf->data + a->offset * spy_dtype_size(a->dtype), w);
-    put(&c->b, w->s, w->len);
+    spy_sb_put(&c->b, w->s, w->len);
     return;
   }
-  render(c, 0, (ptrdiff_t)a->offset, 7, (size_t)c->o->linewidth - 1, w);
+  render(c, 0, (ptrdiff_t)a->offset, prefix + 1, (size_t)c->o->linewidth - (c->repr ? 1 : 0), w);
+}
+
+void spy_shape_format(int ndim, const size_t *shape, char *buf, size_t n)
+{
+  size_t k = (size_t)snprintf(buf, n, "(");
+  for (int d = 0; d < ndim && k < n; d++)
+    k += (size_t)snprintf(buf + k, n - k, d ? ", %zu" : "%zu", shape[d]);
+  if (k < n) snprintf(buf + k, n - k, ndim == 1 ? ",)" : ")");
 }
 
 char *spy_array_format(const spy_array *a, const spy_printopts *o)
 {
   size_t max = o->maxlines > 1 ? (size_t)o->maxlines : 1;
-  ctx c = {.a = a, .o = o, .stop = max};
-  sbuf w = {0};
+  ctx c = {.a = a, .o = o, .repr = true, .stop = max};
+  spy_strbuf w = {0};
   bool done = false;
   if (spy_array_numel(a) <= o->threshold && rows(&c) <= max) {
     body(&c, &w);
@@ -411,20 +387,20 @@ char *spy_array_format(const spy_array *a, const spy_printopts *o)
     for (; i < c.b.len && n < max - 1; i++)
       n += c.b.s[i] == '\n';
     c.b.len = i;
-    pad(&c.b, 7);
-    put(&c.b, "...", 3);
+    spy_sb_pad(&c.b, 7);
+    spy_sb_put(&c.b, "...", 3);
   }
   char tail[300], shp[200];
   spy_shape_format(a->ndim, a->shape, shp, sizeof shp);
   snprintf(tail, sizeof tail, "shape=%s, dtype=%s)", shp, spy_dtype_name(a->dtype));
-  put(&c.b, ",", 1);
+  spy_sb_put(&c.b, ",", 1);
   const char *nl = c.b.s ? strrchr(c.b.s, '\n') : NULL;
   size_t last = nl ? c.b.len - (size_t)(nl + 1 - c.b.s) : c.b.len;
   if (last + 1 + strlen(tail) > (size_t)o->linewidth)
-    put(&c.b, "\n      ", 7);
+    spy_sb_put(&c.b, "\n      ", 7);
   else
-    put(&c.b, " ", 1);
-  puts_(&c.b, tail);
+    spy_sb_put(&c.b, " ", 1);
+  spy_sb_puts(&c.b, tail);
   free(w.s);
   if (c.b.oom) {
     free(c.b.s);
@@ -433,36 +409,28 @@ char *spy_array_format(const spy_array *a, const spy_printopts *o)
   return c.b.s;
 }
 
-/* ---- one value, as Python's repr -------------------------------------- */
-
-static void shortest(double x, char *buf, size_t n)
+char *spy_array_str(const spy_array *a, const spy_printopts *o)
 {
-  if (isnan(x)) {
-    snprintf(buf, n, "nan");
-    return;
+  ctx c = {.a = a, .o = o, .stop = SIZE_MAX};
+  spy_strbuf w = {0};
+  if (spy_array_numel(a) > o->threshold)
+    for (int d = 0; d < a->ndim; d++)
+      c.edge[d] = (size_t)o->edgeitems;
+  body(&c, &w);
+  free(w.s);
+  if (c.b.oom || !c.b.s) {
+    free(c.b.s);
+    return NULL;
   }
-  if (isinf(x)) {
-    snprintf(buf, n, x < 0 ? "-inf" : "inf");
-    return;
-  }
-  char s[64];
-  int p = 1;
-  for (; p < 17; p++) {
-    snprintf(s, sizeof s, "%.*e", p - 1, x);
-    if (strtod(s, NULL) == x) break;
-  }
-  snprintf(s, sizeof s, "%.*e", p - 1, x);
-  int ex = atoi(strchr(s, 'e') + 1);
-  if (ex >= -4 && ex < 16)
-    snprintf(buf, n, "%.*f", p - 1 - ex > 0 ? p - 1 - ex : 0, x);
-  else
-    snprintf(buf, n, "%s", s);
+  return c.b.s;
 }
+
+/* ---- one value, as Python's repr -------------------------------------- */
 
 void spy_format_complex(double complex v, char *buf, size_t n)
 {
   char re[64], im[64];
-  shortest(creal(v), re, sizeof re);
-  shortest(cimag(v), im, sizeof im);
+  spy_py_float_part(creal(v), re, sizeof re);
+  spy_py_float_part(cimag(v), im, sizeof im);
   snprintf(buf, n, "%s%s%sj", re, isnan(cimag(v)) || !signbit(cimag(v)) ? "+" : "", im);
 }

@@ -161,14 +161,6 @@ static int nomem(spy_err *err)
   return spy_fail(err, SPY_ENOMEM, "out of memory");
 }
 
-void spy_shape_format(int ndim, const size_t *shape, char *buf, size_t n)
-{
-  size_t k = (size_t)snprintf(buf, n, "(");
-  for (int d = 0; d < ndim && k < n; d++)
-    k += (size_t)snprintf(buf + k, n - k, d ? ", %zu" : "%zu", shape[d]);
-  if (k < n) snprintf(buf + k, n - k, ndim == 1 ? ",)" : ")");
-}
-
 /* ---- indexing and views ------------------------------------------------ */
 
 static const char *allowed(size_t n, char *buf, size_t len)

@@ -139,6 +139,12 @@ extern const spy_printopts spy_printopts_default;
 */
 char *spy_array_format(const spy_array *a, const spy_printopts *o);
 
+/* NumPy's str(a): the preview's rows and number formats with " " between
+** values and no "array(", shape or dtype; summarised above o->threshold
+** elements, never cut (o->maxlines is not used).  A 0-d array gives its
+** element as the preview writes it.  Malloc'd, NULL when out of memory. */
+char *spy_array_str(const spy_array *a, const spy_printopts *o);
+
 /* A shape as NumPy writes it: "(3, 4)", "(3,)", "()". */
 void spy_shape_format(int ndim, const size_t *shape, char *buf, size_t n);
 

@@ -42,6 +42,22 @@ typedef struct spy_kwarg {
   const char *doc;     /* one line */
 } spy_kwarg;
 
+/* Keywords every computing frontend takes (Syncopy's unwrap_select,
+** detect_parallel_client and chan_per_worker), and the end of a table.
+** `run` is the verb of the `parallel` doc: "run", "generate". */
+#define SPY_KW_SELECT                                                                         \
+  {"select", SPY_KT_DICT | SPY_KT_STR | SPY_KT_NULL, "null", NULL,                            \
+   "selection applied first: {trials=, channel=, latency=}"}
+#define SPY_KW_PARALLEL(run)                                                                  \
+  {"parallel", SPY_KT_BOOL | SPY_KT_NULL, "null", NULL,                                       \
+   "true: " run " on the client's workers (a local cluster if none); false: sequentially"}
+#define SPY_KW_CHAN_PER_WORKER                                                                \
+  {"chan_per_worker", SPY_KT_INT | SPY_KT_NULL, "null", NULL,                                 \
+   "split each trial into tasks of this many channels"}
+#define SPY_KW_END {NULL, 0, NULL, NULL, NULL}
+/* select, parallel, chan_per_worker and the end: the tail of a frontend's table. */
+#define SPY_KW_COMPUTE_TAIL SPY_KW_SELECT, SPY_KW_PARALLEL("run"), SPY_KW_CHAN_PER_WORKER, SPY_KW_END
+
 typedef struct spy_funcspec {
   const char *name;      /* Lua name inside `spy`, e.g. "freqanalysis" */
   const char *signature; /* e.g. "spy.freqanalysis(data, {method=..., ...})" */
@@ -78,6 +94,10 @@ size_t spy_spec_count(void);
 const spy_funcspec *spy_spec_at(size_t i);
 
 /* Helpers for reading a validated cfg. */
+static inline const cJSON *spy_cfg_item(const cJSON *cfg, const char *key)
+{
+  return cJSON_GetObjectItemCaseSensitive(cfg, key);
+}
 bool spy_cfg_isnull(const cJSON *cfg, const char *key);
 double spy_cfg_num(const cJSON *cfg, const char *key, double dflt);
 const char *spy_cfg_str(const cJSON *cfg, const char *key, const char *dflt);

@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/settings.h"
+#include "core/sizeset.h"
 #include "io/h5.h"
 
 void spy_strv_free(char **v, size_t n)
@@ -204,12 +205,6 @@ exit:
   return rc;
 }
 
-static int cmp_size(const void *a, const void *b)
-{
-  size_t x = *(const size_t *)a, y = *(const size_t *)b;
-  return x < y ? -1 : x > y;
-}
-
 int spy_data_read(spy_data *d, size_t row0, size_t nrows, const size_t *chans, size_t nch,
                   void *buf, spy_dtype t, spy_err *err)
 {
@@ -232,9 +227,7 @@ int spy_data_read(spy_data *d, size_t row0, size_t nrows, const size_t *chans, s
     uniq = malloc(nch * sizeof *uniq);
     if (!uniq) return spy_fail(err, SPY_ENOMEM, "out of memory");
     memcpy(uniq, chans, nch * sizeof *uniq);
-    qsort(uniq, nch, sizeof *uniq, cmp_size);
-    for (size_t i = 0; i < nch; i++)
-      if (i == 0 || uniq[i] != uniq[nuniq - 1]) uniq[nuniq++] = uniq[i];
+    nuniq = spy_sizeset_make(uniq, nch);
     if (uniq[nuniq - 1] >= lastdim) {
       size_t bad = uniq[nuniq - 1];
       free(uniq);
@@ -313,8 +306,7 @@ int spy_data_read(spy_data *d, size_t row0, size_t nrows, const size_t *chans, s
   if (!contiguous) {
     size_t blocks = nrows * inner;
     for (size_t c = 0; c < nch; c++) {
-      size_t *p = bsearch(&chans[c], uniq, nuniq, sizeof *uniq, cmp_size);
-      size_t u = (size_t)(p - uniq);
+      size_t u = spy_sizeset_find(uniq, nuniq, chans[c]);
       for (size_t b = 0; b < blocks; b++)
         memcpy((char *)buf + (b * nch + c) * es, (char *)tmp + (b * nuniq + u) * es, es);
     }
@@ -530,34 +522,30 @@ int spy_data_flush(spy_data *d, spy_err *err)
 
 /* ---- setters ----------------------------------------------------------- */
 
-int spy_data_set_channel(spy_data *d, const char *const *labels, size_t n)
+/* Replaces the label list *dst (*ndst entries) by a copy of labels. */
+static int set_labels(char ***dst, size_t *ndst, const char *const *labels, size_t n)
 {
   char **v = spy_strv_dup(labels, n);
   if (!v) return SPY_ENOMEM;
-  spy_strv_free(d->channel, d->nchannel);
-  d->channel = v;
-  d->nchannel = n;
+  spy_strv_free(*dst, *ndst);
+  *dst = v;
+  *ndst = n;
   return SPY_OK;
+}
+
+int spy_data_set_channel(spy_data *d, const char *const *labels, size_t n)
+{
+  return set_labels(&d->channel, &d->nchannel, labels, n);
 }
 
 int spy_data_set_channel_j(spy_data *d, const char *const *labels, size_t n)
 {
-  char **v = spy_strv_dup(labels, n);
-  if (!v) return SPY_ENOMEM;
-  spy_strv_free(d->channel_j, d->nchannel_j);
-  d->channel_j = v;
-  d->nchannel_j = n;
-  return SPY_OK;
+  return set_labels(&d->channel_j, &d->nchannel_j, labels, n);
 }
 
 int spy_data_set_taper(spy_data *d, const char *const *labels, size_t n)
 {
-  char **v = spy_strv_dup(labels, n);
-  if (!v) return SPY_ENOMEM;
-  spy_strv_free(d->taper, d->ntaper);
-  d->taper = v;
-  d->ntaper = n;
-  return SPY_OK;
+  return set_labels(&d->taper, &d->ntaper, labels, n);
 }
 
 int spy_data_set_freq(spy_data *d, const double *f, size_t n)

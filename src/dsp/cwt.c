@@ -10,357 +10,20 @@
 #include "core/interrupt.h"
 #include "core/kwspec.h"
 #include "core/log.h"
+#include "core/pyfmt.h"
 #include "dsp/fft.h"
-#include "dsp/freqanalysis_spec.h"
-#include "dsp/pyfmt.h"
 #include "dsp/spectral_common.h"
 
 /* A trial whose output indices fall on more residues (mod k) than this
 ** takes the full-length inverse FFT instead of one fold per residue. */
 #define RESMAX 4
 
-/* ---- numpy printing (Python's scalars: dsp/pyfmt) ------------------------- */
-
-/* Shortest decimal that reads back as v: digits in dig (no dot), decimal
-** exponent in *e (v = 0.d1d2... * 10^e), sign in *neg. */
-static void shortest(double v, char *dig, int *e, bool *neg)
-{
-  char tmp[40];
-  *neg = signbit(v) != 0;
-  v = fabs(v);
-  if (v == 0) {
-    strcpy(dig, "0");
-    *e = 1;
-    return;
-  }
-  for (int p = 1; p <= 17; p++) {
-    snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
-    if (strtod(tmp, NULL) == v) break;
-  }
-  /* tmp = d.ddde[+-]xx */
-  char *x = strchr(tmp, 'e');
-  int ex = atoi(x + 1);
-  size_t k = 0;
-  for (char *s = tmp; s < x; s++)
-    if (*s != '.') dig[k++] = *s;
-  while (k > 1 && dig[k - 1] == '0') k--;
-  dig[k] = '\0';
-  *e = ex + 1;
-}
-
-/* numpy's FloatingFormat (floatmode 'maxprec', precision 8, sign '-'):
-** fixed notation unless the magnitudes call for scientific. */
-typedef struct npfmt {
-  bool sci;
-  int padl, padr, prec;
-} npfmt;
-
-/* Positional digits of |v| with at most 8 fractional digits: integer part
-** and fractional part (trailing zeros removed). */
-static void positional(double v, char *ip, char *fp)
-{
-  char dig[40], tmp[64];
-  int e;
-  bool neg;
-  shortest(v, dig, &e, &neg);
-  int nd = (int)strlen(dig);
-  if (nd - e > 8) { /* more than 8 fractional digits: round */
-    snprintf(tmp, sizeof tmp, "%.8f", fabs(v));
-  } else {
-    size_t o = 0;
-    if (e <= 0) {
-      tmp[o++] = '0';
-      tmp[o++] = '.';
-      for (int i = 0; i < -e; i++) tmp[o++] = '0';
-      for (int i = 0; i < nd; i++) tmp[o++] = dig[i];
-    } else {
-      for (int i = 0; i < e; i++) tmp[o++] = i < nd ? dig[i] : '0';
-      tmp[o++] = '.';
-      for (int i = e; i < nd; i++) tmp[o++] = dig[i];
-    }
-    tmp[o] = '\0';
-  }
-  char *dot = strchr(tmp, '.');
-  size_t il = (size_t)(dot - tmp);
-  sprintf(ip, "%s%.*s", neg ? "-" : "", (int)il, tmp);
-  strcpy(fp, dot + 1);
-  size_t fl = strlen(fp);
-  while (fl > 0 && fp[fl - 1] == '0') fp[--fl] = '\0';
-}
-
-/* Fractional mantissa digits of v in scientific notation: the shortest
-** digits, or when longer than 8, rounded to 8 with trailing zeros dropped. */
-static int sci_fraclen(double v)
-{
-  char dig[40];
-  int e;
-  bool neg;
-  shortest(v, dig, &e, &neg);
-  int f = (int)strlen(dig) - 1;
-  if (f <= 8) return f;
-  char tmp[40];
-  snprintf(tmp, sizeof tmp, "%.8e", fabs(v));
-  char *x = strchr(tmp, 'e');
-  while (x[-1] == '0') x--;
-  return (int)(x - strchr(tmp, '.')) - 1;
-}
-
-static void np_setup(const double *v, size_t n, npfmt *f)
-{
-  double mx = 0, mn = INFINITY;
-  for (size_t i = 0; i < n; i++) {
-    double a = fabs(v[i]);
-    if (!isfinite(a) || a == 0) continue;
-    mx = a > mx ? a : mx;
-    mn = a < mn ? a : mn;
-  }
-  f->sci = mx > 0 && (mx >= 1e8 || mn < 1e-4 || mx / mn > 1000.);
-  f->padl = f->padr = f->prec = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (!isfinite(v[i])) continue;
-    if (f->sci) {
-      int fl = sci_fraclen(v[i]);
-      f->prec = fl > f->prec ? fl : f->prec;
-      int il = signbit(v[i]) ? 2 : 1;
-      f->padl = il > f->padl ? il : f->padl;
-    } else {
-      char ip[64], fp[64];
-      positional(v[i], ip, fp);
-      int il = (int)strlen(ip), fl = (int)strlen(fp);
-      f->padl = il > f->padl ? il : f->padl;
-      f->padr = fl > f->padr ? fl : f->padr;
-    }
-  }
-}
-
-static void np_elem(double v, const npfmt *f, char *out, size_t n)
-{
-  if (!isfinite(v)) {
-    snprintf(out, n, "%*s", f->padl + 1 + f->padr, isnan(v) ? "nan" : (v < 0 ? "-inf" : "inf"));
-    return;
-  }
-  if (f->sci) {
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%.*e", f->prec, v);
-    if (f->prec == 0) { /* numpy keeps the dot: "5.e-01" */
-      char *e = strchr(tmp, 'e');
-      char rest[32];
-      snprintf(rest, sizeof rest, "%s", e);
-      snprintf(e, sizeof tmp - (size_t)(e - tmp), ".%s", rest);
-    }
-    snprintf(out, n, "%*s", f->padl + (int)strlen(tmp) - (signbit(v) ? 2 : 1), tmp);
-    return;
-  }
-  char ip[64], fp[64];
-  positional(v, ip, fp);
-  snprintf(out, n, "%*s.%-*s", f->padl, ip, f->padr, fp);
-}
-
-/* numpy's _extendLine: wrap at 75 columns with a one-space hanging indent. */
-static void np_extend(char *s, size_t ssz, char *line, size_t lsz, const char *word)
-{
-  size_t width = 74; /* linewidth 75 minus len("]") */
-  if (strlen(line) + strlen(word) > width && strlen(line) > 1) {
-    size_t l = strlen(line);
-    while (l > 0 && line[l - 1] == ' ') line[--l] = '\0';
-    size_t used = strlen(s);
-    snprintf(s + used, ssz > used ? ssz - used : 0, "%s\n", line);
-    snprintf(line, lsz, " ");
-  }
-  size_t used = strlen(line);
-  snprintf(line + used, lsz > used ? lsz - used : 0, "%s", word);
-}
-
-void spy_np_str(const double *v, size_t n, char *buf, size_t bufsz)
-{
-  if (bufsz == 0) return;
-  if (n == 0) {
-    snprintf(buf, bufsz, "[]");
-    return;
-  }
-  bool summary = n > 1000;
-  size_t lead = summary ? 3 : 0, trail = summary ? 3 : n;
-  /* numpy derives the format from the printed elements only */
-  double shown[6];
-  const double *fv = v;
-  size_t fn = n;
-  if (summary) {
-    for (size_t i = 0; i < 3; i++) shown[i] = v[i], shown[3 + i] = v[n - 3 + i];
-    fv = shown;
-    fn = 6;
-  }
-  npfmt f;
-  np_setup(fv, fn, &f);
-  char *s = calloc(bufsz, 1), line[256] = " ", word[128];
-  if (!s) {
-    buf[0] = '\0';
-    return;
-  }
-  for (size_t i = 0; i < lead; i++) {
-    np_elem(v[i], &f, word, sizeof word);
-    np_extend(s, bufsz, line, sizeof line, word);
-    strncat(line, " ", sizeof line - strlen(line) - 1);
-  }
-  if (summary) {
-    np_extend(s, bufsz, line, sizeof line, "...");
-    strncat(line, " ", sizeof line - strlen(line) - 1);
-  }
-  for (size_t i = trail; i > 1; i--) {
-    np_elem(v[n - i], &f, word, sizeof word);
-    np_extend(s, bufsz, line, sizeof line, word);
-    strncat(line, " ", sizeof line - strlen(line) - 1);
-  }
-  np_elem(v[n - 1], &f, word, sizeof word);
-  np_extend(s, bufsz, line, sizeof line, word);
-  size_t used = strlen(s);
-  snprintf(s + used, bufsz > used ? bufsz - used : 0, "%s", line);
-  snprintf(buf, bufsz, "[%s]", s + 1);
-  free(s);
-}
-
-/* str() of a Python list of numbers, malloc'd. */
-static char *py_list(const cJSON *arr)
-{
-  size_t n = 32 * (size_t)cJSON_GetArraySize(arr) + 16, used = 0;
-  char *buf = malloc(n);
-  if (!buf) return NULL;
-  used += (size_t)snprintf(buf, n, "[");
-  const cJSON *e;
-  bool floats = false; /* a list with a fraction is a list of floats: 0.0, not 0 */
-  cJSON_ArrayForEach(e, arr) floats |= !cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble);
-  cJSON_ArrayForEach(e, arr)
-  {
-    char num[40];
-    double v = cJSON_IsNumber(e) ? e->valuedouble : NAN;
-    if (floats)
-      spy_py_float(v, num, sizeof num);
-    else
-      spy_py_num(v, num, sizeof num);
-    used += (size_t)snprintf(buf + used, n - used, "%s%s", used > 1 ? ", " : "", num);
-  }
-  snprintf(buf + used, n - used, "]");
-  return buf;
-}
-
-/* A value as Syncopy's history prints it: str(v) when shorter than 80
-** characters, else its first 30 + ", ..., " + its last 30. */
-static void logval(const char *full, char *dst, size_t n)
-{
-  size_t l = full ? strlen(full) : 0;
-  if (!full)
-    snprintf(dst, n, "?");
-  else if (l < 80)
-    snprintf(dst, n, "%s", full);
-  else
-    snprintf(dst, n, "%.30s, ..., %s", full, full + l - 30);
-}
-
-void spy_cwt_lognp(const double *v, size_t n, char *dst, size_t dn)
-{
-  size_t cap = 32 * n + 64;
-  char *full = malloc(cap);
-  if (full) spy_np_str(v, n, full, cap);
-  logval(full, dst, dn);
-  free(full);
-}
-
-/* ---- Syncopy plumbing ------------------------------------------------------ */
-
-void spy_cwt_warn_ineffective(const cJSON *cfg, const char *cls, const char *expected)
-{
-  static const char general[] = "|method|keeptrials|samplerate|foi|foilim|polyremoval|out|pad|";
-  char want[512];
-  snprintf(want, sizeof want, "|%s|parallel|select|", expected);
-  for (const spy_kwarg *k = spy_spec_freqanalysis.kw; k->name; k++) {
-    char key[64];
-    snprintf(key, sizeof key, "|%s|", k->name);
-    /* chan_per_worker is a **kwargs entry in Syncopy, not a default */
-    if (strstr(general, key) || strstr(want, key) || strcmp(k->name, "chan_per_worker") == 0)
-      continue;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, k->name);
-    if (!v) continue;
-    cJSON *d = cJSON_Parse(k->dflt ? k->dflt : "null");
-    if (d && !cJSON_Compare(v, d, true))
-      spy_log(SPY_LOG_WARNING, "option `%s` has no effect for `%s`!", k->name, cls);
-    cJSON_Delete(d);
-  }
-}
-
-int spy_cwt_scalar_check(const cJSON *cfg, const char *name, double lo, double hi, bool intlike,
-                         spy_err *err)
-{
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, name);
-  char act[64], lb[64], ub[64];
-  if (!cJSON_IsNumber(v)) {
-    const char *found = !v || cJSON_IsNull(v) ? "NoneType"
-                        : cJSON_IsBool(v)     ? "bool"
-                        : cJSON_IsString(v)   ? "str"
-                        : cJSON_IsArray(v)    ? "list"
-                                              : "dict";
-    return spy_fail_type(err, name, "scalar", found);
-  }
-  double x = v->valuedouble;
-  spy_py_num(x, act, sizeof act);
-  if (intlike && round(x) != x) return spy_fail_value(err, name, act, "int_like");
-  if (x < lo || x > hi || !isfinite(x)) {
-    spy_py_num(lo, lb, sizeof lb);
-    spy_py_num(hi, ub, sizeof ub);
-    return spy_fail_value(err, name, act,
-                          "value to be greater or equals %s and less or equals %s", lb, ub);
-  }
-  return SPY_OK;
-}
-
-char *spy_cwt_logtext(const char *cf, const char *const *pairs)
-{
-  size_t cap = 64 + strlen(cf), used = 0;
-  for (size_t i = 0; pairs[i]; i += 2) cap += strlen(pairs[i]) + strlen(pairs[i + 1]) + 8;
-  char *s = malloc(cap);
-  if (!s) return NULL;
-  used += (size_t)snprintf(s, cap, "computed %s with settings\n", cf);
-  for (size_t i = 0; pairs[i]; i += 2)
-    used += (size_t)snprintf(s + used, cap - used, "\t%s = %s\n", pairs[i], pairs[i + 1]);
-  return s;
-}
-
-void spy_cwt_logcfg(const cJSON *cfg, const char *key, char *dst, size_t n)
-{
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
-  char buf[512];
-  if (!v || cJSON_IsNull(v))
-    snprintf(buf, sizeof buf, "None");
-  else if (cJSON_IsBool(v))
-    snprintf(buf, sizeof buf, cJSON_IsTrue(v) ? "True" : "False");
-  else if (cJSON_IsNumber(v))
-    spy_py_num(v->valuedouble, buf, sizeof buf);
-  else if (cJSON_IsString(v))
-    snprintf(buf, sizeof buf, "%s", v->valuestring);
-  else if (cJSON_IsArray(v)) {
-    char *full = py_list(v);
-    logval(full, dst, n);
-    free(full);
-    return;
-  } else
-    spy_json_brief(v, buf, sizeof buf);
-  logval(buf, dst, n);
-}
-
-size_t spy_cwt_logcommon(const cJSON *cfg, const char **pairs, char (*bufs)[128])
-{
-  static const char *keys[] = {"method", "output", "keeptapers", "keeptrials",
-                               "polyremoval", "pad", "toi"};
-  size_t n = 0;
-  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-    spy_cwt_logcfg(cfg, keys[i], bufs[i], sizeof bufs[i]);
-    pairs[n++] = keys[i];
-    pairs[n++] = bufs[i];
-  }
-  return n;
-}
-
 /* ---- scales and frequencies ----------------------------------------------- */
 
-size_t spy_cwt_optimal_scales(double s0, size_t nsamples, double dt, double **scales)
+/* get_optimal_wavelet_scales (dj = 0.25), low frequencies first; s0 is the
+** scale of period 2 dt.  Returns the count written to a malloc'd *scales
+** (NULL when the trial is too short for one scale). */
+static size_t optimal_scales(double s0, size_t nsamples, double dt, double **scales)
 {
   const double dj = 0.25;
   double r = (1 / dj) * log2((double)nsamples * dt / s0);
@@ -374,7 +37,10 @@ size_t spy_cwt_optimal_scales(double s0, size_t nsamples, double dt, double **sc
   return J + 1;
 }
 
-size_t spy_cwt_foi(const spy_fa_common *c, double **foi)
+/* The foi of the wavelet methods: c->foi, or numpy.arange(lo, hi + 1) over
+** c->foilim, values below 0.01 set to 0.01.  NULL/0 when neither is given
+** (or out of memory). */
+static size_t foi_of(const spy_fa_common *c, double **foi)
 {
   size_t n = 0;
   double *f = NULL;
@@ -384,14 +50,10 @@ size_t spy_cwt_foi(const spy_fa_common *c, double **foi)
     if (!(f = malloc((n ? n : 1) * sizeof *f))) return 0;
     memcpy(f, c->foi, n * sizeof *f);
   } else if (c->have_foilim) {
-    /* numpy.arange(lo, hi + 1, dtype=float): ceil of the span, values
-    ** start + i*delta with delta = (start + 1) - start */
-    double lo = c->foilim[0], hi = c->foilim[1] + 1;
-    double span = ceil(hi - lo);
-    n = span > 0 ? (size_t)span : 0;
+    double lo = c->foilim[0];
+    n = spy_arange_len(lo, c->foilim[1] + 1);
     if (!(f = malloc((n ? n : 1) * sizeof *f))) return 0;
-    double delta = (lo + 1.0) - lo;
-    for (size_t i = 0; i < n; i++) f[i] = i == 0 ? lo : (i == 1 ? lo + 1.0 : lo + (double)i * delta);
+    for (size_t i = 0; i < n; i++) f[i] = spy_arange_at(lo, i);
   } else
     return 0;
   for (size_t i = 0; i < n; i++)
@@ -400,7 +62,8 @@ size_t spy_cwt_foi(const spy_fa_common *c, double **foi)
   return n;
 }
 
-size_t spy_cwt_min_nsamples(const spy_trials *in)
+/* int(minTrialLength * samplerate) as Syncopy computes it. */
+static size_t min_nsamples(const spy_trials *in)
 {
   size_t mn = SIZE_MAX;
   for (size_t k = 0; k < in->ntrials; k++) {
@@ -410,6 +73,110 @@ size_t spy_cwt_min_nsamples(const spy_trials *in)
   if (in->ntrials == 0) return 0;
   double len_s = (double)mn / in->samplerate;
   return (size_t)(len_s * in->samplerate);
+}
+
+int spy_cwt_scales(const spy_fa_common *c, const spy_trials *in, const spy_cwt_grid *g,
+                   double **scales, double **foi, size_t *n, spy_err *err)
+{
+  double dt = 1 / in->samplerate;
+  int rc;
+  *scales = NULL;
+  *n = 0;
+  size_t m = foi_of(c, foi);
+  if (!*foi && (c->foi || c->have_foilim)) goto oom;
+  if (*foi) {
+    if (!(*scales = malloc((m ? m : 1) * sizeof **scales))) goto oom;
+    for (size_t i = 0; i < m; i++) (*scales)[i] = g->scale(g->ctx, 1 / (*foi)[i]);
+  } else {
+    size_t ns = min_nsamples(in);
+    m = optimal_scales(g->scale(g->ctx, 2 * dt), ns, dt, scales);
+    if (!*scales) {
+      rc = spy_fail_value(err, "foi", "None",
+                          "frequencies of interest: the shortest trial (%zu samples) is too "
+                          "short for an automatic wavelet scale grid",
+                          ns);
+      goto fail;
+    }
+    if (!(*foi = malloc(m * sizeof **foi))) goto oom;
+    for (size_t i = 0; i < m; i++) (*foi)[i] = 1 / g->period(g->ctx, (*scales)[i]);
+    spy_log(SPY_LOG_INFO, "Setting frequencies of interest to %.1f-%.1fHz", (*foi)[0],
+            (*foi)[m - 1]);
+  }
+  if (m == 0) {
+    rc = spy_fail_value(err, "foi", "[]", "at least one frequency");
+    goto fail;
+  }
+  *n = m;
+  return SPY_OK;
+oom:
+  rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+fail:
+  free(*scales);
+  free(*foi);
+  *scales = *foi = NULL;
+  return rc;
+}
+
+/* toi as Syncopy's history shows it: 'all', or str() of the list of times,
+** which are floats (a list with a fraction is one of floats: 0.0, not 0). */
+static void history_toi(spy_history *h, const cJSON *toi)
+{
+  if (!cJSON_IsArray(toi)) {
+    spy_history_add_json(h, "toi", toi);
+    return;
+  }
+  spy_strbuf b = {0};
+  const cJSON *e;
+  bool floats = false;
+  cJSON_ArrayForEach(e, toi)
+    floats |= !cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble);
+  spy_sb_putc(&b, '[');
+  cJSON_ArrayForEach(e, toi)
+  {
+    char num[40];
+    double v = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+    if (floats)
+      spy_py_float(v, num, sizeof num);
+    else
+      spy_py_num(v, num, sizeof num);
+    if (e != toi->child) spy_sb_puts(&b, ", ");
+    spy_sb_puts(&b, num);
+  }
+  spy_sb_putc(&b, ']');
+  char *s = spy_sb_take(&b);
+  spy_history_add(h, "toi", s);
+  free(s);
+}
+
+int spy_cwt_op(spy_op *op, const cJSON *cfg, const spy_fa_common *c, const spy_cwt_sel *sel,
+               const spy_trials *in, const spy_cwt_grid *g, const double *scales,
+               const double *foi, size_t n, const char *cf, const char *const *extra,
+               spy_err *err)
+{
+  static const char *const none[] = {"None"};
+  op->chan_independent = true;
+  op->cls = SPY_SPECTRAL;
+  op->out_dtype = spy_specout_dtype(c->output);
+  op->ninner = 2;
+  op->inner[0] = 1;
+  op->inner[1] = n;
+  if (!(op->freq = malloc(n * sizeof *op->freq))) goto oom;
+  for (size_t i = 0; i < n; i++) op->freq[i] = 1 / g->period(g->ctx, scales[i]);
+  op->nfreq = n;
+  if (spy_op_set_tapers(op, none, 1)) goto oom;
+  if (spy_cwt_sel_trldef(sel, in, !c->keeptrials, op)) goto oom;
+
+  spy_history h = {0};
+  spy_fa_history(cfg, &h);
+  history_toi(&h, spy_cfg_item(cfg, "toi"));
+  spy_history_add_np(&h, "foi", foi, n);
+  for (; *extra; extra++) spy_history_add_json(&h, *extra, spy_cfg_item(cfg, *extra));
+  op->log = spy_history_text(&h, cf);
+  spy_history_free(&h);
+  if (!op->log) goto oom;
+  return SPY_OK;
+oom:
+  return spy_fail(err, SPY_ENOMEM, "out of memory");
 }
 
 /* ---- toi selection ----------------------------------------------------------- */
@@ -428,16 +195,6 @@ static int toi_invalid(spy_err *err, const char *actual)
 {
   return spy_fail_value(err, "toi", actual,
                         "array of equidistant time-points or 'all' for wavelet based methods");
-}
-
-/* Python's slice(start, stop).indices(len) for start >= 0. */
-static void pyslice(long start, long stop, size_t len, size_t *a, size_t *n)
-{
-  long L = (long)len;
-  long s = start > L ? L : start;
-  long e = stop < 0 ? (stop + L < 0 ? 0 : stop + L) : (stop > L ? L : stop);
-  *a = (size_t)s;
-  *n = e > s ? (size_t)(e - s) : 0;
 }
 
 int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_common *c,
@@ -470,49 +227,21 @@ int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
     return toi_invalid(err, buf);
   }
 
-  size_t m = (size_t)cJSON_GetArraySize(toi);
-  sel->ntoi = m;
-  if (!(sel->toi = malloc((m ? m : 1) * sizeof *sel->toi))) goto oom;
-  size_t i = 0, ninf = 0, nnan = 0;
-  const cJSON *e;
-  cJSON_ArrayForEach(e, toi)
-  {
-    double v = cJSON_IsNumber(e) ? e->valuedouble : NAN;
-    ninf += isinf(v) != 0;
-    nnan += isnan(v) != 0;
-    sel->toi[i++] = v;
-  }
-  /* array_parser(toi, hasinf=False, hasnan=False, lims=[min tStart, max tEnd]) */
-  if (ninf) {
-    snprintf(buf, sizeof buf, "array with %zu `inf` entries", ninf);
-    return spy_fail_value(err, "toi", buf, "finite numerical array");
-  }
-  if (nnan) {
-    snprintf(buf, sizeof buf, "array with %zu `NaN` entries", nnan);
-    return spy_fail_value(err, "toi", buf, "well-defined numerical array");
-  }
-  if (m < 2) { /* numpy raises on the equidistance test of fewer than 2 */
-    spy_np_str(sel->toi, m, buf, sizeof buf);
-    return toi_invalid(err, buf);
-  }
-  double lo = INFINITY, hi = -INFINITY, amin = INFINITY, amax = -INFINITY;
+  double lo = INFINITY, hi = -INFINITY;
   for (size_t k = 0; k < nt; k++) {
     lo = c->tstart[k] < lo ? c->tstart[k] : lo;
     hi = c->tend[k] > hi ? c->tend[k] : hi;
   }
-  for (i = 0; i < m; i++) {
-    amin = sel->toi[i] < amin ? sel->toi[i] : amin;
-    amax = sel->toi[i] > amax ? sel->toi[i] : amax;
-  }
-  if (amin < lo || amax > hi) {
-    char a0[40], a1[40], l0[40], l1[40];
-    spy_py_float(amin, a0, sizeof a0);
-    spy_py_float(amax, a1, sizeof a1);
-    spy_py_float(lo, l0, sizeof l0);
-    spy_py_float(hi, l1, sizeof l1);
-    snprintf(buf, sizeof buf, "array with range %s to %s", a0, a1);
-    return spy_fail_value(err, "toi", buf, "all array elements to be bounded by %s and %s", l0,
-                          l1);
+  char l0[40], l1[40];
+  spy_py_float(lo, l0, sizeof l0);
+  spy_py_float(hi, l1, sizeof l1);
+  size_t m, i;
+  int rc = spy_array_parser(toi, "toi", lo, hi, l0, l1, 0, &sel->toi, &m, err);
+  if (rc) return rc;
+  sel->ntoi = m;
+  if (m < 2) { /* numpy raises on the equidistance test of fewer than 2 */
+    spy_np_str(sel->toi, m, buf, sizeof buf);
+    return toi_invalid(err, buf);
   }
   /* np.allclose(np.diff(toi, 2), 0): atol 1e-8 */
   for (i = 0; i + 2 < m; i++) {
@@ -530,8 +259,8 @@ int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
     size_t len = spy_trial_len(in, k);
     long start = (long)(sr * (sel->toi[0] - ts));
     long stop = (long)(sr * (sel->toi[m - 1] - ts) + 1);
-    pyslice(start > 0 ? start : 0, stop > stop - start ? stop : stop - start, len, &sel->a[k],
-            &sel->n[k]);
+    spy_pyslice(start > 0 ? start : 0, stop > stop - start ? stop : stop - start, len,
+                &sel->a[k], &sel->n[k]);
     for (i = 0; i < m; i++) {
       double x = sr * (sel->toi[i] - ts) - (double)start;
       double cap = (double)len - 1;

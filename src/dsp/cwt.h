@@ -2,9 +2,9 @@
 ** Machinery shared by the wavelet and superlet methods (syncopy.md 2.9,
 ** 2.10): 'same'-mode FFT convolution of real signals with a bank of complex
 ** kernels, evaluated only at the output samples that are asked for; the
-** `toi` selection of wavelet methods; Syncopy's automatic scale grid; and
-** the small pieces of Syncopy's plumbing both plans repeat (ineffective
-** keyword warnings, numpy's array printing for messages and logs).
+** `toi` selection of wavelet methods; the kernels' support; Syncopy's
+** automatic scale grid; and what both plans build around their kernels
+** (output geometry, history entry).
 **
 ** Convolution (docs/internals/wavelets.md).  A kernel h of length L is
 ** applied as scipy's fftconvolve(x, h, mode="same"): out[n] = full[n + c0]
@@ -30,6 +30,7 @@
 #include <cjson/cJSON.h>
 #include <complex.h>
 #include <fftw3.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -130,46 +131,61 @@ size_t spy_cwt_block(size_t remaining);
 bool spy_cwt_channels(spy_cwt_work *w, size_t col0, size_t cb, int poly);
 void spy_cwt_apply(spy_cwt_work *w, size_t i, double complex *vals);
 
-/* ---- scales ----------------------------------------------------------------- */
+/* ---- kernel support ---------------------------------------------------------- */
 
-/* get_optimal_wavelet_scales (dj = 0.25), low frequencies first; s0 is
-** scale_from_period(2 dt).  Returns the count written to a malloc'd *scales. */
-size_t spy_cwt_optimal_scales(double s0, size_t nsamples, double dt, double **scales);
-/* The foi of the wavelet methods: c->foi, or 1 Hz steps over c->foilim,
-** values below 0.01 set to 0.01.  NULL/0 when neither is given. */
-size_t spy_cwt_foi(const spy_fa_common *c, double **foi);
-/* int(minTrialLength * samplerate) as Syncopy computes it. */
-size_t spy_cwt_min_nsamples(const spy_trials *in);
+/* numpy.arange(start, stop) of floats: ceil(stop - start) values (none when
+** that is not positive), value j computed as numpy does: start, start + 1,
+** then start + j*delta with delta = (start + 1) - start. */
+static inline size_t spy_arange_len(double start, double stop)
+{
+  double span = ceil(stop - start);
+  return span > 0 ? (size_t)span : 0;
+}
 
-/* ---- Syncopy plumbing ----------------------------------------------------- */
+static inline double spy_arange_at(double start, size_t j)
+{
+  double delta = (start + 1.0) - start;
+  return j == 0 ? start : (j == 1 ? start + 1.0 : start + (double)j * delta);
+}
 
-/* scalar_parser(cfg[name], lims=[lo, hi], ntype="int_like" if intlike) with
-** Syncopy's messages (hi may be INFINITY). */
-int spy_cwt_scalar_check(const cJSON *cfg, const char *name, double lo, double hi, bool intlike,
-                         spy_err *err);
+/* The sample grid of a wavelet of M points, numpy.arange((-M+1)/2, (M+1)/2):
+** its length, and its first value in *start. */
+static inline size_t spy_cwt_support(double M, double *start)
+{
+  *start = (-M + 1) / 2.0;
+  return spy_arange_len(*start, (M + 1) / 2.0);
+}
 
-/* check_effective_parameters: WARNING "option `<k>` has no effect for
-** `<cls>`!" for every keyword outside `expected` ('|'-separated) that
-** differs from its default. */
-void spy_cwt_warn_ineffective(const cJSON *cfg, const char *cls, const char *expected);
+/* ---- the plan around the kernels --------------------------------------------- */
 
-/* str() of a 1-D float64 numpy array with numpy's default print options
-** (numpy 1.24: 'maxprec' 8 digits, scientific when the magnitudes call for
-** it, lines wrapped at 75 columns, more than 1000 values summarised). */
-void spy_np_str(const double *v, size_t n, char *buf, size_t bufsz);
+/* A method's conversions between scale and Fourier period (ctx: its plan). */
+typedef struct spy_cwt_grid {
+  double (*scale)(const void *ctx, double period);
+  double (*period)(const void *ctx, double scale);
+  const void *ctx;
+} spy_cwt_grid;
+
 /*
-** Syncopy's history entry: "computed <cf> with settings\n\t<k> = <v>\n...".
-** Values are formatted as str() of the Python value and shortened as
-** Syncopy does (80 characters or more: first 30 + ", ..., " + last 30), so
-** they fit 128-byte buffers.  spy_cwt_logcfg formats cfg[key],
-** spy_cwt_lognp a float64 numpy array, spy_cwt_logcommon the head of
-** freqanalysis' log_dct (method, output, keeptapers, keeptrials,
-** polyremoval, pad, toi) into bufs[0..6] and pairs; spy_cwt_logtext joins
-** key/value pairs (NULL-terminated) into a malloc'd entry.
+** The scales of a wavelet method and the foi they stand for (both
+** malloc'd, n >= 1 values): the scales of periods 1/f for c->foi (or 1 Hz
+** steps over c->foilim, values below 0.01 set to 0.01), or else Syncopy's
+** automatic grid (get_optimal_wavelet_scales, dj = 0.25, from the scale of
+** period 2 dt over the shortest trial; INFO "Setting frequencies of
+** interest to ...").  On failure nothing is left allocated.
 */
-void spy_cwt_logcfg(const cJSON *cfg, const char *key, char *dst, size_t n);
-void spy_cwt_lognp(const double *v, size_t n, char *dst, size_t dn);
-size_t spy_cwt_logcommon(const cJSON *cfg, const char **pairs, char (*bufs)[128]);
-char *spy_cwt_logtext(const char *cf, const char *const *pairs);
+int spy_cwt_scales(const spy_fa_common *c, const spy_trials *in, const spy_cwt_grid *g,
+                   double **scales, double **foi, size_t *n, spy_err *err);
+
+/*
+** The op around a wavelet method's kernel: output geometry (1 taper "None",
+** n frequencies 1/period of the scales, in that order), trial definitions
+** of sel, and the history entry "computed <cf> with settings": the head of
+** spy_fa_history, toi, foi (the user's order) and the cfg keywords `extra`
+** (NULL-terminated).  The caller sets name, plan, kernel and scratch.
+*/
+int spy_cwt_op(spy_op *op, const cJSON *cfg, const spy_fa_common *c, const spy_cwt_sel *sel,
+               const spy_trials *in, const spy_cwt_grid *g, const double *scales,
+               const double *foi, size_t n, const char *cf, const char *const *extra,
+               spy_err *err);
 
 #endif

@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "core/kwspec.h"
+#include "core/pyfmt.h"
 #include "dsp/freqanalysis_spec.h"
 #include "dsp/mtmconvol.h"
 #include "dsp/mtmfft.h"
-#include "dsp/pyfmt.h"
 #include "dsp/taper.h"
 #include "dsp/wavelet.h"
 
@@ -51,90 +51,9 @@ static size_t count(const char *const *list)
   return n;
 }
 
-static const cJSON *item(const cJSON *cfg, const char *key)
-{
-  return cJSON_GetObjectItemCaseSensitive(cfg, key);
-}
-
 static bool isnone(const cJSON *v)
 {
   return !v || cJSON_IsNull(v);
-}
-
-/* scalar_parser(v, varname, ntype="int_like"?, lims=[lo, hi]) with the
-** bounds as Python prints them. */
-static int scalar(const cJSON *v, const char *name, bool int_like, double lo, double hi,
-                  const char *los, const char *his, spy_err *err)
-{
-  char act[64];
-  if (!cJSON_IsNumber(v)) return spy_fail_type(err, name, "scalar", spy_py_typename(v));
-  double x = v->valuedouble;
-  spy_py_num(x, act, sizeof act);
-  if (int_like && isfinite(x) && round(x) != x) return spy_fail_value(err, name, act, "int_like");
-  if (x < lo || x > hi || !isfinite(x))
-    return spy_fail_value(err, name, act, "value to be greater or equals %s and less or equals %s",
-                          los, his);
-  return SPY_OK;
-}
-
-/* array_parser(v, varname, hasinf=False, hasnan=False, lims=[lo, hi],
-** dims=(len,) or (None,)) -> malloc'd values. */
-static int array(const cJSON *v, const char *name, double lo, double hi, const char *los,
-                 const char *his, size_t want, double **out, size_t *n, spy_err *err)
-{
-  char act[160];
-  *out = NULL;
-  *n = 0;
-  if (!cJSON_IsArray(v)) return spy_fail_type(err, name, "array_like", spy_py_typename(v));
-  size_t cnt = (size_t)cJSON_GetArraySize(v), ninf = 0, nnan = 0;
-  const cJSON *e;
-  cJSON_ArrayForEach(e, v) if (!cJSON_IsNumber(e)) return spy_fail_value(
-      err, name, "dtype = object", "dtype = numeric");
-  double *x = malloc((cnt ? cnt : 1) * sizeof *x);
-  if (!x) return spy_fail(err, SPY_ENOMEM, "out of memory");
-  bool ints = true;
-  size_t i = 0;
-  cJSON_ArrayForEach(e, v)
-  {
-    x[i] = e->valuedouble;
-    ninf += isinf(x[i]) != 0;
-    nnan += isnan(x[i]) != 0;
-    ints &= isfinite(x[i]) && x[i] == floor(x[i]);
-    i++;
-  }
-  int rc = SPY_OK;
-  if (ninf) {
-    snprintf(act, sizeof act, "array with %zu `inf` entries", ninf);
-    rc = spy_fail_value(err, name, act, "finite numerical array");
-  } else if (nnan) {
-    snprintf(act, sizeof act, "array with %zu `NaN` entries", nnan);
-    rc = spy_fail_value(err, name, act, "well-defined numerical array");
-  } else if (cnt) {
-    double mn = x[0], mx = x[0];
-    for (i = 1; i < cnt; i++)
-      mn = fmin(mn, x[i]), mx = fmax(mx, x[i]);
-    if (mn < lo || mx > hi) {
-      char a[48], b[48];
-      if (ints)
-        spy_py_num(mn, a, sizeof a), spy_py_num(mx, b, sizeof b);
-      else
-        spy_py_float(mn, a, sizeof a), spy_py_float(mx, b, sizeof b);
-      snprintf(act, sizeof act, "array with range %s to %s", a, b);
-      rc =
-          spy_fail_value(err, name, act, "all array elements to be bounded by %s and %s", los, his);
-    }
-  }
-  if (!rc && want && cnt != want) {
-    snprintf(act, sizeof act, "shape = (%zu,)", cnt);
-    rc = spy_fail_value(err, name, act, "array of shape (%zu,)", want);
-  }
-  if (rc) {
-    free(x);
-    return rc;
-  }
-  *out = x;
-  *n = cnt;
-  return SPY_OK;
 }
 
 static bool isclose(double a, double b)
@@ -142,74 +61,16 @@ static bool isclose(double a, double b)
   return fabs(a - b) <= 1e-8 + 1e-5 * fabs(b);
 }
 
-/* ---- the history entry ("computed <cF> with settings") -------------------- */
-
-typedef struct logd {
-  char key[16][24];
-  char *val[16];
-  int n;
-} logd;
-
-static void log_set(logd *d, const char *key, const char *val)
-{
-  for (int i = 0; i < d->n; i++)
-    if (strcmp(d->key[i], key) == 0) {
-      free(d->val[i]);
-      d->val[i] = strdup(val);
-      return;
-    }
-  if (d->n == 16) return;
-  snprintf(d->key[d->n], sizeof d->key[0], "%s", key);
-  d->val[d->n++] = strdup(val);
-}
-
-static void log_json(logd *d, const char *key, const cJSON *v)
-{
-  char buf[1024];
-  spy_py_str(v, buf, sizeof buf);
-  log_set(d, key, buf);
-}
-
-static void log_free(logd *d)
-{
-  for (int i = 0; i < d->n; i++)
-    free(d->val[i]);
-  d->n = 0;
-}
-
-static char *log_render(const logd *d, const char *cf)
-{
-  size_t cap = 64 + strlen(cf);
-  for (int i = 0; i < d->n; i++)
-    cap += strlen(d->key[i]) + (d->val[i] ? strlen(d->val[i]) : 0) + 80;
-  char *s = malloc(cap), *p = s;
-  if (!s) return NULL;
-  p += sprintf(p, "computed %s with settings\n", cf);
-  for (int i = 0; i < d->n; i++) {
-    char *v = strdup(d->val[i] ? d->val[i] : "");
-    if (!v) {
-      free(s);
-      return NULL;
-    }
-    spy_log_value_shorten(v);
-    p += sprintf(p, "\t%s = %s\n", d->key[i], v);
-    free(v);
-  }
-  return s;
-}
-
 /* ---- pieces of the frontend ------------------------------------------------ */
 
-/* check_effective_parameters: non-default keywords the compute class
-** ignores only warn. */
-static void check_effective(const cJSON *cfg, const char *crname, const char *const *valid)
+void spy_fa_check_effective(const cJSON *cfg, const char *crname, const char *const *valid)
 {
   for (const spy_kwarg *k = spy_spec_freqanalysis.kw; k->name; k++) {
     if (in_list(general, k->name) || in_list(valid, k->name)) continue;
     if (!strcmp(k->name, "select") || !strcmp(k->name, "parallel") ||
         !strcmp(k->name, "chan_per_worker"))
       continue;
-    const cJSON *v = item(cfg, k->name);
+    const cJSON *v = spy_cfg_item(cfg, k->name);
     if (!v) continue;
     cJSON *d = cJSON_Parse(k->dflt ? k->dflt : "null");
     bool same = d && cJSON_Compare(v, d, true);
@@ -217,6 +78,14 @@ static void check_effective(const cJSON *cfg, const char *crname, const char *co
     if (!same)
       spy_py_warning("input_processors", "option `%s` has no effect for `%s`!", k->name, crname);
   }
+}
+
+void spy_fa_history(const cJSON *cfg, spy_history *h)
+{
+  static const char *const keys[] = {"method",     "output",      "keeptapers",
+                                     "keeptrials", "polyremoval", "pad"};
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+    spy_history_add_json(h, keys[i], spy_cfg_item(cfg, keys[i]));
 }
 
 /* process_padding: the padded length (samples) for mtmfft. */
@@ -235,7 +104,7 @@ static int padding(const cJSON *pad, const spy_trials *in, size_t maxlen, size_t
   if (cJSON_IsNumber(pad)) {
     char lo[48];
     spy_py_float((double)maxlen / sr, lo, sizeof lo);
-    int rc = scalar(pad, "pad", false, (double)maxlen / sr, INFINITY, lo, "inf", err);
+    int rc = spy_scalar_parser(pad, "pad", false, (double)maxlen / sr, INFINITY, lo, "inf", err);
     if (rc) return rc;
     *nsamples = (size_t)(pad->valuedouble * sr);
   } else if (!strcmp(pad->valuestring, "nextpow2")) {
@@ -265,7 +134,7 @@ static int process_foi(const cJSON *foi, const cJSON *foilim, double sr, spy_fa_
       if (strcmp(foi->valuestring, "all"))
         return spy_fail_value(err, "foi", foi->valuestring, "'all' or `None` or list/array");
     } else {
-      int rc = array(foi, "foi", 0, sr / 2, "0", hi, 0, foibuf, &c->nfoi, err);
+      int rc = spy_array_parser(foi, "foi", 0, sr / 2, "0", hi, 0, foibuf, &c->nfoi, err);
       if (rc) return rc;
       c->foi = *foibuf;
     }
@@ -278,7 +147,7 @@ static int process_foi(const cJSON *foi, const cJSON *foilim, double sr, spy_fa_
     } else {
       double *v;
       size_t n;
-      int rc = array(foilim, "foilim", 0, sr / 2, "0", hi, 2, &v, &n, err);
+      int rc = spy_array_parser(foilim, "foilim", 0, sr / 2, "0", hi, 2, &v, &n, err);
       if (rc) return rc;
       c->have_foilim = true;
       c->foilim[0] = v[0];
@@ -341,7 +210,7 @@ typedef struct fftsetup {
 
 static int mtm_common(const cJSON *cfg, const char *method, const char *output,
                       const spy_trials *in, const spy_fa_common *c, size_t minlen, fftsetup *s,
-                      logd *log, spy_err *err)
+                      spy_history *log, spy_err *err)
 {
   double sr = in->samplerate;
   int rc;
@@ -350,14 +219,15 @@ static int mtm_common(const cJSON *cfg, const char *method, const char *output,
     char lo[48], hi[48];
     spy_py_float(1 / sr, lo, sizeof lo);
     spy_py_float((double)minlen / sr, hi, sizeof hi);
-    const cJSON *tw = item(cfg, "t_ftimwin");
-    if ((rc = scalar(tw, "t_ftimwin", false, 1 / sr, (double)minlen / sr, lo, hi, err))) {
+    const cJSON *tw = spy_cfg_item(cfg, "t_ftimwin");
+    if ((rc =
+             spy_scalar_parser(tw, "t_ftimwin", false, 1 / sr, (double)minlen / sr, lo, hi, err))) {
       spy_py_info("freqanalysis", "Please specify 't_ftimwin' parameter.. exiting!");
       return rc;
     }
     s->nsamples = (size_t)(tw->valuedouble * sr);
     if (!strcmp(method, "welch")) {
-      if (cJSON_IsTrue(item(cfg, "keeptapers")))
+      if (cJSON_IsTrue(spy_cfg_item(cfg, "keeptapers")))
         return spy_fail_value(err, "keeptapers", "True", "keeptapers='False' with method='welch'");
       if (strcmp(output, "pow"))
         return spy_fail_value(err, "output", output, "output='pow' with method='welch'");
@@ -366,34 +236,30 @@ static int mtm_common(const cJSON *cfg, const char *method, const char *output,
   if (s->nsamples < 1)
     return spy_fail(err, SPY_EINVAL, "%s: the transform length is zero samples", method);
   if ((rc = match_freqs(c, s->nsamples, sr, &s->fidx, &s->nfreq, err))) return rc;
-  char *foistr = NULL;
-  {
-    double *fv = malloc(s->nfreq * sizeof *fv);
-    if (!fv) return spy_fail(err, SPY_ENOMEM, "out of memory");
-    for (size_t i = 0; i < s->nfreq; i++)
-      fv[i] = spy_rfftfreq(s->fidx[i], s->nsamples, sr);
-    foistr = spy_np_array_str(fv, s->nfreq);
-    free(fv);
-  }
-  log_set(log, "foi", foistr ? foistr : "");
-  free(foistr);
+  double *fv = malloc(s->nfreq * sizeof *fv);
+  if (!fv) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  for (size_t i = 0; i < s->nfreq; i++)
+    fv[i] = spy_rfftfreq(s->fidx[i], s->nsamples, sr);
+  spy_history_add_np(log, "foi", fv, s->nfreq);
+  free(fv);
 
   double mean = 0;
   for (size_t k = 0; k < in->ntrials; k++)
     mean += (double)spy_trial_len(in, k);
   mean /= (double)in->ntrials;
-  if ((rc = spy_taper_process(item(cfg, "taper"), item(cfg, "taper_opt"), item(cfg, "tapsmofrq"),
-                              item(cfg, "nTaper"), cJSON_IsTrue(item(cfg, "keeptapers")), sr, mean,
-                              output, &s->taper, err)))
+  if ((rc = spy_taper_process(spy_cfg_item(cfg, "taper"), spy_cfg_item(cfg, "taper_opt"),
+                              spy_cfg_item(cfg, "tapsmofrq"), spy_cfg_item(cfg, "nTaper"),
+                              cJSON_IsTrue(spy_cfg_item(cfg, "keeptapers")), sr, mean, output,
+                              &s->taper, err)))
     return rc;
   char num[64];
-  log_set(log, "taper", s->taper.none ? "None" : s->taper.name);
+  spy_history_add(log, "taper", s->taper.none ? "None" : s->taper.name);
   if (s->taper.dpss) {
     snprintf(num, sizeof num, "%zu", s->taper.K);
-    log_set(log, "nTaper", num);
-    log_json(log, "tapsmofrq", item(cfg, "tapsmofrq"));
+    spy_history_add(log, "nTaper", num);
+    spy_history_add_json(log, "tapsmofrq", spy_cfg_item(cfg, "tapsmofrq"));
   } else if (s->taper.opt && cJSON_GetArraySize(s->taper.opt) > 0) {
-    log_json(log, "taper_opt", s->taper.opt);
+    spy_history_add_json(log, "taper_opt", s->taper.opt);
   }
   return SPY_OK;
 }
@@ -425,7 +291,7 @@ static int process_toi(const cJSON *toi, bool welch, const spy_trials *in, const
     return SPY_OK;
   }
   if (cJSON_IsNumber(toi)) {
-    int rc = scalar(toi, "toi", false, 0, 1, "0", "1", err);
+    int rc = spy_scalar_parser(toi, "toi", false, 0, 1, "0", "1", err);
     if (rc) return rc;
     t->overlap = toi->valuedouble;
     return SPY_OK;
@@ -440,7 +306,7 @@ static int process_toi(const cJSON *toi, bool welch, const spy_trials *in, const
   char lo[48], hi[48];
   spy_py_float(tmin, lo, sizeof lo);
   spy_py_float(tmax, hi, sizeof hi);
-  int rc = array(toi, "toi", tmin, tmax, lo, hi, 0, &t->toi, &t->ntoi, err);
+  int rc = spy_array_parser(toi, "toi", tmin, tmax, lo, hi, 0, &t->toi, &t->ntoi, err);
   if (rc) return rc;
   t->overlap = -1;
   if (t->ntoi == 0)
@@ -495,9 +361,9 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   if (!in || in->ntrials == 0)
     return spy_fail_value(err, "data", "empty", "non-empty Syncopy data object");
 
-  const cJSON *mv = item(cfg, "method");
+  const cJSON *mv = spy_cfg_item(cfg, "method");
   const char *method = cJSON_IsString(mv) ? mv->valuestring : (mv ? "" : "mtmfft");
-  const cJSON *outv = item(cfg, "output");
+  const cJSON *outv = spy_cfg_item(cfg, "output");
   const char *output = cJSON_IsString(outv) ? outv->valuestring : "pow";
   const char *fooof = NULL;
   if (!strcmp(method, "mtmfft") && !strncmp(output, "fooof", 5)) {
@@ -525,10 +391,10 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   }
   static const char *const bools[] = {"keeptrials", "keeptapers", "demean_taper", "ft_compat"};
   for (int i = 0; i < 4; i++) {
-    const cJSON *v = item(cfg, bools[i]);
+    const cJSON *v = spy_cfg_item(cfg, bools[i]);
     if (v && !cJSON_IsBool(v)) return spy_fail_type(err, bools[i], "Bool", spy_py_typename(v));
   }
-  const cJSON *toi = item(cfg, "toi");
+  const cJSON *toi = spy_cfg_item(cfg, "toi");
   if (in->time_selected && cJSON_IsArray(toi)) {
     spy_py_str(toi, act, sizeof act);
     return spy_fail_value(err, "toi", act,
@@ -545,14 +411,14 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   spy_fa_common c = {0};
   c.output = out;
   c.keeptrials = spy_cfg_bool(cfg, "keeptrials", true);
-  const cJSON *poly = item(cfg, "polyremoval");
+  const cJSON *poly = spy_cfg_item(cfg, "polyremoval");
   c.polyremoval = -1;
   if (!isnone(poly)) {
-    if ((rc = scalar(poly, "polyremoval", true, 0, 1, "0", "1", err))) return rc;
+    if ((rc = spy_scalar_parser(poly, "polyremoval", true, 0, 1, "0", "1", err))) return rc;
     c.polyremoval = (int)poly->valuedouble;
   }
 
-  const cJSON *pad = item(cfg, "pad");
+  const cJSON *pad = spy_cfg_item(cfg, "pad");
   size_t nsamples = minlen;
   bool conv = !strcmp(method, "mtmconvol") || !strcmp(method, "welch");
   if (conv && cJSON_IsString(pad) && strcmp(pad->valuestring, "maxperlen"))
@@ -566,16 +432,10 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   double *foibuf = NULL, *tbuf = NULL;
   fftsetup fs = {0};
   toisetup ts = {0};
-  logd log = {0};
-  if ((rc = process_foi(item(cfg, "foi"), item(cfg, "foilim"), in->samplerate, &c, &foibuf, err)))
+  spy_history log = {0};
+  if ((rc = process_foi(spy_cfg_item(cfg, "foi"), spy_cfg_item(cfg, "foilim"), in->samplerate, &c,
+                        &foibuf, err)))
     goto done;
-
-  log_set(&log, "method", method);
-  log_set(&log, "output", fooof ? fooof : output);
-  log_set(&log, "keeptapers", cJSON_IsTrue(item(cfg, "keeptapers")) ? "True" : "False");
-  log_set(&log, "keeptrials", c.keeptrials ? "True" : "False");
-  log_json(&log, "polyremoval", poly);
-  log_json(&log, "pad", pad);
 
   bool tf = strcmp(method, "mtmfft") != 0;
   if (tf) {
@@ -604,13 +464,14 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   }
 
   fs.nsamples = nsamples;
+  spy_fa_history(cfg, &log);
   if ((rc = mtm_common(cfg, method, output, in, &c, minlen, &fs, &log, err))) goto done;
-  bool keeptapers = cJSON_IsTrue(item(cfg, "keeptapers"));
-  const cJSON *cpw = item(cfg, "chan_per_worker");
+  bool keeptapers = cJSON_IsTrue(spy_cfg_item(cfg, "keeptapers"));
+  const cJSON *cpw = spy_cfg_item(cfg, "chan_per_worker");
   size_t chunk = cJSON_IsNumber(cpw) && cpw->valuedouble >= 1 ? (size_t)cpw->valuedouble : 0;
   const char *cf;
   if (!strcmp(method, "mtmfft")) {
-    check_effective(cfg, "MultiTaperFFT", fft_valid);
+    spy_fa_check_effective(cfg, "MultiTaperFFT", fft_valid);
     spy_mtmfft_params p = {.nfft = fs.nsamples,
                            .taper = &fs.taper,
                            .fidx = fs.fidx,
@@ -618,15 +479,15 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
                            .output = out,
                            .keeptapers = keeptapers,
                            .keeptrials = c.keeptrials,
-                           .demean_taper = cJSON_IsTrue(item(cfg, "demean_taper")),
-                           .ft_compat = cJSON_IsTrue(item(cfg, "ft_compat")),
+                           .demean_taper = cJSON_IsTrue(spy_cfg_item(cfg, "demean_taper")),
+                           .ft_compat = cJSON_IsTrue(spy_cfg_item(cfg, "ft_compat")),
                            .polyremoval = c.polyremoval,
                            .chan_chunk = chunk};
     if ((rc = spy_mtmfft_plan(&p, in, op, err))) goto done;
     cf = "mtmfft_cF";
   } else {
     bool welch = !strcmp(method, "welch");
-    check_effective(cfg, "MultiTaperFFTConvol", conv_valid);
+    spy_fa_check_effective(cfg, "MultiTaperFFTConvol", conv_valid);
     if ((rc = process_toi(toi, welch, in, &c, fs.nsamples, &ts, err))) goto done;
     size_t M = fs.nsamples, noverlap = M - 1;
     if (ts.overlap >= 0 && ts.overlap <= 1) {
@@ -672,7 +533,7 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
     spy_op_free(op);
     goto done;
   }
-  if (!(op->log = log_render(&log, cf))) {
+  if (!(op->log = spy_history_text(&log, cf))) {
     spy_op_free(op);
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   }
@@ -683,6 +544,6 @@ done:
   free(fs.fidx);
   free(ts.toi);
   spy_taper_clear(&fs.taper);
-  log_free(&log);
+  spy_history_free(&log);
   return rc;
 }

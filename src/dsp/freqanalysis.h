@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 #include "core/err.h"
+#include "core/pyfmt.h"
 #include "dsp/spectral_common.h"
 #include "sched/op.h"
 
@@ -32,5 +33,14 @@ typedef struct spy_fa_common {
 } spy_fa_common;
 
 int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *err);
+
+/* Pieces the method plans share (the plans of dsp/wavelet.h run them too):
+** check_effective_parameters, a WARNING "option `<k>` has no effect for
+** `<crname>`!" for every keyword outside the general ones and `valid`
+** (NULL-terminated) that differs from its default; and the head of the
+** history entry, log_dict's method, output, keeptapers, keeptrials,
+** polyremoval and pad from the validated cfg. */
+void spy_fa_check_effective(const cJSON *cfg, const char *crname, const char *const *valid);
+void spy_fa_history(const cJSON *cfg, spy_history *h);
 
 #endif

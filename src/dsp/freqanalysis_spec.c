@@ -44,13 +44,7 @@ static const spy_kwarg kw[] = {
     {"fooof_opt", SPY_KT_DICT | SPY_KT_NULL, "null", NULL, "FOOOF settings (fooof outputs)"},
     {"ft_compat", SPY_KT_BOOL, "false", NULL,
      "mtmfft: FieldTrip's normalisation (power scales with the padding)"},
-    {"select", SPY_KT_DICT | SPY_KT_STR | SPY_KT_NULL, "null", NULL,
-     "selection applied first: {trials=, channel=, latency=}"},
-    {"parallel", SPY_KT_BOOL | SPY_KT_NULL, "null", NULL,
-     "true: run on the client's workers (a local cluster if none); false: sequentially"},
-    {"chan_per_worker", SPY_KT_INT | SPY_KT_NULL, "null", NULL,
-     "split each trial into tasks of this many channels"},
-    {NULL, 0, NULL, NULL, NULL}};
+    SPY_KW_COMPUTE_TAIL};
 
 const spy_funcspec spy_spec_freqanalysis = {
     "freqanalysis",

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dsp/pyfmt.h"
+#include "core/pyfmt.h"
 
 static const char *const btype_names[] = {"lp", "hp", "bp", "bs"};
 

@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "core/interrupt.h"
+#include "core/pyfmt.h"
+#include "core/sizeset.h"
 #include "dsp/mtmfft.h"
-#include "dsp/pyfmt.h"
 
 #define BLOCK_BYTES ((size_t)2 << 20)
 
@@ -36,18 +37,6 @@ typedef struct conv_plan {
 } conv_plan;
 
 /* ---- window positions ---------------------------------------------------- */
-
-/* Python's slice(start, stop) applied to a length-L axis: [*a, *a + *n). */
-static void pyslice(long start, long stop, size_t L, size_t *a, size_t *n)
-{
-  long l = (long)L;
-  if (start < 0) start = start + l < 0 ? 0 : start + l;
-  if (start > l) start = l;
-  if (stop < 0) stop = stop + l < 0 ? 0 : stop + l;
-  if (stop > l) stop = l;
-  *a = (size_t)start;
-  *n = stop > start ? (size_t)(stop - start) : 0;
-}
 
 static size_t nseg_of(const conv_plan *p, size_t L)
 {
@@ -133,8 +122,6 @@ static void fill_window(const conv_plan *p, const double *x, size_t L, size_t C,
     }
 }
 
-#define FBLOCK 16
-
 /* Converts the K x C spectra of one window (its trend removed) into its
 ** output row, or the taper mean into acc (welch: into the window sums);
 ** returns a sum that is NaN when an output is. */
@@ -142,41 +129,19 @@ static double emit_window(const conv_plan *p, const double complex *F, size_t C,
                           const double *stats, void *row, double *acc, double *wacc, size_t *wcnt)
 {
   size_t nf = p->nfreq, nc = p->nc, K = p->K;
-  const size_t *fi = p->fidx;
-  double scale = p->scale, s2 = scale * scale, chk = 0;
+  size_t es = p->output == SPY_OUT_FOURIER ? sizeof(float complex) : sizeof(float);
+  double scale = p->scale, chk = 0;
   bool mean_pow = p->avg || p->welch;
   if (mean_pow) memset(acc, 0, nf * C * sizeof *acc);
   for (size_t k = 0; k < K; k++) {
     const double complex *W = p->poly >= 0 ? p->corr.W + k * nf : NULL;
     const double complex *V = p->poly == 1 ? p->corr.V + k * nf : NULL;
-    if (mean_pow || p->output == SPY_OUT_POW) {
-      chk += spy_mtm_pow(F + k * C * nc, nc, C, fi, nf, W, V, stats, stats + C, s2,
-                         mean_pow ? NULL : (float *)row + k * nf * C, mean_pow ? acc : NULL);
-      continue;
-    }
-    for (size_t f0 = 0; f0 < nf; f0 += FBLOCK) {
-      size_t f1 = f0 + FBLOCK < nf ? f0 + FBLOCK : nf;
-      for (size_t c = 0; c < C; c++) {
-        const double complex *r = F + (k * C + c) * nc;
-        double m = stats[c], b = stats[C + c];
-        if (p->output == SPY_OUT_FOURIER) {
-          float complex *o = (float complex *)row + k * nf * C + c;
-          for (size_t f = f0; f < f1; f++) {
-            double complex v = spy_mtm_bin(r[fi[f]], W, V, NULL, f, m, b, 0) * scale;
-            o[f * C] = (float complex)v;
-            chk += creal(v) + cimag(v);
-          }
-        } else {
-          float *o = (float *)row + k * nf * C + c;
-          for (size_t f = f0; f < f1; f++) {
-            double v = creal(spy_specout_value(
-                p->output, spy_mtm_bin(r[fi[f]], W, V, NULL, f, m, b, 0) * scale));
-            o[f * C] = (float)v;
-            chk += v;
-          }
-        }
-      }
-    }
+    if (mean_pow)
+      chk += spy_mtm_pow(F + k * C * nc, nc, C, p->fidx, nf, W, V, stats, stats + C, scale * scale,
+                         NULL, acc);
+    else
+      chk += spy_mtm_emit(F + k * C * nc, nc, C, p->fidx, nf, W, V, NULL, stats, stats + C, NULL,
+                          scale, p->output, (char *)row + k * nf * C * es);
   }
   if (!mean_pow) return chk;
   /* the taper mean of the power (the only output averaging is allowed for) */
@@ -242,14 +207,7 @@ static int slide_kernel(const conv_plan *p, spy_task *task, spy_err *err)
 
 static spy_mtm_args window_args(const conv_plan *p, size_t trial, size_t len)
 {
-  size_t lo = 0, hi = p->nlen;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (p->lens[mid] < len)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  size_t lo = spy_sizeset_find(p->lens, p->nlen, len);
   spy_mtm_args a = {.N = len,
                     .K = p->K,
                     .w = lo < p->nlen ? p->wt[lo] : NULL,
@@ -262,6 +220,19 @@ static spy_mtm_args window_args(const conv_plan *p, size_t trial, size_t len)
                     .scale = sqrt(2.0) / (double)len,
                     .corr = NULL};
   return a;
+}
+
+/* A window length of the plan, for spy_mtm_warm. */
+typedef struct window {
+  const conv_plan *p;
+  size_t len;
+} window;
+
+static size_t window_rows(const void *ctx, size_t C)
+{
+  const window *w = ctx;
+  spy_mtm_args a = window_args(w->p, 0, w->len);
+  return spy_mtm_rows(&a, C);
 }
 
 static size_t windows_scratch(const conv_plan *p, size_t C)
@@ -325,12 +296,6 @@ static void conv_free(void *plan)
   free(p);
 }
 
-static int cmp_size(const void *a, const void *b)
-{
-  size_t x = *(const size_t *)a, y = *(const size_t *)b;
-  return x < y ? -1 : x > y;
-}
-
 /* Equidistant toi: Syncopy cuts each trial to soi = [toi[0] - halfWin,
 ** toi[-1] + halfWin] (rounded), runs the STFT with step 1 and no boundary,
 ** drops the last window and keeps every delta-th, delta from trial 0. */
@@ -350,7 +315,7 @@ static int plan_toi(conv_plan *p, const spy_mtmconvol_params *prm, const spy_tri
       p->delta = d > 1 ? (size_t)d : 1;
     }
     size_t a, Ls;
-    pyslice(start, stop, spy_trial_len(in, k), &a, &Ls);
+    spy_pyslice(start, stop, spy_trial_len(in, k), &a, &Ls);
     size_t nwin = Ls > p->M ? (Ls - p->M + p->delta - 1) / p->delta : 0;
     if (nwin != prm->ntoi)
       return spy_fail(err, SPY_EINVAL,
@@ -396,7 +361,7 @@ static int plan_windows(conv_plan *p, const spy_mtmconvol_params *prm, const spy
       long start = (long)(v - half) + pad, stop = (long)(v + half + 1) + pad;
       if (stop - start > stop) stop = stop - start;
       size_t a, n;
-      pyslice(start, stop, L, &a, &n);
+      spy_pyslice(start, stop, L, &a, &n);
       if (n == 0) {
         rc = spy_fail(err, SPY_EINVAL,
                       "Invalid value of `toi`: '%g'; expected time points whose analysis "
@@ -438,27 +403,11 @@ static int plan_windows(conv_plan *p, const spy_mtmconvol_params *prm, const spy
   }
   /* tapers per distinct window length (dpss with sym=True: mtmfft) */
   memcpy(p->lens, p->wl, nt * ntoi * sizeof *p->lens);
-  qsort(p->lens, nt * ntoi, sizeof *p->lens, cmp_size);
-  for (size_t i = 0; i < nt * ntoi; i++)
-    if (p->nlen == 0 || p->lens[p->nlen - 1] != p->lens[i]) p->lens[p->nlen++] = p->lens[i];
-  if (!(p->wt = calloc(p->nlen ? p->nlen : 1, sizeof *p->wt))) goto done;
+  p->nlen = spy_sizeset_make(p->lens, nt * ntoi);
+  if ((rc = spy_mtm_tapers("mtmconvol", t, p->lens, p->nlen, 0, &p->wt, err))) goto done;
   for (size_t i = 0; i < p->nlen; i++) {
-    size_t len = p->lens[i];
-    if (!(p->wt[i] = malloc(len * p->K * sizeof(double)))) goto done;
-    if ((rc = spy_taper_compute(t, len, len, true, p->wt[i], err))) goto done;
-  }
-  for (size_t i = 0; i < p->nlen; i++) {
-    spy_mtm_args a = window_args(p, 0, p->lens[i]);
-    size_t len = p->lens[i], sizes[2] = {in->nchan, 0};
-    if (prm->chan_chunk && prm->chan_chunk < in->nchan)
-      sizes[0] = prm->chan_chunk, sizes[1] = in->nchan % prm->chan_chunk;
-    for (int s = 0; s < 2; s++) {
-      if (!sizes[s]) continue;
-      if (!spy_mtm_fftplan(len, spy_mtm_rows(&a, sizes[s]), err)) {
-        rc = err ? err->code : SPY_ERUNTIME;
-        goto done;
-      }
-    }
+    window w = {p, p->lens[i]};
+    if ((rc = spy_mtm_warm(w.len, in->nchan, prm->chan_chunk, window_rows, &w, err))) goto done;
   }
   rc = SPY_OK;
 done:
@@ -466,23 +415,6 @@ done:
   free(foi);
   free(idx);
   free(grid);
-  return rc;
-}
-
-static int set_labels(const spy_taper *t, size_t n, spy_op *op)
-{
-  char(*lab)[32] = malloc((n ? n : 1) * sizeof *lab);
-  const char **labs = malloc((n ? n : 1) * sizeof *labs);
-  int rc = SPY_ENOMEM;
-  if (lab && labs) {
-    for (size_t k = 0; k < n; k++) {
-      spy_taper_label(t, k, lab[k], sizeof lab[k]);
-      labs[k] = lab[k];
-    }
-    rc = spy_op_set_tapers(op, labs, n);
-  }
-  free(lab);
-  free(labs);
   return rc;
 }
 
@@ -516,15 +448,7 @@ int spy_mtmconvol_plan(const spy_mtmconvol_params *prm, const spy_trials *in, sp
     rc = spy_fail(err, SPY_EINVAL, "mtmconvol: the window holds no samples (nperseg = 0)");
     goto fail;
   }
-  if (!(p->fidx = malloc((p->nfreq ? p->nfreq : 1) * sizeof *p->fidx))) goto nomem;
-  for (size_t i = 0; i < p->nfreq; i++) {
-    if (prm->fidx[i] >= p->nc) {
-      rc = spy_fail(err, SPY_EINVAL, "mtmconvol: frequency index %zu beyond the %zu bins",
-                    prm->fidx[i], p->nc);
-      goto fail;
-    }
-    p->fidx[i] = prm->fidx[i];
-  }
+  if ((rc = spy_mtm_bins(op->name, prm->fidx, p->nfreq, p->nc, &p->fidx, err))) goto fail;
 
   if (p->mode == WINDOWS) {
     if ((rc = plan_windows(p, prm, in, t, err))) goto fail;
@@ -552,11 +476,7 @@ int spy_mtmconvol_plan(const spy_mtmconvol_params *prm, const spy_trials *in, sp
   }
 
   /* output geometry and metadata */
-  op->cls = SPY_SPECTRAL;
-  op->out_dtype = spy_specout_dtype(p->output);
-  op->ninner = 2;
-  op->inner[0] = prm->keeptapers ? p->K : 1;
-  op->inner[1] = p->nfreq;
+  if (spy_mtm_axes(op, t, prm->keeptapers, p->output, p->fidx, p->nfreq, p->M, sr)) goto nomem;
   bool average = !prm->keeptrials;
   if (prm->welch) {
     op->samplerate = nearbyint(sr / (double)p->step * 100) / 100;
@@ -583,11 +503,6 @@ int spy_mtmconvol_plan(const spy_mtmconvol_params *prm, const spy_trials *in, sp
                       "Averaging trials of unequal lengths in output currently not supported!");
         goto fail;
       }
-  if (!(op->freq = malloc((p->nfreq ? p->nfreq : 1) * sizeof *op->freq))) goto nomem;
-  op->nfreq = p->nfreq;
-  for (size_t i = 0; i < p->nfreq; i++)
-    op->freq[i] = spy_rfftfreq(p->fidx[i], p->M, sr);
-  if ((rc = set_labels(t, op->inner[0], op))) goto nomem;
   return SPY_OK;
 
 nomem:

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/interrupt.h"
+#include "core/sizeset.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -48,6 +49,63 @@ fftw_plan spy_mtm_fftplan(size_t n, size_t howmany, spy_err *err)
   }
   spy_fft_geom g = {SPY_FFT_R2C, (int)n, (int)howmany, 1, (int)n, 1, (int)(n / 2 + 1), false};
   return spy_fft_plan(&g, err);
+}
+
+int spy_mtm_bins(const char *method, const size_t *fidx, size_t nfreq, size_t nc, size_t **out,
+                 spy_err *err)
+{
+  if (!(*out = malloc((nfreq ? nfreq : 1) * sizeof **out)))
+    return spy_fail(err, SPY_ENOMEM, "out of memory planning %s", method);
+  for (size_t i = 0; i < nfreq; i++) {
+    if (fidx[i] >= nc)
+      return spy_fail(err, SPY_EINVAL, "%s: frequency index %zu beyond the %zu bins", method,
+                      fidx[i], nc);
+    (*out)[i] = fidx[i];
+  }
+  return SPY_OK;
+}
+
+int spy_mtm_tapers(const char *method, const spy_taper *t, const size_t *lens, size_t nlen,
+                   size_t nfft, double ***w, spy_err *err)
+{
+  if (!(*w = calloc(nlen ? nlen : 1, sizeof **w)))
+    return spy_fail(err, SPY_ENOMEM, "out of memory planning %s", method);
+  for (size_t i = 0; i < nlen; i++) {
+    size_t L = lens[i];
+    if (!((*w)[i] = malloc((L ? L : 1) * t->K * sizeof(double))))
+      return spy_fail(err, SPY_ENOMEM, "out of memory planning %s", method);
+    int rc = spy_taper_compute(t, L, nfft ? nfft : L, true, (*w)[i], err);
+    if (rc) return rc;
+  }
+  return SPY_OK;
+}
+
+int spy_mtm_axes(spy_op *op, const spy_taper *t, bool keeptapers, spy_specout output,
+                 const size_t *fidx, size_t nfreq, size_t nfft, double samplerate)
+{
+  size_t nlab = keeptapers ? t->K : 1;
+  op->cls = SPY_SPECTRAL;
+  op->out_dtype = spy_specout_dtype(output);
+  op->ninner = 2;
+  op->inner[0] = nlab;
+  op->inner[1] = nfreq;
+  if (!(op->freq = malloc((nfreq ? nfreq : 1) * sizeof *op->freq))) return SPY_ENOMEM;
+  op->nfreq = nfreq;
+  for (size_t i = 0; i < nfreq; i++)
+    op->freq[i] = spy_rfftfreq(fidx[i], nfft, samplerate);
+  char(*lab)[32] = malloc(nlab * sizeof *lab);
+  const char **labs = malloc(nlab * sizeof *labs);
+  int rc = SPY_ENOMEM;
+  if (lab && labs) {
+    for (size_t k = 0; k < nlab; k++) {
+      spy_taper_label(t, k, lab[k], sizeof lab[k]);
+      labs[k] = lab[k];
+    }
+    rc = spy_op_set_tapers(op, labs, nlab);
+  }
+  free(lab);
+  free(labs);
+  return rc;
 }
 
 int spy_mtm_warm(size_t n, size_t nchan, size_t chunk, size_t (*howmany)(const void *, size_t),
@@ -325,6 +383,48 @@ double spy_mtm_pow(const double complex *F, size_t nc, size_t C, const size_t *f
   return chk;
 }
 
+double spy_mtm_emit(const double complex *F, size_t nc, size_t C, const size_t *fidx, size_t nf,
+                    const double complex *W, const double complex *V, const double complex *D,
+                    const double *mean, const double *slope, const double *mu, double scale,
+                    spy_specout output, void *out)
+{
+  double s2 = scale * scale, chk = 0;
+  if (output == SPY_OUT_POW && !D)
+    return spy_mtm_pow(F, nc, C, fidx, nf, W, V, mean, slope, s2, out, NULL);
+  for (size_t f0 = 0; f0 < nf; f0 += FBLOCK) {
+    size_t f1 = f0 + FBLOCK < nf ? f0 + FBLOCK : nf;
+    for (size_t c = 0; c < C; c++) {
+      const double complex *row = F + c * nc;
+      double m = mean[c], b = slope[c], u = mu ? mu[c] : 0;
+      if (output == SPY_OUT_POW) {
+        float *o = (float *)out + c;
+        for (size_t f = f0; f < f1; f++) {
+          double complex v = spy_mtm_bin(row[fidx[f]], W, V, D, f, m, b, u);
+          double pw = (creal(v) * creal(v) + cimag(v) * cimag(v)) * s2;
+          o[f * C] = (float)pw;
+          chk += pw;
+        }
+      } else if (output == SPY_OUT_FOURIER) {
+        float complex *o = (float complex *)out + c;
+        for (size_t f = f0; f < f1; f++) {
+          double complex v = spy_mtm_bin(row[fidx[f]], W, V, D, f, m, b, u) * scale;
+          o[f * C] = (float complex)v;
+          chk += creal(v) + cimag(v);
+        }
+      } else {
+        float *o = (float *)out + c;
+        for (size_t f = f0; f < f1; f++) {
+          double v = creal(
+              spy_specout_value(output, spy_mtm_bin(row[fidx[f]], W, V, D, f, m, b, u) * scale));
+          o[f * C] = (float)v;
+          chk += v;
+        }
+      }
+    }
+  }
+  return chk;
+}
+
 /* Converts one block of tapers' spectra (detrending corrections applied)
 ** into the output row, or adds them to the taper accumulator; returns a
 ** sum that is NaN when an output is. */
@@ -336,54 +436,37 @@ static double emit(const spy_mtm_args *a, const double complex *F, size_t k0, si
   const size_t *fi = a->fidx;
   const spy_mtm_corr *cr = a->corr;
   double scale = a->scale, s2 = scale * scale, chk = 0;
+  size_t es = a->output == SPY_OUT_FOURIER ? sizeof(float complex) : sizeof(float);
   for (size_t k = k0; k < k0 + kn; k++) {
     const double complex *Fk = F + (k - k0) * C * nc;
     const double complex *W = cr && a->poly >= 0 ? cr->W + k * nf : NULL;
     const double complex *V = cr && cr->V && a->poly == 1 ? cr->V + k * nf : NULL;
     const double complex *D = cr && a->demean_taper ? cr->D : NULL;
+    const double *muk = mu ? mu + (k - k0) * C : NULL;
+    if (!a->avg) {
+      chk += spy_mtm_emit(Fk, nc, C, fi, nf, W, V, D, mean, slope, muk, scale, a->output,
+                          (char *)out + k * nf * C * es);
+      continue;
+    }
     if (a->output == SPY_OUT_POW && !D) {
-      chk += spy_mtm_pow(Fk, nc, C, fi, nf, W, V, mean, slope, s2,
-                         a->avg ? NULL : (float *)out + k * nf * C, a->avg ? (double *)acc : NULL);
+      chk += spy_mtm_pow(Fk, nc, C, fi, nf, W, V, mean, slope, s2, NULL, (double *)acc);
       continue;
     }
     for (size_t f0 = 0; f0 < nf; f0 += FBLOCK) {
       size_t f1 = f0 + FBLOCK < nf ? f0 + FBLOCK : nf;
       for (size_t c = 0; c < C; c++) {
         const double complex *row = Fk + c * nc;
-        double m = mean[c], b = slope[c], u = mu ? mu[(k - k0) * C + c] : 0;
-        if (a->avg && a->output == SPY_OUT_POW) {
+        double m = mean[c], b = slope[c], u = muk ? muk[c] : 0;
+        if (a->output == SPY_OUT_POW) {
           double *o = (double *)acc + c;
           for (size_t f = f0; f < f1; f++) {
             double complex v = spy_mtm_bin(row[fi[f]], W, V, D, f, m, b, u);
             o[f * C] += (creal(v) * creal(v) + cimag(v) * cimag(v)) * s2;
           }
-        } else if (a->avg) {
+        } else {
           for (size_t f = f0; f < f1; f++)
             acc[f * C + c] +=
                 spy_specout_value(a->output, spy_mtm_bin(row[fi[f]], W, V, D, f, m, b, u) * scale);
-        } else if (a->output == SPY_OUT_POW) {
-          float *o = (float *)out + k * nf * C + c;
-          for (size_t f = f0; f < f1; f++) {
-            double complex v = spy_mtm_bin(row[fi[f]], W, V, D, f, m, b, u);
-            double pw = (creal(v) * creal(v) + cimag(v) * cimag(v)) * s2;
-            o[f * C] = (float)pw;
-            chk += pw;
-          }
-        } else if (a->output == SPY_OUT_FOURIER) {
-          float complex *o = (float complex *)out + k * nf * C + c;
-          for (size_t f = f0; f < f1; f++) {
-            double complex v = spy_mtm_bin(row[fi[f]], W, V, D, f, m, b, u) * scale;
-            o[f * C] = (float complex)v;
-            chk += creal(v) + cimag(v);
-          }
-        } else {
-          float *o = (float *)out + k * nf * C + c;
-          for (size_t f = f0; f < f1; f++) {
-            double v = creal(
-                spy_specout_value(a->output, spy_mtm_bin(row[fi[f]], W, V, D, f, m, b, u) * scale));
-            o[f * C] = (float)v;
-            chk += v;
-          }
         }
       }
     }
@@ -476,23 +559,9 @@ int spy_mtm_transform(const spy_mtm_args *a, const double *x, size_t L, size_t C
 
 /* ---- the mtmfft op --------------------------------------------------------- */
 
-/* Index of the trial length L among the planned ones, or nlen. */
-static size_t length_index(const mtmfft_plan *p, size_t L)
-{
-  size_t lo = 0, hi = p->nlen;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (p->lens[mid] < L)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo < p->nlen && p->lens[lo] == L ? lo : p->nlen;
-}
-
 static spy_mtm_args args_for(const mtmfft_plan *p, size_t L)
 {
-  size_t i = length_index(p, L);
+  size_t i = spy_sizeset_find(p->lens, p->nlen, L);
   spy_mtm_args a = {.N = p->N,
                     .K = p->K,
                     .w = i < p->nlen ? p->w[i] : NULL,
@@ -545,12 +614,6 @@ static int mtmfft_kernel(const void *plan, spy_task *task, spy_err *err)
                            &task->flags, err);
 }
 
-static int cmp_size(const void *a, const void *b)
-{
-  size_t x = *(const size_t *)a, y = *(const size_t *)b;
-  return x < y ? -1 : x > y;
-}
-
 int spy_mtmfft_plan(const spy_mtmfft_params *prm, const spy_trials *in, spy_op *op, spy_err *err)
 {
   int rc = SPY_ENOMEM;
@@ -573,30 +636,15 @@ int spy_mtmfft_plan(const spy_mtmfft_params *prm, const spy_trials *in, spy_op *
   p->demean_taper = prm->demean_taper;
   p->ft_compat = prm->ft_compat;
   p->poly = prm->polyremoval;
-  if (!(p->fidx = malloc((p->nfreq ? p->nfreq : 1) * sizeof *p->fidx))) goto nomem;
-  for (size_t i = 0; i < p->nfreq; i++) {
-    if (prm->fidx[i] >= p->nc) {
-      rc = spy_fail(err, SPY_EINVAL, "mtmfft: frequency index %zu beyond the %zu bins",
-                    prm->fidx[i], p->nc);
-      goto fail;
-    }
-    p->fidx[i] = prm->fidx[i];
-  }
+  if ((rc = spy_mtm_bins("mtmfft", prm->fidx, p->nfreq, p->nc, &p->fidx, err))) goto fail;
 
   /* tapers per distinct trial length */
   size_t nt = in->ntrials;
   if (!(p->lens = malloc((nt ? nt : 1) * sizeof *p->lens))) goto nomem;
   for (size_t k = 0; k < nt; k++)
     p->lens[k] = spy_trial_len(in, k);
-  qsort(p->lens, nt, sizeof *p->lens, cmp_size);
-  for (size_t k = 0; k < nt; k++)
-    if (p->nlen == 0 || p->lens[p->nlen - 1] != p->lens[k]) p->lens[p->nlen++] = p->lens[k];
-  if (!(p->w = calloc(p->nlen ? p->nlen : 1, sizeof *p->w))) goto nomem;
-  for (size_t i = 0; i < p->nlen; i++) {
-    size_t L = p->lens[i];
-    if (!(p->w[i] = malloc((L ? L : 1) * p->K * sizeof(double)))) goto nomem;
-    if ((rc = spy_taper_compute(t, L, p->N, true, p->w[i], err))) goto fail;
-  }
+  p->nlen = spy_sizeset_make(p->lens, nt);
+  if ((rc = spy_mtm_tapers("mtmfft", t, p->lens, p->nlen, p->N, &p->w, err))) goto fail;
   if ((rc = spy_mtm_warm(p->N, in->nchan, prm->chan_chunk, rows_for, p, err))) goto fail;
   if (p->poly >= 0 || p->demean_taper) {
     if (!(p->corr = calloc(p->nlen ? p->nlen : 1, sizeof *p->corr))) goto nomem;
@@ -609,33 +657,10 @@ int spy_mtmfft_plan(const spy_mtmfft_params *prm, const spy_trials *in, spy_op *
   }
 
   /* output geometry and metadata */
-  op->cls = SPY_SPECTRAL;
-  op->out_dtype = spy_specout_dtype(p->output);
-  op->ninner = 2;
-  op->inner[0] = prm->keeptapers ? p->K : 1;
-  op->inner[1] = p->nfreq;
   op->samplerate = in->samplerate;
   if ((rc = spy_trldef_stacked(in, true, !prm->keeptrials, op))) goto nomem;
-  if (!(op->freq = malloc((p->nfreq ? p->nfreq : 1) * sizeof *op->freq))) goto nomem;
-  op->nfreq = p->nfreq;
-  for (size_t i = 0; i < p->nfreq; i++)
-    op->freq[i] = spy_rfftfreq(p->fidx[i], p->N, in->samplerate);
-  size_t nlab = op->inner[0];
-  char(*lab)[32] = malloc(nlab * sizeof *lab);
-  const char **labs = malloc(nlab * sizeof *labs);
-  if (!lab || !labs) {
-    free(lab);
-    free(labs);
+  if (spy_mtm_axes(op, t, prm->keeptapers, p->output, p->fidx, p->nfreq, p->N, in->samplerate))
     goto nomem;
-  }
-  for (size_t k = 0; k < nlab; k++) {
-    spy_taper_label(t, k, lab[k], sizeof lab[k]);
-    labs[k] = lab[k];
-  }
-  rc = spy_op_set_tapers(op, labs, nlab);
-  free(lab);
-  free(labs);
-  if (rc) goto nomem;
   return SPY_OK;
 
 nomem:

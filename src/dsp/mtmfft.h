@@ -59,6 +59,25 @@ size_t spy_mtm_block(size_t n, size_t per, size_t cap);
 /* Batched r2c plan: howmany contiguous rows of length n (dist n, n/2+1). */
 fftw_plan spy_mtm_fftplan(size_t n, size_t howmany, spy_err *err);
 
+/* The plan's copy of the nfreq bins fidx (checked below nc) in a malloc'd
+** *out; `method` names the plan in messages. */
+int spy_mtm_bins(const char *method, const size_t *fidx, size_t nfreq, size_t nc, size_t **out,
+                 spy_err *err);
+
+/* The K x L tapers of t (DPSS with sym=True) for each of the nlen lengths,
+** normalised for a transform of nfft samples (0: of the length itself), in
+** a malloc'd array of malloc'd arrays *w (rows left NULL on failure; the
+** caller frees what is there). */
+int spy_mtm_tapers(const char *method, const spy_taper *t, const size_t *lens, size_t nlen,
+                   size_t nfft, double ***w, spy_err *err);
+
+/* The axes of an mtm result: SpectralData of output's dtype, (K when
+** keeptapers, else 1) x nfreq inner shape, freq = rfftfreq(nfft,
+** 1/samplerate) at bins fidx, taper labels of t.  SPY_ENOMEM when out of
+** memory (no message). */
+int spy_mtm_axes(spy_op *op, const spy_taper *t, bool keeptapers, spy_specout output,
+                 const size_t *fidx, size_t nfreq, size_t nfft, double samplerate);
+
 /* Plans ahead (FFTW_MEASURE can take a while) the transforms a kernel will
 ** look up for every channel-chunk size the scheduler can hand it: all
 ** channels, or chunks of `chunk` and the remainder.  `howmany(ctx, nchan)`
@@ -147,6 +166,18 @@ void spy_mtm_trend(int order, size_t L, size_t C, const double *sum, const doubl
 double spy_mtm_pow(const double complex *F, size_t nc, size_t C, const size_t *fidx, size_t nf,
                    const double complex *W, const double complex *V, const double *mean,
                    const double *slope, double s2, float *out, double *acc);
+
+/*
+** One taper's C spectra (rows of nc bins, channel c at F + c nc) at bins
+** fidx[0..nf), corrected (F - m W - b V - mu D, NULL terms and a NULL mu
+** skipped), times scale, converted to `output` and written to out[f C + c]
+** (float, complex float for fourier; power |.|^2 scale^2).  Returns the sum
+** of the values (NaN when one is).
+*/
+double spy_mtm_emit(const double complex *F, size_t nc, size_t C, const size_t *fidx, size_t nf,
+                    const double complex *W, const double complex *V, const double complex *D,
+                    const double *mean, const double *slope, const double *mu, double scale,
+                    spy_specout output, void *out);
 
 /* The corrected bin i: F - m W[i] - b V[i] - mu D[i] (NULL terms skipped). */
 static inline double complex spy_mtm_bin(double complex F, const double complex *W,

@@ -10,11 +10,12 @@
 #include "core/interrupt.h"
 #include "core/kwspec.h"
 #include "core/log.h"
+#include "core/pyfmt.h"
+#include "core/sizeset.h"
 #include "dsp/fir.h"
 #include "dsp/hilbert.h"
 #include "dsp/iir.h"
 #include "dsp/preprocessing_spec.h"
-#include "dsp/pyfmt.h"
 #include "dsp/resample.h"
 #include "dsp/spectral_common.h"
 
@@ -283,118 +284,25 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
   return SPY_OK;
 }
 
-/* ---- validation helpers (Syncopy's parsers) ------------------------------- */
+/* ---- validation helpers ---------------------------------------------------- */
 
-static const char *pytype(const cJSON *v)
-{
-  if (!v || cJSON_IsNull(v)) return "NoneType";
-  if (cJSON_IsBool(v)) return "bool";
-  if (cJSON_IsString(v)) return "str";
-  if (cJSON_IsArray(v)) return "list";
-  if (cJSON_IsObject(v)) return "dict";
-  if (cJSON_IsNumber(v)) {
-    double d = v->valuedouble;
-    return isfinite(d) && d == floor(d) ? "int" : "float";
-  }
-  return "object";
-}
-
-/* str(value) as Python would print the user's value */
-static void pystr(const cJSON *v, char *buf, size_t n)
-{
-  if (!v || cJSON_IsNull(v))
-    snprintf(buf, n, "None");
-  else if (cJSON_IsBool(v))
-    snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "True" : "False");
-  else if (cJSON_IsNumber(v))
-    spy_py_num(v->valuedouble, buf, n);
-  else if (cJSON_IsString(v))
-    snprintf(buf, n, "%s", v->valuestring);
-  else if (cJSON_IsArray(v)) {
-    double vals[64];
-    size_t k = 0;
-    const cJSON *e;
-    bool nums = true;
-    cJSON_ArrayForEach(e, v)
-    {
-      if (!cJSON_IsNumber(e)) nums = false;
-      if (k < 64 && cJSON_IsNumber(e)) vals[k++] = e->valuedouble;
-    }
-    if (nums)
-      spy_py_list(vals, k, buf, n);
-    else
-      spy_json_brief(v, buf, n);
-  } else
-    spy_json_brief(v, buf, n);
-}
-
-/* scalar_parser(v, name, ntype="int_like"?, lims=[lo, hi]); los/his are
-** the bounds as Syncopy prints them. */
-static int scalar_check(const cJSON *v, const char *name, bool intlike, double lo, double hi,
-                        const char *los, const char *his, spy_err *err)
-{
-  if (!cJSON_IsNumber(v)) return spy_fail_type(err, name, "scalar", pytype(v));
-  char act[64];
-  double d = v->valuedouble;
-  spy_py_num(d, act, sizeof act);
-  if (intlike && round(d) != d) return spy_fail_value(err, name, act, "int_like");
-  if (d < lo || d > hi || !isfinite(d))
-    return spy_fail_value(err, name, act, "value to be greater or equals %s and less or equals %s",
-                          los, his);
-  return SPY_OK;
-}
-
-/* array_parser(freq, hasinf=False, hasnan=False, lims=[0, hi], dims=(2,)) */
+/* array_parser(freq, hasinf=False, hasnan=False, lims=[0, hi], dims=(2,)),
+** then Syncopy's check for two different edges; f sorted low to high. */
 static int freq_pair_check(const cJSON *v, double hi, const char *his, double *f, spy_err *err)
 {
-  if (!cJSON_IsArray(v)) return spy_fail_type(err, "freq", "array_like", pytype(v));
-  size_t n = (size_t)cJSON_GetArraySize(v), ninf = 0, nnan = 0, k = 0;
-  double vals[64], amin = INFINITY, amax = -INFINITY;
-  const cJSON *e;
-  cJSON_ArrayForEach(e, v)
-  {
-    if (!cJSON_IsNumber(e))
-      return spy_fail_value(err, "freq", "dtype = object", "dtype = numeric");
-    double d = e->valuedouble;
-    if (k < 64) vals[k++] = d;
-    if (isinf(d)) ninf++;
-    if (isnan(d)) nnan++;
-    if (isfinite(d)) {
-      if (d < amin) amin = d;
-      if (d > amax) amax = d;
-    }
-  }
-  char act[160], a1[64], a2[64];
-  if (ninf) {
-    snprintf(act, sizeof act, "array with %zu `inf` entries", ninf);
-    return spy_fail_value(err, "freq", act, "finite numerical array");
-  }
-  if (nnan) {
-    snprintf(act, sizeof act, "array with %zu `NaN` entries", nnan);
-    return spy_fail_value(err, "freq", act, "well-defined numerical array");
-  }
-  if (n > 0 && (amin < 0 || amax > hi)) {
-    spy_py_num(amin, a1, sizeof a1);
-    spy_py_num(amax, a2, sizeof a2);
-    snprintf(act, sizeof act, "array with range %s to %s", a1, a2);
-    return spy_fail_value(err, "freq", act, "all array elements to be bounded by 0 and %s", his);
-  }
-  if (n != 2) {
-    snprintf(act, sizeof act, "shape = (%zu,)", n);
-    return spy_fail_value(err, "freq", act, "array of shape (2,)");
-  }
+  double *vals;
+  size_t n;
+  int rc = spy_array_parser(v, "freq", 0, hi, "0", his, 2, &vals, &n, err);
+  if (rc) return rc;
   if (vals[0] == vals[1]) {
+    char act[160];
     spy_py_list(vals, 2, act, sizeof act);
-    return spy_fail_value(err, "freq", act, "two different frequencies");
+    rc = spy_fail_value(err, "freq", act, "two different frequencies");
   }
   f[0] = vals[0] < vals[1] ? vals[0] : vals[1];
   f[1] = vals[0] < vals[1] ? vals[1] : vals[0];
-  return SPY_OK;
-}
-
-static const cJSON *item(const cJSON *cfg, const char *key)
-{
-  return cJSON_GetObjectItemCaseSensitive(cfg, key);
+  free(vals);
+  return rc;
 }
 
 static bool isnull(const cJSON *v) { return !v || cJSON_IsNull(v); }
@@ -417,66 +325,18 @@ static bool str_in(const cJSON *v, const char *const *list)
   return false;
 }
 
-/* Syncopy's "'a' or 'b' " list (with its trailing space) */
-static void or_list(const char *const *list, char *buf, size_t n)
-{
-  size_t used = 0;
-  buf[0] = '\0';
-  for (; *list && used < n; list++)
-    used += (size_t)snprintf(buf + used, n - used, "%s'%s' ", used ? "or " : "", *list);
-}
-
-/* ---- the history entry ------------------------------------------------------ */
-
-typedef struct logbuf {
-  char s[2048];
-  size_t used;
-} logbuf;
-
-static void log_kv(logbuf *L, const char *key, const char *val)
-{
-  char v[128];
-  size_t len = strlen(val);
-  if (len >= 80)
-    snprintf(v, sizeof v, "%.30s, ..., %s", val, val + len - 30);
-  else
-    snprintf(v, sizeof v, "%s", val);
-  if (L->used < sizeof L->s)
-    L->used += (size_t)snprintf(L->s + L->used, sizeof L->s - L->used, "\t%s = %s\n", key, v);
-}
-
-static int finish_log(spy_op *op, const char *cf, const logbuf *L, spy_err *err)
-{
-  size_t n = strlen(cf) + L->used + 64;
-  op->log = malloc(n);
-  if (!op->log) return spy_fail(err, SPY_ENOMEM, "out of memory");
-  snprintf(op->log, n, "computed %s with settings\n%s", cf, L->s);
-  return SPY_OK;
-}
-
-static void info(const char *caller, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void info(const char *caller, const char *fmt, ...)
-{
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  spy_log(SPY_LOG_INFO, "Syncopy <%s> INFO: %s", caller, msg);
-}
-
-static void warn(const char *caller, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(const char *caller, const char *fmt, ...)
-{
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  spy_log(SPY_LOG_WARNING, "Syncopy <%s> WARNING: %s", caller, msg);
-}
+/* A NULL-terminated list of names and their count, for spy_py_or_list. */
+#define NAMES(list) (list), (sizeof(list) / sizeof *(list) - 1)
 
 /* ---- shared plan pieces ----------------------------------------------------- */
+
+/* op->log from the history lines h, which it releases. */
+static int finish_log(spy_op *op, const char *cf, spy_history *h, spy_err *err)
+{
+  op->log = spy_history_text(h, cf);
+  spy_history_free(h);
+  return op->log ? SPY_OK : spy_fail(err, SPY_ENOMEM, "out of memory");
+}
 
 static size_t min_len(const spy_trials *in, size_t *maxlen)
 {
@@ -490,12 +350,6 @@ static size_t min_len(const spy_trials *in, size_t *maxlen)
   return in->ntrials ? lo : 0;
 }
 
-static int cmp_size(const void *a, const void *b)
-{
-  size_t x = *(const size_t *)a, y = *(const size_t *)b;
-  return x < y ? -1 : x > y;
-}
-
 /* one Hilbert plan per distinct trial length, sorted by length */
 static int plan_hilbert(pp_plan *P, const spy_trials *in, spy_err *err)
 {
@@ -506,12 +360,12 @@ static int plan_hilbert(pp_plan *P, const spy_trials *in, spy_err *err)
     return spy_fail(err, SPY_ENOMEM, "out of memory");
   }
   for (size_t k = 0; k < nt; k++) len[k] = spy_trial_len(in, k);
-  qsort(len, nt, sizeof *len, cmp_size);
+  size_t nlen = spy_sizeset_make(len, nt);
   /* FFTW's measuring costs seconds at long lengths and did not beat its
   ** estimate on whole-trial transforms, so these plans are estimated */
   int rc = SPY_OK;
-  for (size_t k = 0; k < nt && !rc; k++) {
-    if (len[k] == 0 || (k > 0 && len[k] == len[k - 1])) continue;
+  for (size_t k = 0; k < nlen && !rc; k++) {
+    if (len[k] == 0) continue;
     rc = spy_hilbert_prepare(&P->hil[P->nhil], len[k], true, err);
     if (!rc) P->nhil++;
   }
@@ -572,34 +426,34 @@ static int check_common(const cJSON *cfg, const spy_trials *in, pp_args *A, spy_
 {
   int rc;
   char act[160], lgl[160], his[64];
-  const cJSON *fc = item(cfg, "filter_class"), *ft = item(cfg, "filter_type");
-  const cJSON *freq = item(cfg, "freq"), *order = item(cfg, "order");
-  const cJSON *poly = item(cfg, "polyremoval"), *zs = item(cfg, "zscore");
-  const cJSON *rect = item(cfg, "rectify"), *hil = item(cfg, "hilbert");
+  const cJSON *fc = spy_cfg_item(cfg, "filter_class"), *ft = spy_cfg_item(cfg, "filter_type");
+  const cJSON *freq = spy_cfg_item(cfg, "freq"), *order = spy_cfg_item(cfg, "order");
+  const cJSON *poly = spy_cfg_item(cfg, "polyremoval"), *zs = spy_cfg_item(cfg, "zscore");
+  const cJSON *rect = spy_cfg_item(cfg, "rectify"), *hil = spy_cfg_item(cfg, "hilbert");
   memset(A, 0, sizeof *A);
   A->poly = -1;
 
   if (!isnull(fc)) {
     if (!str_in(fc, filters)) {
-      pystr(fc, act, sizeof act);
-      or_list(filters, lgl, sizeof lgl);
+      spy_py_str(fc, act, sizeof act);
+      spy_py_or_list(NAMES(filters), lgl, sizeof lgl);
       return spy_fail_value(err, "filter_class", act, "%s", lgl);
     }
     A->fclass = fc->valuestring;
     if (!str_in(ft, ftypes)) {
-      pystr(ft, act, sizeof act);
+      spy_py_str(ft, act, sizeof act);
       return spy_fail_value(err, "filter_type", act, "one of ('lp', 'hp', 'bp', 'bs')");
     }
     spy_btype_parse(ft->valuestring, &A->btype);
     spy_py_float(in->samplerate / 2, his, sizeof his);
     if (!spy_btype_is_band(A->btype)) {
-      if ((rc = scalar_check(freq, "freq", false, 0, in->samplerate / 2, "0", his, err)))
+      if ((rc = spy_scalar_parser(freq, "freq", false, 0, in->samplerate / 2, "0", his, err)))
         return rc;
       A->freq[0] = freq->valuedouble;
     } else if ((rc = freq_pair_check(freq, in->samplerate / 2, his, A->freq, err)))
       return rc;
     if (!isnull(order)) {
-      if ((rc = scalar_check(order, "order", true, 0, INFINITY, "0", "inf", err))) return rc;
+      if ((rc = spy_scalar_parser(order, "order", true, 0, INFINITY, "0", "inf", err))) return rc;
       A->have_order = true;
       A->order = order->valuedouble;
     }
@@ -609,30 +463,29 @@ static int check_common(const cJSON *cfg, const spy_trials *in, pp_args *A, spy_
                           "a preprocessing method");
 
   if (!isnull(poly)) {
-    if ((rc = scalar_check(poly, "polyremoval", true, 0, 1, "0", "1", err))) return rc;
+    if ((rc = spy_scalar_parser(poly, "polyremoval", true, 0, 1, "0", "1", err))) return rc;
     A->poly = (int)poly->valuedouble;
   }
   if (!cJSON_IsBool(zs)) {
-    pystr(zs, act, sizeof act);
+    spy_py_str(zs, act, sizeof act);
     return spy_fail_value(err, "zscore", act, "either `True` or `False`");
   }
   if (!cJSON_IsBool(rect)) {
-    pystr(rect, act, sizeof act);
+    spy_py_str(rect, act, sizeof act);
     return spy_fail_value(err, "rectify", act, "either `True` or `False`");
   }
   A->zscore = cJSON_IsTrue(zs);
   A->rectify = cJSON_IsTrue(rect);
   if (A->rectify && truthy(hil)) {
     char h[64];
-    pystr(hil, h, sizeof h);
-    snprintf(act, sizeof act, "(True, %s%s%s)", cJSON_IsString(hil) ? "'" : "", h,
-             cJSON_IsString(hil) ? "'" : "");
+    spy_py_repr(hil, h, sizeof h);
+    snprintf(act, sizeof act, "(True, %s)", h);
     return spy_fail_value(err, "rectify/hilbert", act,
                           "either rectification or Hilbert transform");
   }
   if (truthy(hil)) {
     if (!str_in(hil, hilbert_outputs)) {
-      pystr(hil, act, sizeof act);
+      spy_py_str(hil, act, sizeof act);
       return spy_fail_value(err, "hilbert", act,
                             "one of {'abs', 'complex', 'real', 'imag', 'absreal', 'absimag', "
                             "'angle'}");
@@ -649,20 +502,41 @@ static void no_effect(const cJSON *cfg, const char *const *names, const char *cr
   for (; *names; names++) {
     const spy_kwarg *k = spy_kw_find(&spy_spec_preprocessing, *names);
     cJSON *dflt = k ? cJSON_Parse(k->dflt) : NULL;
-    const cJSON *v = item(cfg, *names);
+    const cJSON *v = spy_cfg_item(cfg, *names);
     bool same = dflt && (v ? cJSON_Compare(v, dflt, true) : cJSON_IsNull(dflt));
     cJSON_Delete(dflt);
-    if (!same) warn("input_processors", "option `%s` has no effect for `%s`!", *names, cr);
+    if (!same)
+      spy_py_warning("input_processors", "option `%s` has no effect for `%s`!", *names, cr);
   }
 }
 
+/* The filter direction: the given one when it is one of the n `allowed`,
+** None gives `dflt` (with Syncopy's INFO for a `kind` filter). */
+static int direction_of(const cJSON *dir, const char *const *allowed, size_t n, const char *dflt,
+                        const char *kind, const char **out, spy_err *err)
+{
+  char act[160], lgl[160];
+  if (isnull(dir)) {
+    *out = dflt;
+    spy_py_info("preprocessing", "Setting default direction for %s filter to '%s'", kind, dflt);
+    return SPY_OK;
+  }
+  if (!str_in(dir, allowed)) {
+    spy_py_str(dir, act, sizeof act);
+    spy_py_or_list(allowed, n, lgl, sizeof lgl);
+    return spy_fail_value(err, "direction", act, "%s", lgl);
+  }
+  *out = dir->valuestring;
+  return SPY_OK;
+}
+
+/* freq as Syncopy logs it: the user's number, or np.sort of the band edges
+** (an int array when both are integral, as the user's ints make it). */
 static void fmt_freq(const pp_args *A, char *buf, size_t n)
 {
-  if (spy_btype_is_band(A->btype) && A->freq[0] == floor(A->freq[0]) &&
-      A->freq[1] == floor(A->freq[1])) { /* np.array of the user's ints */
-    snprintf(buf, n, "[%.0f %.0f]", A->freq[0], A->freq[1]);
-  } else if (spy_btype_is_band(A->btype)) {
-    char *arr = spy_np_array_str(A->freq, 2);
+  if (spy_btype_is_band(A->btype)) {
+    bool ints = A->freq[0] == floor(A->freq[0]) && A->freq[1] == floor(A->freq[1]);
+    char *arr = ints ? spy_np_int_array_str(A->freq, 2) : spy_np_array_str(A->freq, 2);
     snprintf(buf, n, "%s", arr ? arr : "[]");
     free(arr);
   } else
@@ -676,7 +550,7 @@ int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, s
   int rc;
   char act[160], lgl[160], buf[160];
   if ((rc = empty_data(in, err)) || (rc = check_common(cfg, in, &A, err))) return rc;
-  const cJSON *dir = item(cfg, "direction"), *win = item(cfg, "window");
+  const cJSON *dir = spy_cfg_item(cfg, "direction"), *win = spy_cfg_item(cfg, "window");
 
   pp_plan *P = calloc(1, sizeof *P);
   if (!P) return spy_fail(err, SPY_ENOMEM, "out of memory");
@@ -687,11 +561,6 @@ int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, s
   P->step = 1;
   P->out_dtype = SPY_DT_F32;
 
-  logbuf L = {.used = 0};
-  L.s[0] = '\0';
-  pystr(item(cfg, "polyremoval"), buf, sizeof buf);
-  log_kv(&L, "polyremoval", buf);
-  log_kv(&L, "zscore", A.zscore ? "True" : "False");
   const char *cf = A.zscore ? "standardize_cF" : NULL;
   size_t maxlen, minlen = min_len(in, &maxlen);
   long order = 0;
@@ -699,23 +568,16 @@ int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, s
 
   if (A.fclass && strcmp(A.fclass, "but") == 0) {
     if (!isnull(win) && !(cJSON_IsString(win) && strcmp(win->valuestring, "hamming") == 0)) {
-      pystr(win, act, sizeof act);
+      spy_py_str(win, act, sizeof act);
       return spy_fail_value(err, "window", act, "no `window` setting for IIR filtering");
     }
-    if (isnull(dir)) {
-      direction = "twopass";
-      info("preprocessing", "Setting default direction for IIR filter to '%s'", direction);
-    } else if (!str_in(dir, iir_directions)) {
-      pystr(dir, act, sizeof act);
-      or_list(iir_directions, lgl, sizeof lgl);
-      return spy_fail_value(err, "direction", act, "%s", lgl);
-    } else
-      direction = dir->valuestring;
+    if ((rc = direction_of(dir, NAMES(iir_directions), "twopass", "IIR", &direction, err)))
+      return rc;
     if (A.have_order)
       order = (long)A.order;
     else {
       order = 4;
-      info("preprocessing", "Setting default order for IIR filter to %ld", order);
+      spy_py_info("preprocessing", "Setting default order for IIR filter to %ld", order);
     }
     static const char *const ineffective[] = {"window", NULL};
     if (isnull(win)) no_effect(cfg, ineffective, "ButFiltering");
@@ -745,24 +607,17 @@ int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, s
     cf = "but_filtering_cF";
   } else if (A.fclass) { /* firws */
     if (!str_in(win, windows)) {
-      pystr(win, act, sizeof act);
-      or_list(windows, lgl, sizeof lgl);
+      spy_py_str(win, act, sizeof act);
+      spy_py_or_list(NAMES(windows), lgl, sizeof lgl);
       return spy_fail_value(err, "window", act, "%s", lgl);
     }
-    if (isnull(dir)) {
-      direction = "onepass";
-      info("preprocessing", "Setting default direction for FIR filter to '%s'", direction);
-    } else if (!str_in(dir, directions)) {
-      pystr(dir, act, sizeof act);
-      or_list(directions, lgl, sizeof lgl);
-      return spy_fail_value(err, "direction", act, "%s", lgl);
-    } else
-      direction = dir->valuestring;
+    if ((rc = direction_of(dir, NAMES(directions), "onepass", "FIR", &direction, err)))
+      return rc;
     if (A.have_order)
       order = (long)A.order;
     else {
       order = minlen < 1000 ? (long)minlen : 1000;
-      info("preprocessing", "Setting order for FIR filter to %ld", order);
+      spy_py_info("preprocessing", "Setting order for FIR filter to %ld", order);
     }
     double fc[2] = {A.freq[0] / in->samplerate, A.freq[1] / in->samplerate};
     if ((rc = plan_fir(P, win->valuestring, order, fc, A.btype,
@@ -780,28 +635,14 @@ int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, s
     cf = "detrending_cF";
   }
 
-  if (A.fclass) {
-    if (A.have_order)
-      spy_py_num(A.order, buf, sizeof buf);
-    else
-      snprintf(buf, sizeof buf, "%ld", order);
-    log_kv(&L, "order", buf);
-    log_kv(&L, "direction", direction);
-    log_kv(&L, "filter_class", A.fclass);
-    log_kv(&L, "filter_type", spy_btype_name(A.btype));
-    fmt_freq(&A, buf, sizeof buf);
-    log_kv(&L, "freq", buf);
-  }
   if (A.rectify) {
     P->post = POST_RECTIFY;
-    log_kv(&L, "rectify", "True");
     cf = "rectify_cF";
   } else if (A.hilbert) {
     P->post = POST_HILBERT;
     spy_specout_parse(strcmp(A.hilbert, "complex") == 0 ? "fourier" : A.hilbert, &P->hout);
     P->out_dtype = spy_specout_dtype(P->hout);
     if ((rc = plan_hilbert(P, in, err))) return rc;
-    log_kv(&L, "hilbert", A.hilbert);
     cf = "hilbert_cF";
   }
 
@@ -825,7 +666,27 @@ int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, s
     if (!op->info || !cJSON_AddArrayToObject(op->info, "nan_trials"))
       return spy_fail(err, SPY_ENOMEM, "out of memory");
   }
-  return finish_log(op, cf, &L, err);
+
+  spy_history h = {0};
+  spy_history_add_json(&h, "polyremoval", spy_cfg_item(cfg, "polyremoval"));
+  spy_history_add(&h, "zscore", A.zscore ? "True" : "False");
+  if (A.fclass) {
+    if (A.have_order)
+      spy_py_num(A.order, buf, sizeof buf);
+    else
+      snprintf(buf, sizeof buf, "%ld", order);
+    spy_history_add(&h, "order", buf);
+    spy_history_add(&h, "direction", direction);
+    spy_history_add(&h, "filter_class", A.fclass);
+    spy_history_add(&h, "filter_type", spy_btype_name(A.btype));
+    fmt_freq(&A, buf, sizeof buf);
+    spy_history_add(&h, "freq", buf);
+  }
+  if (A.rectify)
+    spy_history_add(&h, "rectify", "True");
+  else if (A.hilbert)
+    spy_history_add(&h, "hilbert", A.hilbert);
+  return finish_log(op, cf, &h, err);
 }
 
 const char *spy_preprocessing_nan_warning(const spy_op *op)
@@ -843,26 +704,26 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   memset(op, 0, sizeof *op);
   int rc;
   char act[160], lgl[160], his[64], buf[64];
-  const cJSON *method = item(cfg, "method"), *fsv = item(cfg, "resamplefs");
-  const cJSON *lpv = item(cfg, "lpfreq"), *ordv = item(cfg, "order");
+  const cJSON *method = spy_cfg_item(cfg, "method"), *fsv = spy_cfg_item(cfg, "resamplefs");
+  const cJSON *lpv = spy_cfg_item(cfg, "lpfreq"), *ordv = spy_cfg_item(cfg, "order");
   if (!str_in(method, rs_methods)) {
-    pystr(method, act, sizeof act);
-    or_list(rs_methods, lgl, sizeof lgl);
+    spy_py_str(method, act, sizeof act);
+    spy_py_or_list(NAMES(rs_methods), lgl, sizeof lgl);
     return spy_fail_value(err, "method", act, "%s", lgl);
   }
   if ((rc = empty_data(in, err))) return rc;
   size_t maxlen, minlen = min_len(in, &maxlen);
   const double fs = in->samplerate;
   spy_py_float(fs, his, sizeof his);
-  if ((rc = scalar_check(fsv, "resamplefs", false, 1, fs, "1", his, err))) return rc;
+  if ((rc = spy_scalar_parser(fsv, "resamplefs", false, 1, fs, "1", his, err))) return rc;
   const double newfs = fsv->valuedouble;
   long order;
   if (!isnull(ordv)) {
-    if ((rc = scalar_check(ordv, "order", true, 0, INFINITY, "0", "inf", err))) return rc;
+    if ((rc = spy_scalar_parser(ordv, "order", true, 0, INFINITY, "0", "inf", err))) return rc;
     order = (long)ordv->valuedouble;
     if (ordv->valuedouble < 100) {
       spy_py_num(ordv->valuedouble, buf, sizeof buf);
-      warn("resampledata",
+      spy_py_warning("resampledata",
            "You have chosen an anti-alias filter of very low `order=%s`, expect a slow roll-off!",
            buf);
     }
@@ -870,7 +731,7 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
     order = minlen < 1000 ? (long)minlen : 1000;
   if (!isnull(lpv)) {
     spy_py_float(newfs / 2, his, sizeof his);
-    if ((rc = scalar_check(lpv, "lpfreq", false, 0, newfs / 2, "0", his, err))) return rc;
+    if ((rc = spy_scalar_parser(lpv, "lpfreq", false, 0, newfs / 2, "0", his, err))) return rc;
   }
 
   pp_plan *P = calloc(1, sizeof *P);
@@ -881,13 +742,6 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   P->step = 1;
   P->out_dtype = in->dtype == SPY_DT_F64 ? SPY_DT_F64 : SPY_DT_F32;
 
-  logbuf L = {.used = 0};
-  L.s[0] = '\0';
-  log_kv(&L, "method", method->valuestring);
-  spy_py_num(newfs, buf, sizeof buf);
-  log_kv(&L, "resamplefs", buf);
-  spy_py_float(fs, buf, sizeof buf);
-  log_kv(&L, "origfs", buf);
   const char *cf;
   bool down = strcmp(method->valuestring, "downsample") == 0;
   double rem = fmod(fs, newfs);
@@ -898,7 +752,7 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
 
   if (down) {
     if (rem != 0) {
-      pystr(fsv, act, sizeof act);
+      spy_py_str(fsv, act, sizeof act);
       return spy_fail_value(err, "resamplefs", act,
                             "integer division of the original sampling rate for "
                             "`method='downsample'`");
@@ -917,8 +771,8 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
     cf = "downsample_cF";
   } else {
     if (rem == 0)
-      warn("resampledata", "New sampling rate is integeger division of the original sampling "
-                           "rate, consider using `method='downsample'`");
+      spy_py_warning("resampledata", "New sampling rate is integeger division of the original "
+                                     "sampling rate, consider using `method='downsample'`");
     P->resample = true;
     if (spy_rational_approx(newfs / fs, 1000000, &P->pp.up, &P->pp.down))
       return spy_fail_value(err, "resamplefs", NULL,
@@ -944,13 +798,6 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
     for (size_t k = 0; k < in->ntrials; k++)
       op->out_rows[k] = P->copy ? spy_trial_len(in, k)
                                 : spy_resample_len(spy_trial_len(in, k), up, down);
-    pystr(lpv, buf, sizeof buf);
-    log_kv(&L, "lpfreq", buf);
-    if (isnull(ordv))
-      snprintf(buf, sizeof buf, "%ld", order);
-    else
-      spy_py_num(ordv->valuedouble, buf, sizeof buf);
-    log_kv(&L, "order", buf);
     cf = "resample_cF";
   }
 
@@ -971,5 +818,20 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   op->ntrials = in->ntrials;
   op->samplerate = newfs;
   op->out_trlcols = 3;
-  return finish_log(op, cf, &L, err);
+
+  spy_history h = {0};
+  spy_history_add(&h, "method", method->valuestring);
+  spy_py_num(newfs, buf, sizeof buf);
+  spy_history_add(&h, "resamplefs", buf);
+  spy_py_float(fs, buf, sizeof buf);
+  spy_history_add(&h, "origfs", buf);
+  if (!down) {
+    spy_history_add_json(&h, "lpfreq", lpv);
+    if (isnull(ordv))
+      snprintf(buf, sizeof buf, "%ld", order);
+    else
+      spy_py_num(ordv->valuedouble, buf, sizeof buf);
+    spy_history_add(&h, "order", buf);
+  }
+  return finish_log(op, cf, &h, err);
 }

@@ -24,13 +24,7 @@ static const spy_kwarg kw_pre[] = {
     {"hilbert", SPY_KT_BOOL | SPY_KT_STR, "false", NULL,
      "Hilbert transform after filtering, output 'abs', 'complex', 'real', 'imag', "
      "'absreal', 'absimag' or 'angle'; false: none"},
-    {"select", SPY_KT_DICT | SPY_KT_STR | SPY_KT_NULL, "null", NULL,
-     "selection applied first: {trials=, channel=, latency=}"},
-    {"parallel", SPY_KT_BOOL | SPY_KT_NULL, "null", NULL,
-     "true: run on the client's workers (a local cluster if none); false: sequentially"},
-    {"chan_per_worker", SPY_KT_INT | SPY_KT_NULL, "null", NULL,
-     "split each trial into tasks of this many channels"},
-    {NULL, 0, NULL, NULL, NULL}};
+    SPY_KW_COMPUTE_TAIL};
 
 const spy_funcspec spy_spec_preprocessing = {
     "preprocessing",
@@ -65,13 +59,7 @@ static const spy_kwarg kw_rs[] = {
      "Nyquist, downsample: no filter unless set"},
     {"order", SPY_KT_NUM | SPY_KT_NULL, "null", NULL,
      "order of the anti-alias FIR (integer >= 0); default min(shortest trial, 1000)"},
-    {"select", SPY_KT_DICT | SPY_KT_STR | SPY_KT_NULL, "null", NULL,
-     "selection applied first: {trials=, channel=, latency=}"},
-    {"parallel", SPY_KT_BOOL | SPY_KT_NULL, "null", NULL,
-     "true: run on the client's workers (a local cluster if none); false: sequentially"},
-    {"chan_per_worker", SPY_KT_INT | SPY_KT_NULL, "null", NULL,
-     "split each trial into tasks of this many channels"},
-    {NULL, 0, NULL, NULL, NULL}};
+    SPY_KW_COMPUTE_TAIL};
 
 const spy_funcspec spy_spec_resampledata = {
     "resampledata",

@@ -54,6 +54,19 @@ static inline double spy_rfftfreq(size_t k, size_t n, double fs)
   return (double)k * fs / (double)n;
 }
 
+/* Python's slice(start, stop) of an axis of length L (negative bounds
+** count from the end): the samples [*a, *a + *n). */
+static inline void spy_pyslice(long start, long stop, size_t L, size_t *a, size_t *n)
+{
+  long l = (long)L;
+  if (start < 0) start = start + l < 0 ? 0 : start + l;
+  if (start > l) start = l;
+  if (stop < 0) stop = stop + l < 0 ? 0 : stop + l;
+  if (stop > l) stop = l;
+  *a = (size_t)start;
+  *n = stop > start ? (size_t)(stop - start) : 0;
+}
+
 /*
 ** Syncopy's best_match (syncopy.md 2.5): for each sel[j] the index of the
 ** nearest value of src (ascending), a tie going to the higher neighbour.

@@ -45,25 +45,35 @@ typedef struct superlet_plan {
   spy_cwt_bank bank;
 } superlet_plan;
 
-/* _get_superlet_support: M = 10 s c/dt points, numpy.arange((-M+1)/2, (M+1)/2). */
+/* _get_superlet_support: M = 10 s c/dt points. */
 static size_t support(double s, double cyc, double dt, double *start)
 {
-  double M = 10 * s * cyc / dt;
-  *start = (-M + 1) / 2.0;
-  double span = ceil((M + 1) / 2.0 - *start);
-  return span > 0 ? (size_t)span : 0;
+  return spy_cwt_support(10 * s * cyc / dt, start);
 }
 
-/* dt^0.5/(4 pi) MorletSL(c)(t, s) on numpy's arange grid. */
+/* Superlet scales are periods over 2 pi. */
+static double grid_scale(const void *p, double P)
+{
+  (void)p;
+  return P / (2 * M_PI);
+}
+
+static double grid_period(const void *p, double s)
+{
+  (void)p;
+  return 2 * M_PI * s;
+}
+
+/* dt^0.5/(4 pi) MorletSL(c)(t, s) on the support's grid. */
 static void fill(const void *ctx, size_t i, double complex *h)
 {
   const superlet_plan *p = ctx;
   double s = p->kscale[i], cyc = p->kcyc[i], start;
   size_t L = support(s, cyc, p->dt, &start);
-  double norm = pow(p->dt, 0.5) / (4 * M_PI), delta = (start + 1.0) - start;
+  double norm = pow(p->dt, 0.5) / (4 * M_PI);
   double Bc = K_SD / (s * cyc * pow(2 * M_PI, 1.5));
   for (size_t j = 0; j < L; j++) {
-    double tj = (j == 0 ? start : (j == 1 ? start + 1.0 : start + (double)j * delta)) * p->dt;
+    double tj = spy_arange_at(start, j) * p->dt;
     double ts = tj / s, g = K_SD * ts / (2 * M_PI * cyc);
     h[j] = norm * ((Bc * cexp(I * ts)) * exp(-0.5 * (g * g)));
   }
@@ -236,6 +246,10 @@ static int cmp_desc(const void *a, const void *b)
   return x < y ? 1 : (x > y ? -1 : 0);
 }
 
+/* SuperletTransform.valid_kws among freqanalysis' keywords. */
+static const char *const valid[] = {"order_max", "order_min", "c_1",    "adaptive",
+                                    "toi",       "polyremoval", "output", NULL};
+
 int spy_superlet_plan(const cJSON *cfg, const spy_trials *in, const spy_fa_common *c, spy_op *op,
                       spy_err *err)
 {
@@ -249,47 +263,30 @@ int spy_superlet_plan(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
   op->free_plan = free_plan;
 
   if ((rc = spy_cwt_sel_parse(cfg, in, c, &p->sel, err))) goto fail;
-  spy_cwt_warn_ineffective(cfg, "SuperletTransform",
-                           "samplerate|scales|order_max|order_min|c_1|adaptive|preselect|"
-                           "postselect|toi|timeAxis|polyremoval|output|noCompute|chunkShape");
+  spy_fa_check_effective(cfg, "SuperletTransform", valid);
   if (spy_cfg_isnull(cfg, "order_max")) {
     rc = spy_fail_value(err, "order_max", "None", "Positive integer needed for order_max");
     goto fail;
   }
-  if ((rc = spy_cwt_scalar_check(cfg, "order_max", 1, INFINITY, true, err))) goto fail;
+  if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "order_max"), "order_max", true, 1, INFINITY,
+                              NULL, NULL, err)))
+    goto fail;
   double omax = spy_cfg_num(cfg, "order_max", 1);
-  if ((rc = spy_cwt_scalar_check(cfg, "order_min", 1, omax, true, err))) goto fail;
-  if ((rc = spy_cwt_scalar_check(cfg, "c_1", 1, INFINITY, true, err))) goto fail;
+  if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "order_min"), "order_min", true, 1, omax, NULL,
+                              NULL, err)))
+    goto fail;
+  if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "c_1"), "c_1", true, 1, INFINITY, NULL, NULL,
+                              err)))
+    goto fail;
   long omin = (long)spy_cfg_num(cfg, "order_min", 1), c1 = (long)spy_cfg_num(cfg, "c_1", 3);
   bool adaptive = spy_cfg_bool(cfg, "adaptive", false);
   p->dt = 1 / in->samplerate;
   p->output = c->output;
   p->poly = c->polyremoval;
 
-  size_t n = spy_cwt_foi(c, &foi);
-  rc = SPY_ENOMEM;
-  if (!foi && (c->foi || c->have_foilim)) goto oom;
-  if (foi) {
-    if (!(p->scales = malloc((n ? n : 1) * sizeof *p->scales))) goto oom;
-    for (size_t i = 0; i < n; i++) p->scales[i] = (1.0 / foi[i]) / (2 * M_PI);
-  } else {
-    size_t ns = spy_cwt_min_nsamples(in);
-    n = spy_cwt_optimal_scales(2 * p->dt / (2 * M_PI), ns, p->dt, &p->scales);
-    if (!p->scales) {
-      rc = spy_fail_value(err, "foi", "None",
-                          "frequencies of interest: the shortest trial (%zu samples) is too "
-                          "short for an automatic wavelet scale grid",
-                          ns);
-      goto fail;
-    }
-    if (!(foi = malloc(n * sizeof *foi))) goto oom;
-    for (size_t i = 0; i < n; i++) foi[i] = 1 / (2 * M_PI * p->scales[i]);
-    spy_log(SPY_LOG_INFO, "Setting frequencies of interest to %.1f-%.1fHz", foi[0], foi[n - 1]);
-  }
-  if (n == 0) {
-    rc = spy_fail_value(err, "foi", "[]", "at least one frequency");
-    goto fail;
-  }
+  size_t n;
+  spy_cwt_grid g = {grid_scale, grid_period, p};
+  if ((rc = spy_cwt_scales(c, in, &g, &p->scales, &foi, &n, err))) goto fail;
   p->nscale = n;
   if (adaptive) {
     bool sorted = true, distinct = false;
@@ -331,34 +328,10 @@ int spy_superlet_plan(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
 
   op->kernel = kernel;
   op->scratch_bytes = scratch_bytes;
-  op->chan_independent = true;
-  op->cls = SPY_SPECTRAL;
-  op->out_dtype = spy_specout_dtype(c->output);
-  op->ninner = 2;
-  op->inner[0] = 1;
-  op->inner[1] = n;
-  rc = SPY_ENOMEM;
-  if (!(op->freq = malloc(n * sizeof *op->freq))) goto oom;
-  for (size_t i = 0; i < n; i++) op->freq[i] = 1 / (2 * M_PI * p->scales[i]);
-  op->nfreq = n;
-  static const char *const none[] = {"None"};
-  if (spy_op_set_tapers(op, none, 1)) goto oom;
-  if (spy_cwt_sel_trldef(&p->sel, in, !c->keeptrials, op)) goto oom;
-
-  {
-    const char *pairs[32];
-    char bufs[11][128];
-    size_t np = spy_cwt_logcommon(cfg, pairs, bufs);
-    static const char *keys[] = {"foi", "c_1", "order_max", "order_min"};
-    spy_cwt_lognp(foi, n, bufs[7], sizeof bufs[7]);
-    for (size_t i = 1; i < 4; i++) spy_cwt_logcfg(cfg, keys[i], bufs[7 + i], sizeof bufs[7 + i]);
-    for (size_t i = 0; i < 4; i++) {
-      pairs[np++] = keys[i];
-      pairs[np++] = bufs[7 + i];
-    }
-    pairs[np] = NULL;
-    if (!(op->log = spy_cwt_logtext("superlet_cF", pairs))) goto oom;
-  }
+  static const char *const logged[] = {"c_1", "order_max", "order_min", NULL};
+  if ((rc = spy_cwt_op(op, cfg, c, &p->sel, in, &g, p->scales, foi, n, "superlet_cF", logged,
+                       err)))
+    goto fail;
   free(len);
   free(foi);
   return SPY_OK;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dsp/pyfmt.h"
+#include "core/pyfmt.h"
 #include "dsp/windows.h"
 
 static bool isnone(const cJSON *v)

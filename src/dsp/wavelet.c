@@ -58,13 +58,13 @@ static double scale_from_period(const wavelet_plan *p, double P)
   return NAN;
 }
 
-/* Support of cwt_time: M = 10 s/dt points, numpy.arange((-M+1)/2, (M+1)/2). */
+static double grid_scale(const void *p, double P) { return scale_from_period(p, P); }
+static double grid_period(const void *p, double s) { return fourier_period(p, s); }
+
+/* Support of cwt_time: M = 10 s/dt points. */
 static size_t support(double s, double dt, double *start)
 {
-  double M = 10 * s / dt;
-  *start = (-M + 1) / 2.0;
-  double span = ceil((M + 1) / 2.0 - *start);
-  return span > 0 ? (size_t)span : 0;
+  return spy_cwt_support(10 * s / dt, start);
 }
 
 /* psi(t, s) of the family, syncopy/specest/wavelets/wavelets.py. */
@@ -95,18 +95,15 @@ static double complex psi(const wavelet_plan *p, double t, double s)
   return NAN;
 }
 
-/* Kernel i: dt^0.5/(s 8 pi) psi(t, s) on numpy's arange grid (values
-** start + j*delta with delta = (start + 1) - start), times dt. */
+/* Kernel i: dt^0.5/(s 8 pi) psi(t, s) on the support's grid, times dt. */
 static void fill(const void *ctx, size_t i, double complex *h)
 {
   const wavelet_plan *p = ctx;
   double s = p->scales[i], start;
   size_t L = support(s, p->dt, &start);
-  double norm = pow(p->dt, 0.5) / (s * 8 * M_PI), delta = (start + 1.0) - start;
-  for (size_t j = 0; j < L; j++) {
-    double tj = j == 0 ? start : (j == 1 ? start + 1.0 : start + (double)j * delta);
-    h[j] = norm * psi(p, tj * p->dt, s);
-  }
+  double norm = pow(p->dt, 0.5) / (s * 8 * M_PI);
+  for (size_t j = 0; j < L; j++)
+    h[j] = norm * psi(p, spy_arange_at(start, j) * p->dt, s);
 }
 
 static void free_plan(void *pp)
@@ -177,7 +174,9 @@ static int validate(const cJSON *cfg, wavelet_plan *p, spy_err *err)
             wav);
   int rc;
   if (which == 0) {
-    if ((rc = spy_cwt_scalar_check(cfg, "width", 1, INFINITY, false, err))) return rc;
+    if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "width"), "width", false, 1, INFINITY, NULL,
+                                NULL, err)))
+      return rc;
     double width = spy_cfg_num(cfg, "width", MORLET_W0);
     if (width != MORLET_W0)
       spy_log(SPY_LOG_WARNING,
@@ -188,7 +187,9 @@ static int validate(const cJSON *cfg, wavelet_plan *p, spy_err *err)
     p->w0 = MORLET_W0;
   }
   if (which == 1 || which == 2) {
-    if ((rc = spy_cwt_scalar_check(cfg, "order", which == 1 ? 4 : 1, INFINITY, true, err))) return rc;
+    if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "order"), "order", true, which == 1 ? 4 : 1,
+                                INFINITY, NULL, NULL, err)))
+      return rc;
     p->fam = which == 1 ? FAM_PAUL : FAM_DOG;
     p->m = (int)spy_cfg_num(cfg, "order", 0);
   } else {
@@ -210,6 +211,10 @@ static int validate(const cJSON *cfg, wavelet_plan *p, spy_err *err)
   return SPY_OK;
 }
 
+/* WaveletTransform.valid_kws among freqanalysis' keywords ("order" is not
+** one: Syncopy warns about it even where it is used). */
+static const char *const valid[] = {"wavelet", "toi", "polyremoval", "output", "width", NULL};
+
 int spy_wavelet_plan(const cJSON *cfg, const spy_trials *in, const spy_fa_common *c, spy_op *op,
                      spy_err *err)
 {
@@ -223,38 +228,15 @@ int spy_wavelet_plan(const cJSON *cfg, const spy_trials *in, const spy_fa_common
   op->free_plan = free_plan;
 
   if ((rc = spy_cwt_sel_parse(cfg, in, c, &p->sel, err))) goto fail;
-  spy_cwt_warn_ineffective(cfg, "WaveletTransform",
-                           "samplerate|scales|wavelet|preselect|postselect|toi|timeAxis|"
-                           "polyremoval|output|noCompute|chunkShape|width");
+  spy_fa_check_effective(cfg, "WaveletTransform", valid);
   if ((rc = validate(cfg, p, err))) goto fail;
   p->dt = 1 / in->samplerate;
   p->output = c->output;
   p->poly = c->polyremoval;
 
-  size_t n = spy_cwt_foi(c, &foi);
-  rc = SPY_ENOMEM;
-  if (!foi && (c->foi || c->have_foilim)) goto oom;
-  if (foi) {
-    if (!(p->scales = malloc((n ? n : 1) * sizeof *p->scales))) goto oom;
-    for (size_t i = 0; i < n; i++) p->scales[i] = scale_from_period(p, 1 / foi[i]);
-  } else {
-    size_t ns = spy_cwt_min_nsamples(in);
-    n = spy_cwt_optimal_scales(scale_from_period(p, 2 * p->dt), ns, p->dt, &p->scales);
-    if (!p->scales) {
-      rc = spy_fail_value(err, "foi", "None",
-                          "frequencies of interest: the shortest trial (%zu samples) is too "
-                          "short for an automatic wavelet scale grid",
-                          ns);
-      goto fail;
-    }
-    if (!(foi = malloc(n * sizeof *foi))) goto oom;
-    for (size_t i = 0; i < n; i++) foi[i] = 1 / fourier_period(p, p->scales[i]);
-    spy_log(SPY_LOG_INFO, "Setting frequencies of interest to %.1f-%.1fHz", foi[0], foi[n - 1]);
-  }
-  if (n == 0) {
-    rc = spy_fail_value(err, "foi", "[]", "at least one frequency");
-    goto fail;
-  }
+  size_t n;
+  spy_cwt_grid g = {grid_scale, grid_period, p};
+  if ((rc = spy_cwt_scales(c, in, &g, &p->scales, &foi, &n, err))) goto fail;
   p->nscale = n;
 
   if (!(len = malloc(n * sizeof *len))) goto oom;
@@ -266,34 +248,9 @@ int spy_wavelet_plan(const cJSON *cfg, const spy_trials *in, const spy_fa_common
 
   op->kernel = kernel;
   op->scratch_bytes = scratch_bytes;
-  op->chan_independent = true;
-  op->cls = SPY_SPECTRAL;
-  op->out_dtype = spy_specout_dtype(c->output);
-  op->ninner = 2;
-  op->inner[0] = 1;
-  op->inner[1] = n;
-  rc = SPY_ENOMEM;
-  if (!(op->freq = malloc(n * sizeof *op->freq))) goto oom;
-  for (size_t i = 0; i < n; i++) op->freq[i] = 1 / fourier_period(p, p->scales[i]);
-  op->nfreq = n;
-  static const char *const none[] = {"None"};
-  if (spy_op_set_tapers(op, none, 1)) goto oom;
-  if (spy_cwt_sel_trldef(&p->sel, in, !c->keeptrials, op)) goto oom;
-
-  {
-    const char *pairs[32];
-    char bufs[11][128];
-    size_t np = spy_cwt_logcommon(cfg, pairs, bufs);
-    static const char *keys[] = {"foi", "wavelet", "width", "order"};
-    spy_cwt_lognp(foi, n, bufs[7], sizeof bufs[7]);
-    for (size_t i = 1; i < 4; i++) spy_cwt_logcfg(cfg, keys[i], bufs[7 + i], sizeof bufs[7 + i]);
-    for (size_t i = 0; i < 4; i++) {
-      pairs[np++] = keys[i];
-      pairs[np++] = bufs[7 + i];
-    }
-    pairs[np] = NULL;
-    if (!(op->log = spy_cwt_logtext("wavelet_cF", pairs))) goto oom;
-  }
+  static const char *const logged[] = {"wavelet", "width", "order", NULL};
+  if ((rc = spy_cwt_op(op, cfg, c, &p->sel, in, &g, p->scales, foi, n, "wavelet_cF", logged, err)))
+    goto fail;
   free(len);
   free(foi);
   return SPY_OK;

@@ -1,191 +1,16 @@
 #include "io/info.h"
 
 #include <errno.h>
-#include <locale.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/pyfmt.h"
+#include "core/strbuf.h"
 #include "data/dataclass.h"
 #include "io/checksum.h"
-
-/* ---- the C locale for number text ----------------------------------------
-** The shell may set a locale whose decimal point is ','; JSON numbers are
-** always read and written in the C locale. */
-
-static locale_t c_locale;
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-
-static void make_c_locale(void) { c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0); }
-
-static locale_t enter_c_locale(void)
-{
-  pthread_once(&c_locale_once, make_c_locale);
-  return c_locale ? uselocale(c_locale) : (locale_t)0;
-}
-
-static void leave_c_locale(locale_t old)
-{
-  if (old) uselocale(old);
-}
-
-/* ---- growable text buffer ------------------------------------------------ */
-
-typedef struct {
-  char *b;
-  size_t n, cap;
-  bool oom;
-} sbuf;
-
-static void sb_put(sbuf *s, const char *p, size_t n)
-{
-  if (s->oom) return;
-  if (s->n + n + 1 > s->cap) {
-    size_t cap = s->cap ? s->cap : 256;
-    while (cap < s->n + n + 1) cap *= 2;
-    char *b = realloc(s->b, cap);
-    if (!b) {
-      s->oom = true;
-      return;
-    }
-    s->b = b;
-    s->cap = cap;
-  }
-  memcpy(s->b + s->n, p, n);
-  s->n += n;
-  s->b[s->n] = '\0';
-}
-
-static void sb_puts(sbuf *s, const char *p) { sb_put(s, p, strlen(p)); }
-static void sb_putc(sbuf *s, char c) { sb_put(s, &c, 1); }
-
-static void sb_spaces(sbuf *s, int n)
-{
-  static const char sp[] = "                                ";
-  while (n > 0) {
-    int k = n < 32 ? n : 32;
-    sb_put(s, sp, (size_t)k);
-    n -= k;
-  }
-}
-
-static char *sb_take(sbuf *s)
-{
-  if (s->oom) {
-    free(s->b);
-    return NULL;
-  }
-  if (!s->b) return strdup("");
-  return s->b;
-}
-
-/* ---- Python's float repr ------------------------------------------------ */
-
-/* Digits and decimal point position of the correctly rounded p-significant-
-** digit decimal of x (x > 0): x ~ 0.d1d2... * 10^decpt. */
-static void round_digits(double x, int p, char *dig, int *decpt)
-{
-  char tmp[64];
-  snprintf(tmp, sizeof tmp, "%.*e", p - 1, x);
-  char *e = strchr(tmp, 'e');
-  int k = 0;
-  for (char *q = tmp; q < e; q++)
-    if (*q >= '0' && *q <= '9') dig[k++] = *q;
-  dig[k] = '\0';
-  *decpt = atoi(e + 1) + 1;
-}
-
-static bool digits_equal(const char *dig, int decpt, double x)
-{
-  char tmp[64];
-  snprintf(tmp, sizeof tmp, "0.%se%d", dig, decpt);
-  return strtod(tmp, NULL) == x;
-}
-
-/* Adds delta (+1 or -1) to the last digit; false when the digit count
-** would change (those candidates are covered by other precisions). */
-static bool step_digits(char *dig, int delta)
-{
-  int i = (int)strlen(dig) - 1;
-  for (; i >= 0; i--) {
-    int d = dig[i] - '0' + delta;
-    if (d >= 0 && d <= 9) {
-      dig[i] = (char)('0' + d);
-      return dig[0] != '0';
-    }
-    dig[i] = delta > 0 ? '0' : '9';
-  }
-  return false;
-}
-
-/* Shortest digit string that reads back as x (x > 0, finite), nearest to x
-** among the shortest, as Python's repr (David Gay's mode 0). */
-static void shortest_digits(double x, char *dig, int *decpt)
-{
-  for (int p = 1; p <= 17; p++) {
-    round_digits(x, p, dig, decpt);
-    if (digits_equal(dig, *decpt, x)) break;
-    /* Next to a power of two the rounding interval is lopsided: a p-digit
-    ** neighbour of the nearest candidate may still read back as x. */
-    char alt[32];
-    strcpy(alt, dig);
-    if (step_digits(alt, +1) && digits_equal(alt, *decpt, x)) {
-      strcpy(dig, alt);
-      break;
-    }
-    strcpy(alt, dig);
-    if (step_digits(alt, -1) && digits_equal(alt, *decpt, x)) {
-      strcpy(dig, alt);
-      break;
-    }
-  }
-  size_t n = strlen(dig);
-  while (n > 1 && dig[n - 1] == '0') dig[--n] = '\0';
-}
-
-void spy_py_float_repr(double v, char *buf, size_t n)
-{
-  if (isnan(v)) {
-    snprintf(buf, n, "nan");
-    return;
-  }
-  if (isinf(v)) {
-    snprintf(buf, n, v < 0 ? "-inf" : "inf");
-    return;
-  }
-  char dig[32] = "0", out[64];
-  int decpt = 1, k = 0;
-  if (v != 0) {
-    locale_t old = enter_c_locale();
-    shortest_digits(fabs(v), dig, &decpt);
-    leave_c_locale(old);
-  }
-  int nd = (int)strlen(dig);
-  if (signbit(v)) out[k++] = '-';
-  if (decpt <= -4 || decpt > 16) {
-    /* d[.ddd]e+XX */
-    out[k++] = dig[0];
-    if (nd > 1) k += snprintf(out + k, sizeof out - (size_t)k, ".%s", dig + 1);
-    snprintf(out + k, sizeof out - (size_t)k, "e%+.02d", decpt - 1);
-  } else if (decpt <= 0) {
-    /* 0.000ddd */
-    k += snprintf(out + k, sizeof out - (size_t)k, "0.");
-    for (int i = 0; i < -decpt; i++) out[k++] = '0';
-    snprintf(out + k, sizeof out - (size_t)k, "%s", dig);
-  } else if (decpt < nd) {
-    /* ddd.ddd */
-    snprintf(out + k, sizeof out - (size_t)k, "%.*s.%s", decpt, dig, dig + decpt);
-  } else {
-    /* ddd000.0 */
-    k += snprintf(out + k, sizeof out - (size_t)k, "%s", dig);
-    for (int i = nd; i < decpt; i++) out[k++] = '0';
-    snprintf(out + k, sizeof out - (size_t)k, ".0");
-  }
-  snprintf(buf, n, "%s", out);
-}
 
 /* ---- JSON writer (Python's json.dump) ------------------------------------ */
 
@@ -198,7 +23,7 @@ cJSON *spy_json_float(double v)
 
 bool spy_json_is_float(const cJSON *n) { return n && cJSON_IsNumber(n) && (n->type & SPY_JSON_FLOAT); }
 
-static void put_number(sbuf *s, const cJSON *v)
+static void put_number(spy_strbuf *s, const cJSON *v)
 {
   double x = v->valuedouble;
   char buf[64];
@@ -210,9 +35,9 @@ static void put_number(sbuf *s, const cJSON *v)
   } else if (isinf(x)) {
     snprintf(buf, sizeof buf, x < 0 ? "-Infinity" : "Infinity");
   } else {
-    spy_py_float_repr(x, buf, sizeof buf);
+    spy_py_float(x, buf, sizeof buf);
   }
-  sb_puts(s, buf);
+  spy_sb_puts(s, buf);
 }
 
 /* Decodes one UTF-8 sequence at p (n bytes left); an invalid byte counts
@@ -243,11 +68,11 @@ static unsigned long utf8_next(const unsigned char *p, size_t n, size_t *used)
   return cp;
 }
 
-static void put_string(sbuf *s, const char *str)
+static void put_string(spy_strbuf *s, const char *str)
 {
   const unsigned char *p = (const unsigned char *)(str ? str : "");
   size_t n = strlen((const char *)p);
-  sb_putc(s, '"');
+  spy_sb_putc(s, '"');
   while (n > 0) {
     size_t used;
     unsigned long c = utf8_next(p, n, &used);
@@ -255,73 +80,73 @@ static void put_string(sbuf *s, const char *str)
     n -= used;
     char esc[16];
     switch (c) {
-    case '"': sb_puts(s, "\\\""); continue;
-    case '\\': sb_puts(s, "\\\\"); continue;
-    case '\n': sb_puts(s, "\\n"); continue;
-    case '\r': sb_puts(s, "\\r"); continue;
-    case '\t': sb_puts(s, "\\t"); continue;
-    case '\b': sb_puts(s, "\\b"); continue;
-    case '\f': sb_puts(s, "\\f"); continue;
+    case '"': spy_sb_puts(s, "\\\""); continue;
+    case '\\': spy_sb_puts(s, "\\\\"); continue;
+    case '\n': spy_sb_puts(s, "\\n"); continue;
+    case '\r': spy_sb_puts(s, "\\r"); continue;
+    case '\t': spy_sb_puts(s, "\\t"); continue;
+    case '\b': spy_sb_puts(s, "\\b"); continue;
+    case '\f': spy_sb_puts(s, "\\f"); continue;
     default: break;
     }
     if (c >= 0x20 && c < 0x7f) {
-      sb_putc(s, (char)c);
+      spy_sb_putc(s, (char)c);
     } else if (c > 0xffff) {
       c -= 0x10000;
       snprintf(esc, sizeof esc, "\\u%04lx\\u%04lx", 0xd800 | (c >> 10), 0xdc00 | (c & 0x3ff));
-      sb_puts(s, esc);
+      spy_sb_puts(s, esc);
     } else {
       snprintf(esc, sizeof esc, "\\u%04lx", c);
-      sb_puts(s, esc);
+      spy_sb_puts(s, esc);
     }
   }
-  sb_putc(s, '"');
+  spy_sb_putc(s, '"');
 }
 
-static void put_value(sbuf *s, const cJSON *v, int indent, int level)
+static void put_value(spy_strbuf *s, const cJSON *v, int indent, int level)
 {
   switch (v->type & 0xff) {
-  case cJSON_NULL: sb_puts(s, "null"); return;
-  case cJSON_True: sb_puts(s, "true"); return;
-  case cJSON_False: sb_puts(s, "false"); return;
+  case cJSON_NULL: spy_sb_puts(s, "null"); return;
+  case cJSON_True: spy_sb_puts(s, "true"); return;
+  case cJSON_False: spy_sb_puts(s, "false"); return;
   case cJSON_Number: put_number(s, v); return;
   case cJSON_String: put_string(s, v->valuestring); return;
-  case cJSON_Raw: sb_puts(s, v->valuestring ? v->valuestring : "null"); return;
+  case cJSON_Raw: spy_sb_puts(s, v->valuestring ? v->valuestring : "null"); return;
   case cJSON_Array:
   case cJSON_Object: break;
-  default: sb_puts(s, "null"); return;
+  default: spy_sb_puts(s, "null"); return;
   }
   bool obj = (v->type & 0xff) == cJSON_Object;
   if (!v->child) {
-    sb_puts(s, obj ? "{}" : "[]");
+    spy_sb_puts(s, obj ? "{}" : "[]");
     return;
   }
-  sb_putc(s, obj ? '{' : '[');
+  spy_sb_putc(s, obj ? '{' : '[');
   for (const cJSON *c = v->child; c; c = c->next) {
     if (indent >= 0) {
-      sb_putc(s, '\n');
-      sb_spaces(s, indent * (level + 1));
+      spy_sb_putc(s, '\n');
+      spy_sb_pad(s, indent * (level + 1));
     }
     if (obj) {
       put_string(s, c->string);
-      sb_puts(s, ": ");
+      spy_sb_puts(s, ": ");
     }
     put_value(s, c, indent, level + 1);
-    if (c->next) sb_puts(s, indent >= 0 ? "," : ", ");
+    if (c->next) spy_sb_puts(s, indent >= 0 ? "," : ", ");
   }
   if (indent >= 0) {
-    sb_putc(s, '\n');
-    sb_spaces(s, indent * level);
+    spy_sb_putc(s, '\n');
+    spy_sb_pad(s, indent * level);
   }
-  sb_putc(s, obj ? '}' : ']');
+  spy_sb_putc(s, obj ? '}' : ']');
 }
 
 char *spy_json_dump(const cJSON *v, int indent)
 {
-  sbuf s = {0};
+  spy_strbuf s = {0};
   if (v) put_value(&s, v, indent, 0);
-  else sb_puts(&s, "null");
-  return sb_take(&s);
+  else spy_sb_puts(&s, "null");
+  return spy_sb_take(&s);
 }
 
 /* ---- JSON parser (Python's json.loads) ----------------------------------- */
@@ -379,27 +204,27 @@ static int hex4(const char *p, const char *end, unsigned *out)
   return 0;
 }
 
-static void put_utf8(sbuf *s, unsigned long c)
+static void put_utf8(spy_strbuf *s, unsigned long c)
 {
   char b[4];
   if (c < 0x80) {
     b[0] = (char)c;
-    sb_put(s, b, 1);
+    spy_sb_put(s, b, 1);
   } else if (c < 0x800) {
     b[0] = (char)(0xc0 | (c >> 6));
     b[1] = (char)(0x80 | (c & 0x3f));
-    sb_put(s, b, 2);
+    spy_sb_put(s, b, 2);
   } else if (c < 0x10000) {
     b[0] = (char)(0xe0 | (c >> 12));
     b[1] = (char)(0x80 | ((c >> 6) & 0x3f));
     b[2] = (char)(0x80 | (c & 0x3f));
-    sb_put(s, b, 3);
+    spy_sb_put(s, b, 3);
   } else {
     b[0] = (char)(0xf0 | (c >> 18));
     b[1] = (char)(0x80 | ((c >> 12) & 0x3f));
     b[2] = (char)(0x80 | ((c >> 6) & 0x3f));
     b[3] = (char)(0x80 | (c & 0x3f));
-    sb_put(s, b, 4);
+    spy_sb_put(s, b, 4);
   }
 }
 
@@ -407,8 +232,8 @@ static void put_utf8(sbuf *s, unsigned long c)
 static char *parse_string(parser *ps)
 {
   const char *start = ps->p - 1;
-  sbuf s = {0};
-  sb_put(&s, "", 0);
+  spy_strbuf s = {0};
+  spy_sb_put(&s, "", 0);
   while (1) {
     if (ps->p >= ps->end) {
       perr(ps, "Unterminated string starting at", start);
@@ -427,7 +252,7 @@ static char *parse_string(parser *ps)
       const char *run = ps->p;
       while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\\' && (unsigned char)*ps->p >= 0x20)
         ps->p++;
-      sb_put(&s, run, (size_t)(ps->p - run));
+      spy_sb_put(&s, run, (size_t)(ps->p - run));
       continue;
     }
     const char *esc = ps->p++;
@@ -438,14 +263,14 @@ static char *parse_string(parser *ps)
     char e = *ps->p++;
     unsigned u, lo;
     switch (e) {
-    case '"': sb_putc(&s, '"'); break;
-    case '\\': sb_putc(&s, '\\'); break;
-    case '/': sb_putc(&s, '/'); break;
-    case 'b': sb_putc(&s, '\b'); break;
-    case 'f': sb_putc(&s, '\f'); break;
-    case 'n': sb_putc(&s, '\n'); break;
-    case 'r': sb_putc(&s, '\r'); break;
-    case 't': sb_putc(&s, '\t'); break;
+    case '"': spy_sb_putc(&s, '"'); break;
+    case '\\': spy_sb_putc(&s, '\\'); break;
+    case '/': spy_sb_putc(&s, '/'); break;
+    case 'b': spy_sb_putc(&s, '\b'); break;
+    case 'f': spy_sb_putc(&s, '\f'); break;
+    case 'n': spy_sb_putc(&s, '\n'); break;
+    case 'r': spy_sb_putc(&s, '\r'); break;
+    case 't': spy_sb_putc(&s, '\t'); break;
     case 'u':
       if (hex4(ps->p, ps->end, &u) != 0) {
         perr(ps, "Invalid \\uXXXX escape", esc);
@@ -473,9 +298,9 @@ static char *parse_string(parser *ps)
     spy_fail(ps->err, SPY_ENOMEM, "out of memory parsing JSON");
     goto fail;
   }
-  return s.b;
+  return s.s;
 fail:
-  free(s.b);
+  free(s.s);
   return NULL;
 }
 
@@ -516,9 +341,7 @@ static cJSON *parse_number(parser *ps)
   }
   memcpy(buf, start, n);
   buf[n] = '\0';
-  locale_t old = enter_c_locale();
-  double v = strtod(buf, NULL);
-  leave_c_locale(old);
+  double v = spy_strtod_c(buf);
   if (buf != small) free(buf);
   ps->p = q;
   cJSON *node = is_float ? spy_json_float(v) : cJSON_CreateNumber(v);
@@ -883,17 +706,17 @@ static int check_dimord(ictx *c, spy_dataclass cls)
   }
   if (same && !e && !want[i]) return SPY_OK;
   char *actual = spy_json_dump(v, -1);
-  sbuf legal = {0};
-  sb_putc(&legal, '[');
+  spy_strbuf legal = {0};
+  spy_sb_putc(&legal, '[');
   for (i = 0; want[i]; i++) {
-    sb_puts(&legal, i ? ", '" : "'");
-    sb_puts(&legal, want[i]);
-    sb_putc(&legal, '\'');
+    spy_sb_puts(&legal, i ? ", '" : "'");
+    spy_sb_puts(&legal, want[i]);
+    spy_sb_putc(&legal, '\'');
   }
-  sb_puts(&legal, "] (spy supports the default dimord only)");
-  int rc = bad_value(c, SPY_ENOTSUP, "dimord", actual ? actual : "?", legal.b ? legal.b : "");
+  spy_sb_puts(&legal, "] (spy supports the default dimord only)");
+  int rc = bad_value(c, SPY_ENOTSUP, "dimord", actual ? actual : "?", legal.s ? legal.s : "");
   free(actual);
-  free(legal.b);
+  free(legal.s);
   return rc;
 }
 
@@ -978,7 +801,7 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
     return bad_type(c, "samplerate", "scalar", sr);
   } else if (!(sr->valuedouble >= 2.220446049250313e-16) || isinf(sr->valuedouble)) {
     char actual[64];
-    spy_py_float_repr(sr->valuedouble, actual, sizeof actual);
+    spy_py_float(sr->valuedouble, actual, sizeof actual);
     return bad_value(c, SPY_EFORMAT, "samplerate", actual,
                      "value to be greater or equals 2.220446049250313e-16 and less or equals inf");
   } else {

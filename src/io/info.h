@@ -10,7 +10,7 @@
 **     so `4` and `4.0` in a cfg survive a load/save round trip;
 **   - spy_json_dump writes Python's layout (", "/": " or ","/": " with
 **     indent, ensure_ascii escapes, no trailing newline) and Python's
-**     float repr (shortest round-trip digits, "1000.0", "1e-05").
+**     float repr (spy_py_float of core/pyfmt.h: "1000.0", "1e-05").
 ** A number node without the flag is written as an integer when its value is
 ** integral, otherwise as a float: what cJSON-made trees (the cfg built from
 ** Lua) expect.
@@ -50,9 +50,6 @@ int spy_json_parse(const char *text, size_t len, cJSON **out, spy_err *err);
 /* json.dumps(v, indent=indent) as Python writes it; indent < 0 gives the
 ** one-line form.  NULL when out of memory. */
 char *spy_json_dump(const cJSON *v, int indent);
-
-/* repr(float(v)) of Python: "1000.0", "0.1", "1e-05", "1.5e+16", "nan". */
-void spy_py_float_repr(double v, char *buf, size_t n);
 
 /* File-level fields of an .info (the startInfoDict part). */
 typedef struct spy_info_hdr {

@@ -8,6 +8,7 @@
 
 #include "core/interrupt.h"
 #include "core/kwspec.h"
+#include "core/pyfmt.h"
 #include "synth/rng.h"
 #include "synth/synth_spec.h"
 
@@ -261,11 +262,6 @@ int spy_synth_trial(const spy_op *op, size_t k, float *out, spy_err *err)
 
 /* ---- validation ---------------------------------------------------------- */
 
-static const cJSON *item(const cJSON *cfg, const char *key)
-{
-  return cJSON_GetObjectItemCaseSensitive(cfg, key);
-}
-
 static void brief(const cJSON *v, char *buf, size_t n)
 {
   spy_json_brief(v, buf, n);
@@ -275,13 +271,7 @@ static void brief(const cJSON *v, char *buf, size_t n)
 static int check_lower(const cJSON *cfg, const char *key, double lo, const char *lo_text,
                        spy_err *err)
 {
-  const cJSON *v = item(cfg, key);
-  double x = v->valuedouble;
-  if (x >= lo && isfinite(x)) return SPY_OK;
-  char actual[64];
-  brief(v, actual, sizeof actual);
-  return spy_fail_value(err, key, actual, "value to be greater or equals %s and less or equals inf",
-                        lo_text);
+  return spy_scalar_parser(spy_cfg_item(cfg, key), key, false, lo, INFINITY, lo_text, "inf", err);
 }
 
 /* A count (nSamples, nChannels, nTrials) >= lo that is also exactly
@@ -292,10 +282,10 @@ static int check_count(const cJSON *cfg, const char *key, double lo, const char 
 {
   int rc = check_lower(cfg, key, lo, lo_text, err);
   if (rc != SPY_OK) return rc;
-  double x = item(cfg, key)->valuedouble;
+  double x = spy_cfg_item(cfg, key)->valuedouble;
   if (x > COUNT_MAX) {
     char actual[64];
-    brief(item(cfg, key), actual, sizeof actual);
+    brief(spy_cfg_item(cfg, key), actual, sizeof actual);
     return spy_fail_value(err, key, actual, "value to be less or equals 2^53");
   }
   *out = (size_t)x;
@@ -304,7 +294,7 @@ static int check_count(const cJSON *cfg, const char *key, double lo, const char 
 
 static int require(const cJSON *cfg, const char *key, const char *fn, double *out, spy_err *err)
 {
-  const cJSON *v = item(cfg, key);
+  const cJSON *v = spy_cfg_item(cfg, key);
   if (!cJSON_IsNumber(v))
     return spy_fail(err, SPY_EINVAL, "%s: missing required keyword `%s` (a number)", fn, key);
   if (!isfinite(v->valuedouble)) {
@@ -320,7 +310,7 @@ static int require(const cJSON *cfg, const char *key, const char *fn, double *ou
 ** JSON numbers are doubles, so the range is [0, 2^64). */
 static int read_seed(const cJSON *cfg, bool *given, uint64_t *seed, spy_err *err)
 {
-  const cJSON *v = item(cfg, "seed");
+  const cJSON *v = spy_cfg_item(cfg, "seed");
   *given = v && !cJSON_IsNull(v);
   if (!*given) return SPY_OK;
   double x = v->valuedouble;
@@ -380,59 +370,14 @@ static int read_adjmat(const cJSON *v, double alpha1, synth_plan *p, spy_err *er
 
 /* ---- the log entry ------------------------------------------------------- */
 
-/* A value as Python prints it in Syncopy's logs: None, True, [1, 2]. */
-static void pyval(const cJSON *v, char *buf, size_t n)
-{
-  if (cJSON_IsNull(v))
-    snprintf(buf, n, "None");
-  else if (cJSON_IsBool(v))
-    snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "True" : "False");
-  else if (cJSON_IsArray(v)) {
-    size_t used = 0;
-    const cJSON *e;
-    used += (size_t)snprintf(buf, n, "[");
-    cJSON_ArrayForEach(e, v)
-    {
-      if (used >= n) break;
-      char one[256];
-      pyval(e, one, sizeof one);
-      used += (size_t)snprintf(buf + used, n - used, "%s%s", e == v->child ? "" : ", ", one);
-    }
-    if (used < n) snprintf(buf + used, n - used, "]");
-  } else
-    spy_json_brief(v, buf, n);
-}
-
+/* Syncopy's history entry of a generator: every keyword of the cfg. */
 static char *make_log(const char *name, const cJSON *cfg)
 {
-  size_t cap = 256, len = 0;
-  char *s = malloc(cap);
-  if (!s) return NULL;
-  len = (size_t)snprintf(s, cap, "computed %s with settings\n", name);
+  spy_history h = {0};
   const cJSON *v;
-  cJSON_ArrayForEach(v, cfg)
-  {
-    char val[4096], line[4400];
-    pyval(v, val, sizeof val);
-    size_t vl = strlen(val);
-    if (vl >= 80) /* Syncopy abbreviates long values */
-      snprintf(line, sizeof line, "\t%s = %.30s, ..., %s\n", v->string, val, val + vl - 30);
-    else
-      snprintf(line, sizeof line, "\t%s = %s\n", v->string, val);
-    size_t ll = strlen(line);
-    if (len + ll + 1 > cap) {
-      while (len + ll + 1 > cap)
-        cap *= 2;
-      char *ns = realloc(s, cap);
-      if (!ns) {
-        free(s);
-        return NULL;
-      }
-      s = ns;
-    }
-    memcpy(s + len, line, ll + 1);
-    len += ll;
-  }
+  cJSON_ArrayForEach(v, cfg) spy_history_add_json(&h, v->string, v);
+  char *s = spy_history_text(&h, name);
+  spy_history_free(&h);
   return s;
 }
 
@@ -441,7 +386,7 @@ static char *make_log(const char *name, const cJSON *cfg)
 static int plan_params(const cJSON *cfg, synth_plan *p, const char *fn, spy_err *err)
 {
   int rc;
-  bool has_nchan = item(cfg, "nChannels") != NULL;
+  bool has_nchan = spy_cfg_item(cfg, "nChannels") != NULL;
   size_t min_samples = (p->kind == G_AR2 || p->kind == G_RED) ? 2 : 1;
   if ((rc = check_count(cfg, "nSamples", (double)min_samples, min_samples == 2 ? "2" : "1",
                         &p->nsamp, err)) != SPY_OK)
@@ -476,7 +421,7 @@ static int plan_params(const cJSON *cfg, synth_plan *p, const char *fn, spy_err 
     break;
   }
   case G_AR2: {
-    const cJSON *al = item(cfg, "alphas"), *A = item(cfg, "AdjMat");
+    const cJSON *al = spy_cfg_item(cfg, "alphas"), *A = spy_cfg_item(cfg, "AdjMat");
     char actual[128];
     if (cJSON_GetArraySize(al) != 2 || !isfinite(al->child->valuedouble) ||
         !isfinite(al->child->next->valuedouble)) {
@@ -524,7 +469,7 @@ int spy_synth_plan(const char *generator, const cJSON *cfg, spy_op *op, spy_err 
   const char *fn = gen_names[p->kind];
 
   /* collect_trials: nTrials first (scalar_parser, int_like, >= 1) */
-  const cJSON *nt = item(full, "nTrials");
+  const cJSON *nt = spy_cfg_item(full, "nTrials");
   bool single = cJSON_IsNull(nt);
   size_t ntrials = 1;
   char actual[64];
@@ -541,7 +486,7 @@ int spy_synth_plan(const char *generator, const cJSON *cfg, spy_op *op, spy_err 
   if ((rc = check_lower(full, "samplerate", 2.220446049250313e-16, "2.220446049250313e-16", err)) !=
       SPY_OK)
     goto fail;
-  p->samplerate = item(full, "samplerate")->valuedouble;
+  p->samplerate = spy_cfg_item(full, "samplerate")->valuedouble;
 
   bool seeded;
   uint64_t seed = 0;
@@ -654,7 +599,7 @@ int spy_synth_random_adjmat_cfg(const cJSON *cfg, double **out, size_t *n, spy_e
   }
   if (nc > 65536) {
     char actual[64];
-    brief(item(full, "nChannels"), actual, sizeof actual);
+    brief(spy_cfg_item(full, "nChannels"), actual, sizeof actual);
     rc = spy_fail_value(err, "nChannels", actual, "at most 65536 channels");
     goto done;
   }

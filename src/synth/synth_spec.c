@@ -19,10 +19,7 @@
    "trials)"}
 #define KW_NSAMPLES {"nSamples", SPY_KT_INT, "1000", NULL, "number of samples per trial"}
 #define KW_NCHANNELS {"nChannels", SPY_KT_INT, "2", NULL, "number of channels"}
-#define KW_PARALLEL                                                                           \
-  {"parallel", SPY_KT_BOOL | SPY_KT_NULL, "null", NULL,                                       \
-   "true: generate on the client's workers (a local cluster if none); false: sequentially"}
-#define KW_END KW_PARALLEL, {NULL, 0, NULL, NULL, NULL}
+#define KW_END SPY_KW_PARALLEL("generate"), SPY_KW_END
 /* clang-format on */
 
 static const spy_kwarg kw_white_noise[] = {
@@ -158,7 +155,7 @@ static const spy_kwarg kw_mk_RandomAdjMat[] = {
      "total input into one channel, split over its connections (< 0.5 for stability)"},
     {"seed", SPY_KT_INT | SPY_KT_NULL, "null", NULL,
      "non-negative integer for a reproducible matrix; nil draws fresh entropy"},
-    {NULL, 0, NULL, NULL, NULL}};
+    SPY_KW_END};
 
 const spy_funcspec spy_spec_mk_RandomAdjMat = {
     "synthdata.mk_RandomAdjMat",
@@ -174,7 +171,7 @@ static const spy_kwarg kw_ar2_peak_freq[] = {
     {"a1", SPY_KT_NUM, "null", NULL, "required: AR(2) coefficient at lag 1"},
     {"a2", SPY_KT_NUM, "null", NULL, "required: AR(2) coefficient at lag 2"},
     {"samplerate", SPY_KT_NUM, "1", NULL, "sampling rate in Hz (1: result in cycles/sample)"},
-    {NULL, 0, NULL, NULL, NULL}};
+    SPY_KW_END};
 
 const spy_funcspec spy_spec_ar2_peak_freq = {
     "synthdata.ar2_peak_freq",

@@ -76,6 +76,34 @@ static inline int h5ref_attr_str(const char *file, const char *name, char *buf, 
   return rc;
 }
 
+/* Reads a fixed-length string dataset: its first max entries (up to 63
+** characters each) into out.  Returns the dataset's length, 0 if missing. */
+static inline size_t h5ref_strings(const char *file, const char *name, char out[][64], size_t max)
+{
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) return 0;
+  hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+  hsize_t n = 0;
+  if (d >= 0) {
+    hid_t t = H5Dget_type(d), s = H5Dget_space(d);
+    H5Sget_simple_extent_dims(s, &n, NULL);
+    size_t sz = H5Tget_size(t), l = sz < 63 ? sz : 63;
+    char *buf = calloc(n * sz + 1, 1);
+    if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) n = 0;
+    for (size_t i = 0; i < n && i < max; i++) {
+      memcpy(out[i], buf + i * sz, l);
+      out[i][l] = '\0';
+    }
+    free(buf);
+    H5Sclose(s);
+    H5Tclose(t);
+    H5Dclose(d);
+  }
+  H5Fclose(f);
+  return (size_t)n;
+}
+
 /* Reads a numeric scalar attribute of the root group. */
 static inline double h5ref_attr_num(const char *file, const char *name)
 {

@@ -1,8 +1,9 @@
 /*
-** Test helper for the preprocessing/resampling tests: runs an op's kernel
+** Test helpers for the preprocessing/resampling tests: plan from keywords
+** as Lua passes them, expect a plan's error text, and run an op's kernel
 ** over every trial of a time x channel array, as the scheduler would
-** (one task per trial, all channels, scratch of op->scratch_bytes), and
-** returns the stacked output as doubles (complex outputs as re, im pairs).
+** (one task per trial, all channels, scratch of op->scratch_bytes),
+** returning the stacked output as doubles (complex outputs as re, im pairs).
 */
 #ifndef SPY_PREPROC_RUN_H
 #define SPY_PREPROC_RUN_H
@@ -11,8 +12,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/kwspec.h"
 #include "dsp/fft.h"
 #include "sched/op.h"
+#include "t.h"
+
+typedef int (*pp_plan_fn)(const cJSON *, const spy_trials *, spy_op *, spy_err *);
+
+/* Plans keywords given as JSON, validated against spec first (as the
+** binding does); returns the status.  op is zeroed when validation fails. */
+static inline int pp_plan(const spy_funcspec *spec, pp_plan_fn fn, const char *json,
+                          const spy_trials *in, spy_op *op, spy_err *err)
+{
+  cJSON *kw = cJSON_Parse(json), *cfg = NULL;
+  int rc = spy_kw_apply(spec, kw, &cfg, err);
+  if (rc == 0) rc = fn(cfg, in, op, err);
+  else memset(op, 0, sizeof *op);
+  cJSON_Delete(kw);
+  cJSON_Delete(cfg);
+  return rc;
+}
+
+/* Planning json fails with exactly msg. */
+#define PP_EXPECT_ERROR(spec, fn, json, in, want)                                                  \
+  do {                                                                                             \
+    spy_op op_;                                                                                    \
+    spy_err e_ = {0};                                                                              \
+    int rc_ = pp_plan(spec, fn, json, in, &op_, &e_);                                              \
+    CHECK(rc_ != 0 && strcmp(e_.msg, want) == 0, "%s\n  got:  %s\n  want: %s", json, e_.msg,      \
+          want);                                                                                   \
+    spy_op_free(&op_);                                                                             \
+  } while (0)
 
 /* x: all trials stacked (sum of trial lengths) x nchan.  Returns malloc'd
 ** output (rows summed over trials) x nchan x (complex ? 2 : 1); *rows gets

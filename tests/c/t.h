@@ -34,6 +34,25 @@ static inline const char *t_data(const char *name)
   return buf;
 }
 
+/* The bytes of the file at path, NUL-terminated, in a malloc'd buffer; *n
+** is their count (0 and NULL when the file cannot be read). */
+static inline char *t_slurp(const char *path, size_t *n)
+{
+  *n = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long sz = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = sz >= 0 ? malloc((size_t)sz + 1) : NULL;
+  if (b) {
+    *n = fread(b, 1, (size_t)sz, f);
+    b[*n] = '\0';
+  }
+  fclose(f);
+  return b;
+}
+
 static inline int t_done(void)
 {
   fprintf(stderr, "%d checks, %d failures\n", t_checks, t_failures);

@@ -26,21 +26,6 @@
 
 static char scratch[4096];
 
-static char *slurp(const char *path, size_t *n)
-{
-  *n = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long sz = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)sz + 1);
-  *n = fread(b, 1, (size_t)sz, f);
-  b[*n] = '\0';
-  fclose(f);
-  return b;
-}
-
 static void spit(const char *path, const char *text, size_t n)
 {
   FILE *f = fopen(path, "wb");
@@ -52,7 +37,7 @@ static void spit(const char *path, const char *text, size_t n)
 static void copy_file(const char *from, const char *to)
 {
   size_t n;
-  char *b = slurp(from, &n);
+  char *b = t_slurp(from, &n);
   if (b) spit(to, b, n);
   free(b);
 }
@@ -71,7 +56,7 @@ static const char *sp(const char *fmt, const char *a, const char *b)
 static bool same_bytes(const char *a, const char *b)
 {
   size_t na, nb;
-  char *x = slurp(a, &na), *y = slurp(b, &nb);
+  char *x = t_slurp(a, &na), *y = t_slurp(b, &nb);
   bool same = x && y && na == nb && memcmp(x, y, na) == 0;
   free(x);
   free(y);
@@ -87,29 +72,6 @@ static size_t count_entries(const char *dir)
     if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
   closedir(d);
   return n;
-}
-
-/* Reads a fixed- or variable-length string dataset of the reference file. */
-static size_t ref_strings(const char *file, const char *name, char out[][64], size_t max)
-{
-  hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
-  hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-  hid_t t = H5Dget_type(d), s = H5Dget_space(d);
-  hsize_t n = 0;
-  H5Sget_simple_extent_dims(s, &n, NULL);
-  size_t sz = H5Tget_size(t);
-  char *buf = calloc(n * sz + 1, 1);
-  H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-  for (size_t i = 0; i < n && i < max; i++) {
-    memcpy(out[i], buf + i * sz, sz < 63 ? sz : 63);
-    out[i][sz < 63 ? sz : 63] = '\0';
-  }
-  free(buf);
-  H5Sclose(s);
-  H5Tclose(t);
-  H5Dclose(d);
-  H5Fclose(f);
-  return (size_t)n;
 }
 
 /* All of d's data as float32, read through the engine. */
@@ -172,7 +134,7 @@ static void check_trldef(spy_data *d, const char *dataset)
 static void check_channels(spy_data *d)
 {
   char labels[16][64];
-  size_t n = ref_strings(t_data("spy_container.h5"), "channel", labels, 16);
+  size_t n = h5ref_strings(t_data("spy_container.h5"), "channel", labels, 16);
   CHECK(d->nchannel == n, "%zu channels, reference %zu", d->nchannel, n);
   for (size_t i = 0; i < n && i < d->nchannel; i++)
     CHECK(strcmp(d->channel[i], labels[i]) == 0, "channel %zu: %s vs %s", i, d->channel[i],
@@ -230,7 +192,7 @@ static void test_load_spectral_ref(void)
     CHECK(d->freq[i] == freq[i], "freq[%zu] %g vs %g", i, d->freq[i], freq[i]);
   free(freq);
   char tapers[4][64];
-  size_t nt = ref_strings(t_data("spy_container.h5"), "taper", tapers, 4);
+  size_t nt = h5ref_strings(t_data("spy_container.h5"), "taper", tapers, 4);
   CHECK(d->ntaper == nt && nt == 1 && strcmp(d->taper[0], tapers[0]) == 0, "taper %s",
         d->ntaper ? d->taper[0] : "-");
   char cfgtext[8192];
@@ -312,8 +274,8 @@ static void check_layout(const char *hdf, spy_data *d)
 static void check_info(const char *json, const char *hdf, spy_data *d)
 {
   size_t n, nref;
-  char *text = slurp(json, &n);
-  char *reftext = slurp(t_data("spectral_ref.spy/spectral_ref.spectral.info"), &nref);
+  char *text = t_slurp(json, &n);
+  char *reftext = t_slurp(t_data("spectral_ref.spy/spectral_ref.spectral.info"), &nref);
   cJSON *v = NULL, *ref = NULL;
   spy_err err = {0};
   CHECK(text && spy_json_parse(text, n, &v, &err) == SPY_OK, "parse %s: %s", json, err.msg);
@@ -336,7 +298,7 @@ static void check_info(const char *json, const char *hdf, spy_data *d)
         cJSON_GetObjectItem(v, "data_offset")->valuedouble, (unsigned long long)off);
   /* file_checksum: SHA-1 of the file in one piece (OpenSSL's SHA1) */
   size_t nh;
-  unsigned char *bytes = (unsigned char *)slurp(hdf, &nh), md[SHA_DIGEST_LENGTH];
+  unsigned char *bytes = (unsigned char *)t_slurp(hdf, &nh), md[SHA_DIGEST_LENGTH];
   SHA1(bytes, nh, md);
   free(bytes);
   char hex[41];
@@ -403,13 +365,13 @@ static void test_save_roundtrip(void)
 
   /* overwrite protection */
   size_t n0;
-  char *before = slurp(hdf, &n0);
+  char *before = t_slurp(hdf, &n0);
   rc = spy_save(d, &o, &err);
   CHECK(rc == SPY_EEXIST, "second save refused");
   CHECK(strcmp(err.msg, sp("Cannot write %s%s: object already exists", hdf, "")) == 0, "%s",
         err.msg);
   size_t n1;
-  char *after = slurp(hdf, &n1);
+  char *after = t_slurp(hdf, &n1);
   CHECK(n0 == n1 && memcmp(before, after, n0) == 0, "refused save leaves the file alone");
   free(before);
   free(after);
@@ -605,7 +567,7 @@ static void test_save_session_objects(void)
     }
     /* the cfg keeps 4.0 and 4 apart in the file */
     size_t n;
-    char *info = slurp(sp("%s%s", d->path, ".info"), &n);
+    char *info = t_slurp(sp("%s%s", d->path, ".info"), &n);
     CHECK(info && strstr(info, "\"cfg\": {\n        \"f\": 4.0,\n        \"i\": 4\n    }"),
           "cfg written as Python writes it");
     free(info);
@@ -721,7 +683,7 @@ static void make_copy(const char *name, char *hdf, char *json)
 static void edit_info(const char *json, void (*edit)(cJSON *))
 {
   size_t n;
-  char *text = slurp(json, &n);
+  char *text = t_slurp(json, &n);
   cJSON *v = NULL;
   spy_json_parse(text, n, &v, NULL);
   edit(v);

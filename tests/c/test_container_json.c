@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/pyfmt.h"
 #include "io/info.h"
 #include "t.h"
 
@@ -294,27 +295,13 @@ static const struct {
   {0x6030000000000000ULL, "2.1452492687908155e+155"},
 };
 
-static char *slurp(const char *path, size_t *n)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long sz = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)sz + 1);
-  *n = fread(b, 1, (size_t)sz, f);
-  b[*n] = '\0';
-  fclose(f);
-  return b;
-}
-
 static void test_float_repr(void)
 {
   for (size_t i = 0; i < sizeof float_cases / sizeof float_cases[0]; i++) {
     double x;
     memcpy(&x, &float_cases[i].bits, sizeof x);
     char buf[64];
-    spy_py_float_repr(x, buf, sizeof buf);
+    spy_py_float(x, buf, sizeof buf);
     CHECK(strcmp(buf, float_cases[i].repr) == 0, "repr of %016llx: %s, Python says %s",
           (unsigned long long)float_cases[i].bits, buf, float_cases[i].repr);
   }
@@ -324,7 +311,7 @@ static void test_float_repr(void)
 static void test_reference_roundtrip(const char *name)
 {
   size_t n;
-  char *text = slurp(t_data(name), &n);
+  char *text = t_slurp(t_data(name), &n);
   CHECK(text != NULL, "cannot read %s", name);
   if (!text) return;
   cJSON *v = NULL;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dsp/pyfmt.h"
+#include "core/pyfmt.h"
 #include "t.h"
 
 static void float_is(double v, const char *want)

@@ -17,43 +17,13 @@
 #include "h5ref.h"
 #include "t.h"
 
-/* Fixed-length string dataset -> labels[i] (up to 16 of 64 chars). */
-static size_t read_strings(const char *file, const char *name, char labels[16][64])
-{
-  hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
-  hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-  hid_t ty = H5Dget_type(d), sp = H5Dget_space(d);
-  hsize_t n = 0;
-  H5Sget_simple_extent_dims(sp, &n, NULL);
-  size_t sz = H5Tget_size(ty);
-  char *buf = calloc(n * sz + 1, 1);
-  H5Dread(d, ty, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-  for (size_t i = 0; i < n && i < 16; i++) {
-    size_t l = sz < 63 ? sz : 63;
-    memcpy(labels[i], buf + i * sz, l);
-    labels[i][l] = '\0';
-  }
-  free(buf);
-  H5Tclose(ty);
-  H5Sclose(sp);
-  H5Dclose(d);
-  H5Fclose(f);
-  return (size_t)n;
-}
-
 /* The lines "computed ... = <v>\n" of Syncopy's history entry, without
 ** used_parallel (added by the scheduler). */
 static char *ref_log(const char *infofile)
 {
-  FILE *fp = fopen(infofile, "rb");
-  if (!fp) return NULL;
-  fseek(fp, 0, SEEK_END);
-  long n = ftell(fp);
-  fseek(fp, 0, SEEK_SET);
-  char *txt = malloc((size_t)n + 1);
-  size_t got = fread(txt, 1, (size_t)n, fp);
-  txt[got] = '\0';
-  fclose(fp);
+  size_t n;
+  char *txt = t_slurp(infofile, &n);
+  if (!txt) return NULL;
   cJSON *j = cJSON_Parse(txt);
   free(txt);
   const cJSON *lg = cJSON_GetObjectItem(j, "_log");
@@ -120,7 +90,7 @@ static void run_case(const char *name, const char *infofile)
     fe = fmax(fe, fabs(freq[i] - op.freq[i]));
   CHECK(fe <= 1e-9, "%s: freq axis differs by %g", name, fe);
   char labels[16][64];
-  size_t nl = read_strings(path, "taper", labels);
+  size_t nl = h5ref_strings(path, "taper", labels, 16);
   CHECK(nl == op.ntaper, "%s: %zu taper labels vs %zu", name, nl, op.ntaper);
   for (size_t i = 0; i < nl && i < op.ntaper; i++)
     CHECK(!strcmp(labels[i], op.taper[i]), "%s: taper label %s vs %s", name, labels[i],

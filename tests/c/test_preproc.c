@@ -31,23 +31,11 @@ static spy_trials trials(size_t nt, const size_t *len, size_t nchan)
 /* plan from Lua-like keywords given as JSON; returns the status */
 static int plan(const char *json, const spy_trials *in, spy_op *op, spy_err *err)
 {
-  cJSON *kw = cJSON_Parse(json), *cfg = NULL;
-  int rc = spy_kw_apply(&spy_spec_preprocessing, kw, &cfg, err);
-  if (rc == 0) rc = spy_preprocessing_plan(cfg, in, op, err);
-  else memset(op, 0, sizeof *op);
-  cJSON_Delete(kw);
-  cJSON_Delete(cfg);
-  return rc;
+  return pp_plan(&spy_spec_preprocessing, spy_preprocessing_plan, json, in, op, err);
 }
 
-static void expect_error(const char *json, const spy_trials *in, const char *msg)
-{
-  spy_op op;
-  spy_err err = {0};
-  int rc = plan(json, in, &op, &err);
-  CHECK(rc != 0 && strcmp(err.msg, msg) == 0, "%s\n  got:  %s\n  want: %s", json, err.msg, msg);
-  spy_op_free(&op);
-}
+#define expect_error(json, in, msg) \
+  PP_EXPECT_ERROR(&spy_spec_preprocessing, spy_preprocessing_plan, json, in, msg)
 
 static void validation(void)
 {

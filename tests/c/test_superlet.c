@@ -15,32 +15,6 @@
 #include "core/log.h"
 #include "test_wavelet_util.h"
 
-static char logpath[256];
-
-static bool logged(const char *level, const char *msg)
-{
-  FILE *f = fopen(logpath, "r");
-  char line[4096], want[64];
-  bool found = false;
-  if (!f) return false;
-  snprintf(want, sizeof want, " - %s - ", level);
-  while (!found && fgets(line, sizeof line, f)) {
-    if (!strstr(line, want)) continue;
-    for (char *p = strstr(line, ": "); p && !found; p = strstr(p + 1, ": ")) {
-      size_t l = strlen(msg);
-      found = strncmp(p + 2, msg, l) == 0 && (p[2 + l] == '\n' || p[2 + l] == '\0');
-    }
-  }
-  fclose(f);
-  return found;
-}
-
-static void log_reset(void)
-{
-  FILE *f = fopen(logpath, "w");
-  if (f) fclose(f);
-}
-
 typedef struct sig {
   double *x;
   double trl[6];
@@ -80,23 +54,7 @@ static double complex *run(const char *json, tf_input *t, spy_op *op)
   return rc ? NULL : tf_run(op, t, &rows, NULL);
 }
 
-static const char *plan_error(const char *json, tf_input *t, spy_err *err)
-{
-  cJSON *cfg = tf_cfg(json);
-  spy_op op = {0};
-  int rc = spy_superlet_plan(cfg, &t->trials, &t->c, &op, err);
-  spy_op_free(&op);
-  cJSON_Delete(cfg);
-  return rc ? err->msg : NULL;
-}
-
-#define CHECK_MSG(json, t, want)                                                    \
-  do {                                                                              \
-    spy_err e_ = {0};                                                               \
-    const char *got_ = plan_error(json, t, &e_);                                    \
-    CHECK(got_ && strcmp(got_, want) == 0, "%s:\n  got  %s\n  want %s", json,       \
-          got_ ? got_ : "(no error)", want);                                        \
-  } while (0)
+#define CHECK_MSG(json, t, want) TF_CHECK_MSG(spy_superlet_plan, json, t, want)
 
 static void test_sinusoid(void)
 {
@@ -178,11 +136,11 @@ static void test_adaptive_structure(void)
   /* unsorted frequencies are sorted for the adaptive transform */
   double rev[] = {40, 20, 30};
   tf_input_foi(&s.t, rev, 3);
-  log_reset();
+  tf_log_reset();
   spy_op so = {0};
   double complex *S = run("{\"method\": \"superlet\", \"order_max\": 3, \"adaptive\": true}",
                           &s.t, &so);
-  CHECK(logged("WARNING", "Sorting frequencies low to high for adaptive SLT.."), "sort warning");
+  CHECK(tf_logged("WARNING", "Sorting frequencies low to high for adaptive SLT.."), "sort warning");
   CHECK(so.nfreq == 3 && fabs(so.freq[0] - 20) < 1e-9 && fabs(so.freq[1] - 30) < 1e-9 &&
             fabs(so.freq[2] - 40) < 1e-9,
         "sorted freq axis");
@@ -234,7 +192,7 @@ static void test_auto_grid(void)
   sig_make(&s, 2500, 25);
   spy_op op = {0};
   spy_err err = {0};
-  log_reset();
+  tf_log_reset();
   cJSON *cfg = tf_cfg("{\"method\": \"superlet\", \"order_max\": 2}");
   CHECK(spy_superlet_plan(cfg, &s.t.trials, &s.t.c, &op, &err) == 0, "%s", err.msg);
   double s0 = 2e-3 / (2 * M_PI);
@@ -250,7 +208,7 @@ static void test_auto_grid(void)
     char msg[128];
     snprintf(msg, sizeof msg, "Setting frequencies of interest to %.1f-%.1fHz", op.freq[0],
              op.freq[J]);
-    CHECK(logged("INFO", msg), "INFO '%s' not logged", msg);
+    CHECK(tf_logged("INFO", msg), "INFO '%s' not logged", msg);
   }
   spy_op_free(&op);
   cJSON_Delete(cfg);
@@ -287,19 +245,20 @@ static void test_messages(void)
             "Invalid value of `foi`: 'Single frequency'; expected A range of frequencies");
   tf_input_foi(t, one, 1);
   spy_err err = {0};
-  CHECK(!plan_error("{\"method\": \"superlet\", \"order_max\": 5}", t, &err),
+  CHECK(!tf_plan_error(spy_superlet_plan, "{\"method\": \"superlet\", \"order_max\": 5}", t, &err),
         "one frequency is fine for the multiplicative SLT: %s", err.msg);
-  log_reset();
-  CHECK(!plan_error("{\"method\": \"superlet\", \"order_max\": 2, \"width\": 7, \"wavelet\": "
-                    "\"Paul\", \"order\": 4, \"tapsmofrq\": 2}",
-                    t, &err),
+  tf_log_reset();
+  CHECK(!tf_plan_error(spy_superlet_plan,
+                       "{\"method\": \"superlet\", \"order_max\": 2, \"width\": 7, \"wavelet\": "
+                       "\"Paul\", \"order\": 4, \"tapsmofrq\": 2}",
+                       t, &err),
         "%s", err.msg);
-  CHECK(logged("WARNING", "option `wavelet` has no effect for `SuperletTransform`!") &&
-            logged("WARNING", "option `width` has no effect for `SuperletTransform`!") &&
-            logged("WARNING", "option `order` has no effect for `SuperletTransform`!") &&
-            logged("WARNING", "option `tapsmofrq` has no effect for `SuperletTransform`!"),
+  CHECK(tf_logged("WARNING", "option `wavelet` has no effect for `SuperletTransform`!") &&
+            tf_logged("WARNING", "option `width` has no effect for `SuperletTransform`!") &&
+            tf_logged("WARNING", "option `order` has no effect for `SuperletTransform`!") &&
+            tf_logged("WARNING", "option `tapsmofrq` has no effect for `SuperletTransform`!"),
         "ineffective options");
-  CHECK(!logged("WARNING", "option `order_max` has no effect for `SuperletTransform`!"),
+  CHECK(!tf_logged("WARNING", "option `order_max` has no effect for `SuperletTransform`!"),
         "order_max is effective");
   sig_free(&s);
 }
@@ -333,8 +292,8 @@ static void test_log(void)
 
 int main(void)
 {
-  snprintf(logpath, sizeof logpath, "/tmp/spy_test_superlet_%d.log", (int)getpid());
-  spy_log_set_file(logpath);
+  snprintf(tf_logpath, sizeof tf_logpath, "/tmp/spy_test_superlet_%d.log", (int)getpid());
+  spy_log_set_file(tf_logpath);
   spy_log_set_level(SPY_LOG_INFO);
   test_sinusoid();
   test_adaptive_structure();
@@ -343,7 +302,7 @@ int main(void)
   test_messages();
   test_log();
   spy_log_set_file(NULL);
-  unlink(logpath);
+  unlink(tf_logpath);
   spy_fft_cleanup();
   return t_done();
 }

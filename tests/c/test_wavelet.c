@@ -13,38 +13,9 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/pyfmt.h"
 #include "dsp/cwt.h"
 #include "test_wavelet_util.h"
-
-static char logpath[256];
-
-/* True when the log file holds "<level> - ... : <msg>". */
-static bool logged(const char *level, const char *msg)
-{
-  FILE *f = fopen(logpath, "r");
-  char line[4096];
-  bool found = false;
-  if (!f) return false;
-  while (!found && fgets(line, sizeof line, f)) {
-    char *m = strstr(line, ": ");
-    char want[64];
-    snprintf(want, sizeof want, " - %s - ", level);
-    if (!strstr(line, want) || !m) continue;
-    /* the message follows "<host> - <session>: " */
-    for (char *p = m; p && !found; p = strstr(p + 1, ": ")) {
-      size_t l = strlen(msg);
-      found = strncmp(p + 2, msg, l) == 0 && (p[2 + l] == '\n' || p[2 + l] == '\0');
-    }
-  }
-  fclose(f);
-  return found;
-}
-
-static void log_reset(void)
-{
-  FILE *f = fopen(logpath, "w");
-  if (f) fclose(f);
-}
 
 /* One trial of a cosine at f0 (amplitude 1), 1000 Hz, starting at -1 s. */
 typedef struct sig {
@@ -70,24 +41,7 @@ static void sig_free(sig *s)
   free(s->x);
 }
 
-/* Plan error text for cfg json (NULL when the plan succeeds). */
-static const char *plan_error(const char *json, tf_input *t, spy_err *err)
-{
-  cJSON *cfg = tf_cfg(json);
-  spy_op op = {0};
-  int rc = spy_wavelet_plan(cfg, &t->trials, &t->c, &op, err);
-  spy_op_free(&op);
-  cJSON_Delete(cfg);
-  return rc ? err->msg : NULL;
-}
-
-#define CHECK_MSG(json, t, want)                                                    \
-  do {                                                                              \
-    spy_err e_ = {0};                                                               \
-    const char *got_ = plan_error(json, t, &e_);                                    \
-    CHECK(got_ && strcmp(got_, want) == 0, "%s:\n  got  %s\n  want %s", json,       \
-          got_ ? got_ : "(no error)", want);                                        \
-  } while (0)
+#define CHECK_MSG(json, t, want) TF_CHECK_MSG(spy_wavelet_plan, json, t, want)
 
 static void test_sinusoid_peak(void)
 {
@@ -194,7 +148,7 @@ static void test_auto_grid(void)
   ** 2 pi/sqrt(m + 1/2) */
   double fp[] = {4 * M_PI / (6 + sqrt(38.0)), 4 * M_PI / 13, 2 * M_PI / sqrt(2.5)};
   for (int q = 0; q < 3; q++) {
-    log_reset();
+    tf_log_reset();
     cJSON *cfg = tf_cfg(fams[q]);
     spy_op op = {0};
     spy_err err = {0};
@@ -213,7 +167,7 @@ static void test_auto_grid(void)
       char msg[128];
       snprintf(msg, sizeof msg, "Setting frequencies of interest to %.1f-%.1fHz", op.freq[0],
                op.freq[J]);
-      CHECK(logged("INFO", msg), "%s: INFO '%s' not logged", fams[q], msg);
+      CHECK(tf_logged("INFO", msg), "%s: INFO '%s' not logged", fams[q], msg);
     }
     spy_op_free(&op);
     cJSON_Delete(cfg);
@@ -259,32 +213,35 @@ static void test_messages(void)
 
   /* warnings, in Syncopy's words */
   spy_err err = {0};
-  log_reset();
-  CHECK(!plan_error("{\"method\": \"wavelet\", \"wavelet\": \"DOG\", \"order\": 2}", t, &err),
+  tf_log_reset();
+  CHECK(!tf_plan_error(spy_wavelet_plan,
+                       "{\"method\": \"wavelet\", \"wavelet\": \"DOG\", \"order\": 2}", t, &err),
         "%s", err.msg);
-  CHECK(logged("WARNING", "the chosen wavelet 'DOG' is real-valued and does not provide any "
+  CHECK(tf_logged("WARNING", "the chosen wavelet 'DOG' is real-valued and does not provide any "
                           "information about amplitude or phase of the data. This wavelet "
                           "function may be used to isolate peaks or discontinuities in the "
                           "signal. "),
         "real-valued warning");
-  CHECK(logged("WARNING", "option `order` has no effect for `WaveletTransform`!"),
+  CHECK(tf_logged("WARNING", "option `order` has no effect for `WaveletTransform`!"),
         "the `order` quirk for DOG");
-  log_reset();
-  CHECK(!plan_error("{\"method\": \"wavelet\", \"wavelet\": \"Marr\", \"order\": 5}", t, &err),
+  tf_log_reset();
+  CHECK(!tf_plan_error(spy_wavelet_plan,
+                       "{\"method\": \"wavelet\", \"wavelet\": \"Marr\", \"order\": 5}", t, &err),
         "%s", err.msg);
-  CHECK(logged("WARNING", "option `order` has no effect for wavelet 'Marr'"), "Marr order");
-  CHECK(logged("WARNING", "option `order` has no effect for `WaveletTransform`!"), "Marr quirk");
-  log_reset();
-  CHECK(!plan_error("{\"method\": \"wavelet\", \"taper\": \"hamming\", \"keeptapers\": true, "
-                    "\"c_1\": 4}",
-                    t, &err),
+  CHECK(tf_logged("WARNING", "option `order` has no effect for wavelet 'Marr'"), "Marr order");
+  CHECK(tf_logged("WARNING", "option `order` has no effect for `WaveletTransform`!"), "Marr quirk");
+  tf_log_reset();
+  CHECK(!tf_plan_error(spy_wavelet_plan,
+                       "{\"method\": \"wavelet\", \"taper\": \"hamming\", \"keeptapers\": true, "
+                       "\"c_1\": 4}",
+                       t, &err),
         "%s", err.msg);
-  CHECK(logged("WARNING", "option `taper` has no effect for `WaveletTransform`!") &&
-            logged("WARNING", "option `keeptapers` has no effect for `WaveletTransform`!") &&
-            logged("WARNING", "option `c_1` has no effect for `WaveletTransform`!"),
+  CHECK(tf_logged("WARNING", "option `taper` has no effect for `WaveletTransform`!") &&
+            tf_logged("WARNING", "option `keeptapers` has no effect for `WaveletTransform`!") &&
+            tf_logged("WARNING", "option `c_1` has no effect for `WaveletTransform`!"),
         "ineffective options");
-  CHECK(!logged("WARNING", "option `toi` has no effect for `WaveletTransform`!") &&
-            !logged("WARNING", "option `width` has no effect for `WaveletTransform`!"),
+  CHECK(!tf_logged("WARNING", "option `toi` has no effect for `WaveletTransform`!") &&
+            !tf_logged("WARNING", "option `width` has no effect for `WaveletTransform`!"),
         "effective options must not warn");
   /* second differences within numpy's allclose (1e-8) pass as equidistant,
   ** but steps drifting beyond allclose of the first step make Syncopy's
@@ -296,9 +253,9 @@ static void test_messages(void)
   sprintf(js + u, "]}");
   cJSON *cfg = tf_cfg(js);
   spy_op op = {0};
-  log_reset();
+  tf_log_reset();
   CHECK(spy_wavelet_plan(cfg, &t->trials, &t->c, &op, &err) == 0, "%s", err.msg);
-  CHECK(logged("WARNING", "`SpectralData`'s `time` property currently does not support "
+  CHECK(tf_logged("WARNING", "`SpectralData`'s `time` property currently does not support "
                           "unevenly spaced `toi` selections!"),
         "uneven toi steps");
   CHECK(op.samplerate == 1.0 && op.out_trldef && op.out_trldef[2] == -0.5,
@@ -365,8 +322,8 @@ static void test_np_str(void)
 
 int main(void)
 {
-  snprintf(logpath, sizeof logpath, "/tmp/spy_test_wavelet_%d.log", (int)getpid());
-  spy_log_set_file(logpath);
+  snprintf(tf_logpath, sizeof tf_logpath, "/tmp/spy_test_wavelet_%d.log", (int)getpid());
+  spy_log_set_file(tf_logpath);
   spy_log_set_level(SPY_LOG_INFO);
   test_sinusoid_peak();
   test_families();
@@ -375,7 +332,7 @@ int main(void)
   test_log();
   test_np_str();
   spy_log_set_file(NULL);
-  unlink(logpath);
+  unlink(tf_logpath);
   spy_fft_cleanup();
   return t_done();
 }

@@ -86,6 +86,54 @@ static inline cJSON *tf_cfg(const char *json)
   return out;
 }
 
+/* The plan's error text for cfg json (NULL when the plan succeeds). */
+static inline const char *tf_plan_error(plan_fn plan, const char *json, tf_input *t, spy_err *err)
+{
+  cJSON *cfg = tf_cfg(json);
+  spy_op op = {0};
+  int rc = plan(cfg, &t->trials, &t->c, &op, err);
+  spy_op_free(&op);
+  cJSON_Delete(cfg);
+  return rc ? err->msg : NULL;
+}
+
+/* The plan's error for cfg json is exactly `want`. */
+#define TF_CHECK_MSG(plan, json, t, want)                                                          \
+  do {                                                                                             \
+    spy_err e_ = {0};                                                                              \
+    const char *got_ = tf_plan_error(plan, json, t, &e_);                                          \
+    CHECK(got_ && strcmp(got_, want) == 0, "%s:\n  got  %s\n  want %s", json,                      \
+          got_ ? got_ : "(no error)", want);                                                       \
+  } while (0)
+
+/* The log file a test sends spy_log to (main sets it), and whether it holds
+** a line "... - <level> - <host> - <session>: <msg>". */
+static char tf_logpath[256];
+
+static inline bool tf_logged(const char *level, const char *msg)
+{
+  FILE *f = fopen(tf_logpath, "r");
+  char line[4096], want[64];
+  bool found = false;
+  if (!f) return false;
+  snprintf(want, sizeof want, " - %s - ", level);
+  while (!found && fgets(line, sizeof line, f)) {
+    if (!strstr(line, want)) continue;
+    for (char *p = strstr(line, ": "); p && !found; p = strstr(p + 1, ": ")) {
+      size_t l = strlen(msg);
+      found = strncmp(p + 2, msg, l) == 0 && (p[2 + l] == '\n' || p[2 + l] == '\0');
+    }
+  }
+  fclose(f);
+  return found;
+}
+
+static inline void tf_log_reset(void)
+{
+  FILE *f = fopen(tf_logpath, "w");
+  if (f) fclose(f);
+}
+
 /* Runs op over every trial; returns the outputs concatenated along rows
 ** (as double complex; real outputs in the real part), *rows = total rows.
 ** *secs = time spent in the kernels. */
@@ -138,60 +186,6 @@ static inline double tf_relerr(const double complex *a, const double complex *b,
   return den > 0 ? num / den : num;
 }
 
-/* Reads a variable-length string attribute of the root group (h5ref.h's
-** reader converts to ASCII, which HDF5 refuses for h5py's UTF-8 strings). */
-static inline int h5ref_attr_utf8(const char *file, const char *name, char *buf, size_t n)
-{
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) return -1;
-  hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-  int rc = -1;
-  if (a >= 0) {
-    hid_t t = H5Aget_type(a), mt = H5Tcopy(H5T_C_S1);
-    char *s = NULL;
-    H5Tset_size(mt, H5T_VARIABLE);
-    H5Tset_cset(mt, H5Tget_cset(t));
-    if (H5Aread(a, mt, &s) >= 0 && s) {
-      snprintf(buf, n, "%s", s);
-      rc = 0;
-    }
-    H5free_memory(s);
-    H5Tclose(mt);
-    H5Tclose(t);
-    H5Aclose(a);
-  }
-  H5Fclose(f);
-  return rc;
-}
-
-/* Reads a fixed-length string dataset element i. */
-static inline int h5ref_str(const char *file, const char *name, size_t i, char *buf, size_t n)
-{
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) return -1;
-  hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-  int rc = -1;
-  if (d >= 0) {
-    hid_t ty = H5Dget_type(d);
-    size_t sz = H5Tget_size(ty);
-    hid_t s = H5Dget_space(d);
-    hssize_t cnt = H5Sget_simple_extent_npoints(s);
-    char *all = calloc((size_t)cnt * sz + 1, 1);
-    if (H5Dread(d, ty, H5S_ALL, H5S_ALL, H5P_DEFAULT, all) >= 0 && i < (size_t)cnt) {
-      snprintf(buf, n, "%.*s", (int)sz, all + i * sz);
-      rc = 0;
-    }
-    free(all);
-    H5Sclose(s);
-    H5Tclose(ty);
-    H5Dclose(d);
-  }
-  H5Fclose(f);
-  return rc;
-}
-
 /*
 ** Runs the reference case `file` with `plan` and checks, per channel,
 ** max|spy - Syncopy| / max|Syncopy| <= tol, the freq and time axes to 1e-9,
@@ -203,7 +197,7 @@ static inline void tf_check_reference(const char *file, plan_fn plan, double tol
   char cfgtxt[16384];
   int nd;
   size_t sh[8], tsh[8], osh[8], fsh[8], ish[8];
-  CHECK(h5ref_attr_utf8(path, "syncopy_cfg", cfgtxt, sizeof cfgtxt) == 0, "%s: syncopy_cfg", file);
+  CHECK(h5ref_attr_str(path, "syncopy_cfg", cfgtxt, sizeof cfgtxt) == 0, "%s: syncopy_cfg", file);
   double *input = h5ref_read(path, "input", &nd, ish);
   double *trl = h5ref_read(path, "input_trialdefinition", &nd, tsh);
   double *ref = h5ref_read(path, "output", &nd, osh);
@@ -260,10 +254,10 @@ static inline void tf_check_reference(const char *file, plan_fn plan, double tol
       r0 += op.out_rows[k];
     }
     CHECK(r0 == sh[0] && te <= 1e-9, "%s: time axis differs by %g", file, te);
-    char tap[64];
-    CHECK(h5ref_str(path, "taper", 0, tap, sizeof tap) == 0 && op.ntaper == 1 &&
-              strcmp(op.taper[0], tap) == 0,
-          "%s: taper label '%s' vs '%s'", file, op.ntaper ? op.taper[0] : "", tap);
+    char tap[1][64] = {""};
+    CHECK(h5ref_strings(path, "taper", tap, 1) >= 1 && op.ntaper == 1 &&
+              strcmp(op.taper[0], tap[0]) == 0,
+          "%s: taper label '%s' vs '%s'", file, op.ntaper ? op.taper[0] : "", tap[0]);
     free(got);
   }
   spy_op_free(&op);
