@@ -389,6 +389,14 @@ spy_pool *spy_bind_client_pool(lua_State *L)
   return p;
 }
 
+double spy_bind_client_memory(lua_State *L)
+{
+  lua_getfield(L, LUA_REGISTRYINDEX, "spy.callmemory");
+  double m = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  return m;
+}
+
 spy_remote *spy_bind_client_remote(lua_State *L)
 {
   lua_getfield(L, LUA_REGISTRYINDEX, "spy.callremote");
@@ -412,6 +420,8 @@ static int l_executor_for_call(lua_State *L)
   bool parallel = lua_toboolean(L, 1);
   char repr[256];
   lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "spy.callmemory");
+  lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, "spy.callpool");
   lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, "spy.callremote");
@@ -426,12 +436,16 @@ static int l_executor_for_call(lua_State *L)
     if (!rem) return spy_bind_raise(L, &err);
     spy_cluster_get_status(r.slurm, &s);
     attaching(r, s.workers, s.requested > s.workers ? s.requested : s.workers);
+    lua_pushnumber(L, s.threads > 0 ? s.memory / s.threads : 0);
+    lua_setfield(L, LUA_REGISTRYINDEX, "spy.callmemory");
     lua_pushlightuserdata(L, rem->pool);
     lua_setfield(L, LUA_REGISTRYINDEX, "spy.callpool");
     lua_pushlightuserdata(L, rem);
     lua_setfield(L, LUA_REGISTRYINDEX, "spy.callremote");
   } else if (r.local && r.local->pool) {
     attaching(r, r.local->nworkers, r.local->nworkers);
+    lua_pushnumber(L, r.local->threads > 0 ? r.local->memory / r.local->threads : 0);
+    lua_setfield(L, LUA_REGISTRYINDEX, "spy.callmemory");
     lua_pushlightuserdata(L, r.local->pool);
     lua_setfield(L, LUA_REGISTRYINDEX, "spy.callpool");
   } else if (parallel) {
@@ -448,6 +462,8 @@ static int l_executor_for_call(lua_State *L)
 
 static int l_end_call(lua_State *L)
 {
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "spy.callmemory");
   lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, "spy.callpool");
   lua_pushnil(L);

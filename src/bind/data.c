@@ -1277,6 +1277,7 @@ void spy_bind_runop(lua_State *L, const char *fname, const cJSON *cfg, spy_data 
         lua_error(L);
       }
       ro.pool = spy_bind_client_pool(L);
+      ro.worker_memory = spy_bind_client_memory(L);
     }
   }
   spy_data *out = spy_data_new(op->cls);

@@ -47,6 +47,8 @@ const char *spy_bind_tmpdir(void);
 
 /* The pool of the current computation's executor, or NULL (sequential). */
 struct spy_pool *spy_bind_client_pool(lua_State *L);
+/* Memory (bytes) one worker slot of the current computation may use, 0 if unknown. */
+double spy_bind_client_memory(lua_State *L);
 /* The remote executor of the current computation (SLURM workers), or NULL. */
 struct spy_remote *spy_bind_client_remote(lua_State *L);
 

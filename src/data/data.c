@@ -397,7 +397,8 @@ static int attr_strv(hid_t obj, const char *name, const char *const *v, size_t n
   if (rc < 0 && n > 3) { /* too large for an attribute: Syncopy truncates */
     H5Eclear2(H5E_DEFAULT);
     const char *trunc[3] = {v[0], "...", v[n - 1]};
-    spy_log(SPY_LOG_WARNING,
+    if (listing) /* temporary files: the struct holds the full labels */
+      spy_log(SPY_LOG_WARNING,
             "Too many entries in `%s` - truncating HDF5 attribute. Please refer to %s.info "
             "for complete listing.",
             name, listing);
@@ -416,7 +417,8 @@ static int attr_doubles(hid_t obj, const char *name, const double *v, size_t n, 
   if (rc < 0 && !scalar && n > 3) {
     H5Eclear2(H5E_DEFAULT);
     double trunc[3] = {v[0], NAN, v[n - 1]};
-    spy_log(SPY_LOG_WARNING,
+    if (listing)
+      spy_log(SPY_LOG_WARNING,
             "Too many entries in `%s` - truncating HDF5 attribute. Please refer to %s.info "
             "for complete listing.",
             name, listing);
@@ -472,7 +474,8 @@ int spy_data_write_meta(const spy_data *d, hid_t f, const char *listing, spy_err
   ds = H5Dcreate2(f, "trialdefinition", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   if (ds < 0 || (d->ntrials && H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                                         d->trldef) < 0)) {
-    rc = spy_h5_fail(err, SPY_EIO, "cannot write the trial definition of '%s'", listing);
+    rc = spy_h5_fail(err, SPY_EIO, "cannot write the trial definition of '%s'",
+                     listing ? listing : "a temporary file");
     goto exit;
   }
   const char *const *dimord = spy_dataclass_dimord(d->cls);
@@ -490,7 +493,9 @@ int spy_data_write_meta(const spy_data *d, hid_t f, const char *listing, spy_err
     bad |= attr_strv(f, "channel", (const char *const *)d->channel, d->nchannel, listing);
   }
   if (d->cls != SPY_ANALOG) bad |= attr_doubles(f, "freq", d->freq, d->nfreq, false, listing);
-  if (bad) rc = spy_h5_fail(err, SPY_EIO, "cannot write the attributes of '%s'", listing);
+  if (bad)
+    rc = spy_h5_fail(err, SPY_EIO, "cannot write the attributes of '%s'",
+                     listing ? listing : "a temporary file");
 exit:
   spy_h5_close_dset(ds);
   spy_h5_close_plist(dcpl);
@@ -504,7 +509,7 @@ int spy_data_sync_meta(spy_data *d, spy_err *err)
   int rc = SPY_OK;
   if (!d->writable) return spy_fail(err, SPY_EIO, "object is read-only");
   spy_h5_lock();
-  if ((rc = ensure_open(d, err)) == SPY_OK && (rc = spy_data_write_meta(d, d->file, d->path, err)) == SPY_OK)
+  if ((rc = ensure_open(d, err)) == SPY_OK && (rc = spy_data_write_meta(d, d->file, d->temporary ? NULL : d->path, err)) == SPY_OK)
     H5Fflush(d->file, H5F_SCOPE_LOCAL);
   spy_h5_unlock();
   return rc;

@@ -103,7 +103,8 @@ int spy_data_sync_meta(spy_data *d, spy_err *err);
 ** _log, samplerate, channel or channel_i/channel_j, freq; a NaN samplerate
 ** is None, written "None") into the open HDF5 file f, replacing existing
 ** ones.  listing names the file in the truncation warning of oversized
-** attributes.  Takes the io lock.
+** attributes (NULL: truncate silently, for temporary files whose full
+** metadata live in the struct).  Takes the io lock.
 */
 int spy_data_write_meta(const spy_data *d, hid_t f, const char *listing, spy_err *err);
 
