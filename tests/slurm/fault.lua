@@ -18,7 +18,8 @@ cl:wait_for_workers(2)
 local victim = cl.job_ids[1]
 local errlog = cl.log_directory .. "/" .. cl.job_name .. "-" .. victim .. ".err"
 -- the killer waits until the victim has been handed the computation
-os.execute(("(until grep -q 'computation' %q 2>/dev/null; do sleep 0.05; done; scancel %d) >/dev/null 2>&1 &")
+-- (bounded: it gives up after 5 minutes, so a failed test leaves no poller behind)
+os.execute(("(timeout 300 sh -c 'until grep -q computation \"$1\" 2>/dev/null; do sleep 0.05; done' sh %q && scancel %d) >/dev/null 2>&1 &")
            :format(errlog, victim))
 local from = H.logsize()
 local got = spy.freqanalysis(data, cfg)
@@ -34,7 +35,8 @@ cl:close()
 -- 2. workers that always die while computing: 1 + 3 attempts, then an error
 local logdir = H.sh("mktemp -d"):gsub("%s+$", "")
 local cl3 = H.cluster{ log_directory = logdir, job_script_prologue = {
-  ([[( until grep -q computation "%s/${SLURM_JOB_NAME}-${SLURM_JOB_ID}.err" 2>/dev/null; do sleep 0.05; done; kill -9 $$ ) &]]):format(logdir) } }
+  -- the killer ends with the job shell it watches (kill -0 $$), so none outlives its job
+  ([[( while kill -0 $$ 2>/dev/null; do grep -q computation "%s/${SLURM_JOB_NAME}-${SLURM_JOB_ID}.err" 2>/dev/null && kill -9 $$; sleep 0.05; done ) &]]):format(logdir) } }
 cl3:scale(1)
 spy.Client(cl3)
 -- one task that runs for seconds, far longer than the killer needs to strike
