@@ -467,7 +467,7 @@ static const spy_funcspec spec_analog = {
     "From one array (samples x channels, one trial starting at t = 0 unless a trialdefinition is "
     "given) or from a list of per-trial arrays with the same channels (each trial then starts at "
     "t = -1 s, as in Syncopy).  Trials are read from disk on access: data.trials[i].",
-    "local a = spy.AnalogData{data={x1, x2}, samplerate=1000}\nprint(a.trials[1]:shape())",
+    "local a = spy.AnalogData{data={x1, x2}, samplerate=1000}\nprint(a.trials[1])",
     kw_analog};
 static const spy_funcspec spec_spectral = {
     "SpectralData",

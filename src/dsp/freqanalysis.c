@@ -525,9 +525,8 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
                           "restrict.");
     } else {
       rc = spy_fail(err, SPY_ENOTSUP,
-                    "output='%s' is not supported yet: FOOOF post-processing of mtmfft spectra "
-                    "is not implemented in spy; compute output='pow' and fit the spectra "
-                    "separately",
+                    "output='%s' is not supported yet: spy has no FOOOF fitting; compute "
+                    "output='pow' and fit the spectra separately",
                     fooof);
     }
     spy_op_free(op);
