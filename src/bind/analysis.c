@@ -1,6 +1,6 @@
 /*
-** The analysis frontends: spy.freqanalysis (and, as they land,
-** spy.preprocessing, spy.resampledata).  Each one resolves Syncopy's calling
+** The analysis frontends: spy.freqanalysis, spy.preprocessing and
+** spy.resampledata.  Each one resolves Syncopy's calling
 ** conventions, validates its keywords against its spec, applies the
 ** selection, asks the engine for a plan and hands it to spy_bind_runop.
 */
@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "bind/data.h"
-#include "dsp/freqanalysis.h"
 #include "dsp/freqanalysis_spec.h"
 #include "dsp/preprocessing.h"
 #include "dsp/preprocessing_spec.h"
+#include "sched/methods.h"
 
 /* The AnalogData argument of an analysis, with Syncopy's messages. */
 static spy_data *analog_arg(lua_State *L, int idx)
@@ -35,10 +35,8 @@ static void release_op(void *p)
   free(p);
 }
 
-typedef int (*planfn)(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *err);
-
 /* The common body: args -> cfg -> selection -> plan -> run -> result. */
-static int analyse(lua_State *L, const spy_funcspec *spec, planfn plan)
+static int analyse(lua_State *L, const spy_funcspec *spec)
 {
   int dataidx = 0;
   cJSON *cfg = NULL;
@@ -57,9 +55,10 @@ static int analyse(lua_State *L, const spy_funcspec *spec, planfn plan)
   spy_op *op = calloc(1, sizeof *op);
   if (!op) return luaL_error(L, "out of memory");
   opbox->ptr = op;
-  if (plan(cfg, &tr, op, &err) != SPY_OK) return spy_bind_raise(L, &err);
+  /* the same table of computations a remote worker plans through */
+  if (spy_method_plan(spec->name, cfg, &tr, op, &err) != SPY_OK) return spy_bind_raise(L, &err);
   /* runop frees the op's contents; the box then frees the zeroed struct */
-  const char *warn = plan == spy_preprocessing_plan ? spy_preprocessing_nan_warning(op) : NULL;
+  const char *warn = strcmp(spec->name, "preprocessing") == 0 ? spy_preprocessing_nan_warning(op) : NULL;
   if (warn) lua_pushstring(L, warn); /* the op's string dies with the op */
   spy_bind_runop(L, spec->name, cfg, d, sel, op, NULL, 0, warn ? lua_tostring(L, -1) : NULL);
   return 1;
@@ -67,17 +66,17 @@ static int analyse(lua_State *L, const spy_funcspec *spec, planfn plan)
 
 static int l_freqanalysis(lua_State *L)
 {
-  return analyse(L, &spy_spec_freqanalysis, spy_freqanalysis_plan);
+  return analyse(L, &spy_spec_freqanalysis);
 }
 
 static int l_preprocessing(lua_State *L)
 {
-  return analyse(L, &spy_spec_preprocessing, spy_preprocessing_plan);
+  return analyse(L, &spy_spec_preprocessing);
 }
 
 static int l_resampledata(lua_State *L)
 {
-  return analyse(L, &spy_spec_resampledata, spy_resampledata_plan);
+  return analyse(L, &spy_spec_resampledata);
 }
 
 void spy_open_analysis(lua_State *L, int spy)

@@ -10,6 +10,7 @@
 #include "bind/array.h"
 #include "bind/data.h"
 #include "synth/synth.h"
+#include "sched/methods.h"
 #include "synth/synth_spec.h"
 
 static void release_op(void *p)
@@ -32,7 +33,7 @@ static int generate(lua_State *L, const char *name)
   if (!op) return luaL_error(L, "out of memory");
   opbox->ptr = op;
   spy_err err = {0};
-  if (spy_synth_plan(name, cfg, op, &err)) return spy_bind_raise(L, &err);
+  if (spy_method_plan(name, cfg, NULL, op, &err)) return spy_bind_raise(L, &err);
   if (spy_cfg_isnull(cfg, "nTrials")) { /* Syncopy: a plain array */
     size_t shape[2] = {op->out_rows[0], op->out_nchan};
     spy_array *a = spy_array_new(SPY_DT_F32, 2, shape);

@@ -170,8 +170,7 @@ static int latency(const spy_data *d, const cJSON *lat, spy_selection *s, spy_er
                           "'maxperiod', 'minperiod', 'prestim', 'poststim', 'all' or {t0, t1} in s");
   }
   /* keep trials covering the window; sample ranges by best_match(span) */
-  size_t kept = 0, eps_n = 0;
-  (void)eps_n;
+  size_t kept = 0;
   for (size_t i = 0; i < nt; i++) {
     size_t k = s->trials[i];
     double off = d->trldef[k * d->trlcols + 2], len = trial_len(d, k);
@@ -380,11 +379,4 @@ nomem:
 fail:
   spy_selection_free(s);
   return rc;
-}
-
-bool spy_selection_is_all(const spy_data *d, const spy_selection *s)
-{
-  (void)d;
-  return !s->trial_selected && !s->channel_selected && !s->time_selected && !s->freq_selected &&
-         !s->taper_selected;
 }

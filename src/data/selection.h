@@ -40,7 +40,5 @@ typedef struct spy_selection {
 
 int spy_select(const spy_data *d, const cJSON *sel, spy_selection **out, spy_err *err);
 void spy_selection_free(spy_selection *s);
-/* True when the selection picks everything in the natural order. */
-bool spy_selection_is_all(const spy_data *d, const spy_selection *s);
 
 #endif
