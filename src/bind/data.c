@@ -251,6 +251,9 @@ static int l_index(lua_State *L)
     spy_bind_pushjson(L, d->cfg);
   } else if (strcmp(k, "info") == 0) {
     spy_bind_pushjson(L, d->info);
+  } else if (strcmp(k, "metadata") == 0) {
+    if (d->metadata) spy_bind_pushjson(L, d->metadata);
+    else lua_pushnil(L);
   } else if (strcmp(k, "log") == 0) {
     pushlog(L, d);
   } else if (strcmp(k, "filename") == 0) {

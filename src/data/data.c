@@ -79,6 +79,7 @@ void spy_data_unref(spy_data *d)
   spy_strv_free(d->taper, d->ntaper);
   cJSON_Delete(d->cfg);
   cJSON_Delete(d->info);
+  cJSON_Delete(d->metadata);
   free(d->log);
   free(d->version);
   free(d->path);

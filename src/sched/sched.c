@@ -538,6 +538,10 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
       if (!seen) flagged[nflagged++] = k;
     }
 
+  if (op->metadata) {
+    cJSON_Delete(out->metadata);
+    if (!(out->metadata = op->metadata(op->plan))) goto nomem;
+  }
   out->samplerate = op->samplerate;
   if (spy_data_set_trldef(out, op->out_trldef, op->average ? 1 : ntr, op->out_trlcols)) goto nomem;
   if (in) {
