@@ -143,6 +143,9 @@ static cJSON *nest(const double *v, const hsize_t *dims, int rank, bool ints, si
   return a;
 }
 
+/* metadata are small (Syncopy caps attributes at 64 kB); larger is damage */
+enum { MAX_VALUES = 1 << 20 };
+
 typedef struct {
   cJSON *flat; /* attribute name -> value */
   int failed;
@@ -159,8 +162,12 @@ static herr_t read_one(hid_t loc, const char *name, const H5A_info_t *info, void
   hsize_t dims[8] = {0};
   if (rank >= 0 && rank <= 8) H5Sget_simple_extent_dims(sp, dims, NULL);
   size_t n = 1;
-  for (int i = 0; i >= 0 && i < rank; i++) n *= dims[i];
-  double *buf = rank >= 0 && rank <= 8 ? malloc((n ? n : 1) * sizeof *buf) : NULL;
+  bool sane = rank >= 0 && rank <= 8;
+  for (int i = 0; sane && i < rank; i++) {
+    sane = dims[i] <= MAX_VALUES && n * dims[i] <= MAX_VALUES;
+    n *= sane ? dims[i] : 1;
+  }
+  double *buf = sane ? malloc((n ? n : 1) * sizeof *buf) : NULL;
   if (buf && ty >= 0 && H5Tget_class(ty) != H5T_STRING &&
       H5Aread(a, H5T_NATIVE_DOUBLE, buf) >= 0) {
     size_t off = 0;
@@ -214,10 +221,16 @@ int spy_metadata_read(hid_t f, cJSON **md, spy_err *err)
       char key[192];
       snprintf(key, sizeof key, "n_peaks%s", sep);
       const cJSON *np = cJSON_GetObjectItem(c.flat, key);
-      if (cJSON_IsArray(np)) {
+      int total = 0, nrows = cJSON_GetArraySize(v);
+      const cJSON *cnt;
+      bool ok = cJSON_IsArray(np);
+      cJSON_ArrayForEach(cnt, np) {
+        ok &= cnt->valueint >= 0 && cnt->valueint <= nrows - total;
+        if (ok) total += cnt->valueint;
+      }
+      if (ok && total == nrows) {
         cJSON *split = cJSON_CreateArray();
         int r0 = 0;
-        const cJSON *cnt;
         cJSON_ArrayForEach(cnt, np) {
           cJSON *ch = cJSON_CreateArray();
           for (int q = 0; q < cnt->valueint; q++)
