@@ -35,18 +35,20 @@ typedef struct {
   double *freq;
   spy_fooof_opts opts;
   spy_fooof_output kind;
-  results *res;
+  size_t ncalls;  /* 1 (trial average) or ntrials (keeptrials) */
+  results *res;   /* ncalls */
 } fplan;
 
-static void free_results(results *r)
+static void free_results(results *r, size_t n)
 {
-  if (!r) return;
-  free(r->ap);
-  free(r->npeaks);
-  free(r->r2);
-  free(r->error);
-  free(r->gauss);
-  free(r->peak);
+  for (size_t i = 0; r && i < n; i++) {
+    free(r[i].ap);
+    free(r[i].npeaks);
+    free(r[i].r2);
+    free(r[i].error);
+    free(r[i].gauss);
+    free(r[i].peak);
+  }
   free(r);
 }
 
@@ -56,7 +58,7 @@ static void free_plan(void *pv)
   if (!p) return;
   if (p->ifree) p->ifree(p->inner);
   free(p->freq);
-  free_results(p->res);
+  free_results(p->res, p->ncalls);
   free(p);
 }
 
@@ -66,47 +68,26 @@ static size_t f_scratch(const void *pv, size_t nsamp, size_t nchan)
   return p->blk + (p->iscratch ? p->iscratch(p->inner, nsamp, nchan) : 0);
 }
 
-static int f_kernel(const void *pv, spy_task *t, spy_err *err)
+/* Fits every channel of a power block (nfreq x nchan sums over ntr
+** trials) into out (float32, same layout) and r. */
+static int fit_block(const fplan *p, const double *pw, double ntr, float *out, results *r,
+                     double *spec, spy_err *err)
 {
-  const fplan *p = pv;
-  float *pw = t->scratch;
-  spy_task it = *t;
-  it.out = pw;
-  it.scratch = (char *)t->scratch + p->blk;
-  int rc = p->ikernel(p->inner, &it, err);
-  t->flags = it.flags;
-  if (rc) return rc;
-  double *acc = t->out;
-  for (size_t i = 0; i < p->nfreq * p->nchan; i++)
-    acc[i] = pw[i];
-  return SPY_OK;
-}
-
-static int f_finalize(const void *pv, const double *acc, size_t ntrials, void *outv, spy_err *err)
-{
-  const fplan *p = pv;
   size_t nf = p->nfreq, nc = p->nchan;
-  results *r = p->res;
-  float *out = outv;
-  double *spec = malloc(2 * nf * sizeof *spec);
-  if (!spec) return spy_fail(err, SPY_ENOMEM, "out of memory");
   double *fitted = spec + nf;
   int rc = SPY_OK;
   r->rows = 0;
+  r->done = false;
   for (size_t c = 0; c < nc && !rc; c++) {
-    if (spy_interrupted()) {
-      rc = spy_fail(err, SPY_EINTR, "interrupted");
-      break;
-    }
-    /* the power Syncopy fits is the stored float32 trial mean */
+    if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+    /* the power Syncopy fits is stored as float32 */
     for (size_t i = 0; i < nf; i++)
-      spec[i] = (double)(float)(acc[i * nc + c] / (double)ntrials);
+      spec[i] = (double)(float)(pw[i * nc + c] / ntr);
     spy_fooof_fit fit = {0};
     if ((rc = spy_fooof(&p->opts, p->freq, spec, nf, p->kind, fitted, &fit, err))) {
       char msg[sizeof err->msg];
       snprintf(msg, sizeof msg, "%s", err->msg);
-      spy_fail(err, rc, "%s (channel %zu)", msg, c + 1);
-      break;
+      return spy_fail(err, rc, "%s (channel %zu)", msg, c + 1);
     }
     for (size_t i = 0; i < nf; i++)
       out[i * nc + c] = (float)fitted[i];
@@ -120,19 +101,73 @@ static int f_finalize(const void *pv, const double *acc, size_t ntrials, void *o
       if (g) r->gauss = g;
       double *q = g ? realloc(r->peak, (r->rows + fit.npeaks) * 3 * sizeof *q) : NULL;
       if (q) r->peak = q;
-      if (!g || !q) {
-        spy_fooof_fit_free(&fit);
-        rc = spy_fail(err, SPY_ENOMEM, "out of memory");
-        break;
+      if (!g || !q) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+      if (!rc) {
+        memcpy(r->gauss + 3 * r->rows, fit.gauss, 3 * fit.npeaks * sizeof *g);
+        memcpy(r->peak + 3 * r->rows, fit.peak, 3 * fit.npeaks * sizeof *q);
+        r->rows += fit.npeaks;
       }
-      memcpy(r->gauss + 3 * r->rows, fit.gauss, 3 * fit.npeaks * sizeof *g);
-      memcpy(r->peak + 3 * r->rows, fit.peak, 3 * fit.npeaks * sizeof *q);
-      r->rows += fit.npeaks;
     }
     spy_fooof_fit_free(&fit);
   }
   r->done = rc == SPY_OK;
+  return rc;
+}
+
+/* runs the mtmfft kernel into the float32 block at the head of scratch */
+static int power(const fplan *p, spy_task *t, float **pw, spy_err *err)
+{
+  *pw = t->scratch;
+  spy_task it = *t;
+  it.out = *pw;
+  it.scratch = (char *)t->scratch + p->blk;
+  int rc = p->ikernel(p->inner, &it, err);
+  t->flags = it.flags;
+  return rc;
+}
+
+/* trial average: hand the power up as doubles */
+static int f_kernel(const void *pv, spy_task *t, spy_err *err)
+{
+  const fplan *p = pv;
+  float *pw;
+  int rc = power(p, t, &pw, err);
+  if (rc) return rc;
+  double *acc = t->out;
+  for (size_t i = 0; i < p->nfreq * p->nchan; i++)
+    acc[i] = pw[i];
+  return SPY_OK;
+}
+
+static int f_finalize(const void *pv, const double *acc, size_t ntrials, void *outv, spy_err *err)
+{
+  const fplan *p = pv;
+  double *spec = malloc(2 * p->nfreq * sizeof *spec);
+  if (!spec) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  int rc = fit_block(p, acc, (double)ntrials, outv, p->res, spec, err);
   free(spec);
+  return rc;
+}
+
+/* keeptrials: fit each trial's power in its task; results stay in the plan */
+static int f_kernel_trial(const void *pv, spy_task *t, spy_err *err)
+{
+  const fplan *p = pv;
+  float *pw;
+  int rc = power(p, t, &pw, err);
+  if (rc) return rc;
+  size_t n = p->nfreq * p->nchan;
+  double *buf = malloc(n * sizeof *buf + 2 * p->nfreq * sizeof *buf);
+  if (!buf) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++)
+    buf[i] = pw[i];
+  rc = fit_block(p, buf, 1.0, t->out, p->res + t->trial, buf + n, err);
+  free(buf);
+  if (rc && rc != SPY_EINTR) {
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    spy_fail(err, rc, "%s in trial %zu", msg, t->trial + 1);
+  }
   return rc;
 }
 
@@ -159,35 +194,43 @@ static cJSON *per_channel(const double *rows, const size_t *npeaks, size_t nc)
   return a;
 }
 
-static void put(cJSON *md, const char *name, cJSON *v)
+static void put(cJSON *md, const char *name, size_t call, cJSON *v)
 {
-  char key[64];
-  snprintf(key, sizeof key, "%s__0_0", name);
-  cJSON *o = cJSON_CreateObject();
+  char key[96];
+  snprintf(key, sizeof key, "%s__%zu_0", name, call);
+  cJSON *o = cJSON_GetObjectItem(md, name);
+  if (!o) cJSON_AddItemToObject(md, name, o = cJSON_CreateObject());
   cJSON_AddItemToObject(o, key, v);
-  cJSON_AddItemToObject(md, name, o);
 }
 
+/* Syncopy's out.metadata: {label: {"<label>__<call>_0": value}}, calls
+** being the trial-average call 0 or the trials. */
 static cJSON *f_metadata(const void *pv)
 {
   const fplan *p = pv;
-  const results *r = p->res;
   size_t nc = p->nchan;
   int nap = p->opts.knee ? 3 : 2;
   cJSON *md = cJSON_CreateObject();
-  if (!md || !r->done) return md;
-  cJSON *ap = cJSON_CreateArray();
-  for (int k = 0; ap && k < nap; k++)
-    cJSON_AddItemToArray(ap, numbers(r->ap + (size_t)k * nc, nc));
-  put(md, "aperiodic_params", ap);
-  put(md, "error", numbers(r->error, nc));
-  put(md, "gaussian_params", per_channel(r->gauss, r->npeaks, nc));
-  cJSON *np = cJSON_CreateArray();
-  for (size_t c = 0; np && c < nc; c++)
-    cJSON_AddItemToArray(np, cJSON_CreateNumber((double)r->npeaks[c]));
-  put(md, "n_peaks", np);
-  put(md, "peak_params", per_channel(r->peak, r->npeaks, nc));
-  put(md, "r_squared", numbers(r->r2, nc));
+  static const char *const order[] = {"aperiodic_params", "error",     "gaussian_params",
+                                      "n_peaks",          "peak_params", "r_squared"};
+  for (int i = 0; md && i < 6; i++)
+    cJSON_AddItemToObject(md, order[i], cJSON_CreateObject());
+  for (size_t k = 0; md && k < p->ncalls; k++) {
+    const results *r = p->res + k;
+    if (!r->done) continue;
+    cJSON *ap = cJSON_CreateArray();
+    for (int q = 0; ap && q < nap; q++)
+      cJSON_AddItemToArray(ap, numbers(r->ap + (size_t)q * nc, nc));
+    put(md, "aperiodic_params", k, ap);
+    put(md, "error", k, numbers(r->error, nc));
+    put(md, "gaussian_params", k, per_channel(r->gauss, r->npeaks, nc));
+    cJSON *np = cJSON_CreateArray();
+    for (size_t c = 0; np && c < nc; c++)
+      cJSON_AddItemToArray(np, cJSON_CreateNumber((double)r->npeaks[c]));
+    put(md, "n_peaks", k, np);
+    put(md, "peak_params", k, per_channel(r->peak, r->npeaks, nc));
+    put(md, "r_squared", k, numbers(r->r2, nc));
+  }
   return md;
 }
 
@@ -311,11 +354,6 @@ int spy_fooof_wrap(spy_op *op, const char *output, const cJSON *fooof_opt, size_
   bool verbose;
   int rc = spy_fooof_parse_opts(fooof_opt, &o, &verbose, err);
   if (rc) return rc;
-  if (!op->average)
-    return spy_fail(err, SPY_ENOTSUP,
-                    "output='%s' is computed on the trial average in spy: use keeptrials=False "
-                    "(single-trial FOOOF fits are not available)",
-                    output);
   if (op->ninner != 2 || op->inner[0] != 1 || op->out_dtype != SPY_DT_F32)
     return spy_fail_value(err, "keeptapers", "True", "False with FOOOF outputs");
   size_t nf = op->nfreq, nc = nchan ? nchan : 1;
@@ -334,16 +372,20 @@ int spy_fooof_wrap(spy_op *op, const char *output, const cJSON *fooof_opt, size_
   }
   fplan *p = calloc(1, sizeof *p);
   if (!p) return spy_fail(err, SPY_ENOMEM, "out of memory");
-  results *r = p->res = calloc(1, sizeof *p->res);
+  p->ncalls = op->average ? 1 : op->ntrials;
+  p->res = calloc(p->ncalls ? p->ncalls : 1, sizeof *p->res);
   p->freq = malloc(nf * sizeof *p->freq);
   int nap = o.knee ? 3 : 2;
-  if (r) {
+  bool ok = p->res && p->freq;
+  for (size_t k = 0; ok && k < p->ncalls; k++) {
+    results *r = p->res + k;
     r->ap = calloc((size_t)nap * nc, sizeof *r->ap);
     r->npeaks = calloc(nc, sizeof *r->npeaks);
     r->r2 = calloc(nc, sizeof *r->r2);
     r->error = calloc(nc, sizeof *r->error);
+    ok = r->ap && r->npeaks && r->r2 && r->error;
   }
-  if (!r || !p->freq || !r->ap || !r->npeaks || !r->r2 || !r->error) {
+  if (!ok) {
     free_plan(p);
     return spy_fail(err, SPY_ENOMEM, "out of memory");
   }
@@ -360,13 +402,18 @@ int spy_fooof_wrap(spy_op *op, const char *output, const cJSON *fooof_opt, size_
   p->iscratch = op->scratch_bytes;
   p->ifree = op->free_plan;
   op->plan = p;
-  op->kernel = f_kernel;
   op->scratch_bytes = f_scratch;
   op->free_plan = free_plan;
   op->chan_independent = false;
-  op->acc_elems = nf * nchan;
-  op->finalize = f_finalize;
   op->metadata = f_metadata;
+  if (op->average) {
+    op->kernel = f_kernel;
+    op->acc_elems = nf * nchan;
+    op->finalize = f_finalize;
+  } else {
+    op->kernel = f_kernel_trial;
+    op->in_process = true;
+  }
   op->name = "fooof";
   return SPY_OK;
 }

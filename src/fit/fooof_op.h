@@ -1,16 +1,18 @@
 /*
-** FOOOF as the trial reduction of a trial-averaged mtmfft (Syncopy's
-** output='fooof' / 'fooof_aperiodic' / 'fooof_peaks', keeptrials=False).
+** FOOOF outputs of freqanalysis (Syncopy's output='fooof' / 'fooof_aperiodic'
+** / 'fooof_peaks').
 **
-** spy_fooof_wrap takes a planned mtmfft op (output 'pow', average mode) and
-** turns it into the FOOOF op in place: each task runs the mtmfft kernel and
-** hands its float32 power up as doubles (op->acc_elems); finalize fits the
-** trial mean, rounded to float32 as Syncopy stores the power it fits, one
-** channel after the other, and writes the chosen output; op->metadata then
-** returns Syncopy's out.metadata (keys `<name>__0_0`, every channel's peaks
-** its own, see docs/internals/fooof.md).  The wrapped op owns the mtmfft
-** plan.  fooof_opt (NULL or JSON null: the defaults) is validated here, so a
-** remote worker re-planning from the cfg runs the same checks.
+** spy_fooof_wrap takes a planned mtmfft op (output 'pow') and turns it into
+** the FOOOF op in place.  keeptrials=False (average mode): each task runs
+** the mtmfft kernel and hands its float32 power up as doubles
+** (op->acc_elems); finalize fits the trial mean, rounded to float32 as
+** Syncopy stores the power it fits, channel after channel.  keeptrials=True:
+** each task fits its own trial and leaves the parameters in the plan's slot
+** for that trial (op->in_process: no remote workers).  op->metadata then
+** returns Syncopy's out.metadata (keys `<name>__<trial>_0`, every channel's
+** peaks its own, see docs/internals/fooof.md).  The wrapped op owns the
+** mtmfft plan.  fooof_opt (NULL or JSON null: the defaults) is validated
+** here, so a remote worker re-planning from the cfg runs the same checks.
 */
 #ifndef SPY_FOOOF_OP_H
 #define SPY_FOOOF_OP_H

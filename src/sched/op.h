@@ -95,6 +95,9 @@ typedef struct spy_op {
   ** out.metadata (e.g. FOOOF's fitted parameters), a new JSON object the
   ** caller owns; NULL only when out of memory.  May be NULL: no metadata. */
   cJSON *(*metadata)(const void *plan);
+  /* The kernels leave per-trial results in the plan (for metadata): the op
+  ** runs inline or on threads only; remote workers refuse it. */
+  bool in_process;
 
   /* output metadata */
   double samplerate;

@@ -63,8 +63,7 @@ int main(void)
          "Wrong type of `fooof_opt`: expected table or nil found list");
   EXPECT("{" BASE ", \"tapsmofrq\": 4, \"keeptapers\": true}",
          "Invalid value of `keeptapers`: 'True'; expected False with FOOOF outputs");
-  CHECK(strstr(msg_of("{\"output\": \"fooof\", \"foilim\": [1, 100]}"), "use keeptrials=False"),
-        "keeptrials=True: %s", msg_of("{\"output\": \"fooof\", \"foilim\": [1, 100]}"));
+  EXPECT("{\"output\": \"fooof\", \"foilim\": [1, 100]}", "");
   EXPECT("{\"output\": \"fooof\", \"keeptrials\": false, \"foilim\": [1, 2]}",
          "Invalid value of `foi/foilim`: 'fewer than 3 frequencies'; expected at least 3 "
          "frequencies for FOOOF");
@@ -83,6 +82,13 @@ int main(void)
             strstr(op.log, "computed fooofspy_cF with settings") &&
             strstr(op.log, "\tfooof_method = fooof\n"),
         "log: %s", op.log);
+  spy_op_free(&op);
+
+  /* keeptrials: one fit per trial inside the kernels, results kept in the plan */
+  CHECK(fa_plan("{\"output\": \"fooof\", \"foilim\": [1, 100]}", &data.t, &op, &err) == SPY_OK,
+        "plan: %s", err.msg);
+  CHECK(!op.average && op.acc_elems == 0 && !op.finalize && op.metadata && op.in_process,
+        "per-trial fits in process");
   spy_op_free(&op);
   fa_data_free(&data);
   return t_done();

@@ -1,6 +1,7 @@
 -- spy.freqanalysis with output='fooof', 'fooof_aperiodic', 'fooof_peaks'
--- (keeptrials=false) against Syncopy's references, through the whole
--- pipeline (mtmfft trial average, then FOOOF).
+-- against Syncopy's references (keeptrials=false), through the whole
+-- pipeline (mtmfft trial average, then FOOOF); single-trial fits
+-- (keeptrials=true) against the average of each trial alone.
 --
 -- Tolerances reached and what limits them: the fitted spectra agree with
 -- Syncopy to 4e-6 (fooof, fooof_aperiodic) and 1.6e-5 (fooof_peaks, a
@@ -129,14 +130,33 @@ describe("freqanalysis FOOOF outputs", function()
     assert.are.same({ {}, {} }, h.metadata.gaussian_params.gaussian_params__0_0)
   end)
 
+  it("fits every trial with keeptrials=true, as the average of that trial alone", function()
+    local sel = { trials = { 2, 5, 7 } }
+    local r = spy.freqanalysis(d, cfg("fooof_peaks", { keeptrials = true, select = sel }))
+    assert.are.same({ 3, 1, 100, 2 }, r.shape)
+    local md = r.metadata
+    local cluster = spy.LocalCluster{ n_workers = 2 }
+    local client = spy.Client(cluster)
+    local r2 = spy.freqanalysis(d, cfg("fooof_peaks", { keeptrials = true, select = sel }))
+    client:close()
+    cluster:close()
+    assert.are.equal(0, (r.trials[3] - r2.trials[3]):abs():max())
+    assert.are.same(md, r2.metadata)
+    for k, trial in ipairs(sel.trials) do
+      local one = spy.freqanalysis(d, cfg("fooof_peaks", { select = { trials = { trial } } }))
+      assert.are.equal(0, (r.trials[k] - one.trials[1]):abs():max())
+      for label, v in pairs(one.metadata) do
+        assert.are.same(v[label .. "__0_0"], md[label][("%s__%d_0"):format(label, k - 1)])
+      end
+    end
+  end)
+
   it("rejects what Syncopy rejects", function()
     local ok, e = pcall(spy.freqanalysis, d, cfg("fooof", { fooof_opt = { nope = 1 } }))
     assert.is_false(ok)
     assert.is_truthy(tostring(e):find("fooof_opt: invalid keys: '['nope']'", 1, true))
     ok, e = pcall(spy.freqanalysis, d, cfg("fooof", { foilim = { 0, 100 } }))
     assert.is_truthy(tostring(e):find("expected a frequency range that does not include zero", 1, true))
-    ok, e = pcall(spy.freqanalysis, d, cfg("fooof", { keeptrials = true }))
-    assert.is_truthy(tostring(e):find("use keeptrials=False", 1, true))
     ok, e = pcall(spy.freqanalysis, d * 0, cfg("fooof"))
     assert.is_false(ok)
     assert.is_truthy(tostring(e):find("contains NaNs or Infs", 1, true), tostring(e))
