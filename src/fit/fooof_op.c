@@ -360,6 +360,15 @@ int spy_fooof_wrap(spy_op *op, const char *output, const cJSON *fooof_opt, size_
   if (nf < 3)
     return spy_fail_value(err, "foi/foilim", "fewer than 3 frequencies",
                           "at least 3 frequencies for FOOOF");
+  /* FOOOF's _check_freqs: np.isclose(np.diff(freqs), freqs[1] - freqs[0]) */
+  double res = op->freq[1] - op->freq[0];
+  for (size_t i = 1; i < nf; i++) {
+    double dfi = op->freq[i] - op->freq[i - 1];
+    if (!(fabs(dfi - res) <= 1e-8 + 1e-5 * fabs(res)))
+      return spy_fail_value(err, "foi", "not evenly spaced",
+                            "equidistant frequencies for FOOOF (the model expects equidistant "
+                            "frequency values in linear space)");
+  }
   if (verbose && 1.5 * (op->freq[1] - op->freq[0]) >= o.width_lo) {
     char a[48], b[48];
     snprintf(a, sizeof a, "%.2f", o.width_lo);

@@ -67,6 +67,10 @@ int main(void)
   EXPECT("{\"output\": \"fooof\", \"keeptrials\": false, \"foilim\": [1, 2]}",
          "Invalid value of `foi/foilim`: 'fewer than 3 frequencies'; expected at least 3 "
          "frequencies for FOOOF");
+  EXPECT("{\"output\": \"fooof\", \"keeptrials\": false, \"foi\": [1, 2, 3, 5, 8]}",
+         "Invalid value of `foi`: 'not evenly spaced'; expected equidistant frequencies for FOOOF "
+         "(the model expects equidistant frequency values in linear space)");
+  EXPECT("{\"output\": \"fooof\", \"keeptrials\": false, \"foi\": [2, 4, 6, 8]}", "");
   EXPECT("{\"output\": \"fooof\", \"keeptrials\": false, \"foilim\": [0, 100]}",
          "Invalid value of `foi/foilim`: 'Frequency range from 0.0 to 100.0.'; expected a "
          "frequency range that does not include zero. Use 'foi' or 'foilim' to restrict.");
