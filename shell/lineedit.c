@@ -301,13 +301,18 @@ static char *rlread(const char *prompt, int *cancelled)
   while (!le.done && !interrupted)
     rl_callback_read_char(); /* keys: getkey */
   if (interrupted) {
+    /* ^C goes after the text typed and before readline restores the
+    ** terminal, whose bracketed-paste reset ends in a carriage return (so
+    ** the mark was printed over the prompt) */
+    rl_point = rl_end;
+    rl_redisplay();
+    fputs("^C\n", rl_outstream ? rl_outstream : stdout);
+    fflush(rl_outstream ? rl_outstream : stdout);
     free(le.line);
     le.line = NULL;
     rl_free_line_state();
     rl_callback_sigcleanup();
     rl_callback_handler_remove();
-    fputs("^C\n", stdout);
-    fflush(stdout);
     *cancelled = 1;
   }
   reading = 0;
