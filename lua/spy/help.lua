@@ -40,7 +40,7 @@ return function(spy)
     },
   }
 
-  local out = io.write
+  local function out(...) io.write(...) end -- looked up per call: output can be redirected
 
   -- Words of text wrapped to the width, each line starting with indent.
   local function wrap(text, indent)
@@ -144,7 +144,10 @@ return function(spy)
       out("\nKeywords:\n")
       for _, k in ipairs(d.kw) do
         out("  ", k.name, " = ", luatext(k.default or "null"))
-        if k.type and k.type ~= "" then out("  (", k.type, ")") end
+        local ty = k.type or ""
+        -- nil is "not given": where the default is something else, None is spy.null
+        if k.default and k.default ~= "null" then ty = ty:gsub("%f[%w]nil%f[%W]", "spy.null") end
+        if ty ~= "" then out("  (", ty, ")") end
         out("\n")
         if k.allowed then out(wrap("one of " .. allowedtext(k.allowed), "      ")) end
         if k.doc then out(wrap(k.doc, "      ")) end
