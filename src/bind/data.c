@@ -1425,7 +1425,7 @@ static void push_fields(lua_State *L, spy_dataclass c)
     lua_seti(L, -2, i++);
   }
   static const char *const analog[] = {"channel", "time", "is_time_locked", NULL};
-  static const char *const spectral[] = {"channel", "time", "freq", "taper", NULL};
+  static const char *const spectral[] = {"channel", "time", "freq", "taper", "metadata", NULL};
   static const char *const cross[] = {"channel_i", "channel_j", "freq", NULL};
   for (const char *const *f = c == SPY_ANALOG ? analog : c == SPY_SPECTRAL ? spectral : cross; *f;
        f++) {
