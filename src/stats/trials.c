@@ -240,7 +240,7 @@ int spy_concat(spy_data *a, spy_data *b, const char *dim, spy_data **out, spy_er
     free(trl);
   } else {
     if (na != nb) {
-      rc = spy_fail_value(err, "obj2", NULL, "%zu channels as obj1 (found %zu)", na, nb);
+      rc = spy_fail_value(err, "obj2", NULL, "the same number of channels as obj1 (%zu, found %zu)", na, nb);
       goto exit;
     }
     size_t nt = a->ntrials + b->ntrials, c3 = a->trlcols == b->trlcols ? cols : 3;
