@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bind/array.h"
+#include "core/log.h"
 #include "bind/data.h"
 #include "data/extra.h"
 #include "sched/methods.h"
@@ -119,13 +120,18 @@ static int statistic(lua_State *L, const spy_funcspec *spec, spy_stat_kind k)
   spy_selection *sel = selection(L, d, cJSON_GetObjectItem(cfg, "select"));
   spy_err err = {0};
   spy_data *o = NULL;
+  bool scheduled = axis < 0 && spy_dataclass_timechannel(d->cls) &&
+                   !spy_dtype_is_complex(d->dtype) && k != SPY_STAT_MEDIAN;
+  if (!scheduled && cJSON_IsTrue(cJSON_GetObjectItem(cfg, "parallel")))
+    spy_log(SPY_LOG_WARNING, "%s of %s %s is computed sequentially, ignoring `parallel` keyword",
+            spec->name, spy_dataclass_name(d->cls), axis < 0 ? "over trials" : "along an axis");
   if (axis >= 0) {
     if (spy_stat_dim(d, sel, k, axis, spy_cfg_bool(cfg, "keeptrials", true), &o, &err))
       return spy_bind_raise(L, &err);
     return push_result(L, o, spec->name, cfg);
   }
   /* over trials: time x channel real data on the scheduler, the rest here */
-  if (spy_dataclass_timechannel(d->cls) && !spy_dtype_is_complex(d->dtype) && k != SPY_STAT_MEDIAN) {
+  if (scheduled) {
     spy_trials tr;
     spy_bind_trials(d, sel, &tr);
     spy_gcbox *opbox = spy_bind_gcbox(L, release_op);

@@ -334,7 +334,8 @@ exit:
 
 typedef struct trplan {
   spy_stat_kind k;
-  size_t n; /* elements of one trial: rows x nchan */
+  size_t n;    /* elements of one trial: rows x nchan */
+  bool f64;    /* double-precision input: float64 output */
 } trplan;
 
 static int tr_kernel(const void *plan, spy_task *t, spy_err *err)
@@ -354,7 +355,10 @@ static int tr_finalize(const void *plan, const double *acc, size_t ntrials, void
   double *y = malloc((p->n ? p->n : 1) * sizeof *y);
   if (!y) return spy_fail(err, SPY_ENOMEM, "out of memory");
   acc_finish(p->k, acc, p->n, false, y);
-  for (size_t i = 0; i < p->n; i++) ((float *)out)[i] = (float)y[i];
+  for (size_t i = 0; i < p->n; i++) {
+    if (p->f64) ((double *)out)[i] = y[i];
+    else ((float *)out)[i] = (float)y[i];
+  }
   free(y);
   return SPY_OK;
 }
@@ -384,12 +388,13 @@ static int trials_plan(spy_stat_kind k, const cJSON *cfg, const spy_trials *tr, 
   }
   p->k = k;
   p->n = len * tr->nchan;
+  p->f64 = tr->dtype == SPY_DT_F64;
   op->name = spy_stat_name(k);
   op->plan = p;
   op->free_plan = free;
   op->kernel = tr_kernel;
   op->cls = SPY_ANALOG; /* the binding sets the input's class */
-  op->out_dtype = SPY_DT_F32;
+  op->out_dtype = p->f64 ? SPY_DT_F64 : SPY_DT_F32;
   op->ntrials = tr->ntrials;
   for (size_t i = 0; i < tr->ntrials; i++) op->out_rows[i] = len;
   op->average = true;

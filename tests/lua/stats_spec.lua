@@ -147,6 +147,7 @@ describe("first principles", function()
     local d = build(6, 20, 3, function(_, _, c) return 2.5 * c end)
     local m, v = spy.mean(d, "trials"), spy.var(d, "trials")
     assert.are.equal(1, #m.trials)
+    assert.are.equal("float64", m.dtype) -- double-precision input stays double
     assert.are.equal(7.5, m.trials[1]:get(20, 3))
     assert.are.equal(0, v.trials[1]:abs():max())
   end)
