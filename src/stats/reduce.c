@@ -245,18 +245,21 @@ static int trials_output(spy_data *in, const spy_selection *sel, spy_dtype t, co
   return SPY_OK;
 }
 
+size_t spy_stat_median_bytes = SPY_STAT_MEDIAN_BYTES;
+
 static int median_trials(spy_data *in, const spy_selection *sel, const size_t *dims, int nd,
                          spy_data *o, spy_err *err)
 {
   size_t ntr = sel->ntrials, n = spy_stat_block_elems(in, sel, 0), nlast = dims[nd - 1];
   size_t per_last = nlast ? n / nlast : 0; /* elements per last-axis index */
-  size_t budget = SPY_STAT_MEDIAN_BYTES / sizeof(double);
+  size_t budget = spy_stat_median_bytes / sizeof(double);
   size_t chunk = per_last && ntr ? budget / (per_last * ntr) : nlast;
   if (chunk == 0)
     return spy_fail(err, SPY_ENOTSUP,
                     "the median over trials holds every trial of a channel in memory: %.1f MB per "
-                    "channel exceeds the bound of %zu MB; select fewer trials or samples",
-                    (double)(per_last * ntr * sizeof(double)) / 1e6, SPY_STAT_MEDIAN_BYTES >> 20);
+                    "channel exceeds the bound of %.1f MB; select fewer trials or samples",
+                    (double)(per_last * ntr * sizeof(double)) / 1e6,
+                    (double)spy_stat_median_bytes / 1e6);
   if (chunk > nlast) chunk = nlast;
   double *x = malloc((n ? n : 1) * sizeof *x);
   double *raw = malloc((spy_stat_raw_elems(in, sel, 0) + 1) * sizeof *raw);

@@ -55,6 +55,8 @@ int spy_stat_dim(spy_data *in, const spy_selection *sel, spy_stat_kind k, int ax
 int spy_stat_trials(spy_data *in, const spy_selection *sel, spy_stat_kind k, spy_data **out,
                     spy_err *err);
 #define SPY_STAT_MEDIAN_BYTES ((size_t)256 << 20)
+/* The bound in force (SPY_STAT_MEDIAN_BYTES; tests lower it). */
+extern size_t spy_stat_median_bytes;
 
 /* Scheduler plans (methods table): mean/std/var over trials of
 ** time x channel data, and timelockanalysis's avg/var/cov. */
