@@ -181,6 +181,38 @@ describe("first principles", function()
     assert.are.equal(1, #avg.trials)
   end)
 
+  it("mean over trials of a per-trial spectrum is freqanalysis's trial average", function()
+    local data = input("stat_var_freq")
+    local opts = { method = "mtmfft", taper = "hann", output = "pow" }
+    opts.keeptrials = true
+    local m = spy.mean(spy.freqanalysis(data, opts), "trials")
+    opts.keeptrials = false
+    local avg = spy.freqanalysis(data, opts)
+    assert.are.same(avg.shape, m.shape)
+    local w = avg.trials[1]:astype("float64")
+    assert.is_true((m.trials[1]:astype("float64") - w):abs():max() / w:abs():max() < 1e-6)
+  end)
+
+  it("takes select= and CrossSpectralData axes", function()
+    local d = build(4, 6, 3, function(k, s, c) return k * s + c end)
+    local m = spy.mean(d, { dim = "trials", select = { channel = { "channel3" }, trials = { 2, 4 } } })
+    assert.are.same({ "channel3" }, m.channel)
+    assert.are.equal((2 * 6 + 4 * 6) / 2 + 3, m.trials[1]:get(6, 1))
+    local x = {}
+    for t = 1, 2 do
+      x[t] = {}
+      for f = 1, 3 do
+        x[t][f] = {}
+        for i = 1, 2 do x[t][f][i] = { t + f + i, 10 * (t + f + i) } end
+      end
+    end
+    local cs = spy.CrossSpectralData{ data = spy.array(x), samplerate = 1 }
+    local r = spy.mean(cs, "channel_j")
+    assert.are.same({ 2, 3, 2, 1 }, r.shape)
+    assert.are.same({ "mean" }, r.channel_j)
+    assert.are.equal(5.5 * (1 + 1 + 1), r.trials[1]:get(1, 1, 1, 1))
+  end)
+
   it("ITC of phase-locked trials is 1", function()
     local d = build(8, 200, 2, function(k, s, c) return math.cos(2 * math.pi * 10 * (s - 1) / 100 + c) * k end)
     local f = spy.freqanalysis(d, { method = "mtmfft", taper = "hann", output = "fourier" })
