@@ -56,6 +56,13 @@ describe("TimeLockData", function()
     assert.is_true(math.abs(sel.trials[1]:get(1, 1) - 301.2) < 1e-4)
   end)
 
+  it("averages over trials into a TimeLockData", function()
+    local tl = spy.TimeLockData{ data = trials(4, 5, 2, function(k, s, c) return k * s + c end), samplerate = 5 }
+    local m = spy.mean(tl, "trials")
+    assert.are.equal("TimeLockData", m.dataclass)
+    assert.are.equal(2.5 * 5 + 2, m.trials[1]:get(5, 2))
+  end)
+
   it("does arithmetic trial by trial", function()
     local tl = spy.TimeLockData{ data = trials(2, 5, 2, function(k, s, c) return k * s * c end), samplerate = 5 }
     local r = 2 * tl + tl
