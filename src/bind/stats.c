@@ -336,16 +336,33 @@ static int l_concat(lua_State *L)
 
 /* ---- elementwise methods ------------------------------------------------------ */
 
-static int l_apply(lua_State *L)
+static int apply(lua_State *L, const char *fn)
 {
   spy_data *d = spy_bind_checkdata(L, 1);
-  const char *fn = lua_tostring(L, lua_upvalueindex(1));
   spy_err err = {0};
   spy_data *o = NULL;
   if (spy_data_apply(d, fn, &o, &err)) return spy_bind_raise(L, &err);
   spy_bind_pushdata(L, o);
   return 1;
 }
+
+static const spy_kwarg kw_none[] = {SPY_KW_END};
+#define ELEMENTWISE(fn, what)                                                                  \
+  static int l_##fn(lua_State *L) { return apply(L, #fn); }                                    \
+  static const spy_funcspec spec_##fn = {                                                      \
+      "data:" #fn, "obj:" #fn "()", what " of every sample: a new object of the same class and axes.", \
+      "Streamed in row blocks; complex input gives " #fn " of the complex values.",            \
+      "local r = obj:" #fn "()", kw_none};
+
+ELEMENTWISE(log10, "Base-10 logarithm (10 * spec:log10() is dB)")
+ELEMENTWISE(log, "Natural logarithm")
+ELEMENTWISE(exp, "Exponential")
+ELEMENTWISE(abs, "Absolute value (real for complex data)")
+ELEMENTWISE(sqrt, "Square root")
+ELEMENTWISE(real, "Real part (real)")
+ELEMENTWISE(imag, "Imaginary part (real)")
+ELEMENTWISE(angle, "Phase angle in radians (real)")
+ELEMENTWISE(conj, "Complex conjugate")
 
 void spy_open_stats(lua_State *L, int spy)
 {
@@ -357,13 +374,16 @@ void spy_open_stats(lua_State *L, int spy)
   spy_bind_func(L, spy, "timelockanalysis", l_timelockanalysis, &spy_spec_timelockanalysis);
   spy_bind_func(L, spy, "redefinetrial", l_redefinetrial, &spy_spec_redefinetrial);
   spy_bind_func(L, spy, "concat", l_concat, &spy_spec_concat);
-  static const char *const fns[] = {"log10", "log", "exp", "abs", "sqrt",
-                                    "real",  "imag", "angle", "conj", NULL};
   lua_getfield(L, LUA_REGISTRYINDEX, "spy.data.methods");
-  for (int i = 0; fns[i]; i++) {
-    lua_pushstring(L, fns[i]);
-    lua_pushcclosure(L, l_apply, 1);
-    lua_setfield(L, -2, fns[i]);
-  }
+  int m = lua_gettop(L);
+  spy_bind_func(L, m, "log10", l_log10, &spec_log10);
+  spy_bind_func(L, m, "log", l_log, &spec_log);
+  spy_bind_func(L, m, "exp", l_exp, &spec_exp);
+  spy_bind_func(L, m, "abs", l_abs, &spec_abs);
+  spy_bind_func(L, m, "sqrt", l_sqrt, &spec_sqrt);
+  spy_bind_func(L, m, "real", l_real, &spec_real);
+  spy_bind_func(L, m, "imag", l_imag, &spec_imag);
+  spy_bind_func(L, m, "angle", l_angle, &spec_angle);
+  spy_bind_func(L, m, "conj", l_conj, &spec_conj);
   lua_pop(L, 1);
 }
