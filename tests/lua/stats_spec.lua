@@ -318,6 +318,25 @@ describe("bad input", function()
     return tostring(e)
   end
 
+  it("leaves no temporary files behind", function()
+    local d = input("trials_redefinetrial")
+    local function count()
+      local n = 0
+      local p = io.popen('ls "' .. spy.__storage__ .. '" 2>/dev/null')
+      for _ in p:lines() do n = n + 1 end
+      p:close()
+      return n
+    end
+    collectgarbage()
+    local before = count()
+    err(spy.timelockanalysis, d, { covariance = true, keeptrials = true, latency = { 0, 0.001 }, ddof = 5 })
+    err(spy.redefinetrial, d, { begsample = 1, endsample = 2001 })
+    err(spy.concat, d, input("trials_concat", "input2"), { dim = "trials" })
+    collectgarbage()
+    collectgarbage()
+    assert.are.equal(before, count())
+  end)
+
   it("names the allowed dims", function()
     local d = build(2, 5, 1, function(k) return k end)
     assert.truthy(err(spy.mean, d, "freq"):find(
