@@ -326,6 +326,12 @@ static int l_concat(lua_State *L)
   if (!a || !b)
     return luaL_error(L, "Wrong type of `%s`: expected Syncopy data object found %s",
                       a ? "obj2" : "obj1", luaL_typename(L, a ? 2 : 1));
+  if (lua_type(L, 3) == LUA_TSTRING) { /* spy.concat(a, b, "trials") */
+    lua_createtable(L, 0, 1);
+    lua_pushvalue(L, 3);
+    lua_setfield(L, -2, "dim");
+    lua_replace(L, 3);
+  }
   spy_jsonbox *box = spy_bind_jsonbox(L);
   box->json = spy_bind_kwargs(L, lua_istable(L, 3) ? 3 : 0, &spy_spec_concat);
   spy_err err = {0};

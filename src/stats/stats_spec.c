@@ -112,7 +112,7 @@ static const spy_kwarg kw_concat[] = {
      "after those of obj1 (same channels)"},
     SPY_KW_END};
 const spy_funcspec spy_spec_concat = {
-    "concat", "spy.concat(obj1, obj2, {dim='channel'})",
+    "concat", "spy.concat(obj1, obj2 [, {dim='channel'} | 'channel' | 'trials'])",
     "Concatenate two AnalogData (or TimeLockData) objects along channels or trials.",
     "dim='channel' needs the same trials (number and lengths); the channel labels become the "
     "defaults channel1, ... as in Syncopy.  dim='trials' (which Syncopy offers through "

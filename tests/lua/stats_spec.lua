@@ -228,7 +228,7 @@ describe("first principles", function()
     local b = spy.redefinetrial(d, { begsample = 5, endsample = 10 })
     assert.are.equal(4, a.trials[1].shape[1])
     assert.are.equal(-100 + 4, b.trialdefinition:get(1, 3)) -- samples keep their time
-    local both = spy.concat(a, b, { dim = "trials" })
+    local both = spy.concat(a, b, "trials")
     assert.are.equal(6, #both.trials)
     for k = 1, 3 do
       local orig = d.trials[k]
@@ -248,6 +248,10 @@ describe("first principles", function()
     assert.are.equal(0, o.time[1]:get(1))
     local long = spy.redefinetrial(d, { minlength = 0.2 })
     assert.are.equal(0, #long.trials)
+    local some = spy.redefinetrial(d, { trials = { 3, 1 }, begsample = 2, endsample = 3 })
+    assert.are.equal(2, #some.trials)
+    assert.are.equal(32, some.trials[1]:get(1, 1))
+    assert.are.equal(13, some.trials[2]:get(2, 1))
   end)
 end)
 
