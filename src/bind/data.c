@@ -798,6 +798,12 @@ static int l_definetrial(lua_State *L)
     int rc = check_trldef(t, rows, &trl, &n, &c, &err);
     spy_array_free(t);
     if (rc) return spy_bind_raise(L, &err);
+    for (size_t k = 1; d->cls == SPY_TIMELOCK && k < n; k++)
+      if (trl[k * c + 1] - trl[k * c] != trl[1] - trl[0] || trl[k * c + 2] != trl[2]) {
+        free(trl);
+        return luaL_error(L, "Invalid value of `trialdefinition`: expected trialdefinition with "
+                             "equally sized trials and common offsets");
+      }
     rc = spy_data_set_trldef(d, trl, n, c);
     free(trl);
     if (rc) return luaL_error(L, "out of memory");

@@ -46,6 +46,15 @@ describe("TimeLockData", function()
     assert.truthy(tostring(err):find("expected trialdefinition with equally sized trials and common offsets", 1, true))
   end)
 
+  it("keeps its trials time-locked in definetrial", function()
+    local tl = spy.TimeLockData{ data = trials(2, 10, 1, function(k, s) return k + s end), samplerate = 10 }
+    local ok, err = pcall(spy.definetrial, tl, { { 0, 10, 0 }, { 10, 15, 0 } })
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("equally sized trials and common offsets", 1, true))
+    spy.definetrial(tl, { { 0, 5, -1 }, { 10, 15, -1 } })
+    assert.are.equal(2, #tl.trials)
+  end)
+
   it("selects channels and trials and keeps its class", function()
     local tl = spy.TimeLockData{ data = trials(3, 10, 2, function(k, s, c) return 100 * k + s + c / 10 end),
                                  samplerate = 10, channel = { "a", "b" } }
