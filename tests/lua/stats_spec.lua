@@ -193,6 +193,27 @@ describe("first principles", function()
     assert.is_true((m.trials[1]:astype("float64") - w):abs():max() / w:abs():max() < 1e-6)
   end)
 
+  it("mean over trials of complex data is complex, var real", function()
+    local f = spy.freqanalysis(input("stat_itc"), { method = "mtmfft", taper = "hann", output = "fourier" })
+    local m, v = spy.mean(f, "trials"), spy.var(f, "trials")
+    assert.are.equal("complex64", m.dtype)
+    assert.are.equal("float32", v.dtype)
+    local re, im = f:real(), f:imag()
+    local sr, si, sq = 0, 0, 0
+    for k = 1, 5 do
+      local x, y = re.trials[k]:get(1, 1, 41, 2), im.trials[k]:get(1, 1, 41, 2)
+      sr, si, sq = sr + x, si + y, sq + x * x + y * y
+    end
+    local mr, mi = sr / 5, si / 5
+    local got_r, got_i = m:real().trials[1]:get(1, 1, 41, 2), m:imag().trials[1]:get(1, 1, 41, 2)
+    local scale = math.sqrt(mr * mr + mi * mi)
+    assert.is_true(math.abs(got_r - mr) <= 1e-5 * scale and math.abs(got_i - mi) <= 1e-5 * scale)
+    local var = sq / 5 - (mr * mr + mi * mi)
+    assert.is_true(math.abs(v.trials[1]:get(1, 1, 41, 2) - var) <= 1e-5 * var)
+    assert.is_true(math.abs(f:abs().trials[3]:get(1, 1, 41, 2) -
+      math.sqrt(re.trials[3]:get(1, 1, 41, 2) ^ 2 + im.trials[3]:get(1, 1, 41, 2) ^ 2)) < 1e-4)
+  end)
+
   it("takes select= and CrossSpectralData axes", function()
     local d = build(4, 6, 3, function(k, s, c) return k * s + c end)
     local m = spy.mean(d, { dim = "trials", select = { channel = { "channel3" }, trials = { 2, 4 } } })
