@@ -10,19 +10,25 @@
 #include <string.h>
 
 #include "bind/array.h"
-#include "core/log.h"
 #include "bind/data.h"
+#include "core/log.h"
 #include "data/extra.h"
 #include "sched/methods.h"
 #include "stats/stats.h"
 
-static void release_selection(void *p) { spy_selection_free(p); }
+static void release_selection(void *p)
+{
+  spy_selection_free(p);
+}
 static void release_op(void *p)
 {
   spy_op_free(p);
   free(p);
 }
-static void release_data(void *p) { spy_data_unref(p); }
+static void release_data(void *p)
+{
+  spy_data_unref(p);
+}
 
 /* f(data, "dim", {...}) -> f(data, {dim="dim", ...}) */
 static void dim_positional(lua_State *L)
@@ -147,10 +153,22 @@ static int statistic(lua_State *L, const spy_funcspec *spec, spy_stat_kind k)
   return push_result(L, o, spec->name, cfg);
 }
 
-static int l_mean(lua_State *L) { return statistic(L, &spy_spec_mean, SPY_STAT_MEAN); }
-static int l_std(lua_State *L) { return statistic(L, &spy_spec_std, SPY_STAT_STD); }
-static int l_var(lua_State *L) { return statistic(L, &spy_spec_var, SPY_STAT_VAR); }
-static int l_median(lua_State *L) { return statistic(L, &spy_spec_median, SPY_STAT_MEDIAN); }
+static int l_mean(lua_State *L)
+{
+  return statistic(L, &spy_spec_mean, SPY_STAT_MEAN);
+}
+static int l_std(lua_State *L)
+{
+  return statistic(L, &spy_spec_std, SPY_STAT_STD);
+}
+static int l_var(lua_State *L)
+{
+  return statistic(L, &spy_spec_var, SPY_STAT_VAR);
+}
+static int l_median(lua_State *L)
+{
+  return statistic(L, &spy_spec_median, SPY_STAT_MEDIAN);
+}
 
 /* ---- itc ---------------------------------------------------------------------- */
 
@@ -178,7 +196,8 @@ static void put_rows(lua_State *L, spy_data *tl, const char *name, const double 
   size_t shape[3] = {n0, n1, n2};
   spy_array *a = spy_array_new(SPY_DT_F32, n2 ? 3 : 2, shape);
   if (!a) luaL_error(L, "out of memory");
-  for (size_t i = 0; i < n0 * n1 * (n2 ? n2 : 1); i++) ((float *)a->buf->data)[i] = (float)v[i];
+  for (size_t i = 0; i < n0 * n1 * (n2 ? n2 : 1); i++)
+    ((float *)a->buf->data)[i] = (float)v[i];
   spy_err err = {0};
   int rc = spy_data_put_extra(tl, name, a, &err);
   spy_array_free(a);
@@ -209,12 +228,14 @@ static int l_timelockanalysis(lua_State *L)
     cJSON_AddItemToObject(selbox->json, "trials", cJSON_Duplicate(trials, 1));
   }
   cJSON_DeleteItemFromObject(selbox->json, "latency");
-  cJSON_AddItemToObject(selbox->json, "latency", cJSON_Duplicate(cJSON_GetObjectItem(cfg, "latency"), 1));
+  cJSON_AddItemToObject(selbox->json, "latency",
+                        cJSON_Duplicate(cJSON_GetObjectItem(cfg, "latency"), 1));
   spy_selection *sel = selection(L, d, selbox->json);
   spy_err err = {0};
   if (spy_stat_equal_trials(sel, &err)) return spy_bind_raise(L, &err);
   spy_data *tl = NULL;
-  if (spy_stat_copy_selection(d, sel, SPY_TIMELOCK, true, &tl, &err)) return spy_bind_raise(L, &err);
+  if (spy_stat_copy_selection(d, sel, SPY_TIMELOCK, true, &tl, &err))
+    return spy_bind_raise(L, &err);
   spy_gcbox *tlbox = spy_bind_gcbox(L, release_data);
   tlbox->ptr = tl;
   /* avg, var (and cov) as one reduction over trials on the scheduler */
@@ -242,9 +263,11 @@ static int l_timelockanalysis(lua_State *L)
     double *cov = lua_newuserdatauv(L, (nt * nch * nch + 1) * sizeof *cov, 0);
     double *mean = lua_newuserdatauv(L, (nch + 1) * sizeof *mean, 0);
     if ((double)len <= ddof)
-      return spy_bind_errorf(L, "Invalid value of `ddof`: expected fewer than the %zu samples of a trial", len);
+      return spy_bind_errorf(
+          L, "Invalid value of `ddof`: expected fewer than the %zu samples of a trial", len);
     for (size_t k = 0; k < nt; k++) {
-      if (spy_data_read(tl, (size_t)tl->trldef[k * tl->trlcols], len, NULL, nch, x, SPY_DT_F64, &err))
+      if (spy_data_read(tl, (size_t)tl->trldef[k * tl->trlcols], len, NULL, nch, x, SPY_DT_F64,
+                        &err))
         return spy_bind_raise(L, &err);
       spy_stat_trial_cov(x, len, nch, ddof, cov + k * nch * nch, mean);
     }
@@ -286,9 +309,12 @@ static int l_redefinetrial(lua_State *L)
                       spy_dataclass_name(d->cls));
   spy_jsonbox *selbox = spy_bind_jsonbox(L);
   selbox->json = cJSON_CreateObject();
-  const cJSON *trials = cJSON_GetObjectItem(cfg, "trials"), *toilim = cJSON_GetObjectItem(cfg, "toilim");
-  if (trials && !cJSON_IsNull(trials)) cJSON_AddItemToObject(selbox->json, "trials", cJSON_Duplicate(trials, 1));
-  if (toilim && !cJSON_IsNull(toilim)) cJSON_AddItemToObject(selbox->json, "latency", cJSON_Duplicate(toilim, 1));
+  const cJSON *trials = cJSON_GetObjectItem(cfg, "trials"),
+              *toilim = cJSON_GetObjectItem(cfg, "toilim");
+  if (trials && !cJSON_IsNull(trials))
+    cJSON_AddItemToObject(selbox->json, "trials", cJSON_Duplicate(trials, 1));
+  if (toilim && !cJSON_IsNull(toilim))
+    cJSON_AddItemToObject(selbox->json, "latency", cJSON_Duplicate(toilim, 1));
   spy_redefine r = {0};
   r.minlength = spy_cfg_isnull(cfg, "minlength") ? NAN : spy_cfg_num(cfg, "minlength", NAN);
   r.begsample = numbers(L, cfg, "begsample", &r.nbeg);
@@ -298,7 +324,8 @@ static int l_redefinetrial(lua_State *L)
   if (trl && !cJSON_IsNull(trl)) {
     size_t nr = (size_t)cJSON_GetArraySize(trl), cols = 0;
     const cJSON *row;
-    cJSON_ArrayForEach(row, trl) {
+    cJSON_ArrayForEach(row, trl)
+    {
       size_t c = cJSON_IsArray(row) ? (size_t)cJSON_GetArraySize(row) : 0;
       if (c < 3 || (cols && c != cols))
         return luaL_error(L, "Invalid value of `trl`: expected rows {start, stop, offset, ...} "
@@ -307,7 +334,8 @@ static int l_redefinetrial(lua_State *L)
     }
     double *t = lua_newuserdatauv(L, (nr * cols + 1) * sizeof *t, 0);
     size_t i = 0;
-    cJSON_ArrayForEach(row, trl) {
+    cJSON_ArrayForEach(row, trl)
+    {
       const cJSON *e;
       cJSON_ArrayForEach(e, row) t[i++] = cJSON_IsNumber(e) ? e->valuedouble : NAN;
     }
@@ -336,7 +364,8 @@ static int l_concat(lua_State *L)
   box->json = spy_bind_kwargs(L, lua_istable(L, 3) ? 3 : 0, &spy_spec_concat);
   spy_err err = {0};
   spy_data *o = NULL;
-  if (spy_concat(a, b, spy_cfg_str(box->json, "dim", "channel"), &o, &err)) return spy_bind_raise(L, &err);
+  if (spy_concat(a, b, spy_cfg_str(box->json, "dim", "channel"), &o, &err))
+    return spy_bind_raise(L, &err);
   return push_result(L, o, "concat", box->json);
 }
 
@@ -353,12 +382,18 @@ static int apply(lua_State *L, const char *fn)
 }
 
 static const spy_kwarg kw_none[] = {SPY_KW_END};
-#define ELEMENTWISE(fn, what)                                                                  \
-  static int l_##fn(lua_State *L) { return apply(L, #fn); }                                    \
-  static const spy_funcspec spec_##fn = {                                                      \
-      "data:" #fn, "obj:" #fn "()", what " of every sample: a new object of the same class and axes.", \
-      "Streamed in row blocks; complex input gives " #fn " of the complex values.",            \
-      "local r = obj:" #fn "()", kw_none};
+#define ELEMENTWISE(fn, what)                                                                      \
+  static int l_##fn(lua_State *L)                                                                  \
+  {                                                                                                \
+    return apply(L, #fn);                                                                          \
+  }                                                                                                \
+  static const spy_funcspec spec_##fn = {                                                          \
+      "data:" #fn,                                                                                 \
+      "obj:" #fn "()",                                                                             \
+      what " of every sample: a new object of the same class and axes.",                           \
+      "Streamed in row blocks; complex input gives " #fn " of the complex values.",                \
+      "local r = obj:" #fn "()",                                                                   \
+      kw_none};
 
 ELEMENTWISE(log10, "Base-10 logarithm (10 * spec:log10() is dB)")
 ELEMENTWISE(log, "Natural logarithm")

@@ -20,7 +20,8 @@ static int write_dset(hid_t f, const char *name, const spy_array *a, spy_err *er
   int rc = SPY_OK;
   hid_t sp = H5I_INVALID_HID, ty = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, ds = H5I_INVALID_HID;
   hsize_t dims[SPY_MAXDIM];
-  for (int i = 0; i < a->ndim; i++) dims[i] = a->shape[i];
+  for (int i = 0; i < a->ndim; i++)
+    dims[i] = a->shape[i];
   size_t n = spy_array_numel(a), es = spy_dtype_size(a->dtype);
   void *buf = malloc(n ? n * es : 1);
   if (!buf) return spy_fail(err, SPY_ENOMEM, "out of memory");
@@ -71,14 +72,15 @@ int spy_data_get_extra(spy_data *d, const char *name, spy_array **out, spy_err *
   int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
   spy_dtype t;
   if (nd < 1 || nd > SPY_MAXDIM || ty < 0 || spy_h5_dtype_of(ty, &t) != SPY_OK) {
-    rc = spy_h5_fail(err, SPY_EFORMAT, "dataset `%s` in '%s' has an unsupported type or shape", name,
-                     d->path);
+    rc = spy_h5_fail(err, SPY_EFORMAT, "dataset `%s` in '%s' has an unsupported type or shape",
+                     name, d->path);
     goto exit;
   }
   hsize_t dims[SPY_MAXDIM];
   size_t shape[SPY_MAXDIM];
   H5Sget_simple_extent_dims(sp, dims, NULL);
-  for (int i = 0; i < nd; i++) shape[i] = dims[i];
+  for (int i = 0; i < nd; i++)
+    shape[i] = dims[i];
   spy_array *a = spy_array_new(t, nd, shape);
   if (!a) {
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");

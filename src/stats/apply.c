@@ -11,7 +11,7 @@
 
 #define BLOCK_BYTES ((size_t)16 << 20)
 
-static const char *const known[] = {"log10", "log", "exp", "abs", "sqrt",
+static const char *const known[] = {"log10", "log",  "exp",   "abs",  "sqrt",
                                     "real",  "imag", "angle", "conj", NULL};
 
 bool spy_data_apply_known(const char *fn)
@@ -31,12 +31,18 @@ static bool to_real(const char *fn)
 static double real_fn(const char *fn, double x)
 {
   switch (fn[0]) {
-  case 'l': return fn[3] == '1' ? log10(x) : log(x);
-  case 'e': return exp(x);
-  case 'a': return fn[1] == 'b' ? fabs(x) : (x < 0 ? M_PI : x == 0 || x > 0 ? 0 : NAN);
-  case 's': return sqrt(x);
-  case 'i': return 0;
-  default: return x; /* real, conj */
+  case 'l':
+    return fn[3] == '1' ? log10(x) : log(x);
+  case 'e':
+    return exp(x);
+  case 'a':
+    return fn[1] == 'b' ? fabs(x) : (x < 0 ? M_PI : x == 0 || x > 0 ? 0 : NAN);
+  case 's':
+    return sqrt(x);
+  case 'i':
+    return 0;
+  default:
+    return x; /* real, conj */
   }
 }
 
@@ -57,8 +63,9 @@ int spy_data_apply(spy_data *in, const char *fn, spy_data **out, spy_err *err)
 {
   *out = NULL;
   if (!spy_data_apply_known(fn))
-    return spy_fail_value(err, "function", fn,
-                          "one of 'log10', 'log', 'exp', 'abs', 'sqrt', 'real', 'imag', 'angle', 'conj'");
+    return spy_fail_value(
+        err, "function", fn,
+        "one of 'log10', 'log', 'exp', 'abs', 'sqrt', 'real', 'imag', 'angle', 'conj'");
   if (!in->path) return spy_fail_value(err, "data", "empty", "non-empty data");
   bool cplx = spy_dtype_is_complex(in->dtype), cplx_out = cplx && !to_real(fn);
   spy_dtype t = spy_stat_out_dtype(in->dtype, cplx_out);
@@ -76,13 +83,16 @@ int spy_data_apply(spy_data *in, const char *fn, spy_data **out, spy_err *err)
     if (!rc) rc = spy_data_read(in, r0, nr, NULL, nlast, x, cplx ? SPY_DT_C128 : SPY_DT_F64, err);
     if (rc) break;
     if (!cplx) {
-      for (size_t i = 0; i < n; i++) x[i] = real_fn(fn, x[i]);
+      for (size_t i = 0; i < n; i++)
+        x[i] = real_fn(fn, x[i]);
     } else {
       double complex *z = (double complex *)x;
       for (size_t i = 0; i < n; i++) {
         double complex v = cplx_fn(fn, z[i]);
-        if (cplx_out) z[i] = v;
-        else x[i] = creal(v); /* i <= 2i: in place front to back */
+        if (cplx_out)
+          z[i] = v;
+        else
+          x[i] = creal(v); /* i <= 2i: in place front to back */
       }
     }
     rc = spy_data_write(o, r0, nr, 0, nlast, x, cplx_out ? SPY_DT_C128 : SPY_DT_F64, err);
@@ -91,7 +101,8 @@ int spy_data_apply(spy_data *in, const char *fn, spy_data **out, spy_err *err)
     o->samplerate = in->samplerate;
     if (spy_data_set_trldef(o, in->trldef, in->ntrials, in->trlcols) ||
         spy_data_set_channel(o, (const char *const *)in->channel, in->nchannel) ||
-        (in->channel_j && spy_data_set_channel_j(o, (const char *const *)in->channel_j, in->nchannel_j)) ||
+        (in->channel_j &&
+         spy_data_set_channel_j(o, (const char *const *)in->channel_j, in->nchannel_j)) ||
         (in->taper && spy_data_set_taper(o, (const char *const *)in->taper, in->ntaper)) ||
         (in->freq && spy_data_set_freq(o, in->freq, in->nfreq)))
       rc = spy_fail(err, SPY_ENOMEM, "out of memory");
@@ -104,7 +115,9 @@ int spy_data_apply(spy_data *in, const char *fn, spy_data **out, spy_err *err)
     rc = spy_data_sync_meta(o, err);
   }
   free(x);
-  if (rc) spy_data_unref(o);
-  else *out = o;
+  if (rc)
+    spy_data_unref(o);
+  else
+    *out = o;
   return rc;
 }

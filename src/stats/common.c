@@ -26,14 +26,16 @@ size_t spy_stat_block_elems(const spy_data *d, const spy_selection *s, size_t i)
   size_t dims[4];
   int nd = spy_stat_block_dims(d, s, i, dims);
   size_t n = 1;
-  for (int a = 0; a < nd; a++) n *= dims[a];
+  for (int a = 0; a < nd; a++)
+    n *= dims[a];
   return n;
 }
 
 size_t spy_stat_raw_elems(const spy_data *d, const spy_selection *s, size_t i)
 {
   size_t full = 1;
-  for (int a = 1; a < d->ndim - 1; a++) full *= d->shape[a];
+  for (int a = 1; a < d->ndim - 1; a++)
+    full *= d->shape[a];
   size_t nlast = d->cls == SPY_CROSSSPECTRAL ? s->nchan_j : s->nchan;
   return s->nrows[i] * full * nlast;
 }
@@ -70,13 +72,17 @@ int spy_stat_labels(spy_data *out, const spy_data *in, const spy_selection *s)
   const char **lab = calloc(n, sizeof *lab);
   double *fv = calloc(s->nfreq + 1, sizeof *fv);
   int rc = (!lab || !fv) ? SPY_ENOMEM : SPY_OK;
-  for (size_t c = 0; !rc && c < s->nchan; c++) lab[c] = in->channel[s->chans[c]];
+  for (size_t c = 0; !rc && c < s->nchan; c++)
+    lab[c] = in->channel[s->chans[c]];
   if (!rc) rc = spy_data_set_channel(out, lab, s->nchan);
-  for (size_t c = 0; !rc && c < s->nchan_j; c++) lab[c] = in->channel_j[s->chans_j[c]];
+  for (size_t c = 0; !rc && c < s->nchan_j; c++)
+    lab[c] = in->channel_j[s->chans_j[c]];
   if (!rc && in->cls == SPY_CROSSSPECTRAL) rc = spy_data_set_channel_j(out, lab, s->nchan_j);
-  for (size_t c = 0; !rc && c < s->ntaper; c++) lab[c] = in->taper[s->tapers[c]];
+  for (size_t c = 0; !rc && c < s->ntaper; c++)
+    lab[c] = in->taper[s->tapers[c]];
   if (!rc && in->cls == SPY_SPECTRAL) rc = spy_data_set_taper(out, lab, s->ntaper);
-  for (size_t f = 0; !rc && f < s->nfreq; f++) fv[f] = in->freq[s->freqs[f]];
+  for (size_t f = 0; !rc && f < s->nfreq; f++)
+    fv[f] = in->freq[s->freqs[f]];
   if (!rc && !spy_dataclass_timechannel(in->cls)) rc = spy_data_set_freq(out, fv, s->nfreq);
   free(lab);
   free(fv);

@@ -64,8 +64,8 @@ static void stat_of(spy_stat_kind k, const double *v, size_t n, size_t stride, b
 
 /* ---- along a dimord axis ---------------------------------------------------- */
 
-int spy_stat_dim(spy_data *in, const spy_selection *sel, spy_stat_kind k, int axis,
-                 bool keeptrials, spy_data **out, spy_err *err)
+int spy_stat_dim(spy_data *in, const spy_selection *sel, spy_stat_kind k, int axis, bool keeptrials,
+                 spy_data **out, spy_err *err)
 {
   *out = NULL;
   bool cplx = spy_dtype_is_complex(in->dtype), cplx_out = cplx && k == SPY_STAT_MEAN;
@@ -92,7 +92,8 @@ int spy_stat_dim(spy_data *in, const spy_selection *sel, spy_stat_kind k, int ax
   int nd = spy_stat_block_dims(in, sel, 0, dims);
   /* output geometry */
   size_t orows = 0;
-  for (size_t i = 0; i < ntr; i++) orows += axis == 0 ? 1 : sel->nrows[i];
+  for (size_t i = 0; i < ntr; i++)
+    orows += axis == 0 ? 1 : sel->nrows[i];
   if (!keeptrials) orows = axis == 0 ? 1 : sel->nrows[0];
   size_t oshape[4];
   memcpy(oshape, dims, sizeof oshape);
@@ -111,7 +112,8 @@ int spy_stat_dim(spy_data *in, const spy_selection *sel, spy_stat_kind k, int ax
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto exit;
   }
-  if ((rc = spy_data_create(o, spy_stat_out_dtype(in->dtype, cplx_out), nd, oshape, err))) goto exit;
+  if ((rc = spy_data_create(o, spy_stat_out_dtype(in->dtype, cplx_out), nd, oshape, err)))
+    goto exit;
   size_t row = 0, ny = 0;
   for (size_t i = 0; i < ntr; i++) {
     if (spy_interrupted()) {
@@ -121,11 +123,14 @@ int spy_stat_dim(spy_data *in, const spy_selection *sel, spy_stat_kind k, int ax
     spy_stat_block_dims(in, sel, i, dims);
     if ((rc = spy_stat_read_block(in, sel, i, cplx, x, raw, err))) goto exit;
     size_t outer = 1, inner = 1, len = dims[axis];
-    for (int a = 0; a < axis; a++) outer *= dims[a];
-    for (int a = axis + 1; a < nd; a++) inner *= dims[a];
+    for (int a = 0; a < axis; a++)
+      outer *= dims[a];
+    for (int a = axis + 1; a < nd; a++)
+      inner *= dims[a];
     for (size_t p = 0; p < outer; p++)
       for (size_t q = 0; q < inner; q++)
-        stat_of(k, x + (p * len * inner + q) * w, len, inner * w, cplx, tmp, y + (p * inner + q) * wo);
+        stat_of(k, x + (p * len * inner + q) * w, len, inner * w, cplx, tmp,
+                y + (p * inner + q) * wo);
     ny = outer * inner;
     size_t nrow = axis == 0 ? 1 : dims[0];
     const double *src = sel->trldef + i * cols;
@@ -133,19 +138,25 @@ int spy_stat_dim(spy_data *in, const spy_selection *sel, spy_stat_kind k, int ax
     memcpy(t, src, cols * sizeof *t);
     if (axis == 0) t[0] = (double)i, t[1] = (double)i + 1, t[2] = 0;
     if (keeptrials) {
-      if ((rc = spy_data_write(o, row, nrow, 0, oshape[nd - 1], y, cplx_out ? SPY_DT_C128 : SPY_DT_F64, err)))
+      if ((rc = spy_data_write(o, row, nrow, 0, oshape[nd - 1], y,
+                               cplx_out ? SPY_DT_C128 : SPY_DT_F64, err)))
         goto exit;
       row += nrow;
     } else {
-      for (size_t e = 0; e < ny * wo; e++) acc[e] += y[e];
+      for (size_t e = 0; e < ny * wo; e++)
+        acc[e] += y[e];
     }
   }
   if (!keeptrials) {
-    for (size_t e = 0; e < ny * wo; e++) y[e] = acc[e] / (double)ntr;
-    if ((rc = spy_data_write(o, 0, oshape[0], 0, oshape[nd - 1], y, cplx_out ? SPY_DT_C128 : SPY_DT_F64, err)))
+    for (size_t e = 0; e < ny * wo; e++)
+      y[e] = acc[e] / (double)ntr;
+    if ((rc = spy_data_write(o, 0, oshape[0], 0, oshape[nd - 1], y,
+                             cplx_out ? SPY_DT_C128 : SPY_DT_F64, err)))
       goto exit;
-    if (axis == 0) trl[0] = 0, trl[1] = 1, trl[2] = 0;
-    else trl[0] = 0, trl[1] = (double)sel->nrows[0];
+    if (axis == 0)
+      trl[0] = 0, trl[1] = 1, trl[2] = 0;
+    else
+      trl[0] = 0, trl[1] = (double)sel->nrows[0];
   }
   if (spy_stat_labels(o, in, sel) || spy_data_set_trldef(o, trl, keeptrials ? ntr : 1, cols)) {
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
@@ -155,11 +166,14 @@ int spy_stat_dim(spy_data *in, const spy_selection *sel, spy_stat_kind k, int ax
   const char *dimname = spy_dataclass_dimord(in->cls)[axis];
   const char *opname = spy_stat_name(k);
   double zero = 0;
-  if (strcmp(dimname, "freq") == 0) rc = spy_data_set_freq(o, &zero, 1);
-  else if (strcmp(dimname, "taper") == 0) rc = spy_data_set_taper(o, &opname, 1);
+  if (strcmp(dimname, "freq") == 0)
+    rc = spy_data_set_freq(o, &zero, 1);
+  else if (strcmp(dimname, "taper") == 0)
+    rc = spy_data_set_taper(o, &opname, 1);
   else if (strcmp(dimname, "channel") == 0 || strcmp(dimname, "channel_i") == 0)
     rc = spy_data_set_channel(o, &opname, 1);
-  else if (strcmp(dimname, "channel_j") == 0) rc = spy_data_set_channel_j(o, &opname, 1);
+  else if (strcmp(dimname, "channel_j") == 0)
+    rc = spy_data_set_channel_j(o, &opname, 1);
   if (rc) {
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto exit;
@@ -184,7 +198,10 @@ exit:
 /* Per element: real [sum, sum of squares, count] in three planes of n;
 ** complex [sum re, sum im, sum |z|^2, count] in four.  NaNs are skipped
 ** (numpy's nanmean/nanvar over trials). */
-static size_t acc_planes(bool cplx) { return cplx ? 4 : 3; }
+static size_t acc_planes(bool cplx)
+{
+  return cplx ? 4 : 3;
+}
 
 static void acc_add(double *acc, const double *x, size_t n, bool cplx)
 {
@@ -214,8 +231,10 @@ static void acc_finish(spy_stat_kind k, const double *acc, size_t n, bool cplx, 
     double c = acc[(cplx ? 3 : 2) * n + i];
     double mr = acc[i] / c, mi = cplx ? acc[n + i] / c : 0;
     if (k == SPY_STAT_MEAN) {
-      if (cplx) y[2 * i] = mr, y[2 * i + 1] = mi;
-      else y[i] = mr;
+      if (cplx)
+        y[2 * i] = mr, y[2 * i + 1] = mi;
+      else
+        y[i] = mr;
       continue;
     }
     double e2 = acc[(cplx ? 2 : 1) * n + i] / c, var = e2 - (mr * mr + mi * mi);
@@ -273,11 +292,13 @@ static int median_trials(spy_data *in, const spy_selection *sel, const size_t *d
       if (spy_interrupted()) rc = spy_fail(err, SPY_EINTR, "interrupted");
       if (!rc) rc = spy_stat_read_block(in, sel, k, false, x, raw, err);
       for (size_t e = 0; !rc && e < per_last; e++)
-        for (size_t c = 0; c < nc; c++) all[(e * nc + c) * ntr + k] = x[e * nlast + c0 + c];
+        for (size_t c = 0; c < nc; c++)
+          all[(e * nc + c) * ntr + k] = x[e * nlast + c0 + c];
     }
     for (size_t e = 0; !rc && e < per_last; e++)
       for (size_t c = 0; c < nc; c++)
-        stat_of(SPY_STAT_MEDIAN, all + (e * nc + c) * ntr, ntr, 1, false, tmp, &y[e * nlast + c0 + c]);
+        stat_of(SPY_STAT_MEDIAN, all + (e * nc + c) * ntr, ntr, 1, false, tmp,
+                &y[e * nlast + c0 + c]);
   }
   if (!rc) rc = spy_data_write(o, 0, dims[0], 0, nlast, y, SPY_DT_F64, err);
   free(x);
@@ -319,7 +340,8 @@ int spy_stat_trials(spy_data *in, const spy_selection *sel, spy_stat_kind k, spy
     }
     if (!rc) {
       acc_finish(k, acc, n, cplx, y);
-      rc = spy_data_write(o, 0, dims[0], 0, dims[nd - 1], y, cplx_out ? SPY_DT_C128 : SPY_DT_F64, err);
+      rc = spy_data_write(o, 0, dims[0], 0, dims[nd - 1], y, cplx_out ? SPY_DT_C128 : SPY_DT_F64,
+                          err);
     }
     free(x);
     free(raw);
@@ -328,8 +350,10 @@ int spy_stat_trials(spy_data *in, const spy_selection *sel, spy_stat_kind k, spy
   }
   if (!rc) rc = spy_data_sync_meta(o, err);
 exit:
-  if (rc) spy_data_unref(o);
-  else *out = o;
+  if (rc)
+    spy_data_unref(o);
+  else
+    *out = o;
   return rc;
 }
 
@@ -337,8 +361,8 @@ exit:
 
 typedef struct trplan {
   spy_stat_kind k;
-  size_t n;    /* elements of one trial: rows x nchan */
-  bool f64;    /* double-precision input: float64 output */
+  size_t n; /* elements of one trial: rows x nchan */
+  bool f64; /* double-precision input: float64 output */
 } trplan;
 
 static int tr_kernel(const void *plan, spy_task *t, spy_err *err)
@@ -359,8 +383,10 @@ static int tr_finalize(const void *plan, const double *acc, size_t ntrials, void
   if (!y) return spy_fail(err, SPY_ENOMEM, "out of memory");
   acc_finish(p->k, acc, p->n, false, y);
   for (size_t i = 0; i < p->n; i++) {
-    if (p->f64) ((double *)out)[i] = y[i];
-    else ((float *)out)[i] = (float)y[i];
+    if (p->f64)
+      ((double *)out)[i] = y[i];
+    else
+      ((float *)out)[i] = (float)y[i];
   }
   free(y);
   return SPY_OK;
@@ -399,7 +425,8 @@ static int trials_plan(spy_stat_kind k, const cJSON *cfg, const spy_trials *tr, 
   op->cls = SPY_ANALOG; /* the binding sets the input's class */
   op->out_dtype = p->f64 ? SPY_DT_F64 : SPY_DT_F32;
   op->ntrials = tr->ntrials;
-  for (size_t i = 0; i < tr->ntrials; i++) op->out_rows[i] = len;
+  for (size_t i = 0; i < tr->ntrials; i++)
+    op->out_rows[i] = len;
   op->average = true;
   op->acc_elems = 3 * p->n;
   op->finalize = tr_finalize;
@@ -487,7 +514,9 @@ exit:
   free(raw);
   free(acc);
   free(y);
-  if (rc) spy_data_unref(o);
-  else *out = o;
+  if (rc)
+    spy_data_unref(o);
+  else
+    *out = o;
   return rc;
 }

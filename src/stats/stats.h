@@ -43,8 +43,8 @@ extern const spy_funcspec spy_spec_itc, spy_spec_timelockanalysis, spy_spec_rede
 ** length 1; its label becomes the statistic's name (channel, taper) or 0
 ** (freq); over time each trial becomes one row [k, k+1, 0].
 */
-int spy_stat_dim(spy_data *in, const spy_selection *sel, spy_stat_kind k, int axis,
-                 bool keeptrials, spy_data **out, spy_err *err);
+int spy_stat_dim(spy_data *in, const spy_selection *sel, spy_stat_kind k, int axis, bool keeptrials,
+                 spy_data **out, spy_err *err);
 
 /*
 ** Statistic over trials, computed in the calling thread, one trial's
@@ -103,10 +103,10 @@ bool spy_data_apply_known(const char *fn);
 typedef struct spy_redefine {
   const double *begsample, *endsample; /* nbeg / nend values (1 or ntrials) */
   size_t nbeg, nend;
-  const double *trl;                   /* ntrl x trlcols */
+  const double *trl; /* ntrl x trlcols */
   size_t ntrl, trlcols;
-  double minlength;                    /* NaN: not given */
-  const double *offset;                /* noffset values */
+  double minlength;     /* NaN: not given */
+  const double *offset; /* noffset values */
   size_t noffset;
 } spy_redefine;
 int spy_redefinetrial(spy_data *in, const spy_selection *sel, const spy_redefine *r, spy_data **out,

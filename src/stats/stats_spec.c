@@ -1,10 +1,10 @@
 #include "stats/stats.h"
 
-#define STAT_KW(what)                                                                          \
-  {"dim", SPY_KT_STR, "null", NULL,                                                            \
-   "a dimord label ('time', 'channel', 'freq', 'taper', ...) or 'trials'"},                    \
-      {"keeptrials", SPY_KT_BOOL, "true", NULL,                                                \
-       "dim other than 'trials': false also averages the per-trial " what " over trials"},    \
+#define STAT_KW(what)                                                                              \
+  {"dim", SPY_KT_STR, "null", NULL,                                                                \
+   "a dimord label ('time', 'channel', 'freq', 'taper', ...) or 'trials'"},                        \
+      {"keeptrials", SPY_KT_BOOL, "true", NULL,                                                    \
+       "dim other than 'trials': false also averages the per-trial " what " over trials"},         \
       SPY_KW_SELECT, SPY_KW_PARALLEL("run"), SPY_KW_END
 
 static const spy_kwarg kw_mean[] = {STAT_KW("means")};
@@ -12,38 +12,47 @@ static const spy_kwarg kw_std[] = {STAT_KW("standard deviations")};
 static const spy_kwarg kw_var[] = {STAT_KW("variances")};
 static const spy_kwarg kw_median[] = {STAT_KW("medians")};
 
-#define STAT_DOC                                                                               \
-  "NaNs are ignored (numpy's nan* functions, ddof 0).  Along a dimord axis the statistic is "  \
-  "taken per trial and the axis keeps length 1 (label: the statistic's name, 0 for freq; "     \
-  "over time each trial becomes one sample).  dim='trials' needs trials of equal shape and "   \
-  "gives one trial with the first trial's offset; it streams the trials (one trial's "         \
-  "accumulators in memory) and, for AnalogData and TimeLockData, runs on the client's "        \
+#define STAT_DOC                                                                                   \
+  "NaNs are ignored (numpy's nan* functions, ddof 0).  Along a dimord axis the statistic is "      \
+  "taken per trial and the axis keeps length 1 (label: the statistic's name, 0 for freq; "         \
+  "over time each trial becomes one sample).  dim='trials' needs trials of equal shape and "       \
+  "gives one trial with the first trial's offset; it streams the trials (one trial's "             \
+  "accumulators in memory) and, for AnalogData and TimeLockData, runs on the client's "            \
   "workers with a reduction in trial order (identical results for any number of workers)."
 
 const spy_funcspec spy_spec_mean = {
-    "mean", "spy.mean(data, dim [, {keeptrials=true, select=...}])",
+    "mean",
+    "spy.mean(data, dim [, {keeptrials=true, select=...}])",
     "Mean along a dimension or over trials (AnalogData, SpectralData, CrossSpectralData, "
     "TimeLockData).",
-    STAT_DOC, "local avg = spy.mean(data, 'trials')\nlocal m = spy.mean(spec, {dim='freq'})",
+    STAT_DOC,
+    "local avg = spy.mean(data, 'trials')\nlocal m = spy.mean(spec, {dim='freq'})",
     kw_mean};
-const spy_funcspec spy_spec_std = {
-    "std", "spy.std(data, dim [, {keeptrials=true, select=...}])",
-    "Standard deviation (ddof 0) along a dimension or over trials.", STAT_DOC,
-    "local sd = spy.std(data, 'trials')", kw_std};
-const spy_funcspec spy_spec_var = {
-    "var", "spy.var(data, dim [, {keeptrials=true, select=...}])",
-    "Variance (ddof 0) along a dimension or over trials.", STAT_DOC,
-    "local v = spy.var(spec, 'freq')", kw_var};
+const spy_funcspec spy_spec_std = {"std",
+                                   "spy.std(data, dim [, {keeptrials=true, select=...}])",
+                                   "Standard deviation (ddof 0) along a dimension or over trials.",
+                                   STAT_DOC,
+                                   "local sd = spy.std(data, 'trials')",
+                                   kw_std};
+const spy_funcspec spy_spec_var = {"var",
+                                   "spy.var(data, dim [, {keeptrials=true, select=...}])",
+                                   "Variance (ddof 0) along a dimension or over trials.",
+                                   STAT_DOC,
+                                   "local v = spy.var(spec, 'freq')",
+                                   kw_var};
 const spy_funcspec spy_spec_median = {
-    "median", "spy.median(data, dim [, {keeptrials=true, select=...}])",
+    "median",
+    "spy.median(data, dim [, {keeptrials=true, select=...}])",
     "Median along a dimension or over trials (real data).",
     STAT_DOC "  The median over trials is exact: it holds every trial of a block of channels in "
              "memory (at most 256 MB) and reads the trials once per block.",
-    "local med = spy.median(data, 'trials')", kw_median};
+    "local med = spy.median(data, 'trials')",
+    kw_median};
 
 static const spy_kwarg kw_itc[] = {SPY_KW_SELECT, SPY_KW_PARALLEL("run"), SPY_KW_END};
 const spy_funcspec spy_spec_itc = {
-    "itc", "spy.itc(spec [, {select=...}])",
+    "itc",
+    "spy.itc(spec [, {select=...}])",
     "Inter-trial coherence |mean over tapers of mean over trials of z/|z|| of a complex spectrum.",
     "The input is SpectralData with output='fourier' (complex); trials must have equal shapes.  "
     "The result is one float32 trial with the first trial's offset and the taper label "
@@ -63,7 +72,9 @@ static const spy_kwarg kw_tl[] = {
      "'all' or 1-based trial numbers (not together with a select trial selection)"},
     {"keeptrials", SPY_KT_BOOL, "false", NULL,
      "with covariance: true keeps one covariance matrix per trial (ntrials x nch x nch)"},
-    SPY_KW_SELECT, SPY_KW_PARALLEL("run"), SPY_KW_END};
+    SPY_KW_SELECT,
+    SPY_KW_PARALLEL("run"),
+    SPY_KW_END};
 const spy_funcspec spy_spec_timelockanalysis = {
     "timelockanalysis",
     "spy.timelockanalysis(data, {latency='maxperiod', covariance=false, ddof=nil, trials='all', "
@@ -112,10 +123,12 @@ static const spy_kwarg kw_concat[] = {
      "after those of obj1 (same channels)"},
     SPY_KW_END};
 const spy_funcspec spy_spec_concat = {
-    "concat", "spy.concat(obj1, obj2 [, {dim='channel'} | 'channel' | 'trials'])",
+    "concat",
+    "spy.concat(obj1, obj2 [, {dim='channel'} | 'channel' | 'trials'])",
     "Concatenate two AnalogData (or TimeLockData) objects along channels or trials.",
     "dim='channel' needs the same trials (number and lengths); the channel labels become the "
     "defaults channel1, ... as in Syncopy.  dim='trials' (which Syncopy offers through "
     "AnalogData{data={obj1, obj2}}) needs the same channels, samplerate and dtype and keeps "
     "obj1's labels.",
-    "local both = spy.concat(lfp, emg, {dim='channel'})", kw_concat};
+    "local both = spy.concat(lfp, emg, {dim='channel'})",
+    kw_concat};

@@ -19,19 +19,25 @@ typedef struct tlplan {
 void spy_stat_trial_cov(const double *x, size_t len, size_t nch, double ddof, double *cov,
                         double *mean)
 {
-  for (size_t c = 0; c < nch; c++) mean[c] = 0;
+  for (size_t c = 0; c < nch; c++)
+    mean[c] = 0;
   for (size_t t = 0; t < len; t++)
-    for (size_t c = 0; c < nch; c++) mean[c] += x[t * nch + c];
-  for (size_t c = 0; c < nch; c++) mean[c] /= (double)len;
-  for (size_t i = 0; i < nch * nch; i++) cov[i] = 0;
+    for (size_t c = 0; c < nch; c++)
+      mean[c] += x[t * nch + c];
+  for (size_t c = 0; c < nch; c++)
+    mean[c] /= (double)len;
+  for (size_t i = 0; i < nch * nch; i++)
+    cov[i] = 0;
   for (size_t t = 0; t < len; t++)
     for (size_t a = 0; a < nch; a++) {
       double da = x[t * nch + a] - mean[a];
-      for (size_t b = a; b < nch; b++) cov[a * nch + b] += da * (x[t * nch + b] - mean[b]);
+      for (size_t b = a; b < nch; b++)
+        cov[a * nch + b] += da * (x[t * nch + b] - mean[b]);
     }
   double div = (double)len - ddof;
   for (size_t a = 0; a < nch; a++)
-    for (size_t b = a; b < nch; b++) cov[b * nch + a] = cov[a * nch + b] = cov[a * nch + b] / div;
+    for (size_t b = a; b < nch; b++)
+      cov[b * nch + a] = cov[a * nch + b] = cov[a * nch + b] / div;
 }
 
 static size_t tl_scratch(const void *plan, size_t nsamp, size_t nchan)
@@ -69,7 +75,8 @@ static int tl_finalize(const void *plan, const double *acc, size_t ntrials, void
     o[n + i] = v > 0 ? v : 0;
   }
   if (p->cov)
-    for (size_t i = 0; i < p->nch * p->nch; i++) o[2 * n + i] = acc[2 * n + i] / N;
+    for (size_t i = 0; i < p->nch * p->nch; i++)
+      o[2 * n + i] = acc[2 * n + i] / N;
   return SPY_OK;
 }
 
@@ -110,7 +117,8 @@ int spy_timelock_plan(const cJSON *cfg, const spy_trials *tr, spy_op *op, spy_er
   op->cls = SPY_ANALOG; /* an intermediate: the binding moves avg/var/cov into the TimeLockData */
   op->out_dtype = SPY_DT_F64;
   op->ntrials = tr->ntrials;
-  for (size_t i = 0; i < tr->ntrials; i++) op->out_rows[i] = rows;
+  for (size_t i = 0; i < tr->ntrials; i++)
+    op->out_rows[i] = rows;
   op->average = true;
   op->acc_elems = 2 * len * tr->nchan + (cov ? tr->nchan * tr->nchan : 0);
   op->finalize = tl_finalize;
@@ -139,18 +147,22 @@ int spy_stat_copy_selection(spy_data *in, const spy_selection *sel, spy_dataclas
   size_t row = 0;
   for (size_t i = 0; !rc && i < sel->ntrials; i++) {
     if (spy_interrupted()) rc = spy_fail(err, SPY_EINTR, "interrupted");
-    if (!rc) rc = spy_data_read(in, sel->row0[i], sel->nrows[i], sel->chans, nch, buf, in->dtype, err);
+    if (!rc)
+      rc = spy_data_read(in, sel->row0[i], sel->nrows[i], sel->chans, nch, buf, in->dtype, err);
     if (!rc) rc = spy_data_write(o, row, sel->nrows[i], 0, nch, buf, in->dtype, err);
     row += sel->nrows[i];
   }
-  if (!rc && (spy_stat_labels(o, in, sel) || spy_data_set_trldef(o, sel->trldef, sel->ntrials, sel->trlcols)))
+  if (!rc && (spy_stat_labels(o, in, sel) ||
+              spy_data_set_trldef(o, sel->trldef, sel->ntrials, sel->trlcols)))
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   if (!rc) {
     spy_stat_inherit(o, in);
     rc = spy_data_sync_meta(o, err);
   }
   free(buf);
-  if (rc) spy_data_unref(o);
-  else *out = o;
+  if (rc)
+    spy_data_unref(o);
+  else
+    *out = o;
   return rc;
 }

@@ -39,14 +39,15 @@ static int stream_ranges(spy_data *const *src, const size_t *r0, const size_t *l
     r[1] = (double)(row + len[k]);
     row += len[k];
   }
-  if (!rc && spy_data_set_trldef(o, out_trl, ntr, cols)) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+  if (!rc && spy_data_set_trldef(o, out_trl, ntr, cols))
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   free(out_trl);
   free(buf);
   return rc;
 }
 
-static int values_for(const char *name, const double *v, size_t n, size_t ntr, size_t k, double *out,
-                      spy_err *err)
+static int values_for(const char *name, const double *v, size_t n, size_t ntr, size_t k,
+                      double *out, spy_err *err)
 {
   if (n != 1 && n != ntr)
     return spy_fail_value(err, name, NULL, "a single value or one value per trial (%zu)", ntr);
@@ -60,14 +61,16 @@ int spy_redefinetrial(spy_data *in, const spy_selection *sel, const spy_redefine
                       spy_err *err)
 {
   *out = NULL;
-  int given = (r->begsample || r->endsample) + (r->trl != NULL) + !isnan(r->minlength) +
-              sel->time_selected;
+  int given =
+      (r->begsample || r->endsample) + (r->trl != NULL) + !isnan(r->minlength) + sel->time_selected;
   if (given > 1)
-    return spy_fail(err, SPY_EINVAL, "Incompatible input arguments, either `minlength` or "
-                                     "`begsample`/`endsample` or `trl` or `toilim`");
+    return spy_fail(err, SPY_EINVAL,
+                    "Incompatible input arguments, either `minlength` or "
+                    "`begsample`/`endsample` or `trl` or `toilim`");
   if ((r->begsample != NULL) != (r->endsample != NULL))
-    return spy_fail(err, SPY_EINVAL, "Incompatible input arguments, `begsample` and `endsample` "
-                                     "are needed together");
+    return spy_fail(err, SPY_EINVAL,
+                    "Incompatible input arguments, `begsample` and `endsample` "
+                    "are needed together");
   size_t ntr = r->trl ? r->ntrl : sel->ntrials;
   size_t cols = r->trl ? r->trlcols : sel->trlcols;
   size_t *r0 = calloc(ntr + 1, sizeof *r0), *len = calloc(ntr + 1, sizeof *len);
@@ -76,8 +79,9 @@ int spy_redefinetrial(spy_data *in, const spy_selection *sel, const spy_redefine
   const size_t **chans = calloc(ntr + 1, sizeof *chans);
   size_t *nch = calloc(ntr + 1, sizeof *nch);
   spy_data *o = NULL;
-  int rc = (!r0 || !len || !trl || !src || !chans || !nch) ? spy_fail(err, SPY_ENOMEM, "out of memory")
-                                                          : SPY_OK;
+  int rc = (!r0 || !len || !trl || !src || !chans || !nch)
+               ? spy_fail(err, SPY_ENOMEM, "out of memory")
+               : SPY_OK;
   size_t kept = 0;
   for (size_t k = 0; !rc && k < ntr; k++) {
     double *row = trl + kept * cols;
@@ -145,7 +149,8 @@ int spy_redefinetrial(spy_data *in, const spy_selection *sel, const spy_redefine
   if (!rc && !kept) {
     size_t shape[2] = {0, sel->nchan};
     rc = spy_data_create(o, in->dtype, 2, shape, err);
-    if (!rc && spy_data_set_trldef(o, trl, 0, cols)) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+    if (!rc && spy_data_set_trldef(o, trl, 0, cols))
+      rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   }
   if (!rc && spy_stat_labels(o, in, sel)) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   if (!rc && in->cls == SPY_TIMELOCK) {
@@ -164,8 +169,10 @@ int spy_redefinetrial(spy_data *in, const spy_selection *sel, const spy_redefine
   free(src);
   free(chans);
   free(nch);
-  if (rc) spy_data_unref(o);
-  else *out = o;
+  if (rc)
+    spy_data_unref(o);
+  else
+    *out = o;
   return rc;
 }
 
@@ -175,9 +182,10 @@ int spy_concat(spy_data *a, spy_data *b, const char *dim, spy_data **out, spy_er
   bool bych = strcmp(dim, "channel") == 0, bytr = strcmp(dim, "trials") == 0;
   if (!bych && !bytr) return spy_fail_value(err, "dim", dim, "'channel' or 'trials'");
   if (a->cls != b->cls || !spy_dataclass_timechannel(a->cls))
-    return spy_fail(err, SPY_ETYPE,
-                    "Wrong type of `obj2`: expected continuous data of the class of `obj1` (%s) found %s",
-                    spy_dataclass_name(a->cls), spy_dataclass_name(b->cls));
+    return spy_fail(
+        err, SPY_ETYPE,
+        "Wrong type of `obj2`: expected continuous data of the class of `obj1` (%s) found %s",
+        spy_dataclass_name(a->cls), spy_dataclass_name(b->cls));
   if (!a->path || !b->path || a->ntrials == 0 || b->ntrials == 0)
     return spy_fail_value(err, "data", "empty", "non-empty objects");
   if (spy_dtype_is_complex(a->dtype) != spy_dtype_is_complex(b->dtype) ||
@@ -194,8 +202,10 @@ int spy_concat(spy_data *a, spy_data *b, const char *dim, spy_data **out, spy_er
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto exit;
   }
-  for (size_t c = 0; c < na; c++) ca[c] = c;
-  for (size_t c = 0; c < nb; c++) cb[c] = c;
+  for (size_t c = 0; c < na; c++)
+    ca[c] = c;
+  for (size_t c = 0; c < nb; c++)
+    cb[c] = c;
   if (bych) {
     if (a->ntrials != b->ntrials) {
       rc = spy_fail_value(err, "obj2", NULL, "the same number of trials as obj1 (%zu, found %zu)",
@@ -240,15 +250,18 @@ int spy_concat(spy_data *a, spy_data *b, const char *dim, spy_data **out, spy_er
     free(trl);
   } else {
     if (na != nb) {
-      rc = spy_fail_value(err, "obj2", NULL, "the same number of channels as obj1 (%zu, found %zu)", na, nb);
+      rc = spy_fail_value(err, "obj2", NULL, "the same number of channels as obj1 (%zu, found %zu)",
+                          na, nb);
       goto exit;
     }
     size_t nt = a->ntrials + b->ntrials, c3 = a->trlcols == b->trlcols ? cols : 3;
     spy_data **src = calloc(nt, sizeof *src);
-    size_t *r0 = calloc(nt, sizeof *r0), *len = calloc(nt, sizeof *len), *nch = calloc(nt, sizeof *nch);
+    size_t *r0 = calloc(nt, sizeof *r0), *len = calloc(nt, sizeof *len),
+           *nch = calloc(nt, sizeof *nch);
     const size_t **chans = calloc(nt, sizeof *chans);
     double *trl = calloc(nt * c3, sizeof *trl);
-    if (!src || !r0 || !len || !nch || !chans || !trl) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+    if (!src || !r0 || !len || !nch || !chans || !trl)
+      rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     for (size_t k = 0; !rc && k < nt; k++) {
       spy_data *s = k < a->ntrials ? a : b;
       size_t j = k < a->ntrials ? k : k - a->ntrials;
@@ -284,7 +297,9 @@ int spy_concat(spy_data *a, spy_data *b, const char *dim, spy_data **out, spy_er
 exit:
   free(ca);
   free(cb);
-  if (rc) spy_data_unref(o);
-  else *out = o;
+  if (rc)
+    spy_data_unref(o);
+  else
+    *out = o;
   return rc;
 }

@@ -18,7 +18,8 @@ static spy_data *make(size_t ntr, size_t len, size_t nch, double (*f)(size_t, si
   double *x = malloc(ntr * len * nch * sizeof *x), *trl = malloc(ntr * 3 * sizeof *trl);
   for (size_t k = 0; k < ntr; k++) {
     for (size_t s = 0; s < len; s++)
-      for (size_t c = 0; c < nch; c++) x[(k * len + s) * nch + c] = f(k, s, c);
+      for (size_t c = 0; c < nch; c++)
+        x[(k * len + s) * nch + c] = f(k, s, c);
     trl[3 * k] = (double)(k * len), trl[3 * k + 1] = (double)((k + 1) * len), trl[3 * k + 2] = -2;
   }
   CHECK(spy_data_create(d, SPY_DT_F64, 2, shape, &err) == 0, "%s", err.msg);
@@ -42,12 +43,18 @@ static double *values(spy_data *o, size_t *n)
 }
 
 /* a permutation of trials per element, so the median is (ntr-1)/2 + c + s */
-static double perm(size_t k, size_t s, size_t c) { return (double)((k * 7 + s * 3 + c) % 9) + (double)(c + s); }
+static double perm(size_t k, size_t s, size_t c)
+{
+  return (double)((k * 7 + s * 3 + c) % 9) + (double)(c + s);
+}
 static double nan_in_first(size_t k, size_t s, size_t c)
 {
   return k == 0 && c == 1 ? NAN : (double)(k + 1) * (double)(s + 1 + c);
 }
-static double ramp(size_t k, size_t s, size_t c) { return (double)(k * 100 + s) + 0.5 * (double)c; }
+static double ramp(size_t k, size_t s, size_t c)
+{
+  return (double)(k * 100 + s) + 0.5 * (double)c;
+}
 
 static void median_blocks(void)
 {
@@ -125,7 +132,8 @@ static void apply_and_redefine(void)
     size_t n;
     double *v = values(o, &n);
     CHECK_NEAR(v[(10 + 4) * 2 + 1], log10(104.5), 1e-12, "log10 of trial 2, sample 5, channel 2");
-    CHECK(o->cls == SPY_ANALOG && o->ntrials == 3 && o->dtype == SPY_DT_F64, "same class, trials, dtype");
+    CHECK(o->cls == SPY_ANALOG && o->ntrials == 3 && o->dtype == SPY_DT_F64,
+          "same class, trials, dtype");
     free(v);
   }
   spy_data_unref(o);
@@ -149,10 +157,13 @@ static void apply_and_redefine(void)
   spy_data_unref(o);
   end = 11;
   CHECK(spy_redefinetrial(d, s, &r, &o, &err) != 0 && o == NULL &&
-            strstr(err.msg, "'trial 1: begsample 2, endsample 11'; expected 1 <= begsample <= endsample <= 10"),
+            strstr(
+                err.msg,
+                "'trial 1: begsample 2, endsample 11'; expected 1 <= begsample <= endsample <= 10"),
         "%s", err.msg);
   spy_redefine ro = {.offset = &off, .noffset = 1, .minlength = 1.5};
-  CHECK(spy_redefinetrial(d, s, &ro, &o, &err) == 0 && o->ntrials == 0, "minlength drops all: %s", err.msg);
+  CHECK(spy_redefinetrial(d, s, &ro, &o, &err) == 0 && o->ntrials == 0, "minlength drops all: %s",
+        err.msg);
   spy_data_unref(o);
   ro.minlength = 0.5;
   CHECK(spy_redefinetrial(d, s, &ro, &o, &err) == 0 && o->ntrials == 3 && o->trldef[2] == 5,

@@ -34,15 +34,20 @@ static spy_data *make(spy_dataclass cls, const double *re, const double *im, int
   spy_err err = {0};
   spy_data *d = spy_data_new(cls);
   size_t n = 1;
-  for (int i = 0; i < nd; i++) n *= shape[i];
+  for (int i = 0; i < nd; i++)
+    n *= shape[i];
   bool cplx = im != NULL;
   double *buf = malloc(n * (cplx ? 2 : 1) * sizeof *buf);
   for (size_t i = 0; i < n; i++) {
-    if (cplx) buf[2 * i] = re[i], buf[2 * i + 1] = im[i];
-    else buf[i] = re[i];
+    if (cplx)
+      buf[2 * i] = re[i], buf[2 * i + 1] = im[i];
+    else
+      buf[i] = re[i];
   }
   int rc = spy_data_create(d, cplx ? SPY_DT_C64 : SPY_DT_F32, nd, shape, &err);
-  if (!rc) rc = spy_data_write(d, 0, shape[0], 0, shape[nd - 1], buf, cplx ? SPY_DT_C128 : SPY_DT_F64, &err);
+  if (!rc)
+    rc = spy_data_write(d, 0, shape[0], 0, shape[nd - 1], buf, cplx ? SPY_DT_C128 : SPY_DT_F64,
+                        &err);
   CHECK(rc == 0, "make: %s", err.msg);
   free(buf);
   d->samplerate = 1000;
@@ -52,7 +57,8 @@ static spy_data *make(spy_dataclass cls, const double *re, const double *im, int
     const char *taper = "hann";
     spy_data_set_taper(d, &taper, 1);
     double *f = malloc(shape[2] * sizeof *f);
-    for (size_t i = 0; i < shape[2]; i++) f[i] = (double)i * 0.5;
+    for (size_t i = 0; i < shape[2]; i++)
+      f[i] = (double)i * 0.5;
     spy_data_set_freq(d, f, shape[2]);
     free(f);
   }
@@ -90,7 +96,8 @@ static void same_trl(const char *what, const spy_data *o, const double *want, si
 {
   CHECK(o->ntrials == ntr && o->trlcols == 3, "%s: %zu trials", what, o->ntrials);
   for (size_t i = 0; o->ntrials == ntr && i < ntr * 3; i++)
-    CHECK(o->trldef[i] == want[i], "%s: trialdefinition[%zu] %g vs %g", what, i, o->trldef[i], want[i]);
+    CHECK(o->trldef[i] == want[i], "%s: trialdefinition[%zu] %g vs %g", what, i, o->trldef[i],
+          want[i]);
 }
 
 static spy_selection *select_json(spy_data *d, const char *json)
@@ -160,7 +167,8 @@ static void mean_trials(void)
       compare("mean over trials", v, y, n, sy[1]);
       first = v, n0 = n;
     } else {
-      CHECK(n == n0 && memcmp(v, first, n * sizeof *v) == 0, "%d threads differ from inline", threads);
+      CHECK(n == n0 && memcmp(v, first, n * sizeof *v) == 0, "%d threads differ from inline",
+            threads);
       free(v);
     }
     spy_data_unref(o);
@@ -173,9 +181,11 @@ static void mean_trials(void)
   double *want = malloc(len * nch * sizeof *want), *wsd = malloc(len * nch * sizeof *wsd);
   for (size_t i = 0; i < len * nch; i++) {
     double m = 0, q = 0;
-    for (size_t k = 0; k < ntr; k++) m += x[k * len * nch + i];
+    for (size_t k = 0; k < ntr; k++)
+      m += x[k * len * nch + i];
     m /= (double)ntr;
-    for (size_t k = 0; k < ntr; k++) q += (x[k * len * nch + i] - m) * (x[k * len * nch + i] - m);
+    for (size_t k = 0; k < ntr; k++)
+      q += (x[k * len * nch + i] - m) * (x[k * len * nch + i] - m);
     want[i] = q / (double)ntr;
     wsd[i] = sqrt(want[i]);
   }
@@ -191,7 +201,8 @@ static void timelock(void)
   const char *F = "stat_timelock.h5";
   size_t sx[8], st[8], sa[8], sv[8], sc[8], sy[8], syt[8];
   double *x = R(F, "input", sx), *trl = R(F, "input_trialdefinition", st);
-  double *avg = R(F, "output_avg", sa), *var = R(F, "output_var", sv), *cov = R(F, "output_cov", sc);
+  double *avg = R(F, "output_avg", sa), *var = R(F, "output_var", sv),
+         *cov = R(F, "output_cov", sc);
   double *y = R(F, "output", sy), *yt = R(F, "output_trialdefinition", syt);
   spy_data *d = make(SPY_ANALOG, x, NULL, 2, sx, trl, st[0]);
   spy_data *o = run_plan(spy_timelock_plan, "{\"covariance\":true,\"ddof\":null}", d, 2);
@@ -236,7 +247,8 @@ static void var_freq(void)
   CHECK(spy_stat_dim(d, s, SPY_STAT_VAR, 2, true, &o, &err) == 0, "var freq: %s", err.msg);
   if (o) {
     CHECK(o->ndim == 4 && o->shape[0] == sy[0] && o->shape[1] == sy[1] && o->shape[2] == 1 &&
-              o->shape[3] == sy[3], "var freq shape");
+              o->shape[3] == sy[3],
+          "var freq shape");
     CHECK(o->nfreq == 1 && o->freq[0] == 0, "reduced freq axis is [0]");
     CHECK(o->ntaper == 1 && strcmp(o->taper[0], "hann") == 0, "taper label kept");
     size_t n;
@@ -253,7 +265,8 @@ static void itc(void)
 {
   const char *F = "stat_itc.h5";
   size_t ss[8], st[8], sy[8], syt[8];
-  double *re = R(F, "spec_real", ss), *im = R(F, "spec_imag", ss), *trl = R(F, "spec_trialdefinition", st);
+  double *re = R(F, "spec_real", ss), *im = R(F, "spec_imag", ss),
+         *trl = R(F, "spec_trialdefinition", st);
   double *y = R(F, "output", sy), *yt = R(F, "output_trialdefinition", syt);
   spy_data *d = make(SPY_SPECTRAL, re, im, 4, ss, trl, st[0]);
   spy_selection *s = select_json(d, NULL);
@@ -306,7 +319,8 @@ static void redefinetrial(void)
   spy_data_unref(o);
   /* toilim and begsample together: Syncopy's message */
   double one = 1;
-  spy_redefine both = {.begsample = &one, .nbeg = 1, .endsample = &one, .nend = 1, .minlength = NAN};
+  spy_redefine both = {
+      .begsample = &one, .nbeg = 1, .endsample = &one, .nend = 1, .minlength = NAN};
   CHECK(spy_redefinetrial(d, s, &both, &o, &err) != 0 &&
             strcmp(err.msg, "Incompatible input arguments, either `minlength` or "
                             "`begsample`/`endsample` or `trl` or `toilim`") == 0,
@@ -345,7 +359,8 @@ static void concat(void)
             strcmp(err.msg, "Invalid value of `dim`: 'time'; expected 'channel' or 'trials'") == 0,
         "%s", err.msg);
   CHECK(spy_concat(a, b, "trials", &o, &err) != 0 &&
-            strcmp(err.msg, "Invalid value of `obj2`: expected the same number of channels as obj1 (4, found 2)") == 0,
+            strcmp(err.msg, "Invalid value of `obj2`: expected the same number of channels as obj1 "
+                            "(4, found 2)") == 0,
         "%s", err.msg);
   spy_data_unref(a), spy_data_unref(b);
   free(x), free(trl), free(x2), free(trl2), free(y), free(yt);

@@ -64,7 +64,8 @@ static void both_ways(spy_remote *rem, spy_data *in, const char *fname, const ch
   CHECK(spy_select(in, sj, &sel, &err) == 0, "%s", err.msg);
   cJSON_Delete(sj);
   if (!sel) return;
-  spy_trials tr = {sel->ntrials, sel->nchan, in->samplerate, sel->trldef, sel->trlcols, in->dtype, false};
+  spy_trials tr = {sel->ntrials, sel->nchan, in->samplerate, sel->trldef,
+                   sel->trlcols, in->dtype,  false};
   cJSON *cfg = plan_cfg(fname, json);
   spy_op op = {0}, op2 = {0};
   CHECK(spy_method_plan(fname, cfg, &tr, &op, &err) == 0, "%s", err.msg);
@@ -112,7 +113,8 @@ int main(void)
   if (!c) return t_done();
   char dir[4096];
   snprintf(dir, sizeof dir, "%s", spy_cluster_dir(c));
-  pid_t w[2] = {start_worker(exe, spy_cluster_address(c), dir), start_worker(exe, spy_cluster_address(c), dir)};
+  pid_t w[2] = {start_worker(exe, spy_cluster_address(c), dir),
+                start_worker(exe, spy_cluster_address(c), dir)};
   spy_cluster_status s = {0};
   for (int i = 0; i < 600 && s.workers < 2; i++) {
     usleep(50000);
@@ -123,7 +125,8 @@ int main(void)
   CHECK(rem != NULL, "%s", err.msg);
 
   /* the input: white noise generated inline, 10 trials x 300 samples x 4 channels */
-  cJSON *gcfg = plan_cfg("white_noise", "{\"nTrials\":10,\"nSamples\":300,\"nChannels\":4,\"seed\":5}");
+  cJSON *gcfg =
+      plan_cfg("white_noise", "{\"nTrials\":10,\"nSamples\":300,\"nChannels\":4,\"seed\":5}");
   spy_op gop = {0};
   CHECK(spy_method_plan("white_noise", gcfg, NULL, &gop, &err) == 0, "%s", err.msg);
   spy_data *in = spy_data_new(gop.cls);
