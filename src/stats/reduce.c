@@ -195,22 +195,22 @@ exit:
 
 /* ---- over trials: the accumulator ------------------------------------------ */
 
-/* Per element: real [sum, sum of squares, count] in three planes of n;
-** complex [sum re, sum im, sum |z|^2, count] in four.  NaNs are skipped
-** (numpy's nanmean/nanvar over trials). */
-static size_t acc_planes(bool cplx)
+/* Per element, in planes of n: real [sum, count, sum of squares]; complex
+** [sum re, sum im, count, sum |z|^2].  The mean needs no squares (sq
+** false: one plane less).  NaNs are skipped (numpy's nanmean/nanvar). */
+static size_t acc_planes(bool cplx, bool sq)
 {
-  return cplx ? 4 : 3;
+  return (cplx ? 3 : 2) + (sq ? 1 : 0);
 }
 
-static void acc_add(double *acc, const double *x, size_t n, bool cplx)
+static void acc_add(double *acc, const double *x, size_t n, bool cplx, bool sq)
 {
   if (!cplx) {
     for (size_t i = 0; i < n; i++)
       if (!isnan(x[i])) {
         acc[i] += x[i];
-        acc[n + i] += x[i] * x[i];
-        acc[2 * n + i] += 1;
+        acc[n + i] += 1;
+        if (sq) acc[2 * n + i] += x[i] * x[i];
       }
     return;
   }
@@ -219,16 +219,29 @@ static void acc_add(double *acc, const double *x, size_t n, bool cplx)
     if (isnan(re) || isnan(im)) continue;
     acc[i] += re;
     acc[n + i] += im;
-    acc[2 * n + i] += re * re + im * im;
-    acc[3 * n + i] += 1;
+    acc[2 * n + i] += 1;
+    if (sq) acc[3 * n + i] += re * re + im * im;
+  }
+}
+
+/* One real trial's contribution written in place (the scheduler sums them). */
+static void acc_set(double *acc, const double *x, size_t n, bool sq)
+{
+  for (size_t i = 0; i < n; i++) {
+    bool ok = !isnan(x[i]);
+    double v = ok ? x[i] : 0;
+    acc[i] = v;
+    acc[n + i] = ok;
+    if (sq) acc[2 * n + i] = v * v;
   }
 }
 
 /* y: n values (complex mean: n pairs).  var = E|x|^2 - |E x|^2, clamped at 0. */
 static void acc_finish(spy_stat_kind k, const double *acc, size_t n, bool cplx, double *y)
 {
+  size_t cp = cplx ? 2 : 1; /* the count plane */
   for (size_t i = 0; i < n; i++) {
-    double c = acc[(cplx ? 3 : 2) * n + i];
+    double c = acc[cp * n + i];
     double mr = acc[i] / c, mi = cplx ? acc[n + i] / c : 0;
     if (k == SPY_STAT_MEAN) {
       if (cplx)
@@ -237,7 +250,7 @@ static void acc_finish(spy_stat_kind k, const double *acc, size_t n, bool cplx, 
         y[i] = mr;
       continue;
     }
-    double e2 = acc[(cplx ? 2 : 1) * n + i] / c, var = e2 - (mr * mr + mi * mi);
+    double e2 = acc[(cp + 1) * n + i] / c, var = e2 - (mr * mr + mi * mi);
     if (var < 0) var = 0;
     if (c == 0) var = NAN;
     y[i] = k == SPY_STAT_STD ? sqrt(var) : var;
@@ -330,13 +343,14 @@ int spy_stat_trials(spy_data *in, const spy_selection *sel, spy_stat_kind k, spy
     size_t n = spy_stat_block_elems(in, sel, 0), w = cplx ? 2 : 1;
     double *x = malloc((n ? n : 1) * w * sizeof *x);
     double *raw = malloc((spy_stat_raw_elems(in, sel, 0) + 1) * w * sizeof *raw);
-    double *acc = calloc((n ? n : 1) * acc_planes(cplx), sizeof *acc);
+    bool sq = k != SPY_STAT_MEAN;
+    double *acc = calloc((n ? n : 1) * acc_planes(cplx, sq), sizeof *acc);
     double *y = malloc((n ? n : 1) * 2 * sizeof *y);
     if (!x || !raw || !acc || !y) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < sel->ntrials; i++) {
       if (spy_interrupted()) rc = spy_fail(err, SPY_EINTR, "interrupted");
       if (!rc) rc = spy_stat_read_block(in, sel, i, cplx, x, raw, err);
-      if (!rc) acc_add(acc, x, n, cplx);
+      if (!rc) acc_add(acc, x, n, cplx, sq);
     }
     if (!rc) {
       acc_finish(k, acc, n, cplx, y);
@@ -369,9 +383,7 @@ static int tr_kernel(const void *plan, spy_task *t, spy_err *err)
 {
   (void)err;
   const trplan *p = plan;
-  double *acc = t->out;
-  memset(acc, 0, 3 * p->n * sizeof *acc);
-  acc_add(acc, t->in, p->n, false);
+  acc_set(t->out, t->in, p->n, p->k != SPY_STAT_MEAN);
   return spy_interrupted() ? spy_fail(err, SPY_EINTR, "interrupted") : SPY_OK;
 }
 
@@ -428,7 +440,7 @@ static int trials_plan(spy_stat_kind k, const cJSON *cfg, const spy_trials *tr, 
   for (size_t i = 0; i < tr->ntrials; i++)
     op->out_rows[i] = len;
   op->average = true;
-  op->acc_elems = 3 * p->n;
+  op->acc_elems = acc_planes(false, k != SPY_STAT_MEAN) * p->n;
   op->finalize = tr_finalize;
   op->samplerate = tr->samplerate;
   memcpy(op->out_trldef, tr->trldef, tr->trlcols * sizeof *op->out_trldef);

@@ -10,8 +10,8 @@
 ** input is never modified.  Accumulation is in double, in trial order.
 **
 ** Reductions over the trials of AnalogData / TimeLockData run on the
-** scheduler through spy_stat_trials_plan (a custom reduction: each trial
-** contributes [sum, sum of squares, count] per element; see stats.md);
+** scheduler through spy_stat_{mean,std,var}_plan (a custom reduction: each trial
+** contributes [sum, count(, sum of squares)] per element; see stats.md);
 ** other classes, whose trials the scheduler cannot read (inner axes),
 ** stream in the calling thread with the same accumulator.
 */
