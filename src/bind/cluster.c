@@ -97,8 +97,8 @@ static void cluster_repr(const cluster_ud *c, char *buf, size_t n)
 
 static const spy_kwarg kw_cluster[] = {
     {"n_workers", SPY_KT_INT | SPY_KT_NULL, "null", NULL,
-     "worker threads (default: the cores, or the CPUs of the Slurm allocation)"},
-    {"threads_per_worker", SPY_KT_INT, "1", NULL, "threads per worker"},
+     "worker threads (default: the cores, or the CPUs of the Slurm allocation)", SPY_KW_INT32},
+    {"threads_per_worker", SPY_KT_INT, "1", NULL, "threads per worker", SPY_KW_INT32},
     {"memory_limit", SPY_KT_STR | SPY_KT_NUM | SPY_KT_NULL, "\"auto\"", NULL,
      "memory per worker: 'auto' (system memory / workers), bytes or a string like '4GB'"},
     {NULL, 0, NULL, NULL, NULL}};
