@@ -5,7 +5,7 @@
 
 #include "core/kwspec.h"
 
-/* Limits where Syncopy has none (docs/internals/freqanalysis.md): superlet
+/* Limits where Syncopy has none (docs/internals/core.md, numeric bounds): superlet
 ** orders and base cycles (the wavelets have c_1 * order cycles; published
 ** superlets use orders up to ~40), Paul and DOG wavelet orders (their
 ** normalisation overflows near 85), and the padded mtmfft length in samples

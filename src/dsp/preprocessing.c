@@ -374,7 +374,7 @@ static int plan_hilbert(pp_plan *P, const spy_trials *in, spy_err *err)
 }
 
 /* Syncopy has no upper limit; an order becomes an allocation of order+1
-** taps (and its FFT), so spy refuses more than 2^24 (docs/internals/filters.md). */
+** taps (and its FFT), so spy refuses more than 2^24 (docs/internals/core.md). */
 #define FIR_ORDER_LIMIT 16777216.0
 
 static int fir_order_limit(const cJSON *order, spy_err *err)
