@@ -230,6 +230,53 @@ exit:
   return rc;
 }
 
+/* ---- names ----------------------------------------------------------------- */
+
+/* Longest tag or container base name accepted (file names stay below NAME_MAX
+** with the extension, the `_` and the hidden temporary's decoration). */
+#define NAME_LIMIT 128
+
+/*
+** A tag (save) or container base name: letters, digits, `_` and `-`, not
+** empty, at most NAME_LIMIT bytes.  Everything else is refused before a path
+** is built: `/` and `..` would write outside the container, a `.` breaks
+** Syncopy's filename_parser (one extension only), glob characters make the
+** loader's `*<tag>*` patterns match other objects, and control characters
+** (newlines) corrupt listings and logs.
+*/
+int spy_check_name(const char *key, const char *s, spy_err *err)
+{
+  size_t n = strlen(s);
+  bool ok = n > 0 && n <= NAME_LIMIT;
+  for (size_t i = 0; ok && i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+  }
+  if (ok) return SPY_OK;
+  char shown[64];
+  size_t k = 0;
+  for (size_t i = 0; s[i] && k + 5 < sizeof shown; i++) {
+    unsigned char c = (unsigned char)s[i];
+    k += (size_t)snprintf(shown + k, sizeof shown - k, c < 0x20 || c == 0x7f ? "\\x%02x" : "%c", c);
+  }
+  if (s[0] && k + 5 >= sizeof shown) snprintf(shown + k, sizeof shown - k, "...");
+  return spy_fail_value(err, key, shown,
+                        "a non-empty name of at most %d letters, digits, '_' or '-'", NAME_LIMIT);
+}
+
+/* A load pattern: any name characters plus glob characters, no path. */
+static int check_pattern(const char *s, spy_err *err)
+{
+  for (const char *c = s; *c; c++)
+    if (*c == '/' || (unsigned char)*c < 0x20 || *c == 0x7f || strlen(s) > NAME_LIMIT)
+      return spy_fail_value(err, "tag", s,
+                            "a name or glob pattern of at most %d characters without '/' or "
+                            "control characters",
+                            NAME_LIMIT);
+  return SPY_OK;
+}
+
 /* ---- save ------------------------------------------------------------------ */
 
 /* Refuses objects whose metadata disagree with their data: a container
@@ -476,13 +523,18 @@ int spy_save(spy_data *d, const spy_save_opts *o, spy_err *err)
   spy_info_hdr h = {0};
   const char *ext = spy_dataclass_ext(d->cls);
 
+  if (o->container && o->tag && (rc = spy_check_name("tag", o->tag, err))) return rc;
   if (o->container) {
     const char *e = ext_of(o->container);
     char *c = (e && strcmp(e, ".spy") == 0) ? strdup(o->container) : str_cat(o->container, ".spy", NULL);
     if (!c) return oom(err);
     rc = parse_filename(c, &fi, err);
     free(c);
-    if (rc) return rc;
+    if (!rc) rc = spy_check_name("container", fi.basename, err);
+    if (rc) {
+      fileinfo_free(&fi);
+      return rc;
+    }
     char *dir = path_join(fi.folder, fi.container);
     filename = dir ? path_join(dir, fi.basename) : NULL;
     free(dir);
@@ -695,9 +747,9 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
     rc = spy_h5_fail(err, SPY_EFORMAT, "Cannot read %s: not an HDF5 file or damaged", hdf);
     goto exit;
   }
-  if (H5Lexists(f, "data", H5P_DEFAULT) <= 0 || (ds = H5Dopen2(f, "data", H5P_DEFAULT)) < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    rc = spy_fail(err, SPY_EFORMAT, "Data file %s does not contain a dataset named 'data'.", hdf);
+  if ((rc = spy_h5_open_local(f, "data", hdf, &ds, err))) {
+    if (rc == SPY_ENOENT)
+      rc = spy_fail(err, SPY_EFORMAT, "Data file %s does not contain a dataset named 'data'.", hdf);
     goto exit;
   }
   sp = H5Dget_space(ds);
@@ -737,11 +789,10 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
   spy_h5_close_dset(ds);
   ty = sp = ds = H5I_INVALID_HID;
 
-  if (H5Lexists(f, "trialdefinition", H5P_DEFAULT) <= 0 ||
-      (ds = H5Dopen2(f, "trialdefinition", H5P_DEFAULT)) < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    rc = spy_fail(err, SPY_EFORMAT,
-                  "Data file %s does not contain a dataset named 'trialdefinition'.", hdf);
+  if ((rc = spy_h5_open_local(f, "trialdefinition", hdf, &ds, err))) {
+    if (rc == SPY_ENOENT)
+      rc = spy_fail(err, SPY_EFORMAT,
+                    "Data file %s does not contain a dataset named 'trialdefinition'.", hdf);
     goto exit;
   }
   sp = H5Dget_space(ds);
@@ -831,7 +882,8 @@ int spy_load_file(const char *path, bool checksum, spy_data **out, spy_err *err)
     goto exit;
   }
   if (!S_ISREG(st.st_mode)) {
-    rc = spy_fail(err, SPY_EIO, "Invalid value of `hdfFile`: 'directory'; expected file");
+    rc = spy_fail(err, SPY_EIO, "Invalid value of `hdfFile`: '%s'; expected file",
+                  S_ISDIR(st.st_mode) ? "directory" : "not a regular file");
     goto exit;
   }
   if ((rc = spy_info_read(json, &d, &h, err))) goto exit;
@@ -990,6 +1042,8 @@ int spy_load(const char *path, const spy_load_opts *o, spy_loaded *out, spy_err 
     rc = spy_fail(err, SPY_EINVAL, "Only containers can be loaded with `tag` keyword!");
     goto exit;
   }
+  for (size_t t = 0; t < ntags; t++)
+    if (o->tags[t] && (rc = check_pattern(o->tags[t], err))) goto exit;
   if (o->dataclass && o->ndataclass) {
     char listing[512] = "[";
     for (size_t i = 0; i < o->ndataclass; i++) {

@@ -7,6 +7,16 @@
 
 static pthread_mutex_t lock;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+static hid_t local_dapl = H5I_INVALID_HID; /* external links refused */
+
+/* Link traversal callback: spy never follows a link into another file. */
+static herr_t deny_elink(const char *parent_file, const char *parent_group, const char *child_file,
+                         const char *child_object, unsigned *acc_flags, hid_t fapl, void *data)
+{
+  (void)parent_file, (void)parent_group, (void)child_file, (void)child_object;
+  (void)acc_flags, (void)fapl, (void)data;
+  return -1;
+}
 
 static void initonce(void)
 {
@@ -17,14 +27,84 @@ static void initonce(void)
   pthread_mutexattr_destroy(&a);
   H5open();
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  local_dapl = H5Pcreate(H5P_DATASET_ACCESS);
+  if (local_dapl >= 0) H5Pset_elink_cb(local_dapl, deny_elink, NULL);
 }
 
-void spy_h5_init(void) { pthread_once(&once, initonce); }
+/* A thread-safe libhdf5 keeps its error-printing switch per thread: every
+** thread that calls HDF5 turns it off before its first call. */
+static void quiet_thread(void)
+{
+  static _Thread_local int quiet;
+  if (!quiet) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    quiet = 1;
+  }
+}
+
+void spy_h5_init(void)
+{
+  pthread_once(&once, initonce);
+  quiet_thread();
+}
 
 void spy_h5_lock(void)
 {
   pthread_once(&once, initonce);
   pthread_mutex_lock(&lock);
+  quiet_thread();
+}
+
+hid_t spy_h5_local_dapl(void)
+{
+  pthread_once(&once, initonce);
+  return local_dapl >= 0 ? local_dapl : H5P_DEFAULT;
+}
+
+int spy_h5_open_local(hid_t loc, const char *name, const char *file, hid_t *out, spy_err *err)
+{
+  *out = H5I_INVALID_HID;
+  hid_t lapl = spy_h5_local_dapl();
+  H5L_info_t li;
+  if (H5Lexists(loc, name, lapl) <= 0 || H5Lget_info(loc, name, &li, lapl) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return SPY_ENOENT;
+  }
+  if (li.type != H5L_TYPE_HARD)
+    return spy_fail(err, SPY_EFORMAT,
+                    "Data file %s: '%s' is a %s link; spy reads only datasets stored in the file "
+                    "itself",
+                    file, name, li.type == H5L_TYPE_SOFT ? "soft" : "external");
+  hid_t ds = H5Dopen2(loc, name, lapl);
+  if (ds < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return SPY_ENOENT;
+  }
+  int rc = spy_h5_check_local(ds, name, file, err);
+  if (rc) {
+    H5Dclose(ds);
+    return rc;
+  }
+  *out = ds;
+  return SPY_OK;
+}
+
+int spy_h5_check_local(hid_t ds, const char *name, const char *file, spy_err *err)
+{
+  hid_t dcpl = H5Dget_create_plist(ds);
+  int next = dcpl >= 0 ? H5Pget_external_count(dcpl) : -1;
+  H5D_layout_t lay = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+  spy_h5_close_plist(dcpl);
+  if (next != 0 || (lay != H5D_CONTIGUOUS && lay != H5D_CHUNKED && lay != H5D_COMPACT)) {
+    H5Eclear2(H5E_DEFAULT);
+    return spy_fail(err, SPY_EFORMAT,
+                    "Data file %s: dataset '%s' keeps its data %s; spy reads only datasets "
+                    "stored in the file itself",
+                    file, name,
+                    next > 0 ? "in external files" : lay == H5D_VIRTUAL ? "in other files (virtual dataset)"
+                                                                         : "in an unknown layout");
+  }
+  return SPY_OK;
 }
 
 void spy_h5_unlock(void) { pthread_mutex_unlock(&lock); }
