@@ -784,6 +784,13 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
       rc = spy_fail(err, SPY_EFORMAT, "Data file %s: dataset 'data' is impossibly large", hdf);
       goto exit;
     }
+  if (!spy_h5_backed(ds, bytes)) {
+    rc = spy_fail(err, SPY_EFORMAT,
+                  "Data file %s: dataset 'data' announces %zu bytes but the file does not hold "
+                  "them",
+                  hdf, bytes);
+    goto exit;
+  }
   spy_h5_close_type(ty);
   spy_h5_close_space(sp);
   spy_h5_close_dset(ds);
@@ -817,7 +824,8 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
     goto exit;
   }
   size_t n = trl_sh[0] * trl_sh[1];
-  if (trl_sh[1] < 3 || trl_sh[1] > 1024 || trl_sh[0] > ((size_t)1 << 26)) {
+  if (trl_sh[1] < 3 || trl_sh[1] > 1024 || trl_sh[0] > ((size_t)1 << 26) || n > ((size_t)1 << 26) ||
+      !spy_h5_backed(ds, n * H5Tget_size(ty))) {
     rc = spy_fail(err, SPY_EFORMAT, "Data file %s: dataset 'trialdefinition' of shape (%zu, %zu) is not a trial definition", hdf,
                   trl_sh[0], trl_sh[1]);
     goto exit;

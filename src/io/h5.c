@@ -89,6 +89,19 @@ int spy_h5_open_local(hid_t loc, const char *name, const char *file, hid_t *out,
   return SPY_OK;
 }
 
+bool spy_h5_backed(hid_t ds, size_t bytes)
+{
+  hid_t dcpl = H5Dget_create_plist(ds);
+  int nf = dcpl >= 0 ? H5Pget_nfilters(dcpl) : -1;
+  spy_h5_close_plist(dcpl);
+  if (nf < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return false;
+  }
+  if (nf > 0) return true; /* compressed: the stored size says nothing */
+  return (size_t)H5Dget_storage_size(ds) >= bytes;
+}
+
 int spy_h5_check_local(hid_t ds, const char *name, const char *file, spy_err *err)
 {
   hid_t dcpl = H5Dget_create_plist(ds);

@@ -14,6 +14,7 @@
 #define SPY_H5_H
 
 #include <hdf5.h>
+#include <stdbool.h>
 
 #include "core/array.h"
 #include "core/err.h"
@@ -38,6 +39,10 @@ int spy_h5_open_local(hid_t loc, const char *name, const char *file, hid_t *ds, 
 /* The dataset checks of spy_h5_open_local on an open dataset (no external
 ** raw data files, not virtual). */
 int spy_h5_check_local(hid_t ds, const char *name, const char *file, spy_err *err);
+/* Does an unfiltered dataset really store `bytes` bytes?  A crafted header
+** can announce any shape with no data behind it (libhdf5 then returns fill
+** values); sizes are trusted only as far as the file backs them. */
+bool spy_h5_backed(hid_t ds, size_t bytes);
 /* Dataset/link access list that refuses to traverse external links. */
 hid_t spy_h5_local_dapl(void);
 

@@ -145,6 +145,30 @@ static void craft_virtual(const char *hdf, const plain *p, const char *other)
   H5Fclose(f);
 }
 
+/* `data` announcing 2^30 rows with no bytes behind them (a 1.6 KB file
+** used to make the loader trust a 16 GB shape). */
+static void craft_hollow(const char *hdf, const char *json, const plain *p)
+{
+  hsize_t dims[2] = {(hsize_t)1 << 30, p->dims[1]};
+  hid_t f = H5Fcreate(hdf, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t sp = H5Screate_simple(2, dims, NULL);
+  hid_t ds = H5Dcreate2(f, "data", H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  H5Dclose(ds);
+  H5Sclose(sp);
+  write_trl(f, p);
+  H5Fclose(f);
+  size_t n;
+  char *text = t_slurp(json, &n);
+  cJSON *v = NULL;
+  spy_json_parse(text, n, &v, NULL);
+  cJSON_ReplaceItemInArray(cJSON_GetObjectItem(v, "data_shape"), 0, cJSON_CreateNumber(1 << 30));
+  char *out = spy_json_dump(v, 4);
+  spit(json, out, strlen(out));
+  free(out);
+  free(text);
+  cJSON_Delete(v);
+}
+
 static void test_foreign_storage(void)
 {
   char hdf[4096], json[4096], other[4200];
@@ -167,6 +191,10 @@ static void test_foreign_storage(void)
   make_copy("virt", hdf, json);
   craft_virtual(hdf, &p, other);
   expect_load_error(hdf, SPY_EFORMAT, "dataset 'data' keeps its data in other files (virtual");
+
+  make_copy("hollow", hdf, json);
+  craft_hollow(hdf, json, &p);
+  expect_load_error(hdf, SPY_EFORMAT, "dataset 'data' announces 17179869184 bytes but the file does not hold them");
 
   /* the plain HDF5 reader refuses them too */
   spy_h5data a = {0};
