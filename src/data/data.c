@@ -112,7 +112,7 @@ int spy_data_create(spy_data *d, spy_dtype t, int ndim, const size_t *shape, spy
   for (int i = 0; i < ndim; i++) dims[i] = shape[i];
 
   spy_h5_lock();
-  f = H5Fcreate(path, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+  f = spy_h5_create_private(path, true);
   if (f < 0) {
     rc = spy_h5_fail(err, SPY_EIO, "cannot create '%s'", path);
     goto exit;

@@ -462,6 +462,30 @@ static char *temp_name(const char *folder, const char *name)
 }
 
 /*
+** The save journal: <SPYTMPDIR>/spy_<session>_<hex>.saving names the
+** temporaries a save writes into the destination folder (NUL-separated), from
+** before they exist until they are renamed or removed.  A session killed in
+** between leaves it behind with its session's other entries, and
+** spy.cleanup() removes the listed temporaries of dead sessions (cleanup.c).
+** Best effort: without temporary storage a save still works, unjournaled.
+*/
+static char *journal_start(const char *tmp_hdf, const char *tmp_info)
+{
+  char path[4200];
+  if (spy_tmp_path(path, sizeof path, ".saving") != SPY_OK) return NULL;
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return NULL;
+  size_t a = strlen(tmp_hdf) + 1, b = strlen(tmp_info) + 1;
+  bool ok = write(fd, tmp_hdf, a) == (ssize_t)a && write(fd, tmp_info, b) == (ssize_t)b;
+  close(fd);
+  if (!ok) {
+    unlink(path);
+    return NULL;
+  }
+  return strdup(path);
+}
+
+/*
 ** Moves the temporaries into place: data first, info last.  An existing
 ** data file is kept as a hard link until the info is in place, so a failed
 ** second rename can put it back.
@@ -519,7 +543,7 @@ int spy_save(spy_data *d, const spy_save_opts *o, spy_err *err)
   int rc = SPY_OK;
   fileinfo fi = {0};
   char *filename = NULL, *hdf = NULL, *info = NULL, *tmp_hdf = NULL, *tmp_info = NULL;
-  char *text = NULL, *old_log = NULL, *msg = NULL, *container = NULL;
+  char *text = NULL, *old_log = NULL, *msg = NULL, *container = NULL, *journal = NULL;
   spy_info_hdr h = {0};
   const char *ext = spy_dataclass_ext(d->cls);
 
@@ -574,6 +598,7 @@ int spy_save(spy_data *d, const spy_save_opts *o, spy_err *err)
     goto exit;
   }
   if ((rc = check_saveable(d, err))) goto exit;
+  journal = journal_start(tmp_hdf, tmp_info);
 
   struct stat st;
   if (stat(fi.folder, &st) != 0) {
@@ -653,6 +678,8 @@ exit:
       old_log = NULL;
     }
   }
+  if (journal) unlink(journal);
+  free(journal);
   free(old_log);
   free(msg);
   free(text);

@@ -4,6 +4,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static pthread_mutex_t lock;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -87,6 +90,21 @@ int spy_h5_open_local(hid_t loc, const char *name, const char *file, hid_t *out,
   }
   *out = ds;
   return SPY_OK;
+}
+
+hid_t spy_h5_create_private(const char *path, bool excl)
+{
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (excl ? O_EXCL : O_TRUNC), 0600);
+  if (fd < 0) return H5I_INVALID_HID;
+  if (!excl && fchmod(fd, 0600) != 0) {
+    close(fd);
+    return H5I_INVALID_HID;
+  }
+  close(fd);
+  /* truncating keeps the mode of the file made above */
+  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (f < 0 && excl) unlink(path);
+  return f;
 }
 
 bool spy_h5_backed(hid_t ds, size_t bytes)
