@@ -1,5 +1,6 @@
 #include "io/h5.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -142,12 +143,25 @@ void spy_h5_unlock(void) { pthread_mutex_unlock(&lock); }
 
 typedef struct {
   char msg[512];
+  char nospace[512]; /* the file a write failed on for lack of space */
+  bool full;
 } walkdata;
 
+/* The innermost message, and whether a system write failed with ENOSPC
+** (the sec2 driver's message: "..., filename = '<path>', ..., errno = 28, ..."). */
 static herr_t walker(unsigned n, const H5E_error2_t *e, void *data)
 {
   walkdata *w = data;
   if (n == 0 && e->desc) snprintf(w->msg, sizeof w->msg, "%s", e->desc);
+  char code[32];
+  snprintf(code, sizeof code, "errno = %d,", ENOSPC);
+  if (e->desc && !w->full && strstr(e->desc, code)) {
+    w->full = true;
+    const char *f = strstr(e->desc, "filename = '");
+    const char *end = f ? strchr(f + 12, '\'') : NULL;
+    if (f && end)
+      snprintf(w->nospace, sizeof w->nospace, "%.*s", (int)(end - f - 12), f + 12);
+  }
   return 0;
 }
 
@@ -158,9 +172,17 @@ int spy_h5_fail(spy_err *err, int code, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(ctx, sizeof ctx, fmt, ap);
   va_end(ap);
-  walkdata w = {{0}};
+  int saved = errno;
+  walkdata w = {{0}, {0}, false};
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walker, &w);
   H5Eclear2(H5E_DEFAULT);
+  if (w.full || saved == ENOSPC) {
+    /* the directory of the file the write failed on (the stack names it) */
+    char *slash = strrchr(w.nospace, '/');
+    if (slash) *(slash == w.nospace ? slash + 1 : slash) = '\0';
+    return spy_fail(err, code, "no space left on device in %s (%s)",
+                    slash ? w.nospace : w.nospace[0] ? "." : "the target folder", ctx);
+  }
   if (w.msg[0]) return spy_fail(err, code, "%s (HDF5: %s)", ctx, w.msg);
   return spy_fail(err, code, "%s", ctx);
 }

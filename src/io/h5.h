@@ -23,7 +23,9 @@ void spy_h5_init(void);
 void spy_h5_lock(void);
 void spy_h5_unlock(void);
 
-/* Fills err with "<context>: <innermost HDF5 message>" and returns code. */
+/* Fills err with "<context>: <innermost HDF5 message>" and returns code; a
+** write that failed for lack of space reads "no space left on device in
+** <dir> (<context>)", whatever HDF5 made of it. */
 int spy_h5_fail(spy_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
