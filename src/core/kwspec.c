@@ -274,7 +274,10 @@ int spy_kw_apply(const spy_funcspec *f, const cJSON *given, cJSON **out, spy_err
 {
   *out = NULL;
   if (given && !cJSON_IsObject(given) && !cJSON_IsNull(given))
-    return spy_fail_type(err, "cfg", "dictionary-like table", jsontype(given));
+    return spy_fail(err, SPY_ETYPE,
+                    "Wrong type of `cfg`: expected dictionary-like table found %s (keywords are "
+                    "named: {%s = ...})",
+                    jsontype(given), f->kw && f->kw->name ? f->kw->name : "name");
 
   const cJSON *v;
   if (given)
