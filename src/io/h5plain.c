@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "io/h5.h"
@@ -87,8 +88,12 @@ static const char *classname(H5T_class_t c)
 
 static int open_read(const char *path, hid_t *f, spy_err *err)
 {
-  if (access(path, F_OK) != 0)
+  struct stat st;
+  if (stat(path, &st) != 0)
     return spy_fail(err, SPY_ENOENT, "cannot open '%s': %s", path, strerror(errno));
+  /* a FIFO would block the HDF5 signature check forever */
+  if (!S_ISREG(st.st_mode))
+    return spy_fail(err, SPY_EFORMAT, "'%s' is not an HDF5 file (not a regular file)", path);
   if (H5Fis_hdf5(path) <= 0) {
     H5Eclear2(H5E_DEFAULT);
     return spy_fail(err, SPY_EFORMAT, "'%s' is not an HDF5 file", path);
@@ -251,8 +256,9 @@ exit:
 static int open_write(const char *path, hid_t *f, bool *created, spy_err *err)
 {
   *created = false;
-  if (access(path, F_OK) == 0) {
-    if (H5Fis_hdf5(path) <= 0) {
+  struct stat st;
+  if (stat(path, &st) == 0) {
+    if (!S_ISREG(st.st_mode) || H5Fis_hdf5(path) <= 0) {
       H5Eclear2(H5E_DEFAULT);
       return spy_fail(err, SPY_EFORMAT, "'%s' exists and is not an HDF5 file (left untouched)",
                       path);

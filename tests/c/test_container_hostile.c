@@ -231,6 +231,16 @@ static void test_special_files(void)
   unlink(hdf);
   CHECK(mkfifo(hdf, 0600) == 0, "mkfifo");
   expect_load_error(hdf, SPY_EIO, "Invalid value of `hdfFile`: 'not a regular file'; expected file");
+  /* spy.h5read / h5write of a FIFO: refused, not blocked on */
+  spy_h5data hd = {0};
+  spy_err err = {0};
+  CHECK(spy_h5read(hdf, "data", &hd, &err) == SPY_EFORMAT && strstr(err.msg, "not a regular file"),
+        "h5read of a FIFO: %s", err.msg);
+  spy_h5data_clear(&hd);
+  size_t one = 1;
+  spy_array *a = spy_array_new(SPY_DT_F64, 1, &one);
+  CHECK(spy_h5write(hdf, "x", a, true, &err) == SPY_EFORMAT, "h5write to a FIFO: %s", err.msg);
+  spy_array_free(a);
   make_copy("dirdata", hdf, json);
   unlink(hdf);
   mkdir(hdf, 0755);
