@@ -135,6 +135,37 @@ describe("keyword sweep (seed " .. seed .. ")", function()
     end
   end
 
+  -- values nested in table-valued keywords (taper_opt, select, fooof_opt),
+  -- data tables and constructors, which the spec does not see one by one
+  it("nested values", function()
+    local w = data
+    local nested = {
+      function(v) return spy.freqanalysis(w, { taper = "kaiser", taper_opt = { beta = v } }) end,
+      function(v) return spy.freqanalysis(w, { taper = "tukey", taper_opt = { alpha = v } }) end,
+      function(v) return spy.freqanalysis(w, { taper = "general_gaussian", taper_opt = { p = v, sig = 1 } }) end,
+      function(v) return spy.freqanalysis(w, { taper = "chebwin", taper_opt = { at = v } }) end,
+      function(v) return spy.freqanalysis(w, { select = { trials = v } }) end,
+      function(v) return spy.freqanalysis(w, { select = { channel = v } }) end,
+      function(v) return spy.freqanalysis(w, { select = { latency = { v, 0 } } }) end,
+      function(v) return spy.selectdata(w, { latency = v }) end,
+      function(v) return spy.freqanalysis(w, { method = "mtmconvol", t_ftimwin = 0.05, toi = { v } }) end,
+      function(v) return spy.freqanalysis(w, { method = "wavelet", toi = { 0, v } }) end,
+      function(v) return spy.freqanalysis(w, { output = "fooof", foilim = { 1, 40 }, fooof_opt = { max_n_peaks = v } }) end,
+      function(v) return spy.synthdata.ar2_network{ AdjMat = { { v, 0 }, { 0, 0 } }, nTrials = 1, nSamples = 10 } end,
+      function(v) return spy.AnalogData{ data = spy.zeros{ 10, 2 }, trialdefinition = { { 0, 10, v } } } end,
+      function(v) return spy.definetrial(w, { { 0, v, 0 } }) end,
+      function(v) return spy.zeros{ v, 2 } end,
+      function(v) return w.trials[v] end,
+    }
+    for _, f in ipairs(nested) do
+      for _, v in ipairs(fixed) do
+        local ok, res = pcall(f, v)
+        calls = calls + 1
+        if ok and type(res) == "userdata" and res.close then pcall(res.close, res) end
+      end
+    end
+  end)
+
   it("ran real calls", function()
     print(calls .. " calls")
     assert.is_true(calls > 1000, "only " .. calls .. " calls")
