@@ -138,7 +138,7 @@ return function(spy)
       out("\nKeywords:\n")
       for _, k in ipairs(d.kw) do
         out("  ", k.name, " = ", luatext(k.default or "null"))
-        if k.type and k.type ~= "" then out("  (", k.type, ")") end
+        if k.type and k.type ~= "" then out("  (", k.type, k.range and (", " .. k.range) or "", ")") end
         out("\n")
         if k.allowed then out(wrap("one of " .. allowedtext(k.allowed), "      ")) end
         if k.doc then out(wrap(k.doc, "      ")) end

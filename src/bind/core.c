@@ -6,6 +6,7 @@
 #include "bind/bind.h"
 #include "core/log.h"
 #include "core/progress.h"
+#include "core/pyfmt.h"
 #include "core/settings.h"
 
 #define SPECS "spy.specs" /* registry: weak table function -> spec */
@@ -59,7 +60,8 @@ static void setstr(lua_State *L, const char *k, const char *v)
 
 /* spy._spec(f | name) -> {name, signature, summary, doc, example,
 **   kw = {{name, type, default, allowed, doc, min, max}, ...}} or nil
-** (min and max, the inclusive range, only for keywords that take numbers) */
+** (min and max, the inclusive range, only for keywords that take numbers;
+** range, "1 to 100", where the spec states a limit of its own) */
 static int l_spec(lua_State *L)
 {
   const spy_funcspec *s = tospec(L, 1);
@@ -88,6 +90,14 @@ static int l_spec(lua_State *L)
       lua_setfield(L, -2, "min");
       lua_pushnumber(L, hi);
       lua_setfield(L, -2, "max");
+      /* a limit stated by the spec (not a default, not the C int range): for help() */
+      if (!(k->min == 0 && k->max == 0) && !(k->min == -2147483647.0 && k->max == 2147483647.0)) {
+        char a[48], b[48];
+        spy_py_num(lo, a, sizeof a);
+        spy_py_num(hi, b, sizeof b);
+        lua_pushfstring(L, "%s to %s", a, b);
+        lua_setfield(L, -2, "range");
+      }
     }
     lua_seti(L, -2, i++);
   }

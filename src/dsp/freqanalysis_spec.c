@@ -35,7 +35,7 @@ static const spy_kwarg kw[] = {
     {"width", SPY_KT_NUM, "6", NULL,
      "Morlet: must be >= 1; as in Syncopy the transform uses w0 = 6 whatever its value (a warning says so)"},
     {"order", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "Paul (>= 4) and DOG (>= 1) wavelet order, at most 50", SPY_KW_INT32},
-    {"order_max", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "superlet: highest order (required), at most 100", 1,
+    {"order_max", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "superlet: highest order (required)", 1,
      SPY_SUPERLET_ORDER_LIMIT},
     {"order_min", SPY_KT_INT, "1", NULL, "superlet: lowest order", 1, SPY_SUPERLET_ORDER_LIMIT},
     {"c_1", SPY_KT_INT, "3", NULL, "superlet: cycles of the base wavelet", 1,
