@@ -109,6 +109,12 @@ describe("keyword sweep (seed " .. seed .. ")", function()
                 assert.truthy(tostring(err):find("`" .. k.name .. "`", 1, true),
                   ("%s: message %q does not name `%s`"):format(name, tostring(err), k.name))
               end
+              -- a string where no string is taken: a type error that names the keyword
+              if v == "x" and not k.type:find("string", 1, true) and k.type ~= "any" then
+                assert.is_false(ok, ("%s: %s = 'x' accepted (%s)"):format(name, k.name, k.type))
+                assert.truthy(tostring(err):find("`" .. k.name .. "`", 1, true),
+                  ("%s: message %q does not name `%s`"):format(name, tostring(err), k.name))
+              end
               -- the real call
               if f and not validate_only[name] then
                 for _, base in ipairs(bases[name] or { {} }) do
