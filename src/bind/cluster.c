@@ -154,10 +154,13 @@ static int l_localcluster(lua_State *L)
   const cJSON *m = cJSON_GetObjectItem(box->json, "memory_limit");
   if (cJSON_IsNumber(m)) mem = m->valuedouble <= 1 && m->valuedouble > 0 ? m->valuedouble * sys : m->valuedouble;
   else if (cJSON_IsString(m) && strcmp(m->valuestring, "auto") != 0) mem = spy_bind_parse_bytes(m->valuestring);
-  if (!(mem > 0))
+  if (!(mem > 0)) {
+    char given[200];
+    spy_json_brief(m, given, sizeof given);
     return luaL_error(L, "Invalid value of `memory_limit`: '%s'; expected 'auto', a number of bytes or "
                          "a size like '4GB' or '1500MB'",
-                      cJSON_IsString(m) ? m->valuestring : "?");
+                      given);
+  }
   if (mem * n > sys && sys > 0) {
     spy_log(SPY_LOG_WARNING, "memory_limit exceeds the system memory; using %.2f GB per worker",
             sys / n / 1e9);

@@ -24,6 +24,7 @@ describe("hostile keyword values", function()
     { "resample order 1e12", function() return spy.resampledata(w, { resamplefs = 100, order = 1e12 }) end, "less or equals 16777216" },
     { "wavelet order 1e9", function() return spy.freqanalysis(w, { method = "wavelet", wavelet = "Paul", order = 1e9 }) end, "less or equals 50" },
     { "workers 2^40", function() return spy.LocalCluster{ n_workers = 2 ^ 40 } end, "Invalid value of `n_workers`" },
+    { "negative memory", function() return spy.LocalCluster{ n_workers = 1, memory_limit = -1 } end, "Invalid value of `memory_limit`: '-1'" },
     -- values of the wrong kind name the keyword and what they are
     { "samplerate array", function() return spy.synthdata.white_noise{ samplerate = spy.array{ 1, 2 } } end, "Wrong type of `samplerate`: expected number found array" },
     { "samplerate data", function() return spy.synthdata.white_noise{ samplerate = w } end, "Wrong type of `samplerate`: expected number found AnalogData" },
