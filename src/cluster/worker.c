@@ -559,11 +559,16 @@ static int connect_session(spy_inbuf *in, spy_err *err)
   double end = spy_clock() + W.o.death_timeout;
   bool told = false;
   unsigned attempt = 0;
+  bool reached = false;
   for (;;) {
     if (got_signal) return spy_fail(err, SPY_EINTR, "interrupted by signal %d", (int)got_signal);
     spy_err e = {0};
     int fd = spy_tcp_connect(host, port, 5, &e);
+    /* the session was reached before and its port is closed now: it is gone */
+    if (fd < 0 && reached && errno == ECONNREFUSED)
+      return spy_fail(err, SPY_EIO, "the session at %s is gone (%s)", W.o.address, e.msg);
     if (fd >= 0) {
+      reached = true;
       W.fd = fd;
       rc = handshake(fd, in, fmax(1, fmin(30, end - spy_clock())), &e);
       if (rc == SPY_OK) return SPY_OK;
