@@ -147,7 +147,7 @@ return function(spy)
         local ty = k.type or ""
         -- nil is "not given": where the default is something else, None is spy.null
         if k.default and k.default ~= "null" then ty = ty:gsub("%f[%w]nil%f[%W]", "spy.null") end
-        if ty ~= "" then out("  (", ty, ")") end
+        if ty ~= "" then out("  (", ty, k.range and (", " .. k.range) or "", ")") end
         out("\n")
         if k.allowed then out(wrap("one of " .. allowedtext(k.allowed), "      ")) end
         if k.doc then out(wrap(k.doc, "      ")) end

@@ -97,8 +97,8 @@ static void cluster_repr(const cluster_ud *c, char *buf, size_t n)
 
 static const spy_kwarg kw_cluster[] = {
     {"n_workers", SPY_KT_INT | SPY_KT_NULL, "null", NULL,
-     "worker threads (default: the cores, or the CPUs of the Slurm allocation)"},
-    {"threads_per_worker", SPY_KT_INT, "1", NULL, "threads per worker"},
+     "worker threads (default: the cores, or the CPUs of the Slurm allocation)", SPY_KW_INT32},
+    {"threads_per_worker", SPY_KT_INT, "1", NULL, "threads per worker", SPY_KW_INT32},
     {"memory_limit", SPY_KT_STR | SPY_KT_NUM | SPY_KT_NULL, "\"auto\"", NULL,
      "memory per worker: 'auto' (system memory / workers), bytes or a string like '4GB'"},
     {NULL, 0, NULL, NULL, NULL}};
@@ -154,10 +154,13 @@ static int l_localcluster(lua_State *L)
   const cJSON *m = cJSON_GetObjectItem(box->json, "memory_limit");
   if (cJSON_IsNumber(m)) mem = m->valuedouble <= 1 && m->valuedouble > 0 ? m->valuedouble * sys : m->valuedouble;
   else if (cJSON_IsString(m) && strcmp(m->valuestring, "auto") != 0) mem = spy_bind_parse_bytes(m->valuestring);
-  if (!(mem > 0))
+  if (!(mem > 0)) {
+    char given[200];
+    spy_json_brief(m, given, sizeof given);
     return luaL_error(L, "Invalid value of `memory_limit`: '%s'; expected 'auto', a number of bytes or "
                          "a size like '4GB' or '1500MB'",
-                      cJSON_IsString(m) ? m->valuestring : "?");
+                      given);
+  }
   if (mem * n > sys && sys > 0) {
     spy_log(SPY_LOG_WARNING, "memory_limit exceeds the system memory; using %.2f GB per worker",
             sys / n / 1e9);

@@ -51,11 +51,11 @@ void spy_bind_slurm_repr(spy_cluster *c, char *buf, size_t n)
 /* ---- options ------------------------------------------------------------------------- */
 
 static const spy_kwarg kw_slurm[] = {
-    {"cores", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "CPUs per job (--cpus-per-task); required"},
+    {"cores", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "CPUs per job (--cpus-per-task); required", SPY_KW_INT32},
     {"memory", SPY_KT_STR | SPY_KT_NUM | SPY_KT_NULL, "null", NULL,
      "memory per job: '24GB' (10^9), '16GiB' (2^30), '1500MB' or bytes; required"},
     {"processes", SPY_KT_INT | SPY_KT_NULL, "null", NULL,
-     "worker processes per job (default: cores if <= 4, else a factor near sqrt(cores))"},
+     "worker processes per job (default: cores if <= 4, else a factor near sqrt(cores))", SPY_KW_INT32},
     {"queue", SPY_KT_STR | SPY_KT_NULL, "null", NULL, "partition (#SBATCH -p)"},
     {"account", SPY_KT_STR | SPY_KT_NULL, "null", NULL, "account (#SBATCH -A)"},
     {"walltime", SPY_KT_STR | SPY_KT_BOOL | SPY_KT_NULL, "\"00:30:00\"", NULL,
@@ -70,10 +70,10 @@ static const spy_kwarg kw_slurm[] = {
      "generated directives to leave out, by option: {'--mem'}, {'-t'}"},
     {"interface", SPY_KT_STR | SPY_KT_NULL, "null", NULL,
      "network interface workers connect to (e.g. 'ib0'); default: this host name's address"},
-    {"scheduler_port", SPY_KT_INT, "0", NULL, "TCP port of the session (0: any free one)"},
+    {"scheduler_port", SPY_KT_INT, "0", NULL, "TCP port of the session (0: any free one)", SPY_KW_INT32},
     {"death_timeout", SPY_KT_NUM, "60", NULL, "seconds a worker lives on without its session"},
     {"timeout", SPY_KT_NUM, "360", NULL, "seconds to wait for a first worker before failing"},
-    {"n_workers", SPY_KT_INT, "0", NULL, "workers to start right away (cluster:scale(n_workers))"},
+    {"n_workers", SPY_KT_INT, "0", NULL, "workers to start right away (cluster:scale(n_workers))", SPY_KW_INT32},
     {"job_name", SPY_KT_STR | SPY_KT_NULL, "null", NULL,
      "#SBATCH -J (default spy-worker-<user>-<session>, which spy.cluster_cleanup() recognises)"},
     {"spy", SPY_KT_STR | SPY_KT_NULL, "null", NULL,
@@ -343,20 +343,20 @@ static int l_index(lua_State *L)
 
 static const spy_kwarg kw_esi[] = {
     {"partition", SPY_KT_STR | SPY_KT_NULL, "null", NULL, "Slurm partition, e.g. '8GBXS', '16GBXL'; required"},
-    {"n_jobs", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "number of worker jobs (default 2; alias n_workers)"},
+    {"n_jobs", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "number of worker jobs (default 2; alias n_workers)", SPY_KW_INT32},
     {"mem_per_job", SPY_KT_STR | SPY_KT_NULL, "null", NULL,
      "'auto' (the partition's limit) or '8GB' / '12000MB' (1 GB = 1000 MB; alias mem_per_worker)"},
     {"cores_per_job", SPY_KT_INT | SPY_KT_NULL, "null", NULL,
-     "CPUs per job (default DefMemPerCPU / 8000, at least 1; alias cores_per_worker)"},
+     "CPUs per job (default DefMemPerCPU / 8000, at least 1; alias cores_per_worker)", SPY_KW_INT32},
     {"n_jobs_startup", SPY_KT_INT | SPY_KT_NULL, "null", NULL,
-     "workers to wait for before returning (default 1; alias n_workers_startup)"},
+     "workers to wait for before returning (default 1; alias n_workers_startup)", SPY_KW_INT32},
     {"timeout", SPY_KT_NUM, "360", NULL, "seconds to wait for workers before giving up"},
     {"job_extra", SPY_KT_STRS, "[]", NULL, "extra sbatch options, e.g. {'--nodelist=esi-svhpc5'}"},
     {"interface", SPY_KT_STR | SPY_KT_NULL, "null", NULL, "network interface workers connect to"},
-    {"n_workers", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of n_jobs"},
+    {"n_workers", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of n_jobs", SPY_KW_INT32},
     {"mem_per_worker", SPY_KT_STR | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of mem_per_job"},
-    {"cores_per_worker", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of cores_per_job"},
-    {"n_workers_startup", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of n_jobs_startup"},
+    {"cores_per_worker", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of cores_per_job", SPY_KW_INT32},
+    {"n_workers_startup", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of n_jobs_startup", SPY_KW_INT32},
     {NULL, 0, NULL, NULL, NULL}};
 
 static const spy_funcspec spec_esi = {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,9 +33,29 @@
 #include "data/data.h"
 #include "io/chunk.h"
 
-#define MAX_PENDING_HANDSHAKES 64
+/* Unauthenticated connections hold no slot anyone needs: there is no small
+** pool to fill (a pending connection costs a descriptor and ~300 bytes), and
+** past these counts (per source address, in all) the connection silent the
+** longest is evicted to make room.  A client on another node can only evict
+** its own connections; one on a worker's node would have to cycle a
+** thousand connections in the milliseconds a worker needs to answer the
+** greeting -- and an evicted worker retries. */
+#define MAX_PENDING_HANDSHAKES 1024
+#define PENDING_PER_SOURCE 256
 #define MAX_CONNECTIONS 4096
-#define HANDSHAKE_SECONDS 10.0
+#define HANDSHAKE_SECONDS 5.0
+/* Refusals are logged per reason in bursts of at most 10, then 1 per second;
+** the rest are counted and reported with the next line of that reason (so a
+** flood of one kind hides no other kind). */
+#define REFUSAL_BURST 10.0
+#define REFUSALS_PER_SECOND 1.0
+#define REFUSAL_KINDS 8
+
+typedef struct refusal_kind {
+  char why[96];
+  double tokens, at;
+  unsigned quiet;
+} refusal_kind;
 #define HEARTBEAT_SECONDS 1.0
 #define WORKER_TTL_SECONDS 30.0
 #define MAX_OUTQ (512u << 20)
@@ -57,6 +78,7 @@ typedef struct conn {
   size_t outn, outoff, outcap;
   bool overflow;
   char peer[64];
+  uint32_t addr; /* IPv4 source, network order */
   /* after authentication */
   int wid;
   char name[128];
@@ -119,6 +141,8 @@ struct spy_cluster {
   spy_pool *pool;
   int pool_slots;
   struct spy_cluster *next_open;
+  /* rate limit of refusal warnings, per reason */
+  refusal_kind refusals[REFUSAL_KINDS];
 };
 
 /* every open cluster, for the exit paths */
@@ -242,11 +266,49 @@ static void free_conn(conn *w)
   free(w);
 }
 
+/* "refused connection from <peer> to cluster <id>: <why>", rate-limited:
+** a flood of connections must not flood the log. */
+static void log_refusal(spy_cluster *c, const char *peer, const char *why)
+{
+  double now = spy_clock();
+  refusal_kind *k = NULL, *lru = &c->refusals[0];
+  for (int i = 0; i < REFUSAL_KINDS && !k; i++) {
+    refusal_kind *q = &c->refusals[i];
+    if (q->why[0] && strncmp(q->why, why, sizeof q->why - 1) == 0) k = q;
+    else if (q->at < lru->at) lru = q;
+  }
+  if (!k) { /* a new reason takes the slot used longest ago (zeroed: a full bucket) */
+    k = lru;
+    if (k->quiet)
+      spy_log(SPY_LOG_WARNING, "%u more refused connections to cluster %s not shown: %s", k->quiet,
+              c->id, k->why);
+    snprintf(k->why, sizeof k->why, "%s", why);
+    k->tokens = REFUSAL_BURST;
+    k->quiet = 0;
+    k->at = now;
+  }
+  k->tokens = fmin(REFUSAL_BURST, k->tokens + (now - k->at) * REFUSALS_PER_SECOND);
+  k->at = now;
+  if (k->tokens < 1) {
+    k->quiet++;
+    return;
+  }
+  k->tokens -= 1;
+  if (k->quiet)
+    spy_log(SPY_LOG_WARNING,
+            "refused connection from %s to cluster %s: %s (and %u more refused connections not "
+            "shown)",
+            peer, c->id, why, k->quiet);
+  else
+    spy_log(SPY_LOG_WARNING, "refused connection from %s to cluster %s: %s", peer, c->id, why);
+  k->quiet = 0;
+}
+
 /* Takes w out of service: its tasks die, its job may be lost. */
 static void drop(spy_cluster *c, conn *w, const char *why)
 {
   if (w->stage == C_HANDSHAKE) {
-    spy_log(SPY_LOG_WARNING, "refused connection from %s to cluster %s: %s", w->peer, c->id, why);
+    log_refusal(c, w->peer, why);
   } else if (w->stage == C_READY) {
     for (ptask **pp = &c->tasks; *pp;) {
       ptask *p = *pp;
@@ -454,18 +516,42 @@ static void on_writable(spy_cluster *c, conn *w)
   w->outoff = w->outn = 0;
 }
 
+/* The unauthenticated connection silent the longest (from addr only, unless
+** addr is 0), and how many there are. */
+static conn *stalest(spy_cluster *c, uint32_t addr, int *count)
+{
+  conn *old = NULL;
+  *count = 0;
+  for (conn *w = c->conns; w; w = w->next) {
+    if (w->stage != C_HANDSHAKE || (addr && w->addr != addr)) continue;
+    (*count)++;
+    if (!old || w->heard < old->heard) old = w;
+  }
+  return old;
+}
+
 static void on_accept(spy_cluster *c)
 {
   struct sockaddr_in sa;
   socklen_t sl = sizeof sa;
+  int pending;
   int fd = accept4(c->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (fd < 0) return;
+  if (fd < 0) {
+    /* out of descriptors: free one held by a connection that never spoke */
+    conn *old = (errno == EMFILE || errno == ENFILE) ? stalest(c, 0, &pending) : NULL;
+    if (old) drop(c, old, "evicted: out of file descriptors");
+    return;
+  }
   char peer[64];
   snprintf(peer, sizeof peer, "%s:%d", inet_ntoa(sa.sin_addr), ntohs(sa.sin_port));
-  int pending = 0;
-  for (conn *w = c->conns; w; w = w->next) pending += w->stage == C_HANDSHAKE;
-  if (pending >= MAX_PENDING_HANDSHAKES || c->nconns >= MAX_CONNECTIONS) {
-    spy_log(SPY_LOG_WARNING, "refused connection from %s to cluster %s: too many connections", peer, c->id);
+  int same;
+  conn *old_same = stalest(c, sa.sin_addr.s_addr, &same), *old = stalest(c, 0, &pending);
+  if (same >= PENDING_PER_SOURCE)
+    drop(c, old_same, "evicted: too many unauthenticated connections from one address");
+  else if (pending >= MAX_PENDING_HANDSHAKES || (old && c->nconns >= MAX_CONNECTIONS))
+    drop(c, old, "evicted: too many unauthenticated connections");
+  if (c->nconns >= MAX_CONNECTIONS) {
+    log_refusal(c, peer, "too many connections");
     close(fd);
     return;
   }
@@ -477,6 +563,7 @@ static void on_accept(spy_cluster *c)
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   w->fd = fd;
+  w->addr = sa.sin_addr.s_addr;
   w->stage = C_HANDSHAKE;
   w->heard = spy_clock();
   w->deadline = w->heard + HANDSHAKE_SECONDS;
@@ -498,7 +585,7 @@ static void on_accept(spy_cluster *c)
 static void housekeeping(spy_cluster *c, double now)
 {
   for (conn *w = c->conns; w; w = w->next) {
-    if (w->stage == C_HANDSHAKE && now > w->deadline) drop(c, w, "no authentication within 10 s");
+    if (w->stage == C_HANDSHAKE && now > w->deadline) drop(c, w, "no authentication within 5 s");
     else if (w->stage == C_READY && now - w->heard > WORKER_TTL_SECONDS)
       drop(c, w, "no heartbeat for 30 s");
     else if (w->stage == C_READY && now - w->pinged >= HEARTBEAT_SECONDS) {
@@ -506,6 +593,14 @@ static void housekeeping(spy_cluster *c, double now)
       w->pinged = now;
     }
     if (w->overflow && w->stage != C_CLOSING) drop(c, w, "send queue overflow");
+  }
+  for (int i = 0; i < REFUSAL_KINDS; i++) {
+    refusal_kind *k = &c->refusals[i];
+    if (k->quiet && now - k->at >= 10) {
+      spy_log(SPY_LOG_WARNING, "%u more refused connections to cluster %s not shown: %s", k->quiet,
+              c->id, k->why);
+      k->quiet = 0;
+    }
   }
   for (conn **pp = &c->conns; *pp;) {
     conn *w = *pp;
@@ -760,9 +855,21 @@ static int listen_address(const char *iface, char *ip, size_t n, spy_err *err)
   return SPY_OK;
 }
 
+/* Room for the connection limits above: the soft descriptor limit is often
+** 1024; raise it towards the hard limit. */
+static void raise_fd_limit(void)
+{
+  struct rlimit rl;
+  rlim_t want = MAX_CONNECTIONS + 256;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) return;
+  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 static int start_listening(spy_cluster *c, spy_err *err)
 {
   char ip[64];
+  raise_fd_limit();
   int rc = listen_address(c->cfg.interface, ip, sizeof ip, err);
   if (rc) return rc;
   c->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
