@@ -95,6 +95,14 @@ static const char *edf_error(int code)
   }
 }
 
+/* A header text field without edflib's blank padding. */
+static const char *unpad(const char *s, char *out, size_t n)
+{
+  snprintf(out, n, "%s", s);
+  for (size_t e = strlen(out); e && out[e - 1] == ' '; e--) out[e - 1] = 0;
+  return out;
+}
+
 static cJSON *edf_info(const struct edf_hdr_struct *h, const int *sig, size_t n)
 {
   static const char *const types[] = {"EDF", "EDF+", "BDF", "BDF+"};
@@ -125,9 +133,10 @@ static cJSON *edf_info(const struct edf_hdr_struct *h, const int *sig, size_t n)
         *tr = cJSON_AddArrayToObject(info, "transducer");
   for (size_t i = 0; i < n; i++) {
     const struct edf_param_struct *p = &h->signalparam[sig[i]];
-    cJSON_AddItemToArray(unit, cJSON_CreateString(p->physdimension));
-    cJSON_AddItemToArray(pre, cJSON_CreateString(p->prefilter));
-    cJSON_AddItemToArray(tr, cJSON_CreateString(p->transducer));
+    char b[96];
+    cJSON_AddItemToArray(unit, cJSON_CreateString(unpad(p->physdimension, b, sizeof b)));
+    cJSON_AddItemToArray(pre, cJSON_CreateString(unpad(p->prefilter, b, sizeof b)));
+    cJSON_AddItemToArray(tr, cJSON_CreateString(unpad(p->transducer, b, sizeof b)));
   }
   return info;
 }
@@ -148,9 +157,7 @@ static int edf_pick(const char *path, const struct edf_hdr_struct *h, const spy_
       int found = -1;
       for (int s = 0; s < ns && found < 0; s++) {
         char lab[17];
-        snprintf(lab, sizeof lab, "%s", h->signalparam[s].label);
-        for (size_t e = strlen(lab); e && lab[e - 1] == ' '; e--) lab[e - 1] = 0;
-        if (strcmp(lab, o->channel[i]) == 0) found = s;
+        if (strcmp(unpad(h->signalparam[s].label, lab, sizeof lab), o->channel[i]) == 0) found = s;
       }
       if (found < 0) return spy_fail(err, SPY_EINVAL, "Invalid value of `channel`: '%s'; expected a signal of '%s'",
                                      o->channel[i], path);
@@ -173,9 +180,10 @@ static int edf_pick(const char *path, const struct edf_hdr_struct *h, const spy_
     }
   }
   for (int s = 0; s < ns; s++) {
+    char lab[17];
     if (h->signalparam[s].smp_in_datarecord == h->signalparam[best].smp_in_datarecord) sig[(*n)++] = s;
     else warn(warnings, "'%s': signal '%s' (%g Hz) skipped: AnalogData has one sample rate (%g Hz); choose it with channel=",
-              path, h->signalparam[s].label, edf_rate(h, s), edf_rate(h, best));
+              path, unpad(h->signalparam[s].label, lab, sizeof lab), edf_rate(h, s), edf_rate(h, best));
   }
   return SPY_OK;
 }
@@ -228,9 +236,7 @@ int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char *
   }
   for (size_t i = 0; i < n; i++) {
     char lab[17];
-    snprintf(lab, sizeof lab, "%s", h->signalparam[sig[i]].label);
-    for (size_t e = strlen(lab); e && lab[e - 1] == ' '; e--) lab[e - 1] = 0;
-    if (!(labels[i] = strdup(lab))) {
+    if (!(labels[i] = strdup(unpad(h->signalparam[sig[i]].label, lab, sizeof lab)))) {
       rc = spy_fail(err, SPY_ENOMEM, "out of memory");
       goto exit;
     }
@@ -251,7 +257,8 @@ int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char *
     for (int s = 0; s < h->edfsignals; s++) {
       bool used = false;
       for (size_t i = 0; i < n; i++) used |= sig[i] == s;
-      if (!used) cJSON_AddItemToArray(sk, cJSON_CreateString(h->signalparam[s].label));
+      char lab[17];
+      if (!used) cJSON_AddItemToArray(sk, cJSON_CreateString(unpad(h->signalparam[s].label, lab, sizeof lab)));
     }
   }
   if ((rc = start(&d, o->dtype, nsamp, n, fs, err))) goto exit;
