@@ -412,7 +412,9 @@ static int bv_parse(char *text, const char *name, bvhdr *b, spy_err *err)
           rc = spy_fail(err, SPY_EFORMAT, "'%s': DataOrientation=%s; expected MULTIPLEXED or VECTORIZED", name, v);
       } else if (strcmp(k, "NumberOfChannels") == 0) {
         double x;
-        if (!number(v, &x) || x < 1 || x > 100000 || x != floor(x))
+        if (declared >= 1)
+          rc = spy_fail(err, SPY_EFORMAT, "'%s' line %zu: NumberOfChannels is defined twice", name, lineno);
+        else if (!number(v, &x) || x < 1 || x > 100000 || x != floor(x))
           rc = spy_fail(err, SPY_EFORMAT, "'%s': NumberOfChannels=%s is not a positive integer", name, v);
         else declared = (long)x;
       } else if (strcmp(k, "SamplingInterval") == 0) {

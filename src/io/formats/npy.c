@@ -30,7 +30,10 @@ static const char *findkey(const char *s, const char *end, const char *key)
   for (const char *p = s; p + k + 2 <= end; p++) {
     if ((*p == '\'' || *p == '"') && p[k + 1] == *p && memcmp(p + 1, key, k) == 0) {
       const char *q = skipws(p + k + 2, end);
-      if (q < end && *q == ':') return skipws(q + 1, end);
+      if (q < end && *q == ':') {
+        q = skipws(q + 1, end);
+        return q < end ? q : NULL;
+      }
     }
   }
   return NULL;
