@@ -13,6 +13,7 @@
 #include "io/formats/eeg.h"
 #include "io/formats/mat.h"
 #include "io/formats/npy.h"
+#include "io/formats/tdt.h"
 
 static const spy_kwarg kw_none[] = {SPY_KW_END};
 
@@ -303,6 +304,48 @@ static int load_eeg(lua_State *L, bool edf)
 static int l_load_edf(lua_State *L) { return load_eeg(L, true); }
 static int l_load_bv(lua_State *L) { return load_eeg(L, false); }
 
+/* ---- TDT ------------------------------------------------------------------------- */
+
+static const spy_kwarg kw_tdt[] = {
+    {"start_code", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "trigger code that starts a trial"},
+    {"end_code", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "trigger code that ends a trial"},
+    {"subtract_median", SPY_KT_BOOL, "false", NULL, "remove each channel's median"},
+    SPY_KW_END};
+
+static const spy_funcspec spec_tdt = {
+    "load_tdt", "spy.load_tdt(block_dir [, {start_code=nil, end_code=nil, subtract_median=false}])",
+    "Load a TDT block (.tsq event index, one .sev file per channel) as AnalogData, as Syncopy does.",
+    "Channels are the .sev files in natural order of their names (float32), the sample rate that "
+    "of the LFPs/LFP1 stream.  info holds PDio_onset, PDio_offset, PDio_data, Trigger_code, "
+    "Trigger_timestamp and Trigger_sample.  With start_code and end_code (both needed) each trial "
+    "runs from a start trigger to the next end trigger; otherwise the whole block is one trial.",
+    "local d = spy.load_tdt('/data/session3', {start_code=23000, end_code=30020})", kw_tdt};
+
+static int l_load_tdt(lua_State *L)
+{
+  const char *dir = luaL_checkstring(L, 1);
+  spy_jsonbox *box = spy_bind_jsonbox(L);
+  box->json = spy_bind_kwargs(L, lua_istable(L, 2) ? 2 : 0, &spec_tdt);
+  bool s = !spy_cfg_isnull(box->json, "start_code"), e = !spy_cfg_isnull(box->json, "end_code");
+  if (s != e)
+    return luaL_error(L, "Invalid value of `%s`: 'None'; expected trigger codes for both trial start and end",
+                      s ? "end_code" : "start_code");
+  spy_tdt_opts o = {0};
+  o.have_codes = s;
+  o.start_code = spy_cfg_num(box->json, "start_code", 0);
+  o.end_code = spy_cfg_num(box->json, "end_code", 0);
+  o.subtract_median = spy_cfg_bool(box->json, "subtract_median", false);
+  spy_err err = {0};
+  spy_data *d = NULL;
+  char *warnings = NULL;
+  int rc = spy_load_tdt(dir, &o, &d, &warnings, &err);
+  logwarnings(warnings);
+  free(warnings);
+  if (rc) return spy_bind_raise(L, &err);
+  spy_bind_pushdata(L, d);
+  return 1;
+}
+
 /* ---- data:toarray ----------------------------------------------------------- */
 
 static int l_toarray(lua_State *L)
@@ -325,6 +368,7 @@ void spy_open_formats(lua_State *L, int spy)
   spy_bind_func(L, spy, "load_ft_raw", l_load_ft_raw, &spec_load_ft);
   spy_bind_func(L, spy, "load_edf", l_load_edf, &spec_load_edf);
   spy_bind_func(L, spy, "load_brainvision", l_load_bv, &spec_load_bv);
+  spy_bind_func(L, spy, "load_tdt", l_load_tdt, &spec_tdt);
   /* array method */
   luaL_getmetatable(L, "spy.array");
   lua_getfield(L, -1, "__methods");

@@ -1,6 +1,6 @@
 /*
 ** libFuzzer target: the hand-written parsers of src/io/formats, the .npy
-** header and the BrainVision .vhdr header.  Any input either parses or fails
+** header, the BrainVision .vhdr header and the TDT .tsq event index.  Any input either parses or fails
 ** with a message; a parsed .npy header describes at most 8 axes and data
 ** that start inside or right after the bytes it was given.
 */
@@ -11,6 +11,7 @@
 
 #include "io/formats/eeg.h"
 #include "io/formats/npy.h"
+#include "io/formats/tdt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -23,5 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   memset(&err, 0, sizeof err);
   if (spy_brainvision_check_header((const char *)data, size, &err) != SPY_OK && !err.msg[0]) abort();
+  memset(&err, 0, sizeof err);
+  if (spy_tdt_check_tsq(data, size, &err) != SPY_OK && !err.msg[0]) abort();
   return 0;
 }

@@ -17,7 +17,7 @@ engine="src/io/info.c src/io/container.c src/io/checksum.c src/io/h5.c
 libs=""
 case $target in
   fuzz_formats)  # the format parsers (edflib is linked, not fuzzed)
-    engine="$engine src/io/formats/npy.c src/io/formats/eeg.c src/io/formats/common.c src/core/progress.c"
+    engine="$engine src/io/formats/npy.c src/io/formats/eeg.c src/io/formats/tdt.c src/io/formats/common.c src/core/progress.c"
     libs="-l:libedf.a" ;;
 esac
 files=""
