@@ -188,6 +188,45 @@ static int edf_pick(const char *path, const struct edf_hdr_struct *h, const spy_
   return SPY_OK;
 }
 
+/* From the raw header: where each of edflib's signals (annotation signals
+** left out, as edflib numbers them) starts inside a data record, the header
+** length, samples per record and bytes per sample. */
+static int edf_layout(const char *path, const struct edf_hdr_struct *h, size_t *start_at, size_t *hdrbytes,
+                      size_t *recsamp, int *width, spy_err *err)
+{
+  FILE *f = fopen(path, "rb");
+  char head[256];
+  int rc = SPY_OK;
+  if (!f || fread(head, 1, 256, f) != 256) {
+    if (f) fclose(f);
+    return spy_fail(err, SPY_EIO, "cannot read '%s'", path);
+  }
+  char num[5] = {0};
+  memcpy(num, head + 252, 4);
+  long ns = strtol(num, NULL, 10);
+  char *sh = ns > 0 && ns <= 4096 ? malloc((size_t)ns * 256) : NULL;
+  if (!sh || fread(sh, 256, (size_t)ns, f) != (size_t)ns) {
+    rc = spy_fail(err, SPY_EFORMAT, "'%s': cannot read the signal headers", path);
+  } else {
+    *width = h->filetype == EDFLIB_FILETYPE_BDF || h->filetype == EDFLIB_FILETYPE_BDFPLUS ? 3 : 2;
+    *hdrbytes = 256 * ((size_t)ns + 1);
+    size_t at = 0;
+    int k = 0;
+    for (long i = 0; i < ns; i++) {
+      char spr[9] = {0};
+      memcpy(spr, sh + ns * 216 + i * 8, 8);
+      bool annot = strncmp(sh + i * 16, "EDF Annotations", 15) == 0 || strncmp(sh + i * 16, "BDF Annotations", 15) == 0;
+      if (!annot && k < h->edfsignals) start_at[k++] = at;
+      at += (size_t)strtol(spr, NULL, 10);
+    }
+    *recsamp = at;
+    if (k != h->edfsignals) rc = spy_fail(err, SPY_EFORMAT, "'%s': the signal headers do not match the signal count", path);
+  }
+  free(sh);
+  fclose(f);
+  return rc;
+}
+
 int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char **warnings, spy_err *err)
 {
   *out = NULL;
@@ -203,7 +242,6 @@ int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char *
   pthread_mutex_lock(&edf_lock);
   int rc = SPY_OK, handle = -1;
   int *sig = NULL;
-  double *tmp = NULL;
   void *buf = NULL;
   char **labels = NULL;
   size_t n = 0;
@@ -227,10 +265,8 @@ int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char *
   double fs = edf_rate(h, sig[0]);
   size_t nsamp = (size_t)h->signalparam[sig[0]].smp_in_file;
   labels = calloc(n, sizeof *labels);
-  tmp = malloc(BLOCK * sizeof *tmp);
-  buf = malloc(BLOCK * n * spy_dtype_size(o->dtype));
   info = edf_info(h, sig, n);
-  if (!labels || !tmp || !buf || !info) {
+  if (!labels || !info) {
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto exit;
   }
@@ -261,27 +297,52 @@ int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char *
       if (!used) cJSON_AddItemToArray(sk, cJSON_CreateString(unpad(h->signalparam[s].label, lab, sizeof lab)));
     }
   }
-  if ((rc = start(&d, o->dtype, nsamp, n, fs, err))) goto exit;
-  spy_progress_begin(nsamp / BLOCK + 1);
-  for (size_t s0 = 0; s0 < nsamp; s0 += BLOCK) {
-    size_t m = nsamp - s0 < BLOCK ? nsamp - s0 : BLOCK;
+  /* Samples straight from the data records (edflib validated the header and
+  ** the file size; reading signal by signal through it is ~3x slower). */
+  size_t hdrbytes = 0, recsamp = 0;
+  int width = 0;
+  size_t *start_at = calloc((size_t)h->edfsignals, sizeof *start_at);
+  if (!start_at) {
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+    goto exit;
+  }
+  rc = edf_layout(path, h, start_at, &hdrbytes, &recsamp, &width, err);
+  size_t spr = (size_t)h->signalparam[sig[0]].smp_in_datarecord, recbytes = recsamp * (size_t)width;
+  size_t nrec = spr ? nsamp / spr : 0, per = spr >= BLOCK ? 1 : BLOCK / spr;
+  unsigned char *raw = rc ? NULL : malloc(per * recbytes + 1);
+  FILE *fp = rc ? NULL : fopen(path, "rb");
+  buf = rc ? NULL : malloc((per * spr * n + 1) * spy_dtype_size(o->dtype));
+  if (!rc && (!raw || !fp || !buf)) rc = spy_fail(err, fp ? SPY_ENOMEM : SPY_EIO, "cannot read '%s'", path);
+  if (!rc) rc = start(&d, o->dtype, nsamp, n, fs, err);
+  if (!rc) spy_progress_begin(nrec / per + 1);
+  for (size_t r0 = 0; rc == SPY_OK && r0 < nrec; r0 += per) {
+    size_t m = nrec - r0 < per ? nrec - r0 : per;
     if (spy_interrupted()) {
       rc = spy_fail(err, SPY_EINTR, "interrupted while loading '%s'", path);
       break;
     }
-    for (size_t i = 0; i < n && rc == SPY_OK; i++) {
-      if (edfseek(handle, sig[i], (long long)s0, EDFSEEK_SET) < 0 ||
-          edfread_physical_samples(handle, sig[i], (int)m, tmp) != (int)m) {
-        rc = spy_fail(err, SPY_EFORMAT, "'%s' is truncated or unreadable at sample %zu of signal '%s'", path, s0,
-                      labels[i]);
-        break;
-      }
-      for (size_t j = 0; j < m; j++) store(buf, o->dtype, j * n + i, tmp[j]);
+    if (fseeko(fp, (off_t)(hdrbytes + r0 * recbytes), SEEK_SET) != 0 || fread(raw, recbytes, m, fp) != m) {
+      rc = spy_fail(err, SPY_EFORMAT, "'%s' is truncated or unreadable at data record %zu", path, r0 + 1);
+      break;
     }
-    if (rc == SPY_OK) rc = spy_data_write(d, s0, m, 0, n, buf, o->dtype, err);
-    if (rc) break;
-    spy_progress_update(s0 / BLOCK + 1);
+    for (size_t i = 0; i < n; i++) {
+      const struct edf_param_struct *p = &h->signalparam[sig[i]];
+      double bit = (p->phys_max - p->phys_min) / (p->dig_max - p->dig_min), off = p->phys_max / bit - p->dig_max;
+      for (size_t r = 0; r < m; r++) {
+        const unsigned char *q = raw + r * recbytes + start_at[sig[i]] * (size_t)width;
+        for (size_t j = 0; j < spr; j++, q += width) {
+          int32_t v = width == 2 ? (int16_t)(q[0] | q[1] << 8)
+                                 : (int32_t)((uint32_t)q[0] << 8 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 24) >> 8;
+          store(buf, o->dtype, (r * spr + j) * n + i, bit * (off + v));
+        }
+      }
+    }
+    rc = spy_data_write(d, r0 * spr, m * spr, 0, n, buf, o->dtype, err);
+    if (rc == SPY_OK) spy_progress_update(r0 / per + 1);
   }
+  if (fp) fclose(fp);
+  free(raw);
+  free(start_at);
   spy_progress_end(rc == SPY_OK);
   if (rc) goto exit;
   rc = finish(d, labels, n, info, "load_edf", path, err);
@@ -297,7 +358,6 @@ exit:
   cJSON_Delete(info);
   spy_strv_free(labels, labels ? n : 0);
   free(sig);
-  free(tmp);
   free(buf);
   free(h);
   return rc;
