@@ -13,6 +13,7 @@
 #include "io/formats/eeg.h"
 #include "io/formats/mat.h"
 #include "io/formats/npy.h"
+#include "io/formats/nwb.h"
 #include "io/formats/tdt.h"
 
 static const spy_kwarg kw_none[] = {SPY_KW_END};
@@ -346,6 +347,71 @@ static int l_load_tdt(lua_State *L)
   return 1;
 }
 
+/* ---- NWB -------------------------------------------------------------------------- */
+
+static const spy_funcspec spec_load_nwb = {
+    "load_nwb", "spy.load_nwb(path)",
+    "Load the ElectricalSeries of an NWB 2.x file as AnalogData, as Syncopy's load_nwb does.",
+    "Returns a table {series_name = AnalogData}: data times channel_conversion, samplerate from "
+    "starting_time's rate, channel names from the electrodes table's `location` column, trials "
+    "from intervals/trials (else epochs) with the `offset` column spy and Syncopy write.  Other "
+    "acquisition types (TTLs, units) are skipped with a warning.",
+    "local lfp = spy.load_nwb('session.nwb').ElectricalSeries", kw_none};
+
+static void release_nwb(void *p)
+{
+  spy_nwb_result_clear(p);
+  free(p);
+}
+
+static int l_load_nwb(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  spy_gcbox *gb = spy_bind_gcbox(L, release_nwb);
+  spy_nwb_result *r = calloc(1, sizeof *r);
+  if (!r) return luaL_error(L, "out of memory");
+  gb->ptr = r;
+  spy_err err = {0};
+  int rc = spy_load_nwb(path, r, &err);
+  logwarnings(r->warnings);
+  if (rc) return spy_bind_raise(L, &err);
+  lua_createtable(L, 0, (int)r->n);
+  for (size_t i = 0; i < r->n; i++) {
+    spy_bind_pushdata(L, r->objs[i]);
+    r->objs[i] = NULL;
+    lua_setfield(L, -2, r->names[i]);
+  }
+  return 1;
+}
+
+static const spy_kwarg kw_save_nwb[] = {
+    {"with_trialdefinition", SPY_KT_BOOL, "true", NULL, "write the trials table (start, stop, offset in s)"},
+    {"is_raw", SPY_KT_BOOL, "true", NULL,
+     "true: acquisition/ElectricalSeries; false: processing/ecephys/LFP/ElectricalSeries"},
+    SPY_KW_END};
+
+static const spy_funcspec spec_save_nwb = {
+    "save_nwb", "data:save_nwb(path [, {with_trialdefinition=true, is_raw=true}])",
+    "Write AnalogData as an NWB 2.x file (one ElectricalSeries), as Syncopy's save_nwb does.",
+    "Channel names go to the electrodes table's `location` column, the trial definition to "
+    "intervals/trials (start_time, stop_time, offset in seconds).  spy.load_nwb and pynwb read the "
+    "file.",
+    "lfp:save_nwb('session.nwb')", kw_save_nwb};
+
+static int l_save_nwb(lua_State *L)
+{
+  spy_data *d = spy_bind_checkdata(L, 1);
+  const char *path = luaL_checkstring(L, 2);
+  spy_jsonbox *box = spy_bind_jsonbox(L);
+  box->json = spy_bind_kwargs(L, lua_istable(L, 3) ? 3 : 0, &spec_save_nwb);
+  spy_err err = {0};
+  if (spy_save_nwb(d, path, spy_cfg_bool(box->json, "with_trialdefinition", true),
+                   spy_cfg_bool(box->json, "is_raw", true), &err))
+    return spy_bind_raise(L, &err);
+  lua_settop(L, 1);
+  return 1;
+}
+
 /* ---- data:toarray ----------------------------------------------------------- */
 
 static int l_toarray(lua_State *L)
@@ -369,6 +435,7 @@ void spy_open_formats(lua_State *L, int spy)
   spy_bind_func(L, spy, "load_edf", l_load_edf, &spec_load_edf);
   spy_bind_func(L, spy, "load_brainvision", l_load_bv, &spec_load_bv);
   spy_bind_func(L, spy, "load_tdt", l_load_tdt, &spec_tdt);
+  spy_bind_func(L, spy, "load_nwb", l_load_nwb, &spec_load_nwb);
   /* array method */
   luaL_getmetatable(L, "spy.array");
   lua_getfield(L, -1, "__methods");
@@ -378,5 +445,7 @@ void spy_open_formats(lua_State *L, int spy)
   lua_getfield(L, spy, "_methods");
   lua_pushcfunction(L, l_toarray);
   lua_setfield(L, -2, "toarray");
+  lua_pushcfunction(L, l_save_nwb);
+  lua_setfield(L, -2, "save_nwb");
   lua_pop(L, 1);
 }
