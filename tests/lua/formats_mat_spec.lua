@@ -111,6 +111,40 @@ sio.savemat(d + '/ftz.mat', {'data': data}, do_compression=True)
     end
   end)
 
+  it("reads MAT v7.3 files laid out as MATLAB writes them (HDF5 with #refs#)", function()
+    local dir = scratch()
+    python(([==[
+import h5py, numpy as np
+S = lambda s: np.bytes_(s)
+with h5py.File(%q, 'w', userblock_size=512) as f:
+    refs = f.create_group('#refs#')
+    g = f.create_group('data'); g.attrs['MATLAB_class'] = S('struct')
+    ref = h5py.special_dtype(ref=h5py.Reference)
+    def cell(name, arrays, cls):
+        ds = g.create_dataset(name, (len(arrays), 1), dtype=ref); ds.attrs['MATLAB_class'] = S('cell')
+        for i, a in enumerate(arrays):
+            d = refs.create_dataset('%%s%%d' %% (name, i), data=a); d.attrs['MATLAB_class'] = S(cls)
+            ds[i, 0] = d.ref
+    lengths, fs = [120, 80], 250.0
+    # MATLAB nchan x n is HDF5 (n, nchan)
+    cell('trial', [np.array([[(k + 1) * 100 + c + s / 4 for c in range(1, 4)] for s in range(n)]) for k, n in enumerate(lengths)], 'double')
+    cell('time', [(t0 + np.arange(n) / fs)[:, None] for t0, n in zip([-0.1, 0.2], lengths)], 'double')
+    cell('label', [np.frombuffer(('ch%%d' %% c).encode(), np.uint8).astype(np.uint16)[:, None] for c in range(1, 4)], 'char')
+    ti = g.create_dataset('trialinfo', data=np.array([[1.0, 2.0], [10.0, 20.0]])); ti.attrs['MATLAB_class'] = S('double')  # 2 trials x 2 columns, transposed
+    sub = g.create_dataset('subject', data=np.frombuffer(b'S02', np.uint8).astype(np.uint16)[:, None]); sub.attrs['MATLAB_class'] = S('char')
+    gains = g.create_dataset('gains', data=np.array([[1.0, 3.0], [2.0, 4.0]])); gains.attrs['MATLAB_class'] = S('double')
+    e = g.create_dataset('nothing', data=np.array([0, 0], dtype=np.uint64)); e.attrs['MATLAB_class'] = S('double'); e.attrs['MATLAB_empty'] = np.uint8(1)
+with open(%q, 'r+b') as f:
+    f.write(b'MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Mon Dec  7 04:00:00 2026 HDF5 schema 1.00 .'.ljust(116))
+]==]):format(dir .. "/v73.mat", dir .. "/v73.mat"))
+    local d = spy.load_ft_raw(dir .. "/v73.mat", { include_fields = { "subject", "gains", "nothing" } }).data
+    check_ft(d, { 120, 80 }, { -0.1, 0.2 }, 250, 3) -- fsample inferred from time{1}
+    assert.are.same({ { 1, 10 }, { 2, 20 } }, d.trialinfo:totable())
+    assert.are.equal("S02", d.info.subject)
+    assert.are.same({ { 1, 2 }, { 3, 4 } }, d.info.gains)
+    assert.are.same({}, d.info.nothing)
+  end)
+
   it("writes files scipy.io.loadmat reads, arrays in their own shape", function()
     local dir = scratch()
     local a = spy.load(DATA .. "/analog_ref.spy")

@@ -701,8 +701,13 @@ static int h5_struct(const char *path, hid_t f, const char *name, const spy_ft_o
     /* MATLAB ntrials x k is HDF5 (k, ntrials) */
     if (h5isnumeric(ds) && !h5doubles(ds, &v, dims, &n) && n && dims[1] == s.ntrials) {
       s.ticols = dims[0];
-      s.trialinfo = v;
-      v = NULL;
+      s.trialinfo = malloc(n * sizeof *s.trialinfo);
+      if (!s.trialinfo) {
+        rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+        goto exit;
+      }
+      for (size_t k = 0; k < s.ntrials; k++) /* (k, ntrials) -> trials x columns */
+        for (size_t c = 0; c < s.ticols; c++) s.trialinfo[k * s.ticols + c] = v[c * s.ntrials + k];
     } else if (n) {
       warn(warnings, "'%s': structure '%s': `trialinfo` is not a numeric matrix with one row per trial; ignored", path, name);
     }
