@@ -170,6 +170,51 @@ print(np.array_equal(lfp['trial'][0, 1], ref[2000:4000].T))
       "True", "" }, "\n"), out)
   end)
 
+  it("damaged MAT v5 files give errors naming the file, never a crash", function()
+    local dir = scratch()
+    python(FT .. ([==[
+import random
+d = %q
+sio.savemat(d + '/good.mat', {'data': ft([50, 40], [0.0, 1.0], extra=False)})
+sio.savemat(d + '/goodz.mat', {'data': ft([50, 40], [0.0, 1.0], extra=False)}, do_compression=True)
+random.seed(3)
+for name in ['good', 'goodz']:
+    raw = open(d + '/' + name + '.mat', 'rb').read()
+    for i, cut in enumerate([len(raw) // 2, 200, 130, len(raw) - 10]):
+        open(d + '/%%s_cut%%d.mat' %% (name, i), 'wb').write(raw[:cut])
+    for i in range(25):
+        b = bytearray(raw)
+        for _ in range(20 if name == 'good' else 5):
+            p = random.randrange(128, len(b)); b[p] = random.randrange(256)
+        open(d + '/%%s_flip%%d.mat' %% (name, i), 'wb').write(bytes(b))
+]==]):format(dir))
+    -- In the spy shell: damaged dimensions make matio ask for tens of GB, which
+    -- the C library refuses (NULL) but ASan's allocator would abort on.
+    local script = dir .. "/probe.lua"
+    local f = assert(io.open(script, "w"))
+    f:write(([==[
+local n, failed, unnamed = 0, 0, 0
+for f in io.popen("ls %s/*_*.mat"):lines() do
+  local ok, msg = pcall(spy.load_ft_raw, f)
+  n = n + 1
+  if not ok then
+    failed = failed + 1
+    if not tostring(msg):find(f, 1, true) then unnamed = unnamed + 1; print(msg) end
+  end
+end
+print(("files=%%d failed=%%d unnamed=%%d"):format(n, failed, unnamed))
+]==]):format(dir))
+    f:close()
+    local p = assert(io.popen("ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=0 " .. os.getenv("SPY_BIN")
+      .. " " .. script .. " 2>/dev/null"))
+    local out = p:read("a")
+    assert.is_true(p:close(), "the shell died:\n" .. out)
+    local n, failed, unnamed = out:match("files=(%d+) failed=(%d+) unnamed=(%d+)")
+    assert.are.equal("58", n, out)
+    assert.are.equal("0", unnamed, out)
+    assert.is_true(tonumber(failed) >= 40, out)
+  end)
+
   it("says what is wrong with a file", function()
     local dir = scratch()
     python(FT .. ([==[
@@ -189,7 +234,7 @@ open(d + '/junk.mat', 'w').write('hello')
     assert.matches("Invalid value of `mem_use`: '1000'; expected 2000 or more MB", err("nolabel.mat", { mem_use = 1000 }))
     local big = spy.AnalogData { data = spy.zeros { 100000, 4 }, samplerate = 1000 }
     spy.savemat(dir .. "/big.mat", { lfp = big }, { version = "v7.3" })
-    assert.matches("Invalid value of `mem_use`: '1'; expected 4 or more MB %(trial{1} of 'lfp' needs 1.6 MB%)",
+    assert.matches("Invalid value of `mem_use`: '1'; expected 8 or more MB %(trial{1} of 'lfp' needs 3.2 MB%)",
       err("big.mat", { mem_use = 1 }))
     local ok, msg = pcall(spy.savemat, dir .. "/x.mat", { ["1x"] = spy.array { 1 } })
     assert.is_false(ok)

@@ -190,9 +190,33 @@ static size_t mv_numel(const matvar_t *v)
   return n;
 }
 
+/* Bytes per element of a numeric class (0 for others). */
+static size_t class_size(enum matio_classes c)
+{
+  switch (c) {
+  case MAT_C_DOUBLE: case MAT_C_INT64: case MAT_C_UINT64: return 8;
+  case MAT_C_SINGLE: case MAT_C_INT32: case MAT_C_UINT32: return 4;
+  case MAT_C_INT16: case MAT_C_UINT16: return 2;
+  case MAT_C_INT8: case MAT_C_UINT8: return 1;
+  default: return 0;
+  }
+}
+
+/* The data buffer holds numel elements of data_size bytes (damaged files can
+** claim more elements than matio read). */
+static bool mv_filled(const matvar_t *v, size_t elsize)
+{
+  size_t n = 1;
+  for (int i = 0; i < v->rank; i++) {
+    if (v->dims[i] && n > SIZE_MAX / 16 / v->dims[i]) return false;
+    n *= v->dims[i];
+  }
+  return v->data && elsize && (size_t)v->data_size == elsize && v->nbytes >= n * elsize;
+}
+
 static bool mv_numeric(const matvar_t *v)
 {
-  return v->class_type >= MAT_C_DOUBLE && v->class_type <= MAT_C_UINT64 && !v->isComplex && v->data;
+  return v && !v->isComplex && class_size(v->class_type) && mv_filled(v, class_size(v->class_type));
 }
 
 static double mv_get(const matvar_t *v, size_t i)
@@ -216,7 +240,9 @@ static double mv_get(const matvar_t *v, size_t i)
 /* Row r of a char matrix (all of a 1 x L row); trailing blanks dropped. */
 static char *mv_string(const matvar_t *v, size_t r)
 {
-  if (v->class_type != MAT_C_CHAR || v->rank != 2) return NULL;
+  if (!v || v->class_type != MAT_C_CHAR || v->rank != 2 || !mv_filled(v, (size_t)v->data_size) ||
+      (v->data_size != 1 && v->data_size != 2 && v->data_size != 4) || r >= v->dims[0])
+    return NULL;
   size_t rows = v->dims[0], cols = v->dims[1];
   char *s = malloc(cols + 1);
   if (!s) return NULL;
@@ -235,7 +261,21 @@ static char *mv_string(const matvar_t *v, size_t r)
 
 static matvar_t *mv_cell(matvar_t *c, size_t k)
 {
-  return c && c->class_type == MAT_C_CELL && c->data ? ((matvar_t **)c->data)[k] : NULL;
+  if (!c || c->class_type != MAT_C_CELL || !c->data || k >= mv_numel(c) || c->nbytes < (k + 1) * sizeof(matvar_t *))
+    return NULL;
+  return ((matvar_t **)c->data)[k];
+}
+
+/* Field `name` of a 1 x 1 struct (checked by hand: matio trusts damaged files). */
+static matvar_t *mv_field(matvar_t *sv, const char *name)
+{
+  if (!sv || sv->class_type != MAT_C_STRUCT || !sv->data || mv_numel(sv) < 1) return NULL;
+  unsigned nf = Mat_VarGetNumberOfFields(sv);
+  char *const *names = Mat_VarGetStructFieldnames(sv);
+  if (!names || sv->nbytes < nf * sizeof(matvar_t *)) return NULL;
+  for (unsigned i = 0; i < nf; i++)
+    if (names[i] && strcmp(names[i], name) == 0) return ((matvar_t **)sv->data)[i];
+  return NULL;
 }
 
 static int m5_read(ftsrc *s, size_t k, float *buf, spy_err *err)
@@ -249,8 +289,8 @@ static int m5_read(ftsrc *s, size_t k, float *buf, spy_err *err)
 
 static bool is_ft_v5(matvar_t *sv)
 {
-  return sv && sv->class_type == MAT_C_STRUCT && Mat_VarGetStructFieldByName(sv, "trial", 0) &&
-         Mat_VarGetStructFieldByName(sv, "time", 0) && Mat_VarGetStructFieldByName(sv, "label", 0);
+  return sv && sv->class_type == MAT_C_STRUCT && mv_field(sv, "trial") &&
+         mv_field(sv, "time") && mv_field(sv, "label");
 }
 
 static int m5_labels(ftsrc *s, matvar_t *lab, spy_err *err)
@@ -279,8 +319,8 @@ static int m5_struct(const char *path, matvar_t *sv, const spy_ft_opts *o, spy_d
   s.name = sv->name;
   s.fsample = NAN;
   int rc = SPY_OK;
-  matvar_t *trial = Mat_VarGetStructFieldByName(sv, "trial", 0), *time = Mat_VarGetStructFieldByName(sv, "time", 0);
-  matvar_t *lab = Mat_VarGetStructFieldByName(sv, "label", 0);
+  matvar_t *trial = mv_field(sv, "trial"), *time = mv_field(sv, "time");
+  matvar_t *lab = mv_field(sv, "label");
   if (trial->class_type != MAT_C_CELL || time->class_type != MAT_C_CELL) {
     rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `trial` and `time` must be cell arrays", path, s.name);
     goto exit;
@@ -325,9 +365,9 @@ static int m5_struct(const char *path, matvar_t *sv, const spy_ft_opts *o, spy_d
     }
   }
   if ((rc = m5_labels(&s, lab, err))) goto exit;
-  matvar_t *fsv = Mat_VarGetStructFieldByName(sv, "fsample", 0);
+  matvar_t *fsv = mv_field(sv, "fsample");
   if (fsv && mv_numeric(fsv) && mv_numel(fsv) == 1) s.fsample = mv_get(fsv, 0);
-  matvar_t *ti = Mat_VarGetStructFieldByName(sv, "trialinfo", 0);
+  matvar_t *ti = mv_field(sv, "trialinfo");
   if (ti && mv_numeric(ti) && ti->rank == 2 && ti->dims[0] == s.ntrials && ti->dims[1] > 0) {
     s.ticols = ti->dims[1];
     s.trialinfo = malloc(s.ntrials * s.ticols * sizeof *s.trialinfo);
@@ -342,7 +382,7 @@ static int m5_struct(const char *path, matvar_t *sv, const spy_ft_opts *o, spy_d
          s.name);
   }
   for (size_t i = 0; i < o->ninclude; i++) {
-    matvar_t *f = Mat_VarGetStructFieldByName(sv, o->include[i], 0);
+    matvar_t *f = mv_field(sv, o->include[i]);
     if (!f) {
       warn(warnings, "Could not find additional field %s in %s", o->include[i], s.name);
     } else if (mv_numeric(f) && f->rank == 2) {
@@ -643,7 +683,15 @@ static int h5_struct(const char *path, hid_t f, const char *name, const spy_ft_o
                     path, name, k + 1);
       goto exit;
     }
+    if (!n && !h5empty(ds)) {
+      rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': trial{%zu} is not a 2-d channels x samples matrix", path,
+                    name, k + 1);
+      goto exit;
+    }
     size_t nch = n ? dims[1] : 0, ns = n ? dims[0] : 0; /* HDF5 (samples, channels) */
+    hid_t ft = H5Dget_type(ds);
+    double isz = ft >= 0 ? (double)H5Tget_size(ft) : 8; /* the stored dtype, as Syncopy's check */
+    spy_h5_close_type(ft);
     if (k == 0) s.nchan = nch;
     if (nch != s.nchan && ns) {
       rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': trial{%zu} has %zu channels, trial{1} %zu", path, name,
@@ -651,10 +699,10 @@ static int h5_struct(const char *path, hid_t f, const char *name, const spy_ft_o
       goto exit;
     }
     s.nsamp[k] = ns;
-    if ((double)ns * (double)s.nchan * 4 / 1e6 >= 0.4 * o->mem_use) {
+    double mb = (double)ns * (double)s.nchan * isz / 1e6;
+    if (mb >= 0.4 * o->mem_use) {
       rc = spy_fail(err, SPY_EINVAL, "Invalid value of `mem_use`: '%g'; expected %g or more MB (trial{%zu} of '%s' needs %.1f MB)",
-                    o->mem_use, ceil(2.5 * (double)ns * (double)s.nchan * 4 / 1e6), k + 1, name,
-                    (double)ns * (double)s.nchan * 4 / 1e6);
+                    o->mem_use, ceil(2.5 * mb), k + 1, name, mb);
       goto exit;
     }
     spy_h5_close_dset(ds);
