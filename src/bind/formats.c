@@ -21,12 +21,14 @@ static const spy_kwarg kw_none[] = {SPY_KW_END};
 /* ---- .npy ----------------------------------------------------------------- */
 
 static const spy_funcspec spec_savenpy = {
-    "savenpy", "spy.savenpy(path, array_or_data)",
+    "savenpy",
+    "spy.savenpy(path, array_or_data)",
     "Write an array, or a data object's data array, as a NumPy .npy file.",
     "numpy.load reads the file.  A data object is written in Syncopy's layout (its dataset "
     "`data`: trials stacked along the first axis, channels last), streamed from disk.  dtypes: "
     "float32 '<f4', float64 '<f8', complex64 '<c8', complex128 '<c16', int64 '<i8'.",
-    "spy.savenpy('power.npy', spec)", kw_none};
+    "spy.savenpy('power.npy', spec)",
+    kw_none};
 
 static int l_savenpy(lua_State *L)
 {
@@ -46,10 +48,13 @@ static int l_savenpy(lua_State *L)
 }
 
 static const spy_funcspec spec_loadnpy = {
-    "loadnpy", "spy.loadnpy(path)", "Read a NumPy .npy file into an array.",
+    "loadnpy",
+    "spy.loadnpy(path)",
+    "Read a NumPy .npy file into an array.",
     "Format versions 1.0-3.0, either byte order, C or Fortran order.  float16/32 -> float32, "
     "float64 -> float64, complex -> complex64/128, integers and bools -> int64.",
-    "local x = spy.loadnpy('power.npy')", kw_none};
+    "local x = spy.loadnpy('power.npy')",
+    kw_none};
 
 static int l_loadnpy(lua_State *L)
 {
@@ -70,11 +75,13 @@ static const spy_kwarg kw_savetxt[] = {
     SPY_KW_END};
 
 static const spy_funcspec spec_savetxt = {
-    "savetxt", "spy.savetxt(path, array [, {delimiter=' ', fmt='%.18e', header=nil}])",
+    "savetxt",
+    "spy.savetxt(path, array [, {delimiter=' ', fmt='%.18e', header=nil}])",
     "Write a 1-d or 2-d array as a text table, as numpy.savetxt does.",
     "One row per line (a 1-d array: one value per line).  Complex values are written ' (re+imj)' "
     "as NumPy writes them.  x:tocsv(path) is the same with delimiter=','.",
-    "spy.savetxt('x.txt', spy.array{{1, 2}, {3, 4}}, {fmt='%g'})", kw_savetxt};
+    "spy.savetxt('x.txt', spy.array{{1, 2}, {3, 4}}, {fmt='%g'})",
+    kw_savetxt};
 
 static int savetxt(lua_State *L, int arr, int opts, const char *delim_default)
 {
@@ -93,19 +100,24 @@ static int savetxt(lua_State *L, int arr, int opts, const char *delim_default)
   return 0;
 }
 
-static int l_savetxt(lua_State *L) { return savetxt(L, 2, 3, NULL); }
+static int l_savetxt(lua_State *L)
+{
+  return savetxt(L, 2, 3, NULL);
+}
 
 static const spy_funcspec spec_tocsv = {
-    "array:tocsv", "a:tocsv(path [, {fmt='%.18e', header=nil, delimiter=','}])",
-    "Write a 1-d or 2-d array as comma-separated text (spy.savetxt with delimiter=',').", NULL,
-    "spec_pow:tocsv('power.csv')", kw_savetxt};
+    "array:tocsv",
+    "a:tocsv(path [, {fmt='%.18e', header=nil, delimiter=','}])",
+    "Write a 1-d or 2-d array as comma-separated text (spy.savetxt with delimiter=',').",
+    NULL,
+    "spec_pow:tocsv('power.csv')",
+    kw_savetxt};
 
 static int l_tocsv(lua_State *L)
 {
   spy_bind_checkarray(L, 1);
   return savetxt(L, 1, 3, ",");
 }
-
 
 /* ---- MAT files ---------------------------------------------------------------- */
 
@@ -115,7 +127,8 @@ static const spy_kwarg kw_savemat[] = {
     SPY_KW_END};
 
 static const spy_funcspec spec_savemat = {
-    "savemat", "spy.savemat(path, {name=array_or_data, ...} [, {version='v7'}])",
+    "savemat",
+    "spy.savemat(path, {name=array_or_data, ...} [, {version='v7'}])",
     "Write arrays and data objects as variables of a MATLAB .mat file.",
     "Arrays keep their shape (rows x columns; 1-d arrays become 1 x n rows, as scipy.io.savemat "
     "writes them).  An AnalogData becomes a FieldTrip raw structure (label, trial {channels x "
@@ -123,7 +136,8 @@ static const spy_funcspec spec_savemat = {
     "read it; other classes become a structure with Syncopy's data array, dimord, "
     "trialdefinition, samplerate, label, freq, taper and label_j.  Variables are written in "
     "name order.",
-    "spy.savemat('out.mat', {data=lfp, power=spec_pow}, {version='v7.3'})", kw_savemat};
+    "spy.savemat('out.mat', {data=lfp, power=spec_pow}, {version='v7.3'})",
+    kw_savemat};
 
 static int cmpstr(const void *a, const void *b)
 {
@@ -148,7 +162,8 @@ static int l_savemat(lua_State *L)
   if (n == 0) return luaL_argerror(L, 2, "at least one variable expected");
   const char **names = lua_newuserdatauv(L, n * sizeof *names, 0);
   size_t i = 0;
-  for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1)) names[i++] = lua_tostring(L, -2);
+  for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1))
+    names[i++] = lua_tostring(L, -2);
   qsort(names, n, sizeof *names, cmpstr);
   spy_mat_var *vars = lua_newuserdatauv(L, n * sizeof *vars, 0);
   lua_createtable(L, (int)n, 0); /* anchors converted arrays */
@@ -183,14 +198,16 @@ static const spy_kwarg kw_load_ft[] = {
 
 static const spy_funcspec spec_load_ft = {
     "load_ft_raw",
-    "spy.load_ft_raw(path [, {list_only=false, select_structures=nil, include_fields=nil, mem_use=4000}])",
+    "spy.load_ft_raw(path [, {list_only=false, select_structures=nil, include_fields=nil, "
+    "mem_use=4000}])",
     "Import FieldTrip raw data structures from a MAT file (v5, v6, v7 or v7.3) as AnalogData.",
     "Returns a table {structure_name = AnalogData} (float32, trials stacked along time, "
     "offsets from time{k}(1), trialinfo appended to the trial definition, include_fields in "
     ".info).  MAT v7.3 files are read trial by trial; older versions are read whole, one "
     "structure at a time.  A missing fsample is 1/mean(diff(time{1})); trials may differ in "
     "length.  list_only=true returns the structure names.",
-    "local d = spy.load_ft_raw('subject01.mat', {include_fields={'cfg_version'}}).data", kw_load_ft};
+    "local d = spy.load_ft_raw('subject01.mat', {include_fields={'cfg_version'}}).data",
+    kw_load_ft};
 
 static void release_ft(void *p)
 {
@@ -206,7 +223,8 @@ static const char *const *strlist(lua_State *L, const cJSON *cfg, const char *ke
   if (!v || cJSON_IsNull(v)) return NULL;
   size_t count = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 1;
   const char **s = lua_newuserdatauv(L, (count ? count : 1) * sizeof *s, 0);
-  if (cJSON_IsString(v)) s[(*n)++] = v->valuestring;
+  if (cJSON_IsString(v))
+    s[(*n)++] = v->valuestring;
   else {
     const cJSON *e;
     cJSON_ArrayForEach(e, v) s[(*n)++] = e->valuestring;
@@ -266,22 +284,27 @@ static const spy_kwarg kw_eeg[] = {
     SPY_KW_END};
 
 static const spy_funcspec spec_load_edf = {
-    "load_edf", "spy.load_edf(path [, {channel=nil, dtype='float32'}])",
+    "load_edf",
+    "spy.load_edf(path [, {channel=nil, dtype='float32'}])",
     "Load an EDF, EDF+, BDF or BDF+ recording as one-trial AnalogData (physical units).",
     "Streams the recording into temporary storage block by block.  Signals of a sample rate other "
     "than the most common one are skipped with a warning (pick them with channel=).  info holds "
     "the header (filetype, startdate, starttime, patient/recording fields, physdimension, "
     "prefilter, transducer) and the EDF+/BDF+ annotations as a list {onset=s, duration=s, "
     "text=}.  EDF+D (discontinuous) files are refused.",
-    "local eeg = spy.load_edf('night.edf'); print(#eeg.info.annotations)", kw_eeg};
+    "local eeg = spy.load_edf('night.edf'); print(#eeg.info.annotations)",
+    kw_eeg};
 
 static const spy_funcspec spec_load_bv = {
-    "load_brainvision", "spy.load_brainvision(path.vhdr [, {channel=nil, dtype='float32'}])",
-    "Load a BrainVision recording (.vhdr header, .eeg data, .vmrk markers) as one-trial AnalogData.",
+    "load_brainvision",
+    "spy.load_brainvision(path.vhdr [, {channel=nil, dtype='float32'}])",
+    "Load a BrainVision recording (.vhdr header, .eeg data, .vmrk markers) as one-trial "
+    "AnalogData.",
     "BINARY data in INT_16, INT_32, UINT_16 or IEEE_FLOAT_32, MULTIPLEXED or VECTORIZED, scaled "
     "by each channel's resolution.  info holds the units, resolutions and the markers as a list "
     "{type=, description=, sample= (0-based), length=, channel= (0: all)}.",
-    "local eeg = spy.load_brainvision('sub-01_task-rest.vhdr')", kw_eeg};
+    "local eeg = spy.load_brainvision('sub-01_task-rest.vhdr')",
+    kw_eeg};
 
 static int load_eeg(lua_State *L, bool edf)
 {
@@ -290,11 +313,13 @@ static int load_eeg(lua_State *L, bool edf)
   box->json = spy_bind_kwargs(L, lua_istable(L, 2) ? 2 : 0, edf ? &spec_load_edf : &spec_load_bv);
   spy_eeg_opts o = {0};
   o.channel = strlist(L, box->json, "channel", &o.nchannel);
-  o.dtype = strcmp(spy_cfg_str(box->json, "dtype", "float32"), "float64") == 0 ? SPY_DT_F64 : SPY_DT_F32;
+  o.dtype =
+      strcmp(spy_cfg_str(box->json, "dtype", "float32"), "float64") == 0 ? SPY_DT_F64 : SPY_DT_F32;
   spy_err err = {0};
   spy_data *d = NULL;
   char *warnings = NULL;
-  int rc = edf ? spy_load_edf(path, &o, &d, &warnings, &err) : spy_load_brainvision(path, &o, &d, &warnings, &err);
+  int rc = edf ? spy_load_edf(path, &o, &d, &warnings, &err)
+               : spy_load_brainvision(path, &o, &d, &warnings, &err);
   logwarnings(warnings);
   free(warnings);
   if (rc) return spy_bind_raise(L, &err);
@@ -302,8 +327,14 @@ static int load_eeg(lua_State *L, bool edf)
   return 1;
 }
 
-static int l_load_edf(lua_State *L) { return load_eeg(L, true); }
-static int l_load_bv(lua_State *L) { return load_eeg(L, false); }
+static int l_load_edf(lua_State *L)
+{
+  return load_eeg(L, true);
+}
+static int l_load_bv(lua_State *L)
+{
+  return load_eeg(L, false);
+}
 
 /* ---- TDT ------------------------------------------------------------------------- */
 
@@ -314,13 +345,16 @@ static const spy_kwarg kw_tdt[] = {
     SPY_KW_END};
 
 static const spy_funcspec spec_tdt = {
-    "load_tdt", "spy.load_tdt(block_dir [, {start_code=nil, end_code=nil, subtract_median=false}])",
-    "Load a TDT block (.tsq event index, one .sev file per channel) as AnalogData, as Syncopy does.",
+    "load_tdt",
+    "spy.load_tdt(block_dir [, {start_code=nil, end_code=nil, subtract_median=false}])",
+    "Load a TDT block (.tsq event index, one .sev file per channel) as AnalogData, as Syncopy "
+    "does.",
     "Channels are the .sev files in natural order of their names (float32), the sample rate that "
     "of the LFPs/LFP1 stream.  info holds PDio_onset, PDio_offset, PDio_data, Trigger_code, "
     "Trigger_timestamp and Trigger_sample.  With start_code and end_code (both needed) each trial "
     "runs from a start trigger to the next end trigger; otherwise the whole block is one trial.",
-    "local d = spy.load_tdt('/data/session3', {start_code=23000, end_code=30020})", kw_tdt};
+    "local d = spy.load_tdt('/data/session3', {start_code=23000, end_code=30020})",
+    kw_tdt};
 
 static int l_load_tdt(lua_State *L)
 {
@@ -329,8 +363,9 @@ static int l_load_tdt(lua_State *L)
   box->json = spy_bind_kwargs(L, lua_istable(L, 2) ? 2 : 0, &spec_tdt);
   bool s = !spy_cfg_isnull(box->json, "start_code"), e = !spy_cfg_isnull(box->json, "end_code");
   if (s != e)
-    return luaL_error(L, "Invalid value of `%s`: 'None'; expected trigger codes for both trial start and end",
-                      s ? "end_code" : "start_code");
+    return luaL_error(
+        L, "Invalid value of `%s`: 'None'; expected trigger codes for both trial start and end",
+        s ? "end_code" : "start_code");
   spy_tdt_opts o = {0};
   o.have_codes = s;
   o.start_code = spy_cfg_num(box->json, "start_code", 0);
@@ -350,13 +385,15 @@ static int l_load_tdt(lua_State *L)
 /* ---- NWB -------------------------------------------------------------------------- */
 
 static const spy_funcspec spec_load_nwb = {
-    "load_nwb", "spy.load_nwb(path)",
+    "load_nwb",
+    "spy.load_nwb(path)",
     "Load the ElectricalSeries of an NWB 2.x file as AnalogData, as Syncopy's load_nwb does.",
     "Returns a table {series_name = AnalogData}: data times channel_conversion, samplerate from "
     "starting_time's rate, channel names from the electrodes table's `location` column, trials "
     "from intervals/trials (else epochs) with the `offset` column spy and Syncopy write.  Other "
     "acquisition types (TTLs, units) are skipped with a warning.",
-    "local lfp = spy.load_nwb('session.nwb').ElectricalSeries", kw_none};
+    "local lfp = spy.load_nwb('session.nwb').ElectricalSeries",
+    kw_none};
 
 static void release_nwb(void *p)
 {
@@ -385,18 +422,21 @@ static int l_load_nwb(lua_State *L)
 }
 
 static const spy_kwarg kw_save_nwb[] = {
-    {"with_trialdefinition", SPY_KT_BOOL, "true", NULL, "write the trials table (start, stop, offset in s)"},
+    {"with_trialdefinition", SPY_KT_BOOL, "true", NULL,
+     "write the trials table (start, stop, offset in s)"},
     {"is_raw", SPY_KT_BOOL, "true", NULL,
      "true: acquisition/ElectricalSeries; false: processing/ecephys/LFP/ElectricalSeries"},
     SPY_KW_END};
 
 static const spy_funcspec spec_save_nwb = {
-    "save_nwb", "data:save_nwb(path [, {with_trialdefinition=true, is_raw=true}])",
+    "save_nwb",
+    "data:save_nwb(path [, {with_trialdefinition=true, is_raw=true}])",
     "Write AnalogData as an NWB 2.x file (one ElectricalSeries), as Syncopy's save_nwb does.",
     "Channel names go to the electrodes table's `location` column, the trial definition to "
     "intervals/trials (start_time, stop_time, offset in seconds).  spy.load_nwb and pynwb read the "
     "file.",
-    "lfp:save_nwb('session.nwb')", kw_save_nwb};
+    "lfp:save_nwb('session.nwb')",
+    kw_save_nwb};
 
 static int l_save_nwb(lua_State *L)
 {

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
+#include "core/interrupt.h"
 #include "core/settings.h"
 #include "io/formats/eeg.h"
 #include "io/h5.h"
@@ -17,7 +20,10 @@
 static char scratch[4096];
 
 /* digital sample s of signal c */
-static int dig(int c, int s, int maxabs) { return (s * 7 + c * 1000) % (2 * maxabs) - maxabs; }
+static int dig(int c, int s, int maxabs)
+{
+  return (s * 7 + c * 1000) % (2 * maxabs) - maxabs;
+}
 
 /* 10 s; signals 0, 1 at 256 Hz ("Fp1", "Fp2"), signal 2 at 128 Hz ("Resp"). */
 static void write_file(const char *path, int filetype)
@@ -43,7 +49,8 @@ static void write_file(const char *path, int filetype)
   int buf[256];
   for (int sec = 0; sec < 10; sec++)
     for (int c = 0; c < 3; c++) {
-      for (int i = 0; i < rate[c]; i++) buf[i] = dig(c, sec * rate[c] + i, bdf ? 4000000 : 15000);
+      for (int i = 0; i < rate[c]; i++)
+        buf[i] = dig(c, sec * rate[c] + i, bdf ? 4000000 : 15000);
       CHECK(edfwrite_digital_samples(h, buf) == 0, "write sec %d signal %d", sec, c);
     }
   edfwrite_annotation_utf8(h, 15000, 5000, "Stim A");
@@ -78,9 +85,13 @@ static void check_file(const char *path, bool bdf)
   if (rc) return;
   CHECK(d->shape[0] == 2560 && d->shape[1] == 2, "shape %zu x %zu", d->shape[0], d->shape[1]);
   CHECK(d->samplerate == 256, "samplerate %g", d->samplerate);
-  CHECK(d->nchannel == 2 && strcmp(d->channel[0], "Fp1") == 0 && strcmp(d->channel[1], "Fp2") == 0, "labels");
-  CHECK(d->ntrials == 1 && d->trldef[0] == 0 && d->trldef[1] == 2560 && d->trldef[2] == 0, "one trial");
-  CHECK(warnings && strstr(warnings, "signal 'Resp' (128 Hz) skipped: AnalogData has one sample rate (256 Hz)"),
+  CHECK(d->nchannel == 2 && strcmp(d->channel[0], "Fp1") == 0 && strcmp(d->channel[1], "Fp2") == 0,
+        "labels");
+  CHECK(d->ntrials == 1 && d->trldef[0] == 0 && d->trldef[1] == 2560 && d->trldef[2] == 0,
+        "one trial");
+  CHECK(warnings &&
+            strstr(warnings,
+                   "signal 'Resp' (128 Hz) skipped: AnalogData has one sample rate (256 Hz)"),
         "warning: %s", warnings ? warnings : "(none)");
   double *x = malloc(2560 * 2 * sizeof *x);
   rc = spy_data_read(d, 0, 2560, NULL, 2, x, SPY_DT_F64, &err);
@@ -100,11 +111,14 @@ static void check_file(const char *path, bool bdf)
             cJSON_GetObjectItem(a0, "duration")->valuedouble == 0.5 &&
             strcmp(cJSON_GetObjectItem(a0, "text")->valuestring, "Stim A") == 0,
         "annotation 1");
-  CHECK(a1 && cJSON_GetObjectItem(a1, "onset")->valuedouble == 4.2 && !cJSON_GetObjectItem(a1, "duration") &&
+  CHECK(a1 && cJSON_GetObjectItem(a1, "onset")->valuedouble == 4.2 &&
+            !cJSON_GetObjectItem(a1, "duration") &&
             strcmp(cJSON_GetObjectItem(a1, "text")->valuestring, "Button") == 0,
         "annotation 2");
-  CHECK(strcmp(cJSON_GetObjectItem(d->info, "filetype")->valuestring, bdf ? "BDF+" : "EDF+") == 0, "filetype");
-  CHECK(strcmp(cJSON_GetObjectItem(d->info, "patientcode")->valuestring, "P-007") == 0, "patientcode");
+  CHECK(strcmp(cJSON_GetObjectItem(d->info, "filetype")->valuestring, bdf ? "BDF+" : "EDF+") == 0,
+        "filetype");
+  CHECK(strcmp(cJSON_GetObjectItem(d->info, "patientcode")->valuestring, "P-007") == 0,
+        "patientcode");
   spy_data_unref(d);
   free(warnings);
 
@@ -117,11 +131,15 @@ static void check_file(const char *path, bool bdf)
   rc = spy_load_edf(path, &o, &d, &warnings, &err);
   CHECK(rc == SPY_OK, "load Resp: %s", err.msg);
   if (rc == SPY_OK) {
-    CHECK(d->shape[0] == 1280 && d->shape[1] == 1 && d->samplerate == 128 && d->dtype == SPY_DT_F32, "Resp");
+    CHECK(d->shape[0] == 1280 && d->shape[1] == 1 && d->samplerate == 128 && d->dtype == SPY_DT_F32,
+          "Resp");
     float v;
     spy_data_read(d, 1000, 1, NULL, 1, &v, SPY_DT_F32, &err);
-    CHECK_NEAR(v, (float)phys(path, 2, dig(2, 1000, bdf ? 4000000 : 15000)), 1e-6 * fabs(v), "Resp sample 1000");
-    CHECK(strcmp(cJSON_GetArrayItem(cJSON_GetObjectItem(d->info, "physdimension"), 0)->valuestring, "mV") == 0, "unit");
+    CHECK_NEAR(v, (float)phys(path, 2, dig(2, 1000, bdf ? 4000000 : 15000)), 1e-6 * fabs(v),
+               "Resp sample 1000");
+    CHECK(strcmp(cJSON_GetArrayItem(cJSON_GetObjectItem(d->info, "physdimension"), 0)->valuestring,
+                 "mV") == 0,
+          "unit");
     spy_data_unref(d);
   }
   free(warnings);
@@ -131,13 +149,17 @@ static void check_file(const char *path, bool bdf)
   o.nchannel = 2;
   d = NULL;
   rc = spy_load_edf(path, &o, &d, NULL, &err);
-  CHECK(rc == SPY_EINVAL && !d && strstr(err.msg, "'Fp1' (256 Hz) and 'Resp' (128 Hz)'; expected signals of one sample rate"),
+  CHECK(rc == SPY_EINVAL && !d &&
+            strstr(err.msg,
+                   "'Fp1' (256 Hz) and 'Resp' (128 Hz)'; expected signals of one sample rate"),
         "mixed: %s", err.msg);
   const char *none[] = {"Cz"};
   o.channel = none;
   o.nchannel = 1;
   rc = spy_load_edf(path, &o, &d, NULL, &err);
-  CHECK(rc == SPY_EINVAL && strstr(err.msg, "Invalid value of `channel`: 'Cz'; expected a signal of"), "unknown: %s", err.msg);
+  CHECK(rc == SPY_EINVAL &&
+            strstr(err.msg, "Invalid value of `channel`: 'Cz'; expected a signal of"),
+        "unknown: %s", err.msg);
 }
 
 static void test_bad_files(const char *good)
@@ -155,7 +177,8 @@ static void test_bad_files(const char *good)
   fwrite(bytes, 1, n - 700, f);
   fclose(f);
   int rc = spy_load_edf(path, &o, &d, NULL, &err);
-  CHECK(rc == SPY_EFORMAT && !d && strstr(err.msg, "trunc.edf' cannot be read as EDF/BDF"), "truncated: %s", err.msg);
+  CHECK(rc == SPY_EFORMAT && !d && strstr(err.msg, "trunc.edf' cannot be read as EDF/BDF"),
+        "truncated: %s", err.msg);
   /* a corrupted header field (number of signals) */
   memcpy(bytes + 252, "x   ", 4);
   snprintf(path, sizeof path, "%s/corrupt.edf", scratch);
@@ -163,11 +186,41 @@ static void test_bad_files(const char *good)
   fwrite(bytes, 1, n, f);
   fclose(f);
   rc = spy_load_edf(path, &o, &d, NULL, &err);
-  CHECK(rc == SPY_EFORMAT && strstr(err.msg, "corrupt.edf' cannot be read as EDF/BDF: the header"), "corrupt: %s", err.msg);
+  CHECK(rc == SPY_EFORMAT && strstr(err.msg, "corrupt.edf' cannot be read as EDF/BDF: the header"),
+        "corrupt: %s", err.msg);
   free(bytes);
   snprintf(path, sizeof path, "%s/none.edf", scratch);
   rc = spy_load_edf(path, &o, &d, NULL, &err);
-  CHECK(rc == SPY_ENOENT && strstr(err.msg, "cannot open '") && strstr(err.msg, "none.edf"), "missing: %s", err.msg);
+  CHECK(rc == SPY_ENOENT && strstr(err.msg, "cannot open '") && strstr(err.msg, "none.edf"),
+        "missing: %s", err.msg);
+}
+
+/* Files named spy_* in the temporary storage (the objects' backing files). */
+static int count_tmp(void)
+{
+  int n = 0;
+  DIR *d = opendir(spy_tmpdir());
+  struct dirent *e;
+  while (d && (e = readdir(d)))
+    n += strncmp(e->d_name, "spy_", 4) == 0;
+  if (d) closedir(d);
+  return n;
+}
+
+/* Ctrl-C during a load: SPY_EINTR, no object, no backing file left. */
+static void test_interrupt(const char *path)
+{
+  spy_err err = {0};
+  spy_data *d = NULL;
+  spy_eeg_opts o = {0};
+  o.dtype = SPY_DT_F32;
+  int before = count_tmp();
+  spy_interrupt_request();
+  int rc = spy_load_edf(path, &o, &d, NULL, &err);
+  spy_interrupt_clear();
+  CHECK(rc == SPY_EINTR && !d && strstr(err.msg, "interrupted while loading"), "interrupt: %d %s",
+        rc, err.msg);
+  CHECK(count_tmp() == before, "temporary files: %d before, %d after", before, count_tmp());
 }
 
 int main(void)
@@ -191,6 +244,7 @@ int main(void)
   check_file(edf, false);
   check_file(bdf, true);
   test_bad_files(edf);
+  test_interrupt(bdf);
   char cmd[4300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", scratch);

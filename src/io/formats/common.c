@@ -2,11 +2,15 @@
 #include "io/formats/common.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-const char *spy_errno_text(void) { return strerror(errno); }
+const char *spy_errno_text(void)
+{
+  return strerror(errno);
+}
 
 int spy_part_begin(spy_part *p, const char *path, bool open, spy_err *err)
 {
@@ -64,8 +68,9 @@ int spy_read_file(const char *path, size_t limit, char **out, size_t *n, spy_err
   *out = NULL;
   *n = 0;
   FILE *f = fopen(path, "rb");
-  if (!f) return spy_fail(err, errno == ENOENT ? SPY_ENOENT : SPY_EIO, "cannot open '%s': %s", path,
-                          strerror(errno));
+  if (!f)
+    return spy_fail(err, errno == ENOENT ? SPY_ENOENT : SPY_EIO, "cannot open '%s': %s", path,
+                    strerror(errno));
   size_t cap = 4096, len = 0;
   char *buf = malloc(cap + 1);
   int rc = SPY_OK;
@@ -74,7 +79,8 @@ int spy_read_file(const char *path, size_t limit, char **out, size_t *n, spy_err
     len += got;
     if (len < cap) break;
     if (cap >= limit) {
-      rc = spy_fail(err, SPY_EFORMAT, "'%s' is larger than %zu bytes; is it the right file?", path, limit);
+      rc = spy_fail(err, SPY_EFORMAT, "'%s' is larger than %zu bytes; is it the right file?", path,
+                    limit);
       break;
     }
     cap *= 2;
@@ -82,10 +88,13 @@ int spy_read_file(const char *path, size_t limit, char **out, size_t *n, spy_err
     if (!nb) {
       free(buf);
       buf = NULL;
-    } else buf = nb;
+    } else
+      buf = nb;
   }
-  if (!buf) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
-  else if (rc == SPY_OK && ferror(f)) rc = spy_fail(err, SPY_EIO, "cannot read '%s': %s", path, strerror(errno));
+  if (!buf)
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+  else if (rc == SPY_OK && ferror(f))
+    rc = spy_fail(err, SPY_EIO, "cannot read '%s': %s", path, strerror(errno));
   fclose(f);
   if (rc != SPY_OK) {
     free(buf);
@@ -95,4 +104,20 @@ int spy_read_file(const char *path, size_t limit, char **out, size_t *n, spy_err
   *out = buf;
   *n = len;
   return SPY_OK;
+}
+
+void spy_warn_append(char **w, const char *fmt, ...)
+{
+  if (!w) return;
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  size_t old = *w ? strlen(*w) : 0;
+  char *n = realloc(*w, old + strlen(line) + 2);
+  if (!n) return;
+  if (old) n[old++] = '\n';
+  strcpy(n + old, line);
+  *w = n;
 }

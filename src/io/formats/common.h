@@ -35,6 +35,10 @@ void spy_part_abort(spy_part *p);
 ** limit bytes are refused. */
 int spy_read_file(const char *path, size_t limit, char **out, size_t *n, spy_err *err);
 
+/* Appends one line to the newline-separated warnings *w (a NULL w is
+** ignored; out of memory drops the line). */
+void spy_warn_append(char **w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* errno text for messages */
 const char *spy_errno_text(void);
 

@@ -17,22 +17,6 @@
 
 #define BLOCK 65536 /* samples per channel and block */
 
-static void warn(char **w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(char **w, const char *fmt, ...)
-{
-  char line[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  size_t old = *w ? strlen(*w) : 0;
-  char *n = realloc(*w, old + strlen(line) + 2);
-  if (!n) return;
-  if (old) n[old++] = '\n';
-  strcpy(n + old, line);
-  *w = n;
-}
-
 /* A new single-trial AnalogData of nsamp x nch (dtype t) in temporary storage. */
 static int start(spy_data **out, spy_dtype t, size_t nsamp, size_t nch, double fs, spy_err *err)
 {
@@ -55,8 +39,8 @@ static int start(spy_data **out, spy_dtype t, size_t nsamp, size_t nch, double f
 }
 
 /* Labels, info (taken over), history; writes the metadata. */
-static int finish(spy_data *d, char **labels, size_t n, cJSON *info, const char *caller, const char *path,
-                  spy_err *err)
+static int finish(spy_data *d, char **labels, size_t n, cJSON *info, const char *caller,
+                  const char *path, spy_err *err)
 {
   if (spy_data_set_channel(d, (const char *const *)labels, n)) {
     cJSON_Delete(info);
@@ -72,8 +56,10 @@ static int finish(spy_data *d, char **labels, size_t n, cJSON *info, const char 
 
 static void store(void *buf, spy_dtype t, size_t i, double v)
 {
-  if (t == SPY_DT_F32) ((float *)buf)[i] = (float)v;
-  else ((double *)buf)[i] = v;
+  if (t == SPY_DT_F32)
+    ((float *)buf)[i] = (float)v;
+  else
+    ((double *)buf)[i] = v;
 }
 
 /* ---- EDF / BDF -------------------------------------------------------------------- */
@@ -83,15 +69,24 @@ static pthread_mutex_t edf_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *edf_error(int code)
 {
   switch (code) {
-  case EDFLIB_MALLOC_ERROR: return "out of memory";
-  case EDFLIB_NO_SUCH_FILE_OR_DIRECTORY: return "no such file";
-  case EDFLIB_FILE_CONTAINS_FORMAT_ERRORS: return "the header or the data records do not follow the EDF/BDF specification";
-  case EDFLIB_MAXFILES_REACHED: return "too many EDF files open";
-  case EDFLIB_FILE_READ_ERROR: return "read error";
-  case EDFLIB_FILE_ALREADY_OPENED: return "the file is already open";
-  case EDFLIB_FILETYPE_ERROR: return "not an EDF, EDF+, BDF or BDF+ file";
-  case EDFLIB_FILE_IS_DISCONTINUOUS: return "discontinuous EDF+D/BDF+D files are not supported";
-  default: return "unknown edflib error";
+  case EDFLIB_MALLOC_ERROR:
+    return "out of memory";
+  case EDFLIB_NO_SUCH_FILE_OR_DIRECTORY:
+    return "no such file";
+  case EDFLIB_FILE_CONTAINS_FORMAT_ERRORS:
+    return "the header or the data records do not follow the EDF/BDF specification";
+  case EDFLIB_MAXFILES_REACHED:
+    return "too many EDF files open";
+  case EDFLIB_FILE_READ_ERROR:
+    return "read error";
+  case EDFLIB_FILE_ALREADY_OPENED:
+    return "the file is already open";
+  case EDFLIB_FILETYPE_ERROR:
+    return "not an EDF, EDF+, BDF or BDF+ file";
+  case EDFLIB_FILE_IS_DISCONTINUOUS:
+    return "discontinuous EDF+D/BDF+D files are not supported";
+  default:
+    return "unknown edflib error";
   }
 }
 
@@ -99,7 +94,8 @@ static const char *edf_error(int code)
 static const char *unpad(const char *s, char *out, size_t n)
 {
   snprintf(out, n, "%s", s);
-  for (size_t e = strlen(out); e && out[e - 1] == ' '; e--) out[e - 1] = 0;
+  for (size_t e = strlen(out); e && out[e - 1] == ' '; e--)
+    out[e - 1] = 0;
   return out;
 }
 
@@ -110,10 +106,11 @@ static cJSON *edf_info(const struct edf_hdr_struct *h, const int *sig, size_t n)
   if (!info) return NULL;
   cJSON_AddStringToObject(info, "filetype", types[h->filetype & 3]);
   char buf[64];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02d", h->startdate_year, h->startdate_month, h->startdate_day);
+  snprintf(buf, sizeof buf, "%04d-%02d-%02d", h->startdate_year, h->startdate_month,
+           h->startdate_day);
   cJSON_AddStringToObject(info, "startdate", buf);
-  snprintf(buf, sizeof buf, "%02d:%02d:%02d.%07lld", h->starttime_hour, h->starttime_minute, h->starttime_second,
-           h->starttime_subsecond);
+  snprintf(buf, sizeof buf, "%02d:%02d:%02d.%07lld", h->starttime_hour, h->starttime_minute,
+           h->starttime_second, h->starttime_subsecond);
   cJSON_AddStringToObject(info, "starttime", buf);
   bool plus = h->filetype == EDFLIB_FILETYPE_EDFPLUS || h->filetype == EDFLIB_FILETYPE_BDFPLUS;
   if (plus) {
@@ -129,7 +126,8 @@ static cJSON *edf_info(const struct edf_hdr_struct *h, const int *sig, size_t n)
     cJSON_AddStringToObject(info, "patient", h->patient);
     cJSON_AddStringToObject(info, "recording", h->recording);
   }
-  cJSON *unit = cJSON_AddArrayToObject(info, "physdimension"), *pre = cJSON_AddArrayToObject(info, "prefilter"),
+  cJSON *unit = cJSON_AddArrayToObject(info, "physdimension"),
+        *pre = cJSON_AddArrayToObject(info, "prefilter"),
         *tr = cJSON_AddArrayToObject(info, "transducer");
   for (size_t i = 0; i < n; i++) {
     const struct edf_param_struct *p = &h->signalparam[sig[i]];
@@ -143,12 +141,13 @@ static cJSON *edf_info(const struct edf_hdr_struct *h, const int *sig, size_t n)
 
 static double edf_rate(const struct edf_hdr_struct *h, int s)
 {
-  return (double)h->signalparam[s].smp_in_datarecord * EDFLIB_TIME_DIMENSION / (double)h->datarecord_duration;
+  return (double)h->signalparam[s].smp_in_datarecord * EDFLIB_TIME_DIMENSION /
+         (double)h->datarecord_duration;
 }
 
 /* Chooses the signals: the wanted ones, or all of the most common rate. */
-static int edf_pick(const char *path, const struct edf_hdr_struct *h, const spy_eeg_opts *o, int *sig, size_t *n,
-                    char **warnings, spy_err *err)
+static int edf_pick(const char *path, const struct edf_hdr_struct *h, const spy_eeg_opts *o,
+                    int *sig, size_t *n, char **warnings, spy_err *err)
 {
   *n = 0;
   int ns = h->edfsignals;
@@ -159,21 +158,25 @@ static int edf_pick(const char *path, const struct edf_hdr_struct *h, const spy_
         char lab[17];
         if (strcmp(unpad(h->signalparam[s].label, lab, sizeof lab), o->channel[i]) == 0) found = s;
       }
-      if (found < 0) return spy_fail(err, SPY_EINVAL, "Invalid value of `channel`: '%s'; expected a signal of '%s'",
-                                     o->channel[i], path);
+      if (found < 0)
+        return spy_fail(err, SPY_EINVAL,
+                        "Invalid value of `channel`: '%s'; expected a signal of '%s'",
+                        o->channel[i], path);
       sig[(*n)++] = found;
     }
     for (size_t i = 1; i < *n; i++)
       if (h->signalparam[sig[i]].smp_in_datarecord != h->signalparam[sig[0]].smp_in_datarecord)
         return spy_fail(err, SPY_EINVAL,
-                        "Invalid value of `channel`: '%s' (%g Hz) and '%s' (%g Hz)'; expected signals of one sample rate",
+                        "Invalid value of `channel`: '%s' (%g Hz) and '%s' (%g Hz)'; expected "
+                        "signals of one sample rate",
                         o->channel[0], edf_rate(h, sig[0]), o->channel[i], edf_rate(h, sig[i]));
     return SPY_OK;
   }
   int best = -1, bestcount = 0;
   for (int s = 0; s < ns; s++) {
     int c = 0;
-    for (int t = 0; t < ns; t++) c += h->signalparam[t].smp_in_datarecord == h->signalparam[s].smp_in_datarecord;
+    for (int t = 0; t < ns; t++)
+      c += h->signalparam[t].smp_in_datarecord == h->signalparam[s].smp_in_datarecord;
     if (c > bestcount) {
       best = s;
       bestcount = c;
@@ -181,9 +184,14 @@ static int edf_pick(const char *path, const struct edf_hdr_struct *h, const spy_
   }
   for (int s = 0; s < ns; s++) {
     char lab[17];
-    if (h->signalparam[s].smp_in_datarecord == h->signalparam[best].smp_in_datarecord) sig[(*n)++] = s;
-    else warn(warnings, "'%s': signal '%s' (%g Hz) skipped: AnalogData has one sample rate (%g Hz); choose it with channel=",
-              path, unpad(h->signalparam[s].label, lab, sizeof lab), edf_rate(h, s), edf_rate(h, best));
+    if (h->signalparam[s].smp_in_datarecord == h->signalparam[best].smp_in_datarecord)
+      sig[(*n)++] = s;
+    else
+      spy_warn_append(warnings,
+                      "'%s': signal '%s' (%g Hz) skipped: AnalogData has one sample rate (%g Hz); "
+                      "choose it with channel=",
+                      path, unpad(h->signalparam[s].label, lab, sizeof lab), edf_rate(h, s),
+                      edf_rate(h, best));
   }
   return SPY_OK;
 }
@@ -191,8 +199,8 @@ static int edf_pick(const char *path, const struct edf_hdr_struct *h, const spy_
 /* From the raw header: where each of edflib's signals (annotation signals
 ** left out, as edflib numbers them) starts inside a data record, the header
 ** length, samples per record and bytes per sample. */
-static int edf_layout(const char *path, const struct edf_hdr_struct *h, size_t *start_at, size_t *hdrbytes,
-                      size_t *recsamp, int *width, spy_err *err)
+static int edf_layout(const char *path, const struct edf_hdr_struct *h, size_t *start_at,
+                      size_t *hdrbytes, size_t *recsamp, int *width, spy_err *err)
 {
   FILE *f = fopen(path, "rb");
   char head[256];
@@ -215,26 +223,31 @@ static int edf_layout(const char *path, const struct edf_hdr_struct *h, size_t *
     for (long i = 0; i < ns; i++) {
       char spr[9] = {0};
       memcpy(spr, sh + ns * 216 + i * 8, 8);
-      bool annot = strncmp(sh + i * 16, "EDF Annotations", 15) == 0 || strncmp(sh + i * 16, "BDF Annotations", 15) == 0;
+      bool annot = strncmp(sh + i * 16, "EDF Annotations", 15) == 0 ||
+                   strncmp(sh + i * 16, "BDF Annotations", 15) == 0;
       if (!annot && k < h->edfsignals) start_at[k++] = at;
       at += (size_t)strtol(spr, NULL, 10);
     }
     *recsamp = at;
-    if (k != h->edfsignals) rc = spy_fail(err, SPY_EFORMAT, "'%s': the signal headers do not match the signal count", path);
+    if (k != h->edfsignals)
+      rc = spy_fail(err, SPY_EFORMAT, "'%s': the signal headers do not match the signal count",
+                    path);
   }
   free(sh);
   fclose(f);
   return rc;
 }
 
-int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char **warnings, spy_err *err)
+int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char **warnings,
+                 spy_err *err)
 {
   *out = NULL;
   struct edf_hdr_struct *h = calloc(1, sizeof *h);
   if (!h) return spy_fail(err, SPY_ENOMEM, "out of memory");
   FILE *probe = fopen(path, "rb");
   if (!probe) {
-    int rc = spy_fail(err, errno == ENOENT ? SPY_ENOENT : SPY_EIO, "cannot open '%s': %s", path, strerror(errno));
+    int rc = spy_fail(err, errno == ENOENT ? SPY_ENOENT : SPY_EIO, "cannot open '%s': %s", path,
+                      strerror(errno));
     free(h);
     return rc;
   }
@@ -248,7 +261,8 @@ int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char *
   spy_data *d = NULL;
   cJSON *info = NULL;
   if (edfopen_file_readonly(path, h, EDFLIB_READ_ALL_ANNOTATIONS) < 0) {
-    rc = spy_fail(err, SPY_EFORMAT, "'%s' cannot be read as EDF/BDF: %s", path, edf_error(h->filetype));
+    rc = spy_fail(err, SPY_EFORMAT, "'%s' cannot be read as EDF/BDF: %s", path,
+                  edf_error(h->filetype));
     goto exit;
   }
   handle = h->handle;
@@ -284,7 +298,8 @@ int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char *
     if (edf_get_annotation(handle, (int)a, &an) < 0) break;
     cJSON *e = cJSON_CreateObject();
     cJSON_AddNumberToObject(e, "onset", (double)an.onset / EDFLIB_TIME_DIMENSION);
-    if (an.duration_l >= 0) cJSON_AddNumberToObject(e, "duration", (double)an.duration_l / EDFLIB_TIME_DIMENSION);
+    if (an.duration_l >= 0)
+      cJSON_AddNumberToObject(e, "duration", (double)an.duration_l / EDFLIB_TIME_DIMENSION);
     cJSON_AddStringToObject(e, "text", an.annotation);
     cJSON_AddItemToArray(ann, e);
   }
@@ -292,9 +307,12 @@ int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char *
     cJSON *sk = cJSON_AddArrayToObject(info, "skipped_channels");
     for (int s = 0; s < h->edfsignals; s++) {
       bool used = false;
-      for (size_t i = 0; i < n; i++) used |= sig[i] == s;
+      for (size_t i = 0; i < n; i++)
+        used |= sig[i] == s;
       char lab[17];
-      if (!used) cJSON_AddItemToArray(sk, cJSON_CreateString(unpad(h->signalparam[s].label, lab, sizeof lab)));
+      if (!used)
+        cJSON_AddItemToArray(sk,
+                             cJSON_CreateString(unpad(h->signalparam[s].label, lab, sizeof lab)));
     }
   }
   /* Samples straight from the data records (edflib validated the header and
@@ -312,7 +330,8 @@ int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char *
   unsigned char *raw = rc ? NULL : malloc(per * recbytes + 1);
   FILE *fp = rc ? NULL : fopen(path, "rb");
   buf = rc ? NULL : malloc((per * spr * n + 1) * spy_dtype_size(o->dtype));
-  if (!rc && (!raw || !fp || !buf)) rc = spy_fail(err, fp ? SPY_ENOMEM : SPY_EIO, "cannot read '%s'", path);
+  if (!rc && (!raw || !fp || !buf))
+    rc = spy_fail(err, fp ? SPY_ENOMEM : SPY_EIO, "cannot read '%s'", path);
   if (!rc) rc = start(&d, o->dtype, nsamp, n, fs, err);
   if (!rc) spy_progress_begin(nrec / per + 1);
   for (size_t r0 = 0; rc == SPY_OK && r0 < nrec; r0 += per) {
@@ -321,18 +340,24 @@ int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char *
       rc = spy_fail(err, SPY_EINTR, "interrupted while loading '%s'", path);
       break;
     }
-    if (fseeko(fp, (off_t)(hdrbytes + r0 * recbytes), SEEK_SET) != 0 || fread(raw, recbytes, m, fp) != m) {
-      rc = spy_fail(err, SPY_EFORMAT, "'%s' is truncated or unreadable at data record %zu", path, r0 + 1);
+    if (fseeko(fp, (off_t)(hdrbytes + r0 * recbytes), SEEK_SET) != 0 ||
+        fread(raw, recbytes, m, fp) != m) {
+      rc = spy_fail(err, SPY_EFORMAT, "'%s' is truncated or unreadable at data record %zu", path,
+                    r0 + 1);
       break;
     }
     for (size_t i = 0; i < n; i++) {
       const struct edf_param_struct *p = &h->signalparam[sig[i]];
-      double bit = (p->phys_max - p->phys_min) / (p->dig_max - p->dig_min), off = p->phys_max / bit - p->dig_max;
+      double bit = (p->phys_max - p->phys_min) / (p->dig_max - p->dig_min),
+             off = p->phys_max / bit - p->dig_max;
       for (size_t r = 0; r < m; r++) {
         const unsigned char *q = raw + r * recbytes + start_at[sig[i]] * (size_t)width;
         for (size_t j = 0; j < spr; j++, q += width) {
-          int32_t v = width == 2 ? (int16_t)(q[0] | q[1] << 8)
-                                 : (int32_t)((uint32_t)q[0] << 8 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 24) >> 8;
+          int32_t v =
+              width == 2
+                  ? (int16_t)(q[0] | q[1] << 8)
+                  : (int32_t)((uint32_t)q[0] << 8 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 24) >>
+                        8;
           store(buf, o->dtype, (r * spr + j) * n + i, bit * (off + v));
         }
       }
@@ -390,9 +415,11 @@ static void bv_clear(bvhdr *b)
 /* Trims in place and returns the start. */
 static char *trim(char *s)
 {
-  while (isspace((unsigned char)*s)) s++;
+  while (isspace((unsigned char)*s))
+    s++;
   size_t n = strlen(s);
-  while (n && isspace((unsigned char)s[n - 1])) s[--n] = 0;
+  while (n && isspace((unsigned char)s[n - 1]))
+    s[--n] = 0;
   return s;
 }
 
@@ -412,7 +439,8 @@ static size_t fields(char *v, char **f, size_t max)
       if (r[0] == '\\' && r[1] == '1') {
         *w++ = ',';
         r++;
-      } else *w++ = *r;
+      } else
+        *w++ = *r;
     }
     *w = 0;
   }
@@ -434,8 +462,10 @@ static int bv_parse(char *text, const char *name, bvhdr *b, spy_err *err)
   b->format = -1;
   if (strncmp(text, "Brain Vision Data Exchange Header File", 38) != 0 &&
       strncmp(text, "BrainVision Data Exchange Header File", 36) != 0)
-    return spy_fail(err, SPY_EFORMAT, "'%s' is not a BrainVision header (its first line must be 'Brain Vision Data "
-                    "Exchange Header File Version 1.0')", name);
+    return spy_fail(err, SPY_EFORMAT,
+                    "'%s' is not a BrainVision header (its first line must be 'Brain Vision Data "
+                    "Exchange Header File Version 1.0')",
+                    name);
   char section[64] = "";
   long declared = -1;
   size_t lineno = 0;
@@ -448,7 +478,8 @@ static int bv_parse(char *text, const char *name, bvhdr *b, spy_err *err)
     if (!*l || *l == ';') continue;
     if (*l == '[') {
       char *e = strchr(l, ']');
-      if (!e) return spy_fail(err, SPY_EFORMAT, "'%s' line %zu: unclosed section name", name, lineno);
+      if (!e)
+        return spy_fail(err, SPY_EFORMAT, "'%s' line %zu: unclosed section name", name, lineno);
       *e = 0;
       snprintf(section, sizeof section, "%s", l + 1);
       continue;
@@ -465,36 +496,51 @@ static int bv_parse(char *text, const char *name, bvhdr *b, spy_err *err)
         free(b->markerfile);
         b->markerfile = strdup(v);
       } else if (strcmp(k, "DataFormat") == 0 && strcmp(v, "BINARY") != 0) {
-        rc = spy_fail(err, SPY_ENOTSUP, "'%s': DataFormat=%s is not supported (only BINARY)", name, v);
+        rc = spy_fail(err, SPY_ENOTSUP, "'%s': DataFormat=%s is not supported (only BINARY)", name,
+                      v);
       } else if (strcmp(k, "DataOrientation") == 0) {
-        if (strcmp(v, "VECTORIZED") == 0) b->vectorized = true;
+        if (strcmp(v, "VECTORIZED") == 0)
+          b->vectorized = true;
         else if (strcmp(v, "MULTIPLEXED") != 0)
-          rc = spy_fail(err, SPY_EFORMAT, "'%s': DataOrientation=%s; expected MULTIPLEXED or VECTORIZED", name, v);
+          rc = spy_fail(err, SPY_EFORMAT,
+                        "'%s': DataOrientation=%s; expected MULTIPLEXED or VECTORIZED", name, v);
       } else if (strcmp(k, "NumberOfChannels") == 0) {
         double x;
         if (declared >= 1)
-          rc = spy_fail(err, SPY_EFORMAT, "'%s' line %zu: NumberOfChannels is defined twice", name, lineno);
+          rc = spy_fail(err, SPY_EFORMAT, "'%s' line %zu: NumberOfChannels is defined twice", name,
+                        lineno);
         else if (!number(v, &x) || x < 1 || x > 100000 || x != floor(x))
-          rc = spy_fail(err, SPY_EFORMAT, "'%s': NumberOfChannels=%s is not a positive integer", name, v);
-        else declared = (long)x;
+          rc = spy_fail(err, SPY_EFORMAT, "'%s': NumberOfChannels=%s is not a positive integer",
+                        name, v);
+        else
+          declared = (long)x;
       } else if (strcmp(k, "SamplingInterval") == 0) {
         if (!number(v, &b->interval) || !(b->interval > 0))
-          rc = spy_fail(err, SPY_EFORMAT, "'%s': SamplingInterval=%s is not a positive number (microseconds)", name, v);
+          rc = spy_fail(err, SPY_EFORMAT,
+                        "'%s': SamplingInterval=%s is not a positive number (microseconds)", name,
+                        v);
       }
     } else if (strcmp(section, "Binary Infos") == 0) {
       if (strcmp(k, "BinaryFormat") == 0) {
-        b->format = strcmp(v, "INT_16") == 0 ? BV_INT16 : strcmp(v, "INT_32") == 0 ? BV_INT32
-                    : strcmp(v, "UINT_16") == 0 ? BV_UINT16 : strcmp(v, "IEEE_FLOAT_32") == 0 ? BV_FLOAT32 : -2;
+        b->format = strcmp(v, "INT_16") == 0          ? BV_INT16
+                    : strcmp(v, "INT_32") == 0        ? BV_INT32
+                    : strcmp(v, "UINT_16") == 0       ? BV_UINT16
+                    : strcmp(v, "IEEE_FLOAT_32") == 0 ? BV_FLOAT32
+                                                      : -2;
         if (b->format == -2)
-          rc = spy_fail(err, SPY_ENOTSUP, "'%s': BinaryFormat=%s is not supported (INT_16, INT_32, UINT_16, IEEE_FLOAT_32)",
-                        name, v);
+          rc = spy_fail(
+              err, SPY_ENOTSUP,
+              "'%s': BinaryFormat=%s is not supported (INT_16, INT_32, UINT_16, IEEE_FLOAT_32)",
+              name, v);
       } else if (strcmp(k, "UseBigEndianOrder") == 0 && strcmp(v, "YES") == 0) {
-        rc = spy_fail(err, SPY_ENOTSUP, "'%s': big-endian data (UseBigEndianOrder=YES) are not supported", name);
+        rc = spy_fail(err, SPY_ENOTSUP,
+                      "'%s': big-endian data (UseBigEndianOrder=YES) are not supported", name);
       }
     } else if (strcmp(section, "Channel Infos") == 0 && strncmp(k, "Ch", 2) == 0) {
       double idx;
       if (declared < 1) {
-        rc = spy_fail(err, SPY_EFORMAT, "'%s' line %zu: channel entries before NumberOfChannels", name, lineno);
+        rc = spy_fail(err, SPY_EFORMAT, "'%s' line %zu: channel entries before NumberOfChannels",
+                      name, lineno);
         break;
       }
       if (!b->names) {
@@ -505,7 +551,8 @@ static int bv_parse(char *text, const char *name, bvhdr *b, spy_err *err)
         b->nch = (size_t)declared;
       }
       if (!number(k + 2, &idx) || idx < 1 || idx > (double)declared || idx != floor(idx)) {
-        rc = spy_fail(err, SPY_EFORMAT, "'%s' line %zu: channel '%s' is not one of Ch1..Ch%ld", name, lineno, k, declared);
+        rc = spy_fail(err, SPY_EFORMAT, "'%s' line %zu: channel '%s' is not one of Ch1..Ch%ld",
+                      name, lineno, k, declared);
         break;
       }
       size_t i = (size_t)idx - 1;
@@ -517,7 +564,9 @@ static int bv_parse(char *text, const char *name, bvhdr *b, spy_err *err)
       }
       double r = 1;
       if (*trim(f[2]) && (!number(f[2], &r) || r == 0)) {
-        rc = spy_fail(err, SPY_EFORMAT, "'%s' line %zu: resolution '%s' of %s is not a non-zero number", name, lineno, f[2], k);
+        rc = spy_fail(err, SPY_EFORMAT,
+                      "'%s' line %zu: resolution '%s' of %s is not a non-zero number", name, lineno,
+                      f[2], k);
         break;
       }
       b->names[i] = strdup(f[0]);
@@ -527,13 +576,15 @@ static int bv_parse(char *text, const char *name, bvhdr *b, spy_err *err)
     }
   }
   if (rc) return rc;
-  if (!b->datafile || !*b->datafile) return spy_fail(err, SPY_EFORMAT, "'%s' names no DataFile", name);
+  if (!b->datafile || !*b->datafile)
+    return spy_fail(err, SPY_EFORMAT, "'%s' names no DataFile", name);
   if (declared < 1) return spy_fail(err, SPY_EFORMAT, "'%s' has no NumberOfChannels", name);
   if (!(b->interval > 0)) return spy_fail(err, SPY_EFORMAT, "'%s' has no SamplingInterval", name);
   if (b->format < 0) return spy_fail(err, SPY_EFORMAT, "'%s' has no BinaryFormat", name);
   for (size_t i = 0; i < b->nch || (!b->names && i < 1); i++)
     if (!b->names || !b->names[i])
-      return spy_fail(err, SPY_EFORMAT, "'%s': [Channel Infos] lacks Ch%zu (NumberOfChannels=%ld)", name, i + 1, declared);
+      return spy_fail(err, SPY_EFORMAT, "'%s': [Channel Infos] lacks Ch%zu (NumberOfChannels=%ld)",
+                      name, i + 1, declared);
   return SPY_OK;
 }
 
@@ -587,10 +638,14 @@ static int bv_markers(const char *path, cJSON *info, spy_err *err)
     char *f[6] = {"", "", "", "", "", ""};
     size_t nf = fields(eq + 1, f, 6);
     double pos, len = 1, ch = 0;
-    if (nf < 3 || !number(f[2], &pos) || pos < 1 || (nf > 3 && *trim(f[3]) && !number(f[3], &len)) ||
+    if (nf < 3 || !number(f[2], &pos) || pos < 1 ||
+        (nf > 3 && *trim(f[3]) && !number(f[3], &len)) ||
         (nf > 4 && *trim(f[4]) && !number(f[4], &ch))) {
-      rc = spy_fail(err, SPY_EFORMAT, "'%s' line %zu: a marker needs 'type,description,position[,length,channel]' with a "
-                    "position >= 1", path, lineno);
+      rc = spy_fail(
+          err, SPY_EFORMAT,
+          "'%s' line %zu: a marker needs 'type,description,position[,length,channel]' with a "
+          "position >= 1",
+          path, lineno);
       break;
     }
     cJSON *m = cJSON_CreateObject();
@@ -609,14 +664,31 @@ static int bv_markers(const char *path, cJSON *info, spy_err *err)
 static double bv_value(const unsigned char *p, int format)
 {
   switch (format) {
-  case BV_INT16: { int16_t x; memcpy(&x, p, 2); return x; }
-  case BV_UINT16: { uint16_t x; memcpy(&x, p, 2); return x; }
-  case BV_INT32: { int32_t x; memcpy(&x, p, 4); return x; }
-  default: { float x; memcpy(&x, p, 4); return x; }
+  case BV_INT16: {
+    int16_t x;
+    memcpy(&x, p, 2);
+    return x;
+  }
+  case BV_UINT16: {
+    uint16_t x;
+    memcpy(&x, p, 2);
+    return x;
+  }
+  case BV_INT32: {
+    int32_t x;
+    memcpy(&x, p, 4);
+    return x;
+  }
+  default: {
+    float x;
+    memcpy(&x, p, 4);
+    return x;
+  }
   }
 }
 
-int spy_load_brainvision(const char *vhdr, const spy_eeg_opts *o, spy_data **out, char **warnings, spy_err *err)
+int spy_load_brainvision(const char *vhdr, const spy_eeg_opts *o, spy_data **out, char **warnings,
+                         spy_err *err)
 {
   (void)warnings;
   *out = NULL;
@@ -643,15 +715,19 @@ int spy_load_brainvision(const char *vhdr, const spy_eeg_opts *o, spy_data **out
   if (o->channel) {
     for (size_t i = 0; i < o->nchannel; i++) {
       size_t c = 0;
-      while (c < b.nch && strcmp(b.names[c], o->channel[i]) != 0) c++;
+      while (c < b.nch && strcmp(b.names[c], o->channel[i]) != 0)
+        c++;
       if (c == b.nch) {
-        rc = spy_fail(err, SPY_EINVAL, "Invalid value of `channel`: '%s'; expected a channel of '%s'", o->channel[i], vhdr);
+        rc = spy_fail(err, SPY_EINVAL,
+                      "Invalid value of `channel`: '%s'; expected a channel of '%s'", o->channel[i],
+                      vhdr);
         goto exit;
       }
       pick[n++] = c;
     }
   } else {
-    for (size_t c = 0; c < b.nch; c++) pick[n++] = c;
+    for (size_t c = 0; c < b.nch; c++)
+      pick[n++] = c;
   }
   for (size_t i = 0; i < n; i++)
     if (!(labels[i] = strdup(b.names[pick[i]]))) {
@@ -660,7 +736,8 @@ int spy_load_brainvision(const char *vhdr, const spy_eeg_opts *o, spy_data **out
     }
   datapath = sibling(vhdr, b.datafile);
   if (!datapath || !(f = fopen(datapath, "rb"))) {
-    rc = spy_fail(err, datapath ? SPY_ENOENT : SPY_ENOMEM, "cannot open the data file '%s' named by '%s': %s",
+    rc = spy_fail(err, datapath ? SPY_ENOENT : SPY_ENOMEM,
+                  "cannot open the data file '%s' named by '%s': %s",
                   datapath ? datapath : b.datafile, vhdr, strerror(errno));
     goto exit;
   }
@@ -669,8 +746,11 @@ int spy_load_brainvision(const char *vhdr, const spy_eeg_opts *o, spy_data **out
   off_t fsize = ftello(f);
   size_t frame = esz * b.nch;
   if (fsize < 0 || (size_t)fsize % frame != 0) {
-    rc = spy_fail(err, SPY_EFORMAT, "'%s' holds %lld bytes, not a whole number of samples of %zu channels x %zu bytes "
-                  "(truncated, or the header does not describe it)", datapath, (long long)fsize, b.nch, esz);
+    rc =
+        spy_fail(err, SPY_EFORMAT,
+                 "'%s' holds %lld bytes, not a whole number of samples of %zu channels x %zu bytes "
+                 "(truncated, or the header does not describe it)",
+                 datapath, (long long)fsize, b.nch, esz);
     goto exit;
   }
   size_t nsamp = (size_t)fsize / frame;
@@ -682,7 +762,8 @@ int spy_load_brainvision(const char *vhdr, const spy_eeg_opts *o, spy_data **out
   static const char *const fmts[] = {"INT_16", "INT_32", "UINT_16", "IEEE_FLOAT_32"};
   cJSON_AddStringToObject(info, "BinaryFormat", fmts[b.format]);
   cJSON_AddStringToObject(info, "DataOrientation", b.vectorized ? "VECTORIZED" : "MULTIPLEXED");
-  cJSON *units = cJSON_AddArrayToObject(info, "units"), *res = cJSON_AddArrayToObject(info, "resolution");
+  cJSON *units = cJSON_AddArrayToObject(info, "units"),
+        *res = cJSON_AddArrayToObject(info, "resolution");
   for (size_t i = 0; i < n; i++) {
     cJSON_AddItemToArray(units, cJSON_CreateString(b.units[pick[i]]));
     cJSON_AddItemToArray(res, cJSON_CreateNumber(b.res[pick[i]]));
@@ -711,12 +792,15 @@ int spy_load_brainvision(const char *vhdr, const spy_eeg_opts *o, spy_data **out
       size_t c = pick[i];
       if (b.vectorized) { /* channel c's samples s0.. at c * nsamp + s0 */
         if (fseeko(f, (off_t)((c * nsamp + s0) * esz), SEEK_SET) != 0 || fread(raw, esz, m, f) != m)
-          rc = spy_fail(err, SPY_EIO, "cannot read '%s': %s", datapath, strerror(errno ? errno : EIO));
+          rc = spy_fail(err, SPY_EIO, "cannot read '%s': %s", datapath,
+                        strerror(errno ? errno : EIO));
         for (size_t j = 0; rc == SPY_OK && j < m; j++)
           store(buf, o->dtype, j * n + i, bv_value(raw + j * esz, b.format) * b.res[c]);
       } else {
-        if (i == 0 && (fseeko(f, (off_t)(s0 * frame), SEEK_SET) != 0 || fread(raw, frame, m, f) != m))
-          rc = spy_fail(err, SPY_EIO, "cannot read '%s': %s", datapath, strerror(errno ? errno : EIO));
+        if (i == 0 &&
+            (fseeko(f, (off_t)(s0 * frame), SEEK_SET) != 0 || fread(raw, frame, m, f) != m))
+          rc = spy_fail(err, SPY_EIO, "cannot read '%s': %s", datapath,
+                        strerror(errno ? errno : EIO));
         for (size_t j = 0; rc == SPY_OK && j < m; j++)
           store(buf, o->dtype, j * n + i, bv_value(raw + j * frame + c * esz, b.format) * b.res[c]);
       }

@@ -38,8 +38,10 @@ typedef struct spy_eeg_opts {
 } spy_eeg_opts;
 
 /* warnings: newline-separated text for the caller to log (caller frees; may stay NULL). */
-int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char **warnings, spy_err *err);
-int spy_load_brainvision(const char *vhdr, const spy_eeg_opts *o, spy_data **out, char **warnings, spy_err *err);
+int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char **warnings,
+                 spy_err *err);
+int spy_load_brainvision(const char *vhdr, const spy_eeg_opts *o, spy_data **out, char **warnings,
+                         spy_err *err);
 
 /* The .vhdr parser on a buffer (for fuzzing): fills nothing, only checks
 ** that the header parses or fails cleanly. */

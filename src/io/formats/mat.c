@@ -40,7 +40,7 @@ struct ftsrc {
   size_t *nsamp; /* per trial */
   double *t0;    /* time{k}(1) */
   double tfirst, tlast;
-  size_t tn; /* time{1}: first, last, length (to infer fsample) */
+  size_t tn;      /* time{1}: first, last, length (to infer fsample) */
   double fsample; /* NaN when missing */
   char **labels;
   size_t nlabels;
@@ -64,22 +64,6 @@ static void ftsrc_clear(ftsrc *s)
   memset(s, 0, sizeof *s);
 }
 
-static void warn(char **w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(char **w, const char *fmt, ...)
-{
-  char line[600];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  size_t old = *w ? strlen(*w) : 0;
-  char *n = realloc(*w, old + strlen(line) + 2);
-  if (!n) return;
-  if (old) n[old++] = '\n';
-  strcpy(n + old, line);
-  *w = n;
-}
-
 /* A column-major rows x cols matrix into info[name]: a number, a list, or a list of rows. */
 static void put_matrix(cJSON *info, const char *name, const double *v, size_t rows, size_t cols)
 {
@@ -92,7 +76,8 @@ static void put_matrix(cJSON *info, const char *name, const double *v, size_t ro
     j = cJSON_CreateArray();
     for (size_t r = 0; j && r < rows; r++) {
       cJSON *row = cJSON_CreateArray();
-      for (size_t c = 0; row && c < cols; c++) cJSON_AddItemToArray(row, cJSON_CreateNumber(v[c * rows + r]));
+      for (size_t c = 0; row && c < cols; c++)
+        cJSON_AddItemToArray(row, cJSON_CreateNumber(v[c * rows + r]));
       cJSON_AddItemToArray(j, row);
     }
   }
@@ -103,20 +88,27 @@ static int build(ftsrc *s, spy_data **out, spy_err *err)
 {
   *out = NULL;
   const char *P = s->path, *N = s->name;
-  if (s->ntrials == 0) return spy_fail(err, SPY_EFORMAT, "'%s': structure '%s' holds no trials", P, N);
+  if (s->ntrials == 0)
+    return spy_fail(err, SPY_EFORMAT, "'%s': structure '%s' holds no trials", P, N);
   if (s->nlabels != s->nchan)
-    return spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `label` has %zu entries but the trials have %zu channels",
-                    P, N, s->nlabels, s->nchan);
+    return spy_fail(
+        err, SPY_EFORMAT,
+        "'%s': structure '%s': `label` has %zu entries but the trials have %zu channels", P, N,
+        s->nlabels, s->nchan);
   double fs = s->fsample;
   if (isnan(fs)) {
     if (s->tn < 2 || !(s->tlast > s->tfirst))
-      return spy_fail(err, SPY_EFORMAT,
-                      "'%s': structure '%s' has no `fsample` and its first time vector cannot give one "
-                      "(it needs two or more increasing samples)", P, N);
+      return spy_fail(
+          err, SPY_EFORMAT,
+          "'%s': structure '%s' has no `fsample` and its first time vector cannot give one "
+          "(it needs two or more increasing samples)",
+          P, N);
     fs = (double)(s->tn - 1) / (s->tlast - s->tfirst);
   }
   if (!(fs > 0 && isfinite(fs)))
-    return spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `fsample` is %g; expected a positive finite number", P, N, fs);
+    return spy_fail(err, SPY_EFORMAT,
+                    "'%s': structure '%s': `fsample` is %g; expected a positive finite number", P,
+                    N, fs);
   size_t rows = 0, maxs = 0;
   for (size_t k = 0; k < s->ntrials; k++) {
     rows += s->nsamp[k];
@@ -142,13 +134,16 @@ static int build(ftsrc *s, spy_data **out, spy_err *err)
       break;
     }
     if ((rc = s->read(s, k, buf, err))) break;
-    if (s->nsamp[k] && (rc = spy_data_write(d, row, s->nsamp[k], 0, s->nchan, buf, SPY_DT_F32, err))) break;
+    if (s->nsamp[k] &&
+        (rc = spy_data_write(d, row, s->nsamp[k], 0, s->nchan, buf, SPY_DT_F32, err)))
+      break;
     double *r = trl + k * cols;
     r[0] = (double)row;
     row += s->nsamp[k];
     r[1] = (double)row;
     r[2] = rint(s->t0[k] * fs);
-    for (size_t c = 0; c < s->ticols; c++) r[3 + c] = s->trialinfo[k * s->ticols + c];
+    for (size_t c = 0; c < s->ticols; c++)
+      r[3 + c] = s->trialinfo[k * s->ticols + c];
     spy_progress_update(k + 1);
   }
   spy_progress_end(rc == SPY_OK);
@@ -186,7 +181,8 @@ static bool wanted(const char *name, const char *const *list, size_t n)
 static size_t mv_numel(const matvar_t *v)
 {
   size_t n = 1;
-  for (int i = 0; i < v->rank; i++) n *= v->dims[i];
+  for (int i = 0; i < v->rank; i++)
+    n *= v->dims[i];
   return n;
 }
 
@@ -194,11 +190,22 @@ static size_t mv_numel(const matvar_t *v)
 static size_t class_size(enum matio_classes c)
 {
   switch (c) {
-  case MAT_C_DOUBLE: case MAT_C_INT64: case MAT_C_UINT64: return 8;
-  case MAT_C_SINGLE: case MAT_C_INT32: case MAT_C_UINT32: return 4;
-  case MAT_C_INT16: case MAT_C_UINT16: return 2;
-  case MAT_C_INT8: case MAT_C_UINT8: return 1;
-  default: return 0;
+  case MAT_C_DOUBLE:
+  case MAT_C_INT64:
+  case MAT_C_UINT64:
+    return 8;
+  case MAT_C_SINGLE:
+  case MAT_C_INT32:
+  case MAT_C_UINT32:
+    return 4;
+  case MAT_C_INT16:
+  case MAT_C_UINT16:
+    return 2;
+  case MAT_C_INT8:
+  case MAT_C_UINT8:
+    return 1;
+  default:
+    return 0;
   }
 }
 
@@ -223,17 +230,28 @@ static double mv_get(const matvar_t *v, size_t i)
 {
   const void *p = v->data;
   switch (v->class_type) {
-  case MAT_C_DOUBLE: return ((const double *)p)[i];
-  case MAT_C_SINGLE: return ((const float *)p)[i];
-  case MAT_C_INT8: return ((const int8_t *)p)[i];
-  case MAT_C_UINT8: return ((const uint8_t *)p)[i];
-  case MAT_C_INT16: return ((const int16_t *)p)[i];
-  case MAT_C_UINT16: return ((const uint16_t *)p)[i];
-  case MAT_C_INT32: return ((const int32_t *)p)[i];
-  case MAT_C_UINT32: return ((const uint32_t *)p)[i];
-  case MAT_C_INT64: return (double)((const int64_t *)p)[i];
-  case MAT_C_UINT64: return (double)((const uint64_t *)p)[i];
-  default: return NAN;
+  case MAT_C_DOUBLE:
+    return ((const double *)p)[i];
+  case MAT_C_SINGLE:
+    return ((const float *)p)[i];
+  case MAT_C_INT8:
+    return ((const int8_t *)p)[i];
+  case MAT_C_UINT8:
+    return ((const uint8_t *)p)[i];
+  case MAT_C_INT16:
+    return ((const int16_t *)p)[i];
+  case MAT_C_UINT16:
+    return ((const uint16_t *)p)[i];
+  case MAT_C_INT32:
+    return ((const int32_t *)p)[i];
+  case MAT_C_UINT32:
+    return ((const uint32_t *)p)[i];
+  case MAT_C_INT64:
+    return (double)((const int64_t *)p)[i];
+  case MAT_C_UINT64:
+    return (double)((const uint64_t *)p)[i];
+  default:
+    return NAN;
   }
 }
 
@@ -248,20 +266,22 @@ static char *mv_string(const matvar_t *v, size_t r)
   if (!s) return NULL;
   for (size_t c = 0; c < cols; c++) {
     size_t i = c * rows + r;
-    unsigned ch = v->data_size == 2 ? ((const uint16_t *)v->data)[i]
+    unsigned ch = v->data_size == 2   ? ((const uint16_t *)v->data)[i]
                   : v->data_size == 4 ? (unsigned)((const uint32_t *)v->data)[i]
                                       : ((const uint8_t *)v->data)[i];
     s[c] = ch < 128 ? (char)ch : '?';
   }
   size_t n = cols;
-  while (n && s[n - 1] == ' ') n--;
+  while (n && s[n - 1] == ' ')
+    n--;
   s[n] = 0;
   return s;
 }
 
 static matvar_t *mv_cell(matvar_t *c, size_t k)
 {
-  if (!c || c->class_type != MAT_C_CELL || !c->data || k >= mv_numel(c) || c->nbytes < (k + 1) * sizeof(matvar_t *))
+  if (!c || c->class_type != MAT_C_CELL || !c->data || k >= mv_numel(c) ||
+      c->nbytes < (k + 1) * sizeof(matvar_t *))
     return NULL;
   return ((matvar_t **)c->data)[k];
 }
@@ -283,21 +303,26 @@ static int m5_read(ftsrc *s, size_t k, float *buf, spy_err *err)
   (void)err;
   matvar_t *t = mv_cell(s->ctx, k);
   size_t n = s->nsamp[k] * s->nchan; /* nchan x nsamp column-major == nsamp x nchan C order */
-  for (size_t i = 0; i < n; i++) buf[i] = (float)mv_get(t, i);
+  for (size_t i = 0; i < n; i++)
+    buf[i] = (float)mv_get(t, i);
   return SPY_OK;
 }
 
 static bool is_ft_v5(matvar_t *sv)
 {
-  return sv && sv->class_type == MAT_C_STRUCT && mv_field(sv, "trial") &&
-         mv_field(sv, "time") && mv_field(sv, "label");
+  return sv && sv->class_type == MAT_C_STRUCT && mv_field(sv, "trial") && mv_field(sv, "time") &&
+         mv_field(sv, "label");
 }
 
 static int m5_labels(ftsrc *s, matvar_t *lab, spy_err *err)
 {
-  size_t n = lab->class_type == MAT_C_CELL ? mv_numel(lab) : lab->class_type == MAT_C_CHAR ? lab->dims[0] : 0;
+  size_t n = lab->class_type == MAT_C_CELL   ? mv_numel(lab)
+             : lab->class_type == MAT_C_CHAR ? lab->dims[0]
+                                             : 0;
   if (!n && lab->class_type != MAT_C_CELL)
-    return spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `label` must be a cell array of strings", s->path, s->name);
+    return spy_fail(err, SPY_EFORMAT,
+                    "'%s': structure '%s': `label` must be a cell array of strings", s->path,
+                    s->name);
   s->labels = calloc(n ? n : 1, sizeof *s->labels);
   if (!s->labels) return spy_fail(err, SPY_ENOMEM, "out of memory");
   s->nlabels = n;
@@ -306,13 +331,14 @@ static int m5_labels(ftsrc *s, matvar_t *lab, spy_err *err)
     s->labels[i] = e ? mv_string(e, lab->class_type == MAT_C_CELL ? 0 : i) : NULL;
     if (!s->labels[i] && e && e->class_type == MAT_C_CHAR) s->labels[i] = strdup("");
     if (!s->labels[i])
-      return spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `label`{%zu} is not a string", s->path, s->name, i + 1);
+      return spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `label`{%zu} is not a string",
+                      s->path, s->name, i + 1);
   }
   return SPY_OK;
 }
 
-static int m5_struct(const char *path, matvar_t *sv, const spy_ft_opts *o, spy_data **out, char **warnings,
-                     spy_err *err)
+static int m5_struct(const char *path, matvar_t *sv, const spy_ft_opts *o, spy_data **out,
+                     char **warnings, spy_err *err)
 {
   ftsrc s = {0};
   s.path = path;
@@ -322,13 +348,14 @@ static int m5_struct(const char *path, matvar_t *sv, const spy_ft_opts *o, spy_d
   matvar_t *trial = mv_field(sv, "trial"), *time = mv_field(sv, "time");
   matvar_t *lab = mv_field(sv, "label");
   if (trial->class_type != MAT_C_CELL || time->class_type != MAT_C_CELL) {
-    rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `trial` and `time` must be cell arrays", path, s.name);
+    rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `trial` and `time` must be cell arrays",
+                  path, s.name);
     goto exit;
   }
   s.ntrials = mv_numel(trial);
   if (mv_numel(time) != s.ntrials) {
-    rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `time` has %zu cells, `trial` %zu", path, s.name,
-                  mv_numel(time), s.ntrials);
+    rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `time` has %zu cells, `trial` %zu", path,
+                  s.name, mv_numel(time), s.ntrials);
     goto exit;
   }
   s.nsamp = calloc(s.ntrials + 1, sizeof *s.nsamp);
@@ -341,19 +368,23 @@ static int m5_struct(const char *path, matvar_t *sv, const spy_ft_opts *o, spy_d
   for (size_t k = 0; k < s.ntrials; k++) {
     matvar_t *t = mv_cell(trial, k), *tv = mv_cell(time, k);
     if (!t || !mv_numeric(t) || t->rank != 2) {
-      rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': trial{%zu} is not a real numeric channels x samples matrix",
-                    path, s.name, k + 1);
+      rc = spy_fail(
+          err, SPY_EFORMAT,
+          "'%s': structure '%s': trial{%zu} is not a real numeric channels x samples matrix", path,
+          s.name, k + 1);
       goto exit;
     }
     if (k == 0) s.nchan = t->dims[0];
     if (t->dims[0] != s.nchan) {
-      rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': trial{%zu} has %zu channels, trial{1} %zu", path, s.name,
+      rc = spy_fail(err, SPY_EFORMAT,
+                    "'%s': structure '%s': trial{%zu} has %zu channels, trial{1} %zu", path, s.name,
                     k + 1, t->dims[0], s.nchan);
       goto exit;
     }
     s.nsamp[k] = t->dims[1];
     if (!tv || !mv_numeric(tv) || mv_numel(tv) != s.nsamp[k]) {
-      rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': time{%zu} must hold %zu numbers (one per sample)", path,
+      rc = spy_fail(err, SPY_EFORMAT,
+                    "'%s': structure '%s': time{%zu} must hold %zu numbers (one per sample)", path,
                     s.name, k + 1, s.nsamp[k]);
       goto exit;
     }
@@ -376,22 +407,26 @@ static int m5_struct(const char *path, matvar_t *sv, const spy_ft_opts *o, spy_d
       goto exit;
     }
     for (size_t k = 0; k < s.ntrials; k++)
-      for (size_t c = 0; c < s.ticols; c++) s.trialinfo[k * s.ticols + c] = mv_get(ti, c * s.ntrials + k);
+      for (size_t c = 0; c < s.ticols; c++)
+        s.trialinfo[k * s.ticols + c] = mv_get(ti, c * s.ntrials + k);
   } else if (ti && mv_numel(ti) > 0) {
-    warn(warnings, "'%s': structure '%s': `trialinfo` is not a numeric matrix with one row per trial; ignored", path,
-         s.name);
+    spy_warn_append(
+        warnings,
+        "'%s': structure '%s': `trialinfo` is not a numeric matrix with one row per trial; ignored",
+        path, s.name);
   }
   for (size_t i = 0; i < o->ninclude; i++) {
     matvar_t *f = mv_field(sv, o->include[i]);
     if (!f) {
-      warn(warnings, "Could not find additional field %s in %s", o->include[i], s.name);
+      spy_warn_append(warnings, "Could not find additional field %s in %s", o->include[i], s.name);
     } else if (mv_numeric(f) && f->rank == 2) {
       double *v = malloc((mv_numel(f) ? mv_numel(f) : 1) * sizeof *v);
       if (!v) {
         rc = spy_fail(err, SPY_ENOMEM, "out of memory");
         goto exit;
       }
-      for (size_t j = 0; j < mv_numel(f); j++) v[j] = mv_get(f, j);
+      for (size_t j = 0; j < mv_numel(f); j++)
+        v[j] = mv_get(f, j);
       put_matrix(s.info, o->include[i], v, f->dims[0], f->dims[1]);
       free(v);
     } else if (f->class_type == MAT_C_CHAR && f->rank == 2 && f->dims[0] <= 1) {
@@ -408,15 +443,20 @@ static int m5_struct(const char *path, matvar_t *sv, const spy_ft_opts *o, spy_d
         if (ok) cJSON_AddItemToArray(a, cJSON_CreateString(str));
         free(str);
       }
-      if (ok) cJSON_AddItemToObject(s.info, o->include[i], a);
+      if (ok)
+        cJSON_AddItemToObject(s.info, o->include[i], a);
       else {
         cJSON_Delete(a);
-        warn(warnings, "Could not read additional field %s: only strings, numeric arrays and cells of strings are supported",
-             o->include[i]);
+        spy_warn_append(warnings,
+                        "Could not read additional field %s: only strings, numeric arrays and "
+                        "cells of strings are supported",
+                        o->include[i]);
       }
     } else {
-      warn(warnings, "Could not read additional field %s: only strings, numeric arrays and cells of strings are supported",
-           o->include[i]);
+      spy_warn_append(warnings,
+                      "Could not read additional field %s: only strings, numeric arrays and cells "
+                      "of strings are supported",
+                      o->include[i]);
     }
   }
   s.read = m5_read;
@@ -431,12 +471,14 @@ static int v5_open(const char *path, mat_t **mat, spy_err *err)
 {
   matio_init();
   *mat = Mat_Open(path, MAT_ACC_RDONLY);
-  if (!*mat) return spy_fail(err, SPY_EFORMAT, "'%s' is not a MAT file matio can read%s%s", path,
-                             matio_msg[0] ? ": " : "", matio_msg);
+  if (!*mat)
+    return spy_fail(err, SPY_EFORMAT, "'%s' is not a MAT file matio can read%s%s", path,
+                    matio_msg[0] ? ": " : "", matio_msg);
   if (Mat_GetVersion(*mat) != MAT_FT_MAT5) {
     Mat_Close(*mat);
     *mat = NULL;
-    return spy_fail(err, SPY_ENOTSUP, "'%s' is a MAT v4 file, which cannot hold FieldTrip structures", path);
+    return spy_fail(err, SPY_ENOTSUP,
+                    "'%s' is a MAT v4 file, which cannot hold FieldTrip structures", path);
   }
   return SPY_OK;
 }
@@ -473,9 +515,11 @@ static int v5_load(const char *path, const spy_ft_opts *o, spy_ft_result *r, spy
   if (rc) return rc;
   for (size_t i = 0; i < r->n && rc == SPY_OK; i++) {
     matvar_t *sv = Mat_VarRead(mat, r->names[i]);
-    if (!sv) rc = spy_fail(err, SPY_EFORMAT, "'%s': cannot read structure '%s'%s%s", path, r->names[i],
-                           matio_msg[0] ? ": " : "", matio_msg);
-    else rc = m5_struct(path, sv, o, &r->objs[i], &r->warnings, err);
+    if (!sv)
+      rc = spy_fail(err, SPY_EFORMAT, "'%s': cannot read structure '%s'%s%s", path, r->names[i],
+                    matio_msg[0] ? ": " : "", matio_msg);
+    else
+      rc = m5_struct(path, sv, o, &r->objs[i], &r->warnings, err);
     Mat_VarFree(sv);
   }
   Mat_Close(mat);
@@ -521,7 +565,8 @@ static size_t h5dims(hid_t ds, size_t dims[2])
   if (r >= 0 && r <= 8) {
     H5Sget_simple_extent_dims(sp, d, NULL);
     n = 1;
-    for (int i = 0; i < r; i++) n *= (size_t)d[i];
+    for (int i = 0; i < r; i++)
+      n *= (size_t)d[i];
     if (r == 1) dims[1] = (size_t)d[0];
     if (r == 2) {
       dims[0] = (size_t)d[0];
@@ -534,8 +579,8 @@ static size_t h5dims(hid_t ds, size_t dims[2])
 }
 
 /* The object references of a cell dataset (caller frees). */
-static int h5refs(hid_t g, const char *field, const char *path, const char *sname, hobj_ref_t **refs, size_t *n,
-                  spy_err *err)
+static int h5refs(hid_t g, const char *field, const char *path, const char *sname,
+                  hobj_ref_t **refs, size_t *n, spy_err *err)
 {
   *refs = NULL;
   *n = 0;
@@ -543,14 +588,17 @@ static int h5refs(hid_t g, const char *field, const char *path, const char *snam
   int rc = SPY_OK;
   size_t dims[2];
   if (ds < 0 || t < 0 || H5Tget_class(t) != H5T_REFERENCE) {
-    rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `%s` must be a cell array", path, sname, field);
+    rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `%s` must be a cell array", path, sname,
+                  field);
     goto exit;
   }
   *n = h5dims(ds, dims);
   *refs = malloc((*n ? *n : 1) * sizeof **refs);
-  if (!*refs) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+  if (!*refs)
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   else if (*n && H5Dread(ds, H5T_STD_REF_OBJ, H5S_ALL, H5S_ALL, H5P_DEFAULT, *refs) < 0)
-    rc = spy_h5_fail(err, SPY_EFORMAT, "'%s': structure '%s': cannot read `%s`", path, sname, field);
+    rc =
+        spy_h5_fail(err, SPY_EFORMAT, "'%s': structure '%s': cannot read `%s`", path, sname, field);
 exit:
   spy_h5_close_type(t);
   spy_h5_close_dset(ds);
@@ -582,7 +630,8 @@ static char *h5string(hid_t ds)
   size_t dims[2], n;
   if (h5doubles(ds, &v, dims, &n)) return NULL;
   char *s = malloc(n + 1);
-  for (size_t i = 0; s && i < n; i++) s[i] = v[i] >= 0 && v[i] < 128 ? (char)v[i] : '?';
+  for (size_t i = 0; s && i < n; i++)
+    s[i] = v[i] >= 0 && v[i] < 128 ? (char)v[i] : '?';
   if (s) s[n] = 0;
   free(v);
   return s;
@@ -609,7 +658,8 @@ static int h5_read(ftsrc *s, size_t k, float *buf, spy_err *err)
   hid_t ds = H5Rdereference2(c->file, H5P_DEFAULT, H5R_OBJECT, &c->trials[k]);
   int rc = SPY_OK;
   if (ds < 0 || H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-    rc = spy_h5_fail(err, SPY_EFORMAT, "'%s': structure '%s': cannot read trial{%zu}", s->path, s->name, k + 1);
+    rc = spy_h5_fail(err, SPY_EFORMAT, "'%s': structure '%s': cannot read trial{%zu}", s->path,
+                     s->name, k + 1);
   spy_h5_close_dset(ds);
   spy_h5_unlock();
   return rc;
@@ -642,8 +692,8 @@ static herr_t h5_addname(hid_t g, const char *name, const H5L_info_t *info, void
   return 0;
 }
 
-static int h5_struct(const char *path, hid_t f, const char *name, const spy_ft_opts *o, spy_data **out,
-                     char **warnings, spy_err *err)
+static int h5_struct(const char *path, hid_t f, const char *name, const spy_ft_opts *o,
+                     spy_data **out, char **warnings, spy_err *err)
 {
   ftsrc s = {0};
   s.path = path;
@@ -663,8 +713,8 @@ static int h5_struct(const char *path, hid_t f, const char *name, const spy_ft_o
   if ((rc = h5refs(g, "time", path, name, &times, &ntime, err))) goto exit;
   if ((rc = h5refs(g, "label", path, name, &labs, &nlab, err))) goto exit;
   if (ntime != s.ntrials) {
-    rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `time` has %zu cells, `trial` %zu", path, name, ntime,
-                  s.ntrials);
+    rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `time` has %zu cells, `trial` %zu", path,
+                  name, ntime, s.ntrials);
     goto exit;
   }
   s.nsamp = calloc(s.ntrials + 1, sizeof *s.nsamp);
@@ -679,12 +729,14 @@ static int h5_struct(const char *path, hid_t f, const char *name, const spy_ft_o
     ds = H5Rdereference2(f, H5P_DEFAULT, H5R_OBJECT, &c.trials[k]);
     size_t n = ds >= 0 && h5isnumeric(ds) ? h5dims(ds, dims) : 0;
     if (ds < 0 || (!h5isnumeric(ds) && !h5empty(ds))) {
-      rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': trial{%zu} is not a numeric channels x samples matrix",
+      rc = spy_fail(err, SPY_EFORMAT,
+                    "'%s': structure '%s': trial{%zu} is not a numeric channels x samples matrix",
                     path, name, k + 1);
       goto exit;
     }
     if (!n && !h5empty(ds)) {
-      rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': trial{%zu} is not a 2-d channels x samples matrix", path,
+      rc = spy_fail(err, SPY_EFORMAT,
+                    "'%s': structure '%s': trial{%zu} is not a 2-d channels x samples matrix", path,
                     name, k + 1);
       goto exit;
     }
@@ -694,14 +746,17 @@ static int h5_struct(const char *path, hid_t f, const char *name, const spy_ft_o
     spy_h5_close_type(ft);
     if (k == 0) s.nchan = nch;
     if (nch != s.nchan && ns) {
-      rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': trial{%zu} has %zu channels, trial{1} %zu", path, name,
+      rc = spy_fail(err, SPY_EFORMAT,
+                    "'%s': structure '%s': trial{%zu} has %zu channels, trial{1} %zu", path, name,
                     k + 1, nch, s.nchan);
       goto exit;
     }
     s.nsamp[k] = ns;
     double mb = (double)ns * (double)s.nchan * isz / 1e6;
     if (mb >= 0.4 * o->mem_use) {
-      rc = spy_fail(err, SPY_EINVAL, "Invalid value of `mem_use`: '%g'; expected %g or more MB (trial{%zu} of '%s' needs %.1f MB)",
+      rc = spy_fail(err, SPY_EINVAL,
+                    "Invalid value of `mem_use`: '%g'; expected %g or more MB (trial{%zu} of '%s' "
+                    "needs %.1f MB)",
                     o->mem_use, ceil(2.5 * mb), k + 1, name, mb);
       goto exit;
     }
@@ -709,7 +764,8 @@ static int h5_struct(const char *path, hid_t f, const char *name, const spy_ft_o
     ds = H5Rdereference2(f, H5P_DEFAULT, H5R_OBJECT, &times[k]);
     size_t tn = 0;
     if (ds < 0 || h5doubles(ds, &v, dims, &tn) || tn != ns) {
-      rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': time{%zu} must hold %zu numbers (one per sample)", path,
+      rc = spy_fail(err, SPY_EFORMAT,
+                    "'%s': structure '%s': time{%zu} must hold %zu numbers (one per sample)", path,
                     name, k + 1, ns);
       goto exit;
     }
@@ -731,7 +787,8 @@ static int h5_struct(const char *path, hid_t f, const char *name, const spy_ft_o
     ds = -1;
     if (!s.labels[i]) {
       s.nlabels = i;
-      rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `label`{%zu} is not a string", path, name, i + 1);
+      rc = spy_fail(err, SPY_EFORMAT, "'%s': structure '%s': `label`{%zu} is not a string", path,
+                    name, i + 1);
       goto exit;
     }
   }
@@ -744,7 +801,8 @@ static int h5_struct(const char *path, hid_t f, const char *name, const spy_ft_o
     spy_h5_close_dset(ds);
     ds = -1;
   }
-  if (H5Lexists(g, "trialinfo", H5P_DEFAULT) > 0 && (ds = H5Dopen2(g, "trialinfo", H5P_DEFAULT)) >= 0) {
+  if (H5Lexists(g, "trialinfo", H5P_DEFAULT) > 0 &&
+      (ds = H5Dopen2(g, "trialinfo", H5P_DEFAULT)) >= 0) {
     size_t n = 0;
     /* MATLAB ntrials x k is HDF5 (k, ntrials) */
     if (h5isnumeric(ds) && !h5doubles(ds, &v, dims, &n) && n && dims[1] == s.ntrials) {
@@ -755,9 +813,13 @@ static int h5_struct(const char *path, hid_t f, const char *name, const spy_ft_o
         goto exit;
       }
       for (size_t k = 0; k < s.ntrials; k++) /* (k, ntrials) -> trials x columns */
-        for (size_t c = 0; c < s.ticols; c++) s.trialinfo[k * s.ticols + c] = v[c * s.ntrials + k];
+        for (size_t c = 0; c < s.ticols; c++)
+          s.trialinfo[k * s.ticols + c] = v[c * s.ntrials + k];
     } else if (n) {
-      warn(warnings, "'%s': structure '%s': `trialinfo` is not a numeric matrix with one row per trial; ignored", path, name);
+      spy_warn_append(warnings,
+                      "'%s': structure '%s': `trialinfo` is not a numeric matrix with one row per "
+                      "trial; ignored",
+                      path, name);
     }
     free(v);
     v = NULL;
@@ -768,11 +830,14 @@ static int h5_struct(const char *path, hid_t f, const char *name, const spy_ft_o
     const char *fld = o->include[i];
     H5O_info_t oi;
     if (H5Lexists(g, fld, H5P_DEFAULT) <= 0 || H5Oget_info_by_name(g, fld, &oi, H5P_DEFAULT) < 0) {
-      warn(warnings, "Could not find additional field %s in %s", fld, name);
+      spy_warn_append(warnings, "Could not find additional field %s in %s", fld, name);
       continue;
     }
     if (oi.type != H5O_TYPE_DATASET || (ds = H5Dopen2(g, fld, H5P_DEFAULT)) < 0) {
-      warn(warnings, "Could not read additional field %s: only simple fields holding strings or numeric arrays are supported", fld);
+      spy_warn_append(warnings,
+                      "Could not read additional field %s: only simple fields holding strings or "
+                      "numeric arrays are supported",
+                      fld);
       continue;
     }
     char cls[32];
@@ -783,12 +848,17 @@ static int h5_struct(const char *path, hid_t f, const char *name, const spy_ft_o
       if (str) cJSON_AddStringToObject(s.info, fld, str);
       free(str);
     } else if (h5isnumeric(ds) && !h5doubles(ds, &v, dims, &n)) {
-      if (n) put_matrix(s.info, fld, v, dims[1], dims[0]); /* MATLAB rows = HDF5 dims[1] */
-      else cJSON_AddItemToObject(s.info, fld, cJSON_CreateArray());
+      if (n)
+        put_matrix(s.info, fld, v, dims[1], dims[0]); /* MATLAB rows = HDF5 dims[1] */
+      else
+        cJSON_AddItemToObject(s.info, fld, cJSON_CreateArray());
       free(v);
       v = NULL;
     } else {
-      warn(warnings, "Could not read additional field %s: only simple fields holding strings or numeric arrays are supported", fld);
+      spy_warn_append(warnings,
+                      "Could not read additional field %s: only simple fields holding strings or "
+                      "numeric arrays are supported",
+                      fld);
     }
     spy_h5_close_dset(ds);
     ds = -1;
@@ -805,7 +875,7 @@ exit:
   free(c.trials);
   free(times);
   free(labs);
-  if (s.warnings) warn(warnings, "%s", s.warnings);
+  if (s.warnings) spy_warn_append(warnings, "%s", s.warnings);
   ftsrc_clear(&s);
   return rc;
 }
@@ -823,7 +893,9 @@ static hid_t h5_open(const char *path, spy_err *err)
 static int mat_version(const char *path, spy_err *err)
 {
   FILE *fp = fopen(path, "rb");
-  if (!fp) return spy_fail(err, errno == ENOENT ? SPY_ENOENT : SPY_EIO, "cannot open '%s': %s", path, strerror(errno));
+  if (!fp)
+    return spy_fail(err, errno == ENOENT ? SPY_ENOENT : SPY_EIO, "cannot open '%s': %s", path,
+                    strerror(errno));
   char head[128] = {0};
   size_t n = fread(head, 1, sizeof head, fp);
   fclose(fp);
@@ -834,7 +906,8 @@ static int mat_version(const char *path, spy_err *err)
   spy_h5_unlock();
   if (h5 > 0) return 73;
   if (n >= 10 && memcmp(head, "MATLAB ", 7) == 0) return 5;
-  return spy_fail(err, SPY_EFORMAT, "'%s' is not a recognizable .mat file (no 'MATLAB' header)", path);
+  return spy_fail(err, SPY_EFORMAT, "'%s' is not a recognizable .mat file (no 'MATLAB' header)",
+                  path);
 }
 
 void spy_ft_result_clear(spy_ft_result *r)
@@ -874,21 +947,29 @@ int spy_ft_list(const char *path, spy_ft_result *r, spy_err *err)
 int spy_load_ft_raw(const char *path, const spy_ft_opts *o, spy_ft_result *r, spy_err *err)
 {
   if (!(o->mem_use >= 1))
-    return spy_fail(err, SPY_EINVAL, "Invalid value of `mem_use`: '%g'; expected value to be greater or equals 1", o->mem_use);
+    return spy_fail(err, SPY_EINVAL,
+                    "Invalid value of `mem_use`: '%g'; expected value to be greater or equals 1",
+                    o->mem_use);
   int rc = spy_ft_list(path, r, err);
   if (rc) return rc;
   bool v73 = strcmp(r->version, "7.3") == 0;
   if (!v73 && o->mem_use < 2000)
-    return spy_fail(err, SPY_EINVAL, "Invalid value of `mem_use`: '%g'; expected 2000 or more MB (MAT-File version < 7.3 "
-                    "does not support lazy loading)", o->mem_use);
-  if (r->n == 0) return spy_fail(err, SPY_EFORMAT, "'%s' holds no FieldTrip raw structure (a struct with fields time, trial, label)", path);
+    return spy_fail(
+        err, SPY_EINVAL,
+        "Invalid value of `mem_use`: '%g'; expected 2000 or more MB (MAT-File version < 7.3 "
+        "does not support lazy loading)",
+        o->mem_use);
+  if (r->n == 0)
+    return spy_fail(
+        err, SPY_EFORMAT,
+        "'%s' holds no FieldTrip raw structure (a struct with fields time, trial, label)", path);
   if (o->select) { /* keep the selected ones, in the order asked */
     char **keep = calloc(o->nselect + 1, sizeof *keep);
     size_t nk = 0;
     if (!keep) return spy_fail(err, SPY_ENOMEM, "out of memory");
     for (size_t i = 0; i < o->nselect; i++) {
       if (!wanted(o->select[i], (const char *const *)r->names, r->n)) {
-        warn(&r->warnings, "Could not find structure `%s` in %s", o->select[i], path);
+        spy_warn_append(&r->warnings, "Could not find structure `%s` in %s", o->select[i], path);
         continue;
       }
       if (wanted(o->select[i], (const char *const *)keep, nk)) continue;
@@ -909,7 +990,8 @@ int spy_load_ft_raw(const char *path, const spy_ft_opts *o, spy_ft_result *r, sp
   spy_h5_lock();
   hid_t f = h5_open(path, err);
   rc = f < 0 ? SPY_EFORMAT : SPY_OK;
-  for (size_t i = 0; i < r->n && rc == SPY_OK; i++) rc = h5_struct(path, f, r->names[i], o, &r->objs[i], &r->warnings, err);
+  for (size_t i = 0; i < r->n && rc == SPY_OK; i++)
+    rc = h5_struct(path, f, r->names[i], o, &r->objs[i], &r->warnings, err);
   spy_h5_close_file(f);
   spy_h5_unlock();
   return rc;
@@ -1001,7 +1083,8 @@ static matvar_t *mk_data(const char *name, spy_data *d, spy_err *err)
 {
   bool analog = d->cls == SPY_ANALOG;
   const char *raw[] = {"label", "trial", "time", "fsample", "sampleinfo", "trialinfo", NULL};
-  const char *other[] = {"dimord", "data", "trialdefinition", "samplerate", "label", "freq", "taper", "label_j", NULL};
+  const char *other[] = {"dimord", "data",  "trialdefinition", "samplerate", "label",
+                         "freq",   "taper", "label_j",         NULL};
   size_t one[2] = {1, 1};
   if (d->trlcols <= 3) raw[5] = NULL;
   matvar_t *s = Mat_VarCreateStruct2(name, 2, one, analog ? raw : other);
@@ -1012,7 +1095,8 @@ static matvar_t *mk_data(const char *name, spy_data *d, spy_err *err)
   int rc = SPY_OK;
   size_t nch = d->nchannel;
   matvar_t *lab = mk_cell(nch, 1);
-  for (size_t i = 0; lab && i < nch; i++) Mat_VarSetCell(lab, (int)i, mk_string(d->channel[i]));
+  for (size_t i = 0; lab && i < nch; i++)
+    Mat_VarSetCell(lab, (int)i, mk_string(d->channel[i]));
   rc = setfield(s, "label", lab);
   double fs = d->samplerate;
   if (analog) {
@@ -1026,54 +1110,74 @@ static matvar_t *mk_data(const char *name, spy_data *d, spy_err *err)
       size_t dims[2] = {nch, n};
       void *buf = malloc((n * nch + 1) * spy_dtype_size(d->dtype));
       double *tv = malloc((n ? n : 1) * sizeof *tv);
-      if (!buf || !tv) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
-      else rc = spy_data_read(d, (size_t)r[0], n, NULL, nch, buf, d->dtype, err);
+      if (!buf || !tv)
+        rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+      else
+        rc = spy_data_read(d, (size_t)r[0], n, NULL, nch, buf, d->dtype, err);
       if (rc == SPY_OK) {
         bool f32 = d->dtype == SPY_DT_F32;
-        Mat_VarSetCell(tr, (int)k, Mat_VarCreate(NULL, f32 ? MAT_C_SINGLE : MAT_C_DOUBLE, f32 ? MAT_T_SINGLE : MAT_T_DOUBLE,
-                                                 2, dims, buf, 0));
-        for (size_t i = 0; i < n; i++) tv[i] = (r[2] + (double)i) / fs;
+        Mat_VarSetCell(tr, (int)k,
+                       Mat_VarCreate(NULL, f32 ? MAT_C_SINGLE : MAT_C_DOUBLE,
+                                     f32 ? MAT_T_SINGLE : MAT_T_DOUBLE, 2, dims, buf, 0));
+        for (size_t i = 0; i < n; i++)
+          tv[i] = (r[2] + (double)i) / fs;
         Mat_VarSetCell(tm, (int)k, mk_doubles(tv, 1, n));
       }
       free(buf);
       free(tv);
       si[k] = r[0] + 1;
       si[d->ntrials + k] = r[1];
-      for (size_t c = 3; c < d->trlcols; c++) ti[(c - 3) * d->ntrials + k] = r[c];
+      for (size_t c = 3; c < d->trlcols; c++)
+        ti[(c - 3) * d->ntrials + k] = r[c];
     }
-    if (rc == SPY_OK) rc = setfield(s, "trial", tr);
-    else Mat_VarFree(tr);
-    if (rc == SPY_OK) rc = setfield(s, "time", tm);
-    else Mat_VarFree(tm);
+    if (rc == SPY_OK)
+      rc = setfield(s, "trial", tr);
+    else
+      Mat_VarFree(tr);
+    if (rc == SPY_OK)
+      rc = setfield(s, "time", tm);
+    else
+      Mat_VarFree(tm);
     if (rc == SPY_OK) rc = setfield(s, "fsample", mk_doubles(&fs, 1, 1));
     if (rc == SPY_OK) rc = setfield(s, "sampleinfo", mk_doubles(si, d->ntrials, 2));
-    if (rc == SPY_OK && d->trlcols > 3) rc = setfield(s, "trialinfo", mk_doubles(ti, d->ntrials, d->trlcols - 3));
+    if (rc == SPY_OK && d->trlcols > 3)
+      rc = setfield(s, "trialinfo", mk_doubles(ti, d->ntrials, d->trlcols - 3));
     free(si);
     free(ti);
   } else {
     const char *const *dim = spy_dataclass_dimord(d->cls);
     char dimord[128] = "";
-    for (int i = 0; dim[i]; i++) snprintf(dimord + strlen(dimord), sizeof dimord - strlen(dimord), "%s%s", i ? "_" : "", dim[i]);
+    for (int i = 0; dim[i]; i++)
+      snprintf(dimord + strlen(dimord), sizeof dimord - strlen(dimord), "%s%s", i ? "_" : "",
+               dim[i]);
     rc = setfield(s, "dimord", mk_string(dimord));
     spy_array *a = NULL;
-    if (rc == SPY_OK && (rc = spy_data_toarray(d, &a, err)) == SPY_OK) rc = setfield(s, "data", mk_array(NULL, a));
+    if (rc == SPY_OK && (rc = spy_data_toarray(d, &a, err)) == SPY_OK)
+      rc = setfield(s, "data", mk_array(NULL, a));
     spy_array_free(a);
     double *trl = malloc((d->ntrials * d->trlcols + 1) * sizeof *trl);
     if (!trl) rc = SPY_ENOMEM;
     for (size_t k = 0; trl && k < d->ntrials; k++)
-      for (size_t c = 0; c < d->trlcols; c++) trl[c * d->ntrials + k] = d->trldef[k * d->trlcols + c];
+      for (size_t c = 0; c < d->trlcols; c++)
+        trl[c * d->ntrials + k] = d->trldef[k * d->trlcols + c];
     if (rc == SPY_OK) rc = setfield(s, "trialdefinition", mk_doubles(trl, d->ntrials, d->trlcols));
     free(trl);
     if (rc == SPY_OK) rc = setfield(s, "samplerate", mk_doubles(&fs, 1, 1));
     if (rc == SPY_OK) rc = setfield(s, "freq", mk_doubles(d->freq, 1, d->nfreq));
     matvar_t *tp = mk_cell(d->ntaper, 1);
-    for (size_t i = 0; tp && i < d->ntaper; i++) Mat_VarSetCell(tp, (int)i, mk_string(d->taper[i]));
-    if (rc == SPY_OK) rc = setfield(s, "taper", tp);
-    else Mat_VarFree(tp);
+    for (size_t i = 0; tp && i < d->ntaper; i++)
+      Mat_VarSetCell(tp, (int)i, mk_string(d->taper[i]));
+    if (rc == SPY_OK)
+      rc = setfield(s, "taper", tp);
+    else
+      Mat_VarFree(tp);
     matvar_t *lj = mk_cell(d->nchannel_j, 1);
-    for (size_t i = 0; lj && i < d->nchannel_j; i++) Mat_VarSetCell(lj, (int)i, mk_string(d->channel_j[i]));
-    if (rc == SPY_OK) rc = setfield(s, "label_j", lj);
-    else Mat_VarFree(lj);
+    for (size_t i = 0; lj && i < d->nchannel_j; i++)
+      Mat_VarSetCell(lj, (int)i, mk_string(d->channel_j[i]));
+    if (rc == SPY_OK)
+      rc = setfield(s, "label_j", lj);
+    else
+      Mat_VarFree(lj);
   }
   if (rc) {
     if (rc == SPY_ENOMEM) spy_fail(err, SPY_ENOMEM, "out of memory");
@@ -1085,9 +1189,12 @@ static matvar_t *mk_data(const char *name, spy_data *d, spy_err *err)
 
 static bool valid_name(const char *n)
 {
-  if (!n[0] || !((n[0] >= 'a' && n[0] <= 'z') || (n[0] >= 'A' && n[0] <= 'Z')) || strlen(n) > 63) return false;
+  if (!n[0] || !((n[0] >= 'a' && n[0] <= 'z') || (n[0] >= 'A' && n[0] <= 'Z')) || strlen(n) > 63)
+    return false;
   for (const char *p = n; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_')) return false;
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '_'))
+      return false;
   return true;
 }
 
@@ -1095,8 +1202,11 @@ int spy_savemat(const char *path, const spy_mat_var *vars, size_t n, int version
 {
   for (size_t i = 0; i < n; i++)
     if (!valid_name(vars[i].name))
-      return spy_fail(err, SPY_EINVAL, "Invalid value of `name`: '%s'; expected a MATLAB variable name (a letter, then "
-                      "letters, digits or '_', at most 63 characters)", vars[i].name);
+      return spy_fail(
+          err, SPY_EINVAL,
+          "Invalid value of `name`: '%s'; expected a MATLAB variable name (a letter, then "
+          "letters, digits or '_', at most 63 characters)",
+          vars[i].name);
   matio_init();
   spy_part p;
   int rc = spy_part_begin(&p, path, false, err);
@@ -1104,9 +1214,11 @@ int spy_savemat(const char *path, const spy_mat_var *vars, size_t n, int version
   bool h5 = version == 73;
   if (h5) spy_h5_lock();
   mat_t *mat = Mat_CreateVer(p.tmp, NULL, h5 ? MAT_FT_MAT73 : MAT_FT_MAT5);
-  if (!mat) rc = spy_fail(err, SPY_EIO, "cannot write '%s'%s%s", path, matio_msg[0] ? ": " : "", matio_msg);
+  if (!mat)
+    rc = spy_fail(err, SPY_EIO, "cannot write '%s'%s%s", path, matio_msg[0] ? ": " : "", matio_msg);
   for (size_t i = 0; rc == SPY_OK && i < n; i++) {
-    matvar_t *v = vars[i].data ? mk_data(vars[i].name, vars[i].data, err) : mk_array(vars[i].name, vars[i].array);
+    matvar_t *v = vars[i].data ? mk_data(vars[i].name, vars[i].data, err)
+                               : mk_array(vars[i].name, vars[i].array);
     if (!v) {
       rc = err && err->code ? err->code : spy_fail(err, SPY_ENOMEM, "out of memory");
       break;
@@ -1116,7 +1228,8 @@ int spy_savemat(const char *path, const spy_mat_var *vars, size_t n, int version
                     matio_msg[0] ? ": " : "", matio_msg);
     Mat_VarFree(v);
   }
-  if (mat && Mat_Close(mat) != 0 && rc == SPY_OK) rc = spy_fail(err, SPY_EIO, "cannot write '%s'", path);
+  if (mat && Mat_Close(mat) != 0 && rc == SPY_OK)
+    rc = spy_fail(err, SPY_EIO, "cannot write '%s'", path);
   if (h5) spy_h5_unlock();
   if (rc) {
     spy_part_abort(&p);

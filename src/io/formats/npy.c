@@ -19,7 +19,8 @@ static const unsigned char MAGIC[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
 static const char *skipws(const char *s, const char *end)
 {
-  while (s < end && isspace((unsigned char)*s)) s++;
+  while (s < end && isspace((unsigned char)*s))
+    s++;
   return s;
 }
 
@@ -41,14 +42,16 @@ static const char *findkey(const char *s, const char *end, const char *key)
 
 static int bad(spy_err *err, const char *path, const char *what)
 {
-  return spy_fail(err, SPY_EFORMAT, "'%s' is not a valid .npy file: %s", path ? path : "<buffer>", what);
+  return spy_fail(err, SPY_EFORMAT, "'%s' is not a valid .npy file: %s", path ? path : "<buffer>",
+                  what);
 }
 
 int spy_npy_parse_header(const unsigned char *buf, size_t n, const char *path, spy_npy_header *h,
                          spy_err *err)
 {
   memset(h, 0, sizeof *h);
-  if (n < 10 || memcmp(buf, MAGIC, 6) != 0) return bad(err, path, "the magic string \\x93NUMPY is missing");
+  if (n < 10 || memcmp(buf, MAGIC, 6) != 0)
+    return bad(err, path, "the magic string \\x93NUMPY is missing");
   int major = buf[6];
   size_t hlen, start;
   if (major == 1) {
@@ -80,31 +83,45 @@ int spy_npy_parse_header(const unsigned char *buf, size_t n, const char *path, s
   memcpy(descr, v, (size_t)(ve - v));
   char order = descr[0];
   const char *d = descr;
-  if (order == '<' || order == '>' || order == '|' || order == '=') d++;
-  else order = '=';
+  if (order == '<' || order == '>' || order == '|' || order == '=')
+    d++;
+  else
+    order = '=';
   h->bigendian = order == '>';
   h->kind = d[0];
   char *numend = NULL;
   long size = strtol(d + 1, &numend, 10);
   bool ok = numend && *numend == 0 && numend != d + 1;
   switch (h->kind) {
-  case 'f': ok = ok && (size == 2 || size == 4 || size == 8); break;
-  case 'c': ok = ok && (size == 8 || size == 16); break;
+  case 'f':
+    ok = ok && (size == 2 || size == 4 || size == 8);
+    break;
+  case 'c':
+    ok = ok && (size == 8 || size == 16);
+    break;
   case 'i':
-  case 'u': ok = ok && (size == 1 || size == 2 || size == 4 || size == 8); break;
-  case 'b': ok = ok && size == 1; break;
-  default: ok = false;
+  case 'u':
+    ok = ok && (size == 1 || size == 2 || size == 4 || size == 8);
+    break;
+  case 'b':
+    ok = ok && size == 1;
+    break;
+  default:
+    ok = false;
   }
   if (!ok)
-    return spy_fail(err, SPY_ENOTSUP, "'%s': dtype '%s' is not supported (only %s)", path ? path : "<buffer>",
-                    descr, NPY_SUPPORTED);
+    return spy_fail(err, SPY_ENOTSUP, "'%s': dtype '%s' is not supported (only %s)",
+                    path ? path : "<buffer>", descr, NPY_SUPPORTED);
   h->itemsize = (int)size;
   /* fortran_order */
   v = findkey(s, end, "fortran_order");
   if (!v) return bad(err, path, "the header has no 'fortran_order'");
-  if (end - v >= 4 && memcmp(v, "True", 4) == 0) h->fortran = true;
-  else if (end - v >= 5 && memcmp(v, "False", 5) == 0) h->fortran = false;
-  else return bad(err, path, "the header's 'fortran_order' is neither True nor False");
+  if (end - v >= 4 && memcmp(v, "True", 4) == 0)
+    h->fortran = true;
+  else if (end - v >= 5 && memcmp(v, "False", 5) == 0)
+    h->fortran = false;
+  else
+    return bad(err, path, "the header's 'fortran_order' is neither True nor False");
   /* shape */
   v = findkey(s, end, "shape");
   if (!v || *v != '(') return bad(err, path, "the header has no 'shape' tuple");
@@ -114,7 +131,8 @@ int spy_npy_parse_header(const unsigned char *buf, size_t n, const char *path, s
     v = skipws(v, end);
     if (v >= end) return bad(err, path, "the header's 'shape' is not closed");
     if (*v == ')') break;
-    if (!isdigit((unsigned char)*v)) return bad(err, path, "the header's 'shape' holds a non-integer");
+    if (!isdigit((unsigned char)*v))
+      return bad(err, path, "the header's 'shape' holds a non-integer");
     if (h->ndim == SPY_MAXDIM) return bad(err, path, "more than 8 dimensions");
     size_t x = 0;
     while (v < end && isdigit((unsigned char)*v)) {
@@ -126,8 +144,10 @@ int spy_npy_parse_header(const unsigned char *buf, size_t n, const char *path, s
     total *= x;
     h->shape[h->ndim++] = x;
     v = skipws(v, end);
-    if (v < end && *v == ',') v++;
-    else if (v < end && *v != ')') return bad(err, path, "the header's 'shape' is malformed");
+    if (v < end && *v == ',')
+      v++;
+    else if (v < end && *v != ')')
+      return bad(err, path, "the header's 'shape' is malformed");
   }
   h->data_offset = start + hlen;
   return SPY_OK;
@@ -138,21 +158,27 @@ int spy_npy_parse_header(const unsigned char *buf, size_t n, const char *path, s
 static spy_dtype target(const spy_npy_header *h)
 {
   switch (h->kind) {
-  case 'f': return h->itemsize == 8 ? SPY_DT_F64 : SPY_DT_F32;
-  case 'c': return h->itemsize == 16 ? SPY_DT_C128 : SPY_DT_C64;
-  default: return SPY_DT_I64;
+  case 'f':
+    return h->itemsize == 8 ? SPY_DT_F64 : SPY_DT_F32;
+  case 'c':
+    return h->itemsize == 16 ? SPY_DT_C128 : SPY_DT_C64;
+  default:
+    return SPY_DT_I64;
   }
 }
 
 static void bytes(unsigned char *dst, const unsigned char *src, int n, bool swap)
 {
-  for (int i = 0; i < n; i++) dst[i] = swap ? src[n - 1 - i] : src[i];
+  for (int i = 0; i < n; i++)
+    dst[i] = swap ? src[n - 1 - i] : src[i];
 }
 
 static float half(uint16_t x)
 {
   int e = (x >> 10) & 0x1f, m = x & 0x3ff;
-  float v = e == 0 ? ldexpf((float)m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexpf((float)(m | 0x400), e - 25);
+  float v = e == 0    ? ldexpf((float)m, -24)
+            : e == 31 ? (m ? NAN : INFINITY)
+                      : ldexpf((float)(m | 0x400), e - 25);
   return (x & 0x8000) ? -v : v;
 }
 
@@ -174,8 +200,10 @@ static void decode(const spy_npy_header *h, const unsigned char *src, size_t n, 
     }
     bytes(tmp, src, sz, swap);
     if (h->kind == 'f') {
-      if (sz == 8) memcpy((double *)dst + i, tmp, 8);
-      else if (sz == 4) memcpy((float *)dst + i, tmp, 4);
+      if (sz == 8)
+        memcpy((double *)dst + i, tmp, 8);
+      else if (sz == 4)
+        memcpy((float *)dst + i, tmp, 4);
       else {
         uint16_t x;
         memcpy(&x, tmp, 2);
@@ -185,17 +213,36 @@ static void decode(const spy_npy_header *h, const unsigned char *src, size_t n, 
     }
     int64_t v = 0;
     if (h->kind == 'i') {
-      if (sz == 1) v = (int8_t)tmp[0];
-      else if (sz == 2) { int16_t x; memcpy(&x, tmp, 2); v = x; }
-      else if (sz == 4) { int32_t x; memcpy(&x, tmp, 4); v = x; }
-      else memcpy(&v, tmp, 8);
+      if (sz == 1)
+        v = (int8_t)tmp[0];
+      else if (sz == 2) {
+        int16_t x;
+        memcpy(&x, tmp, 2);
+        v = x;
+      } else if (sz == 4) {
+        int32_t x;
+        memcpy(&x, tmp, 4);
+        v = x;
+      } else
+        memcpy(&v, tmp, 8);
     } else if (h->kind == 'b') {
       v = tmp[0] != 0;
     } else {
-      if (sz == 1) v = tmp[0];
-      else if (sz == 2) { uint16_t x; memcpy(&x, tmp, 2); v = x; }
-      else if (sz == 4) { uint32_t x; memcpy(&x, tmp, 4); v = x; }
-      else { uint64_t x; memcpy(&x, tmp, 8); v = x > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)x; }
+      if (sz == 1)
+        v = tmp[0];
+      else if (sz == 2) {
+        uint16_t x;
+        memcpy(&x, tmp, 2);
+        v = x;
+      } else if (sz == 4) {
+        uint32_t x;
+        memcpy(&x, tmp, 4);
+        v = x;
+      } else {
+        uint64_t x;
+        memcpy(&x, tmp, 8);
+        v = x > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)x;
+      }
     }
     ((int64_t *)dst)[i] = v;
   }
@@ -205,7 +252,9 @@ int spy_npy_load(const char *path, spy_array **out, spy_err *err)
 {
   *out = NULL;
   FILE *f = fopen(path, "rb");
-  if (!f) return spy_fail(err, errno == ENOENT ? SPY_ENOENT : SPY_EIO, "cannot open '%s': %s", path, strerror(errno));
+  if (!f)
+    return spy_fail(err, errno == ENOENT ? SPY_ENOENT : SPY_EIO, "cannot open '%s': %s", path,
+                    strerror(errno));
   int rc = SPY_OK;
   unsigned char *head = NULL, *raw = NULL;
   spy_array *a = NULL;
@@ -216,8 +265,11 @@ int spy_npy_load(const char *path, spy_array **out, spy_err *err)
     rc = bad(err, path, "the magic string \\x93NUMPY is missing");
     goto exit;
   }
-  size_t hlen = pre[6] == 1 ? ((size_t)pre[8] | (size_t)pre[9] << 8) + 10
-                            : ((size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24) + 12;
+  size_t hlen =
+      pre[6] == 1
+          ? ((size_t)pre[8] | (size_t)pre[9] << 8) + 10
+          : ((size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24) +
+                12;
   if (hlen > (1u << 26)) {
     rc = bad(err, path, "the header is implausibly long");
     goto exit;
@@ -243,7 +295,8 @@ int spy_npy_load(const char *path, spy_array **out, spy_err *err)
   off_t fsize = ftello(f);
   double want = (double)numel * h.itemsize;
   if ((double)(fsize - (off_t)h.data_offset) < want) {
-    rc = spy_fail(err, SPY_EFORMAT, "'%s' is truncated: the header promises %.0f bytes of data, the file holds %lld",
+    rc = spy_fail(err, SPY_EFORMAT,
+                  "'%s' is truncated: the header promises %.0f bytes of data, the file holds %lld",
                   path, want, (long long)(fsize - (off_t)h.data_offset));
     goto exit;
   }
@@ -262,7 +315,8 @@ int spy_npy_load(const char *path, spy_array **out, spy_err *err)
   for (size_t done = 0; done < numel;) {
     size_t m = numel - done < block ? numel - done : block;
     if (fread(raw, (size_t)h.itemsize, m, f) != m) {
-      rc = spy_fail(err, SPY_EIO, "cannot read '%s': %s", path, ferror(f) ? strerror(errno) : "unexpected end");
+      rc = spy_fail(err, SPY_EIO, "cannot read '%s': %s", path,
+                    ferror(f) ? strerror(errno) : "unexpected end");
       goto exit;
     }
     decode(&h, raw, m, (char *)a->buf->data + done * esz);
@@ -302,18 +356,24 @@ exit:
 static const char *descr_of(spy_dtype t)
 {
   switch (t) {
-  case SPY_DT_F32: return "<f4";
-  case SPY_DT_F64: return "<f8";
-  case SPY_DT_C64: return "<c8";
-  case SPY_DT_C128: return "<c16";
-  default: return "<i8";
+  case SPY_DT_F32:
+    return "<f4";
+  case SPY_DT_F64:
+    return "<f8";
+  case SPY_DT_C64:
+    return "<c8";
+  case SPY_DT_C128:
+    return "<c16";
+  default:
+    return "<i8";
   }
 }
 
 static int write_header(FILE *f, spy_dtype t, int ndim, const size_t *shape)
 {
   char dict[600];
-  int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr_of(t));
+  int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (",
+                   descr_of(t));
   for (int i = 0; i < ndim; i++)
     n += snprintf(dict + n, sizeof dict - (size_t)n, "%zu,%s", shape[i], i + 1 < ndim ? " " : "");
   if (ndim > 1) n--; /* numpy writes (3, 4) but (5,) */
@@ -325,7 +385,8 @@ static int write_header(FILE *f, spy_dtype t, int ndim, const size_t *shape)
   head[8] = (unsigned char)(hl & 0xff);
   head[9] = (unsigned char)(hl >> 8);
   if (fwrite(head, 1, pre, f) != pre || fwrite(dict, 1, (size_t)n, f) != (size_t)n) return -1;
-  for (size_t i = pre + (size_t)n; i + 1 < total; i++) fputc(' ', f);
+  for (size_t i = pre + (size_t)n; i + 1 < total; i++)
+    fputc(' ', f);
   fputc('\n', f);
   return ferror(f) ? -1 : 0;
 }
@@ -335,7 +396,8 @@ static int check_host(const char *path, spy_err *err)
 {
   static const uint16_t one = 1;
   if (*(const unsigned char *)&one != 1)
-    return spy_fail(err, SPY_ENOTSUP, "cannot write '%s': big-endian hosts are not supported", path);
+    return spy_fail(err, SPY_ENOTSUP, "cannot write '%s': big-endian hosts are not supported",
+                    path);
   return SPY_OK;
 }
 
@@ -383,11 +445,14 @@ int spy_npy_save_data(const char *path, spy_data *d, spy_err *err)
     spy_part_abort(&p);
     return spy_fail(err, SPY_ENOMEM, "out of memory");
   }
-  if (write_header(p.f, d->dtype, d->ndim, d->shape)) rc = spy_fail(err, SPY_EIO, "cannot write '%s': %s", path, strerror(errno));
+  if (write_header(p.f, d->dtype, d->ndim, d->shape))
+    rc = spy_fail(err, SPY_EIO, "cannot write '%s': %s", path, strerror(errno));
   for (size_t r0 = 0; !rc && r0 < d->shape[0]; r0 += rows) {
     size_t m = d->shape[0] - r0 < rows ? d->shape[0] - r0 : rows;
-    if (spy_interrupted()) rc = spy_fail(err, SPY_EINTR, "interrupted: '%s' was not written", path);
-    else rc = spy_data_read(d, r0, m, NULL, nch, buf, d->dtype, err);
+    if (spy_interrupted())
+      rc = spy_fail(err, SPY_EINTR, "interrupted: '%s' was not written", path);
+    else
+      rc = spy_data_read(d, r0, m, NULL, nch, buf, d->dtype, err);
     if (!rc && fwrite(buf, esz, m * row, p.f) != m * row)
       rc = spy_fail(err, SPY_EIO, "cannot write '%s': %s", path, strerror(errno));
   }
@@ -403,11 +468,16 @@ int spy_data_toarray(spy_data *d, spy_array **out, spy_err *err)
 {
   *out = NULL;
   size_t shape[4];
-  for (int i = 0; i < d->ndim; i++) shape[i] = d->shape[i];
+  for (int i = 0; i < d->ndim; i++)
+    shape[i] = d->shape[i];
   spy_array *a = spy_array_new(d->dtype, d->ndim, shape);
-  if (!a) return spy_fail(err, SPY_ENOMEM, "out of memory: the data need %.0f bytes",
-                          (double)spy_data_row_elems(d) * (double)d->shape[0] * (double)spy_dtype_size(d->dtype));
-  int rc = d->shape[0] ? spy_data_read(d, 0, d->shape[0], NULL, d->shape[d->ndim - 1], a->buf->data, d->dtype, err) : SPY_OK;
+  if (!a)
+    return spy_fail(err, SPY_ENOMEM, "out of memory: the data need %.0f bytes",
+                    (double)spy_data_row_elems(d) * (double)d->shape[0] *
+                        (double)spy_dtype_size(d->dtype));
+  int rc = d->shape[0] ? spy_data_read(d, 0, d->shape[0], NULL, d->shape[d->ndim - 1], a->buf->data,
+                                       d->dtype, err)
+                       : SPY_OK;
   if (rc) {
     spy_array_free(a);
     return rc;
@@ -421,11 +491,14 @@ int spy_data_toarray(spy_data *d, spy_array **out, spy_err *err)
 static bool valid_fmt(const char *f)
 {
   if (*f++ != '%') return false;
-  while (*f && strchr("-+ #0", *f)) f++;
-  while (isdigit((unsigned char)*f)) f++;
+  while (*f && strchr("-+ #0", *f))
+    f++;
+  while (isdigit((unsigned char)*f))
+    f++;
   if (*f == '.') {
     f++;
-    while (isdigit((unsigned char)*f)) f++;
+    while (isdigit((unsigned char)*f))
+      f++;
   }
   return *f && strchr("eEfFgG", *f) && f[1] == 0;
 }
@@ -439,7 +512,8 @@ int spy_savetxt(const char *path, const spy_array *a, const char *fmt, const cha
     return spy_fail(err, SPY_EINVAL, "Expected 1D or 2D array, got %s array instead", got);
   }
   if (!valid_fmt(fmt))
-    return spy_fail_value(err, "fmt", fmt, "one printf float conversion such as '%%.18e', '%%g' or '%%10.4f'");
+    return spy_fail_value(err, "fmt", fmt,
+                          "one printf float conversion such as '%%.18e', '%%g' or '%%10.4f'");
   spy_part p;
   int rc = spy_part_begin(&p, path, true, err);
   if (rc) return rc;

@@ -29,8 +29,8 @@
 #include "data/data.h"
 
 typedef struct spy_npy_header {
-  char kind;        /* 'f', 'c', 'i', 'u', 'b' */
-  int itemsize;     /* bytes per element */
+  char kind;    /* 'f', 'c', 'i', 'u', 'b' */
+  int itemsize; /* bytes per element */
   bool bigendian;
   bool fortran;
   int ndim;

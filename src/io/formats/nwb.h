@@ -46,6 +46,7 @@ typedef struct spy_nwb_result {
 void spy_nwb_result_clear(spy_nwb_result *r);
 
 int spy_load_nwb(const char *path, spy_nwb_result *r, spy_err *err);
-int spy_save_nwb(spy_data *d, const char *path, bool with_trialdefinition, bool is_raw, spy_err *err);
+int spy_save_nwb(spy_data *d, const char *path, bool with_trialdefinition, bool is_raw,
+                 spy_err *err);
 
 #endif

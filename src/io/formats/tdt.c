@@ -19,8 +19,16 @@
 #define TDT_GRID 195312.5 /* timestamps are rounded to this rate, as TDT's own readers do */
 #define BLOCK 65536
 
-enum { STARTBLOCK = 1, STOPBLOCK = 2, STRON = 0x101, STROFF = 0x102, SCALAR = 0x201, STREAM = 0x8101, MARK = 0x8801,
-       MASK = 0xFF0F };
+enum {
+  STARTBLOCK = 1,
+  STOPBLOCK = 2,
+  STRON = 0x101,
+  STROFF = 0x102,
+  SCALAR = 0x201,
+  STREAM = 0x8101,
+  MARK = 0x8801,
+  MASK = 0xFF0F
+};
 
 typedef struct {
   double *v;
@@ -56,24 +64,10 @@ static void tsq_clear(tsqinfo *t)
   memset(t, 0, sizeof *t);
 }
 
-static void warn(char **w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(char **w, const char *fmt, ...)
+static uint32_t u32(const unsigned char *p)
 {
-  if (!w) return;
-  char line[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  size_t old = *w ? strlen(*w) : 0;
-  char *n = realloc(*w, old + strlen(line) + 2);
-  if (!n) return;
-  if (old) n[old++] = '\n';
-  strcpy(n + old, line);
-  *w = n;
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-
-static uint32_t u32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 static double f64(const unsigned char *p)
 {
   double x;
@@ -87,21 +81,30 @@ static double f32(const unsigned char *p)
   return x;
 }
 
-static double grid(double t) { return rint(t * TDT_GRID) / TDT_GRID; }
+static double grid(double t)
+{
+  return rint(t * TDT_GRID) / TDT_GRID;
+}
 
-static int tsq_parse(const unsigned char *buf, size_t n, const char *name, tsqinfo *t, char **warnings, spy_err *err)
+static int tsq_parse(const unsigned char *buf, size_t n, const char *name, tsqinfo *t,
+                     char **warnings, spy_err *err)
 {
   memset(t, 0, sizeof *t);
   t->fs = NAN;
   t->stop = NAN;
   if (n < 2 * REC || u32(buf + REC + 8) != STARTBLOCK)
-    return spy_fail(err, SPY_EFORMAT, "'%s' is not a TDT event index: the block start marker is missing", name);
+    return spy_fail(err, SPY_EFORMAT,
+                    "'%s' is not a TDT event index: the block start marker is missing", name);
   size_t nrec = (n - REC) / REC;
-  if ((n - REC) % REC) warn(warnings, "'%s': block did not end cleanly, removing the last %zu bytes", name, (n - REC) % REC);
+  if ((n - REC) % REC)
+    spy_warn_append(warnings, "'%s': block did not end cleanly, removing the last %zu bytes", name,
+                    (n - REC) % REC);
   t->start = f64(buf + REC + 16);
   const unsigned char *last = buf + REC + (nrec - 1) * REC;
-  if (u32(last + 8) == STOPBLOCK) t->stop = f64(last + 16);
-  else warn(warnings, "'%s': block end marker not found, block did not end cleanly", name);
+  if (u32(last + 8) == STOPBLOCK)
+    t->stop = f64(last + 16);
+  else
+    spy_warn_append(warnings, "'%s': block end marker not found, block did not end cleanly", name);
   size_t bad = 0;
   int rc = SPY_OK;
   for (size_t i = 0; i < nrec && rc == SPY_OK; i++) {
@@ -122,16 +125,22 @@ static int tsq_parse(const unsigned char *buf, size_t n, const char *name, tsqin
     } else if (strcmp(store, "PDi\\") == 0 && type == STROFF) {
       rc = push(&t->off, ts);
     } else if (strcmp(store, "Mark") == 0 && type == SCALAR) {
-      rc = push(&t->mark_ts, ts) | push(&t->mark_val, val) | push(&t->mark_chan, (double)(r[12] | r[13] << 8));
+      rc = push(&t->mark_ts, ts) | push(&t->mark_val, val) |
+           push(&t->mark_chan, (double)(r[12] | r[13] << 8));
     }
   }
   if (rc) return spy_fail(err, SPY_ENOMEM, "out of memory");
-  if (bad) warn(warnings, "'%s': bad TSQ headers were written, removing %zu, keeping %zu headers", name, bad, nrec - bad);
+  if (bad)
+    spy_warn_append(warnings,
+                    "'%s': bad TSQ headers were written, removing %zu, keeping %zu headers", name,
+                    bad, nrec - bad);
   if (!(t->fs > 0 && isfinite(t->fs)))
-    return spy_fail(err, SPY_EFORMAT, "'%s' has no stream store 'LFPs' or 'LFP1' with a sample rate", name);
+    return spy_fail(err, SPY_EFORMAT,
+                    "'%s' has no stream store 'LFPs' or 'LFP1' with a sample rate", name);
   /* several Mark channels: channel 1's values (as Syncopy's reshape keeps) */
   double maxch = 0;
-  for (size_t i = 0; i < t->mark_chan.n; i++) maxch = fmax(maxch, t->mark_chan.v[i]);
+  for (size_t i = 0; i < t->mark_chan.n; i++)
+    maxch = fmax(maxch, t->mark_chan.v[i]);
   if (maxch > 1) {
     size_t k = 0;
     for (size_t i = 0; i < t->mark_chan.n; i++)
@@ -188,8 +197,9 @@ static int listdir(const char *dir, const char *ext, char ***out, size_t *n, spy
   *out = NULL;
   *n = 0;
   DIR *d = opendir(dir);
-  if (!d) return spy_fail(err, errno == ENOENT ? SPY_ENOENT : SPY_EIO, "cannot open the TDT block folder '%s': %s", dir,
-                          strerror(errno));
+  if (!d)
+    return spy_fail(err, errno == ENOENT ? SPY_ENOENT : SPY_EIO,
+                    "cannot open the TDT block folder '%s': %s", dir, strerror(errno));
   struct dirent *e;
   int rc = SPY_OK;
   while ((e = readdir(d)) && rc == SPY_OK) {
@@ -238,7 +248,8 @@ static cJSON *tdt_info(const char *dir, const tsqinfo *t, char **files, size_t n
   const char *slash = strrchr(dir, '/');
   while (slash && slash[1] == 0 && slash > dir) { /* trailing slashes */
     const char *p = slash - 1;
-    while (p > dir && *p != '/') p--;
+    while (p > dir && *p != '/')
+      p--;
     slash = *p == '/' ? p : NULL;
   }
   char block[512];
@@ -257,12 +268,15 @@ static cJSON *tdt_info(const char *dir, const tsqinfo *t, char **files, size_t n
     long whole = (long)floor(dur);
     char d[64];
     long us = (long)rint((dur - (double)whole) * 1e6);
-    if (us) snprintf(d, sizeof d, "%ld:%02ld:%02ld.%06ld", whole / 3600, whole / 60 % 60, whole % 60, us);
-    else snprintf(d, sizeof d, "%ld:%02ld:%02ld", whole / 3600, whole / 60 % 60, whole % 60);
+    if (us)
+      snprintf(d, sizeof d, "%ld:%02ld:%02ld.%06ld", whole / 3600, whole / 60 % 60, whole % 60, us);
+    else
+      snprintf(d, sizeof d, "%ld:%02ld:%02ld", whole / 3600, whole / 60 % 60, whole % 60);
     cJSON_AddStringToObject(info, "duration", d);
   }
   cJSON *of = cJSON_AddArrayToObject(info, "originalFiles");
-  for (size_t i = 0; of && i < nfiles; i++) cJSON_AddItemToArray(of, cJSON_CreateString(files[i]));
+  for (size_t i = 0; of && i < nfiles; i++)
+    cJSON_AddItemToArray(of, cJSON_CreateString(files[i]));
   /* PDio epochs: offsets from PDi\ when present, else the next onset (the last one open) */
   size_t non = t->on.n, noff = t->off.n;
   double *on = malloc((non + 2) * sizeof *on), *ond = malloc((non + 2) * sizeof *ond),
@@ -282,7 +296,8 @@ static cJSON *tdt_info(const char *dir, const tsqinfo *t, char **files, size_t n
       }
       if (non && on[non - 1] > off[nf - 1]) off[nf++] = INFINITY;
     } else {
-      for (size_t i = 0; i + 1 < non; i++) off[i] = on[i + 1];
+      for (size_t i = 0; i + 1 < non; i++)
+        off[i] = on[i + 1];
       nf = non;
       if (non) off[non - 1] = INFINITY;
     }
@@ -295,7 +310,8 @@ static cJSON *tdt_info(const char *dir, const tsqinfo *t, char **files, size_t n
   free(off);
   cJSON_AddItemToObject(info, "Trigger_timestamp", numbers(t->mark_ts.v, t->mark_ts.n));
   cJSON *smp = cJSON_AddArrayToObject(info, "Trigger_sample");
-  for (size_t i = 0; smp && i < t->mark_ts.n; i++) cJSON_AddItemToArray(smp, cJSON_CreateNumber(rint(t->mark_ts.v[i] * fs)));
+  for (size_t i = 0; smp && i < t->mark_ts.n; i++)
+    cJSON_AddItemToArray(smp, cJSON_CreateNumber(rint(t->mark_ts.v[i] * fs)));
   cJSON_AddItemToObject(info, "Trigger_code", numbers(t->mark_val.v, t->mark_val.n));
   return info;
 }
@@ -308,8 +324,10 @@ static double select_k(float *v, size_t n, size_t k)
     float p = v[lo + (hi - lo) / 2];
     size_t i = lo, j = hi;
     while (i <= j) {
-      while (v[i] < p) i++;
-      while (v[j] > p) j--;
+      while (v[i] < p)
+        i++;
+      while (v[j] > p)
+        j--;
       if (i <= j) {
         float x = v[i];
         v[i] = v[j];
@@ -319,9 +337,12 @@ static double select_k(float *v, size_t n, size_t k)
         j--;
       }
     }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else break;
+    if (k <= j)
+      hi = j;
+    else if (k >= i)
+      lo = i;
+    else
+      break;
   }
   return v[k];
 }
@@ -332,11 +353,13 @@ static double median(float *v, size_t n)
   double a = select_k(v, n, n / 2);
   if (n % 2) return a;
   float lower = v[0];
-  for (size_t i = 1; i < n / 2; i++) lower = v[i] > lower ? v[i] : lower; /* max of the lower half */
+  for (size_t i = 1; i < n / 2; i++)
+    lower = v[i] > lower ? v[i] : lower; /* max of the lower half */
   return (a + lower) / 2;
 }
 
-int spy_load_tdt(const char *dir, const spy_tdt_opts *o, spy_data **out, char **warnings, spy_err *err)
+int spy_load_tdt(const char *dir, const spy_tdt_opts *o, spy_data **out, char **warnings,
+                 spy_err *err)
 {
   *out = NULL;
   char **tsq = NULL, **sev = NULL, *buf = NULL;
@@ -351,7 +374,8 @@ int spy_load_tdt(const char *dir, const spy_tdt_opts *o, spy_data **out, char **
   int rc = listdir(dir, ".tsq", &tsq, &ntsq, err);
   if (rc) goto exit;
   if (ntsq != 1) {
-    rc = ntsq ? spy_fail(err, SPY_EFORMAT, "'%s' holds %zu .tsq files; a TDT block has exactly one", dir, ntsq)
+    rc = ntsq ? spy_fail(err, SPY_EFORMAT, "'%s' holds %zu .tsq files; a TDT block has exactly one",
+                         dir, ntsq)
               : spy_fail(err, SPY_ENOENT, "'%s' holds no .tsq file (the TDT event index)", dir);
     goto exit;
   }
@@ -375,14 +399,17 @@ int spy_load_tdt(const char *dir, const spy_tdt_opts *o, spy_data **out, char **
     off_t size = -1;
     if (fp[c] && fseeko(fp[c], 0, SEEK_END) == 0) size = ftello(fp[c]);
     if (size < REC || (size - REC) % 4) {
-      rc = spy_fail(err, SPY_EFORMAT, "'%s' is not a TDT channel file of float32 samples after a 40-byte header%s", sev[c],
-                    size < 0 ? " (unreadable)" : " (truncated?)");
+      rc = spy_fail(err, SPY_EFORMAT,
+                    "'%s' is not a TDT channel file of float32 samples after a 40-byte header%s",
+                    sev[c], size < 0 ? " (unreadable)" : " (truncated?)");
       goto exit;
     }
     size_t n = (size_t)(size - REC) / 4;
     if (c == 0) nsamp = n;
     if (n < nsamp) {
-      rc = spy_fail(err, SPY_EFORMAT, "'%s' holds %zu samples, fewer than the first channel file (%zu)", sev[c], n, nsamp);
+      rc = spy_fail(err, SPY_EFORMAT,
+                    "'%s' holds %zu samples, fewer than the first channel file (%zu)", sev[c], n,
+                    nsamp);
       goto exit;
     }
   }
@@ -395,13 +422,15 @@ int spy_load_tdt(const char *dir, const spy_tdt_opts *o, spy_data **out, char **
   if (o->subtract_median) { /* one channel at a time in memory */
     float *all = malloc((nsamp + 1) * sizeof *all);
     if (!all) {
-      rc = spy_fail(err, SPY_ENOMEM, "out of memory: the median of a channel needs %.0f bytes", (double)nsamp * 4);
+      rc = spy_fail(err, SPY_ENOMEM, "out of memory: the median of a channel needs %.0f bytes",
+                    (double)nsamp * 4);
       goto exit;
     }
     for (size_t c = 0; c < nsev && rc == SPY_OK; c++) {
       if (fseeko(fp[c], REC, SEEK_SET) != 0 || fread(all, 4, nsamp, fp[c]) != nsamp)
         rc = spy_fail(err, SPY_EIO, "cannot read '%s'", sev[c]);
-      else med[c] = median(all, nsamp);
+      else
+        med[c] = median(all, nsamp);
     }
     free(all);
     if (rc) goto exit;
@@ -425,7 +454,8 @@ int spy_load_tdt(const char *dir, const spy_tdt_opts *o, spy_data **out, char **
         rc = spy_fail(err, SPY_EIO, "cannot read '%s'", sev[c]);
         break;
       }
-      for (size_t j = 0; j < m; j++) block[j * nsev + c] = (float)((double)col[j] - med[c]);
+      for (size_t j = 0; j < m; j++)
+        block[j * nsev + c] = (float)((double)col[j] - med[c]);
     }
     if (rc == SPY_OK) rc = spy_data_write(d, s0, m, 0, nsev, block, SPY_DT_F32, err);
     if (rc == SPY_OK) spy_progress_update(s0 / BLOCK + 1);
@@ -449,34 +479,47 @@ int spy_load_tdt(const char *dir, const spy_tdt_opts *o, spy_data **out, char **
       if (t.mark_val.v[i] == o->end_code) push(&en, smp);
     }
     if (!st.n || !en.n) {
-      rc = !st.n ? spy_fail(err, SPY_EINVAL, "Invalid value of `start_code`: '%g'; expected at least one occurence of trial start code", o->start_code)
-                 : spy_fail(err, SPY_EINVAL, "Invalid value of `end_code`: '%g'; expected at least one occurence of trial end code", o->end_code);
+      rc = !st.n ? spy_fail(err, SPY_EINVAL,
+                            "Invalid value of `start_code`: '%g'; expected at least one occurence "
+                            "of trial start code",
+                            o->start_code)
+                 : spy_fail(err, SPY_EINVAL,
+                            "Invalid value of `end_code`: '%g'; expected at least one occurence of "
+                            "trial end code",
+                            o->end_code);
     } else {
       if (st.n != en.n)
-        warn(warnings, "Found %zu trial starts and %zu trial end codes! truncating to number of trial %s..", st.n, en.n,
-             st.n > en.n ? "ends" : "starts");
+        spy_warn_append(
+            warnings,
+            "Found %zu trial starts and %zu trial end codes! truncating to number of trial %s..",
+            st.n, en.n, st.n > en.n ? "ends" : "starts");
       ntr = st.n < en.n ? st.n : en.n;
       trl = calloc(3 * ntr, sizeof *trl);
       for (size_t k = 0; trl && k < ntr; k++) {
         trl[3 * k] = st.v[k];
         trl[3 * k + 1] = en.v[k];
         if (st.v[k] < 0 || en.v[k] > (double)nsamp || en.v[k] < st.v[k])
-          rc = spy_fail(err, SPY_EFORMAT, "trial %zu from start code at sample %g to end code at sample %g does not lie "
-                        "within the %zu samples of '%s'", k + 1, st.v[k], en.v[k], nsamp, dir);
+          rc = spy_fail(
+              err, SPY_EFORMAT,
+              "trial %zu from start code at sample %g to end code at sample %g does not lie "
+              "within the %zu samples of '%s'",
+              k + 1, st.v[k], en.v[k], nsamp, dir);
       }
       if (!trl) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     }
     free(st.v);
     free(en.v);
   }
-  if (rc == SPY_OK && spy_data_set_trldef(d, trl, ntr, 3)) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+  if (rc == SPY_OK && spy_data_set_trldef(d, trl, ntr, 3))
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   if (trl != whole) free(trl);
   if (rc) goto exit;
   cJSON_Delete(d->info);
   d->info = info;
   info = NULL;
   char msg[1200];
-  snprintf(msg, sizeof msg, "loaded TDT data from %zu files\n\tsource folder: %s\n\tsubtract median: %s", nsev, dir,
+  snprintf(msg, sizeof msg,
+           "loaded TDT data from %zu files\n\tsource folder: %s\n\tsubtract median: %s", nsev, dir,
            o->subtract_median ? "True" : "False");
   spy_data_log(d, "load_tdt", msg);
   if ((rc = spy_data_sync_meta(d, err))) goto exit;

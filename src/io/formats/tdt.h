@@ -38,7 +38,8 @@ typedef struct spy_tdt_opts {
   bool subtract_median;
 } spy_tdt_opts;
 
-int spy_load_tdt(const char *dir, const spy_tdt_opts *o, spy_data **out, char **warnings, spy_err *err);
+int spy_load_tdt(const char *dir, const spy_tdt_opts *o, spy_data **out, char **warnings,
+                 spy_err *err);
 
 /* The .tsq parser on a buffer (for fuzzing): parses or fails with a message. */
 int spy_tdt_check_tsq(const unsigned char *buf, size_t n, spy_err *err);
