@@ -211,25 +211,8 @@ static const spy_funcspec spec_load_ft = {
 
 static void release_ft(void *p)
 {
-  spy_ft_result_clear(p);
+  spy_objset_clear(p);
   free(p);
-}
-
-/* A string or list of strings from cfg[key] (views into cfg; anchored userdata). */
-static const char *const *strlist(lua_State *L, const cJSON *cfg, const char *key, size_t *n)
-{
-  const cJSON *v = cJSON_GetObjectItem(cfg, key);
-  *n = 0;
-  if (!v || cJSON_IsNull(v)) return NULL;
-  size_t count = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 1;
-  const char **s = lua_newuserdatauv(L, (count ? count : 1) * sizeof *s, 0);
-  if (cJSON_IsString(v))
-    s[(*n)++] = v->valuestring;
-  else {
-    const cJSON *e;
-    cJSON_ArrayForEach(e, v) s[(*n)++] = e->valuestring;
-  }
-  return s;
 }
 
 static void logwarnings(const char *w)
@@ -248,8 +231,8 @@ static int l_load_ft_raw(lua_State *L)
   spy_jsonbox *box = spy_bind_jsonbox(L);
   box->json = spy_bind_kwargs(L, lua_istable(L, 2) ? 2 : 0, &spec_load_ft);
   spy_ft_opts o = {0};
-  o.select = strlist(L, box->json, "select_structures", &o.nselect);
-  o.include = strlist(L, box->json, "include_fields", &o.ninclude);
+  o.select = spy_bind_strlist(L, box->json, "select_structures", &o.nselect);
+  o.include = spy_bind_strlist(L, box->json, "include_fields", &o.ninclude);
   o.mem_use = spy_cfg_num(box->json, "mem_use", 4000);
   spy_gcbox *gb = spy_bind_gcbox(L, release_ft);
   spy_ft_result *r = calloc(1, sizeof *r);
@@ -312,7 +295,7 @@ static int load_eeg(lua_State *L, bool edf)
   spy_jsonbox *box = spy_bind_jsonbox(L);
   box->json = spy_bind_kwargs(L, lua_istable(L, 2) ? 2 : 0, edf ? &spec_load_edf : &spec_load_bv);
   spy_eeg_opts o = {0};
-  o.channel = strlist(L, box->json, "channel", &o.nchannel);
+  o.channel = spy_bind_strlist(L, box->json, "channel", &o.nchannel);
   o.dtype =
       strcmp(spy_cfg_str(box->json, "dtype", "float32"), "float64") == 0 ? SPY_DT_F64 : SPY_DT_F32;
   spy_err err = {0};
@@ -397,7 +380,7 @@ static const spy_funcspec spec_load_nwb = {
 
 static void release_nwb(void *p)
 {
-  spy_nwb_result_clear(p);
+  spy_objset_clear(p);
   free(p);
 }
 

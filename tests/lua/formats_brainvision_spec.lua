@@ -3,19 +3,8 @@
 -- INT_16 multiplexed and IEEE_FLOAT_32 vectorised data scaled by each
 -- channel's resolution; broken files give errors naming file and problem.
 local spy = require "spy"
-
-local function scratch()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d))
-  return d
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local H = require "formats_helpers"
+local scratch, write = H.scratch, H.write
 
 local function raw(s, c) return (s * 13 + c * 100) % 2000 - 1000 end -- s, c 0-based
 

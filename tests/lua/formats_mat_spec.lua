@@ -3,30 +3,9 @@
 -- AnalogData with the known values, trial definition, labels, trialinfo and
 -- extra fields; what spy.savemat writes scipy.io.loadmat reads.
 local spy = require "spy"
+local H = require "formats_helpers"
+local scratch, python, maxdiff = H.scratch, H.python, H.maxdiff
 local DATA = os.getenv("SPY_TEST_DATA")
-local PY = "/usr/bin/python3"
-
-local function scratch()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d))
-  return d
-end
-
-local function python(code)
-  local name = os.tmpname()
-  local s = assert(io.open(name, "w"))
-  s:write(code)
-  s:close()
-  local p = assert(io.popen(PY .. " " .. name .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
-  os.remove(name)
-  assert(ok, "python failed:\n" .. out)
-  return out
-end
-
-local function maxdiff(a, b) return (a:astype("float64") - b:astype("float64")):abs():max() end
 
 -- trial k (1-based), channel c, sample s (0-based): k*100 + c + s/4 (exact in float32)
 local FT = [==[

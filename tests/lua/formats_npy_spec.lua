@@ -3,31 +3,9 @@
 -- dtype, byte order, C and Fortran order) spy reads; text tables are what
 -- numpy.loadtxt reads.  Cross-checked with Debian's python3-numpy.
 local spy = require "spy"
+local H = require "formats_helpers"
+local scratch, python, maxdiff = H.scratch, H.python, H.maxdiff
 local DATA = os.getenv("SPY_TEST_DATA")
-local PY = "/usr/bin/python3"
-
-local function scratch()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d))
-  return d
-end
-
--- Runs Python code; returns its stdout (fails the test on a Python error).
-local function python(code)
-  local name = os.tmpname()
-  local s = assert(io.open(name, "w"))
-  s:write(code)
-  s:close()
-  local p = assert(io.popen(PY .. " " .. name .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
-  os.remove(name)
-  assert(ok, "python failed:\n" .. out)
-  return out
-end
-
-local function maxdiff(a, b) return (a:astype("float64") - b:astype("float64")):abs():max() end
 
 describe("spy.savenpy", function()
   it("writes arrays numpy.load reads with dtype, shape and values", function()

@@ -4,30 +4,9 @@
 -- way pynwb lays it out (int16 data, channel_conversion gains, epochs, a
 -- non-electrical series) loads with Syncopy's rules.
 local spy = require "spy"
+local H = require "formats_helpers"
+local scratch, python, maxdiff = H.scratch, H.python, H.maxdiff
 local DATA = os.getenv("SPY_TEST_DATA")
-local PY = "/usr/bin/python3"
-
-local function scratch()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d))
-  return d
-end
-
-local function python(code)
-  local name = os.tmpname()
-  local s = assert(io.open(name, "w"))
-  s:write(code)
-  s:close()
-  local p = assert(io.popen(PY .. " " .. name .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
-  os.remove(name)
-  assert(ok, "python failed:\n" .. out)
-  return out
-end
-
-local function maxdiff(a, b) return (a:astype("float64") - b:astype("float64")):abs():max() end
 
 local function with_offsets()
   local a = spy.load(DATA .. "/analog_ref.spy")

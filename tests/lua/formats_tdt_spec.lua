@@ -4,22 +4,11 @@
 -- triggers and photodiode epochs in info, trials from start/end codes,
 -- per-channel median removal, and errors naming file and problem.
 local spy = require "spy"
+local H = require "formats_helpers"
+local scratch, write = H.scratch, H.write
 
 local START = 1700000000.0
 local FS = 1017.25 -- exact in float32
-
-local function scratch()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d))
-  return d
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
 
 local function rec(type, code, chan, ts, val, fs)
   return string.pack("<I4I4c4I2I2ddI4f", 40, type, code, chan, 0, ts, val, 0, fs or 0)

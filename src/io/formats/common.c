@@ -121,3 +121,13 @@ void spy_warn_append(char **w, const char *fmt, ...)
   strcpy(n + old, line);
   *w = n;
 }
+
+void spy_objset_clear(spy_objset *s)
+{
+  for (size_t i = 0; s->objs && i < s->n; i++)
+    spy_data_unref(s->objs[i]);
+  spy_strv_free(s->names, s->n);
+  free(s->objs);
+  free(s->warnings);
+  memset(s, 0, sizeof *s);
+}

@@ -6,8 +6,8 @@
 ** So a failed or interrupted write never leaves a half-written target and
 ** never damages an existing one.
 **
-** Readers: spy_rd_* read a whole small file (headers, markers) into memory
-** with a size limit, and name the file in every error.
+** Readers: spy_read_file reads a whole small file (headers, markers) into
+** memory with a size limit, and names the file in every error.
 */
 #ifndef SPY_FORMATS_COMMON_H
 #define SPY_FORMATS_COMMON_H
@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "core/err.h"
+#include "data/data.h"
 
 typedef struct spy_part {
   char *path; /* the target */
@@ -34,6 +35,19 @@ void spy_part_abort(spy_part *p);
 /* Whole file into a NUL-terminated buffer (caller frees); files larger than
 ** limit bytes are refused. */
 int spy_read_file(const char *path, size_t limit, char **out, size_t *n, spy_err *err);
+
+/* What a multi-object reader returns: objects by name (file order) and the
+** warnings to log.  Owned by the struct: spy_objset_clear frees what is
+** left (objects taken by the caller are set to NULL first). */
+typedef struct spy_objset {
+  size_t n;
+  char **names;
+  spy_data **objs;
+  char *warnings;  /* newline-separated, or NULL */
+  char version[8]; /* the file's format version where one applies ("5.0", "7.3") */
+} spy_objset;
+
+void spy_objset_clear(spy_objset *s);
 
 /* Appends one line to the newline-separated warnings *w (a NULL w is
 ** ignored; out of memory drops the line). */

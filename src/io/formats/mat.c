@@ -910,16 +910,6 @@ static int mat_version(const char *path, spy_err *err)
                   path);
 }
 
-void spy_ft_result_clear(spy_ft_result *r)
-{
-  for (size_t i = 0; i < r->n; i++)
-    if (r->objs) spy_data_unref(r->objs[i]);
-  spy_strv_free(r->names, r->n);
-  free(r->objs);
-  free(r->warnings);
-  memset(r, 0, sizeof *r);
-}
-
 int spy_ft_list(const char *path, spy_ft_result *r, spy_err *err)
 {
   memset(r, 0, sizeof *r);

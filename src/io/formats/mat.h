@@ -29,6 +29,7 @@
 #include "core/array.h"
 #include "core/err.h"
 #include "data/data.h"
+#include "io/formats/common.h"
 
 typedef struct spy_ft_opts {
   const char *const *select; /* structure names to load, NULL: all */
@@ -38,18 +39,8 @@ typedef struct spy_ft_opts {
   double mem_use; /* MB */
 } spy_ft_opts;
 
-/* Structures found (names in file order) and, after loading, the objects.
-** Owned by the struct: spy_ft_result_clear frees what is left (objects
-** taken by the caller are set to NULL). */
-typedef struct spy_ft_result {
-  size_t n;
-  char **names;
-  spy_data **objs;
-  char version[8]; /* "5.0", "7.3" */
-  char *warnings;  /* newline-separated, or NULL */
-} spy_ft_result;
-
-void spy_ft_result_clear(spy_ft_result *r);
+/* Structures found (names in file order) and, after loading, the objects. */
+typedef spy_objset spy_ft_result;
 
 /* Names of the FieldTrip raw structures (root structs with trial, time and
 ** label) in the file. */

@@ -643,16 +643,6 @@ exit:
   return rc;
 }
 
-void spy_nwb_result_clear(spy_nwb_result *r)
-{
-  for (size_t i = 0; r->objs && i < r->n; i++)
-    spy_data_unref(r->objs[i]);
-  spy_strv_free(r->names, r->n);
-  free(r->objs);
-  free(r->warnings);
-  memset(r, 0, sizeof *r);
-}
-
 int spy_load_nwb(const char *path, spy_nwb_result *r, spy_err *err)
 {
   memset(r, 0, sizeof *r);

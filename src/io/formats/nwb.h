@@ -35,15 +35,9 @@
 
 #include "core/err.h"
 #include "data/data.h"
+#include "io/formats/common.h"
 
-typedef struct spy_nwb_result {
-  size_t n;
-  char **names;
-  spy_data **objs;
-  char *warnings;
-} spy_nwb_result;
-
-void spy_nwb_result_clear(spy_nwb_result *r);
+typedef spy_objset spy_nwb_result; /* objects keyed by series name */
 
 int spy_load_nwb(const char *path, spy_nwb_result *r, spy_err *err);
 int spy_save_nwb(spy_data *d, const char *path, bool with_trialdefinition, bool is_raw,
