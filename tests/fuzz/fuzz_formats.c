@@ -1,9 +1,9 @@
 /*
-** libFuzzer target: the hand-written parsers of src/io/formats, the .npy
-** header, the BrainVision .vhdr header and the TDT .tsq event index.  Any input either parses or
-*fails
-** with a message; a parsed .npy header describes at most 8 axes and data
-** that start inside or right after the bytes it was given.
+** libFuzzer target: the hand-written parsers of src/io/formats: the .npy
+** header, the BrainVision .vhdr header and .vmrk markers, and the TDT .tsq
+** event index.  Any input either parses or fails with a message; a parsed
+** .npy header describes at most 8 axes and data that start inside or right
+** after the bytes it was given.
 */
 #include <stdint.h>
 #include <stdio.h>

@@ -614,12 +614,10 @@ static char *sibling(const char *vhdr, const char *name)
   return p;
 }
 
-static int bv_markers(const char *path, cJSON *info, spy_err *err)
+/* The [Marker Infos] of .vmrk text (modified in place) into info.markers. */
+static int bv_parse_markers(char *text, const char *path, cJSON *info, spy_err *err)
 {
-  char *text = NULL;
-  size_t n = 0;
-  int rc = spy_read_file(path, 256u << 20, &text, &n, err);
-  if (rc) return rc;
+  int rc = SPY_OK;
   cJSON *list = cJSON_AddArrayToObject(info, "markers");
   bool in = false;
   size_t lineno = 0;
@@ -657,7 +655,31 @@ static int bv_markers(const char *path, cJSON *info, spy_err *err)
     if (nf > 5 && *trim(f[5])) cJSON_AddStringToObject(m, "date", trim(f[5]));
     cJSON_AddItemToArray(list, m);
   }
+  return rc;
+}
+
+static int bv_markers(const char *path, cJSON *info, spy_err *err)
+{
+  char *text = NULL;
+  size_t n = 0;
+  int rc = spy_read_file(path, 256u << 20, &text, &n, err);
+  if (rc == SPY_OK) rc = bv_parse_markers(text, path, info, err);
   free(text);
+  return rc;
+}
+
+int spy_brainvision_check_markers(const char *text, size_t n, spy_err *err)
+{
+  char *t = malloc(n + 1);
+  cJSON *info = cJSON_CreateObject();
+  int rc = t && info ? SPY_OK : spy_fail(err, SPY_ENOMEM, "out of memory");
+  if (rc == SPY_OK) {
+    memcpy(t, text, n);
+    t[n] = 0;
+    rc = bv_parse_markers(t, "<buffer>", info, err);
+  }
+  cJSON_Delete(info);
+  free(t);
   return rc;
 }
 

@@ -46,5 +46,7 @@ int spy_load_brainvision(const char *vhdr, const spy_eeg_opts *o, spy_data **out
 /* The .vhdr parser on a buffer (for fuzzing): fills nothing, only checks
 ** that the header parses or fails cleanly. */
 int spy_brainvision_check_header(const char *text, size_t n, spy_err *err);
+/* The same for the .vmrk marker parser. */
+int spy_brainvision_check_markers(const char *text, size_t n, spy_err *err);
 
 #endif
