@@ -76,5 +76,7 @@ spy_gcbox *spy_bind_gcbox(lua_State *L, void (*release)(void *));
 /* Area openers (one per bind file). */
 void spy_open_core(lua_State *L, int spy);
 void spy_open_array(lua_State *L, int spy);
+/* Plots (bind/plot.c). */
+void spy_open_plot(lua_State *L, int spy);
 
 #endif

@@ -1,0 +1,513 @@
+/* The gnuplot back end (gnuplot.h). */
+#if !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
+#include "plot/gnuplot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "plot/style.h"
+
+#define PKG_HINT "install the Debian package gnuplot-nox (gnuplot-qt for windows)"
+
+int spy_plot_kind_of_path(const char *path, spy_plot_kind *kind, spy_err *err)
+{
+  const char *dot = path ? strrchr(path, '.') : NULL;
+  const char *slash = path ? strrchr(path, '/') : NULL;
+  if (dot && (!slash || dot > slash)) {
+    if (strcasecmp(dot, ".png") == 0) return *kind = SPY_PLOT_PNG, SPY_OK;
+    if (strcasecmp(dot, ".svg") == 0) return *kind = SPY_PLOT_SVG, SPY_OK;
+    if (strcasecmp(dot, ".pdf") == 0) return *kind = SPY_PLOT_PDF, SPY_OK;
+  }
+  return spy_fail_value(err, "filename", path ? path : "", "a file name ending in .png, .svg or .pdf");
+}
+
+/* ---- finding and running gnuplot ------------------------------------------ */
+
+static int findprog(char *out, size_t n, spy_err *err)
+{
+  const char *prog = getenv("SPY_GNUPLOT");
+  if (!prog || !*prog) prog = "gnuplot";
+  if (strchr(prog, '/')) {
+    if (access(prog, X_OK) == 0) return snprintf(out, n, "%s", prog), SPY_OK;
+    return spy_fail(err, SPY_ENOENT, "plotting needs gnuplot, but '%s' was not found: " PKG_HINT,
+                    prog);
+  }
+  const char *path = getenv("PATH");
+  if (!path) path = "/usr/bin:/bin";
+  for (const char *p = path; *p;) {
+    const char *e = strchr(p, ':');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    if (len && (size_t)snprintf(out, n, "%.*s/%s", (int)len, p, prog) < n && access(out, X_OK) == 0)
+      return SPY_OK;
+    p += len + (e != NULL);
+  }
+  return spy_fail(err, SPY_ENOENT,
+                  "plotting needs gnuplot, which was not found on PATH: " PKG_HINT);
+}
+
+static void setnonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+/*
+** Runs prog with args, writes in[0..nin) to its stdin, collects stdout into
+** out (may be NULL: discarded) and stderr into errs.  Returns the exit
+** status (or -1 when it could not run).  Reading stops when the child has
+** exited and its pipes are drained, so a window process that gnuplot
+** leaves behind (-persist) holding the pipes does not block us.
+*/
+static int run(const char *prog, char *const argv[], const char *in, size_t nin, spy_strbuf *out,
+               spy_strbuf *errs)
+{
+  int pin[2], pout[2], perr[2];
+  if (pipe(pin)) return -1;
+  if (pipe(pout)) {
+    close(pin[0]), close(pin[1]);
+    return -1;
+  }
+  if (pipe(perr)) {
+    close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]);
+    return -1;
+  }
+  sigset_t pipeset, old;
+  sigemptyset(&pipeset);
+  sigaddset(&pipeset, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipeset, &old);
+  pid_t pid = fork();
+  if (pid == 0) {
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    dup2(pin[0], 0), dup2(pout[1], 1), dup2(perr[1], 2);
+    close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]), close(perr[0]), close(perr[1]);
+    execv(prog, argv);
+    _exit(127);
+  }
+  close(pin[0]), close(pout[1]), close(perr[1]);
+  int status = -1;
+  if (pid < 0) {
+    close(pin[1]), close(pout[0]), close(perr[0]);
+    goto done;
+  }
+  setnonblock(pin[1]), setnonblock(pout[0]), setnonblock(perr[0]);
+  size_t off = 0;
+  int fin = pin[1], fout = pout[0], ferr = perr[0];
+  if (nin == 0) close(fin), fin = -1;
+  bool exited = false;
+  char buf[65536];
+  while (fout >= 0 || ferr >= 0 || fin >= 0) {
+    struct pollfd p[3] = {{fin, POLLOUT, 0}, {fout, POLLIN, 0}, {ferr, POLLIN, 0}};
+    int r = poll(p, 3, exited ? 0 : 50);
+    if (r < 0 && errno != EINTR) break;
+    if (fin >= 0 && (p[0].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t w = write(fin, in + off, nin - off);
+      if (w > 0) off += (size_t)w;
+      if ((w < 0 && errno != EAGAIN && errno != EINTR) || off == nin) close(fin), fin = -1;
+    }
+    int *fds[2] = {&fout, &ferr};
+    spy_strbuf *dst[2] = {out, errs};
+    for (int k = 0; k < 2; k++) {
+      if (*fds[k] < 0 || !(p[1 + k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = read(*fds[k], buf, sizeof buf);
+      if (n > 0) {
+        if (dst[k]) spy_sb_put(dst[k], buf, (size_t)n);
+      } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        close(*fds[k]), *fds[k] = -1;
+      }
+    }
+    if (exited && r == 0) break; /* exited and nothing more to read now */
+    if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      if (fin >= 0) close(fin), fin = -1;
+    }
+  }
+  if (fin >= 0) close(fin);
+  if (fout >= 0) close(fout);
+  if (ferr >= 0) close(ferr);
+  if (!exited) waitpid(pid, &status, 0);
+  status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+done:;
+  /* a SIGPIPE raised by writing to a gnuplot that died stays pending: take it */
+  struct timespec zero = {0, 0};
+  while (sigtimedwait(&pipeset, NULL, &zero) > 0) {
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return status;
+}
+
+/* gnuplot's terminals (the GPVAL_TERMINALS list). */
+static int terminals(const char *prog, spy_strbuf *out)
+{
+  char *argv[] = {(char *)prog, "-e", "print GPVAL_TERMINALS", NULL};
+  spy_strbuf errs = {0};
+  int st = run(prog, argv, NULL, 0, NULL, &errs); /* print writes to stderr */
+  if (errs.s) spy_sb_put(out, errs.s, errs.len);
+  free(errs.s);
+  return st;
+}
+
+static bool hasword(const char *list, const char *w)
+{
+  size_t n = strlen(w);
+  for (const char *p = list; p && (p = strstr(p, w)); p += n)
+    if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0')) return true;
+  return false;
+}
+
+static int window_term(const char *prog, const char **term, spy_err *err)
+{
+  spy_strbuf t = {0};
+  terminals(prog, &t);
+  *term = hasword(t.s, "qt") ? "qt" : hasword(t.s, "wxt") ? "wxt" : hasword(t.s, "x11") ? "x11" : NULL;
+  free(t.s);
+  if (!*term)
+    return spy_fail(err, SPY_ENOTSUP,
+                    "this gnuplot has no window terminal (qt, wxt or x11): install the Debian "
+                    "package gnuplot-qt, or save the figure with fig:save(\"name.png\") or show it "
+                    "in the terminal with spy.set_plot{backend=\"terminal\"}");
+  return SPY_OK;
+}
+
+int spy_plot_has_window(spy_err *err)
+{
+  char prog[4096];
+  const char *term;
+  if (findprog(prog, sizeof prog, err) || window_term(prog, &term, err)) return 0;
+  return 1;
+}
+
+/* ---- the script ------------------------------------------------------------- */
+
+static void printf_sb(spy_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void printf_sb(spy_strbuf *b, const char *fmt, ...)
+{
+  char tmp[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n < sizeof tmp) {
+    spy_sb_put(b, tmp, (size_t)n);
+    return;
+  }
+  char *big = malloc((size_t)n + 1);
+  if (!big) {
+    b->oom = true;
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(big, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  spy_sb_put(b, big, (size_t)n);
+  free(big);
+}
+
+/* A gnuplot string literal: single quotes, '' for a quote, no line breaks. */
+static void lit(spy_strbuf *b, const char *s)
+{
+  spy_sb_putc(b, '\'');
+  for (; s && *s; s++) {
+    if (*s == '\'') spy_sb_putc(b, '\'');
+    spy_sb_putc(b, *s == '\n' || *s == '\r' ? ' ' : *s);
+  }
+  spy_sb_putc(b, '\'');
+}
+
+static void cmd_str(spy_strbuf *b, const char *cmd, const char *s, const char *tail)
+{
+  spy_sb_puts(b, cmd);
+  spy_sb_putc(b, ' ');
+  lit(b, s ? s : "");
+  if (tail) spy_sb_puts(b, tail);
+  spy_sb_putc(b, '\n');
+}
+
+static void terminal(spy_strbuf *b, const spy_plot_target *t, const char *winterm, double w,
+                     double h, double dpi, double fontsize, const char *outpath)
+{
+  const spy_plot_style *s = &spy_plot_look;
+  double px = dpi / 72.0; /* cairo and gd fonts are sized at 72 dpi */
+  int pw = (int)lround(w * dpi), ph = (int)lround(h * dpi);
+  switch (t->kind) {
+  case SPY_PLOT_PNG:
+  case SPY_PLOT_KITTY:
+    printf_sb(b, "set terminal pngcairo size %d,%d font '%s,%g' noenhanced background '#ffffff'\n",
+              pw, ph, s->font, fontsize * px);
+    break;
+  case SPY_PLOT_SVG:
+    printf_sb(b, "set terminal svg size %d,%d font '%s,%g' noenhanced background '#ffffff'\n", pw,
+              ph, s->font, fontsize * px);
+    break;
+  case SPY_PLOT_PDF:
+    printf_sb(b, "set terminal pdfcairo size %gin,%gin font '%s,%g' noenhanced\n", w, h, s->font,
+              fontsize);
+    break;
+  case SPY_PLOT_SIXEL:
+    printf_sb(b, "set terminal sixelgd size %d,%d truecolor font '%s,%g' noenhanced\n", pw, ph,
+              s->font, fontsize * px);
+    break;
+  case SPY_PLOT_WINDOW:
+    printf_sb(b, "set terminal %s size %d,%d font '%s,%g' noenhanced persist\n", winterm, pw, ph,
+              s->font, fontsize);
+    break;
+  case SPY_PLOT_TEXT:
+    printf_sb(b, "set terminal dumb size %d,%d %s noenhanced\n", t->cols > 0 ? t->cols : 80,
+              t->rows > 0 ? t->rows : 24, t->color ? "ansi256" : "mono");
+    break;
+  }
+  if (outpath) cmd_str(b, "set output", outpath, NULL);
+  spy_sb_puts(b, "set encoding utf8\n");
+}
+
+static void palette(spy_strbuf *b)
+{
+  const spy_plot_style *s = &spy_plot_look;
+  spy_sb_puts(b, "set palette defined (");
+  for (size_t i = 0; i < s->ncmap; i++)
+    printf_sb(b, "%s%g '%s'", i ? ", " : "", s->cmap[i].at, s->cmap[i].rgb);
+  spy_sb_puts(b, ")\n");
+}
+
+static void put_doubles(spy_strbuf *b, const double *v, size_t n)
+{
+  spy_sb_put(b, (const char *)v, n * sizeof *v);
+}
+
+/* How a panel sits in its figure. */
+typedef struct placing {
+  bool text;        /* the dumb terminal */
+  double titlesize; /* points, as the terminal counts them */
+  int maxticks;     /* > 0: at most about this many ticks per axis */
+  bool xlabel, ylabel; /* outer panels only carry axis labels (as Syncopy's) */
+} placing;
+
+/* A 1-2-5 step giving at most n intervals over [lo, hi] (0 when degenerate). */
+static double nicestep(double lo, double hi, int n)
+{
+  double span = hi - lo;
+  if (!(span > 0) || !isfinite(span) || n < 1) return 0;
+  double raw = span / n, mag = pow(10, floor(log10(raw)));
+  double r = raw / mag;
+  return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
+}
+
+static void ticks(spy_strbuf *b, const spy_plot_panel *p, int n)
+{
+  double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+  for (size_t i = 0; i < p->nlines; i++)
+    for (size_t k = 0; k < p->lines[i].n; k++) {
+      double x = p->lines[i].x[k], y = p->lines[i].y[k];
+      if (isfinite(x)) x0 = fmin(x0, x), x1 = fmax(x1, x);
+      if (isfinite(y)) y0 = fmin(y0, y), y1 = fmax(y1, y);
+    }
+  if (p->image) {
+    x0 = p->image->x0, x1 = p->image->x1, y0 = p->image->y0, y1 = p->image->y1;
+  }
+  if (p->yrange) y0 = p->ymin, y1 = p->ymax;
+  double dx = nicestep(x0, x1, n), dy = nicestep(y0, y1, n);
+  if (dx > 0) printf_sb(b, "set xtics %.17g\n", dx);
+  if (dy > 0 && !p->nyticks) printf_sb(b, "set ytics %.17g\n", dy);
+}
+
+static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
+{
+  const spy_plot_style *s = &spy_plot_look;
+  bool text = at->text;
+  double titlesize = at->titlesize;
+  spy_sb_puts(b, "reset\nunset key\nset tics out\nset border 3\nset xtics nomirror\nset ytics nomirror\n");
+  printf_sb(b, "set title %s", "");
+  lit(b, p->title ? p->title : "");
+  printf_sb(b, " font ',%g'\n", titlesize);
+  cmd_str(b, "set xlabel", at->xlabel ? p->xlabel : "", NULL);
+  cmd_str(b, "set ylabel", at->ylabel ? p->ylabel : "", text ? " norotate" : NULL); /* dumb drops rotated text */
+  if (at->maxticks > 0) ticks(b, p, at->maxticks);
+  if (p->nyticks) {
+    spy_sb_puts(b, "set ytics (");
+    for (size_t i = 0; i < p->nyticks; i++) {
+      if (i) spy_sb_puts(b, ", ");
+      lit(b, p->yticklabel[i]);
+      printf_sb(b, " %.17g", p->ytick[i]);
+    }
+    spy_sb_puts(b, ")\n");
+  }
+  if (p->image) {
+    const spy_plot_image *im = p->image;
+    double dx = im->nx > 1 ? (im->x1 - im->x0) / (double)(im->nx - 1) : 1;
+    double dy = im->ny > 1 ? (im->y1 - im->y0) / (double)(im->ny - 1) : 1;
+    palette(b);
+    spy_sb_puts(b, "set format cb '%g'\n");
+    if (!text) spy_sb_puts(b, "set border 15\nset colorbox\nset rmargin 14\n");
+    printf_sb(b, "set cbrange [%.17g:%.17g]\n", im->zmin,
+              im->zmax > im->zmin ? im->zmax : im->zmin + 1);
+    cmd_str(b, "set cblabel", im->cblabel, NULL);
+    printf_sb(b, "set xrange [%.17g:%.17g]\nset yrange [%.17g:%.17g]\n", im->x0 - dx / 2,
+              im->x1 + dx / 2, im->y0 - dy / 2, im->y1 + dy / 2);
+    printf_sb(b,
+              "plot '-' binary array=(%zu,%zu) format='%%float64' origin=(%.17g,%.17g) "
+              "dx=%.17g dy=%.17g with image notitle\n",
+              im->nx, im->ny, im->x0, im->y0, dx, dy);
+    put_doubles(b, im->z, im->nx * im->ny);
+    return;
+  }
+  if (p->yrange) printf_sb(b, "set yrange [%.17g:%.17g]\n", p->ymin, p->ymax);
+  spy_sb_puts(b, "set autoscale xfix\n");
+  bool legend = false;
+  for (size_t i = 0; i < p->nlines; i++) legend |= p->lines[i].label != NULL;
+  if (legend) spy_sb_puts(b, text ? "set key top right\n" : "set key top right noopaque samplen 2\n");
+  if (p->nlines == 0) {
+    spy_sb_puts(b, "set xrange [0:1]\nset yrange [0:1]\nplot NaN notitle\n");
+    return;
+  }
+  spy_sb_puts(b, "plot ");
+  for (size_t i = 0; i < p->nlines; i++) {
+    const spy_plot_line *l = &p->lines[i];
+    printf_sb(b,
+              "%s'-' binary record=(%zu) format='%%float64%%float64' using 1:2 with %s lw %g "
+              "lc rgb '%s' ",
+              i ? ", " : "", l->n, l->n == 1 ? "points pt 7" : "lines", s->linewidth,
+              s->colors[i % s->ncolors]);
+    if (l->label) {
+      spy_sb_puts(b, "title ");
+      lit(b, l->label);
+    } else {
+      spy_sb_puts(b, "notitle");
+    }
+  }
+  spy_sb_putc(b, '\n');
+  for (size_t i = 0; i < p->nlines; i++) {
+    const spy_plot_line *l = &p->lines[i];
+    for (size_t k = 0; k < l->n; k++) {
+      put_doubles(b, &l->x[k], 1);
+      put_doubles(b, &l->y[k], 1);
+    }
+  }
+}
+
+static char *script(const spy_figure *f, const spy_plot_target *t, const char *winterm,
+                    const char *outpath, size_t *len)
+{
+  const spy_plot_style *s = &spy_plot_look;
+  double w = t->width > 0 ? t->width : f->width > 0 ? f->width : s->single_w;
+  double h = t->height > 0 ? t->height : f->height > 0 ? f->height : s->single_h;
+  double dpi = t->dpi > 0 ? t->dpi : s->dpi;
+  size_t nrows = f->nrows ? f->nrows : 1, ncols = f->ncols ? f->ncols : 1;
+  bool multi = f->npanels > 1;
+  spy_strbuf b = {0};
+  terminal(&b, t, winterm, w, h, dpi, multi ? s->multi_fontsize : s->fontsize, outpath);
+  printf_sb(&b, "set multiplot layout %zu,%zu\n", nrows, ncols);
+  /* raster terminals size fonts at 72 dpi: scale them with the resolution */
+  bool raster = t->kind == SPY_PLOT_PNG || t->kind == SPY_PLOT_SVG || t->kind == SPY_PLOT_SIXEL ||
+                t->kind == SPY_PLOT_KITTY;
+  placing at = {.text = t->kind == SPY_PLOT_TEXT,
+                .titlesize = (multi ? s->multi_titlesize : s->titlesize) * (raster ? dpi / 72.0 : 1),
+                .maxticks = multi ? s->multi_ticks : 0};
+  for (size_t i = 0; i < f->npanels; i++) {
+    /* the x label goes on the lowest panel of each column */
+    at.xlabel = !multi || i + ncols >= f->npanels;
+    at.ylabel = !multi || i % ncols == 0;
+    panel(&b, &f->panels[i], &at);
+  }
+  spy_sb_puts(&b, "unset multiplot\n");
+  if (outpath || t->kind == SPY_PLOT_WINDOW) spy_sb_puts(&b, "unset output\n");
+  *len = b.len;
+  return spy_sb_take(&b);
+}
+
+/* ---- rendering -------------------------------------------------------------- */
+
+static void kitty(spy_strbuf *out, const char *png, size_t n)
+{
+  static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  spy_strbuf enc = {0};
+  for (size_t i = 0; i < n; i += 3) {
+    unsigned v = (unsigned char)png[i] << 16;
+    if (i + 1 < n) v |= (unsigned char)png[i + 1] << 8;
+    if (i + 2 < n) v |= (unsigned char)png[i + 2];
+    char q[4] = {tab[v >> 18 & 63], tab[v >> 12 & 63], i + 1 < n ? tab[v >> 6 & 63] : '=',
+                 i + 2 < n ? tab[v & 63] : '='};
+    spy_sb_put(&enc, q, 4);
+  }
+  for (size_t off = 0; off < enc.len || off == 0; off += 4096) {
+    size_t chunk = enc.len - off < 4096 ? enc.len - off : 4096;
+    bool more = off + chunk < enc.len;
+    spy_sb_puts(out, off == 0 ? "\033_Gf=100,a=T," : "\033_G");
+    spy_sb_puts(out, more ? "m=1;" : "m=0;");
+    spy_sb_put(out, enc.s ? enc.s + off : "", chunk);
+    spy_sb_puts(out, "\033\\");
+    if (!more) break;
+  }
+  spy_sb_putc(out, '\n');
+  free(enc.s);
+}
+
+/* gnuplot's error text without the echo of the script line. */
+static void fail_gnuplot(spy_err *err, int status, const spy_strbuf *errs)
+{
+  const char *msg = errs->s && errs->len ? errs->s : "";
+  char clean[1024];
+  size_t k = 0;
+  for (const char *p = msg; *p && k + 1 < sizeof clean; p++)
+    clean[k++] = *p == '\n' ? ' ' : *p;
+  while (k && clean[k - 1] == ' ') k--;
+  clean[k] = '\0';
+  spy_fail(err, SPY_ERUNTIME, "gnuplot failed (status %d)%s%s", status, k ? ": " : "", clean);
+}
+
+int spy_plot_render(const spy_figure *f, const spy_plot_target *t, spy_strbuf *out, spy_err *err)
+{
+  char prog[4096];
+  if (findprog(prog, sizeof prog, err)) return err ? err->code : SPY_ENOENT;
+  const char *winterm = NULL;
+  if (t->kind == SPY_PLOT_WINDOW && window_term(prog, &winterm, err)) return SPY_ENOTSUP;
+  bool file = t->kind == SPY_PLOT_PNG || t->kind == SPY_PLOT_SVG || t->kind == SPY_PLOT_PDF;
+  char tmp[4096] = "";
+  if (file) {
+    const char *slash = strrchr(t->path, '/');
+    int dirlen = slash ? (int)(slash - t->path + 1) : 0;
+    unsigned r = (unsigned)getpid() ^ (unsigned)time(NULL) ^ (unsigned)(size_t)f;
+    if ((size_t)snprintf(tmp, sizeof tmp, "%.*s.%s.part%08x", dirlen, t->path,
+                         t->path + dirlen, r) >= sizeof tmp)
+      return spy_fail(err, SPY_EINVAL, "file name too long: %s", t->path);
+  }
+  size_t len = 0;
+  char *src = script(f, t, winterm, file ? tmp : NULL, &len);
+  if (!src) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  char *argv[] = {prog, NULL};
+  spy_strbuf got = {0}, errs = {0};
+  bool capture = t->kind == SPY_PLOT_SIXEL || t->kind == SPY_PLOT_KITTY || t->kind == SPY_PLOT_TEXT;
+  int st = run(prog, argv, src, len, capture ? &got : NULL, &errs);
+  free(src);
+  int rc = SPY_OK;
+  if (st != 0) {
+    if (st == 127 || st < 0)
+      rc = spy_fail(err, SPY_ENOENT, "plotting needs gnuplot, which could not be run (%s): " PKG_HINT,
+                    prog);
+    else
+      rc = (fail_gnuplot(err, st, &errs), SPY_ERUNTIME);
+  } else if (file && rename(tmp, t->path) != 0) {
+    rc = spy_fail(err, SPY_EIO, "cannot write %s: %s", t->path, strerror(errno));
+  } else if (capture && (got.oom || (out && out->oom))) {
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+  } else if (capture && out) {
+    if (t->kind == SPY_PLOT_KITTY) {
+      kitty(out, got.s ? got.s : "", got.len);
+    } else {
+      size_t skip = 0; /* the dumb terminal starts each page with a form feed */
+      while (skip < got.len && got.s[skip] == '\f') skip++;
+      spy_sb_put(out, got.s ? got.s + skip : "", got.len - skip);
+    }
+  }
+  if (file && rc) unlink(tmp);
+  free(got.s), free(errs.s);
+  return rc;
+}
