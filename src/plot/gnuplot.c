@@ -289,6 +289,7 @@ typedef struct placing {
   double titlesize; /* points, as the terminal counts them */
   int maxticks;     /* > 0: at most about this many ticks per axis */
   bool xlabel, ylabel; /* outer panels only carry axis labels (as Syncopy's) */
+  int pixw, pixh;   /* raster output: the panel's size in pixels (0: vector) */
 } placing;
 
 /* A 1-2-5 step giving at most n intervals over [lo, hi] (0 when degenerate). */
@@ -329,7 +330,16 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
   lit(b, p->title ? p->title : "");
   printf_sb(b, " font ',%g'\n", titlesize);
   cmd_str(b, "set xlabel", at->xlabel ? p->xlabel : "", NULL);
-  cmd_str(b, "set ylabel", at->ylabel ? p->ylabel : "", text ? " norotate" : NULL); /* dumb drops rotated text */
+  const char *ylabel = at->ylabel && p->ylabel ? p->ylabel : "";
+  if (text && *ylabel) {
+    /* the dumb terminal cannot write rotated text: the y label goes above the axis */
+    spy_sb_puts(b, "set label 1 ");
+    lit(b, ylabel);
+    spy_sb_puts(b, " at graph 0, graph 1 offset -4,1 left\n");
+    printf_sb(b, "set tmargin %d\n", p->title && *p->title ? 3 : 2);
+  } else {
+    cmd_str(b, "set ylabel", ylabel, NULL);
+  }
   if (at->maxticks > 0) ticks(b, p, at->maxticks);
   if (p->nyticks) {
     spy_sb_puts(b, "set ytics (");
@@ -346,17 +356,40 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     double dy = im->ny > 1 ? (im->y1 - im->y0) / (double)(im->ny - 1) : 1;
     palette(b);
     spy_sb_puts(b, "set format cb '%g'\n");
-    if (!text) spy_sb_puts(b, "set border 15\nset colorbox\nset rmargin 14\n");
+    if (!text) spy_sb_puts(b, "set border 15\nset colorbox\nset rmargin 11\n");
     printf_sb(b, "set cbrange [%.17g:%.17g]\n", im->zmin,
               im->zmax > im->zmin ? im->zmax : im->zmin + 1);
     cmd_str(b, "set cblabel", im->cblabel, NULL);
     printf_sb(b, "set xrange [%.17g:%.17g]\nset yrange [%.17g:%.17g]\n", im->x0 - dx / 2,
               im->x1 + dx / 2, im->y0 - dy / 2, im->y1 + dy / 2);
+    /* Raster output: an image larger than the output's pixels is first
+    ** reduced by block means to at most that size (gnuplot would resample
+    ** anyway; this spares it reading millions of points). */
+    size_t fx = 1, fy = 1;
+    if (at->pixw > 0 && im->nx > (size_t)at->pixw) fx = (im->nx + (size_t)at->pixw - 1) / (size_t)at->pixw;
+    if (at->pixh > 0 && im->ny > (size_t)at->pixh) fy = (im->ny + (size_t)at->pixh - 1) / (size_t)at->pixh;
+    size_t nx = (im->nx + fx - 1) / fx, ny = (im->ny + fy - 1) / fy;
     printf_sb(b,
               "plot '-' binary array=(%zu,%zu) format='%%float64' origin=(%.17g,%.17g) "
               "dx=%.17g dy=%.17g with image notitle\n",
-              im->nx, im->ny, im->x0, im->y0, dx, dy);
-    put_doubles(b, im->z, im->nx * im->ny);
+              nx, ny, im->x0 + dx * (double)(fx - 1) / 2, im->y0 + dy * (double)(fy - 1) / 2,
+              dx * (double)fx, dy * (double)fy);
+    if (fx == 1 && fy == 1) {
+      put_doubles(b, im->z, im->nx * im->ny);
+      return;
+    }
+    for (size_t j = 0; j < ny; j++)
+      for (size_t i = 0; i < nx; i++) {
+        double sum = 0;
+        size_t cnt = 0;
+        for (size_t q = j * fy; q < (j + 1) * fy && q < im->ny; q++)
+          for (size_t r = i * fx; r < (i + 1) * fx && r < im->nx; r++) {
+            double v = im->z[q * im->nx + r];
+            if (isfinite(v)) sum += v, cnt++;
+          }
+        double m = cnt ? sum / (double)cnt : NAN;
+        put_doubles(b, &m, 1);
+      }
     return;
   }
   if (p->yrange) printf_sb(b, "set yrange [%.17g:%.17g]\n", p->ymin, p->ymax);
@@ -410,7 +443,13 @@ static char *script(const spy_figure *f, const spy_plot_target *t, const char *w
                 t->kind == SPY_PLOT_KITTY;
   placing at = {.text = t->kind == SPY_PLOT_TEXT,
                 .titlesize = (multi ? s->multi_titlesize : s->titlesize) * (raster ? dpi / 72.0 : 1),
-                .maxticks = multi ? s->multi_ticks : 0};
+                .maxticks = multi ? s->multi_ticks : s->single_ticks};
+  if (raster || t->kind == SPY_PLOT_WINDOW) {
+    at.pixw = (int)lround(w * dpi / (double)ncols), at.pixh = (int)lround(h * dpi / (double)nrows);
+  } else if (at.text) {
+    at.pixw = (t->cols > 0 ? t->cols : 80) / (int)ncols;
+    at.pixh = (t->rows > 0 ? t->rows : 24) / (int)nrows;
+  }
   for (size_t i = 0; i < f->npanels; i++) {
     /* the x label goes on the lowest panel of each column */
     at.xlabel = !multi || i + ncols >= f->npanels;
@@ -450,16 +489,30 @@ static void kitty(spy_strbuf *out, const char *png, size_t n)
   free(enc.s);
 }
 
-/* gnuplot's error text without the echo of the script line. */
+/* gnuplot's error text without its echo of the script line and the caret
+** under it: the remaining lines, joined. */
 static void fail_gnuplot(spy_err *err, int status, const spy_strbuf *errs)
 {
-  const char *msg = errs->s && errs->len ? errs->s : "";
   char clean[1024];
   size_t k = 0;
-  for (const char *p = msg; *p && k + 1 < sizeof clean; p++)
-    clean[k++] = *p == '\n' ? ' ' : *p;
-  while (k && clean[k - 1] == ' ') k--;
-  clean[k] = '\0';
+  const char *p = errs->s ? errs->s : "";
+  while (*p) {
+    const char *e = strchr(p, '\n');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    const char *q = p;
+    while (q < p + n && (*q == ' ' || *q == '\t' || *q == '^')) q++;
+    bool echo = strncmp(q, "gnuplot>", 8) == 0 || q == p + n;
+    if (!echo && strncmp(q, "line ", 5) == 0 && strchr(q, ':') && strchr(q, ':') < p + n) {
+      q = strchr(q, ':') + 1;
+      while (q < p + n && *q == ' ') q++;
+      echo = q == p + n;
+    }
+    if (!echo) {
+      int w = snprintf(clean + k, sizeof clean - k, "%s%.*s", k ? "; " : "", (int)(p + n - q), q);
+      if (w > 0) k = k + (size_t)w < sizeof clean ? k + (size_t)w : sizeof clean - 1;
+    }
+    p += n + (e != NULL);
+  }
   spy_fail(err, SPY_ERUNTIME, "gnuplot failed (status %d)%s%s", status, k ? ": " : "", clean);
 }
 
@@ -478,6 +531,10 @@ int spy_plot_render(const spy_figure *f, const spy_plot_target *t, spy_strbuf *o
     if ((size_t)snprintf(tmp, sizeof tmp, "%.*s.%s.part%08x", dirlen, t->path,
                          t->path + dirlen, r) >= sizeof tmp)
       return spy_fail(err, SPY_EINVAL, "file name too long: %s", t->path);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", dirlen ? dirlen : 1, dirlen ? t->path : ".");
+    if (access(dir, W_OK) != 0)
+      return spy_fail(err, SPY_EIO, "cannot write %s: %s", t->path, strerror(errno));
   }
   size_t len = 0;
   char *src = script(f, t, winterm, file ? tmp : NULL, &len);

@@ -17,6 +17,7 @@ const spy_plot_style spy_plot_look = {
     .titlesize = 11,
     .multi_fontsize = 8,
     .multi_titlesize = 9,
+    .single_ticks = 8,
     .multi_ticks = 5,
     .linewidth = 1.5,
     .colors = colors,

@@ -20,7 +20,8 @@ typedef struct spy_plot_style {
   double titlesize;          /* panel titles, points */
   double multi_fontsize;     /* the same in multi-panel figures */
   double multi_titlesize;
-  int multi_ticks;           /* at most this many ticks per axis in a multi-panel figure */
+  int single_ticks;          /* at most about this many ticks per axis (single panel) */
+  int multi_ticks;           /* the same in a multi-panel figure */
   double linewidth;          /* data lines, points */
   const char *const *colors; /* line colour cycle */
   size_t ncolors;
