@@ -356,10 +356,10 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     double dy = im->ny > 1 ? (im->y1 - im->y0) / (double)(im->ny - 1) : 1;
     palette(b);
     spy_sb_puts(b, "set format cb '%g'\n");
-    if (!text) spy_sb_puts(b, "set border 15\nset colorbox\nset rmargin 11\n");
+    if (!text) spy_sb_puts(b, "set border 15\nset colorbox\nset rmargin 12\n");
     printf_sb(b, "set cbrange [%.17g:%.17g]\n", im->zmin,
               im->zmax > im->zmin ? im->zmax : im->zmin + 1);
-    cmd_str(b, "set cblabel", im->cblabel, NULL);
+    cmd_str(b, "set cblabel", im->cblabel, text ? NULL : " offset 1.5,0");
     printf_sb(b, "set xrange [%.17g:%.17g]\nset yrange [%.17g:%.17g]\n", im->x0 - dx / 2,
               im->x1 + dx / 2, im->y0 - dy / 2, im->y1 + dy / 2);
     /* Raster output: an image larger than the output's pixels is first
