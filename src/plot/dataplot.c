@@ -233,10 +233,12 @@ static int tf_images(const ctx *c, spy_figure *f, const char *cblabel, bool shar
       }
     spy_plot_panel *p = &f->panels[c->o->multi ? ch : 0];
     if (spy_panel_labels(p, c->d->channel[s->chans[ch]], "time (s)", "frequency (Hz)") ||
-        spy_panel_set_image(p, z, rows, nf, t[0], t[rows - 1], fr[0], fr[nf - 1], cblabel))
+        spy_panel_set_image(p, z, rows, nf, t[0], t[rows - 1], fr[0], fr[nf - 1], cblabel)) {
       rc = nomem(err);
-    else if (p->image->zmin < lo) lo = p->image->zmin;
-    if (!rc && p->image->zmax > hi) hi = p->image->zmax;
+      break;
+    }
+    lo = fmin(lo, p->image->zmin);
+    hi = fmax(hi, p->image->zmax);
   }
   for (size_t i = 0; !rc && shared && i < f->npanels; i++)
     f->panels[i].image->zmin = lo, f->panels[i].image->zmax = hi;

@@ -58,26 +58,28 @@ static int findprog(char *out, size_t n, spy_err *err)
                   "plotting needs gnuplot, which was not found on PATH: " PKG_HINT);
 }
 
-static void setnonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+static void closefd(int *fd)
+{
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
 
 /*
 ** Runs prog with args, writes in[0..nin) to its stdin, collects stdout into
 ** out (may be NULL: discarded) and stderr into errs.  Returns the exit
-** status (or -1 when it could not run).  Reading stops when the child has
-** exited and its pipes are drained, so a window process that gnuplot
-** leaves behind (-persist) holding the pipes does not block us.
+** status, 128 + the signal when a signal ended it, or -1 when it could not
+** start.  `detach` (windows): stdout and stderr go to an anonymous file read
+** once prog has exited, because the window process a persisting gnuplot
+** leaves behind inherits them and must not find a closed pipe later.
 */
 static int run(const char *prog, char *const argv[], const char *in, size_t nin, spy_strbuf *out,
-               spy_strbuf *errs)
+               spy_strbuf *errs, bool detach)
 {
-  int pin[2], pout[2], perr[2];
-  if (pipe(pin)) return -1;
-  if (pipe(pout)) {
-    close(pin[0]), close(pin[1]);
-    return -1;
-  }
-  if (pipe(perr)) {
-    close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]);
+  int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
+  FILE *log = detach ? tmpfile() : NULL;
+  if (pipe(pin) || (detach ? !log : (pipe(pout) || pipe(perr)))) {
+    closefd(&pin[0]), closefd(&pin[1]), closefd(&pout[0]), closefd(&pout[1]);
+    if (log) fclose(log);
     return -1;
   }
   sigset_t pipeset, old;
@@ -87,21 +89,25 @@ static int run(const char *prog, char *const argv[], const char *in, size_t nin,
   pid_t pid = fork();
   if (pid == 0) {
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    dup2(pin[0], 0), dup2(pout[1], 1), dup2(perr[1], 2);
-    close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]), close(perr[0]), close(perr[1]);
+    dup2(pin[0], 0);
+    dup2(log ? fileno(log) : pout[1], 1);
+    dup2(log ? fileno(log) : perr[1], 2);
+    closefd(&pin[0]), closefd(&pin[1]), closefd(&pout[0]), closefd(&pout[1]);
+    closefd(&perr[0]), closefd(&perr[1]);
     execv(prog, argv);
     _exit(127);
   }
-  close(pin[0]), close(pout[1]), close(perr[1]);
+  closefd(&pin[0]), closefd(&pout[1]), closefd(&perr[1]);
   int status = -1;
   if (pid < 0) {
-    close(pin[1]), close(pout[0]), close(perr[0]);
+    closefd(&pin[1]), closefd(&pout[0]), closefd(&perr[0]);
     goto done;
   }
-  setnonblock(pin[1]), setnonblock(pout[0]), setnonblock(perr[0]);
-  size_t off = 0;
   int fin = pin[1], fout = pout[0], ferr = perr[0];
-  if (nin == 0) close(fin), fin = -1;
+  for (int *fd = &fin; fd; fd = fd == &fin ? &fout : fd == &fout ? &ferr : NULL)
+    if (*fd >= 0) fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
+  size_t off = 0;
+  if (nin == 0) closefd(&fin);
   bool exited = false;
   char buf[65536];
   while (fout >= 0 || ferr >= 0 || fin >= 0) {
@@ -111,7 +117,7 @@ static int run(const char *prog, char *const argv[], const char *in, size_t nin,
     if (fin >= 0 && (p[0].revents & (POLLOUT | POLLERR | POLLHUP))) {
       ssize_t w = write(fin, in + off, nin - off);
       if (w > 0) off += (size_t)w;
-      if ((w < 0 && errno != EAGAIN && errno != EINTR) || off == nin) close(fin), fin = -1;
+      if ((w < 0 && errno != EAGAIN && errno != EINTR) || off == nin) closefd(&fin);
     }
     int *fds[2] = {&fout, &ferr};
     spy_strbuf *dst[2] = {out, errs};
@@ -121,21 +127,26 @@ static int run(const char *prog, char *const argv[], const char *in, size_t nin,
       if (n > 0) {
         if (dst[k]) spy_sb_put(dst[k], buf, (size_t)n);
       } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-        close(*fds[k]), *fds[k] = -1;
+        closefd(fds[k]);
       }
     }
     if (exited && r == 0) break; /* exited and nothing more to read now */
     if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
       exited = true;
-      if (fin >= 0) close(fin), fin = -1;
+      closefd(&fin);
     }
   }
-  if (fin >= 0) close(fin);
-  if (fout >= 0) close(fout);
-  if (ferr >= 0) close(ferr);
+  closefd(&fin), closefd(&fout), closefd(&ferr);
   if (!exited) waitpid(pid, &status, 0);
-  status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  status = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+  if (log) {
+    rewind(log);
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, log)) > 0)
+      if (errs) spy_sb_put(errs, buf, n);
+  }
 done:;
+  if (log) fclose(log);
   /* a SIGPIPE raised by writing to a gnuplot that died stays pending: take it */
   struct timespec zero = {0, 0};
   while (sigtimedwait(&pipeset, NULL, &zero) > 0) {
@@ -149,7 +160,7 @@ static int terminals(const char *prog, spy_strbuf *out)
 {
   char *argv[] = {(char *)prog, "-e", "print GPVAL_TERMINALS", NULL};
   spy_strbuf errs = {0};
-  int st = run(prog, argv, NULL, 0, NULL, &errs); /* print writes to stderr */
+  int st = run(prog, argv, NULL, 0, NULL, &errs, false); /* print writes to stderr */
   if (errs.s) spy_sb_put(out, errs.s, errs.len);
   free(errs.s);
   return st;
@@ -542,13 +553,15 @@ int spy_plot_render(const spy_figure *f, const spy_plot_target *t, spy_strbuf *o
   char *argv[] = {prog, NULL};
   spy_strbuf got = {0}, errs = {0};
   bool capture = t->kind == SPY_PLOT_SIXEL || t->kind == SPY_PLOT_KITTY || t->kind == SPY_PLOT_TEXT;
-  int st = run(prog, argv, src, len, capture ? &got : NULL, &errs);
+  int st = run(prog, argv, src, len, capture ? &got : NULL, &errs, t->kind == SPY_PLOT_WINDOW);
   free(src);
   int rc = SPY_OK;
   if (st != 0) {
     if (st == 127 || st < 0)
       rc = spy_fail(err, SPY_ENOENT, "plotting needs gnuplot, which could not be run (%s): " PKG_HINT,
                     prog);
+    else if (st > 128)
+      rc = spy_fail(err, SPY_EINTR, "interrupted: gnuplot ended by signal %d", st - 128);
     else
       rc = (fail_gnuplot(err, st, &errs), SPY_ERUNTIME);
   } else if (file && rename(tmp, t->path) != 0) {

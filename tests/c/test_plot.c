@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "plot/figure.h"
@@ -162,6 +163,28 @@ static void test_errors(void)
   fake("qt", "#!/bin/sh\necho 'canvas dumb qt svg' >&2\n", prog, sizeof prog);
   setenv("SPY_GNUPLOT", prog, 1);
   CHECK(spy_plot_has_window(&err) == 1, "qt listed");
+
+  /* a window: gnuplot exits while its window process lives on, holding
+  ** gnuplot's stdout and stderr; show returns at once all the same */
+  char saved[512], script[1200];
+  path(saved, sizeof saved, "window-script.gp");
+  snprintf(script, sizeof script,
+           "#!/bin/sh\nif [ \"$1\" = -e ]; then echo 'dumb qt svg' >&2; exit 0; fi\n"
+           "cat > '%s'\nsleep 4 &\nexit 0\n", saved);
+  fake("window", script, prog, sizeof prog);
+  setenv("SPY_GNUPLOT", prog, 1);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  CHECK(spy_plot_render(f, &t, NULL, &err) == SPY_OK, "%s", err.msg);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  CHECK(dt < 2, "show returned after %.2f s", dt);
+  size_t n;
+  char *gp = t_slurp(saved, &n);
+  CHECK(gp && strncmp(gp, "set terminal qt size 640,420 font 'DejaVu Sans,8' noenhanced persist\n",
+                      69) == 0,
+        "%.80s", gp ? gp : "");
+  free(gp);
   unsetenv("SPY_GNUPLOT");
   spy_figure_free(f);
 }
