@@ -189,6 +189,14 @@ static int display(spy_figure *f, spy_strbuf *out, spy_err *err)
   return spy_plot_render(f, &t, out, err);
 }
 
+static const spy_kwarg kw_none[] = {SPY_KW_END};
+static const spy_funcspec spec_show = {
+    "Figure:show", "fig:show()",
+    "Show the figure: in a window, as terminal graphics, or as a text plot (see spy.set_plot).",
+    "At the prompt a figure returned by an expression shows itself; scripts show nothing unless "
+    "they call fig:show().",
+    "spy.singlepanelplot(spec):show()", kw_none};
+
 static int fig_show(lua_State *L)
 {
   spy_figure *f = getfig(L, 1);
@@ -238,7 +246,7 @@ static const spy_kwarg kw_save[] = {
     {"height", SPY_KT_NUM | SPY_KT_NULL, "null", NULL, "height in inches (default: the figure's)"},
     {"dpi", SPY_KT_NUM | SPY_KT_NULL, "null", NULL, "pixels per inch of PNG and SVG (default 100)"},
     SPY_KW_END};
-static const spy_funcspec spec_save = {"save", "fig:save(filename, {width=, height=, dpi=})",
+static const spy_funcspec spec_save = {"Figure:save", "fig:save(filename, {width=, height=, dpi=})",
                                        "Write the figure to a .png, .svg or .pdf file.", NULL,
                                        "fig:save('spec.svg', {width=8, height=5})", kw_save};
 
@@ -281,7 +289,7 @@ static const spy_kwarg kw_text[] = {
     {"rows", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "height in lines (default 24)"},
     {"color", SPY_KT_BOOL, "false", NULL, "ANSI colours (images need them)"},
     SPY_KW_END};
-static const spy_funcspec spec_text = {"text", "fig:text({cols=80, rows=24, color=false})",
+static const spy_funcspec spec_text = {"Figure:text", "fig:text({cols=80, rows=24, color=false})",
                                        "The figure as a text plot (gnuplot's dumb terminal).", NULL,
                                        "print(fig:text{cols=100, rows=30})", kw_text};
 
@@ -376,8 +384,10 @@ static int l_set_plot(lua_State *L)
   return 1;
 }
 
-static const luaL_Reg fig_methods[] = {
-    {"save", fig_save}, {"show", fig_show}, {"text", fig_text}, {NULL, NULL}};
+static const struct {
+  lua_CFunction f;
+  const spy_funcspec *spec;
+} fig_methods[] = {{fig_save, &spec_save}, {fig_show, &spec_show}, {fig_text, &spec_text}};
 
 void spy_open_plot(lua_State *L, int spy)
 {
@@ -394,8 +404,19 @@ void spy_open_plot(lua_State *L, int spy)
   lua_setfield(L, -2, "__display");
   lua_pushstring(L, "Figure");
   lua_setfield(L, -2, "__name");
-  luaL_newlib(L, fig_methods);
-  lua_setfield(L, -2, "__methods");
+  int mt = lua_gettop(L);
+  lua_newtable(L);
+  for (size_t i = 0; i < sizeof fig_methods / sizeof *fig_methods; i++)
+    spy_bind_func(L, mt + 1, fig_methods[i].spec->name + strlen("Figure:"), fig_methods[i].f,
+                  fig_methods[i].spec);
+  lua_setfield(L, mt, "__methods");
+  static const char *const fields[] = {"npanels", "nrows", "ncols", "kind"};
+  lua_createtable(L, 4, 0);
+  for (int i = 0; i < 4; i++) {
+    lua_pushstring(L, fields[i]);
+    lua_seti(L, -2, i + 1);
+  }
+  lua_setfield(L, mt, "__fields");
   lua_pop(L, 1);
 
   spy_bind_func(L, spy, "singlepanelplot", l_single, &spec_single);

@@ -48,6 +48,16 @@ expect \nspec.svg\nspy>
 send fig:save("spec.gif")\n
 expect Invalid value of `filename`: 'spec.gif'; expected a file name ending in .png, .svg or .pdf
 expect \nspy> 
+# Completion knows a figure's methods and fields; help documents them.
+send fig:sa\t
+expect fig:save
+send \x15
+send fig.np\t
+expect fig.npanels
+send \x15
+send help(fig.save)\n
+expect fig:save(filename, {width=, height=, dpi=})
+expect \nspy> 
 send print(fig)\n
 expect \n<Figure: SpectralData line spectra, 1 panel (1 x 1)>\n  panel 1: 1 line, x 'frequency (Hz)', y 'power (dB)'\nspy> 
 absent power (dB)     
