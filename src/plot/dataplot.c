@@ -281,11 +281,10 @@ static int plot_spectral(const ctx *c, spy_figure **out, spy_err *err)
       return spy_fail(err, SPY_EINVAL,
                       "Please select a single taper or a single channel \nfor plotting multi-taper "
                       "spectra.. aborting plotting\n");
-    bool logpow = output && !strcmp(output, "pow") && c->o->logscale;
-    const char *ylabel = !output                 ? ""
-                         : logpow                ? "power (dB)"
-                         : !strcmp(output, "pow") ? "power (mV^2)"
-                                                 : output;
+    /* power and FOOOF's fits are drawn as log10 ("power (dB)", no factor 10: Syncopy's) */
+    bool power = output && (!strcmp(output, "pow") || !strncmp(output, "fooof", 5));
+    bool logpow = power && c->o->logscale;
+    const char *ylabel = !output ? "" : logpow ? "power (dB)" : power ? "power (mV^2)" : output;
     size_t n;
     double *v = read_trial(c, &n, err); /* 1 x ntap x nf x nch */
     double *fr = v ? sel_freq(c, err) : NULL;

@@ -197,6 +197,34 @@ describe("multi-taper and complex spectra", function()
     assert.is_true(hastext(svg, "channel1") and hastext(svg, "channel2"))
   end)
 
+  it("FOOOF fits are drawn as log10 power, other real outputs as they are", function()
+    -- a result carrying the cfg of another output: saved, its .info's cfg replaced, loaded
+    local function as(output)
+      local path = DIR .. "/" .. output .. ".spy"
+      os.execute("rm -rf '" .. path .. "'")
+      spy.save(spy.freqanalysis(d, { method = "mtmfft", taper = "hann" }), path)
+      local info = path .. "/" .. output .. ".spectral.info"
+      local s = slurp(info)
+      local cfg = s:match('"cfg": (%b{})')
+      local fh = assert(io.open(info, "w"))
+      fh:write((s:gsub(cfg:gsub("%p", "%%%0"), (cfg:gsub('"output": "pow"', '"output": "' .. output .. '"')), 1)))
+      fh:close()
+      return spy.load(path)
+    end
+    local fooof = as("fooof")
+    assert.are.equal("fooof", fooof.cfg.freqanalysis.output)
+    local svg = svgof(spy.singlepanelplot(fooof, { channel = 1 }), "fooof")
+    assert.is_true(hastext(svg, "power (dB)"))
+    local _, y = peak(svg, lines(svg)[1])
+    local p = spy.show(fooof, { channel = 1 })
+    local want = -math.huge
+    for i = 1, #p do want = math.max(want, p:get(i)) end
+    local _, yt = axis(svg, "y")
+    assert.is_true(math.abs(y - math.log(want, 10)) < 0.01 * (yt[#yt].v - yt[1].v))
+    svg = svgof(spy.singlepanelplot(as("abs"), { channel = 1 }), "abs")
+    assert.is_true(hastext(svg, "abs"))
+  end)
+
   it("complex output is refused with Syncopy's message", function()
     local four = spy.freqanalysis(d, { method = "mtmfft", output = "fourier" })
     assert.are.equal("Can't plot complex valued spectra, choose 'real' or 'imag' as freqanalysis output.. aborting plotting",
