@@ -174,11 +174,16 @@ static void textsize(spy_plot_target *t)
 static int display(spy_figure *f, spy_strbuf *out, spy_err *err)
 {
   spy_plot_target t = {0};
+  const char *disp = getenv("DISPLAY"), *way = getenv("WAYLAND_DISPLAY");
+  bool screen = (disp && *disp) || (way && *way);
   bool window = !strcmp(settings.backend, "window");
+  if (window && !screen)
+    return spy_fail(err, SPY_ENOTSUP,
+                    "no display for a window (DISPLAY is not set): show the figure in the terminal "
+                    "with spy.set_plot{backend=\"terminal\"} or save it with fig:save(\"name.png\")");
   if (!strcmp(settings.backend, "auto")) {
-    const char *disp = getenv("DISPLAY"), *way = getenv("WAYLAND_DISPLAY");
     spy_err ignore = {0};
-    window = ((disp && *disp) || (way && *way)) && spy_plot_has_window(&ignore);
+    window = screen && spy_plot_has_window(&ignore);
   }
   if (window) {
     t.kind = SPY_PLOT_WINDOW;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "data/selection.h"
 #include "plot/style.h"
 
@@ -14,6 +15,7 @@ typedef struct ctx {
   spy_data *d;
   spy_selection *s;
   const spy_plot_opts *o;
+  const cJSON *sel; /* the selection keywords in force */
 } ctx;
 
 static int nomem(spy_err *err) { return spy_fail(err, SPY_ENOMEM, "out of memory"); }
@@ -21,7 +23,7 @@ static int nomem(spy_err *err) { return spy_fail(err, SPY_ENOMEM, "out of memory
 /* Whether selection keyword k was given (and not null). */
 static bool given(const ctx *c, const char *k)
 {
-  const cJSON *v = c->o->sel ? cJSON_GetObjectItemCaseSensitive(c->o->sel, k) : NULL;
+  const cJSON *v = c->sel ? cJSON_GetObjectItemCaseSensitive(c->sel, k) : NULL;
   return v && !cJSON_IsNull(v);
 }
 
@@ -409,10 +411,18 @@ int spy_plot_data(spy_data *d, const spy_plot_opts *o, spy_figure **out, spy_err
   *out = NULL;
   for (size_t i = 0; i < sizeof builders / sizeof *builders; i++) {
     if (builders[i].cls != d->cls) continue;
-    ctx c = {d, NULL, o};
-    if (spy_select(d, o->sel, &c.s, err)) return err->code;
-    int rc = builders[i].build(&c, out, err);
+    ctx c = {d, NULL, o, o->sel};
+    cJSON *own = NULL;
+    const cJSON *lat = o->sel ? cJSON_GetObjectItemCaseSensitive(o->sel, "latency") : NULL;
+    if (d->cls == SPY_SPECTRAL && lat && !cJSON_IsNull(lat) && !time_freq(d)) {
+      if (!(own = cJSON_Duplicate(o->sel, 1))) return nomem(err);
+      cJSON_DeleteItemFromObjectCaseSensitive(own, "latency");
+      c.sel = own;
+      spy_log(SPY_LOG_WARNING, "Line spectra don't have a time axis, ignoring `latency` selection!");
+    }
+    int rc = spy_select(d, c.sel, &c.s, err) ? err->code : builders[i].build(&c, out, err);
     spy_selection_free(c.s);
+    cJSON_Delete(own);
     return rc;
   }
   return spy_fail(err, SPY_ENOTSUP, "plotting %s is not supported", spy_dataclass_name(d->cls));

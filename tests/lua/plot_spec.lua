@@ -145,6 +145,11 @@ describe("SpectralData line spectra (Syncopy's mtmfft result, spectral_ref.spy)"
     assert.is_true(math.abs(y - want) < 0.01 * (yt[#yt].v - yt[1].v))
   end)
 
+  it("a latency selection is ignored for line spectra (they have no time axis)", function()
+    local svg = svgof(spy.singlepanelplot(spec, { trials = 1, channel = 1, latency = { 0, 0.5 } }), "lat")
+    assert.are.equal(201, #lines(svg)[1]) -- every frequency, 0 .. 100 Hz
+  end)
+
   it("PNG and PDF: the format and the size asked for", function()
     local fig = spy.singlepanelplot(spec, { trials = 2 })
     local png = DIR .. "/spec.png"

@@ -84,3 +84,20 @@ expect made\t1
 expect frequency (Hz)
 expect done
 exit 0
+
+# Without gnuplot the prompt reports what to install and carries on; a
+# window without a display says so.
+env SPY_GNUPLOT=/nonexistent/gnuplot
+spawn spy -i
+expect spy> 
+send d = spy.synthdata.harmonic{freq = 40, nTrials = 1, nSamples = 100, nChannels = 1}\n
+expect \nspy> 
+send spy.singlepanelplot(d)\n
+expect plotting needs gnuplot, but '/nonexistent/gnuplot' was not found: install the Debian package gnuplot-nox (gnuplot-qt for windows)
+expect \nspy> 
+send spy.set_plot{backend = "window"}; spy.singlepanelplot(d):show()\n
+expect no display for a window (DISPLAY is not set)
+expect \nspy> 
+key C-d
+exit 0
+
