@@ -202,47 +202,51 @@ static const spy_funcspec spec_show = {
     "they call fig:show().",
     "spy.singlepanelplot(spec):show()", kw_none};
 
-static int fig_show(lua_State *L)
+/* Shows f where show goes and pushes the terminal output (possibly empty). */
+static void pushshown(lua_State *L, spy_figure *f)
 {
-  spy_figure *f = getfig(L, 1);
   spy_strbuf out = {0};
   spy_err err = {0};
   if (display(f, &out, &err)) {
     free(out.s);
-    return spy_bind_raise(L, &err);
+    spy_bind_raise(L, &err);
   }
-  if (out.len) {
-    fwrite(out.s, 1, out.len, stdout);
+  lua_pushlstring(L, out.s ? out.s : "", out.len);
+  free(out.s);
+}
+
+static int fig_show(lua_State *L)
+{
+  spy_figure *f = getfig(L, 1);
+  lua_settop(L, 1);
+  pushshown(L, f);
+  size_t n;
+  const char *s = lua_tolstring(L, 2, &n);
+  if (n) {
+    fwrite(s, 1, n, stdout);
     fflush(stdout);
   }
-  free(out.s);
   lua_settop(L, 1);
   return 1;
 }
 
 /* The shell's hook for a figure returned at the prompt: shows it and
-** returns the text to print (the text plot, or the description). */
+** returns the text to print (the text plot, then the description). */
 static int fig_display(lua_State *L)
 {
   spy_figure *f = getfig(L, 1);
-  spy_strbuf out = {0};
-  spy_err err = {0};
-  if (display(f, &out, &err)) {
-    free(out.s);
-    return spy_bind_raise(L, &err);
-  }
+  lua_settop(L, 1);
+  pushshown(L, f);
+  size_t n;
+  const char *s = lua_tolstring(L, 2, &n);
+  while (n && (s[n - 1] == '\n' || s[n - 1] == ' ')) n--;
   char *desc = spy_figure_describe(f);
-  if (!desc) {
-    free(out.s);
-    return luaL_error(L, "out of memory");
-  }
-  size_t n = out.len;
-  while (n && (out.s[n - 1] == '\n' || out.s[n - 1] == ' ')) n--;
-  lua_pushlstring(L, out.s ? out.s : "", n);
+  if (!desc) return luaL_error(L, "out of memory");
+  lua_pushlstring(L, s, n);
   if (n) lua_pushstring(L, "\n");
   lua_pushstring(L, desc);
+  free(desc);
   lua_concat(L, n ? 3 : 2);
-  free(desc), free(out.s);
   return 1;
 }
 
