@@ -300,7 +300,9 @@ typedef struct placing {
   double titlesize; /* points, as the terminal counts them */
   int maxticks;     /* > 0: at most about this many ticks per axis */
   bool xlabel, ylabel; /* outer panels only carry axis labels (as Syncopy's) */
-  int pixw, pixh;   /* raster output: the panel's size in pixels (0: vector) */
+  int pixw, pixh;   /* raster output: the panel's size in pixels (0: vector); text: in cells */
+  bool mono;        /* text without colours: images drawn with a shade ramp */
+  bool key;         /* the panel that explains the shades (the first) */
 } placing;
 
 /* A 1-2-5 step giving at most n intervals over [lo, hi] (0 when degenerate). */
@@ -331,24 +333,94 @@ static void ticks(spy_strbuf *b, const spy_plot_panel *p, int n)
   if (dy > 0 && !p->nyticks) printf_sb(b, "set ytics %.17g\n", dy);
 }
 
+/* The mean of z over source cells [i0, i1) x [j0, j1), widened to one cell
+** when empty (a target cell between two source cells). */
+static double cellmean(const spy_plot_image *im, double i0, double i1, double j0, double j1)
+{
+  size_t a = (size_t)i0, b = (size_t)ceil(i1), c = (size_t)j0, d = (size_t)ceil(j1);
+  if (b <= a) b = a + 1;
+  if (d <= c) d = c + 1;
+  if (b > im->nx) b = im->nx;
+  if (d > im->ny) d = im->ny;
+  double sum = 0;
+  size_t n = 0;
+  for (size_t j = c; j < d; j++)
+    for (size_t i = a; i < b; i++)
+      if (isfinite(im->z[j * im->nx + i])) sum += im->z[j * im->nx + i], n++;
+  return n ? sum / (double)n : NAN;
+}
+
+/*
+** An image in a text plot without colours: one character per cell of the
+** plot area from a ramp of ten shades (light to dark), the image resampled
+** to the cells (area means), and a line under the axis that reads the
+** ramp.  The cells travel as binary (x, y, value) records; gnuplot picks
+** the character.
+*/
+static void shaded(spy_strbuf *b, const spy_plot_image *im, const placing *at, double xlo,
+                   double xhi, double ylo, double yhi)
+{
+  static const char ramp[] = " .:-=+*#%@";
+  int tm = 2, bm = 5, lm = 10, rm = 2;
+  int w = at->pixw - lm - rm - 1, h = at->pixh - tm - bm - 1;
+  if (w < 2) w = 2;
+  if (h < 2) h = 2;
+  printf_sb(b, "set lmargin %d\nset rmargin %d\nset tmargin %d\nset bmargin %d\n", lm, rm, tm, bm);
+  printf_sb(b, "ramp = '%s'\nzlo = %.17g\nzhi = %.17g\n", ramp, im->zmin,
+            im->zmax > im->zmin ? im->zmax : im->zmin + 1);
+  spy_sb_puts(b, "zf(z) = (z - zlo) / (zhi - zlo)\n"
+                 "zk(z) = (z != z) ? 1 : int(1 + 9.999 * (zf(z) < 0 ? 0 : zf(z) > 1 ? 1 : zf(z)))\n");
+  char key[256];
+  snprintf(key, sizeof key, "%s%sshades '%s' from %g to %g", im->cblabel ? im->cblabel : "",
+           im->cblabel ? ": " : "", ramp, im->zmin, im->zmax);
+  if (at->key) {
+    spy_sb_puts(b, "set label 2 ");
+    lit(b, key);
+    spy_sb_puts(b, " at graph 0, graph 0 offset -6,-4 left\n");
+  }
+  printf_sb(b,
+            "plot '-' binary record=(%d) format='%%float64%%float64%%float64' "
+            "using 1:2:(substr(ramp, zk($3), zk($3))) with labels notitle\n",
+            w * h);
+  /* Cell (i, j) is the character (i + 1, j + 1) counted from the axes'
+  ** corner; it shows the image around that point, half a cell each way. */
+  double sx = (double)im->nx / w, sy = (double)im->ny / h;
+  for (int j = 0; j < h; j++)
+    for (int i = 0; i < w; i++) {
+      double rec[3] = {xlo + (i + 1) * (xhi - xlo) / w, ylo + (j + 1) * (yhi - ylo) / h,
+                       cellmean(im, (i + 0.5) * sx, fmin((i + 1.5) * sx, (double)im->nx),
+                                (j + 0.5) * sy, fmin((j + 1.5) * sy, (double)im->ny))};
+      put_doubles(b, rec, 3);
+    }
+}
+
 static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
 {
   const spy_plot_style *s = &spy_plot_look;
   bool text = at->text;
   double titlesize = at->titlesize;
   spy_sb_puts(b, "reset\nunset key\nset tics out\nset border 3\nset xtics nomirror\nset ytics nomirror\n");
-  printf_sb(b, "set title %s", "");
-  lit(b, p->title ? p->title : "");
-  printf_sb(b, " font ',%g'\n", titlesize);
-  cmd_str(b, "set xlabel", at->xlabel ? p->xlabel : "", NULL);
+  const char *title = p->title ? p->title : "";
   const char *ylabel = at->ylabel && p->ylabel ? p->ylabel : "";
-  if (text && *ylabel) {
-    /* the dumb terminal cannot write rotated text: the y label goes above the axis */
-    spy_sb_puts(b, "set label 1 ");
-    lit(b, ylabel);
-    spy_sb_puts(b, " at graph 0, graph 1 offset -4,1 left\n");
-    printf_sb(b, "set tmargin %d\n", p->title && *p->title ? 3 : 2);
+  cmd_str(b, "set xlabel", at->xlabel ? p->xlabel : "", NULL);
+  if (text) {
+    /* The dumb terminal cannot write rotated text, and a centred title
+    ** collides with anything at the top of a narrow panel: title and y
+    ** label share one line above the axis, "title: y label". */
+    spy_strbuf top = {0};
+    spy_sb_puts(&top, title);
+    if (*title && *ylabel) spy_sb_puts(&top, ": ");
+    spy_sb_puts(&top, ylabel);
+    if (top.len) {
+      spy_sb_puts(b, "set label 1 ");
+      lit(b, top.s);
+      spy_sb_puts(b, " at graph 0, graph 1 offset -4,1 left\nset tmargin 2\n");
+    }
+    free(top.s);
   } else {
+    spy_sb_puts(b, "set title ");
+    lit(b, title);
+    printf_sb(b, " font ',%g'\n", titlesize);
     cmd_str(b, "set ylabel", ylabel, NULL);
   }
   if (at->maxticks > 0) ticks(b, p, at->maxticks);
@@ -373,6 +445,10 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     cmd_str(b, "set cblabel", im->cblabel, text ? NULL : " offset 1.5,0");
     printf_sb(b, "set xrange [%.17g:%.17g]\nset yrange [%.17g:%.17g]\n", im->x0 - dx / 2,
               im->x1 + dx / 2, im->y0 - dy / 2, im->y1 + dy / 2);
+    if (at->mono) {
+      shaded(b, im, at, im->x0 - dx / 2, im->x1 + dx / 2, im->y0 - dy / 2, im->y1 + dy / 2);
+      return;
+    }
     /* Raster output: an image larger than the output's pixels is first
     ** reduced by block means to at most that size (gnuplot would resample
     ** anyway; this spares it reading millions of points). */
@@ -460,11 +536,13 @@ static char *script(const spy_figure *f, const spy_plot_target *t, const char *w
   } else if (at.text) {
     at.pixw = (t->cols > 0 ? t->cols : 80) / (int)ncols;
     at.pixh = (t->rows > 0 ? t->rows : 24) / (int)nrows;
+    at.mono = !t->color;
   }
   for (size_t i = 0; i < f->npanels; i++) {
     /* the x label goes on the lowest panel of each column */
     at.xlabel = !multi || i + ncols >= f->npanels;
     at.ylabel = !multi || i % ncols == 0;
+    at.key = i == 0;
     panel(&b, &f->panels[i], &at);
   }
   spy_sb_puts(&b, "unset multiplot\n");

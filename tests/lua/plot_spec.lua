@@ -259,6 +259,28 @@ describe("SpectralData time-frequency images", function()
     assert.are.same({ 640, 420 }, { png_size(png) })
   end)
 
+  it("as plain text: a shaded image whose darkest row is the 40 Hz row", function()
+    local txt = spy.singlepanelplot(tf, { channel = 2 }):text { cols = 80, rows = 24 }
+    local ramp = " .:-=+*#%@"
+    local darkest, row40, rowdark = 0, nil, {}
+    for l in txt:gmatch("([^\n]*)\n") do
+      local axis, cells = l:match("^(.-)|(.*)$")
+      if cells then
+        if axis:match("^%s*40 %+%-$") then row40 = l end
+        for ch in cells:gmatch(".") do
+          local k = ramp:find(ch, 1, true)
+          if k and k > darkest then darkest, rowdark = k, { l } elseif k and k == darkest then rowdark[#rowdark + 1] = l end
+        end
+      end
+    end
+    assert.is_true(darkest >= 5, "darkest shade " .. ramp:sub(darkest, darkest))
+    assert.truthy(row40)
+    local on40 = false
+    for _, l in ipairs(rowdark) do on40 = on40 or l == row40 end
+    assert.is_true(on40, "the darkest cells are on the 40 Hz row:\n" .. txt)
+    assert.truthy(txt:find("power: shades ' .:-=+*#%@' from", 1, true))
+  end)
+
   it("Syncopy's rules: one channel, no taper selection; multipanel shares one colour scale", function()
     assert.are.equal("Please select a single channel for plotting!\nSkipping plot..", errmsg(spy.singlepanelplot, tf))
     assert.are.equal("Taper selection not supported for time-frequency spectra!\nSkipping plot..",
