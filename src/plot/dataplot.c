@@ -375,7 +375,7 @@ static int plot_cross(const ctx *c, spy_figure **out, spy_err *err)
         for (size_t k = 0; k < rows; k++)
           for (size_t q = 0; q < nf; q++) z[q * rows + k] = v[((k * nf + q) * ni + i) * nj + j];
         char title[600];
-        snprintf(title, sizeof title, "%s: %s", method ? method : "", label);
+        snprintf(title, sizeof title, "%s%s%s", method ? method : "", method ? ": " : "", label);
         if (spy_panel_labels(p, title, "time (s)", "frequency (Hz)") ||
             spy_panel_set_image(p, z, rows, nf, x[0], x[rows - 1], fr[0], fr[nf - 1], ylabel))
           rc = nomem(err);

@@ -373,8 +373,8 @@ describe("CrossSpectralData (Syncopy's coherence, conn_coh_dpss.h5)", function()
   local freq = {}
   local f = spy.h5read(ref, "freq")
   for i = 1, #f do freq[i] = f[i] end
-  local function coh(method, output)
-    local c = spy.CrossSpectralData { data = spy.h5read(ref, "output"), freq = freq, samplerate = 1000 }
+  local function coh(method, output, c)
+    c = c or spy.CrossSpectralData { data = spy.h5read(ref, "output"), freq = freq, samplerate = 1000 }
     local path = DIR .. "/" .. method .. ".spy"
     os.execute("rm -rf '" .. path .. "'")
     spy.save(c, path)
@@ -407,6 +407,23 @@ describe("CrossSpectralData (Syncopy's coherence, conn_coh_dpss.h5)", function()
     assert.is_true(math.abs(fx(at10[1]) - 10) < 0.1)
     local want = spy.h5read(ref, "output"):get(1, 21, 1, 2)
     assert.is_true(math.abs(fy(at10[2]) - want) < 0.01, "coherence at 10 Hz drawn as " .. fy(at10[2]))
+  end)
+
+  it("time-resolved coherence: an image per channel combination", function()
+    local a = spy.zeros { 20, 5, 2, 2 }
+    for t = 1, 20 do for f = 1, 5 do a:set(t, f, 1, 2, f == 3 and 0.9 or 0.1) end end
+    local c = coh("coh", "abs", spy.CrossSpectralData { data = a, freq = { 10, 20, 30, 40, 50 }, samplerate = 100,
+                                                         trialdefinition = spy.array { { 0, 20, 0 } } })
+    assert.are.equal("Please select a single channel combination for plotting!",
+                     errmsg(spy.singlepanelplot, c, { channel_i = { 1, 2 }, channel_j = 2 }))
+    local svg = svgof(spy.singlepanelplot(c, { channel_i = 1, channel_j = 2 }), "cohtf")
+    assert.is_true(hastext(svg, "coh: channel1 - channel2") and hastext(svg, "abs coherence"))
+    assert.is_true(hastext(svg, "time (s)") and hastext(svg, "frequency (Hz)"))
+    assert.truthy(svg:find("<image ", 1, true))
+    -- as text, the 30 Hz band is the darkest row
+    local txt = spy.singlepanelplot(c, { channel_i = 1, channel_j = 2 }):text { cols = 60, rows = 20 }
+    local row30 = txt:match("\n(%s*30 %+%-|[^\n]*)")
+    assert.truthy(row30 and row30:find("@", 1, true), txt)
   end)
 
   it("Granger: the arrow label; multipanelplot: one panel per channel combination", function()
