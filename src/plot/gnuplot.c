@@ -158,7 +158,7 @@ done:;
 /* gnuplot's terminals (the GPVAL_TERMINALS list). */
 static int terminals(const char *prog, spy_strbuf *out)
 {
-  char *argv[] = {(char *)prog, "-e", "print GPVAL_TERMINALS", NULL};
+  char *argv[] = {(char *)prog, "-d", "-e", "print GPVAL_TERMINALS", NULL};
   spy_strbuf errs = {0};
   int st = run(prog, argv, NULL, 0, NULL, &errs, false); /* print writes to stderr */
   if (errs.s) spy_sb_put(out, errs.s, errs.len);
@@ -628,7 +628,7 @@ int spy_plot_render(const spy_figure *f, const spy_plot_target *t, spy_strbuf *o
   size_t len = 0;
   char *src = script(f, t, winterm, file ? tmp : NULL, &len);
   if (!src) return spy_fail(err, SPY_ENOMEM, "out of memory");
-  char *argv[] = {prog, NULL};
+  char *argv[] = {prog, "-d", NULL}; /* -d: no ~/.gnuplot, the look is spy's */
   spy_strbuf got = {0}, errs = {0};
   bool capture = t->kind == SPY_PLOT_SIXEL || t->kind == SPY_PLOT_KITTY || t->kind == SPY_PLOT_TEXT;
   int st = run(prog, argv, src, len, capture ? &got : NULL, &errs, t->kind == SPY_PLOT_WINDOW);

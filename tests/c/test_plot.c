@@ -85,6 +85,28 @@ static void test_svg(void)
   spy_figure_free(f);
 }
 
+/* A user's ~/.gnuplot is not read: spy's figures look the same for all. */
+static void test_no_init_file(void)
+{
+  char p[512], init[512];
+  const char *home = getenv("HOME");
+  char *saved = home ? strdup(home) : NULL;
+  setenv("HOME", dir, 1);
+  path(init, sizeof init, ".gnuplot");
+  FILE *fp = fopen(init, "w");
+  fputs("exit status 3\n", fp);
+  fclose(fp);
+  spy_figure *f = sample();
+  path(p, sizeof p, "init.png");
+  spy_plot_target t = {.kind = SPY_PLOT_PNG, .path = p};
+  spy_err err = {0};
+  CHECK(spy_plot_render(f, &t, NULL, &err) == SPY_OK && access(p, F_OK) == 0, "%s", err.msg);
+  spy_figure_free(f);
+  unlink(init);
+  if (saved) setenv("HOME", saved, 1);
+  free(saved);
+}
+
 static void test_terminals(void)
 {
   spy_figure *f = sample();
@@ -169,7 +191,7 @@ static void test_errors(void)
   char saved[512], script[1200];
   path(saved, sizeof saved, "window-script.gp");
   snprintf(script, sizeof script,
-           "#!/bin/sh\nif [ \"$1\" = -e ]; then echo 'dumb qt svg' >&2; exit 0; fi\n"
+           "#!/bin/sh\nif [ \"$2\" = -e ]; then echo 'dumb qt svg' >&2; exit 0; fi\n"
            "cat > '%s'\nsleep 4 &\nexit 0\n", saved);
   fake("window", script, prog, sizeof prog);
   setenv("SPY_GNUPLOT", prog, 1);
@@ -195,6 +217,7 @@ int main(void)
   test_layout();
   test_describe();
   test_svg();
+  test_no_init_file();
   test_terminals();
   test_errors();
   char cmd[600];
