@@ -33,7 +33,10 @@ typedef struct figbox {
   spy_figure *f;
 } figbox;
 
-static figbox *checkfig(lua_State *L, int idx) { return luaL_checkudata(L, idx, FIGURE); }
+static figbox *checkfig(lua_State *L, int idx)
+{
+  return luaL_checkudata(L, idx, FIGURE);
+}
 
 static spy_figure *getfig(lua_State *L, int idx)
 {
@@ -52,25 +55,25 @@ static int fig_gc(lua_State *L)
 
 /* ---- making figures ------------------------------------------------------- */
 
-#define KW_SELECTORS                                                                          \
-  {"trials", SPY_KT_INT | SPY_KT_NUMS | SPY_KT_NULL, "null", NULL,                            \
-   "the trial to plot (1-based); needed when the object has several"},                        \
-      {"channel", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,          \
-       "channel names or 1-based indices"},                                                   \
-      {"channel_i", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,        \
-       "CrossSpectralData: row channel(s)"},                                                  \
-      {"channel_j", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,        \
-       "CrossSpectralData: column channel(s)"},                                               \
-      {"latency", SPY_KT_NUMS | SPY_KT_STR | SPY_KT_NULL, "null", NULL,                       \
-       "{t0, t1} in s, or 'maxperiod', 'minperiod', 'prestim', 'poststim'"},                  \
-      {"frequency", SPY_KT_NUM | SPY_KT_NUMS | SPY_KT_NULL, "null", NULL,                    \
-       "a frequency (nearest bin) or {fmin, fmax} in Hz"},                                    \
-      {"taper", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,            \
-       "taper names or 1-based indices"},                                                     \
-      {"shifted", SPY_KT_BOOL, "true", NULL,                                                  \
-       "AnalogData: stack the channels with offsets, channel names as y ticks"},              \
-      {"logscale", SPY_KT_BOOL, "true", NULL,                                                 \
-       "SpectralData with output 'pow': plot log10 of the power ('power (dB)')"},             \
+#define KW_SELECTORS                                                                               \
+  {"trials", SPY_KT_INT | SPY_KT_NUMS | SPY_KT_NULL, "null", NULL,                                 \
+   "the trial to plot (1-based); needed when the object has several"},                             \
+      {"channel", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,               \
+       "channel names or 1-based indices"},                                                        \
+      {"channel_i", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,             \
+       "CrossSpectralData: row channel(s)"},                                                       \
+      {"channel_j", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,             \
+       "CrossSpectralData: column channel(s)"},                                                    \
+      {"latency", SPY_KT_NUMS | SPY_KT_STR | SPY_KT_NULL, "null", NULL,                            \
+       "{t0, t1} in s, or 'maxperiod', 'minperiod', 'prestim', 'poststim'"},                       \
+      {"frequency", SPY_KT_NUM | SPY_KT_NUMS | SPY_KT_NULL, "null", NULL,                          \
+       "a frequency (nearest bin) or {fmin, fmax} in Hz"},                                         \
+      {"taper", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,                 \
+       "taper names or 1-based indices"},                                                          \
+      {"shifted", SPY_KT_BOOL, "true", NULL,                                                       \
+       "AnalogData: stack the channels with offsets, channel names as y ticks"},                   \
+      {"logscale", SPY_KT_BOOL, "true", NULL,                                                      \
+       "SpectralData with output 'pow': plot log10 of the power ('power (dB)')"},                  \
       SPY_KW_END
 
 static const spy_kwarg kw_plot[] = {KW_SELECTORS};
@@ -105,8 +108,8 @@ static void pushfig(lua_State *L, spy_figure *f)
   b->f = f;
 }
 
-static const char *const selkeys[] = {"trials", "channel", "channel_i", "channel_j",
-                                      "latency", "frequency", "taper", NULL};
+static const char *const selkeys[] = {"trials",  "channel",   "channel_i", "channel_j",
+                                      "latency", "frequency", "taper",     NULL};
 
 static int makeplot(lua_State *L, const spy_funcspec *spec, bool multi)
 {
@@ -131,8 +134,14 @@ static int makeplot(lua_State *L, const spy_funcspec *spec, bool multi)
   return 1;
 }
 
-static int l_single(lua_State *L) { return makeplot(L, &spec_single, false); }
-static int l_multi(lua_State *L) { return makeplot(L, &spec_multi, true); }
+static int l_single(lua_State *L)
+{
+  return makeplot(L, &spec_single, false);
+}
+static int l_multi(lua_State *L)
+{
+  return makeplot(L, &spec_multi, true);
+}
 
 /* ---- where a figure goes --------------------------------------------------- */
 
@@ -166,8 +175,9 @@ static void textsize(spy_plot_target *t)
   if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20 && ws.ws_row >= 8)
     t->cols = ws.ws_col, t->rows = ws.ws_row;
   t->rows -= 1; /* room for the prompt */
-  t->color = settings.color >= 0 ? settings.color == 1
-                                 : isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !envis("TERM", "dumb");
+  t->color = settings.color >= 0
+                 ? settings.color == 1
+                 : isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !envis("TERM", "dumb");
 }
 
 /* Renders fig where show goes; terminal output is left in *out. */
@@ -178,9 +188,10 @@ static int display(spy_figure *f, spy_strbuf *out, spy_err *err)
   bool screen = (disp && *disp) || (way && *way);
   bool window = !strcmp(settings.backend, "window");
   if (window && !screen)
-    return spy_fail(err, SPY_ENOTSUP,
-                    "no display for a window (DISPLAY is not set): show the figure in the terminal "
-                    "with spy.set_plot{backend=\"terminal\"} or save it with fig:save(\"name.png\")");
+    return spy_fail(
+        err, SPY_ENOTSUP,
+        "no display for a window (DISPLAY is not set): show the figure in the terminal "
+        "with spy.set_plot{backend=\"terminal\"} or save it with fig:save(\"name.png\")");
   if (!strcmp(settings.backend, "auto")) {
     spy_err ignore = {0};
     window = screen && spy_plot_has_window(&ignore);
@@ -196,11 +207,13 @@ static int display(spy_figure *f, spy_strbuf *out, spy_err *err)
 
 static const spy_kwarg kw_none[] = {SPY_KW_END};
 static const spy_funcspec spec_show = {
-    "Figure:show", "fig:show()",
+    "Figure:show",
+    "fig:show()",
     "Show the figure: in a window, as terminal graphics, or as a text plot (see spy.set_plot).",
     "At the prompt a figure returned by an expression shows itself; scripts show nothing unless "
     "they call fig:show().",
-    "spy.singlepanelplot(spec):show()", kw_none};
+    "spy.singlepanelplot(spec):show()",
+    kw_none};
 
 /* Shows f where show goes and pushes the terminal output (possibly empty). */
 static void pushshown(lua_State *L, spy_figure *f)
@@ -239,7 +252,8 @@ static int fig_display(lua_State *L)
   pushshown(L, f);
   size_t n;
   const char *s = lua_tolstring(L, 2, &n);
-  while (n && (s[n - 1] == '\n' || s[n - 1] == ' ')) n--;
+  while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+    n--;
   char *desc = spy_figure_describe(f);
   if (!desc) return luaL_error(L, "out of memory");
   lua_pushlstring(L, s, n);
@@ -255,9 +269,12 @@ static const spy_kwarg kw_save[] = {
     {"height", SPY_KT_NUM | SPY_KT_NULL, "null", NULL, "height in inches (default: the figure's)"},
     {"dpi", SPY_KT_NUM | SPY_KT_NULL, "null", NULL, "pixels per inch of PNG and SVG (default 100)"},
     SPY_KW_END};
-static const spy_funcspec spec_save = {"Figure:save", "fig:save(filename, {width=, height=, dpi=})",
-                                       "Write the figure to a .png, .svg or .pdf file.", NULL,
-                                       "fig:save('spec.svg', {width=8, height=5})", kw_save};
+static const spy_funcspec spec_save = {"Figure:save",
+                                       "fig:save(filename, {width=, height=, dpi=})",
+                                       "Write the figure to a .png, .svg or .pdf file.",
+                                       NULL,
+                                       "fig:save('spec.svg', {width=8, height=5})",
+                                       kw_save};
 
 static double optnum(const cJSON *o, const char *k)
 {
@@ -279,15 +296,16 @@ static int fig_save(lua_State *L)
   t.width = optnum(box->json, "width");
   t.height = optnum(box->json, "height");
   t.dpi = optnum(box->json, "dpi");
-  const char *bad = t.width < 0 || (t.width > 0 && t.width < 0.5) ? "width"
+  const char *bad = t.width < 0 || (t.width > 0 && t.width < 0.5)      ? "width"
                     : t.height < 0 || (t.height > 0 && t.height < 0.5) ? "height"
                     : t.dpi < 0 || (t.dpi > 0 && t.dpi < 10)           ? "dpi"
-                                                             : NULL;
+                                                                       : NULL;
   if (bad)
     return luaL_error(L, "Invalid value of `%s`: expected %s", bad,
                       bad[0] == 'd' ? "a number >= 10" : "a size >= 0.5 (inches)");
   if (t.width * t.dpi > 20000 || t.height * t.dpi > 20000)
-    return luaL_error(L, "Invalid value of `width`/`height`: expected at most 20000 pixels per side");
+    return luaL_error(L,
+                      "Invalid value of `width`/`height`: expected at most 20000 pixels per side");
   if (spy_plot_render(f, &t, NULL, &err)) return spy_bind_raise(L, &err);
   lua_pushstring(L, path);
   return 1;
@@ -298,9 +316,12 @@ static const spy_kwarg kw_text[] = {
     {"rows", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "height in lines (default 24)"},
     {"color", SPY_KT_BOOL, "false", NULL, "ANSI colours (images need them)"},
     SPY_KW_END};
-static const spy_funcspec spec_text = {"Figure:text", "fig:text({cols=80, rows=24, color=false})",
-                                       "The figure as a text plot (gnuplot's dumb terminal).", NULL,
-                                       "print(fig:text{cols=100, rows=30})", kw_text};
+static const spy_funcspec spec_text = {"Figure:text",
+                                       "fig:text({cols=80, rows=24, color=false})",
+                                       "The figure as a text plot (gnuplot's dumb terminal).",
+                                       NULL,
+                                       "print(fig:text{cols=100, rows=30})",
+                                       kw_text};
 
 static int fig_text(lua_State *L)
 {
@@ -314,7 +335,8 @@ static int fig_text(lua_State *L)
   t.color = cJSON_IsTrue(cJSON_GetObjectItem(box->json, "color"));
   if (t.cols < 0 || t.cols > 1000 || (t.cols && t.cols < 20) || t.rows < 0 || t.rows > 1000 ||
       (t.rows && t.rows < 8))
-    return luaL_error(L, "Invalid value of `cols`/`rows`: expected 20..1000 columns and 8..1000 rows");
+    return luaL_error(L,
+                      "Invalid value of `cols`/`rows`: expected 20..1000 columns and 8..1000 rows");
   spy_strbuf out = {0};
   spy_err err = {0};
   if (spy_plot_render(f, &t, &out, &err)) {
@@ -339,10 +361,14 @@ static int fig_index(lua_State *L)
 {
   spy_figure *f = getfig(L, 1);
   const char *k = luaL_checkstring(L, 2);
-  if (!strcmp(k, "npanels")) lua_pushinteger(L, (lua_Integer)f->npanels);
-  else if (!strcmp(k, "nrows")) lua_pushinteger(L, (lua_Integer)f->nrows);
-  else if (!strcmp(k, "ncols")) lua_pushinteger(L, (lua_Integer)f->ncols);
-  else if (!strcmp(k, "kind")) lua_pushstring(L, f->kind);
+  if (!strcmp(k, "npanels"))
+    lua_pushinteger(L, (lua_Integer)f->npanels);
+  else if (!strcmp(k, "nrows"))
+    lua_pushinteger(L, (lua_Integer)f->nrows);
+  else if (!strcmp(k, "ncols"))
+    lua_pushinteger(L, (lua_Integer)f->ncols);
+  else if (!strcmp(k, "kind"))
+    lua_pushstring(L, f->kind);
   else {
     luaL_getmetafield(L, 1, "__methods");
     lua_getfield(L, -1, k);
@@ -362,13 +388,16 @@ static const spy_kwarg kw_set_plot[] = {
     SPY_KW_END};
 
 static const spy_funcspec spec_set_plot = {
-    "set_plot", "spy.set_plot{backend='auto'|'window'|'terminal', terminal='auto'|'sixel'|'kitty'|'text', color=}",
+    "set_plot",
+    "spy.set_plot{backend='auto'|'window'|'terminal', terminal='auto'|'sixel'|'kitty'|'text', "
+    "color=}",
     "Choose where figures show; returns the settings now in force.",
     "Figures are drawn by gnuplot (Debian package gnuplot-nox; gnuplot-qt for windows).  "
     "With backend 'auto' a figure opens in a window when DISPLAY is set and gnuplot has a window "
     "terminal, else in the terminal: kitty graphics (KITTY_WINDOW_ID, TERM=xterm-kitty), sixel "
     "(TERM mlterm, foot, contour, yaft or containing 'sixel'; WezTerm, iTerm2), else a text plot.",
-    "spy.set_plot{terminal='text'}", kw_set_plot};
+    "spy.set_plot{terminal='text'}",
+    kw_set_plot};
 
 static int l_set_plot(lua_State *L)
 {
@@ -379,7 +408,8 @@ static int l_set_plot(lua_State *L)
   const cJSON *t = cJSON_GetObjectItem(box->json, "terminal");
   const cJSON *c = cJSON_GetObjectItem(box->json, "color");
   if (cJSON_IsString(b)) snprintf(settings.backend, sizeof settings.backend, "%s", b->valuestring);
-  if (cJSON_IsString(t)) snprintf(settings.terminal, sizeof settings.terminal, "%s", t->valuestring);
+  if (cJSON_IsString(t))
+    snprintf(settings.terminal, sizeof settings.terminal, "%s", t->valuestring);
   if (cJSON_IsBool(c)) settings.color = cJSON_IsTrue(c);
   lua_createtable(L, 0, 3);
   lua_pushstring(L, settings.backend);

@@ -18,7 +18,10 @@ typedef struct ctx {
   const cJSON *sel; /* the selection keywords in force */
 } ctx;
 
-static int nomem(spy_err *err) { return spy_fail(err, SPY_ENOMEM, "out of memory"); }
+static int nomem(spy_err *err)
+{
+  return spy_fail(err, SPY_ENOMEM, "out of memory");
+}
 
 /* Whether selection keyword k was given (and not null). */
 static bool given(const ctx *c, const char *k)
@@ -90,7 +93,8 @@ static double *trial_time(const ctx *c, spy_err *err)
     return NULL;
   }
   double off = c->s->trldef[2], fs = c->d->samplerate;
-  for (size_t k = 0; k < rows; k++) t[k] = (off + (double)k) / fs;
+  for (size_t k = 0; k < rows; k++)
+    t[k] = (off + (double)k) / fs;
   return t;
 }
 
@@ -102,7 +106,8 @@ static double *sel_freq(const ctx *c, spy_err *err)
     nomem(err);
     return NULL;
   }
-  for (size_t i = 0; i < n; i++) f[i] = c->d->freq[c->s->freqs[i]];
+  for (size_t i = 0; i < n; i++)
+    f[i] = c->d->freq[c->s->freqs[i]];
   return f;
 }
 
@@ -110,8 +115,9 @@ static double *sel_freq(const ctx *c, spy_err *err)
 static int one_trial(const ctx *c, spy_err *err)
 {
   if (c->s->ntrials != 1)
-    return spy_fail(err, SPY_EINVAL, c->o->multi ? "Please select a single trial for plotting!"
-                                                 : "Please select a single trial for plotting.");
+    return spy_fail(err, SPY_EINVAL,
+                    c->o->multi ? "Please select a single trial for plotting!"
+                                : "Please select a single trial for plotting.");
   return SPY_OK;
 }
 
@@ -190,15 +196,18 @@ static int plot_analog(const ctx *c, spy_figure **out, spy_err *err)
     }
     for (size_t ch = 0; !rc && ch < nch; ch++) {
       names[ch] = d->channel[s->chans[ch]];
-      for (size_t k = 0; shift && k < rows; k++) y[k * nch + ch] += off[ch];
+      for (size_t k = 0; shift && k < rows; k++)
+        y[k * nch + ch] += off[ch];
       if (spy_panel_add_line(p, t, y + ch, nch, rows, shift ? NULL : names[ch])) rc = nomem(err);
     }
     if (!rc && shift && spy_panel_set_yticks(p, off, names, nch)) rc = nomem(err);
     free(off), free(names);
   }
   free(y), free(t);
-  if (rc) spy_figure_free(f);
-  else *out = f;
+  if (rc)
+    spy_figure_free(f);
+  else
+    *out = f;
   return rc;
 }
 
@@ -230,7 +239,8 @@ static int tf_images(const ctx *c, spy_figure *f, const char *cblabel, bool shar
     for (size_t k = 0; k < rows; k++)
       for (size_t i = 0; i < nf; i++) {
         double sum = 0;
-        for (size_t a = 0; a < ntap; a++) sum += v[((k * ntap + a) * nf + i) * nch + ch];
+        for (size_t a = 0; a < ntap; a++)
+          sum += v[((k * ntap + a) * nf + i) * nch + ch];
         z[i * rows + k] = sum / (double)ntap;
       }
     spy_plot_panel *p = &f->panels[c->o->multi ? ch : 0];
@@ -257,8 +267,8 @@ static int plot_spectral(const ctx *c, spy_figure **out, spy_err *err)
   size_t nch = s->nchan, ntap = s->ntaper, nf = s->nfreq, rows = s->nrows[0];
   if (multi && panel_count(nch, "channels", err)) return err->code;
   const char *output = cfgstr(d, "freqanalysis", "output");
-  if (spy_dtype_is_complex(d->dtype) || (output && (!strcmp(output, "fourier") ||
-                                                    !strcmp(output, "complex"))))
+  if (spy_dtype_is_complex(d->dtype) ||
+      (output && (!strcmp(output, "fourier") || !strcmp(output, "complex"))))
     return spy_fail(err, SPY_EINVAL,
                     "Can't plot complex valued spectra, choose 'real' or 'imag' as freqanalysis "
                     "output.. aborting plotting");
@@ -270,7 +280,8 @@ static int plot_spectral(const ctx *c, spy_figure **out, spy_err *err)
       return spy_fail(err, SPY_EINVAL,
                       "Taper selection not supported for time-frequency spectra!\nSkipping plot..");
     if (!multi && nch != 1)
-      return spy_fail(err, SPY_EINVAL, "Please select a single channel for plotting!\nSkipping plot..");
+      return spy_fail(err, SPY_EINVAL,
+                      "Please select a single channel for plotting!\nSkipping plot..");
     f = newfig(multi ? "SpectralData time-frequency, one panel per channel"
                      : "SpectralData time-frequency",
                multi ? nch : 1, err);
@@ -295,7 +306,8 @@ static int plot_spectral(const ctx *c, spy_figure **out, spy_err *err)
                     multi ? nch : 1, err)
            : NULL;
     rc = f ? SPY_OK : err->code;
-    for (size_t i = 0; !rc && logpow && i < n; i++) v[i] = log10(v[i]);
+    for (size_t i = 0; !rc && logpow && i < n; i++)
+      v[i] = log10(v[i]);
     for (size_t ch = 0; !rc && ch < nch; ch++) {
       spy_plot_panel *p = &f->panels[multi ? ch : 0];
       const char *cname = d->channel[s->chans[ch]];
@@ -308,8 +320,10 @@ static int plot_spectral(const ctx *c, spy_figure **out, spy_err *err)
     }
     free(v), free(fr);
   }
-  if (rc) spy_figure_free(f);
-  else *out = f;
+  if (rc)
+    spy_figure_free(f);
+  else
+    *out = f;
   return rc;
 }
 
@@ -322,8 +336,9 @@ static int plot_cross(const ctx *c, spy_figure **out, spy_err *err)
   bool multi = c->o->multi;
   if (one_trial(c, err)) return err->code;
   if (!multi && (!given(c, "channel_i") || !given(c, "channel_j")))
-    return spy_fail(err, SPY_EINVAL,
-                    "Please select a channel combination `channel_i` and `channel_j` for plotting.");
+    return spy_fail(
+        err, SPY_EINVAL,
+        "Please select a channel combination `channel_i` and `channel_j` for plotting.");
   size_t ni = s->nchan, nj = s->nchan_j, nf = s->nfreq, rows = s->nrows[0];
   if (multi && panel_count(ni * nj, "channel combinations", err)) return err->code;
   if (spy_dtype_is_complex(d->dtype))
@@ -355,7 +370,7 @@ static int plot_cross(const ctx *c, spy_figure **out, spy_err *err)
   double *v = read_trial(c, &n, err); /* rows x nf x ni x nj */
   double *x = v ? (corr || tf ? trial_time(c, err) : sel_freq(c, err)) : NULL;
   double *fr = x && tf ? sel_freq(c, err) : NULL;
-  spy_figure *f = x && (!tf || fr) ? newfig(tf ? "CrossSpectralData time-frequency"
+  spy_figure *f = x && (!tf || fr) ? newfig(tf      ? "CrossSpectralData time-frequency"
                                             : multi ? "CrossSpectralData, one panel per channel "
                                                       "combination"
                                                     : "CrossSpectralData",
@@ -373,7 +388,8 @@ static int plot_cross(const ctx *c, spy_figure **out, spy_err *err)
       spy_plot_panel *p = &f->panels[npanels > 1 ? i * nj + j : 0];
       if (tf) {
         for (size_t k = 0; k < rows; k++)
-          for (size_t q = 0; q < nf; q++) z[q * rows + k] = v[((k * nf + q) * ni + i) * nj + j];
+          for (size_t q = 0; q < nf; q++)
+            z[q * rows + k] = v[((k * nf + q) * ni + i) * nj + j];
         char title[600];
         snprintf(title, sizeof title, "%s%s%s", method ? method : "", method ? ": " : "", label);
         if (spy_panel_labels(p, title, "time (s)", "frequency (Hz)") ||
@@ -390,8 +406,10 @@ static int plot_cross(const ctx *c, spy_figure **out, spy_err *err)
       p->ymin = corr ? -1.02 : -0.02, p->ymax = 1.02;
     }
   free(v), free(x), free(fr), free(z);
-  if (rc) spy_figure_free(f);
-  else *out = f;
+  if (rc)
+    spy_figure_free(f);
+  else
+    *out = f;
   return rc;
 }
 
@@ -418,7 +436,8 @@ int spy_plot_data(spy_data *d, const spy_plot_opts *o, spy_figure **out, spy_err
       if (!(own = cJSON_Duplicate(o->sel, 1))) return nomem(err);
       cJSON_DeleteItemFromObjectCaseSensitive(own, "latency");
       c.sel = own;
-      spy_log(SPY_LOG_WARNING, "Line spectra don't have a time axis, ignoring `latency` selection!");
+      spy_log(SPY_LOG_WARNING,
+              "Line spectra don't have a time axis, ignoring `latency` selection!");
     }
     int rc = spy_select(d, c.sel, &c.s, err) ? err->code : builders[i].build(&c, out, err);
     spy_selection_free(c.s);

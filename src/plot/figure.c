@@ -42,14 +42,16 @@ static void panel_free(spy_plot_panel *p)
     free(p->image->z), free(p->image->cblabel);
     free(p->image);
   }
-  for (size_t i = 0; i < p->nyticks; i++) free(p->yticklabel[i]);
+  for (size_t i = 0; i < p->nyticks; i++)
+    free(p->yticklabel[i]);
   free(p->ytick), free(p->yticklabel);
 }
 
 void spy_figure_free(spy_figure *f)
 {
   if (!f) return;
-  for (size_t i = 0; f->panels && i < f->npanels; i++) panel_free(&f->panels[i]);
+  for (size_t i = 0; f->panels && i < f->npanels; i++)
+    panel_free(&f->panels[i]);
   free(f->panels);
   free(f->kind);
   free(f);
@@ -128,14 +130,17 @@ int spy_panel_set_yticks(spy_plot_panel *p, const double *pos, const char *const
   double *t = malloc((n ? n : 1) * sizeof *t);
   char **l = calloc(n ? n : 1, sizeof *l);
   bool ok = t && l;
-  for (size_t i = 0; ok && i < n; i++) ok = (l[i] = dupstr(labels[i])) != NULL;
+  for (size_t i = 0; ok && i < n; i++)
+    ok = (l[i] = dupstr(labels[i])) != NULL;
   if (!ok) {
-    for (size_t i = 0; l && i < n; i++) free(l[i]);
+    for (size_t i = 0; l && i < n; i++)
+      free(l[i]);
     free(t), free(l);
     return SPY_ENOMEM;
   }
   memcpy(t, pos, n * sizeof *t);
-  for (size_t i = 0; i < p->nyticks; i++) free(p->yticklabel[i]);
+  for (size_t i = 0; i < p->nyticks; i++)
+    free(p->yticklabel[i]);
   free(p->ytick), free(p->yticklabel);
   p->ytick = t, p->yticklabel = l, p->nyticks = n;
   return SPY_OK;

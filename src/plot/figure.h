@@ -20,7 +20,7 @@
 typedef struct spy_plot_line {
   double *x, *y; /* n points; NaN/inf y values leave a gap */
   size_t n;
-  char *label;   /* legend entry, NULL for none */
+  char *label; /* legend entry, NULL for none */
 } spy_plot_line;
 
 /* An image on a regular grid: z is ny x nx, row-major, row 0 at y0 (the
@@ -41,15 +41,15 @@ typedef struct spy_plot_panel {
   double *ytick;         /* custom y ticks at ytick[k] labelled yticklabel[k] */
   char **yticklabel;
   size_t nyticks;
-  bool yrange;           /* fixed y range [ymin, ymax] instead of autoscale */
+  bool yrange; /* fixed y range [ymin, ymax] instead of autoscale */
   double ymin, ymax;
 } spy_plot_panel;
 
 typedef struct spy_figure {
-  char *kind;            /* what is shown, e.g. "SpectralData line spectra" */
+  char *kind; /* what is shown, e.g. "SpectralData line spectra" */
   spy_plot_panel *panels;
   size_t npanels, nrows, ncols; /* panels fill the grid row by row */
-  double width, height;  /* default size in inches */
+  double width, height;         /* default size in inches */
 } spy_figure;
 
 /* A figure with npanels empty panels on an nrows x ncols grid; NULL when out of memory. */

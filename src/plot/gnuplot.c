@@ -31,7 +31,8 @@ int spy_plot_kind_of_path(const char *path, spy_plot_kind *kind, spy_err *err)
     if (strcasecmp(dot, ".svg") == 0) return *kind = SPY_PLOT_SVG, SPY_OK;
     if (strcasecmp(dot, ".pdf") == 0) return *kind = SPY_PLOT_PDF, SPY_OK;
   }
-  return spy_fail_value(err, "filename", path ? path : "", "a file name ending in .png, .svg or .pdf");
+  return spy_fail_value(err, "filename", path ? path : "",
+                        "a file name ending in .png, .svg or .pdf");
 }
 
 /* ---- finding and running gnuplot ------------------------------------------ */
@@ -138,7 +139,9 @@ static int run(const char *prog, char *const argv[], const char *in, size_t nin,
   }
   closefd(&fin), closefd(&fout), closefd(&ferr);
   if (!exited) waitpid(pid, &status, 0);
-  status = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+  status = WIFEXITED(status)     ? WEXITSTATUS(status)
+           : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                 : -1;
   if (log) {
     rewind(log);
     size_t n;
@@ -178,7 +181,10 @@ static int window_term(const char *prog, const char **term, spy_err *err)
 {
   spy_strbuf t = {0};
   terminals(prog, &t);
-  *term = hasword(t.s, "qt") ? "qt" : hasword(t.s, "wxt") ? "wxt" : hasword(t.s, "x11") ? "x11" : NULL;
+  *term = hasword(t.s, "qt")    ? "qt"
+          : hasword(t.s, "wxt") ? "wxt"
+          : hasword(t.s, "x11") ? "x11"
+                                : NULL;
   free(t.s);
   if (!*term)
     return spy_fail(err, SPY_ENOTSUP,
@@ -296,13 +302,13 @@ static void put_doubles(spy_strbuf *b, const double *v, size_t n)
 
 /* How a panel sits in its figure. */
 typedef struct placing {
-  bool text;        /* the dumb terminal */
-  double titlesize; /* points, as the terminal counts them */
-  int maxticks;     /* > 0: at most about this many ticks per axis */
+  bool text;           /* the dumb terminal */
+  double titlesize;    /* points, as the terminal counts them */
+  int maxticks;        /* > 0: at most about this many ticks per axis */
   bool xlabel, ylabel; /* outer panels only carry axis labels (as Syncopy's) */
-  int pixw, pixh;   /* raster output: the panel's size in pixels (0: vector); text: in cells */
-  bool mono;        /* text without colours: images drawn with a shade ramp */
-  bool key;         /* the panel that explains the shades (the first) */
+  int pixw, pixh;      /* raster output: the panel's size in pixels (0: vector); text: in cells */
+  bool mono;           /* text without colours: images drawn with a shade ramp */
+  bool key;            /* the panel that explains the shades (the first) */
 } placing;
 
 /* A 1-2-5 step giving at most n intervals over [lo, hi] (0 when degenerate). */
@@ -368,8 +374,9 @@ static void shaded(spy_strbuf *b, const spy_plot_image *im, const placing *at, d
   printf_sb(b, "set lmargin %d\nset rmargin %d\nset tmargin %d\nset bmargin %d\n", lm, rm, tm, bm);
   printf_sb(b, "ramp = '%s'\nzlo = %.17g\nzhi = %.17g\n", ramp, im->zmin,
             im->zmax > im->zmin ? im->zmax : im->zmin + 1);
-  spy_sb_puts(b, "zf(z) = (z - zlo) / (zhi - zlo)\n"
-                 "zk(z) = (z != z) ? 1 : int(1 + 9.999 * (zf(z) < 0 ? 0 : zf(z) > 1 ? 1 : zf(z)))\n");
+  spy_sb_puts(b,
+              "zf(z) = (z - zlo) / (zhi - zlo)\n"
+              "zk(z) = (z != z) ? 1 : int(1 + 9.999 * (zf(z) < 0 ? 0 : zf(z) > 1 ? 1 : zf(z)))\n");
   char key[256];
   snprintf(key, sizeof key, "%s%sshades '%s' from %g to %g", im->cblabel ? im->cblabel : "",
            im->cblabel ? ": " : "", ramp, im->zmin, im->zmax);
@@ -399,7 +406,8 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
   const spy_plot_style *s = &spy_plot_look;
   bool text = at->text;
   double titlesize = at->titlesize;
-  spy_sb_puts(b, "reset\nunset key\nset tics out\nset border 3\nset xtics nomirror\nset ytics nomirror\n");
+  spy_sb_puts(
+      b, "reset\nunset key\nset tics out\nset border 3\nset xtics nomirror\nset ytics nomirror\n");
   const char *title = p->title ? p->title : "";
   const char *ylabel = at->ylabel && p->ylabel ? p->ylabel : "";
   cmd_str(b, "set xlabel", at->xlabel ? p->xlabel : "", NULL);
@@ -453,8 +461,10 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     ** reduced by block means to at most that size (gnuplot would resample
     ** anyway; this spares it reading millions of points). */
     size_t fx = 1, fy = 1;
-    if (at->pixw > 0 && im->nx > (size_t)at->pixw) fx = (im->nx + (size_t)at->pixw - 1) / (size_t)at->pixw;
-    if (at->pixh > 0 && im->ny > (size_t)at->pixh) fy = (im->ny + (size_t)at->pixh - 1) / (size_t)at->pixh;
+    if (at->pixw > 0 && im->nx > (size_t)at->pixw)
+      fx = (im->nx + (size_t)at->pixw - 1) / (size_t)at->pixw;
+    if (at->pixh > 0 && im->ny > (size_t)at->pixh)
+      fy = (im->ny + (size_t)at->pixh - 1) / (size_t)at->pixh;
     size_t nx = (im->nx + fx - 1) / fx, ny = (im->ny + fy - 1) / fy;
     printf_sb(b,
               "plot '-' binary array=(%zu,%zu) format='%%float64' origin=(%.17g,%.17g) "
@@ -482,8 +492,10 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
   if (p->yrange) printf_sb(b, "set yrange [%.17g:%.17g]\n", p->ymin, p->ymax);
   spy_sb_puts(b, "set autoscale xfix\n");
   bool legend = false;
-  for (size_t i = 0; i < p->nlines; i++) legend |= p->lines[i].label != NULL;
-  if (legend) spy_sb_puts(b, text ? "set key top right\n" : "set key top right noopaque samplen 2\n");
+  for (size_t i = 0; i < p->nlines; i++)
+    legend |= p->lines[i].label != NULL;
+  if (legend)
+    spy_sb_puts(b, text ? "set key top right\n" : "set key top right noopaque samplen 2\n");
   if (p->nlines == 0) {
     spy_sb_puts(b, "set xrange [0:1]\nset yrange [0:1]\nplot NaN notitle\n");
     return;
@@ -529,7 +541,8 @@ static char *script(const spy_figure *f, const spy_plot_target *t, const char *w
   bool raster = t->kind == SPY_PLOT_PNG || t->kind == SPY_PLOT_SVG || t->kind == SPY_PLOT_SIXEL ||
                 t->kind == SPY_PLOT_KITTY;
   placing at = {.text = t->kind == SPY_PLOT_TEXT,
-                .titlesize = (multi ? s->multi_titlesize : s->titlesize) * (raster ? dpi / 72.0 : 1),
+                .titlesize =
+                    (multi ? s->multi_titlesize : s->titlesize) * (raster ? dpi / 72.0 : 1),
                 .maxticks = multi ? s->multi_ticks : s->single_ticks};
   if (raster || t->kind == SPY_PLOT_WINDOW) {
     at.pixw = (int)lround(w * dpi / (double)ncols), at.pixh = (int)lround(h * dpi / (double)nrows);
@@ -589,11 +602,13 @@ static void fail_gnuplot(spy_err *err, int status, const spy_strbuf *errs)
     const char *e = strchr(p, '\n');
     size_t n = e ? (size_t)(e - p) : strlen(p);
     const char *q = p;
-    while (q < p + n && (*q == ' ' || *q == '\t' || *q == '^')) q++;
+    while (q < p + n && (*q == ' ' || *q == '\t' || *q == '^'))
+      q++;
     bool echo = strncmp(q, "gnuplot>", 8) == 0 || q == p + n;
     if (!echo && strncmp(q, "line ", 5) == 0 && strchr(q, ':') && strchr(q, ':') < p + n) {
       q = strchr(q, ':') + 1;
-      while (q < p + n && *q == ' ') q++;
+      while (q < p + n && *q == ' ')
+        q++;
       echo = q == p + n;
     }
     if (!echo) {
@@ -617,8 +632,8 @@ int spy_plot_render(const spy_figure *f, const spy_plot_target *t, spy_strbuf *o
     const char *slash = strrchr(t->path, '/');
     int dirlen = slash ? (int)(slash - t->path + 1) : 0;
     unsigned r = (unsigned)getpid() ^ (unsigned)time(NULL) ^ (unsigned)(size_t)f;
-    if ((size_t)snprintf(tmp, sizeof tmp, "%.*s.%s.part%08x", dirlen, t->path,
-                         t->path + dirlen, r) >= sizeof tmp)
+    if ((size_t)snprintf(tmp, sizeof tmp, "%.*s.%s.part%08x", dirlen, t->path, t->path + dirlen,
+                         r) >= sizeof tmp)
       return spy_fail(err, SPY_EINVAL, "file name too long: %s", t->path);
     char dir[4096];
     snprintf(dir, sizeof dir, "%.*s", dirlen ? dirlen : 1, dirlen ? t->path : ".");
@@ -636,8 +651,8 @@ int spy_plot_render(const spy_figure *f, const spy_plot_target *t, spy_strbuf *o
   int rc = SPY_OK;
   if (st != 0) {
     if (st == 127 || st < 0)
-      rc = spy_fail(err, SPY_ENOENT, "plotting needs gnuplot, which could not be run (%s): " PKG_HINT,
-                    prog);
+      rc = spy_fail(err, SPY_ENOENT,
+                    "plotting needs gnuplot, which could not be run (%s): " PKG_HINT, prog);
     else if (st > 128)
       rc = spy_fail(err, SPY_EINTR, "interrupted: gnuplot ended by signal %d", st - 128);
     else
@@ -651,7 +666,8 @@ int spy_plot_render(const spy_figure *f, const spy_plot_target *t, spy_strbuf *o
       kitty(out, got.s ? got.s : "", got.len);
     } else {
       size_t skip = 0; /* the dumb terminal starts each page with a form feed */
-      while (skip < got.len && got.s[skip] == '\f') skip++;
+      while (skip < got.len && got.s[skip] == '\f')
+        skip++;
       spy_sb_put(out, got.s ? got.s + skip : "", got.len - skip);
     }
   }

@@ -1,15 +1,14 @@
 /* The one definition of the look (style.h). */
 #include "plot/style.h"
 
-static const char *const colors[] = {"#0072B2", "#009E73", "#D55E00", "#CC79A7",
-                                     "#F0E442", "#56B4E9"};
+static const char *const colors[] = {"#0072B2", "#009E73", "#D55E00",
+                                     "#CC79A7", "#F0E442", "#56B4E9"};
 
 /* matplotlib's magma at nine equidistant points (perceptually uniform, so
 ** linear interpolation between them stays close to the full table). */
-static const spy_plot_stop magma[] = {
-    {0.000, "#000004"}, {0.125, "#1c1044"}, {0.250, "#4f127b"},
-    {0.375, "#812581"}, {0.500, "#b5367a"}, {0.625, "#e55064"},
-    {0.750, "#fb8761"}, {0.875, "#fec287"}, {1.000, "#fcfdbf"}};
+static const spy_plot_stop magma[] = {{0.000, "#000004"}, {0.125, "#1c1044"}, {0.250, "#4f127b"},
+                                      {0.375, "#812581"}, {0.500, "#b5367a"}, {0.625, "#e55064"},
+                                      {0.750, "#fb8761"}, {0.875, "#fec287"}, {1.000, "#fcfdbf"}};
 
 const spy_plot_style spy_plot_look = {
     .font = "DejaVu Sans",

@@ -10,15 +10,15 @@
 #include <stddef.h>
 
 typedef struct spy_plot_stop {
-  double at;         /* 0..1 */
-  const char *rgb;   /* "#rrggbb" */
+  double at;       /* 0..1 */
+  const char *rgb; /* "#rrggbb" */
 } spy_plot_stop;
 
 typedef struct spy_plot_style {
-  const char *font;          /* family known to cairo/fontconfig */
-  double fontsize;           /* labels and ticks, points */
-  double titlesize;          /* panel titles, points */
-  double multi_fontsize;     /* the same in multi-panel figures */
+  const char *font;      /* family known to cairo/fontconfig */
+  double fontsize;       /* labels and ticks, points */
+  double titlesize;      /* panel titles, points */
+  double multi_fontsize; /* the same in multi-panel figures */
   double multi_titlesize;
   int single_ticks;          /* at most about this many ticks per axis (single panel) */
   int multi_ticks;           /* the same in a multi-panel figure */

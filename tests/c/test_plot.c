@@ -17,13 +17,17 @@
 
 static char dir[] = "/tmp/spy-test-plot-XXXXXX";
 
-static void path(char *buf, size_t n, const char *name) { snprintf(buf, n, "%s/%s", dir, name); }
+static void path(char *buf, size_t n, const char *name)
+{
+  snprintf(buf, n, "%s/%s", dir, name);
+}
 
 /* Syncopy's calc_multi_layout for 2..25 axes: {n, nrows, ncols}. */
-static const int layouts[][3] = {
-    {2, 1, 2},  {3, 1, 3},  {4, 2, 2},  {5, 2, 3},  {6, 2, 3},   {7, 2, 4},  {8, 2, 4},  {9, 3, 3},
-    {10, 2, 5}, {11, 3, 4}, {12, 3, 4}, {13, 2, 7}, {14, 2, 7},  {15, 3, 5}, {16, 4, 4}, {17, 3, 6},
-    {18, 3, 6}, {19, 4, 5}, {20, 4, 5}, {21, 3, 7}, {22, 2, 11}, {23, 4, 6}, {24, 4, 6}, {25, 5, 5}};
+static const int layouts[][3] = {{2, 1, 2},   {3, 1, 3},  {4, 2, 2},  {5, 2, 3},  {6, 2, 3},
+                                 {7, 2, 4},   {8, 2, 4},  {9, 3, 3},  {10, 2, 5}, {11, 3, 4},
+                                 {12, 3, 4},  {13, 2, 7}, {14, 2, 7}, {15, 3, 5}, {16, 4, 4},
+                                 {17, 3, 6},  {18, 3, 6}, {19, 4, 5}, {20, 4, 5}, {21, 3, 7},
+                                 {22, 2, 11}, {23, 4, 6}, {24, 4, 6}, {25, 5, 5}};
 
 static void test_layout(void)
 {
@@ -41,7 +45,8 @@ static spy_figure *sample(void)
 {
   spy_figure *f = spy_figure_new("test figure", 2, 1, 2);
   double x[11], y[11], z[6] = {0, 1, 2, 3, 4, 5};
-  for (int i = 0; i <= 10; i++) x[i] = y[i] = i;
+  for (int i = 0; i <= 10; i++)
+    x[i] = y[i] = i;
   CHECK(f && spy_panel_labels(&f->panels[0], "left", "x axis", "y axis") == SPY_OK, "labels");
   CHECK(spy_panel_add_line(&f->panels[0], x, y, 1, 11, "diagonal") == SPY_OK, "line");
   CHECK(spy_panel_labels(&f->panels[1], "right", "time (s)", "frequency (Hz)") == SPY_OK, "labels");
@@ -58,7 +63,8 @@ static void test_describe(void)
                        "  panel 2: image 2 x 3 with colorbar, title 'right', x 'time (s)', y "
                        "'frequency (Hz)'") == 0,
         "%s", s ? s : "(null)");
-  CHECK(f->panels[1].image->zmin == 0 && f->panels[1].image->zmax == 5, "colour range = data range");
+  CHECK(f->panels[1].image->zmin == 0 && f->panels[1].image->zmax == 5,
+        "colour range = data range");
   free(s);
   spy_figure_free(f);
 }
@@ -74,9 +80,9 @@ static void test_svg(void)
   size_t n;
   char *svg = t_slurp(p, &n);
   CHECK(svg && strstr(svg, "width=\"800\" height=\"400\""), "size 800 x 400");
-  const char *want[] = {"<text>left</text>", "<text>right</text>", "<text>x axis</text>",
-                        "<text>y axis</text>", "<text>diagonal</text>", "<text>power</text>",
-                        "<text>time (s)</text>", "<image "};
+  const char *want[] = {
+      "<text>left</text>",     "<text>right</text>", "<text>x axis</text>",   "<text>y axis</text>",
+      "<text>diagonal</text>", "<text>power</text>", "<text>time (s)</text>", "<image "};
   for (size_t i = 0; svg && i < sizeof want / sizeof *want; i++)
     CHECK(strstr(svg, want[i]) != NULL, "svg has %s", want[i]);
   /* as Syncopy's: y labels on the left column only */
@@ -131,7 +137,8 @@ static void test_terminals(void)
   CHECK(out.s && strstr(out.s, "diagonal") && strstr(out.s, "x axis") && out.s[0] != '\f',
         "text plot: %s", out.s ? out.s : "");
   int lines = 0;
-  for (size_t i = 0; i < out.len; i++) lines += out.s[i] == '\n';
+  for (size_t i = 0; i < out.len; i++)
+    lines += out.s[i] == '\n';
   CHECK(lines == 20, "20 lines, got %d", lines);
   free(out.s);
   spy_figure_free(f);
@@ -153,8 +160,9 @@ static void test_errors(void)
   spy_plot_kind k;
   CHECK(spy_plot_kind_of_path("a/b.PDF", &k, &err) == SPY_OK && k == SPY_PLOT_PDF, "by extension");
   CHECK(spy_plot_kind_of_path("a.svg/b", &k, &err) != SPY_OK &&
-            strcmp(err.msg, "Invalid value of `filename`: 'a.svg/b'; expected a file name ending in "
-                            ".png, .svg or .pdf") == 0,
+            strcmp(err.msg,
+                   "Invalid value of `filename`: 'a.svg/b'; expected a file name ending in "
+                   ".png, .svg or .pdf") == 0,
         "%s", err.msg);
 
   char p[512], prog[512];
@@ -192,7 +200,8 @@ static void test_errors(void)
   path(saved, sizeof saved, "window-script.gp");
   snprintf(script, sizeof script,
            "#!/bin/sh\nif [ \"$2\" = -e ]; then echo 'dumb qt svg' >&2; exit 0; fi\n"
-           "cat > '%s'\nsleep 4 &\nexit 0\n", saved);
+           "cat > '%s'\nsleep 4 &\nexit 0\n",
+           saved);
   fake("window", script, prog, sizeof prog);
   setenv("SPY_GNUPLOT", prog, 1);
   struct timespec t0, t1;
