@@ -9,6 +9,7 @@
 **
 ** A Figure userdata owns one spy_figure (freed by __gc / __close).
 */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,7 +175,7 @@ static void textsize(spy_plot_target *t)
   t->cols = 80, t->rows = 24;
   if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20 && ws.ws_row >= 8)
     t->cols = ws.ws_col, t->rows = ws.ws_row;
-  t->rows -= 1; /* room for the prompt */
+  t->rows -= 2; /* room for the figure's line and the prompt */
   t->color = settings.color >= 0
                  ? settings.color == 1
                  : isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !envis("TERM", "dumb");
@@ -243,8 +244,34 @@ static int fig_show(lua_State *L)
   return 1;
 }
 
+/* Length of s without its trailing blank lines (spaces and colour
+** sequences only). */
+static size_t unpadded(const char *s, size_t n)
+{
+  size_t end = n;
+  for (;;) {
+    size_t start = end;
+    while (start > 0 && s[start - 1] != '\n')
+      start--;
+    bool blank = true;
+    for (size_t i = start; i < end && blank; i++) {
+      if (s[i] == ' ' || s[i] == '\r') continue;
+      if (s[i] == '\033' && i + 1 < end && s[i + 1] == '[') {
+        for (i += 2; i < end && !isalpha((unsigned char)s[i]); i++) {
+        }
+        continue;
+      }
+      blank = false;
+    }
+    if (!blank) return end;
+    if (start == 0) return 0;
+    end = start - 1;
+  }
+}
+
 /* The shell's hook for a figure returned at the prompt: shows it and
-** returns the text to print (the text plot, then the description). */
+** returns the text to print: the text plot (if that is where it went) and
+** the first line of the figure's description. */
 static int fig_display(lua_State *L)
 {
   spy_figure *f = getfig(L, 1);
@@ -252,15 +279,19 @@ static int fig_display(lua_State *L)
   pushshown(L, f);
   size_t n;
   const char *s = lua_tolstring(L, 2, &n);
-  while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
-    n--;
+  n = unpadded(s, n);
   char *desc = spy_figure_describe(f);
   if (!desc) return luaL_error(L, "out of memory");
-  lua_pushlstring(L, s, n);
-  if (n) lua_pushstring(L, "\n");
-  lua_pushstring(L, desc);
+  char *nl = strchr(desc, '\n');
+  if (nl) *nl = '\0';
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addlstring(&b, s, n);
+  if (memchr(s, '\033', n)) luaL_addstring(&b, "\033[0m"); /* colours end with the plot */
+  if (n) luaL_addchar(&b, '\n');
+  luaL_addstring(&b, desc);
   free(desc);
-  lua_concat(L, n ? 3 : 2);
+  luaL_pushresult(&b);
   return 1;
 }
 

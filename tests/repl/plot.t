@@ -1,6 +1,7 @@
 # Figures at the prompt and in scripts.  A figure returned by an expression
 # shows itself: without DISPLAY and in a terminal without graphics that is a
-# text plot sized to the 80 x 24 window, followed by the figure's description.
+# text plot sized to the 80 x 24 window (less a line for the figure's name
+# and one for the prompt), followed by the figure's name.
 # The spectrum of a 40 Hz sine in noise: the top of the plot holds only the
 # peak, drawn in the column of the 40 Hz tick.  fig:save writes files; a
 # script shows nothing unless it calls fig:show().
@@ -23,8 +24,7 @@ expect \n -5 +-+----------------------------------------------------------------
 expect       +             +             +             +             +             +   \n
 expect       0             20            40            60            80           100  \n
 expect                                   frequency (Hz)       
-expect <Figure: SpectralData line spectra, 1 panel (1 x 1)>\n  panel 1: 1 line, x 'frequency (Hz)', y 'power (dB)'
-expect \nspy> 
+expect \n<Figure: SpectralData line spectra, 1 panel (1 x 1)>\nspy> 
 
 # Plain characters when colours are off (the line is drawn with '*').
 send spy.set_plot{color = false}\n
