@@ -101,12 +101,13 @@ static const spy_funcspec spec_multi = {
     "spy.multipanelplot(spec, {channel={1, 2, 3, 4}}):save('spectra.pdf')",
     kw_plot};
 
-static void pushfig(lua_State *L, spy_figure *f)
+/* An empty Figure on the stack (safe for __gc), filled by the caller. */
+static figbox *newfig(lua_State *L)
 {
   figbox *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->f = NULL;
   luaL_setmetatable(L, FIGURE);
-  b->f = f;
+  return b;
 }
 
 static const char *const selkeys[] = {"trials",  "channel",   "channel_i", "channel_j",
@@ -128,10 +129,9 @@ static int makeplot(lua_State *L, const spy_funcspec *spec, bool multi)
   }
   spy_plot_opts o = {multi, cJSON_IsTrue(cJSON_GetObjectItem(box->json, "shifted")),
                      cJSON_IsTrue(cJSON_GetObjectItem(box->json, "logscale")), selbox->json};
-  spy_figure *f = NULL;
+  figbox *fig = newfig(L);
   spy_err err = {0};
-  if (spy_plot_data(d, &o, &f, &err)) return spy_bind_raise(L, &err);
-  pushfig(L, f);
+  if (spy_plot_data(d, &o, &fig->f, &err)) return spy_bind_raise(L, &err);
   return 1;
 }
 
