@@ -28,6 +28,7 @@ spy.singlepanelplot(tf, { channel = 1 }):save(out .. "/timefreq.png")
 
 -- The text plot a terminal without graphics shows.
 local f = assert(io.open(out .. "/spectrum.txt", "w"))
-f:write(spy.singlepanelplot(spec, { channel = 1 }):text { cols = 78, rows = 20 })
+local txt = spy.singlepanelplot(spec, { channel = 1 }):text { cols = 78, rows = 20 }
+f:write((txt:gsub(" +\n", "\n"):gsub("^\n+", ""):gsub("\n+$", "\n")))
 f:close()
 print("wrote " .. out .. "/spectra.png, timefreq.png, spectrum.txt")
