@@ -309,6 +309,7 @@ typedef struct placing {
   int pixw, pixh;      /* raster output: the panel's size in pixels (0: vector); text: in cells */
   bool mono;           /* text without colours: images drawn with a shade ramp */
   bool key;            /* the panel that explains the shades (the first) */
+  int linecols;        /* columns a line is resolved to (raster: pixels; vector: at 300 dpi) */
 } placing;
 
 /* A 1-2-5 step giving at most n intervals over [lo, hi] (0 when degenerate). */
@@ -399,6 +400,44 @@ static void shaded(spy_strbuf *b, const spy_plot_image *im, const placing *at, d
                                 (j + 0.5) * sy, fmin((j + 1.5) * sy, (double)im->ny))};
       put_doubles(b, rec, 3);
     }
+}
+
+/* A line of many more points than the panel has columns (pixels; for SVG
+** and PDF columns at 300 dpi) is sent as the lowest and the highest point
+** of each of 2 x columns runs of points (in their order), which draws the
+** same picture (every extreme survives) from a bounded number of points. */
+static size_t line_buckets(const spy_plot_line *l, const placing *at)
+{
+  size_t cols = at->linecols > 0 ? 2 * (size_t)at->linecols : 0;
+  return cols && l->n > 4 * cols ? cols : 0;
+}
+
+static size_t line_points(const spy_plot_line *l, const placing *at)
+{
+  size_t nb = line_buckets(l, at);
+  return nb ? 2 * nb : l->n;
+}
+
+static void put_line(spy_strbuf *b, const spy_plot_line *l, const placing *at)
+{
+  size_t nb = line_buckets(l, at);
+  if (!nb) {
+    for (size_t k = 0; k < l->n; k++) {
+      put_doubles(b, &l->x[k], 1);
+      put_doubles(b, &l->y[k], 1);
+    }
+    return;
+  }
+  for (size_t j = 0; j < nb; j++) {
+    size_t k0 = j * l->n / nb, k1 = (j + 1) * l->n / nb, lo = k0, hi = k0;
+    for (size_t k = k0; k < k1; k++) {
+      if (isnan(l->y[lo]) || l->y[k] < l->y[lo]) lo = k;
+      if (isnan(l->y[hi]) || l->y[k] > l->y[hi]) hi = k;
+    }
+    size_t first = lo < hi ? lo : hi, second = lo < hi ? hi : lo;
+    double pts[4] = {l->x[first], l->y[first], l->x[second], l->y[second]};
+    put_doubles(b, pts, 4);
+  }
 }
 
 static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
@@ -506,8 +545,8 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     printf_sb(b,
               "%s'-' binary record=(%zu) format='%%float64%%float64' using 1:2 with %s lw %g "
               "lc rgb '%s' ",
-              i ? ", " : "", l->n, l->n == 1 ? "points pt 7" : "lines", s->linewidth,
-              s->colors[i % s->ncolors]);
+              i ? ", " : "", line_points(l, at), l->n == 1 ? "points pt 7" : "lines",
+              s->linewidth, s->colors[i % s->ncolors]);
     if (l->label) {
       spy_sb_puts(b, "title ");
       lit(b, l->label);
@@ -516,13 +555,7 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     }
   }
   spy_sb_putc(b, '\n');
-  for (size_t i = 0; i < p->nlines; i++) {
-    const spy_plot_line *l = &p->lines[i];
-    for (size_t k = 0; k < l->n; k++) {
-      put_doubles(b, &l->x[k], 1);
-      put_doubles(b, &l->y[k], 1);
-    }
-  }
+  for (size_t i = 0; i < p->nlines; i++) put_line(b, &p->lines[i], at);
 }
 
 static char *script(const spy_figure *f, const spy_plot_target *t, const char *winterm,
@@ -551,6 +584,7 @@ static char *script(const spy_figure *f, const spy_plot_target *t, const char *w
     at.pixh = (t->rows > 0 ? t->rows : 24) / (int)nrows;
     at.mono = !t->color;
   }
+  at.linecols = at.pixw > 0 ? at.pixw : (int)lround(w * 300 / (double)ncols);
   for (size_t i = 0; i < f->npanels; i++) {
     /* the x label goes on the lowest panel of each column */
     at.xlabel = !multi || i + ncols >= f->npanels;

@@ -104,6 +104,18 @@ local function png_size(path)
   return w, h
 end
 
+-- CPU seconds of this process and its finished children (gnuplot), so time
+-- bounds hold on a loaded machine too: /proc/self/stat fields 14-17.
+local TICK = tonumber(io.popen("getconf CLK_TCK"):read("l"))
+local function cpu()
+  local f = assert(io.open("/proc/self/stat"))
+  local stat = f:read("a")
+  f:close()
+  local fields = {}
+  for v in stat:match("%) (.*)"):gmatch("%S+") do fields[#fields + 1] = v end
+  return (fields[12] + fields[13] + fields[14] + fields[15]) / TICK -- utime stime cutime cstime
+end
+
 local function errmsg(f, ...)
   local ok, e = pcall(f, ...)
   assert.is_false(ok)
@@ -299,17 +311,6 @@ describe("SpectralData time-frequency images", function()
     local big = spy.SpectralData { data = a, samplerate = 1000, freq = freq,
                                    trialdefinition = spy.array { { 0, 1000, 0 } } }
     local png = DIR .. "/big.png"
-    -- CPU seconds of this process and its finished children (gnuplot), so
-    -- the bound holds on a loaded machine too: /proc/self/stat fields 14-17
-    local tick = tonumber(io.popen("getconf CLK_TCK"):read("l"))
-    local function cpu()
-      local f = assert(io.open("/proc/self/stat"))
-      local stat = f:read("a")
-      f:close()
-      local fields = {}
-      for v in stat:match("%) (.*)"):gmatch("%S+") do fields[#fields + 1] = v end
-      return (fields[12] + fields[13] + fields[14] + fields[15]) / tick -- utime stime cutime cstime
-    end
     local c0 = cpu()
     spy.singlepanelplot(big):save(png)
     local used = cpu() - c0
@@ -357,6 +358,49 @@ describe("AnalogData", function()
     assert.are.equal("Please select max. 25 channels for a multipanelplot!", errmsg(spy.multipanelplot, many))
     assert.are.equal(25, spy.multipanelplot(many, { channel = spy.array and (function()
       local t = {} for i = 1, 25 do t[i] = i end return t end)() }).npanels)
+  end)
+
+  it("long traces: every extreme survives in raster and text output, at a bounded cost", function()
+    local n = 400000 -- 400 s at 1 kHz, a spike of 40 at t = 250 s on unit noise
+    local a = spy.show(spy.synthdata.white_noise { nTrials = 1, nSamples = n, nChannels = 1, seed = 5 }, { trials = 1 })
+    a = a:reshape { n, 1 }:copy()
+    a:set(250001, 1, 40)
+    local long = spy.AnalogData { data = a, samplerate = 1000, trialdefinition = spy.array { { 0, n, 0 } } }
+    local fig = spy.singlepanelplot(long)
+    local png = DIR .. "/long.png"
+    local c0 = cpu()
+    fig:save(png)
+    local used = cpu() - c0
+    -- drawn from each pixel column's extremes: all 400000 points take gnuplot over a minute
+    assert.is_true(used < 1.0, string.format("400000 points took %.2f s of CPU", used))
+    assert.are.same({ 640, 420 }, { png_size(png) })
+    local txt = fig:text { cols = 80, rows = 20 }
+    local lines = {}
+    for l in txt:gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
+    -- the x axis: tick marks ('+') and their values on the next line
+    local marks, values
+    for i = #lines, 2, -1 do
+      if lines[i]:match("^%s*[%d%.%s]+$") and lines[i - 1]:match("^%s*[+%s]+$") then
+        marks, values = lines[i - 1], lines[i]
+        break
+      end
+    end
+    assert.truthy(marks, txt)
+    local cols, vals = {}, {}
+    for c in marks:gmatch("()%+") do cols[#cols + 1] = c end
+    for v in values:gmatch("[%d%.]+") do vals[#vals + 1] = tonumber(v) end
+    assert.are.equal(#cols, #vals)
+    local function at(col) return vals[1] + (col - cols[1]) * (vals[#vals] - vals[1]) / (cols[#cols] - cols[1]) end
+    -- the topmost row with data holds the spike alone
+    for _, l in ipairs(lines) do
+      local body = l:match("|(.*)$")
+      if body and body:find("%S") then
+        local c = l:find("%S", #l - #body + 1)
+        assert.is_true(math.abs(at(c) - 250) < 400 / 60, "spike drawn at " .. at(c) .. " s:\n" .. txt)
+        assert.is_nil(body:find("%S%s+%S"), "the top row holds the spike alone:\n" .. txt)
+        break
+      end
+    end
   end)
 
   it("a selection with no samples and a selector the class lacks give clear errors", function()
