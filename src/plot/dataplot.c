@@ -222,6 +222,27 @@ static bool time_freq(const spy_data *d)
   return false;
 }
 
+/* Whether v[0..n) is evenly spaced (to 1e-6 of its range). */
+static bool even(const double *v, size_t n)
+{
+  if (n < 3) return true;
+  double step = (v[n - 1] - v[0]) / (double)(n - 1), tol = 1e-6 * fabs(v[n - 1] - v[0]);
+  for (size_t i = 1; i < n; i++)
+    if (fabs(v[i] - v[i - 1] - step) > tol) return false;
+  return true;
+}
+
+/* An image of time x frequency into panel p: rows at the frequencies
+** themselves when they are not evenly spaced. */
+static int tf_image(spy_plot_panel *p, const double *z, size_t nt, size_t nf, const double *t,
+                    const double *fr, const char *cblabel)
+{
+  if (spy_panel_set_image(p, z, nt, nf, t[0], t[nt - 1], fr[0], fr[nf - 1], cblabel))
+    return SPY_ENOMEM;
+  if (!even(fr, nf) && spy_panel_set_image_rows(p, fr)) return SPY_ENOMEM;
+  return SPY_OK;
+}
+
 /* One image per channel: value[t][freq] averaged over the selected tapers,
 ** transposed to freq (rows, bottom first) x time.  zmin/zmax shared when
 ** `shared` (Syncopy scales all panels to the overall maximum). */
@@ -245,7 +266,7 @@ static int tf_images(const ctx *c, spy_figure *f, const char *cblabel, bool shar
       }
     spy_plot_panel *p = &f->panels[c->o->multi ? ch : 0];
     if (spy_panel_labels(p, c->d->channel[s->chans[ch]], "time (s)", "frequency (Hz)") ||
-        spy_panel_set_image(p, z, rows, nf, t[0], t[rows - 1], fr[0], fr[nf - 1], cblabel)) {
+        tf_image(p, z, rows, nf, t, fr, cblabel)) {
       rc = nomem(err);
       break;
     }
@@ -393,7 +414,7 @@ static int plot_cross(const ctx *c, spy_figure **out, spy_err *err)
         char title[600];
         snprintf(title, sizeof title, "%s%s%s", method ? method : "", method ? ": " : "", label);
         if (spy_panel_labels(p, title, "time (s)", "frequency (Hz)") ||
-            spy_panel_set_image(p, z, rows, nf, x[0], x[rows - 1], fr[0], fr[nf - 1], ylabel))
+            tf_image(p, z, rows, nf, x, fr, ylabel))
           rc = nomem(err);
         continue;
       }

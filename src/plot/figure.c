@@ -39,7 +39,7 @@ static void panel_free(spy_plot_panel *p)
   }
   free(p->lines);
   if (p->image) {
-    free(p->image->z), free(p->image->cblabel);
+    free(p->image->z), free(p->image->cblabel), free(p->image->yc);
     free(p->image);
   }
   for (size_t i = 0; i < p->nyticks; i++)
@@ -119,9 +119,22 @@ int spy_panel_set_image(spy_plot_panel *p, const double *z, size_t nx, size_t ny
     }
   if (!(im->zmin <= im->zmax)) im->zmin = 0, im->zmax = 1;
   if (p->image) {
-    free(p->image->z), free(p->image->cblabel), free(p->image);
+    free(p->image->z), free(p->image->cblabel), free(p->image->yc), free(p->image);
   }
   p->image = im;
+  return SPY_OK;
+}
+
+int spy_panel_set_image_rows(spy_plot_panel *p, const double *y)
+{
+  spy_plot_image *im = p->image;
+  if (!im) return SPY_EINVAL;
+  double *yc = malloc((im->ny ? im->ny : 1) * sizeof *yc);
+  if (!yc) return SPY_ENOMEM;
+  memcpy(yc, y, im->ny * sizeof *yc);
+  free(im->yc);
+  im->yc = yc;
+  im->y0 = yc[0], im->y1 = yc[im->ny ? im->ny - 1 : 0];
   return SPY_OK;
 }
 

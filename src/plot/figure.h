@@ -29,6 +29,7 @@ typedef struct spy_plot_image {
   double *z;
   size_t nx, ny;
   double x0, x1, y0, y1;
+  double *yc;        /* NULL: rows evenly spaced; else the ny row centres (increasing) */
   double zmin, zmax; /* colour range (the colorbar's) */
   char *cblabel;     /* colorbar label, NULL for none */
 } spy_plot_image;
@@ -65,6 +66,9 @@ int spy_panel_add_line(spy_plot_panel *p, const double *x, const double *y, size
 ** colour range is z's finite min/max. */
 int spy_panel_set_image(spy_plot_panel *p, const double *z, size_t nx, size_t ny, double x0,
                         double x1, double y0, double y1, const char *cblabel);
+/* Gives the image's rows their own centres y[0..ny) (increasing; for
+** frequencies that are not evenly spaced, e.g. log-spaced wavelet scales). */
+int spy_panel_set_image_rows(spy_plot_panel *p, const double *y);
 int spy_panel_set_yticks(spy_plot_panel *p, const double *pos, const char *const *labels, size_t n);
 
 /* A one-paragraph description (caller frees): kind, grid, and per panel its

@@ -340,6 +340,54 @@ static void ticks(spy_strbuf *b, const spy_plot_panel *p, int n)
   if (dy > 0 && !p->nyticks) printf_sb(b, "set ytics %.17g\n", dy);
 }
 
+/* Whether an image's own row centres are geometric (log-spaced: drawn on a
+** log axis). */
+static bool logrows(const spy_plot_image *im)
+{
+  if (!im->yc || im->ny < 3 || im->yc[0] <= 0) return false;
+  double r = im->yc[1] / im->yc[0];
+  for (size_t i = 2; i < im->ny; i++)
+    if (fabs(im->yc[i] / im->yc[i - 1] - r) > 1e-6 * r) return false;
+  return true;
+}
+
+/* Row edges in axis space (log10 on a log axis): e[0..ny], midway between
+** neighbouring centres, the outer ones half a step out. */
+static void rowedges(const spy_plot_image *im, bool logy, double *e)
+{
+  size_t n = im->ny;
+  for (size_t i = 0; i < n; i++) {
+    double y =
+        im->yc ? im->yc[i] : im->y0 + (n > 1 ? (im->y1 - im->y0) * (double)i / (double)(n - 1) : 0);
+    e[i + 1] = logy ? log10(y) : y; /* centres for now */
+  }
+  if (n == 1) {
+    e[0] = e[1] - 0.5, e[1] = e[1] + 0.5;
+    return;
+  }
+  double first = e[1], last = e[n];
+  for (size_t i = 1; i < n; i++)
+    e[i] = (e[i] + e[i + 1]) / 2;
+  e[0] = first - (e[1] - first);
+  e[n] = last + (last - e[n - 1]);
+}
+
+/* Fractional source row at axis position y (edges e[0..ny]). */
+static double rowat(const double *e, size_t ny, double y)
+{
+  if (y <= e[0]) return 0;
+  if (y >= e[ny]) return (double)ny;
+  size_t lo = 0, hi = ny;
+  while (hi - lo > 1) {
+    size_t mid = (lo + hi) / 2;
+    if (e[mid] <= y)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return (double)lo + (y - e[lo]) / (e[lo + 1] - e[lo]);
+}
+
 /* The mean of z over source cells [i0, i1) x [j0, j1), widened to one cell
 ** when empty (a target cell between two source cells). */
 static double cellmean(const spy_plot_image *im, double i0, double i1, double j0, double j1)
@@ -365,7 +413,7 @@ static double cellmean(const spy_plot_image *im, double i0, double i1, double j0
 ** the character.
 */
 static void shaded(spy_strbuf *b, const spy_plot_image *im, const placing *at, double xlo,
-                   double xhi, double ylo, double yhi)
+                   double xhi, const double *e)
 {
   static const char ramp[] = " .:-=+*#%@";
   int tm = 2, bm = 5, lm = 10, rm = 2;
@@ -392,14 +440,67 @@ static void shaded(spy_strbuf *b, const spy_plot_image *im, const placing *at, d
             w * h);
   /* Cell (i, j) is the character (i + 1, j + 1) counted from the axes'
   ** corner; it shows the image around that point, half a cell each way. */
-  double sx = (double)im->nx / w, sy = (double)im->ny / h;
-  for (int j = 0; j < h; j++)
+  double sx = (double)im->nx / w, ylo = e[0], yhi = e[im->ny], dy = (yhi - ylo) / h;
+  for (int j = 0; j < h; j++) {
+    double y = ylo + (j + 1) * dy; /* axis space */
+    double r0 = rowat(e, im->ny, y - dy / 2), r1 = rowat(e, im->ny, y + dy / 2);
     for (int i = 0; i < w; i++) {
-      double rec[3] = {xlo + (i + 1) * (xhi - xlo) / w, ylo + (j + 1) * (yhi - ylo) / h,
-                       cellmean(im, (i + 0.5) * sx, fmin((i + 1.5) * sx, (double)im->nx),
-                                (j + 0.5) * sy, fmin((j + 1.5) * sy, (double)im->ny))};
+      double rec[3] = {xlo + (i + 1) * (xhi - xlo) / w, y,
+                       cellmean(im, (i + 0.5) * sx, fmin((i + 1.5) * sx, (double)im->nx), r0, r1)};
       put_doubles(b, rec, 3);
     }
+  }
+}
+
+/* Sends an evenly spaced image: reduced by block means to at most the
+** output's pixels for raster output (gnuplot would resample it anyway; this
+** spares it reading millions of points). */
+static void put_image(spy_strbuf *b, const spy_plot_image *im, const placing *at, double dx,
+                      double dy)
+{
+  size_t fx = 1, fy = 1;
+  if (at->pixw > 0 && im->nx > (size_t)at->pixw)
+    fx = (im->nx + (size_t)at->pixw - 1) / (size_t)at->pixw;
+  if (at->pixh > 0 && im->ny > (size_t)at->pixh)
+    fy = (im->ny + (size_t)at->pixh - 1) / (size_t)at->pixh;
+  size_t nx = (im->nx + fx - 1) / fx, ny = (im->ny + fy - 1) / fy;
+  printf_sb(b,
+            "plot '-' binary array=(%zu,%zu) format='%%float64' origin=(%.17g,%.17g) "
+            "dx=%.17g dy=%.17g with image notitle\n",
+            nx, ny, im->x0 + dx * (double)(fx - 1) / 2, im->y0 + dy * (double)(fy - 1) / 2,
+            dx * (double)fx, dy * (double)fy);
+  if (fx == 1 && fy == 1) {
+    put_doubles(b, im->z, im->nx * im->ny);
+    return;
+  }
+  for (size_t j = 0; j < ny; j++)
+    for (size_t i = 0; i < nx; i++) {
+      double sum = 0;
+      size_t cnt = 0;
+      for (size_t q = j * fy; q < (j + 1) * fy && q < im->ny; q++)
+        for (size_t r = i * fx; r < (i + 1) * fx && r < im->nx; r++) {
+          double v = im->z[q * im->nx + r];
+          if (isfinite(v)) sum += v, cnt++;
+        }
+      double m = cnt ? sum / (double)cnt : NAN;
+      put_doubles(b, &m, 1);
+    }
+}
+
+/* Ticks of a log10 axis over [lo, hi] (exponents): the decades, with 2 and
+** 5 between them when the axis spans two decades or less. */
+static void logticks(spy_strbuf *b, double lo, double hi)
+{
+  spy_sb_puts(b, "set ytics (");
+  const char *sep = "";
+  for (int dec = (int)floor(lo); dec <= (int)ceil(hi); dec++)
+    for (int m = 1; m <= 5; m += m == 1 ? 1 : 3) {
+      double v = dec + log10(m);
+      if (v < lo || v > hi || (m != 1 && hi - lo > 2)) continue;
+      printf_sb(b, "%s'%g' %.17g", sep, m * pow(10, dec), v);
+      sep = ", ";
+    }
+  spy_sb_puts(b, ")\n");
 }
 
 /* A line of many more points than the panel has columns (pixels; for SVG
@@ -490,42 +591,48 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     printf_sb(b, "set cbrange [%.17g:%.17g]\n", im->zmin,
               im->zmax > im->zmin ? im->zmax : im->zmin + 1);
     cmd_str(b, "set cblabel", im->cblabel, text ? NULL : " offset 1.5,0");
+    /* Rows with their own centres are drawn in axis space (log10 of the
+    ** frequency when log-spaced, with ticks labelled in Hz), resampled to an
+    ** even grid there; the y range is the rows' edges. */
+    bool logy = logrows(im);
+    double *e = malloc((im->ny + 1) * sizeof *e);
+    if (!e) {
+      b->oom = true;
+      return;
+    }
+    rowedges(im, logy, e);
+    if (logy) logticks(b, e[0], e[im->ny]);
     printf_sb(b, "set xrange [%.17g:%.17g]\nset yrange [%.17g:%.17g]\n", im->x0 - dx / 2,
-              im->x1 + dx / 2, im->y0 - dy / 2, im->y1 + dy / 2);
-    if (at->mono) {
-      shaded(b, im, at, im->x0 - dx / 2, im->x1 + dx / 2, im->y0 - dy / 2, im->y1 + dy / 2);
+              im->x1 + dx / 2, e[0], e[im->ny]);
+    if (at->mono || (at->text && im->yc)) {
+      shaded(b, im, at, im->x0 - dx / 2, im->x1 + dx / 2, e);
+      free(e);
       return;
     }
-    /* Raster output: an image larger than the output's pixels is first
-    ** reduced by block means to at most that size (gnuplot would resample
-    ** anyway; this spares it reading millions of points). */
-    size_t fx = 1, fy = 1;
-    if (at->pixw > 0 && im->nx > (size_t)at->pixw)
-      fx = (im->nx + (size_t)at->pixw - 1) / (size_t)at->pixw;
-    if (at->pixh > 0 && im->ny > (size_t)at->pixh)
-      fy = (im->ny + (size_t)at->pixh - 1) / (size_t)at->pixh;
-    size_t nx = (im->nx + fx - 1) / fx, ny = (im->ny + fy - 1) / fy;
-    printf_sb(b,
-              "plot '-' binary array=(%zu,%zu) format='%%float64' origin=(%.17g,%.17g) "
-              "dx=%.17g dy=%.17g with image notitle\n",
-              nx, ny, im->x0 + dx * (double)(fx - 1) / 2, im->y0 + dy * (double)(fy - 1) / 2,
-              dx * (double)fx, dy * (double)fy);
-    if (fx == 1 && fy == 1) {
-      put_doubles(b, im->z, im->nx * im->ny);
-      return;
-    }
-    for (size_t j = 0; j < ny; j++)
-      for (size_t i = 0; i < nx; i++) {
-        double sum = 0;
-        size_t cnt = 0;
-        for (size_t q = j * fy; q < (j + 1) * fy && q < im->ny; q++)
-          for (size_t r = i * fx; r < (i + 1) * fx && r < im->nx; r++) {
-            double v = im->z[q * im->nx + r];
-            if (isfinite(v)) sum += v, cnt++;
-          }
-        double m = cnt ? sum / (double)cnt : NAN;
-        put_doubles(b, &m, 1);
+    spy_plot_image even = *im;
+    if (im->yc) {
+      size_t rows = at->pixh > 0 ? (size_t)at->pixh : 8 * im->ny;
+      if (rows > 2000) rows = 2000;
+      even.z = malloc(im->nx * rows * sizeof *even.z);
+      if (!even.z) {
+        free(e);
+        b->oom = true;
+        return;
       }
+      double step = (e[im->ny] - e[0]) / (double)rows;
+      for (size_t r = 0; r < rows; r++) {
+        size_t q = (size_t)rowat(e, im->ny, e[0] + ((double)r + 0.5) * step);
+        if (q >= im->ny) q = im->ny - 1;
+        memcpy(even.z + r * im->nx, im->z + q * im->nx, im->nx * sizeof *even.z);
+      }
+      even.ny = rows, even.yc = NULL;
+      even.y0 = e[0] + step / 2, even.y1 = e[im->ny] - step / 2;
+      dy = rows > 1 ? (even.y1 - even.y0) / (double)(rows - 1) : 1;
+      im = &even;
+    }
+    free(e);
+    put_image(b, im, at, dx, dy);
+    if (im == &even) free(even.z);
     return;
   }
   if (p->yrange) printf_sb(b, "set yrange [%.17g:%.17g]\n", p->ymin, p->ymax);
@@ -545,8 +652,8 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     printf_sb(b,
               "%s'-' binary record=(%zu) format='%%float64%%float64' using 1:2 with %s lw %g "
               "lc rgb '%s' ",
-              i ? ", " : "", line_points(l, at), l->n == 1 ? "points pt 7" : "lines",
-              s->linewidth, s->colors[i % s->ncolors]);
+              i ? ", " : "", line_points(l, at), l->n == 1 ? "points pt 7" : "lines", s->linewidth,
+              s->colors[i % s->ncolors]);
     if (l->label) {
       spy_sb_puts(b, "title ");
       lit(b, l->label);
@@ -555,7 +662,8 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     }
   }
   spy_sb_putc(b, '\n');
-  for (size_t i = 0; i < p->nlines; i++) put_line(b, &p->lines[i], at);
+  for (size_t i = 0; i < p->nlines; i++)
+    put_line(b, &p->lines[i], at);
 }
 
 static char *script(const spy_figure *f, const spy_plot_target *t, const char *winterm,

@@ -293,6 +293,38 @@ describe("SpectralData time-frequency images", function()
     assert.truthy(txt:find("power: shades ' .:-=+*#%@' from", 1, true))
   end)
 
+  it("log-spaced frequencies (wavelet's default) on a log axis, the 40 Hz row where it belongs", function()
+    local w = spy.freqanalysis(d, { method = "wavelet" }) -- 37 frequencies from 0.98 to 500 Hz
+    local fig = spy.singlepanelplot(w, { channel = 1 })
+    local svg = svgof(fig, "wavelet")
+    local ticks = {}
+    for _, t in ipairs(texts(svg)) do
+      if t.anchor == "end" and tonumber(t.text) then ticks[#ticks + 1] = tonumber(t.text) end
+    end
+    table.sort(ticks)
+    assert.are.same({ 1, 10, 100 }, ticks)
+    local txt = fig:text { cols = 80, rows = 30, color = false }
+    local ramp, rows, darkest, at = " .:-=+*#%@", {}, 0, {}
+    local n = 0
+    for l in txt:gmatch("([^\n]*)\n") do
+      n = n + 1
+      local axis, cells = l:match("^(.-)|(.*)$")
+      if axis then
+        local v = tonumber(axis:match("^%s*(%d+) %+%-$"))
+        if v then rows[v] = n end
+        for ch in cells:gmatch(".") do
+          local k = ramp:find(ch, 1, true)
+          if k and k > darkest then darkest, at = k, { n } elseif k and k == darkest then at[#at + 1] = n end
+        end
+      end
+    end
+    assert.truthy(rows[10] and rows[100], txt)
+    local want = rows[10] - (math.log(40, 10) - 1) * (rows[10] - rows[100])
+    for _, r in ipairs(at) do
+      assert.is_true(math.abs(r - want) <= 1.5, "darkest on line " .. r .. ", 40 Hz is line " .. want .. ":\n" .. txt)
+    end
+  end)
+
   it("Syncopy's rules: one channel, no taper selection; multipanel shares one colour scale", function()
     assert.are.equal("Please select a single channel for plotting!\nSkipping plot..", errmsg(spy.singlepanelplot, tf))
     assert.are.equal("Taper selection not supported for time-frequency spectra!\nSkipping plot..",
