@@ -181,6 +181,8 @@ return function(spy)
     local mt = getmetatable(x)
     local name = type(mt) == "table" and rawget(mt, "__name") or type(x)
     out(tostring(name), " object\n")
+    local more = type(mt) == "table" and rawget(mt, "__help")
+    if type(more) == "function" then out(more(x)) end
     local index = type(mt) == "table" and rawget(mt, "__index")
     if type(index) == "table" then
       out("\nMethods (obj:name(...)):\n")

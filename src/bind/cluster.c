@@ -15,8 +15,11 @@
 #include <unistd.h>
 
 #include "bind/cluster.h"
+#include "bind/dash.h"
 #include "bind/data.h"
 #include "core/log.h"
+#include "dash/dash.h"
+#include "dash/events.h"
 #include "sched/pool.h"
 #include "sched/sched.h"
 
@@ -24,6 +27,8 @@ typedef struct {
   spy_pool *pool;
   int nworkers, threads;
   double memory;   /* total bytes */
+  bool dash;       /* holds a reference on the dashboard */
+  char group[16];  /* its workers on the dashboard: "<group>-<k>" */
 } cluster_ud;
 
 #define MT_CLUSTER "spy.LocalCluster"
@@ -101,6 +106,7 @@ static const spy_kwarg kw_cluster[] = {
     {"threads_per_worker", SPY_KT_INT, "1", NULL, "threads per worker"},
     {"memory_limit", SPY_KT_STR | SPY_KT_NUM | SPY_KT_NULL, "\"auto\"", NULL,
      "memory per worker: 'auto' (system memory / workers), bytes or a string like '4GB'"},
+    SPY_KW_DASHBOARD_ADDRESS,
     {NULL, 0, NULL, NULL, NULL}};
 
 static const spy_funcspec spec_cluster = {
@@ -116,7 +122,9 @@ static void cluster_close(cluster_ud *c)
   if (c->pool) {
     spy_pool_free(c->pool);
     c->pool = NULL;
+    spy_ev_group_close(c->group);
   }
+  spy_bind_dash_release(&c->dash);
 }
 
 static int l_cluster_gc(lua_State *L)
@@ -125,8 +133,11 @@ static int l_cluster_gc(lua_State *L)
   return 0;
 }
 
-static int new_cluster(lua_State *L, int n, int tpw, double memory_per_worker)
+/* cfg: the LocalCluster's keywords (its dashboard_address), or NULL for a
+** computation's temporary cluster (no dashboard). */
+static int new_cluster(lua_State *L, int n, int tpw, double memory_per_worker, const cJSON *cfg)
 {
+  static int count;
   cluster_ud *c = lua_newuserdatauv(L, sizeof *c, 0);
   memset(c, 0, sizeof *c);
   luaL_setmetatable(L, MT_CLUSTER);
@@ -136,6 +147,10 @@ static int new_cluster(lua_State *L, int n, int tpw, double memory_per_worker)
   c->nworkers = n;
   c->threads = n * tpw;
   c->memory = memory_per_worker * n;
+  if (++count == 1) snprintf(c->group, sizeof c->group, "local");
+  else snprintf(c->group, sizeof c->group, "local%d", count);
+  spy_ev_pool_add(c->group, c->pool, c->threads, memory_per_worker / tpw);
+  if (cfg) c->dash = spy_bind_dash_acquire(L, cfg);
   return 1;
 }
 
@@ -163,7 +178,7 @@ static int l_localcluster(lua_State *L)
             sys / n / 1e9);
     mem = sys / n;
   }
-  return new_cluster(L, n, tpw, mem);
+  return new_cluster(L, n, tpw, mem, box->json);
 }
 
 static int l_cluster_tostring(lua_State *L)
@@ -188,6 +203,7 @@ static int l_cluster_index(lua_State *L)
   else if (strcmp(k, "n_workers") == 0) lua_pushinteger(L, c->pool ? c->nworkers : 0);
   else if (strcmp(k, "threads") == 0) lua_pushinteger(L, c->pool ? c->threads : 0);
   else if (strcmp(k, "memory_limit") == 0) lua_pushnumber(L, c->nworkers ? c->memory / c->nworkers : 0);
+  else if (strcmp(k, "dashboard_link") == 0) c->dash ? spy_bind_push_dash_link(L) : lua_pushnil(L);
   else lua_pushnil(L);
   return 1;
 }
@@ -263,10 +279,16 @@ static int l_client(lua_State *L)
   if (sc && spy_cluster_closed(sc)) return luaL_argerror(L, 1, "the SLURMCluster is closed");
   if (!sc && !luaL_testudata(L, 1, MT_CLUSTER))
     return luaL_typeerror(L, 1, "LocalCluster or SLURMCluster");
-  lua_newuserdatauv(L, 1, 1);
+  bool *dash = lua_newuserdatauv(L, sizeof *dash, 1);
+  *dash = false;
   luaL_setmetatable(L, MT_CLIENT);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
+  if (spy_dash_running()) { /* the client keeps the dashboard of its cluster */
+    spy_err err = {0};
+    *dash = spy_dash_acquire(NULL, &err) == SPY_OK;
+    if (*dash) spy_bind_dash_announce();
+  }
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, "spy.client");
   return 1;
@@ -282,7 +304,7 @@ static int l_client_tostring(lua_State *L)
 
 static int l_client_close(lua_State *L)
 {
-  luaL_checkudata(L, 1, MT_CLIENT);
+  spy_bind_dash_release(luaL_checkudata(L, 1, MT_CLIENT));
   lua_getfield(L, LUA_REGISTRYINDEX, "spy.client");
   if (lua_rawequal(L, 1, -1)) {
     lua_pushnil(L);
@@ -293,13 +315,30 @@ static int l_client_close(lua_State *L)
   return 0;
 }
 
+static int l_client_gc(lua_State *L)
+{
+  spy_bind_dash_release(luaL_checkudata(L, 1, MT_CLIENT));
+  return 0;
+}
+
+static int l_client_help(lua_State *L)
+{
+  luaL_checkudata(L, 1, MT_CLIENT);
+  spy_bind_push_dash_help(L);
+  return 1;
+}
+
 static int l_client_index(lua_State *L)
 {
   const char *k = luaL_checkstring(L, 2);
   if (strcmp(k, "close") == 0) lua_pushcfunction(L, l_client_close);
   else if (strcmp(k, "cluster") == 0) lua_getiuservalue(L, 1, 1);
   else if (strcmp(k, "n_workers") == 0) lua_pushinteger(L, spy_bind_client_workers(L, 1));
-  else lua_pushnil(L);
+  else if (strcmp(k, "status") == 0) lua_pushcfunction(L, spy_bind_status);
+  else if (strcmp(k, "dashboard_link") == 0) {
+    if (*(bool *)lua_touserdata(L, 1)) spy_bind_push_dash_link(L);
+    else lua_pushnil(L);
+  } else lua_pushnil(L);
   return 1;
 }
 
@@ -355,6 +394,7 @@ static int l_cluster_cleanup(lua_State *L)
       lua_pushnil(L);
       lua_setfield(L, LUA_REGISTRYINDEX, "spy.client");
     }
+    spy_bind_dash_release(lua_touserdata(L, 1));
   }
   long *ids = NULL;
   size_t n = 0;
@@ -449,7 +489,7 @@ static int l_executor_for_call(lua_State *L)
     lua_pushlightuserdata(L, r.local->pool);
     lua_setfield(L, LUA_REGISTRYINDEX, "spy.callpool");
   } else if (parallel) {
-    new_cluster(L, default_workers(), 1, system_memory() / default_workers());
+    new_cluster(L, default_workers(), 1, system_memory() / default_workers(), NULL);
     cluster_ud *t = lua_touserdata(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, "spy.callcluster");
     cluster_repr(t, repr, sizeof repr);
@@ -492,12 +532,17 @@ void spy_open_cluster(lua_State *L, int spy)
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_client_tostring);
   lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, l_client_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, l_client_help);
+  lua_setfield(L, -2, "__help");
   lua_pop(L, 1);
   spy_bind_func(L, spy, "LocalCluster", l_localcluster, &spec_cluster);
   spy_bind_func(L, spy, "Client", l_client, &spec_client);
   spy_bind_func(L, spy, "get_client", l_get_client, &spec_get_client);
   spy_bind_func(L, spy, "cluster_cleanup", l_cluster_cleanup, &spec_cleanup);
   spy_open_slurm(L, spy);
+  spy_open_dash(L, spy);
   spy_bind_func(L, spy, "_executor_for_call", l_executor_for_call, NULL);
   spy_bind_func(L, spy, "_end_call", l_end_call, NULL);
 }

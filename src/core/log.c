@@ -17,6 +17,7 @@ static int level = SPY_LOG_IMPORTANT;
 static char *logpath;
 static void (*hook_before)(void);
 static void (*hook_after)(void);
+static void (*_Atomic sink)(int, const char *);
 
 static const struct {
   const char *name;
@@ -62,12 +63,17 @@ void spy_log_set_console_hooks(void (*before)(void), void (*after)(void))
   pthread_mutex_unlock(&lock);
 }
 
+void spy_log_set_sink(void (*f)(int level, const char *msg)) { sink = f; }
+
 static void vlog(int lv, bool keep, const char *fmt, va_list ap)
 {
   bool console = lv >= level;
-  if (!console && !(keep && logpath)) return;
+  void (*to)(int, const char *) = lv >= SPY_LOG_INFO ? sink : NULL;
+  if (!console && !(keep && logpath) && !to) return;
   char msg[4096];
   vsnprintf(msg, sizeof msg, fmt, ap);
+  if (to) to(lv, msg);
+  if (!console && !(keep && logpath)) return;
 
   time_t now = time(NULL);
   struct tm tm;

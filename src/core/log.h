@@ -39,4 +39,8 @@ const char *spy_log_file(void);
 ** progress bar can clear its line, and after, so it can redraw. */
 void spy_log_set_console_hooks(void (*before)(void), void (*after)(void));
 
+/* Called with every message at INFO or above, whatever the level (the
+** dashboard's recent log lines); outside the log lock, must not log. */
+void spy_log_set_sink(void (*sink)(int level, const char *msg));
+
 #endif
