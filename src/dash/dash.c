@@ -151,7 +151,8 @@ static void put_value(spy_strbuf *b, const cJSON *v)
   if (cJSON_IsString(v)) put_escaped(b, v->valuestring);
   else if (cJSON_IsNumber(v)) {
     char num[64];
-    snprintf(num, sizeof num, "%.15g", v->valuedouble);
+    if (v->valuedouble == (double)(long long)v->valuedouble) snprintf(num, sizeof num, "%.0f", v->valuedouble);
+    else snprintf(num, sizeof num, "%.3f", v->valuedouble);
     spy_sb_puts(b, num);
   } else spy_sb_puts(b, "-");
 }

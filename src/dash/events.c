@@ -74,7 +74,6 @@ static struct {
   double t0, wall0;
   worker *w;
   int nw;
-  int main_id;
   jobrec *j;
   int nj;
   taskrec t[NTASKS];
@@ -246,25 +245,11 @@ int spy_ev_pool_add(const char *group, const void *pool, int nthreads, double me
 
 int spy_ev_pool_base(const void *pool)
 {
-  pthread_mutex_lock(&S.lock);
   int id = 0;
-  if (!pool) {
-    if (!S.main_id) {
-      worker *w = add_worker();
-      if (w) {
-        cpy(w->group, sizeof w->group, "session");
-        cpy(w->name, sizeof w->name, "main");
-        gethostname(w->host, sizeof w->host - 1);
-        w->nthreads = 1;
-        S.main_id = w->id;
-        changed();
-      }
-    }
-    id = S.main_id;
-  } else {
-    for (int i = 0; i < S.nw && !id; i++)
-      if (S.w[i].pool == pool && S.w[i].slot == 0) id = S.w[i].id;
-  }
+  if (!pool) return 0;
+  pthread_mutex_lock(&S.lock);
+  for (int i = 0; i < S.nw && !id; i++)
+    if (S.w[i].pool == pool && S.w[i].slot == 0) id = S.w[i].id;
   pthread_mutex_unlock(&S.lock);
   return id;
 }
@@ -647,9 +632,8 @@ char *spy_ev_status_text(const char *link)
   sbf(&b, "dashboard: %s\n", link ? link : "not running");
   const cJSON *c = cJSON_GetObjectItem(s, "computation");
   if (cJSON_IsObject(c))
-    sbf(&b, "computation %.0f (%s): %s, %.0f/%.0f tasks (%.0f%%), %.2f s, %.0f worker%s\n",
-                  jn(c, "id"), js(c, "name"), js(c, "state"), jn(c, "tasks_done"), jn(c, "tasks_total"),
-                  100 * jn(c, "progress"), jn(c, "elapsed"), jn(c, "workers"), jn(c, "workers") == 1 ? "" : "s");
+    sbf(&b, "computation %.0f (%s): %s, %.0f/%.0f tasks (%.0f%%), %.2f s\n", jn(c, "id"), js(c, "name"),
+        js(c, "state"), jn(c, "tasks_done"), jn(c, "tasks_total"), 100 * jn(c, "progress"), jn(c, "elapsed"));
   else sbf(&b, "computation: none yet\n");
   const cJSON *wt = cJSON_GetObjectItem(s, "waiting");
   if (cJSON_IsObject(wt)) sbf(&b, "waiting: %s\n", js(wt, "message"));
@@ -659,7 +643,7 @@ char *spy_ev_status_text(const char *link)
   cJSON_ArrayForEach(w, cJSON_GetObjectItem(s, "workers"))
   {
     if (!head) {
-      sbf(&b, "  %-4s %-22s %-5s %-9s %-26s %-16s %-24s %6s %11s\n", "id", "name", "state", "slurm job",
+      sbf(&b, "  %-4s %-28s %-5s %-9s %-26s %-16s %-24s %6s %11s\n", "id", "name", "state", "slurm job",
                     "job state", "host", "task", "done", "memory");
       head = true;
     }
@@ -671,7 +655,7 @@ char *spy_ev_status_text(const char *link)
       else snprintf(jst, sizeof jst, "%s", js(w, "job_state"));
     }
     fmt_bytes(mem, sizeof mem, jn(w, "memory_limit"));
-    sbf(&b, "  %-4.0f %-22s %-5s %-9s %-26s %-16s %-24s %6.0f %11s\n", jn(w, "id"), js(w, "name"),
+    sbf(&b, "  %-4.0f %-28s %-5s %-9s %-26s %-16s %-24s %6.0f %11s\n", jn(w, "id"), js(w, "name"),
                   js(w, "state"), job, jst, js(w, "host"), *js(w, "task") ? js(w, "task") : "-",
                   jn(w, "tasks_done"), mem);
   }

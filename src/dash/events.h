@@ -43,8 +43,8 @@ void spy_ev_group_close(const char *group);
 ** finds them by the pool pointer.  Returns the id of thread 0 (the others
 ** follow), 0 when full. */
 int spy_ev_pool_add(const char *group, const void *pool, int nthreads, double memory_per_thread);
-/* The worker id of a pool's thread 0; for pool NULL (the inline executor)
-** the session's "main" worker, added on first use; 0 for unknown pools. */
+/* The worker id of a pool's thread 0; 0 for unknown pools and for NULL (the
+** inline executor: its computations show, not as a worker). */
 int spy_ev_pool_base(const void *pool);
 
 /* Task handles: 0 means "not recorded". */

@@ -20,10 +20,10 @@ send s = spy.freqanalysis(w, {method = "mtmfft", foilim = {1, 100}}); client:sta
 expect dashboard: http://127.0.0.1:
 expect /status?token=
 expect \ncomputation 2 (mtmfft): finished, 16/16 tasks (100%), 
-expect  s, 2 workers\nworkers: 2 available, 0 busy\n
-expect   id   name                   state slurm job job state                  host             task                       done      memory\n
-expect   1    local-0                idle  -         -                          
-expect   2    local-1                idle  -         -                          
+expect  s\nworkers: 2 available, 0 busy\n
+expect   id   name                         state slurm job job state                  host             task                       done      memory\n
+expect   1    local-0                      idle  -         -                          
+expect   2    local-1                      idle  -         -                          
 expect recent log:\n
 expect - IMPORTANT: ..attaching to running client:
 expect \nspy> 
