@@ -299,6 +299,35 @@ typedef struct sse {
   double next, last;
 } sse;
 
+/* The status event, made at most once per SSE_INTERVAL for all streams
+** together (a copy for the caller), so that more browsers cost no more. */
+static char *shared_event(double now)
+{
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  static char *cached;
+  static double made = -1;
+  pthread_mutex_lock(&lock);
+  if (!cached || now - made >= SSE_INTERVAL || now < made) {
+    cJSON *s = spy_ev_snapshot();
+    char *json = cJSON_PrintUnformatted(s);
+    cJSON_Delete(s);
+    spy_strbuf b = {0};
+    spy_sb_puts(&b, "event: status\ndata: ");
+    spy_sb_puts(&b, json ? json : "{}");
+    spy_sb_puts(&b, "\n\n");
+    free(json);
+    char *e = spy_sb_take(&b);
+    if (e) {
+      free(cached);
+      cached = e;
+      made = spy_now();
+    }
+  }
+  char *copy = cached ? strdup(cached) : NULL;
+  pthread_mutex_unlock(&lock);
+  return copy;
+}
+
 /* Runs on the connection's own thread (one thread per connection), so it
 ** may sleep; it returns within SSE_INTERVAL of the server stopping. */
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -319,16 +348,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     double now = spy_now();
     uint64_t v = spy_ev_version();
     if (now >= st->next && (!st->sent || v != st->seen)) {
-      cJSON *s = spy_ev_snapshot();
-      char *json = cJSON_PrintUnformatted(s);
-      cJSON_Delete(s);
-      if (!json) return MHD_CONTENT_READER_END_WITH_ERROR;
-      spy_strbuf b = {0};
-      spy_sb_puts(&b, "event: status\ndata: ");
-      spy_sb_puts(&b, json);
-      spy_sb_puts(&b, "\n\n");
-      free(json);
-      if (!(st->data = spy_sb_take(&b))) return MHD_CONTENT_READER_END_WITH_ERROR;
+      if (!(st->data = shared_event(now))) return MHD_CONTENT_READER_END_WITH_ERROR;
       st->len = strlen(st->data);
       st->seen = v;
       st->sent = true;
@@ -478,7 +498,7 @@ int spy_dash_acquire(const char *address, spy_err *err)
     return SPY_OK;
   }
   char host[256];
-  int port, bound = 0, rc;
+  int port = 0, bound = 0, rc;
   bool v6 = false;
   if ((rc = parse_address(address ? address : SPY_DASH_DEFAULT, host, sizeof host, &port, err))) goto out;
   int fd = listen_on(host, port, PORT_TRIES, &bound, &v6, err);
