@@ -122,7 +122,7 @@ static void cluster_close(cluster_ud *c)
   if (c->pool) {
     spy_pool_free(c->pool);
     c->pool = NULL;
-    spy_ev_group_close(c->group);
+    if (*c->group) spy_ev_group_close(c->group);
   }
   spy_bind_dash_release(&c->dash);
 }
@@ -134,7 +134,8 @@ static int l_cluster_gc(lua_State *L)
 }
 
 /* cfg: the LocalCluster's keywords (its dashboard_address), or NULL for a
-** computation's temporary cluster (no dashboard). */
+** computation's temporary cluster (no dashboard, its threads not listed as
+** workers: the table of workers is for the session's clusters). */
 static int new_cluster(lua_State *L, int n, int tpw, double memory_per_worker, const cJSON *cfg)
 {
   static int count;
@@ -147,10 +148,11 @@ static int new_cluster(lua_State *L, int n, int tpw, double memory_per_worker, c
   c->nworkers = n;
   c->threads = n * tpw;
   c->memory = memory_per_worker * n;
+  if (!cfg) return 1; /* a temporary cluster: its tasks are not shown per worker */
   if (++count == 1) snprintf(c->group, sizeof c->group, "local");
   else snprintf(c->group, sizeof c->group, "local%d", count);
   spy_ev_pool_add(c->group, c->pool, c->threads, memory_per_worker / tpw);
-  if (cfg) c->dash = spy_bind_dash_acquire(L, cfg);
+  c->dash = spy_bind_dash_acquire(L, cfg);
   return 1;
 }
 
