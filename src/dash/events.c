@@ -86,6 +86,8 @@ static struct {
   double waiting_since;
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+static void sbf(spy_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void cpy(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src ? src : ""); }
 
 /* under the lock */
@@ -574,11 +576,29 @@ cJSON *spy_ev_worker_info(int id, size_t tail)
   pthread_mutex_unlock(&S.lock);
   if (!o) return NULL;
   if (log[0]) {
+    /* Slurm writes the job's stderr next to its stdout (<name>-<job>.err / .out) */
     cJSON_AddStringToObject(o, "log_file", log);
-    char *text = file_tail(log, tail);
-    if (text) cJSON_AddStringToObject(o, "log_tail", text);
-    else cJSON_AddNullToObject(o, "log_tail");
-    free(text);
+    char err[520];
+    size_t n = strlen(log);
+    snprintf(err, sizeof err, "%.*s.err", (int)(n > 4 ? n - 4 : n), log);
+    char *out = file_tail(log, tail);
+    char *etext = n > 4 && strcmp(log + n - 4, ".out") == 0 ? file_tail(err, tail) : NULL;
+    if (out || etext) {
+      spy_strbuf b = {0};
+      if (etext) {
+        sbf(&b, "==> %s <==\n", err);
+        spy_sb_puts(&b, etext);
+        sbf(&b, "%s==> %s <==\n", *etext && etext[strlen(etext) - 1] != '\n' ? "\n" : "", log);
+      }
+      spy_sb_puts(&b, out ? out : "");
+      char *text = spy_sb_take(&b);
+      cJSON_AddStringToObject(o, "log_tail", text ? text : "");
+      free(text);
+    } else {
+      cJSON_AddNullToObject(o, "log_tail");
+    }
+    free(out);
+    free(etext);
   } else {
     cJSON_AddNullToObject(o, "log_file");
     cJSON_AddNullToObject(o, "log_tail");
@@ -611,7 +631,7 @@ static double jn(const cJSON *o, const char *k)
   return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-static void __attribute__((format(printf, 2, 3))) sbf(spy_strbuf *b, const char *fmt, ...)
+static void sbf(spy_strbuf *b, const char *fmt, ...)
 {
   char line[1024];
   va_list ap;

@@ -20,7 +20,9 @@ spy.status()
 io.stdout:write("END STATUS\n")
 io.stdout:flush()
 -- while the prompt waits for workers, ask the dashboard (its own thread)
-os.execute("(sleep 5; curl -s '" .. link:gsub("/status", "/json/status.json") .. "' > ]] .. dir .. [[/status.json) &")
+local port, token = link:match(":(%d+)/status%?token=(%x+)")
+os.execute("(sleep 5; bash -c 'exec 3<>/dev/tcp/127.0.0.1/" .. port .. "; printf \"GET /json/status.json?token=" .. token ..
+           " HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n\" >&3; cat <&3' > ]] .. dir .. [[/status.json) &")
 local data = spy.synthdata.white_noise{ nTrials = 2, nSamples = 100, nChannels = 2, seed = 1, parallel = false }
 local ok, err = pcall(spy.freqanalysis, data, { method = "mtmfft", taper = "hann" })
 print("RESULT", ok, err)
@@ -59,5 +61,26 @@ local json = jf and jf:read("a") or ""
 if jf then jf:close() end
 H.check(json:find('"waiting":{"message":"0/2 workers available, waiting.. ', 1, true), "status.json waiting: %s", json)
 H.check(json:find('"state":"PENDING","reason":"JobHeldUser"', 1, true), "status.json jobs: %s", json)
+
+-- a Slurm worker on the dashboard: its tasks and the tail of its job's log
+local function http_get(lnk, path)
+  local port, token = lnk:match(":(%d+)/status%?token=(%x+)")
+  return H.sh("bash -c 'exec 3<>/dev/tcp/127.0.0.1/" .. port .. "; printf \"GET " .. path .. "?token=" .. token ..
+              " HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n\" >&3; cat <&3'")
+end
+local cl = H.cluster{ dashboard_address = ":0" }
+cl:scale(1)
+local client = spy.Client(cl)
+local data = spy.synthdata.white_noise{ nTrials = 3, nSamples = 500, nChannels = 4, seed = 1, parallel = false }
+spy.freqanalysis(data, { method = "mtmfft", taper = "hann", chan_per_worker = 2 })
+local workers = http_get(client.dashboard_link, "/info/workers")
+local id = workers:match('/info/worker/(%d+)%?token=%x+">%d+</a></td><td>spy%-worker%-')
+H.check(id, "the Slurm worker is listed:\n%s", workers)
+local page = http_get(client.dashboard_link, "/info/worker/" .. id)
+H.check(page:find("<tr><th>slurm_job</th><td>%d+</td></tr>") and page:find("<td>trial 3, channels 3-4</td><td>done</td>", 1, true),
+        "the worker's tasks:\n%s", page)
+H.check(page:find('<pre id="log">==&gt; [^\n]*%.err &lt;==\n'), "the worker's log tail:\n%s", page)
+cl:close()
+client:close()
 os.execute("rm -rf " .. dir)
 print("waiting: ok")
