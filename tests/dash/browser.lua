@@ -1,7 +1,8 @@
 -- Headless chromium loads the dashboard's /status page while computations
 -- run on a LocalCluster; the DOM it dumps (after the page's script ran)
 -- must show the worker count, the computation's progress and task marks
--- in the task stream, and the workers table.
+-- in the task stream, and the workers table; an open page then follows the
+-- computations over its event stream.
 local chromium = os.getenv("SPY_CHROMIUM")
 if not chromium or chromium == "" or chromium:find("NOTFOUND") then
   io.stderr:write("SKIP: chromium is not installed (Debian package chromium)\n")
@@ -79,4 +80,61 @@ end
 if rows ~= 2 then fail("workers table rows: " .. rows) end
 print(string.format("ok: %s; %s; %s; %d lanes, %d task marks; %d computations while loading", wc, prog, state,
                     lanes, marks, n))
+
+-- Live: the page stays open (chromium driven over --remote-debugging-pipe,
+-- the DevTools protocol on two named pipes) while computations run; the
+-- stream must change its DOM without a reload.
+assert(os.execute("mkdir -p " .. tmp .. " && mkfifo " .. tmp .. "/in " .. tmp .. "/out"))
+assert(os.execute(string.format(
+  "%s --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking " ..
+  "--disable-component-update --disable-sync --user-data-dir=%s/profile2 --remote-debugging-pipe about:blank " ..
+  "3<%s/in 4>%s/out 2>%s/chromium2.log &", chromium, tmp, tmp, tmp, tmp)))
+local to = assert(io.open(tmp .. "/in", "w"))
+local from = assert(io.open(tmp .. "/out", "r"))
+local id = 0
+local function call(method, params, session)
+  id = id + 1
+  to:write(string.format('{"id":%d,%s"method":"%s","params":%s}\0', id,
+                         session and ('"sessionId":"' .. session .. '",') or "", method, params))
+  to:flush()
+  while true do -- skip events and other replies
+    local buf = {}
+    while true do
+      local c = from:read(1)
+      if not c then fail("chromium closed the pipe during " .. method) end
+      if c == "\0" then break end
+      buf[#buf + 1] = c
+    end
+    local msg = table.concat(buf)
+    if msg:find('^{"id":' .. id .. ',') then return msg end
+  end
+end
+local target = call("Target.createTarget", '{"url":"' .. link .. '"}'):match('"targetId":"(%w+)"')
+local session = call("Target.attachToTarget", '{"targetId":"' .. target .. '","flatten":true}'):match('"sessionId":"(%w+)"')
+if not session then fail("no DevTools session") end
+local function page()
+  local r = call("Runtime.evaluate", '{"expression":"[document.readyState, document.getElementById(\'live\').textContent, ' ..
+                 'document.getElementById(\'progress\').textContent, document.getElementById(\'comp-name\').textContent, ' ..
+                 'document.querySelectorAll(\'#stream .task\').length].join(\'|\')","returnByValue":true}', session)
+  return r:match('"value":"([^"]*)"')
+end
+local seen, live, t1 = {}, false, os.time()
+local first
+repeat
+  spy.freqanalysis(w, {method = "mtmfft", foilim = {1, 100}})
+  local v = page() or ""
+  local ready, conn, progress, comp, ntask = v:match("^(%a+)|([^|]*)|([^|]*)|([^|]*)|(%d+)$")
+  if ready == "complete" and conn == "live" then
+    first = first or comp
+    seen[comp .. " " .. progress] = true
+    live = comp ~= first and tonumber(ntask) > 0
+  end
+until live or os.time() - t1 > 60
+to:close()
+from:close()
+if not live then fail("the page did not follow the computations over its stream") end
+local states = 0
+for _ in pairs(seen) do states = states + 1 end
+print(string.format("ok: the open page followed %d states without a reload (first %s)", states, first))
+if os.getenv("KEEP") == nil then os.execute("rm -rf " .. tmp) end
 spy.cluster_cleanup()
