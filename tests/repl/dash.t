@@ -34,7 +34,7 @@ expect \nspy>
 send listening()\n
 expect \ntrue\nspy> 
 send help(client)\n
-expect spy.Client object
+expect Client object
 expect Dashboard (live status in a browser; client:status() prints the same):
 expect \n  http://127.0.0.1:
 expect ssh -L 
