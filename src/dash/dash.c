@@ -300,14 +300,18 @@ typedef struct sse {
 } sse;
 
 /* The status event, made at most once per SSE_INTERVAL for all streams
-** together (a copy for the caller), so that more browsers cost no more. */
-static char *shared_event(double now)
+** together (a copy for the caller), so that more browsers cost no more.
+** *version is the state's version it shows (read before the snapshot): a
+** stream that sent it waits for a newer one, so no change is missed. */
+static char *shared_event(double now, uint64_t *version)
 {
   static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
   static char *cached;
+  static uint64_t cached_version;
   static double made = -1;
   pthread_mutex_lock(&lock);
-  if (!cached || now - made >= SSE_INTERVAL || now < made) {
+  uint64_t v = spy_ev_version();
+  if (!cached || (v != cached_version && (now - made >= SSE_INTERVAL || now < made))) {
     cJSON *s = spy_ev_snapshot();
     char *json = cJSON_PrintUnformatted(s);
     cJSON_Delete(s);
@@ -320,10 +324,12 @@ static char *shared_event(double now)
     if (e) {
       free(cached);
       cached = e;
-      made = spy_now();
+      cached_version = v;
+      made = now;
     }
   }
   char *copy = cached ? strdup(cached) : NULL;
+  *version = cached_version;
   pthread_mutex_unlock(&lock);
   return copy;
 }
@@ -348,9 +354,16 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     double now = spy_now();
     uint64_t v = spy_ev_version();
     if (now >= st->next && (!st->sent || v != st->seen)) {
-      if (!(st->data = shared_event(now))) return MHD_CONTENT_READER_END_WITH_ERROR;
+      uint64_t shown;
+      if (!(st->data = shared_event(now, &shown))) return MHD_CONTENT_READER_END_WITH_ERROR;
+      if (st->sent && shown == st->seen) { /* not newer than what this stream has: wait */
+        free(st->data);
+        st->data = NULL;
+        st->next = now + SSE_INTERVAL / 2;
+        continue;
+      }
       st->len = strlen(st->data);
-      st->seen = v;
+      st->seen = shown;
       st->sent = true;
       st->next = now + SSE_INTERVAL;
       st->last = now;
