@@ -30,11 +30,7 @@ bool spy_bind_dash_acquire(lua_State *L, const cJSON *cfg)
     spy_log(SPY_LOG_WARNING, "%s; continuing without a dashboard", err.msg);
     return false;
   }
-  if (!was) {
-    char link[600];
-    spy_dash_link(link, sizeof link);
-    spy_log(SPY_LOG_DEBUG, "dashboard started: %s", link);
-  }
+  if (!was) spy_log(SPY_LOG_INFO, "Dashboard started on port %d", spy_dash_port());
   return true;
 }
 
@@ -43,7 +39,8 @@ void spy_bind_dash_announce(void)
   char link[600], host[256] = "this-host";
   spy_dash_link(link, sizeof link);
   gethostname(host, sizeof host - 1);
-  spy_log(SPY_LOG_IMPORTANT, "Dashboard accessible at %s", link);
+  /* the token stays out of the log file: the console only */
+  spy_log_console(SPY_LOG_IMPORTANT, "Dashboard accessible at %s", link);
   if (getenv("SSH_CONNECTION")) /* a remote session: the tunnel that reaches it */
     spy_log(SPY_LOG_IMPORTANT, "..from your computer: ssh -L %d:127.0.0.1:%d %s, then open the link there",
             spy_dash_port(), spy_dash_port(), host);

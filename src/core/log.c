@@ -65,7 +65,8 @@ void spy_log_set_console_hooks(void (*before)(void), void (*after)(void))
 
 void spy_log_set_sink(void (*f)(int level, const char *msg)) { sink = f; }
 
-static void vlog(int lv, bool keep, const char *fmt, va_list ap)
+/* keep: the file gets it whatever the level; nofile: the console only */
+static void vlog(int lv, bool keep, bool nofile, const char *fmt, va_list ap)
 {
   bool console = lv >= level;
   void (*to)(int, const char *) = lv >= SPY_LOG_INFO ? sink : NULL;
@@ -89,7 +90,7 @@ static void vlog(int lv, bool keep, const char *fmt, va_list ap)
     fflush(stderr);
     if (hook_after) hook_after();
   }
-  if (logpath) {
+  if (logpath && !nofile) {
     FILE *f = fopen(logpath, "a");
     if (f) {
       char host[256] = "localhost";
@@ -106,7 +107,7 @@ void spy_log(int lv, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  vlog(lv, false, fmt, ap);
+  vlog(lv, false, false, fmt, ap);
   va_end(ap);
 }
 
@@ -114,6 +115,14 @@ void spy_log_keep(int lv, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  vlog(lv, true, fmt, ap);
+  vlog(lv, true, false, fmt, ap);
+  va_end(ap);
+}
+
+void spy_log_console(int lv, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vlog(lv, false, true, fmt, ap);
   va_end(ap);
 }

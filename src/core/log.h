@@ -25,6 +25,11 @@ void spy_log(int level, const char *fmt, ...)
 void spy_log_keep(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* As spy_log, but never into the log file (secrets such as the dashboard's
+** token, which a log file others may read must not hold). */
+void spy_log_console(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Parses "DEBUG", "info", ... (case-insensitive); -1 if unknown. */
 int spy_log_parse_level(const char *name);
 const char *spy_log_level_name(int level);
