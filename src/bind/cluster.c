@@ -317,6 +317,16 @@ static int l_client_close(lua_State *L)
   return 0;
 }
 
+static const spy_funcspec spec_client_close = {
+    "client:close", "client:close()",
+    "Detach the client: later computations run without it (the cluster stays open).", NULL,
+    "client:close()", NULL};
+
+static const spy_funcspec spec_client_status = {
+    "client:status", "client:status()",
+    "Print the live state as text, the same as spy.status() and the dashboard.", NULL, "client:status()",
+    NULL};
+
 static int l_client_gc(lua_State *L)
 {
   spy_bind_dash_release(luaL_checkudata(L, 1, MT_CLIENT));
@@ -538,6 +548,20 @@ void spy_open_cluster(lua_State *L, int spy)
   lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, l_client_help);
   lua_setfield(L, -2, "__help");
+  { /* for help(client) and completion */
+    static const char *const fields[] = {"cluster", "dashboard_link", "n_workers"};
+    int mt = lua_gettop(L);
+    lua_createtable(L, 3, 0);
+    for (int i = 0; i < 3; i++) {
+      lua_pushstring(L, fields[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, mt, "__fields");
+    lua_createtable(L, 0, 2);
+    spy_bind_func(L, mt + 1, "close", l_client_close, &spec_client_close);
+    spy_bind_func(L, mt + 1, "status", spy_bind_status, &spec_client_status);
+    lua_setfield(L, mt, "__methods");
+  }
   lua_pop(L, 1);
   spy_bind_func(L, spy, "LocalCluster", l_localcluster, &spec_cluster);
   spy_bind_func(L, spy, "Client", l_client, &spec_client);
