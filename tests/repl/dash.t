@@ -39,6 +39,8 @@ expect Dashboard (live status in a browser; client:status() prints the same):
 expect \n  http://127.0.0.1:
 expect ssh -L 
 expect :127.0.0.1:
+expect Fields (obj.name):\n  cluster, dashboard_link, n_workers
+expect status  Print the
 expect \nspy> 
 send spy.cluster_cleanup()\n
 expect Successfully shut down
