@@ -194,6 +194,8 @@ return function(spy)
     out(tostring(name):gsub("^spy%.", ""), " object")
     local about = type(mt) == "table" and rawget(mt, "__about")
     out(about and (": " .. about) or "", "\n")
+    local more = type(mt) == "table" and rawget(mt, "__help")
+    if type(more) == "function" then out(more(x)) end
     local fields = type(mt) == "table" and rawget(mt, "__fields")
     if type(fields) == "table" and #fields > 0 then
       local names = {}

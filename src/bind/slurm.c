@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bind/cluster.h"
+#include "bind/dash.h"
 #include "bind/data.h"
 #include "core/interrupt.h"
 #include "core/log.h"
@@ -23,6 +24,7 @@
 
 typedef struct slurm_ud {
   spy_cluster *c;
+  bool dash;   /* holds a reference on the dashboard */
 } slurm_ud;
 
 spy_cluster *spy_bind_toslurm(lua_State *L, int idx)
@@ -78,6 +80,7 @@ static const spy_kwarg kw_slurm[] = {
      "#SBATCH -J (default spy-worker-<user>-<session>, which spy.cluster_cleanup() recognises)"},
     {"spy", SPY_KT_STR | SPY_KT_NULL, "null", NULL,
      "the spy executable jobs run (default: this one, $SPY_BIN, or spy in PATH)"},
+    SPY_KW_DASHBOARD_ADDRESS,
     {NULL, 0, NULL, NULL, NULL}};
 
 static const spy_funcspec spec_slurm = {
@@ -212,6 +215,7 @@ static spy_cluster *push_cluster(lua_State *L, spy_slurm_config *cfg)
 {
   slurm_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
   u->c = NULL;
+  u->dash = false;
   luaL_setmetatable(L, SPY_MT_SLURM);
   spy_err err = {0};
   char *script = NULL;
@@ -242,6 +246,7 @@ static int l_slurmcluster(lua_State *L)
   spy_cluster *c = push_cluster(L, cfg);
   g->ptr = NULL;
   free(cfg);
+  ((slurm_ud *)lua_touserdata(L, -1))->dash = spy_bind_dash_acquire(L, box->json);
   if (n > 0) {
     spy_err err = {0};
     if (spy_cluster_scale(c, n, &err)) spy_bind_raise(L, &err);
@@ -276,6 +281,7 @@ static int l_close(lua_State *L)
 {
   slurm_ud *u = luaL_checkudata(L, 1, SPY_MT_SLURM);
   if (u->c) spy_cluster_close(u->c);
+  spy_bind_dash_release(&u->dash);
   return 0;
 }
 
@@ -284,6 +290,7 @@ static int l_gc(lua_State *L)
   slurm_ud *u = luaL_checkudata(L, 1, SPY_MT_SLURM);
   spy_cluster_free(u->c);
   u->c = NULL;
+  spy_bind_dash_release(&u->dash);
   return 0;
 }
 
@@ -327,6 +334,10 @@ static int l_index(lua_State *L)
   else if (strcmp(k, "threads") == 0) lua_pushinteger(L, s.threads);
   else if (strcmp(k, "requested") == 0) lua_pushinteger(L, s.requested);
   else if (strcmp(k, "closed") == 0) lua_pushboolean(L, spy_cluster_closed(c));
+  else if (strcmp(k, "dashboard_link") == 0) {
+    if (((slurm_ud *)lua_touserdata(L, 1))->dash) spy_bind_push_dash_link(L);
+    else lua_pushnil(L);
+  }
   else if (strcmp(k, "job_ids") == 0) {
     long ids[4096];
     size_t n = spy_cluster_job_ids(c, ids, 4096);
@@ -357,6 +368,7 @@ static const spy_kwarg kw_esi[] = {
     {"mem_per_worker", SPY_KT_STR | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of mem_per_job"},
     {"cores_per_worker", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of cores_per_job", SPY_KW_INT32},
     {"n_workers_startup", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of n_jobs_startup", SPY_KW_INT32},
+    SPY_KW_DASHBOARD_ADDRESS,
     {NULL, 0, NULL, NULL, NULL}};
 
 static const spy_funcspec spec_esi = {
@@ -508,6 +520,7 @@ static int l_esi_cluster_setup(lua_State *L)
   g->ptr = NULL;
   free(sc);
   int cl = lua_gettop(L);
+  ((slurm_ud *)lua_touserdata(L, cl))->dash = spy_bind_dash_acquire(L, cfg);
   if (spy_cluster_scale(c, njobs, &err)) return spy_bind_raise(L, &err);
   spy_log(SPY_LOG_INFO, "Slurm jobs of %s log to %s", spy_cluster_id(c), logdir);
   lua_pushvalue(L, cl);

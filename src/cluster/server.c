@@ -30,6 +30,7 @@
 #include "core/kwspec.h"
 #include "core/log.h"
 #include "core/settings.h"
+#include "dash/events.h"
 #include "data/data.h"
 #include "io/chunk.h"
 
@@ -63,6 +64,9 @@ typedef struct refusal_kind {
 /* Tasks a worker may hold per thread: one running, one queued behind it, so
 ** it never idles for a round trip between tasks. */
 #define DEPTH 2
+/* Waiting for workers: a line every 2 s (INFO, always in the log file), every
+** third one at IMPORTANT so the default console shows it. */
+#define WAIT_SHOW_TICKS 3
 
 enum { C_HANDSHAKE, C_READY, C_CLOSING };
 enum { J_SUBMITTED, J_ACTIVE, J_LOST, J_ENDED, J_CANCELLED };
@@ -86,6 +90,7 @@ typedef struct conn {
   int nthreads, busy;
   double memory;
   uint64_t comp_sent;
+  int ev;               /* dashboard id (dash/events.h) */
   struct conn *next;
 } conn;
 
@@ -136,6 +141,7 @@ struct spy_cluster {
   size_t inner[2];
   size_t acc_elems;     /* custom reduction: tasks ship acc_elems doubles */
   char fname[64];
+  size_t nchan;          /* selected channels (the dashboard's task labels) */
   /* executor */
   spy_remote remote;
   spy_pool *pool;
@@ -329,6 +335,7 @@ static void drop(spy_cluster *c, conn *w, const char *why)
     }
     if (!c->closing && (!j || j->state != J_CANCELLED))
       spy_log(SPY_LOG_WARNING, "worker %s (Slurm job %ld) was lost: %s", w->name, w->job, why);
+    spy_ev_worker_gone(w->ev, c->closing ? "cluster closed" : why);
     pthread_cond_broadcast(&c->cond);
   }
   if (w->stage != C_CLOSING) c->nconns--;
@@ -389,6 +396,11 @@ static void on_auth(spy_cluster *c, conn *w, spy_msgreader *r)
   w->memory = spy_cfg_num(j, "memory", 0);
   w->job = (long)spy_cfg_num(j, "job", 0);
   snprintf(w->name, sizeof w->name, "%s", spy_cfg_str(j, "name", "worker"));
+  char lp[4400];
+  log_path(c, w->job, lp, sizeof lp);
+  w->ev = spy_ev_worker_add(c->id, w->name, spy_cfg_str(j, "host", w->peer), w->job, nthreads, w->memory,
+                            w->job > 0 ? lp : NULL);
+  if (w->job > 0) spy_ev_job(c->id, w->job, "RUNNING", "None", NULL);
   cJSON_Delete(j);
   job *jb = find_job(c, w->job);
   if (jb) {
@@ -693,6 +705,9 @@ static int add_job(spy_cluster *c, long id)
   c->jobs[c->njobs].state = J_SUBMITTED;
   snprintf(c->jobs[c->njobs].sstate, sizeof c->jobs[0].sstate, "PENDING");
   c->njobs++;
+  char lp[4400];
+  log_path(c, id, lp, sizeof lp);
+  spy_ev_job(c->id, id, "PENDING", "", lp);
   return 0;
 }
 
@@ -756,6 +771,7 @@ static void *monitor_thread(void *arg)
         if (!j || !(j->state == J_SUBMITTED || j->state == J_LOST)) continue;
         snprintf(j->sstate, sizeof j->sstate, "%s", q[i].state);
         snprintf(j->reason, sizeof j->reason, "%s", q[i].reason);
+        spy_ev_job(c->id, j->id, *j->sstate ? j->sstate : "ENDED", j->reason, NULL);
         if (terminal(q[i].state) && j->nconnected == 0 && j->state == J_SUBMITTED) {
           j->state = J_ENDED;
           if (!*j->sstate) snprintf(j->sstate, sizeof j->sstate, "ENDED");
@@ -1116,6 +1132,7 @@ void spy_cluster_close(spy_cluster *c)
   c->lfd = c->wake[0] = c->wake[1] = -1;
   remove_dir(c->dir);
   spy_msgbuf_free(&c->comp_frame);
+  spy_ev_group_close(c->id);
   c->closed = true;
 }
 
@@ -1272,8 +1289,8 @@ static void describe_jobs(spy_cluster *c, char *buf, size_t n)
 int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
 {
   if (c->closed) return spy_fail(err, SPY_EINVAL, "the cluster is closed");
-  double t0 = spy_clock(), next = t0 + 2;
-  int rc = SPY_OK;
+  double t0 = spy_clock(), next = t0;
+  int rc = SPY_OK, tick = 0;
   pthread_mutex_lock(&c->lock);
   for (;;) {
     int n = ready_workers(c), requested = c->target_jobs * c->cfg.processes;
@@ -1307,6 +1324,7 @@ int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
       c->target_jobs = 0;
       pthread_mutex_unlock(&c->lock);
       spy_slurm_cancel(ids, nid);
+      spy_ev_waiting(NULL);
       rc = spy_fail(err, SPY_ERUNTIME,
                     "%d/%d workers available after the timeout of %g s%s: cancelled the %zu Slurm "
                     "job%s of cluster %s.  Check the request against `sinfo` and `scontrol show "
@@ -1318,7 +1336,11 @@ int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
     if (now >= next) {
       describe_jobs(c, jobs, sizeof jobs);
       pthread_mutex_unlock(&c->lock);
-      spy_log_keep(SPY_LOG_INFO, "%d/%d workers available, waiting.. %.0fs%s", n, requested, now - t0, jobs);
+      char line[1200];
+      snprintf(line, sizeof line, "%d/%d workers available, waiting.. %.0fs%s", n, requested, now - t0, jobs);
+      spy_ev_waiting(line);
+      /* shown at the default level every WAIT_SHOW_TICKS-th time (every 6 s) */
+      spy_log_keep(tick++ % WAIT_SHOW_TICKS == 0 ? SPY_LOG_IMPORTANT : SPY_LOG_INFO, "%s", line);
       pthread_mutex_lock(&c->lock);
       next += 2;
       continue;
@@ -1330,6 +1352,7 @@ int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
     pthread_cond_timedwait(&c->cond, &c->lock, &ts);
   }
   pthread_mutex_unlock(&c->lock);
+  if (tick) spy_ev_waiting(NULL);
   return rc;
 }
 
@@ -1385,6 +1408,7 @@ static int r_begin(void *ctx, const spy_op *op, const spy_computation *comp, spy
   for (int i = 0; i < op->ninner && i < 2; i++) c->inner[i] = op->inner[i];
   c->acc_elems = op->acc_elems;
   snprintf(c->fname, sizeof c->fname, "%s", op->name);
+  c->nchan = comp->nchan;
   pthread_mutex_unlock(&c->lock);
   free(s);
   return rc;
@@ -1476,14 +1500,17 @@ static int r_compute(void *ctx, int slot, const spy_remote_task *t, void *out, u
     queue_msg(w, &b);
     spy_msgbuf_free(&b);
     wake(c);
+    uint64_t ev = spy_ev_task_begin(w->ev, t->trial, t->c0, t->nc, c->nchan ? c->nchan : t->nc);
     while (p->state == T_SENT) {
       if (atomic_load(t->cancel) || spy_interrupted()) {
         p->abandoned = true; /* the server thread frees it when the worker answers */
         pthread_mutex_unlock(&c->lock);
+        spy_ev_task_end(ev, SPY_EINTR);
         return spy_fail(err, SPY_EINTR, "interrupted");
       }
       timedwait(c, 200);
     }
+    spy_ev_task_end(ev, p->state == T_DONE ? SPY_OK : SPY_ERUNTIME);
     unlink_task(c, p);
     if (p->state == T_DONE) {
       size_t shape[4], nd = 0;
