@@ -29,6 +29,8 @@ static const char *mtname(spy_dataclass c)
   switch (c) {
   case SPY_ANALOG: return "spy.AnalogData";
   case SPY_SPECTRAL: return "spy.SpectralData";
+  case SPY_SPIKE: return "spy.SpikeData";
+  case SPY_EVENT: return "spy.EventData";
   default: return "spy.CrossSpectralData";
   }
 }
@@ -701,6 +703,7 @@ static const spy_funcspec spec_definetrial = {
 static int l_definetrial(lua_State *L)
 {
   spy_data *d = spy_bind_checkdata(L, 1);
+  if (spy_dataclass_discrete(d->cls) || spy_bind_todata(L, 2)) return spy_bind_discrete_definetrial(L, d);
   spy_err err = {0};
   size_t rows = d->shape[0];
   if (lua_isnoneornil(L, 2)) {
@@ -769,7 +772,8 @@ static spy_data *clone(spy_data *d, spy_err *err)
       spy_data_set_channel(c, (const char *const *)d->channel, d->nchannel) ||
       (d->channel_j && spy_data_set_channel_j(c, (const char *const *)d->channel_j, d->nchannel_j)) ||
       (d->taper && spy_data_set_taper(c, (const char *const *)d->taper, d->ntaper)) ||
-      (d->freq && spy_data_set_freq(c, d->freq, d->nfreq))) {
+      (d->freq && spy_data_set_freq(c, d->freq, d->nfreq)) ||
+      (d->unit && spy_data_set_unit(c, (const char *const *)d->unit, d->nunit))) {
     if (!err->msg[0]) spy_fail(err, SPY_ENOMEM, "out of memory");
     remove(path);
     spy_data_unref(c);
@@ -913,6 +917,7 @@ static const spy_funcspec spec_show = {
 static int l_show(lua_State *L)
 {
   spy_data *d = spy_bind_checkdata(L, 1);
+  if (spy_dataclass_discrete(d->cls)) return spy_bind_discrete_show(L, d);
   bool squeeze = true;
   if (lua_istable(L, 2) && lua_getfield(L, 2, "squeeze") != LUA_TNIL) squeeze = lua_toboolean(L, -1);
   if (lua_istable(L, 2)) lua_pop(L, 1);
@@ -964,6 +969,9 @@ static const spy_kwarg kw_selectdata[] = {
      "a frequency (nearest bin) or {fmin, fmax} in Hz"},
     {"taper", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,
      "taper names or 1-based indices"},
+    {"unit", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,
+     "SpikeData: unit names or 1-based indices"},
+    {"eventid", SPY_KT_INT | SPY_KT_NUMS | SPY_KT_NULL, "null", NULL, "EventData: event codes"},
     {"parallel", SPY_KT_BOOL | SPY_KT_NULL, "null", NULL, "accepted for Syncopy compatibility"},
     {NULL, 0, NULL, NULL, NULL}};
 
@@ -987,6 +995,7 @@ static int l_selectdata(lua_State *L)
   /* validate keys against the spec first (unknown keys, types) */
   spy_jsonbox *box = spy_bind_jsonbox(L);
   box->json = spy_bind_kwargs(L, lua_istable(L, 2) ? 2 : 0, &spec_selectdata);
+  if (spy_dataclass_discrete(d->cls)) return spy_bind_discrete_selectdata(L, d, box->json);
   static const char *const skip[] = {"parallel", NULL};
   spy_selection *s = select_from(L, d, 2, skip);
   spy_err err = {0};
@@ -1392,6 +1401,7 @@ void spy_open_data(lua_State *L, int spy)
   lua_newtable(L); /* the methods table, filled below */
   lua_setfield(L, LUA_REGISTRYINDEX, METHODS);
   for (int c = 0; c < SPY_NCLASSES; c++) {
+    if (spy_dataclass_discrete((spy_dataclass)c)) continue; /* bind/discrete.c */
     luaL_newmetatable(L, mtname((spy_dataclass)c));
     luaL_setfuncs(L, metamethods, 0);
     lua_pushboolean(L, 1);

@@ -77,6 +77,7 @@ void spy_data_unref(spy_data *d)
   spy_strv_free(d->channel_j, d->nchannel_j);
   free(d->freq);
   spy_strv_free(d->taper, d->ntaper);
+  spy_strv_free(d->unit, d->nunit);
   cJSON_Delete(d->cfg);
   cJSON_Delete(d->info);
   free(d->log);
@@ -486,13 +487,18 @@ int spy_data_write_meta(const spy_data *d, hid_t f, const char *listing, spy_err
             attr_str(f, "_log", d->log);
   if (isnan(d->samplerate)) bad |= attr_str(f, "samplerate", "None");
   else bad |= attr_doubles(f, "samplerate", &d->samplerate, 1, true, listing);
-  if (d->cls == SPY_CROSSSPECTRAL) {
+  if (d->cls == SPY_SPIKE) {
+    bad |= attr_strv(f, "channel", (const char *const *)d->channel, d->nchannel, listing);
+    bad |= attr_strv(f, "unit", (const char *const *)d->unit, d->nunit, listing);
+  } else if (d->cls == SPY_EVENT) {
+    /* EventData: samplerate only */
+  } else if (d->cls == SPY_CROSSSPECTRAL) {
     bad |= attr_strv(f, "channel_i", (const char *const *)d->channel, d->nchannel, listing);
     bad |= attr_strv(f, "channel_j", (const char *const *)d->channel_j, d->nchannel_j, listing);
   } else {
     bad |= attr_strv(f, "channel", (const char *const *)d->channel, d->nchannel, listing);
   }
-  if (d->cls != SPY_ANALOG) bad |= attr_doubles(f, "freq", d->freq, d->nfreq, false, listing);
+  if (d->cls != SPY_ANALOG && !spy_dataclass_discrete(d->cls)) bad |= attr_doubles(f, "freq", d->freq, d->nfreq, false, listing);
   if (bad)
     rc = spy_h5_fail(err, SPY_EIO, "cannot write the attributes of '%s'",
                      listing ? listing : "a temporary file");
@@ -551,6 +557,11 @@ int spy_data_set_channel_j(spy_data *d, const char *const *labels, size_t n)
 int spy_data_set_taper(spy_data *d, const char *const *labels, size_t n)
 {
   return set_labels(&d->taper, &d->ntaper, labels, n);
+}
+
+int spy_data_set_unit(spy_data *d, const char *const *labels, size_t n)
+{
+  return set_labels(&d->unit, &d->nunit, labels, n);
 }
 
 int spy_data_set_freq(spy_data *d, const double *f, size_t n)

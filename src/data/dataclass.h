@@ -7,6 +7,9 @@ typedef enum {
   SPY_ANALOG,        /* AnalogData: time x channel, ".analog" */
   SPY_SPECTRAL,      /* SpectralData: time x taper x freq x channel, ".spectral" */
   SPY_CROSSSPECTRAL, /* CrossSpectralData: time x freq x channel_i x channel_j, ".crossspectral" */
+  /* discrete data: rows of int64 [sample, ...] sorted by sample (docs/internals/discrete.md) */
+  SPY_SPIKE,         /* SpikeData: sample x channel x unit columns, ".spike" */
+  SPY_EVENT,         /* EventData: sample x eventid columns, ".event" */
   SPY_NCLASSES
 } spy_dataclass;
 
@@ -14,6 +17,8 @@ const char *spy_dataclass_name(spy_dataclass c); /* "AnalogData" */
 const char *spy_dataclass_ext(spy_dataclass c);  /* ".analog" */
 int spy_dataclass_ndim(spy_dataclass c);
 const char *const *spy_dataclass_dimord(spy_dataclass c); /* NULL-terminated */
+/* SpikeData or EventData: rows are events, trials are sample ranges. */
+int spy_dataclass_discrete(spy_dataclass c);
 int spy_dataclass_parse(const char *name, spy_dataclass *c); /* class name or extension */
 
 #endif

@@ -112,7 +112,8 @@ static size_t count_char(const char *s, char c)
   return n;
 }
 
-static const char *const data_exts[] = {".analog", ".spectral", ".crossspectral", NULL};
+static const char *const data_exts[] = {".analog", ".spectral", ".crossspectral",
+                                        ".spike", ".event", NULL};
 
 static bool is_data_ext(const char *ext)
 {
@@ -194,7 +195,7 @@ static int parse_filename(const char *path, fileinfo *fi, spy_err *err)
   }
   if (!e || !is_data_ext(e)) {
     rc = spy_fail_value(err, "filename extension", e ? e : "",
-                        "('.analog', '.spectral', '.crossspectral')");
+                        "('.analog', '.spectral', '.crossspectral', '.spike', '.event')");
     goto exit;
   }
   fi->ext = strdup(e);
@@ -247,7 +248,9 @@ static int check_saveable(const spy_data *d, spy_err *err)
     const char *name;
   } axis_labels;
   axis_labels labels[3] = {{d->nchannel, sh[nd - 1], "channel"}, {0, 0, NULL}, {0, 0, NULL}};
-  if (d->cls == SPY_SPECTRAL) {
+  if (spy_dataclass_discrete(d->cls)) {
+    labels[0] = (axis_labels){0, 0, NULL}; /* labels follow the distinct indices */
+  } else if (d->cls == SPY_SPECTRAL) {
     labels[1] = (axis_labels){d->ntaper, sh[1], "taper"};
     labels[2] = (axis_labels){d->nfreq, sh[2], "freq"};
   } else if (d->cls == SPY_CROSSSPECTRAL) {
@@ -263,7 +266,7 @@ static int check_saveable(const spy_data *d, spy_err *err)
     }
   for (size_t k = 0; k < d->ntrials; k++) {
     const double *r = d->trldef + k * d->trlcols;
-    if (!(r[0] >= 0 && r[0] <= r[1] && r[1] <= (double)sh[0]))
+    if (!(r[0] >= 0 && r[0] <= r[1] && (spy_dataclass_discrete(d->cls) || r[1] <= (double)sh[0])))
       return spy_fail(err, SPY_EINVAL, "trial %zu [%g, %g) lies outside the %zu rows of the data", k,
                       r[0], r[1], sh[0]);
   }
@@ -784,7 +787,9 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
     const double *r = trl + k * trl_sh[1];
     bool ok = true;
     for (int j = 0; j < 3; j++) ok = ok && isfinite(r[j]) && r[j] == floor(r[j]);
-    if (!ok || !(r[0] >= 0 && r[0] <= r[1] && r[1] <= (double)h->data_shape[0])) {
+    /* discrete data: start/stop are samples, not rows */
+    bool inside = spy_dataclass_discrete(d->cls) || r[1] <= (double)h->data_shape[0];
+    if (!ok || !(r[0] >= 0 && r[0] <= r[1] && inside)) {
       char actual[160];
       snprintf(actual, sizeof actual, "trial %zu: [%g, %g, %g]", k, r[0], r[1], r[2]);
       rc = spy_fail_value(err, "trialdefinition", actual,
@@ -977,7 +982,7 @@ int spy_load(const char *path, const spy_load_opts *o, spy_loaded *out, spy_err 
   fileinfo fi = {0};
   char *p = NULL, *dir = NULL, **files = NULL, **tagpats = NULL;
   size_t nfiles = 0, ntags = o->tags ? o->ntags : 0;
-  const char *exts[3];
+  const char *exts[sizeof data_exts / sizeof *data_exts];
   size_t nexts = 0;
 
   char *abs = abspath(path);
@@ -1006,7 +1011,7 @@ int spy_load(const char *path, const spy_load_opts *o, spy_loaded *out, spy_err 
     strncat(listing, "]", sizeof listing - strlen(listing) - 1);
     if (nexts == 0) {
       rc = spy_fail_value(err, "dataclass", listing,
-                          "extension(s) '.analog' or '.spectral' or '.crossspectral' ");
+                          "extension(s) '.analog' or '.spectral' or '.crossspectral' or '.spike' or '.event' ");
       goto exit;
     }
   } else {

@@ -525,8 +525,15 @@ static const char *const props_spectral[] = {"dimord", "_version", "_log", "cfg"
 static const char *const props_cross[] = {"dimord", "_version", "_log", "cfg", "info",
                                           "samplerate", "channel_i", "channel_j", "freq", NULL};
 
+static const char *const props_spike[] = {"dimord", "_version", "_log", "cfg", "info",
+                                          "samplerate", "channel", "unit", NULL};
+static const char *const props_event[] = {"dimord", "_version", "_log", "cfg", "info",
+                                          "samplerate", NULL};
+
 static const char *const *class_props(spy_dataclass c)
 {
+  if (c == SPY_SPIKE) return props_spike;
+  if (c == SPY_EVENT) return props_event;
   return c == SPY_ANALOG ? props_analog : c == SPY_SPECTRAL ? props_spectral : props_cross;
 }
 
@@ -732,12 +739,12 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
   for (int i = 0; i < SPY_NCLASSES; i++)
     if (strcmp(clsname, spy_dataclass_name((spy_dataclass)i)) == 0) cls = (spy_dataclass)i;
   if (cls == SPY_NCLASSES) {
-    static const char *const syncopy_only[] = {"SpikeData", "EventData", "TimeLockData", NULL};
+    static const char *const syncopy_only[] = {"TimeLockData", NULL};
     for (int i = 0; syncopy_only[i]; i++)
       if (strcmp(clsname, syncopy_only[i]) == 0)
         return spy_fail(err, SPY_ENOTSUP,
                         "Data class %s of %s is not supported by spy (supported: AnalogData, "
-                        "SpectralData, CrossSpectralData)",
+                        "SpectralData, CrossSpectralData, SpikeData, EventData)",
                         clsname, c->path);
     return spy_fail(err, SPY_EFORMAT, "Unknown data class %s", clsname);
   }
@@ -808,7 +815,18 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
     d->samplerate = sr->valuedouble;
   }
   size_t *sh = h->data_shape;
+  /* SpikeData: one label per distinct channel/unit index, which only the
+  ** data know; the count is checked when the data are opened */
+  const cJSON *lab;
   switch (cls) {
+  case SPY_SPIKE:
+    lab = field(c, "channel");
+    rc = get_labels(c, "channel", (size_t)cJSON_GetArraySize(lab), &d->channel, &d->nchannel);
+    lab = field(c, "unit");
+    if (!rc) rc = get_labels(c, "unit", (size_t)cJSON_GetArraySize(lab), &d->unit, &d->nunit);
+    break;
+  case SPY_EVENT:
+    break;
   case SPY_ANALOG:
     rc = get_labels(c, "channel", sh[1], &d->channel, &d->nchannel);
     break;
@@ -988,6 +1006,8 @@ char *spy_info_format(const spy_data *d, const spy_info_hdr *h)
       ok = add(o, k, str_list(d->channel_j, d->nchannel_j));
     } else if (strcmp(k, "taper") == 0) {
       ok = add(o, k, str_list(d->taper, d->ntaper));
+    } else if (strcmp(k, "unit") == 0) {
+      ok = add(o, k, str_list(d->unit, d->nunit));
     } else if (strcmp(k, "freq") == 0) {
       ok = add(o, k, float_list(d->freq, d->nfreq));
     }
