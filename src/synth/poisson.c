@@ -4,30 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/npsum.h"
 #include "synth/rng.h"
-
-/* NumPy's pairwise summation of doubles (np.sum of a contiguous array). */
-static double pairwise_sum(const double *a, size_t n)
-{
-  if (n < 8) {
-    double r = 0.;
-    for (size_t i = 0; i < n; i++) r += a[i];
-    return r;
-  }
-  if (n <= 128) {
-    double r[8];
-    size_t i;
-    for (int j = 0; j < 8; j++) r[j] = a[j];
-    for (i = 8; i < n - n % 8; i += 8)
-      for (int j = 0; j < 8; j++) r[j] += a[i + (size_t)j];
-    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; i++) res += a[i];
-    return res;
-  }
-  size_t n2 = n / 2;
-  n2 -= n2 % 8;
-  return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
-}
 
 /* default_rng(seed).uniform(size=n) normalised to sum 1, as a cumulative
 ** distribution (p.cumsum(); cdf /= cdf[-1]). */
@@ -35,7 +13,7 @@ static int weights_cdf(const spy_poisson_cfg *c, size_t n, const spy_rng *fresh,
 {
   spy_rng r = *fresh;
   for (size_t i = 0; i < n; i++) cdf[i] = spy_rng_uniform(&r);
-  double s = 0. + pairwise_sum(cdf, n);
+  double s = spy_np_sum(cdf, n);
   double acc = 0;
   for (size_t i = 0; i < n; i++) {
     acc += cdf[i] / s;
