@@ -13,6 +13,7 @@
 
 #include "core/interrupt.h"
 #include "core/settings.h"
+#include "data/extra.h"
 #include "io/checksum.h"
 #include "io/h5.h"
 #include "io/info.h"
@@ -112,7 +113,7 @@ static size_t count_char(const char *s, char c)
   return n;
 }
 
-static const char *const data_exts[] = {".analog", ".spectral", ".crossspectral",
+static const char *const data_exts[] = {".analog", ".spectral", ".crossspectral", ".timelock",
                                         ".spike", ".event", NULL};
 
 static bool is_data_ext(const char *ext)
@@ -195,7 +196,7 @@ static int parse_filename(const char *path, fileinfo *fi, spy_err *err)
   }
   if (!e || !is_data_ext(e)) {
     rc = spy_fail_value(err, "filename extension", e ? e : "",
-                        "('.analog', '.spectral', '.crossspectral', '.spike', '.event')");
+                        "('.analog', '.spectral', '.crossspectral', '.timelock', '.spike', '.event')");
     goto exit;
   }
   fi->ext = strdup(e);
@@ -343,6 +344,7 @@ static int write_hdf(spy_data *d, const char *tmp, const char *listing, spy_info
   }
   spy_h5_unlock();
   rc = copy_data(d, ds, err);
+  if (rc == SPY_OK) rc = spy_data_copy_extras(d, f, err);
   if (rc == SPY_OK) rc = fault("data", err);
   if (rc == SPY_OK) rc = spy_data_write_meta(d, f, listing, err);
   if (rc == SPY_OK) rc = fault("meta", err);
@@ -1011,7 +1013,7 @@ int spy_load(const char *path, const spy_load_opts *o, spy_loaded *out, spy_err 
     strncat(listing, "]", sizeof listing - strlen(listing) - 1);
     if (nexts == 0) {
       rc = spy_fail_value(err, "dataclass", listing,
-                          "extension(s) '.analog' or '.spectral' or '.crossspectral' or '.spike' or '.event' ");
+                          "extension(s) '.analog' or '.spectral' or '.crossspectral' or '.timelock' or '.spike' or '.event' ");
       goto exit;
     }
   } else {
