@@ -14,6 +14,8 @@
 #include "bind/data.h"
 #include "core/log.h"
 #include "data/discrete.h"
+#include "data/extra.h"
+#include "stats/psth.h"
 #include "synth/poisson.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -507,38 +509,45 @@ static int l_poisson(lua_State *L)
 
 /* ---- show, selectdata ---------------------------------------------------------------- */
 
-/* The selection table at idx (without `skip` keys; trials shifted to
-** 0-based, channel/unit indices too) -> resolved selection. */
-static spy_dsel *dselect(lua_State *L, spy_data *d, int idx, const char *const *skip)
+/* Resolves a selection (JSON, 1-based trials and channel/unit indices as
+** everywhere in spy's Lua surface; NULL = all); raises on bad input. */
+static spy_dsel *dselect_json(lua_State *L, spy_data *d, cJSON *j)
 {
-  spy_err err = {0};
-  cJSON *j = NULL;
-  if (!lua_isnoneornil(L, idx)) {
-    luaL_checktype(L, idx, LUA_TTABLE);
-    j = spy_bind_tojson(L, idx, &err);
-    if (!j) spy_bind_raise(L, &err);
-    if (cJSON_IsArray(j) && cJSON_GetArraySize(j) == 0) {
-      cJSON_Delete(j);
-      j = cJSON_CreateObject();
-    }
-    for (const char *const *k = skip; *k; k++) cJSON_DeleteItemFromObject(j, *k);
-    static const char *const shift[] = {"trials", "channel", "unit", NULL};
-    for (const char *const *k = shift; *k; k++) {
-      cJSON *v = cJSON_GetObjectItem(j, *k), *e;
-      if (cJSON_IsNumber(v)) cJSON_SetNumberValue(v, v->valuedouble - 1);
-      else if (cJSON_IsArray(v))
-        cJSON_ArrayForEach(e, v) if (cJSON_IsNumber(e)) cJSON_SetNumberValue(e, e->valuedouble - 1);
-    }
+  static const char *const shift[] = {"trials", "channel", "unit", NULL};
+  for (const char *const *k = shift; j && *k; k++) {
+    cJSON *v = cJSON_GetObjectItem(j, *k), *e;
+    if (cJSON_IsNumber(v)) cJSON_SetNumberValue(v, v->valuedouble - 1);
+    else if (cJSON_IsArray(v))
+      cJSON_ArrayForEach(e, v) if (cJSON_IsNumber(e)) cJSON_SetNumberValue(e, e->valuedouble - 1);
   }
+  spy_err err = {0};
   spy_dsel *s = NULL;
-  int rc = spy_dsel_make(d, j, &s, &err);
-  cJSON_Delete(j);
-  if (rc) {
+  if (spy_dsel_make(d, j, &s, &err)) {
     /* trial numbers in messages are 1-based in spy */
     char *p = strstr(err.msg, "values b/w 0 and ");
     if (p) snprintf(p, sizeof err.msg - (size_t)(p - err.msg), "values b/w 1 and %zu", d->ntrials);
     spy_bind_raise(L, &err);
   }
+  return s;
+}
+
+/* The selection table at idx (without `skip` keys) -> resolved selection. */
+static spy_dsel *dselect(lua_State *L, spy_data *d, int idx, const char *const *skip)
+{
+  spy_err err = {0};
+  spy_jsonbox *box = spy_bind_jsonbox(L);
+  if (!lua_isnoneornil(L, idx)) {
+    luaL_checktype(L, idx, LUA_TTABLE);
+    box->json = spy_bind_tojson(L, idx, &err);
+    if (!box->json) spy_bind_raise(L, &err);
+    if (cJSON_IsArray(box->json) && cJSON_GetArraySize(box->json) == 0) {
+      cJSON_Delete(box->json);
+      box->json = cJSON_CreateObject();
+    }
+    for (const char *const *k = skip; *k; k++) cJSON_DeleteItemFromObject(box->json, *k);
+  }
+  spy_dsel *s = dselect_json(L, d, box->json);
+  lua_pop(L, 1);
   return s;
 }
 
@@ -591,6 +600,122 @@ int spy_bind_discrete_selectdata(lua_State *L, spy_data *d, const cJSON *kw)
   o->log = strdup(d->log);
   spy_data_log(o, "selectdata", "selected data based on selection");
   if (spy_data_sync_meta(o, &err)) return spy_bind_raise(L, &err);
+  return 1;
+}
+
+/* ---- spike_psth ---------------------------------------------------------------------------- */
+
+static void release_plan(void *p)
+{
+  spy_psth_plan_free(p);
+  free(p);
+}
+
+/* spy.spike_psth(spikes, {...}): TimeLockData of per-trial histograms (or
+** their average), with Syncopy's avg and var datasets.  Trials are
+** histogrammed one at a time, streaming their spikes block by block. */
+static int l_spike_psth(lua_State *L)
+{
+  int dataidx = 0;
+  cJSON *cfg = NULL;
+  spy_bind_callargs(L, &spy_spec_spike_psth, &dataidx, &cfg);
+  spy_jsonbox *cbox = spy_bind_jsonbox(L);
+  cbox->json = cfg;
+  spy_data *d = dataidx ? spy_bind_todata(L, dataidx) : NULL;
+  if (!d || d->cls != SPY_SPIKE)
+    return luaL_error(L, "Wrong type of `data`: expected SpikeData found %s",
+                      d ? spy_dataclass_name(d->cls) : "no data object");
+  const cJSON *sv = cJSON_GetObjectItem(cfg, "select");
+  if (cJSON_IsObject(sv) && cJSON_GetObjectItem(sv, "latency"))
+    return luaL_error(L, "Invalid value of `select`: 'latency'; expected the `latency` keyword of spike_psth "
+                         "for its time window");
+  spy_gcbox *sbox = spy_bind_gcbox(L, release_dsel);
+  cJSON *sj = cJSON_IsObject(sv) ? cJSON_Duplicate(sv, 1) : NULL;
+  spy_jsonbox *sjb = spy_bind_jsonbox(L);
+  sjb->json = sj;
+  spy_dsel *sel = sbox->ptr = dselect_json(L, d, sj);
+  spy_gcbox *pbox = spy_bind_gcbox(L, release_plan);
+  spy_psth_plan *p = pbox->ptr = calloc(1, sizeof *p);
+  if (!p) return luaL_error(L, "out of memory");
+  spy_err err = {0};
+  if (spy_psth_plan_make(d, sel, cfg, p, &err)) return spy_bind_raise(L, &err);
+  if (p->ndiscarded)
+    spy_log(SPY_LOG_INFO, "Discarded %zu trials which did not fit into latency window", p->ndiscarded);
+  bool keep = spy_cfg_bool(cfg, "keeptrials", true);
+  size_t nb = p->nbins, nc = p->ncombos, nt = p->ntrials, nout = keep ? nt : 1;
+  /* the result object first, so errors below leave nothing behind */
+  spy_data *o = spy_data_new(SPY_TIMELOCK);
+  if (!o) return luaL_error(L, "out of memory");
+  spy_bind_pushdata(L, o);
+  int obj = lua_gettop(L);
+  size_t shape[2] = {nout * nb, nc};
+  if (spy_data_create(o, SPY_DT_F32, 2, shape, &err)) return spy_bind_raise(L, &err);
+  /* scratch: counts, Welford mean/M2, one float32 trial, one block of rows */
+  size_t m = nb * nc;
+  double *w = lua_newuserdatauv(L, 3 * m * sizeof *w, 0);
+  float *f32 = lua_newuserdatauv(L, m * sizeof *f32, 0);
+  int64_t *rows = lua_newuserdatauv(L, SPY_DISCRETE_BLOCK * 3 * sizeof *rows, 0);
+  double *counts = w, *mean = w + m, *m2 = w + 2 * m;
+  memset(mean, 0, 2 * m * sizeof *mean);
+  for (size_t i = 0; i < nt; i++) {
+    if (spy_psth_trial(p, d, i, rows, counts, &err)) return spy_bind_raise(L, &err);
+    /* avg and var are the plain (not nan-aware) trial mean and variance of
+    ** the stored float32 histograms */
+    for (size_t k = 0; k < m; k++) {
+      double x = (float)counts[k], delta = x - mean[k];
+      mean[k] += delta / (double)(i + 1);
+      m2[k] += delta * (x - mean[k]);
+      f32[k] = (float)x;
+    }
+    if (keep && spy_data_write(o, i * nb, nb, 0, nc, f32, SPY_DT_F32, &err)) return spy_bind_raise(L, &err);
+  }
+  size_t ashape[2] = {nb, nc};
+  spy_array *avg = spy_array_new(SPY_DT_F32, 2, ashape), *var = spy_array_new(SPY_DT_F32, 2, ashape);
+  if (!avg || !var) {
+    spy_array_free(avg);
+    spy_array_free(var);
+    return luaL_error(L, "out of memory");
+  }
+  for (size_t k = 0; k < m; k++) {
+    ((float *)avg->buf->data)[k] = (float)mean[k];
+    ((float *)var->buf->data)[k] = (float)(m2[k] / (double)nt);
+  }
+  int rc = keep ? SPY_OK : spy_data_write(o, 0, nb, 0, nc, avg->buf->data, SPY_DT_F32, &err);
+  if (!rc) rc = spy_data_put_extra(o, "avg", avg, &err);
+  if (!rc) rc = spy_data_put_extra(o, "var", var, &err);
+  spy_array_free(avg);
+  spy_array_free(var);
+  if (rc) return spy_bind_raise(L, &err);
+  /* metadata: Syncopy's PSTH.process_metadata */
+  o->samplerate = p->out_samplerate;
+  double *trl = lua_newuserdatauv(L, 3 * nout * sizeof *trl, 0);
+  for (size_t k = 0; k < nout; k++)
+    trl[3 * k] = (double)(k * nb), trl[3 * k + 1] = (double)((k + 1) * nb), trl[3 * k + 2] = p->out_offset;
+  if (spy_data_set_trldef(o, trl, nout, 3)) return luaL_error(L, "out of memory");
+  const char **lab = lua_newuserdatauv(L, (nc ? nc : 1) * sizeof *lab, 0);
+  lua_createtable(L, (int)nc, 0); /* anchors the label strings */
+  for (size_t c = 0; c < nc; c++) {
+    lab[c] = lua_pushfstring(L, "channel%I_unit%I", (lua_Integer)p->combos[2 * c], (lua_Integer)p->combos[2 * c + 1]);
+    lua_seti(L, -2, (lua_Integer)c + 1);
+  }
+  if (spy_data_set_channel(o, lab, nc)) return luaL_error(L, "out of memory");
+  cJSON_Delete(o->cfg);
+  o->cfg = cJSON_Duplicate(d->cfg, 1);
+  cJSON_DeleteItemFromObject(o->cfg, "spike_psth");
+  cJSON_AddItemToObject(o->cfg, "spike_psth", cJSON_Duplicate(cfg, 1));
+  free(o->log);
+  o->log = strdup(d->log);
+  char msg[256];
+  snprintf(msg, sizeof msg,
+           "computed spike_psth with settings\n\tbinsize = %s\n\toutput = %s\n\tvartriallen = %s\n"
+           "\tnumDiscard = %zu\n\tbins = [%zu edges from %g to %g s]\n",
+           cJSON_IsString(cJSON_GetObjectItem(cfg, "binsize")) ? cJSON_GetObjectItem(cfg, "binsize")->valuestring
+                                                                : "width",
+           spy_cfg_str(cfg, "output", "rate"), spy_cfg_bool(cfg, "vartriallen", true) ? "True" : "False",
+           p->ndiscarded, p->nedges, p->edges[0], p->edges[p->nedges - 1]);
+  spy_data_log(o, "write_log", msg);
+  if (spy_data_sync_meta(o, &err)) return spy_bind_raise(L, &err);
+  lua_pushvalue(L, obj);
   return 1;
 }
 
@@ -796,6 +921,7 @@ void spy_open_discrete(lua_State *L, int spy)
   indexer_mt(L, "spy.DiscreteTime", time_index);
   spy_bind_func(L, spy, "SpikeData", l_spike, &spec_spike);
   spy_bind_func(L, spy, "EventData", l_event, &spec_event);
+  spy_bind_func(L, spy, "spike_psth", l_spike_psth, &spy_spec_spike_psth);
   lua_getfield(L, spy, "synthdata");
   spy_bind_func(L, lua_gettop(L), "poisson_noise", l_poisson, &spec_poisson);
   lua_pop(L, 1);

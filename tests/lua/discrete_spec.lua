@@ -240,3 +240,73 @@ describe(".spy containers of discrete data", function()
     os.execute("rm -rf " .. dir)
   end)
 end)
+
+describe("spike_psth", function()
+  local f = DATA .. "/spike_psth.h5"
+
+  -- max |got - want| / max(|want|, 1) over the non-NaN entries; NaN where want is NaN
+  local function compare(got, want)
+    local g, w = got:totable(), want:totable()
+    assert.equal(#w, #g)
+    local worst, nanbad = 0, 0
+    for i = 1, #w do
+      for j = 1, #w[i] do
+        local a, b = g[i][j], w[i][j]
+        if b ~= b or a ~= a then
+          if (a ~= a) ~= (b ~= b) then nanbad = nanbad + 1 end
+        else
+          worst = math.max(worst, math.abs(a - b) / math.max(math.abs(b), 1))
+        end
+      end
+    end
+    return worst, nanbad
+  end
+
+  it("is Syncopy's TimeLockData for the default settings (rates to 1e-5, NaN where Syncopy has NaN)", function()
+    local s = spy.SpikeData { data = spy.h5read(f, "input"), samplerate = 10000,
+      trialdefinition = spy.h5read(f, "input_trialdefinition") }
+    local out = spy.spike_psth(s)
+    assert.equal("TimeLockData", out.dataclass)
+    assert.equal("float32", out.dtype)
+    assert.same({ 410, 30 }, out.shape)
+    local worst, nanbad = compare(spy.h5read(out.filename, "data"), spy.h5read(f, "output"))
+    assert.equal(0, nanbad)
+    assert.is_true(worst <= 1e-5, "rate error " .. worst)
+    worst, nanbad = compare(out.avg, spy.h5read(f, "output_avg"))
+    assert.equal(0, nanbad)
+    assert.is_true(worst <= 1e-5, "avg error " .. worst)
+    worst, nanbad = compare(out.var, spy.h5read(f, "output_var"))
+    assert.equal(0, nanbad)
+    assert.is_true(worst <= 1e-5, "var error " .. worst)
+    assert.same(spy.h5read(f, "output_trialdefinition"):totable(), out.trialdefinition:totable())
+    assert.same(spy.h5read(f, "channel"), out.channel)
+    assert.is_true(math.abs(out.samplerate - 38.450717434117976) < 1e-9)
+    assert.same(spy.h5read(f, "time_trial0"):totable(), out.time[1]:totable())
+    assert.equal("rice", out.cfg.spike_psth.binsize)
+  end)
+
+  it("counts spikes, averages trials and refuses bad settings", function()
+    local s = spikes() -- 2 trials: -0.1 .. 0.89 s and 0 .. 0.99 s at 100 Hz
+    local c = spy.spike_psth(s, { binsize = 0.5, output = "spikecount", latency = { 0, 0.99 } })
+    -- edges 0, 0.5, 1.0: trial 1 has spikes at 0.1 and 0.5 s, trial 2 at 0.1, 0.5, 0.9 s
+    assert.same({ "channel0_unit0", "channel0_unit2", "channel1_unit0", "channel1_unit2", "channel2_unit0" },
+      c.channel)
+    local t1, t2 = c.trials[1]:totable(), c.trials[2]:totable()
+    assert.same({ 0, 0, 1, 0, 0 }, t1[1])
+    assert.same({ 0, 1, 0, 0, 0 }, t1[2])
+    assert.same({ 0, 0, 0, 0, 1 }, t2[1])
+    assert.same({ 1, 0, 0, 1, 0 }, t2[2])
+    local a = spy.spike_psth(s, { binsize = 0.5, output = "spikecount", latency = { 0, 0.99 }, keeptrials = false })
+    assert.same({ 2, 5 }, a.shape)
+    assert.same({ 0.5, 0.5, 0, 0.5, 0 }, a.trials[1]:totable()[2])
+    local v = spy.spike_psth(s, { binsize = 0.5, latency = { -0.1, 0.6 }, vartriallen = false })
+    assert.equal(1, #v.trials) -- trial 2 starts at 0 s
+    assert.matches("Wrong type of `data`: expected SpikeData",
+      errmsg(spy.spike_psth, spy.EventData { data = { { 1, 1 } } }))
+    assert.matches("expected 'rate' or 'spikecount' or 'proportion'",
+      errmsg(spy.spike_psth, s, { output = "hz" }), 1, true)
+    assert.matches("no trial that completely covers the latency window",
+      errmsg(spy.spike_psth, s, { latency = { -0.1, 0.95 }, vartriallen = false }))
+    assert.matches("start of latency window", errmsg(spy.spike_psth, s, { latency = { 2, 3 } }))
+  end)
+end)
