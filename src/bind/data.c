@@ -734,11 +734,13 @@ static int l_timelock(lua_State *L) { return construct(L, SPY_TIMELOCK, &spec_ti
 static const spy_kwarg kw_none[] = {{NULL, 0, NULL, NULL, NULL}};
 
 static const spy_funcspec spec_definetrial = {
-    "definetrial", "spy.definetrial(data [, trialdefinition])",
+    "definetrial", "spy.definetrial(data [, trialdefinition | events [, {pre=, post=, trigger=, start=, stop=, clip_edges=}]])",
     "Set the trial definition: an M x (3+k) array of [start, stop, offset, trialinfo...] in "
     "samples (stop exclusive); without one, the whole recording becomes one trial.",
-    "Start and stop must be integers within the data.  The object is changed in place and "
-    "returned.",
+    "Start and stop must be integers within the data.  With an EventData instead, trials are cut "
+    "around its markers: begin = (start or trigger) - pre, end = (stop or trigger) + post (pre/post "
+    "in s, start/trigger/stop event codes); without options the EventData's own trials are used.  "
+    "The object is changed in place and returned.",
     "spy.definetrial(data, {{0, 1000, -500}, {1000, 2000, -500}})", kw_none};
 
 static int l_definetrial(lua_State *L)

@@ -859,6 +859,15 @@ int spy_bind_discrete_definetrial(lua_State *L, spy_data *d)
   return 1;
 }
 
+/* Syncopy: "DiscreteData are rejected" by arithmetic. */
+static int l_arith(lua_State *L)
+{
+  spy_data *d = spy_bind_todata(L, 1);
+  if (!d || !spy_dataclass_discrete(d->cls)) d = spy_bind_todata(L, 2);
+  return luaL_error(L, "Wrong type of `operand`: expected continuous data (AnalogData, SpectralData, ...) found %s",
+                    d ? spy_dataclass_name(d->cls) : "?");
+}
+
 /* ---- namespace --------------------------------------------------------------------------- */
 
 static void indexer_mt(lua_State *L, const char *name, lua_CFunction index)
@@ -897,6 +906,11 @@ void spy_open_discrete(lua_State *L, int spy)
     lua_setfield(L, mt, "__gc");
     lua_getfield(L, base, "__gc");
     lua_setfield(L, mt, "__close");
+    static const char *const ops[] = {"__add", "__sub", "__mul", "__div", NULL};
+    for (const char *const *op = ops; *op; op++) {
+      lua_pushcfunction(L, l_arith);
+      lua_setfield(L, mt, *op);
+    }
     lua_pushboolean(L, 1);
     lua_setfield(L, mt, "__spydata");
     lua_newtable(L);

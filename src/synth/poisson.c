@@ -67,7 +67,7 @@ static int choice_noreplace(spy_rng *r, uint64_t pop, uint64_t size, int64_t *ou
     /* tail shuffle of arange(pop); keep the last `size` entries */
     uint64_t first = pop - size > 1 ? pop - size : 1;
     size_t cap = 16;
-    while (cap < 4 * size) cap <<= 1;
+    while (cap < 2 * size) cap <<= 1; /* at most `size` entries: load <= 1/2 */
     posmap m = {malloc(cap * sizeof(uint64_t)), malloc(cap * sizeof(int64_t)), cap - 1};
     int64_t *dense = malloc((pop - first) * sizeof *dense); /* positions first..pop-1 */
     if (!m.key || !m.val || !dense) {
