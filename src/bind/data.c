@@ -746,6 +746,7 @@ static const spy_funcspec spec_definetrial = {
 static int l_definetrial(lua_State *L)
 {
   spy_data *d = spy_bind_checkdata(L, 1);
+  spy_bind_definetrial_args(L); /* the keyword form {trialdefinition=, pre=, ...} */
   if (spy_dataclass_discrete(d->cls) || spy_bind_todata(L, 2)) return spy_bind_discrete_definetrial(L, d);
   spy_err err = {0};
   size_t rows = d->shape[0];

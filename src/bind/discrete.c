@@ -748,6 +748,42 @@ static void set_and_log(lua_State *L, spy_data *d, const double *trl, size_t n, 
   if (d->writable && spy_data_sync_meta(d, &err)) spy_bind_raise(L, &err);
 }
 
+/* Accepts the keyword form spy.definetrial(data, {trialdefinition=trl|events,
+** pre=..., ...}) by rewriting the stack to (data, trl|events|nil, {pre=...}|nil). */
+void spy_bind_definetrial_args(lua_State *L)
+{
+  if (lua_type(L, 2) != LUA_TTABLE || spy_bind_isarray(L, 2)) return;
+  bool kw = false;
+  lua_pushnil(L);
+  while (lua_next(L, 2)) {
+    kw |= lua_type(L, -2) == LUA_TSTRING;
+    lua_pop(L, 1);
+  }
+  if (!kw) return; /* a nested table of numbers: the trial definition itself */
+  lua_settop(L, 2);
+  lua_getfield(L, 2, "trialdefinition");
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, 2)) {
+    if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "trialdefinition") == 0) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_settable(L, -4);
+  }
+  lua_remove(L, 2); /* data, trl, opts */
+  if (lua_isnil(L, 2) && !lua_isnil(L, 3)) {
+    lua_pushnil(L);
+    if (lua_next(L, 3)) { /* options without events */
+      lua_pop(L, 2);
+      luaL_error(L, "Invalid value of `trialdefinition`: 'None'; expected EventData object with "
+                    "`pre`/`post`/`start`/`trigger`/`stop`");
+    }
+  }
+}
+
 /* spy.definetrial(data [, trl | events [, {pre=, post=, start=, trigger=, stop=, clip_edges=}]])
 ** for discrete data, and for any data with an EventData argument. */
 int spy_bind_discrete_definetrial(lua_State *L, spy_data *d)

@@ -177,6 +177,17 @@ describe("EventData and definetrial", function()
     assert.same(spy.h5read(f, "time_trial0"):totable(), data.time[1]:totable())
   end)
 
+  it("takes Syncopy's keyword form", function()
+    local data = spy.AnalogData { data = spy.h5read(f, "input"), samplerate = 1000 }
+    local evt = spy.EventData { data = spy.h5read(f, "events"), samplerate = 1000 }
+    spy.definetrial(data, { trialdefinition = evt, pre = 0.25, post = 0.5, trigger = 1 })
+    assert.same(spy.h5read(f, "output_trialdefinition"):totable(), data.trialdefinition:totable())
+    spy.definetrial(data, { trialdefinition = { { 0, 10, 0 } } })
+    assert.same({ { 0, 10, 0 } }, data.trialdefinition:totable())
+    spy.definetrial(data, { trialdefinition = evt }) -- the EventData's own trials, rescaled
+    assert.same({ { 1000, 7800, 0 } }, data.trialdefinition:totable())
+  end)
+
   it("cuts trials from start to stop codes", function()
     local evt = spy.EventData { data = { { 100, 7 }, { 150, 1 }, { 300, 9 }, { 400, 7 }, { 420, 1 }, { 460, 9 } },
       samplerate = 100 }
@@ -308,6 +319,11 @@ describe("spike_psth", function()
     local a = spy.spike_psth(s, { binsize = 0.5, output = "spikecount", latency = { 0, 0.99 }, keeptrials = false })
     assert.same({ 2, 5 }, a.shape)
     assert.same({ 0.5, 0.5, 0, 0.5, 0 }, a.trials[1]:totable()[2])
+    local sc = spy.spike_psth(s, { binsize = 0.5, output = "spikecount", latency = { 0, 0.99 },
+      select = { trials = 2, unit = "unit3" } })
+    assert.same({ "channel1_unit2" }, sc.channel)
+    assert.same({ { 0 }, { 1 } }, sc.trials[1]:totable())
+    assert.matches("the `latency` keyword", errmsg(spy.spike_psth, s, { select = { latency = { 0, 1 } } }))
     local v = spy.spike_psth(s, { binsize = 0.5, latency = { -0.1, 0.6 }, vartriallen = false })
     assert.equal(1, #v.trials) -- trial 2 starts at 0 s
     assert.matches("Wrong type of `data`: expected SpikeData",
