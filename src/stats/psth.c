@@ -19,8 +19,10 @@ static const spy_kwarg kw_psth[] = {
     {"vartriallen", SPY_KT_BOOL, "true", NULL,
      "true: use every trial (bins outside a trial are NaN); false: drop trials not covering the window"},
     {"keeptrials", SPY_KT_BOOL, "true", NULL, "false: average the histograms over trials"},
-    SPY_KW_SELECT,
-    SPY_KW_PARALLEL("run"),
+    {"select", SPY_KT_DICT | SPY_KT_STR | SPY_KT_NULL, "null", NULL,
+     "selection applied first: {trials=, channel=, unit=} (the time window is `latency`)"},
+    {"parallel", SPY_KT_BOOL | SPY_KT_NULL, "null", NULL,
+     "accepted for Syncopy compatibility; spike_psth runs in the session"},
     SPY_KW_END};
 
 const spy_funcspec spy_spec_spike_psth = {
