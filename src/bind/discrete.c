@@ -127,6 +127,14 @@ static int l_index(lua_State *L)
     pushstrv(L, d->unit, d->nunit);
     return 1;
   }
+  if (spike && strcmp(k, "waveform") == 0) { /* the whole dataset, as Syncopy's property */
+    spy_array *w = NULL;
+    spy_err err = {0};
+    if (spy_data_get_extra(d, "waveform", &w, &err)) return spy_bind_raise(L, &err);
+    if (!w) return 0;
+    spy_bind_pusharray(L, w);
+    return 1;
+  }
   if ((spike && (strcmp(k, "channel_idx") == 0 || strcmp(k, "unit_idx") == 0)) ||
       (!spike && strcmp(k, "eventid") == 0)) {
     spy_discrete_scan sc;
@@ -201,11 +209,11 @@ static int l_tostring(lua_State *L)
     same &= d->trldef[k * d->trlcols + 1] - d->trldef[k * d->trlcols] == d->trldef[1] - d->trldef[0];
   const char *names[] = {"cfg", "channel", "container", "data", "dimord", "eventid", "filename", "info",
                          "mode", "sampleinfo", "samplerate", "selection", "tag", "time",
-                         "trial_ids", "trialinfo", "trialintervals", "trials", "unit", NULL};
+                         "trial_ids", "trialinfo", "trialintervals", "trials", "unit", "waveform", NULL};
   int w = 14; /* longest name: trialintervals */
   for (int i = 0; names[i]; i++) {
     const char *n = names[i];
-    if ((!spike && (strcmp(n, "channel") == 0 || strcmp(n, "unit") == 0)) ||
+    if ((!spike && (strcmp(n, "channel") == 0 || strcmp(n, "unit") == 0 || strcmp(n, "waveform") == 0)) ||
         (spike && strcmp(n, "eventid") == 0))
       continue;
     val[0] = '\0';
@@ -224,6 +232,17 @@ static int l_tostring(lua_State *L)
       snprintf(val, sizeof val, "[%zu] element array", d->nchannel);
     } else if (strcmp(n, "unit") == 0) {
       snprintf(val, sizeof val, "[%zu] element array", d->nunit);
+    } else if (strcmp(n, "waveform") == 0) {
+      spy_waveform wf;
+      spy_err err = {0};
+      if (spy_waveform_info(d, &wf, &err) || wf.ndim == 0) {
+        snprintf(val, sizeof val, "nil");
+      } else {
+        size_t used = (size_t)snprintf(val, sizeof val, "[");
+        for (int a = 0; a < wf.ndim; a++)
+          used += (size_t)snprintf(val + used, sizeof val - used, "%s%zu", a ? " x " : "", wf.shape[a]);
+        snprintf(val + used, sizeof val - used, "] element array");
+      }
     } else if (strcmp(n, "container") == 0) {
       snprintf(val, sizeof val, "%s", d->container ? d->container : "nil");
     } else if (strcmp(n, "data") == 0) {
@@ -275,6 +294,8 @@ static const spy_kwarg kw_spike[] = {
     {"trialdefinition", SPY_KT_OPAQUE, NULL, NULL,
      "M x (3+k) array of [start, stop, offset, trialinfo...] in samples (default: one trial "
      "[first sample, last sample, 0])"},
+    {"waveform", SPY_KT_OPAQUE, NULL, NULL,
+     "optional array with one row per spike (nSpikes x samples [x ...]), kept next to the data"},
     {NULL, 0, NULL, NULL, NULL}};
 
 static const spy_kwarg kw_event[] = {
@@ -443,6 +464,19 @@ static int construct(lua_State *L, spy_dataclass cls, const spy_funcspec *spec)
   int obj = lua_gettop(L);
   lua_getfield(L, 1, "trialdefinition");
   finish(L, d, box->json, lua_gettop(L));
+  lua_settop(L, obj);
+  if (cls == SPY_SPIKE && lua_getfield(L, 1, "waveform") != LUA_TNIL) {
+    spy_array *w = spy_bind_toarray(L, -1, SPY_DT_F64);
+    spy_bind_pusharray(L, w);
+    if (w->ndim < 2 || w->ndim > 4)
+      return luaL_error(L, "Invalid value of `waveform`: 'data with %d dimensions'; expected waveform data with "
+                           "at least 2 dimensions", w->ndim);
+    if (w->shape[0] != n)
+      return spy_bind_errorf(L, "Invalid value of `waveform`: 'wrong size waveform with shape[0]=%zu'; expected "
+                                "waveform shape[0] to equal nSpikes=%zu (one waveform per spike)", w->shape[0], n);
+    spy_err werr = {0};
+    if (spy_data_put_extra(d, "waveform", w, &werr)) return spy_bind_raise(L, &werr);
+  }
   lua_settop(L, obj);
   char msg[64];
   snprintf(msg, sizeof msg, "created %s object", spy_dataclass_name(cls));
@@ -955,7 +989,7 @@ void spy_open_discrete(lua_State *L, int spy)
       lua_pushstring(L, *f);
       lua_seti(L, -2, i++);
     }
-    static const char *const spike[] = {"channel", "unit", "channel_idx", "unit_idx", NULL};
+    static const char *const spike[] = {"channel", "unit", "channel_idx", "unit_idx", "waveform", NULL};
     static const char *const event[] = {"eventid", NULL};
     for (const char *const *f = c == SPY_SPIKE ? spike : event; *f; f++) {
       lua_pushstring(L, *f);

@@ -52,5 +52,7 @@ const char *const *spy_dataclass_datasets(spy_dataclass c)
 {
   static const char *const plain[] = {"data", NULL};
   static const char *const timelock[] = {"data", "avg", "var", "cov", NULL};
+  static const char *const spike[] = {"data", "waveform", NULL};
+  if (c == SPY_SPIKE) return spike;
   return c == SPY_TIMELOCK ? timelock : plain;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/interrupt.h"
+#include "io/h5.h"
 
 /* ---- sorted sets of int64 ---------------------------------------------- */
 
@@ -156,6 +157,117 @@ char **spy_discrete_labels(const char *prefix, const spy_ivec *idx)
     }
   }
   return v;
+}
+
+/* ---- waveforms ------------------------------------------------------------ */
+
+static int open_file(spy_data *d, spy_err *err)
+{
+  if (d->file >= 0) return SPY_OK;
+  if (!d->path) return spy_fail(err, SPY_EINVAL, "object has no backing file");
+  d->file = H5Fopen(d->path, d->writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (d->file < 0) return spy_h5_fail(err, SPY_EIO, "cannot open '%s'", d->path);
+  return SPY_OK;
+}
+
+int spy_waveform_info(spy_data *d, spy_waveform *w, spy_err *err)
+{
+  memset(w, 0, sizeof *w);
+  if (d->cls != SPY_SPIKE || !d->path) return SPY_OK;
+  spy_h5_lock();
+  int rc = open_file(d, err);
+  if (!rc && H5Lexists(d->file, "waveform", H5P_DEFAULT) > 0) {
+    hid_t ds = H5Dopen2(d->file, "waveform", H5P_DEFAULT);
+    hid_t sp = ds >= 0 ? H5Dget_space(ds) : H5I_INVALID_HID, ty = ds >= 0 ? H5Dget_type(ds) : H5I_INVALID_HID;
+    int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    hsize_t dims[4];
+    if (nd < 2 || nd > 4 || ty < 0 || spy_h5_dtype_of(ty, &w->dtype) != SPY_OK) {
+      rc = spy_h5_fail(err, SPY_EFORMAT, "dataset `waveform` in '%s' has an unsupported type or shape", d->path);
+    } else {
+      H5Sget_simple_extent_dims(sp, dims, NULL);
+      w->ndim = nd;
+      for (int i = 0; i < nd; i++) w->shape[i] = dims[i];
+    }
+    spy_h5_close_type(ty);
+    spy_h5_close_space(sp);
+    spy_h5_close_dset(ds);
+  }
+  H5Eclear2(H5E_DEFAULT);
+  spy_h5_unlock();
+  return rc;
+}
+
+size_t spy_waveform_row_bytes(const spy_waveform *w)
+{
+  size_t n = spy_dtype_size(w->dtype);
+  for (int i = 1; i < w->ndim; i++) n *= w->shape[i];
+  return n;
+}
+
+/* Reads (or writes) rows [row0, row0 + n) of `waveform`. */
+static int rows_io(spy_data *d, const spy_waveform *w, size_t row0, size_t n, void *buf, bool write,
+                   spy_err *err)
+{
+  if (n == 0) return SPY_OK;
+  spy_h5_lock();
+  int rc = open_file(d, err);
+  hid_t ds = H5I_INVALID_HID, fs = H5I_INVALID_HID, ms = H5I_INVALID_HID, ty = H5I_INVALID_HID;
+  if (!rc) {
+    hsize_t start[4] = {row0, 0, 0, 0}, count[4];
+    count[0] = n;
+    for (int i = 1; i < w->ndim; i++) count[i] = w->shape[i];
+    ds = H5Dopen2(d->file, "waveform", H5P_DEFAULT);
+    fs = ds >= 0 ? H5Dget_space(ds) : H5I_INVALID_HID;
+    ms = H5Screate_simple(w->ndim, count, NULL);
+    ty = spy_h5_type(w->dtype);
+    if (fs < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+        (write ? H5Dwrite(ds, ty, ms, fs, H5P_DEFAULT, buf) : H5Dread(ds, ty, ms, fs, H5P_DEFAULT, buf)) < 0)
+      rc = spy_h5_fail(err, SPY_EIO, "cannot %s waveform rows %zu..%zu of '%s'", write ? "write" : "read", row0,
+                       row0 + n, d->path);
+  }
+  spy_h5_close_type(ty);
+  spy_h5_close_space(ms);
+  spy_h5_close_space(fs);
+  spy_h5_close_dset(ds);
+  spy_h5_unlock();
+  return rc;
+}
+
+int spy_waveform_read(spy_data *d, const spy_waveform *w, size_t row0, size_t n, void *buf, spy_err *err)
+{
+  return rows_io(d, w, row0, n, buf, false, err);
+}
+
+int spy_waveform_write(spy_data *d, const spy_waveform *w, size_t row0, size_t n, const void *buf,
+                       spy_err *err)
+{
+  return rows_io(d, w, row0, n, (void *)buf, true, err);
+}
+
+int spy_waveform_create(spy_data *d, const spy_waveform *w, spy_err *err)
+{
+  if (!d->writable) return spy_fail(err, SPY_EIO, "object is read-only");
+  spy_h5_lock();
+  int rc = open_file(d, err);
+  hid_t sp = H5I_INVALID_HID, ty = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, ds = H5I_INVALID_HID;
+  if (!rc) {
+    hsize_t dims[4];
+    for (int i = 0; i < w->ndim; i++) dims[i] = w->shape[i];
+    if (H5Lexists(d->file, "waveform", H5P_DEFAULT) > 0) H5Ldelete(d->file, "waveform", H5P_DEFAULT);
+    sp = H5Screate_simple(w->ndim, dims, NULL);
+    ty = spy_h5_type(w->dtype);
+    dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_layout(dcpl, H5D_CONTIGUOUS);
+    H5Pset_obj_track_times(dcpl, 0);
+    ds = H5Dcreate2(d->file, "waveform", ty, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (ds < 0) rc = spy_h5_fail(err, SPY_EIO, "cannot create dataset `waveform` in '%s'", d->path);
+  }
+  spy_h5_close_dset(ds);
+  spy_h5_close_plist(dcpl);
+  spy_h5_close_type(ty);
+  spy_h5_close_space(sp);
+  spy_h5_unlock();
+  return rc;
 }
 
 /* ---- selections ------------------------------------------------------------ */
@@ -405,7 +517,12 @@ int spy_dsel_copy(spy_data *d, const spy_dsel *s, spy_data **out, spy_err *err)
   int64_t *obuf = malloc(SPY_DISCRETE_BLOCK * nc * sizeof *obuf);
   spy_data *o = spy_data_new(d->cls);
   spy_discrete_scan have = {0}, all = {0};
+  spy_waveform wf;
   int rc = buf && obuf && o ? SPY_OK : spy_fail(err, SPY_ENOMEM, "out of memory");
+  if (!rc) rc = spy_waveform_info(d, &wf, err);
+  size_t wb = wf.ndim ? spy_waveform_row_bytes(&wf) : 0;
+  char *wbuf = wb ? malloc(SPY_DISCRETE_BLOCK * wb) : NULL, *owbuf = wb ? malloc(SPY_DISCRETE_BLOCK * wb) : NULL;
+  if (!rc && wb && (!wbuf || !owbuf)) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   /* pass 1 counts, pass 2 writes */
   for (int pass = 0; pass < 2 && !rc; pass++) {
     if (pass == 1) {
@@ -415,6 +532,11 @@ int spy_dsel_copy(spy_data *d, const spy_dsel *s, spy_data **out, spy_err *err)
         break;
       }
       if ((rc = spy_data_create(o, SPY_DT_I64, 2, shape, err))) break;
+      if (wb) {
+        spy_waveform ow = wf;
+        ow.shape[0] = total;
+        if ((rc = spy_waveform_create(o, &ow, err))) break;
+      }
     }
     size_t w = 0, fill = 0;
     for (size_t i = 0; !rc && i < s->ntrials; i++) {
@@ -425,6 +547,7 @@ int spy_dsel_copy(spy_data *d, const spy_dsel *s, spy_data **out, spy_err *err)
           break;
         }
         if ((rc = spy_discrete_read(d, s->row0[i] + r0, m, buf, err))) break;
+        if (pass == 1 && wb && (rc = spy_waveform_read(d, &wf, s->row0[i] + r0, m, wbuf, err))) break;
         for (size_t j = 0; j < m; j++) {
           const int64_t *r = buf + j * nc;
           if (!spy_dsel_keep(s, d, i, r)) continue;
@@ -433,8 +556,10 @@ int spy_dsel_copy(spy_data *d, const spy_dsel *s, spy_data **out, spy_err *err)
             continue;
           }
           memcpy(obuf + fill * nc, r, nc * sizeof *r);
+          if (wb) memcpy(owbuf + fill * wb, wbuf + j * wb, wb);
           if (++fill == SPY_DISCRETE_BLOCK) {
             if ((rc = spy_data_write(o, w, fill, 0, nc, obuf, SPY_DT_I64, err))) break;
+            if (wb && (rc = spy_waveform_write(o, &wf, w, fill, owbuf, err))) break;
             w += fill;
             fill = 0;
           }
@@ -442,9 +567,12 @@ int spy_dsel_copy(spy_data *d, const spy_dsel *s, spy_data **out, spy_err *err)
       }
     }
     if (!rc && pass == 1 && fill) rc = spy_data_write(o, w, fill, 0, nc, obuf, SPY_DT_I64, err);
+    if (!rc && pass == 1 && fill && wb) rc = spy_waveform_write(o, &wf, w, fill, owbuf, err);
   }
   free(buf);
   free(obuf);
+  free(wbuf);
+  free(owbuf);
   if (!rc) {
     o->samplerate = d->samplerate;
     if (spy_data_set_trldef(o, s->trldef, s->ntrials, s->trlcols))

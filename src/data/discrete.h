@@ -61,6 +61,24 @@ int spy_discrete_trial_rows(spy_data *d, size_t k, size_t *row0, size_t *nrows, 
 ** the largest index (Syncopy's rule), for the distinct indices idx. */
 char **spy_discrete_labels(const char *prefix, const spy_ivec *idx);
 
+/*
+** SpikeData's optional `waveform` dataset: one row (of any inner shape, any
+** dtype) per spike, next to `data` (Syncopy's extra dataset).  Rows are read
+** and written in blocks like `data`.  info: *ndim = 0 when there is none.
+*/
+typedef struct spy_waveform {
+  int ndim;
+  size_t shape[4];
+  spy_dtype dtype;
+} spy_waveform;
+int spy_waveform_info(spy_data *d, spy_waveform *w, spy_err *err);
+size_t spy_waveform_row_bytes(const spy_waveform *w);
+int spy_waveform_read(spy_data *d, const spy_waveform *w, size_t row0, size_t n, void *buf, spy_err *err);
+/* Creates (replaces) `waveform` of w's shape in d's writable file. */
+int spy_waveform_create(spy_data *d, const spy_waveform *w, spy_err *err);
+int spy_waveform_write(spy_data *d, const spy_waveform *w, size_t row0, size_t n, const void *buf,
+                       spy_err *err);
+
 /* A resolved selection of discrete data (syncopy.md 7.1). */
 typedef struct spy_dsel {
   size_t ntrials;

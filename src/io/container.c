@@ -705,6 +705,30 @@ static bool timelock_quirk(hid_t f, const spy_info_hdr *h)
   return match;
 }
 
+/* Whether the .info's data_dtype/data_shape describe dataset `waveform`. */
+static bool spike_quirk(hid_t f, const spy_info_hdr *h)
+{
+  bool match = false;
+  if (H5Lexists(f, "waveform", H5P_DEFAULT) > 0) {
+    hid_t ds = H5Dopen2(f, "waveform", H5P_DEFAULT), sp = ds >= 0 ? H5Dget_space(ds) : H5I_INVALID_HID;
+    hid_t ty = ds >= 0 ? H5Dget_type(ds) : H5I_INVALID_HID;
+    int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    hsize_t dims[4];
+    spy_dtype t;
+    if (nd == h->data_ndim && nd >= 2 && nd <= 4 && ty >= 0 && spy_h5_dtype_of(ty, &t) == SPY_OK &&
+        t == h->data_dtype) {
+      H5Sget_simple_extent_dims(sp, dims, NULL);
+      match = true;
+      for (int i = 0; i < nd; i++) match = match && dims[i] == h->data_shape[i];
+    }
+    spy_h5_close_type(ty);
+    spy_h5_close_space(sp);
+    spy_h5_close_dset(ds);
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return match;
+}
+
 /* Opens the HDF5 file and checks it against the .info header: `data` of
 ** the stated dtype and shape, a 2-D trialdefinition of trl_shape whose rows
 ** lie inside the data.  On success d->trldef is set. */
@@ -749,6 +773,15 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
     /* Syncopy describes the last dataset it wrote (var or cov), not `data` */
     same = true;
     nrows = sh[0];
+    d->shape[0] = sh[0];
+    d->shape[1] = sh[1];
+  }
+  if (!same && d->cls == SPY_SPIKE && nd == 2 && spike_quirk(f, h)) {
+    /* Syncopy describes the waveform (its last dataset written), not `data` */
+    same = true;
+    nrows = sh[0];
+    d->ndim = 2;
+    d->dtype = t;
     d->shape[0] = sh[0];
     d->shape[1] = sh[1];
   }

@@ -759,8 +759,13 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
   if (spy_dtype_parse(s, &h->data_dtype) != SPY_OK)
     return bad_value(c, SPY_ENOTSUP, "data_dtype", s,
                      "one of float32, float64, complex64, complex128, int64");
-  if ((rc = get_shape(c, "data_shape", spy_dataclass_ndim(cls), h->data_shape, &h->data_ndim)))
-    return rc;
+  /* SpikeData with a waveform: Syncopy describes the waveform (its last
+  ** dataset written), of 2 to 4 dimensions; container.c checks it */
+  int want_nd = spy_dataclass_ndim(cls);
+  const cJSON *dsh = field(c, "data_shape");
+  if (cls == SPY_SPIKE && cJSON_GetArraySize(dsh) >= 2 && cJSON_GetArraySize(dsh) <= 4)
+    want_nd = cJSON_GetArraySize(dsh);
+  if ((rc = get_shape(c, "data_shape", want_nd, h->data_shape, &h->data_ndim))) return rc;
   const cJSON *off = field(c, "data_offset");
   if (is_count(off)) {
     h->has_data_offset = true;

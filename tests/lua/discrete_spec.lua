@@ -125,6 +125,46 @@ describe("SpikeData", function()
   end)
 end)
 
+describe("SpikeData waveforms", function()
+  local function wave()
+    local w = {}
+    for i = 1, #ROWS do w[i] = { i, 10 * i, 100 * i, 1000 * i } end
+    return spy.SpikeData { data = ROWS, samplerate = 100, waveform = w,
+      trialdefinition = { { 0, 100, -10 }, { 100, 200, 0 } } }
+  end
+
+  it("keeps one waveform row per spike, through selections and containers", function()
+    local s = wave()
+    assert.same({ 7, 4 }, s.waveform.shape)
+    assert.matches("waveform : [7 x 4] element array", tostring(s), 1, true)
+    local sub = spy.selectdata(s, { unit = 2 }) -- rows 3 and 6
+    assert.same({ { 3, 30, 300, 3000 }, { 6, 60, 600, 6000 } }, sub.waveform:totable())
+    local dir = scratch()
+    spy.save(s, dir .. "/w.spy")
+    local l = spy.load(dir .. "/w.spy", { checksum = true })
+    assert.same(s.waveform:totable(), l.waveform:totable())
+    local info = io.open(dir .. "/w.spy/w.spike.info"):read("a")
+    assert.matches('"_hdfFileDatasetProperties": [\n        "data",\n        "waveform"\n    ]', info, 1, true)
+    -- Syncopy's .info describes the waveform (its last dataset written), not `data`
+    local quirk = info:gsub('"data_dtype": "int64"', '"data_dtype": "float64"')
+                      :gsub('"data_shape": %[%s*7,%s*3%s*%]', '"data_shape": [7, 4]')
+    io.open(dir .. "/w.spy/w.spike.info", "w"):write(quirk):close()
+    local q = spy.load(dir .. "/w.spy")
+    assert.same({ 7, 3 }, q.shape)
+    assert.equal("int64", q.dtype)
+    assert.same(s.trials[1]:totable(), q.trials[1]:totable())
+    io.open(dir .. "/w.spy/w.spike.info", "w"):write((quirk:gsub("%[7, 4%]", "[7, 5]"))):close()
+    assert.matches("does not match", errmsg(spy.load, dir .. "/w.spy"))
+    os.execute("rm -rf " .. dir)
+  end)
+
+  it("refuses waveforms that are not one row per spike", function()
+    assert.matches("waveform shape%[0%] to equal nSpikes=7",
+      errmsg(spy.SpikeData, { data = ROWS, waveform = { { 1, 2 }, { 3, 4 } } }))
+    assert.matches("at least 2 dimensions", errmsg(spy.SpikeData, { data = ROWS, waveform = { 1, 2, 3, 4, 5, 6, 7 } }))
+  end)
+end)
+
 describe("selections of SpikeData", function()
   it("selects trials, channels, units (by name or 1-based index) and latency", function()
     local s = spikes()
