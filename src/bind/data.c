@@ -817,7 +817,8 @@ static spy_data *clone(spy_data *d, spy_err *err)
       (d->channel_j && spy_data_set_channel_j(c, (const char *const *)d->channel_j, d->nchannel_j)) ||
       (d->taper && spy_data_set_taper(c, (const char *const *)d->taper, d->ntaper)) ||
       (d->freq && spy_data_set_freq(c, d->freq, d->nfreq)) ||
-      (d->unit && spy_data_set_unit(c, (const char *const *)d->unit, d->nunit))) {
+      (d->unit && spy_data_set_unit(c, (const char *const *)d->unit, d->nunit)) ||
+      (d->dimord && spy_data_set_dimord(c, (const char *const *)d->dimord))) {
     if (!err->msg[0]) spy_fail(err, SPY_ENOMEM, "out of memory");
     remove(path);
     spy_data_unref(c);

@@ -127,6 +127,15 @@ static int l_index(lua_State *L)
     pushstrv(L, d->unit, d->nunit);
     return 1;
   }
+  if (strcmp(k, "dimord") == 0) {
+    const char *const *dim = spy_data_dimord(d);
+    lua_newtable(L);
+    for (int i = 0; dim[i]; i++) {
+      lua_pushstring(L, dim[i]);
+      lua_seti(L, -2, i + 1);
+    }
+    return 1;
+  }
   if (spike && strcmp(k, "waveform") == 0) { /* the whole dataset, as Syncopy's property */
     spy_array *w = NULL;
     spy_err err = {0};
@@ -252,7 +261,10 @@ static int l_tostring(lua_State *L)
       snprintf(val, sizeof val, "%zu trials %sdefined on [%zu x %zu] int64 Dataset of size %.2f %s",
                d->ntrials, len, d->shape[0], d->shape[1], mb > 1000 ? mb / 1024 : mb, mb > 1000 ? "GB" : "MB");
     } else if (strcmp(n, "dimord") == 0) {
-      snprintf(val, sizeof val, "%s", spike ? "sample by channel by unit" : "sample by eventid");
+      size_t used = 0;
+      const char *const *dim = spy_data_dimord(d);
+      for (int a = 0; dim[a] && used < sizeof val; a++)
+        used += (size_t)snprintf(val + used, sizeof val - used, "%s%s", a ? " by " : "", dim[a]);
     } else if (strcmp(n, "eventid") == 0) {
       snprintf(val, sizeof val, "distinct event codes (read on access)");
     } else if (strcmp(n, "filename") == 0) {
@@ -299,7 +311,10 @@ static const spy_kwarg kw_spike[] = {
     {NULL, 0, NULL, NULL, NULL}};
 
 static const spy_kwarg kw_event[] = {
-    {"data", SPY_KT_OPAQUE, NULL, NULL, "nEvents x 2 integer array of [sample, eventid] rows, sorted by sample"},
+    {"data", SPY_KT_OPAQUE, NULL, NULL,
+     "nEvents x 2 integer array of [sample, eventid] rows sorted by sample, or more columns named by dimord"},
+    {"dimord", SPY_KT_STRS | SPY_KT_NULL, "null", NULL,
+     "column names for extra columns: {'sample', 'eventid', <extra names>...}"},
     {"samplerate", SPY_KT_NUM | SPY_KT_NULL, "null", NULL, "sampling rate in Hz (>= 1)"},
     {"trialdefinition", SPY_KT_OPAQUE, NULL, NULL,
      "M x (3+k) array of [start, stop, offset, trialinfo...] in samples"},
@@ -456,12 +471,27 @@ static int construct(lua_State *L, spy_dataclass cls, const spy_funcspec *spec)
   lua_getfield(L, 1, "data");
   if (lua_isnil(L, -1)) return luaL_error(L, "Invalid value of `data`: expected non empty data set");
   size_t n, cols;
-  int64_t *rows = int_rows(L, lua_gettop(L), cls == SPY_SPIKE ? 3 : 2, cls == SPY_SPIKE ? 3 : 2, &n, &cols,
+  int64_t *rows = int_rows(L, lua_gettop(L), cls == SPY_SPIKE ? 3 : 2, cls == SPY_SPIKE ? 3 : 8, &n, &cols,
                            cls == SPY_SPIKE ? "nSpikes x 3 array [sample, channel, unit]"
-                                            : "nEvents x 2 array [sample, eventid]");
+                                            : "nEvents x 2 array [sample, eventid] (more columns with a dimord)");
+  const cJSON *dim = cJSON_GetObjectItem(box->json, "dimord");
+  size_t ndim = cJSON_IsArray(dim) ? (size_t)cJSON_GetArraySize(dim) : 0;
+  if (cls == SPY_EVENT && (cols > 2 || ndim)) {
+    const cJSON *d0 = ndim ? dim->child : NULL, *d1 = d0 ? d0->next : NULL;
+    if (ndim != cols || strcmp(d0->valuestring, "sample") != 0 || strcmp(d1->valuestring, "eventid") != 0)
+      return spy_bind_errorf(L, "Invalid value of `dimord`: '%zu labels for %zu columns'; expected dimensional "
+                                "labels 'sample', 'eventid' and one name per extra column", ndim, cols);
+  }
   if (n == 0) return luaL_error(L, "Invalid value of `data`: expected non empty data set");
   spy_data *d = new_discrete(L, cls, rows, n, cols, sr);
   int obj = lua_gettop(L);
+  if (cls == SPY_EVENT && cols > 2) {
+    const char *names[9] = {NULL};
+    size_t i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, dim) names[i++] = e->valuestring;
+    if (spy_data_set_dimord(d, names)) return luaL_error(L, "out of memory");
+  }
   lua_getfield(L, 1, "trialdefinition");
   finish(L, d, box->json, lua_gettop(L));
   lua_settop(L, obj);
@@ -885,10 +915,12 @@ int spy_bind_discrete_definetrial(lua_State *L, spy_data *d)
     n = ev->ntrials;
     for (size_t i = 0; i < n * cols; i++) trl[i] = rint(ev->trldef[i] / ev->samplerate * d->samplerate);
   } else {
-    size_t nev = ev->shape[0];
-    int64_t *rows = malloc((nev ? nev : 1) * 2 * sizeof *rows);
+    size_t nev = ev->shape[0], nc = ev->shape[1];
+    int64_t *rows = malloc((nev ? nev : 1) * nc * sizeof *rows);
     if (!rows) return luaL_error(L, "out of memory");
     int rc = spy_discrete_read(ev, 0, nev, rows, &err);
+    for (size_t i = 0; i < nev; i++) /* [sample, eventid] pairs */
+      rows[2 * i] = rows[nc * i], rows[2 * i + 1] = rows[nc * i + 1];
     if (!rc) rc = spy_trials_from_events(rows, nev, ev->samplerate, d->samplerate, &def, &trl, &n, &err);
     free(rows);
     if (rc) return spy_bind_raise(L, &err);

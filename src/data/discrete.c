@@ -575,7 +575,8 @@ int spy_dsel_copy(spy_data *d, const spy_dsel *s, spy_data **out, spy_err *err)
   free(owbuf);
   if (!rc) {
     o->samplerate = d->samplerate;
-    if (spy_data_set_trldef(o, s->trldef, s->ntrials, s->trlcols))
+    if (spy_data_set_trldef(o, s->trldef, s->ntrials, s->trlcols) ||
+        (d->dimord && spy_data_set_dimord(o, (const char *const *)d->dimord)))
       rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   }
   if (!rc && d->cls == SPY_SPIKE) {

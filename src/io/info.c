@@ -699,11 +699,19 @@ static int replace_str(char **dst, const char *src, spy_err *err)
   return SPY_OK;
 }
 
-static int check_dimord(ictx *c, spy_dataclass cls)
+static int check_dimord(ictx *c, spy_dataclass cls, size_t ncols)
 {
   const cJSON *v = field(c, "dimord");
   const char *const *want = spy_dataclass_dimord(cls);
   if (!cJSON_IsArray(v)) return bad_type(c, "dimord", "list of str", v);
+  /* EventData: extra columns named after "sample", "eventid" */
+  if (cls == SPY_EVENT && (size_t)cJSON_GetArraySize(v) == ncols && ncols > 2 && ncols <= 8 &&
+      cJSON_IsString(v->child) && strcmp(v->child->valuestring, "sample") == 0 &&
+      cJSON_IsString(v->child->next) && strcmp(v->child->next->valuestring, "eventid") == 0) {
+    bool strs = true;
+    for (const cJSON *e = v->child; e; e = e->next) strs = strs && cJSON_IsString(e);
+    if (strs) return SPY_OK;
+  }
   const cJSON *e = v->child;
   bool same = true;
   size_t i = 0;
@@ -788,10 +796,17 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
   if (replace_str(&h->checksum_algorithm, s, err)) return SPY_ENOMEM;
 
   /* class properties */
-  if ((rc = check_dimord(c, cls))) return rc;
+  if ((rc = check_dimord(c, cls, h->data_shape[1]))) return rc;
   spy_data *d = spy_data_new(cls);
   if (!d) return spy_fail(err, SPY_ENOMEM, "out of memory");
   *out = d;
+  const cJSON *dv = field(c, "dimord");
+  if (cls == SPY_EVENT && cJSON_GetArraySize(dv) > 2) {
+    const char *names[9] = {NULL};
+    int i = 0;
+    for (const cJSON *e = dv->child; e && i < 8; e = e->next) names[i++] = e->valuestring;
+    if (spy_data_set_dimord(d, names)) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  }
   d->dtype = h->data_dtype;
   d->ndim = h->data_ndim;
   memcpy(d->shape, h->data_shape, sizeof d->shape);
@@ -986,7 +1001,7 @@ char *spy_info_format(const spy_data *d, const spy_info_hdr *h)
   for (const char *const *p = class_props(d->cls); ok && *p; p++) {
     const char *k = *p;
     if (strcmp(k, "dimord") == 0) {
-      const char *const *dim = spy_dataclass_dimord(d->cls);
+      const char *const *dim = spy_data_dimord(d);
       size_t n = 0;
       while (dim[n]) n++;
       ok = add(o, k, str_list((char *const *)dim, n));

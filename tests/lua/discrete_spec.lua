@@ -267,6 +267,29 @@ describe("EventData and definetrial", function()
     assert.matches("sorted in ascending order", errmsg(spy.EventData, { data = { { 5, 1 }, { 2, 1 } } }))
   end)
 
+  it("keeps extra columns named by a dimord", function()
+    local evt = spy.EventData { data = { { 10, 1, 7 }, { 20, 2, 8 }, { 30, 1, 9 }, { 40, 2, 6 } }, samplerate = 10,
+      dimord = { "sample", "eventid", "trialtype" } }
+    assert.same({ "sample", "eventid", "trialtype" }, evt.dimord)
+    assert.matches("dimord : sample by eventid by trialtype", tostring(evt), 1, true)
+    local e1 = spy.selectdata(evt, { eventid = 1 })
+    assert.same({ { 10, 1, 7 }, { 30, 1, 9 } }, e1.trials[1]:totable())
+    assert.same(evt.dimord, e1.dimord)
+    local data = spy.AnalogData { data = spy.array { 1, 2, 3, 4, 5, 6, 7, 8 }, samplerate = 2 }
+    spy.definetrial(data, evt, { pre = 0.5, post = 1, trigger = 1 })
+    assert.same({ { 1, 4, 1 }, { 5, 8, 1 } }, data.trialdefinition:totable())
+    local dir = scratch()
+    spy.save(evt, dir .. "/ev3.spy")
+    local l = spy.load(dir .. "/ev3.spy", { checksum = true })
+    assert.same(evt.dimord, l.dimord)
+    assert.same(evt.trials[1]:totable(), l.trials[1]:totable())
+    os.execute("rm -rf " .. dir)
+    assert.matches("expected dimensional labels 'sample', 'eventid'",
+      errmsg(spy.EventData, { data = { { 1, 1, 1 } } }))
+    assert.matches("expected dimensional labels",
+      errmsg(spy.EventData, { data = { { 1, 1, 1 } }, dimord = { "eventid", "sample", "x" } }))
+  end)
+
   it("selects events by code", function()
     local evt = spy.EventData { data = spy.h5read(f, "events"), samplerate = 1000 }
     local e2 = spy.selectdata(evt, { eventid = 2 })
