@@ -116,8 +116,9 @@ int spy_discrete_check(spy_data *d, spy_discrete_scan *out, spy_err *err)
       const int64_t *r = buf + i * nc;
       char actual[96];
       if (r[0] < 0 || r[0] < prev) {
-        snprintf(actual, sizeof actual, "sample %lld in row %zu%s", (long long)r[0], r0 + i + 1,
-                 r[0] < 0 ? "" : " after a later one");
+        if (r[0] < 0) snprintf(actual, sizeof actual, "sample %lld in row %zu", (long long)r[0], r0 + i + 1);
+        else snprintf(actual, sizeof actual, "sample %lld in row %zu after sample %lld", (long long)r[0], r0 + i + 1,
+                      (long long)prev);
         rc = spy_fail_value(err, "data", actual, "non-negative sample numbers sorted in ascending order");
         break;
       }
@@ -297,13 +298,8 @@ static bool intlike(const cJSON *v) { return cJSON_IsNumber(v) && v->valuedouble
 static int sel_labels(const char *key, const cJSON *v, char *const *labels, size_t nlab,
                       const spy_ivec *idx, spy_ivec *out, spy_err *err)
 {
-  const cJSON *e;
-  cJSON one = {0};
-  if (!cJSON_IsArray(v)) { /* a single name or index */
-    one.child = (cJSON *)v;
-    v = &one;
-  }
-  for (e = v->child; e; e = e == v->child && v == &one ? NULL : e->next) {
+  bool list = cJSON_IsArray(v);
+  for (const cJSON *e = list ? v->child : v; e; e = list ? e->next : NULL) {
     ptrdiff_t pos = -1;
     if (cJSON_IsString(e)) {
       for (size_t i = 0; i < nlab; i++)
@@ -314,7 +310,6 @@ static int sel_labels(const char *key, const cJSON *v, char *const *labels, size
     if (pos < 0 || (size_t)pos >= idx->n)
       return spy_fail_value(err, "select", NULL, "list/array of %s existing names or indices", key);
     if (spy_ivec_add(out, idx->v[pos])) return spy_fail(err, SPY_ENOMEM, "out of memory");
-    if (v == &one) break;
   }
   return SPY_OK;
 }
@@ -432,8 +427,8 @@ int spy_dsel_make(spy_data *d, const cJSON *sel, spy_dsel **out, spy_err *err)
     for (size_t k = 0; k < nt; k++) s->trials[k] = k;
   } else if (!rc) {
     size_t i = 0;
-    const cJSON *one = cJSON_IsArray(tv) ? tv->child : tv;
-    for (e = one; e && i < nt; e = e->next, i++) {
+    bool list = cJSON_IsArray(tv);
+    for (e = list ? tv->child : tv; e && i < nt; e = list ? e->next : NULL, i++) {
       if (!intlike(e) || e->valuedouble < 0 || e->valuedouble >= (double)d->ntrials) {
         rc = spy_fail_value(err, "trials", NULL, "list/array of values b/w 0 and %zu", d->ntrials - 1);
         break;
@@ -457,15 +452,14 @@ int spy_dsel_make(spy_data *d, const cJSON *sel, spy_dsel **out, spy_err *err)
         s->unit_all = false;
         rc = sel_labels("unit", uv, d->unit, d->nunit, &sc.col[1], &s->unit, err);
       }
-      if (!rc || rc != SPY_EINVAL) spy_discrete_scan_free(&sc);
-      else spy_discrete_scan_free(&sc);
+      spy_discrete_scan_free(&sc); /* safe after a failed check too */
     }
   } else if (!rc) {
     const cJSON *ev = sel ? cJSON_GetObjectItem(sel, "eventid") : NULL;
     if (!is_all(ev)) {
       s->eventid_all = false;
-      const cJSON *one = cJSON_IsArray(ev) ? ev->child : ev;
-      for (e = one; !rc && e; e = cJSON_IsArray(ev) ? e->next : NULL) {
+      bool list = cJSON_IsArray(ev);
+      for (e = list ? ev->child : ev; !rc && e; e = list ? e->next : NULL) {
         if (!intlike(e)) rc = spy_fail_value(err, "eventid", NULL, "list/array of integer event codes");
         else if (spy_ivec_add(&s->eventid, (int64_t)e->valuedouble)) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
       }

@@ -9,7 +9,7 @@
 
 /* default_rng(seed).uniform(size=n) normalised to sum 1, as a cumulative
 ** distribution (p.cumsum(); cdf /= cdf[-1]). */
-static int weights_cdf(const spy_poisson_cfg *c, size_t n, const spy_rng *fresh, double *cdf)
+static void weights_cdf(size_t n, const spy_rng *fresh, double *cdf)
 {
   spy_rng r = *fresh;
   for (size_t i = 0; i < n; i++) cdf[i] = spy_rng_uniform(&r);
@@ -21,8 +21,6 @@ static int weights_cdf(const spy_poisson_cfg *c, size_t n, const spy_rng *fresh,
   }
   double last = cdf[n - 1];
   for (size_t i = 0; i < n; i++) cdf[i] /= last;
-  (void)c;
-  return SPY_OK;
 }
 
 /* searchsorted(cdf, u, side="right") */
@@ -153,7 +151,7 @@ int spy_poisson_noise(const spy_poisson_cfg *c, int64_t **rows, double **trl, si
   spy_rng r, fresh;
   if (c->seeded) spy_rng_seed(&r, c->seed);
   else if (spy_rng_seed_entropy(&r)) return spy_fail(err, SPY_ERUNTIME, "no OS entropy for an unseeded generator");
-  fresh = r; /* default_rng(seed) again: same state (also for None: any fresh stream will do) */
+  fresh = r; /* a second default_rng(seed): the state right after seeding */
   if (!c->seeded && spy_rng_seed_entropy(&fresh)) return spy_fail(err, SPY_ERUNTIME, "no OS entropy");
   int64_t *samp = malloc(n * sizeof *samp), *out = malloc(3 * n * sizeof *out);
   size_t ncw = (size_t)(c->nchannels > c->nunits ? c->nchannels : c->nunits);
@@ -163,11 +161,11 @@ int spy_poisson_noise(const spy_poisson_cfg *c, int64_t **rows, double **trl, si
   if (!rc) {
     qsort(samp, n, sizeof *samp, cmp_i64);
     for (uint64_t i = 0; i < n; i++) out[3 * i] = samp[i];
-    weights_cdf(c, (size_t)c->nchannels, &fresh, cdf);
+    weights_cdf((size_t)c->nchannels, &fresh, cdf);
     for (uint64_t i = 0; i < n; i++) out[3 * i + 1] = pick(cdf, (size_t)c->nchannels, spy_rng_uniform(&r));
     spy_rng fresh2 = c->seeded ? fresh : r;
     if (!c->seeded && spy_rng_seed_entropy(&fresh2)) rc = spy_fail(err, SPY_ERUNTIME, "no OS entropy");
-    weights_cdf(c, (size_t)c->nunits, &fresh2, cdf);
+    weights_cdf((size_t)c->nunits, &fresh2, cdf);
     for (uint64_t i = 0; i < n; i++) out[3 * i + 2] = pick(cdf, (size_t)c->nunits, spy_rng_uniform(&r));
   }
   if (!rc) {
