@@ -297,9 +297,10 @@ static int l_newindex(lua_State *L)
 {
   spy_data *d = spy_bind_checkdata(L, 1);
   const char *k = luaL_checkstring(L, 2);
-  if (strcmp(k, "channel") == 0 || strcmp(k, "channel_i") == 0 || strcmp(k, "channel_j") == 0) {
+  bool unit = d->cls == SPY_SPIKE && strcmp(k, "unit") == 0; /* SpikeData's unit labels */
+  if (strcmp(k, "channel") == 0 || strcmp(k, "channel_i") == 0 || strcmp(k, "channel_j") == 0 || unit) {
     bool j = strcmp(k, "channel_j") == 0;
-    size_t want = j ? d->nchannel_j : d->nchannel;
+    size_t want = unit ? d->nunit : j ? d->nchannel_j : d->nchannel;
     if (!lua_istable(L, 3))
       return luaL_error(L, "Wrong type of `%s`: expected array_like found %s", k, luaL_typename(L, 3));
     size_t n = (size_t)luaL_len(L, 3);
@@ -315,7 +316,8 @@ static int l_newindex(lua_State *L)
       v[i] = lua_tostring(L, -1);
       lua_pop(L, 1); /* the string stays anchored in the table */
     }
-    if ((j ? spy_data_set_channel_j(d, v, n) : spy_data_set_channel(d, v, n)) != SPY_OK)
+    if ((unit ? spy_data_set_unit(d, v, n) : j ? spy_data_set_channel_j(d, v, n) : spy_data_set_channel(d, v, n)) !=
+        SPY_OK)
       return luaL_error(L, "out of memory");
   } else if (strcmp(k, "info") == 0) {
     spy_err err = {0};

@@ -79,18 +79,6 @@ static int time_index(lua_State *L)
   return 1;
 }
 
-static int indexer_len(lua_State *L)
-{
-  lua_pushinteger(L, (lua_Integer)indexer_data(L)->ntrials);
-  return 1;
-}
-
-static int indexer_tostring(lua_State *L)
-{
-  lua_pushfstring(L, "%d element iterable", (int)indexer_data(L)->ntrials);
-  return 1;
-}
-
 static void push_ivec(lua_State *L, const spy_ivec *v)
 {
   lua_createtable(L, (int)v->n, 0);
@@ -167,30 +155,12 @@ static int l_index(lua_State *L)
   return 1;
 }
 
+/* Settable fields are the continuous classes' (channel, info, log) and, via
+** the same setter, SpikeData's unit; EventData has no channel. */
 static int l_newindex(lua_State *L)
 {
   spy_data *d = spy_bind_checkdata(L, 1);
   const char *k = luaL_checkstring(L, 2);
-  if (d->cls == SPY_SPIKE && strcmp(k, "unit") == 0) {
-    if (!lua_istable(L, 3))
-      return luaL_error(L, "Wrong type of `unit`: expected array_like found %s", luaL_typename(L, 3));
-    size_t n = (size_t)luaL_len(L, 3);
-    if (n != d->nunit)
-      return luaL_error(L, "Invalid value of `unit`: 'shape = (%d,)'; expected exactly %d unit label(s)",
-                        (int)n, (int)d->nunit);
-    const char **v = lua_newuserdatauv(L, (n ? n : 1) * sizeof *v, 0);
-    for (size_t i = 0; i < n; i++) {
-      lua_geti(L, 3, (lua_Integer)i + 1);
-      if (!lua_isstring(L, -1))
-        return luaL_error(L, "Wrong type of `unit`: expected array of strings found %s", luaL_typename(L, -1));
-      v[i] = lua_tostring(L, -1);
-      lua_pop(L, 1);
-    }
-    if (spy_data_set_unit(d, v, n)) return luaL_error(L, "out of memory");
-    spy_err err = {0};
-    if (d->writable && spy_data_sync_meta(d, &err)) return spy_bind_raise(L, &err);
-    return 0;
-  }
   if (d->cls == SPY_EVENT && strcmp(k, "channel") == 0)
     return luaL_error(L, "cannot set field 'channel' of a EventData (settable: info, log)");
   lua_pushvalue(L, lua_upvalueindex(1));
@@ -972,16 +942,19 @@ static int l_arith(lua_State *L)
 
 /* ---- namespace --------------------------------------------------------------------------- */
 
+/* A trial indexer metatable: its own __index, the length and text of the
+** continuous classes' spy.TrialIndexer (both read only the object's ntrials). */
 static void indexer_mt(lua_State *L, const char *name, lua_CFunction index)
 {
+  luaL_getmetatable(L, "spy.TrialIndexer");
   luaL_newmetatable(L, name);
   lua_pushcfunction(L, index);
   lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, indexer_len);
+  lua_getfield(L, -2, "__len");
   lua_setfield(L, -2, "__len");
-  lua_pushcfunction(L, indexer_tostring);
+  lua_getfield(L, -2, "__tostring");
   lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
+  lua_pop(L, 2);
 }
 
 void spy_open_discrete(lua_State *L, int spy)

@@ -85,6 +85,11 @@ describe("SpikeData", function()
     assert.same({ "unit01", "unit11" }, t.unit)
     local u = spy.SpikeData { data = ROWS, samplerate = 100, unit = { "a", "b" } }
     assert.same({ "a", "b" }, u.unit)
+    u.unit = { "x", "y" }
+    assert.same({ "x", "y" }, u.unit)
+    assert.matches("expected array of shape (2,)", errmsg(function() u.unit = { "z" } end), 1, true)
+    assert.equal("1 element iterable", tostring(u.trials))
+    assert.equal(1, #u.time)
   end)
 
   it("defaults to one trial from the first to the last sample (the last excluded)", function()
