@@ -76,5 +76,6 @@ spy_gcbox *spy_bind_gcbox(lua_State *L, void (*release)(void *));
 /* Area openers (one per bind file). */
 void spy_open_core(lua_State *L, int spy);
 void spy_open_array(lua_State *L, int spy);
+void spy_open_connectivity(lua_State *L, int spy);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "connectivity/conn.h"
 #include "dsp/freqanalysis.h"
 #include "dsp/freqanalysis_spec.h"
 #include "dsp/preprocessing.h"
@@ -17,6 +18,7 @@ static const struct {
     {"freqanalysis", &spy_spec_freqanalysis, spy_freqanalysis_plan},
     {"preprocessing", &spy_spec_preprocessing, spy_preprocessing_plan},
     {"resampledata", &spy_spec_resampledata, spy_resampledata_plan},
+    {"connectivityanalysis", &spy_spec_connectivityanalysis, spy_conn_plan},
 };
 
 const spy_funcspec *spy_method_spec(const char *fname)

@@ -1,0 +1,571 @@
+/*
+** spy.connectivityanalysis: Syncopy's frontend
+** (syncopy/connectivity/connectivity_analysis.py) in its order, with its
+** messages, and the kernels and finalizers of its five methods.
+*/
+#include "connectivity/conn.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/interrupt.h"
+#include "core/pyfmt.h"
+#include "dsp/fft.h"
+#include "dsp/freqanalysis.h"
+#include "dsp/mtmfft.h"
+#include "dsp/spectral_common.h"
+#include "dsp/taper.h"
+
+enum { COH, CORR, GRANGER, CSD, PPC };
+static const char *const methods[] = {"coh", "corr", "granger", "csd", "ppc", NULL};
+static const char *const outputs[] = {"abs", "pow", "complex", "fourier", "angle", "real", "imag",
+                                      NULL};
+
+typedef struct corrlen {
+  size_t N;       /* trial length */
+  size_t M;       /* transform length >= 2N - 1 */
+  size_t ldr;     /* row stride of the real rows (doubles, 64-byte multiple) */
+  size_t ldc;     /* row stride of the spectra (complex, 64-byte multiple) */
+  fftw_plan r2c, c2r;
+} corrlen;
+
+typedef struct conn_plan {
+  int method;
+  spy_specout output; /* coh */
+  bool average;
+  size_t C, nfreq;
+  /* spectral methods: the Fourier transform of each trial */
+  spy_op fft;
+  size_t K;
+  /* corr */
+  int poly;
+  corrlen *lens;
+  size_t nlen;
+} conn_plan;
+
+static size_t count(const char *const *list)
+{
+  size_t n = 0;
+  while (list[n])
+    n++;
+  return n;
+}
+
+static int index_of(const char *const *list, const char *s)
+{
+  for (int i = 0; list[i]; i++)
+    if (strcmp(list[i], s) == 0) return i;
+  return -1;
+}
+
+static bool isnone(const cJSON *v)
+{
+  return !v || cJSON_IsNull(v);
+}
+
+static size_t nlags(size_t N)
+{
+  return N % 2 == 0 ? N / 2 : N / 2 + 1;
+}
+
+static size_t round64(size_t n, size_t elem)
+{
+  size_t per = 64 / elem;
+  return (n + per - 1) / per * per;
+}
+
+static const corrlen *corr_len(const conn_plan *p, size_t N)
+{
+  for (size_t i = 0; i < p->nlen; i++)
+    if (p->lens[i].N == N) return &p->lens[i];
+  return NULL;
+}
+
+/* ---- kernels ------------------------------------------------------------------- */
+
+/* Scratch of the spectral kernel: the Fourier block (K x nfreq x C complex
+** float), then the mtmfft kernel's own scratch. */
+static size_t fourier_bytes(const conn_plan *p)
+{
+  return spy_mtm_round(p->K * p->nfreq * p->C * 2 * sizeof(float));
+}
+
+static size_t conn_scratch(const void *plan, size_t nsamp, size_t nchan)
+{
+  const conn_plan *p = plan;
+  if (p->method == CORR) {
+    const corrlen *l = corr_len(p, nsamp);
+    if (!l) return 64;
+    return (nchan * l->ldr + l->ldr) * sizeof(double) +
+           (nchan * l->ldc + l->ldc) * sizeof(double complex) + 64 * 2;
+  }
+  size_t s = p->fft.scratch_bytes ? p->fft.scratch_bytes(p->fft.plan, nsamp, nchan) : 0;
+  return fourier_bytes(p) + s;
+}
+
+/*
+** One trial's cross spectra.  Averaged: nfreq x C x C complex as pairs of
+** doubles (ppc: the unit vectors CS / |CS|); single trials (csd): complex64.
+*/
+static int spectral_kernel(const conn_plan *p, spy_task *task, spy_err *err)
+{
+  size_t C = p->C, F = p->nfreq, K = p->K;
+  float complex *X = task->scratch;
+  spy_task ft = *task;
+  ft.out = X;
+  ft.rows = 1;
+  ft.scratch = (char *)task->scratch + fourier_bytes(p);
+  ft.flags = 0;
+  int rc = p->fft.kernel(p->fft.plan, &ft, err);
+  task->flags |= ft.flags;
+  if (rc) return rc;
+  double inv = 1.0 / (double)K;
+  double *acc = p->average ? task->out : NULL;
+  float complex *cs = p->average ? NULL : task->out;
+  for (size_t f = 0; f < F; f++) {
+    if ((f & 63) == 0 && spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+    for (size_t i = 0; i < C; i++)
+      for (size_t j = i; j < C; j++) {
+        double complex s = 0;
+        for (size_t k = 0; k < K; k++) {
+          double complex a = X[(k * F + f) * C + i], b = X[(k * F + f) * C + j];
+          s += a * conj(b);
+        }
+        s *= inv;
+        if (i == j) s = creal(s);
+        size_t ij = (f * C + i) * C + j, ji = (f * C + j) * C + i;
+        if (acc) {
+          if (p->method == PPC) {
+            double m = cabs(s);
+            s = m > 0 ? s / m : 1; /* numpy: angle(0) = 0 */
+          }
+          acc[2 * ij] = creal(s);
+          acc[2 * ij + 1] = cimag(s);
+          acc[2 * ji] = creal(s);
+          acc[2 * ji + 1] = -cimag(s);
+        } else {
+          cs[ij] = (float complex)s;
+          cs[ji] = (float complex)conj(s);
+        }
+      }
+  }
+  return SPY_OK;
+}
+
+/*
+** One trial's cross-covariance over the positive lags, as Syncopy's
+** fftconvolve(x_i, x_j[::-1], "same")[N//2:] / (N - lag) for i >= j, and the
+** reversed sequence for j < i (lag -(t+1) for even N: Syncopy's
+** off-by-one, reproduced).  Output nlag x C x C: doubles (averaged) or
+** float32 divided by std_i std_j (single trials).
+*/
+static int corr_kernel(const conn_plan *p, spy_task *task, spy_err *err)
+{
+  size_t N = task->nsamp, C = p->C, L = nlags(N);
+  const corrlen *l = corr_len(p, N);
+  if (!l) return spy_fail(err, SPY_EINVAL, "corr: no transform planned for %zu samples", N);
+  size_t M = l->M, nc = M / 2 + 1;
+  double *rows = task->scratch;
+  double *r = rows + C * l->ldr;
+  double complex *X = (double complex *)(void *)(r + l->ldr);
+  double complex *P = X + C * l->ldc;
+  double sd[C > 0 ? C : 1];
+  for (size_t c = 0; c < C; c++) {
+    double *x = rows + c * l->ldr, mean = 0;
+    for (size_t n = 0; n < N; n++) {
+      x[n] = task->in[n * C + c];
+      mean += x[n];
+    }
+    mean /= (double)N;
+    if (p->poly == 0) /* Syncopy discards the linear detrend: nothing for 1 */
+      for (size_t n = 0; n < N; n++)
+        x[n] -= mean;
+    double m2 = 0, mu = p->poly == 0 ? 0 : mean;
+    for (size_t n = 0; n < N; n++)
+      m2 += (x[n] - mu) * (x[n] - mu);
+    sd[c] = sqrt(m2 / (double)N);
+    memset(x + N, 0, (M - N) * sizeof *x);
+    fftw_execute_dft_r2c(l->r2c, x, (fftw_complex *)(X + c * l->ldc));
+  }
+  double *acc = p->average ? task->out : NULL;
+  float *out = p->average ? NULL : task->out;
+  double scale = 1.0 / (double)M;
+  for (size_t i = 0; i < C; i++) {
+    if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+    for (size_t j = 0; j <= i; j++) {
+      const double complex *a = X + i * l->ldc, *b = X + j * l->ldc;
+      for (size_t q = 0; q < nc; q++)
+        P[q] = a[q] * conj(b[q]);
+      fftw_execute_dft_c2r(l->c2r, (fftw_complex *)P, r);
+      double nrm = p->average ? 1 : 1 / (sd[i] * sd[j]);
+      for (size_t t = 0; t < L; t++) {
+        double w = scale / (double)(N - t);
+        double vij = r[t] * w;
+        size_t neg = N % 2 == 0 ? M - t - 1 : (t == 0 ? 0 : M - t);
+        double vji = r[neg] * w;
+        size_t ij = (t * C + i) * C + j, ji = (t * C + j) * C + i;
+        if (acc) {
+          acc[ij] = vij;
+          if (i != j) acc[ji] = vji;
+        } else {
+          out[ij] = (float)(vij * nrm);
+          if (i != j) out[ji] = (float)(vji * nrm);
+        }
+      }
+    }
+  }
+  return SPY_OK;
+}
+
+static int conn_kernel(const void *plan, spy_task *task, spy_err *err)
+{
+  const conn_plan *p = plan;
+  if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+  return p->method == CORR ? corr_kernel(p, task, err) : spectral_kernel(p, task, err);
+}
+
+/* ---- finalizers ------------------------------------------------------------ */
+
+static float convert(double complex c, spy_specout o)
+{
+  switch (o) {
+  case SPY_OUT_POW: return (float)(creal(c) * creal(c) + cimag(c) * cimag(c));
+  case SPY_OUT_ANGLE: return (float)carg(c);
+  case SPY_OUT_REAL: return (float)creal(c);
+  case SPY_OUT_IMAG: return (float)cimag(c);
+  default: return (float)cabs(c);
+  }
+}
+
+static int conn_finalize(const void *plan, const double *acc, size_t ntrials, void *out,
+                         spy_err *err)
+{
+  const conn_plan *p = plan;
+  size_t C = p->C, F = p->nfreq;
+  double N = (double)ntrials;
+  switch (p->method) {
+  case CSD: {
+    float complex *o = out;
+    for (size_t e = 0; e < F * C * C; e++)
+      o[e] = (float complex)((acc[2 * e] + I * acc[2 * e + 1]) / N);
+    return SPY_OK;
+  }
+  case COH:
+    for (size_t f = 0; f < F; f++)
+      for (size_t i = 0; i < C; i++)
+        for (size_t j = 0; j < C; j++) {
+          size_t e = (f * C + i) * C + j, ii = (f * C + i) * C + i, jj = (f * C + j) * C + j;
+          double complex s = (acc[2 * e] + I * acc[2 * e + 1]) / N;
+          double complex c = s / csqrt((acc[2 * ii] / N) * (acc[2 * jj] / N));
+          if (p->output == SPY_OUT_FOURIER) ((float complex *)out)[e] = (float complex)c;
+          else ((float *)out)[e] = convert(c, p->output);
+        }
+    return SPY_OK;
+  case PPC: {
+    /* sum_{j<k} cos(theta_j - theta_k) = (|sum u|^2 - N) / 2 for unit u */
+    float *o = out;
+    if (ntrials < 2) return spy_fail(err, SPY_EINVAL, "ppc needs at least two trials");
+    for (size_t e = 0; e < F * C * C; e++) {
+      double re = acc[2 * e], im = acc[2 * e + 1];
+      o[e] = (float)((re * re + im * im - N) / (N * (N - 1)));
+    }
+    return SPY_OK;
+  }
+  case CORR: {
+    float *o = out;
+    size_t L = p->nfreq; /* corr keeps its lag count in nfreq's place */
+    for (size_t t = 0; t < L; t++)
+      for (size_t i = 0; i < C; i++)
+        for (size_t j = 0; j < C; j++) {
+          double v = acc[(t * C + i) * C + j] / N;
+          double d = sqrt((acc[i * C + i] / N) * (acc[j * C + j] / N));
+          o[(t * C + i) * C + j] = (float)(v / d);
+        }
+    return SPY_OK;
+  }
+  default: return spy_fail(err, SPY_EINVAL, "connectivity: no finalizer for this method");
+  }
+}
+
+static void conn_free(void *plan)
+{
+  conn_plan *p = plan;
+  if (!p) return;
+  spy_op_free(&p->fft);
+  free(p->lens);
+  free(p);
+}
+
+/* ---- the plan ---------------------------------------------------------------- */
+
+static int plan_corr(conn_plan *p, const spy_trials *in, spy_op *op, spy_err *err)
+{
+  size_t nt = in->ntrials;
+  if (!(p->lens = calloc(nt ? nt : 1, sizeof *p->lens)))
+    return spy_fail(err, SPY_ENOMEM, "out of memory");
+  for (size_t k = 0; k < nt; k++) {
+    size_t N = spy_trial_len(in, k);
+    if (corr_len(p, N)) continue;
+    if (N < 1) return spy_fail_value(err, "data", "empty trial", "non-empty trials");
+    corrlen *l = &p->lens[p->nlen++];
+    l->N = N;
+    size_t M = spy_fft_good_size(2 * N - 1);
+    while (M % 2) M = spy_fft_good_size(M + 1);
+    l->M = M;
+    l->ldr = round64(M, sizeof(double));
+    l->ldc = round64(M / 2 + 1, sizeof(double complex));
+    if (!(l->r2c = spy_fft_plan_simple(SPY_FFT_R2C, (int)M, 1, err)) ||
+        !(l->c2r = spy_fft_plan_simple(SPY_FFT_C2R, (int)M, 1, err)))
+      return err->code;
+  }
+  /* output: lags on the time axis, a dummy freq [0] */
+  op->ninner = 2;
+  op->inner[0] = 1;
+  op->inner[1] = p->C;
+  if (!(op->out_rows = malloc((nt ? nt : 1) * sizeof *op->out_rows))) goto nomem;
+  for (size_t k = 0; k < nt; k++)
+    op->out_rows[k] = nlags(spy_trial_len(in, k));
+  p->nfreq = nt ? op->out_rows[0] : 0;
+  op->out_trlcols = 3;
+  size_t nrows = p->average ? 1 : nt;
+  if (!(op->out_trldef = calloc(nrows * 3, sizeof(double)))) goto nomem;
+  for (size_t k = 0, row = 0; k < nrows; k++) {
+    op->out_trldef[3 * k] = (double)row;
+    op->out_trldef[3 * k + 1] = (double)(row + op->out_rows[k]);
+    row += op->out_rows[k];
+  }
+  if (!(op->freq = calloc(1, sizeof(double)))) goto nomem;
+  op->nfreq = 1;
+  op->out_dtype = SPY_DT_F32;
+  if (p->average) op->acc_elems = p->nfreq * p->C * p->C;
+  return SPY_OK;
+nomem:
+  return spy_fail(err, SPY_ENOMEM, "out of memory");
+}
+
+static int plan_spectral(conn_plan *p, const cJSON *cfg, const spy_trials *in, spy_op *op,
+                         spy_history *log, spy_err *err)
+{
+  int rc;
+  double sr = in->samplerate;
+  size_t nsamples = 0, *fidx = NULL, nfreq = 0;
+  double *foibuf = NULL;
+  spy_taper taper = {0};
+  spy_fa_common c = {0};
+  if ((rc = spy_fa_padding(spy_cfg_item(cfg, "pad"), in, &nsamples, err))) return rc;
+  if ((rc = spy_fa_foi(spy_cfg_item(cfg, "foi"), spy_cfg_item(cfg, "foilim"), sr, &c, &foibuf,
+                       err)))
+    goto done;
+  if (p->method == GRANGER) {
+    if (c.foi || c.have_foilim) {
+      rc = spy_fail_value(err, "foi/foilim", "foi or foilim specification",
+                          "no foi specification for Granger analysis");
+      goto done;
+    }
+    if ((double)in->nchan / (double)in->ntrials > 0.1)
+      spy_py_warning("connectivityanalysis",
+                     "Multi-channel Granger analysis can be numerically unstable, it is "
+                     "recommended to have at least 10 times the number of trials compared to the "
+                     "number of channels. Try calculating in sub-groups of fewer channels!");
+  }
+  if (c.foi || c.have_foilim) {
+    if ((rc = spy_fa_match(&c, nsamples, sr, &fidx, &nfreq, err))) goto done;
+  } else {
+    nfreq = nsamples / 2 + 1;
+    if (!(fidx = malloc(nfreq * sizeof *fidx))) {
+      rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+      goto done;
+    }
+    for (size_t k = 0; k < nfreq; k++)
+      fidx[k] = k;
+    spy_py_info("connectivityanalysis", "Setting frequencies of interest to %.1f-%.1fHz",
+                spy_rfftfreq(0, nsamples, sr), spy_rfftfreq(nfreq - 1, nsamples, sr));
+  }
+  double mean = 0;
+  for (size_t k = 0; k < in->ntrials; k++)
+    mean += (double)spy_trial_len(in, k);
+  mean /= (double)in->ntrials;
+  if ((rc = spy_taper_process(spy_cfg_item(cfg, "taper"), spy_cfg_item(cfg, "taper_opt"),
+                              spy_cfg_item(cfg, "tapsmofrq"), spy_cfg_item(cfg, "nTaper"), false,
+                              sr, mean, "pow", &taper, err)))
+    goto done;
+  double *fv = malloc(nfreq * sizeof *fv);
+  if (fv) {
+    for (size_t i = 0; i < nfreq; i++)
+      fv[i] = spy_rfftfreq(fidx[i], nsamples, sr);
+    spy_history_add_np(log, "foi", fv, nfreq);
+    free(fv);
+  }
+  spy_history_add(log, "taper", taper.none ? "None" : taper.name);
+  if (taper.dpss) {
+    char num[32];
+    snprintf(num, sizeof num, "%zu", taper.K);
+    spy_history_add(log, "nTaper", num);
+    spy_history_add_json(log, "tapsmofrq", spy_cfg_item(cfg, "tapsmofrq"));
+  } else if (taper.opt && cJSON_GetArraySize(taper.opt) > 0) {
+    spy_history_add_json(log, "taper_opt", taper.opt);
+  }
+  spy_mtmfft_params mp = {.nfft = nsamples,
+                          .taper = &taper,
+                          .fidx = fidx,
+                          .nfreq = nfreq,
+                          .output = SPY_OUT_FOURIER,
+                          .keeptapers = true,
+                          .keeptrials = true,
+                          .demean_taper = p->method == GRANGER,
+                          .polyremoval = p->poly,
+                          .chan_chunk = 0};
+  if ((rc = spy_mtmfft_plan(&mp, in, &p->fft, err))) goto done;
+  p->K = taper.K;
+  p->nfreq = nfreq;
+
+  op->ninner = 2;
+  op->inner[0] = nfreq;
+  op->inner[1] = p->C;
+  op->out_dtype = p->method == CSD || (p->method == COH && p->output == SPY_OUT_FOURIER)
+                      ? SPY_DT_C64
+                      : SPY_DT_F32;
+  /* the time axis stacks trials [k, k+1, 0]; averaged [0, 1, 0] (ppc keeps
+  ** the first trial's offset, as Syncopy's result does) */
+  if ((rc = spy_trldef_stacked(in, false, p->average, op))) {
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+    goto done;
+  }
+  if (p->method == PPC && in->ntrials) op->out_trldef[2] = spy_trial_offset(in, 0);
+  if (!(op->freq = malloc(nfreq * sizeof *op->freq))) {
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < nfreq; i++)
+    op->freq[i] = spy_rfftfreq(fidx[i], nsamples, sr);
+  op->nfreq = nfreq;
+  if (p->average) op->acc_elems = 2 * nfreq * p->C * p->C;
+
+done:
+  free(foibuf);
+  free(fidx);
+  spy_taper_clear(&taper);
+  return rc;
+}
+
+int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *err)
+{
+  char act[512], legal[512];
+  int rc;
+  memset(op, 0, sizeof *op);
+  if (!in || in->ntrials == 0)
+    return spy_fail_value(err, "data", "empty", "non-empty Syncopy data object");
+  const cJSON *mv = spy_cfg_item(cfg, "method");
+  int method = cJSON_IsString(mv) ? index_of(methods, mv->valuestring) : -1;
+  if (method < 0) {
+    spy_py_or_list(methods, count(methods), legal, sizeof legal);
+    spy_py_str(mv, act, sizeof act);
+    return spy_fail_value(err, "method", act, "%s", legal);
+  }
+  const cJSON *jk = spy_cfg_item(cfg, "jackknife");
+  if (jk && !cJSON_IsBool(jk)) return spy_fail_type(err, "jackknife", "boolean", spy_py_typename(jk));
+  if (cJSON_IsTrue(jk) && method != COH && method != GRANGER) {
+    spy_py_warning("connectivityanalysis", "Jackknife is not available for method %s",
+                   methods[method]);
+    jk = NULL;
+  }
+  if (cJSON_IsTrue(jk))
+    return spy_fail(err, SPY_ENOTSUP,
+                    "jackknife=true is not supported yet by spy's connectivityanalysis");
+  const cJSON *outv = spy_cfg_item(cfg, "output");
+  const char *output = cJSON_IsString(outv) ? outv->valuestring : "";
+  if (method != COH && strcmp(output, "abs"))
+    spy_py_warning("connectivityanalysis", "Setting `output` for method %s has no effect!",
+                   methods[method]);
+  const cJSON *kt = spy_cfg_item(cfg, "keeptrials");
+  if (kt && !cJSON_IsBool(kt)) return spy_fail_type(err, "keeptrials", "bool", spy_py_typename(kt));
+  bool keeptrials = cJSON_IsTrue(kt);
+  if (!isnone(spy_cfg_item(cfg, "channelcmb")))
+    return spy_fail_type(err, "data",
+                         "SpectralData, `channelcmb` not supported for other data types, ",
+                         "AnalogData");
+  const cJSON *pad = spy_cfg_item(cfg, "pad");
+  if (method == CORR && !(cJSON_IsString(pad) && !strcmp(pad->valuestring, "maxperlen"))) {
+    spy_py_str(pad, act, sizeof act);
+    return spy_fail_value(err, "pad", act,
+                          "'maxperlen', no padding needed/allowed for cross-correlations");
+  }
+  const cJSON *poly = spy_cfg_item(cfg, "polyremoval");
+  int polyremoval = -1;
+  if (!isnone(poly)) {
+    if ((rc = spy_scalar_parser(poly, "polyremoval", true, 0, 1, "0", "1", err))) return rc;
+    polyremoval = (int)poly->valuedouble;
+  }
+
+  conn_plan *p = calloc(1, sizeof *p);
+  if (!p) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  op->plan = p;
+  op->free_plan = conn_free;
+  op->kernel = conn_kernel;
+  op->scratch_bytes = conn_scratch;
+  op->finalize = conn_finalize;
+  op->name = methods[method];
+  op->chan_independent = false;
+  op->cls = SPY_CROSSSPECTRAL;
+  op->ntrials = in->ntrials;
+  op->samplerate = in->samplerate;
+  p->method = method;
+  p->C = in->nchan;
+  p->poly = polyremoval;
+  spy_history log = {0};
+  static const char *const keys[] = {"method", "keeptrials", "polyremoval", "pad", "channelcmb"};
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+    spy_history_add_json(&log, keys[i], spy_cfg_item(cfg, keys[i]));
+  const char *cf = "cross_spectra_cF";
+
+  if (method == CORR) {
+    if (!isnone(spy_cfg_item(cfg, "foi")))
+      spy_py_warning("connectivityanalysis", "Parameter `foi` has no effect for method `corr`");
+    p->average = !keeptrials;
+    cf = "cross_covariance_cF";
+    if ((rc = plan_corr(p, in, op, err))) goto fail;
+  } else {
+    if (in->ntrials == 1) {
+      rc = spy_fail_value(err, "data", "only one trial",
+                          "multi-trial input data, spectral connectivity measures critically "
+                          "depend on trial averaging!");
+      goto fail;
+    }
+    if (keeptrials && method != CSD) {
+      rc = spy_fail_value(err, "keeptrials", "True",
+                          "False, trial averaging needed for method %s!", methods[method]);
+      goto fail;
+    }
+    p->average = !keeptrials;
+    if ((rc = plan_spectral(p, cfg, in, op, &log, err))) goto fail;
+    if (method == COH) {
+      if (index_of(outputs, output) < 0) {
+        spy_py_str(outv, act, sizeof act);
+        rc = spy_fail_value(err, "output", act,
+                            "one of ('abs', 'pow', 'complex', 'fourier', 'angle', 'real', "
+                            "'imag')");
+        goto fail;
+      }
+      spy_specout_parse(output, &p->output);
+      op->out_dtype = p->output == SPY_OUT_FOURIER ? SPY_DT_C64 : SPY_DT_F32;
+      spy_history_add_json(&log, "output", outv);
+    }
+    if (method == GRANGER) {
+      rc = spy_fail(err, SPY_ENOTSUP, "method='granger' is not supported yet");
+      goto fail;
+    }
+  }
+  op->average = p->average;
+  if (!(op->log = spy_history_text(&log, cf))) {
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+    goto fail;
+  }
+  spy_history_free(&log);
+  return SPY_OK;
+fail:
+  spy_history_free(&log);
+  spy_op_free(op);
+  return rc;
+}
