@@ -96,7 +96,7 @@ static double complex *run(spy_data *in, const cJSON *cfg, int threads, size_t *
   return res;
 }
 
-static void run_case(const char *name, bool hann_dc)
+static void run_case(const char *name, bool hann_dc, double tol)
 {
   char path[4096], cfgtxt[8192];
   snprintf(path, sizeof path, "%s", t_data(name));
@@ -159,7 +159,7 @@ static void run_case(const char *name, bool hann_dc)
               }
             double e = mx > 0 ? d / mx : d;
             worst = fmax(worst, e);
-            CHECK(e <= 1e-5, "%s pair (%zu,%zu)%s: relative error %g", name, i, j,
+            CHECK(e <= tol, "%s pair (%zu,%zu)%s: relative error %g", name, i, j,
                   part ? " imag" : "", e);
             if (hann_dc)
               CHECK(ddc / mx <= 1e-4, "%s pair (%zu,%zu) at 0 Hz: relative error %g", name, i, j,
@@ -188,13 +188,134 @@ static void run_case(const char *name, bool hann_dc)
   cJSON_Delete(root);
 }
 
+/*
+** Wilson's factorisation and the Granger formula alone: Syncopy's averaged
+** CSD of conn_granger.h5 (granger_csd.h5, computed as Syncopy does; README
+** in tests/data) through spy_granger must give Syncopy's result (the
+** reference output) per channel pair to 1e-5 relative, and its info.
+*/
+static void granger_factorisation(void)
+{
+  char path[4096], ref[4096];
+  snprintf(path, sizeof path, "%s", t_data("granger_csd.h5"));
+  snprintf(ref, sizeof ref, "%s", t_data("conn_granger.h5"));
+  int nd;
+  size_t sh[8], osh[8];
+  double *re = h5ref_read(path, "csd_real", &nd, sh), *im = h5ref_read(path, "csd_imag", &nd, sh);
+  double *want = h5ref_read(ref, "output", &nd, osh);
+  CHECK(re && im && want, "granger_csd.h5 / conn_granger.h5 unreadable");
+  if (!re || !im || !want) return;
+  size_t F = sh[0], n = sh[1], nn = n * n;
+  double complex *csd = malloc(F * nn * sizeof *csd);
+  double *got = malloc(F * nn * sizeof *got);
+  for (size_t e = 0; e < F * nn; e++) csd[e] = re[e] + I * im[e];
+  spy_granger_info gi;
+  spy_err err = {0};
+  CHECK(spy_granger(csd, F, n, got, &gi, &err) == 0, "spy_granger: %s", err.msg);
+  double worst = 0;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) {
+      double mx = 0, d = 0;
+      for (size_t f = 0; f < F; f++) {
+        mx = fmax(mx, fabs(want[f * nn + i * n + j]));
+        d = fmax(d, fabs(got[f * nn + i * n + j] - want[f * nn + i * n + j]));
+      }
+      double e = i == j ? d : d / mx;
+      worst = fmax(worst, e);
+      CHECK(e <= 1e-5, "granger factorisation pair (%zu,%zu): relative error %g", i, j, e);
+    }
+  fprintf(stderr, "granger factorisation of Syncopy's CSD: worst relative error %.3g\n", worst);
+  /* Syncopy's out.info: converged true, reg. factor 0, initial cond. num 9.11 */
+  CHECK(gi.converged, "converged");
+  CHECK(gi.reg_factor == 0, "reg. factor %g", gi.reg_factor);
+  CHECK(fabs(gi.cond_num - 9.11129379272461) <= 1e-5 * 9.11, "initial cond. num %.9g", gi.cond_num);
+  CHECK(gi.max_rel_err < 5e-6, "max rel. err %g", gi.max_rel_err);
+  free(csd);
+  free(got);
+  free(re);
+  free(im);
+  free(want);
+}
+
+/*
+** Granger end to end from the stored input.  Syncopy's Granger is fragile in
+** one place: with demean_taper the 0 Hz bin of every tapered spectrum is zero
+** in exact arithmetic, so the CSD there is rounding noise (|X| ~ 1e-16 against
+** ~3e-2), and the factorisation spreads that noise over the neighbouring
+** bins (docs/internals/connectivity.md).  spy's CSD agrees with Syncopy's to
+** ~1e-7 everywhere else, so: the coupled direction 0 -> 1 from 5 Hz up within
+** 1e-3 relative (measured 5.3e-4), its peak within 1e-4; every pair within
+** 0.02 absolute at all frequencies (the uncoupled values are noise of ~0.03;
+** measured 0.0135, at 0 Hz).  1, 2 and 4 workers give identical numbers.
+*/
+static void granger_case(void)
+{
+  char path[4096], cfgtxt[8192];
+  snprintf(path, sizeof path, "%s", t_data("conn_granger.h5"));
+  int nd;
+  size_t ish[8], tsh[8], sh[8];
+  double *input = h5ref_read(path, "input", &nd, ish);
+  double *trl = h5ref_read(path, "input_trialdefinition", &nd, tsh);
+  double *ref = h5ref_read(path, "output", &nd, sh);
+  CHECK(input && trl && ref, "conn_granger.h5 unreadable");
+  if (!input || !trl || !ref) return;
+  h5ref_attr_str(path, "syncopy_cfg", cfgtxt, sizeof cfgtxt);
+  cJSON *root = cJSON_Parse(cfgtxt), *cfg = NULL;
+  spy_err err = {0};
+  CHECK(spy_kw_apply(&spy_spec_connectivityanalysis,
+                     cJSON_GetObjectItem(root, "connectivityanalysis"), &cfg, &err) == 0,
+        "cfg: %s", err.msg);
+  spy_data *in = make_input(input, ish[0], ish[1], trl, tsh[0], 1000);
+  double complex *first = NULL;
+  static const int threads[] = {0, 2, 4};
+  for (int w = 0; w < 3; w++) {
+    size_t shape[4] = {0}, ntrl, nfreq;
+    double *gtrl = NULL, *gfreq = NULL;
+    double complex *got = run(in, cfg, threads[w], shape, &gtrl, &ntrl, &gfreq, &nfreq);
+    free(gtrl);
+    free(gfreq);
+    if (!got) continue;
+    size_t F = sh[1], n = sh[2], nn = n * n;
+    CHECK(shape[0] == 1 && shape[1] == F && shape[2] == n && shape[3] == n, "granger shape");
+    if (w == 0) {
+      double d01 = 0, m01 = 0, p01 = 0, pref = 0, dabs = 0;
+      for (size_t f = 0; f < F; f++) {
+        for (size_t e = 0; e < nn; e++) dabs = fmax(dabs, fabs(creal(got[f * nn + e]) - ref[f * nn + e]));
+        m01 = fmax(m01, ref[f * nn + 1]);
+        p01 = fmax(p01, creal(got[f * nn + 1]));
+        pref = fmax(pref, ref[f * nn + 1]);
+        if (f >= 5) d01 = fmax(d01, fabs(creal(got[f * nn + 1]) - ref[f * nn + 1]));
+      }
+      fprintf(stderr, "granger end to end: 0->1 from 5 Hz %.3g relative, peak %.6g vs %.6g, all pairs %.3g absolute\n",
+              d01 / m01, p01, pref, dabs);
+      CHECK(d01 / m01 <= 1e-3, "granger 0->1: relative error %g", d01 / m01);
+      CHECK(fabs(p01 - pref) <= 1e-4 * pref, "granger 0->1 peak %g vs %g", p01, pref);
+      CHECK(dabs <= 0.02, "granger: absolute error %g", dabs);
+      first = got;
+      got = NULL;
+    } else if (first) {
+      CHECK(memcmp(first, got, sh[1] * nn * sizeof *got) == 0, "granger: %d workers differ", threads[w]);
+    }
+    free(got);
+  }
+  free(first);
+  spy_data_unref(in);
+  free(input);
+  free(trl);
+  free(ref);
+  cJSON_Delete(cfg);
+  cJSON_Delete(root);
+}
+
 int main(void)
 {
-  run_case("conn_coh_dpss.h5", false);
-  run_case("conn_coh_hann_pow.h5", true);
-  run_case("conn_csd.h5", false);
-  run_case("conn_ppc.h5", false);
-  run_case("conn_corr.h5", false);
-  run_case("conn_corr_keeptrials.h5", false);
+  run_case("conn_coh_dpss.h5", false, 1e-5);
+  run_case("conn_coh_hann_pow.h5", true, 1e-5);
+  run_case("conn_csd.h5", false, 1e-5);
+  run_case("conn_ppc.h5", false, 1e-5);
+  run_case("conn_corr.h5", false, 1e-5);
+  run_case("conn_corr_keeptrials.h5", false, 1e-5);
+  granger_factorisation();
+  granger_case();
   return t_done();
 }
