@@ -81,11 +81,6 @@ typedef struct spy_op {
   size_t out_nchan;   /* ops without input (generators): output channels; 0 = the input's */
   size_t *out_rows;   /* per input trial: rows along axis 0 */
   bool average;       /* keeptrials=false: one output trial, the trial mean */
-  /* custom reduction (with average): each task writes acc_elems doubles, the
-  ** scheduler sums them in trial order and finalize turns the sum into the
-  ** output block (out_rows[0] x inner x nchan of out_dtype) */
-  size_t acc_elems;
-  int (*finalize)(const void *plan, const double *acc, size_t ntrials, void *out, spy_err *err);
 
   /* output metadata */
   double samplerate;

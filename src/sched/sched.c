@@ -80,11 +80,6 @@ static void free_buffers(run *r, int nworkers)
 /* Average mode: acc += result (float32/complex64 -> double). */
 static void accumulate(run *r, double *acc, const task *t)
 {
-  if (r->op->acc_elems) {
-    const double *p = t->result;
-    for (size_t i = 0; i < r->op->acc_elems; i++) acc[i] += p[i];
-    return;
-  }
   size_t rows = r->op->out_rows[t->sel], nch = r->nchan, re = r->rowelems;
   bool cplx = spy_dtype_is_complex(r->op->out_dtype);
   for (size_t i = 0; i < rows * re; i++)
@@ -157,8 +152,7 @@ static void execute(run *r, task *t, int w)
   if ((t->status = stage_read(r, t, b->in))) return;
   if ((t->status = stage_compute(r, t, b->in, b->out, b->scratch, w))) return;
   if (r->op->average) {
-    size_t nbytes = r->op->acc_elems ? r->op->acc_elems * sizeof(double)
-                                     : r->op->out_rows[t->sel] * r->rowelems * t->nc * r->es;
+    size_t nbytes = r->op->out_rows[t->sel] * r->rowelems * t->nc * r->es;
     t->result = malloc(nbytes ? nbytes : 1);
     if (!t->result) {
       t->status = spy_fail(&t->err, SPY_ENOMEM, "out of memory");
@@ -388,7 +382,6 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
 
   r.inbytes = in ? maxsamp * chunk * sizeof(double) : 0;
   r.outbytes = maxrows * r.rowelems * chunk * r.es;
-  if (op->average && op->acc_elems) r.outbytes = op->acc_elems * sizeof(double);
   r.scratchbytes = op->scratch_bytes ? op->scratch_bytes(op->plan, maxsamp, chunk) : 0;
 
   if (opts->worker_memory > 0) { /* Syncopy's check against the worker memory */
@@ -425,7 +418,6 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
     }
   if (op->average) {
     size_t n = totalrows * r.rowelems * r.nchan * (spy_dtype_is_complex(op->out_dtype) ? 2 : 1);
-    if (op->acc_elems) n = op->acc_elems;
     if (!(acc = calloc(n ? n : 1, sizeof *acc))) goto nomem;
   }
   if (!(flagged = calloc(ntr ? ntr : 1, sizeof *flagged))) goto nomem;
@@ -513,14 +505,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
     bool cplx = spy_dtype_is_complex(op->out_dtype);
     float *o = malloc((n ? n : 1) * r.es);
     if (!o) goto nomem;
-    if (op->acc_elems && op->finalize) {
-      if ((rc = op->finalize(op->plan, acc, ntr, o, err))) {
-        free(o);
-        goto exit;
-      }
-    } else {
-      for (size_t i = 0; i < n * (cplx ? 2 : 1); i++) o[i] = (float)(acc[i] / (double)ntr);
-    }
+    for (size_t i = 0; i < n * (cplx ? 2 : 1); i++) o[i] = (float)(acc[i] / (double)ntr);
     rc = spy_data_write(out, 0, totalrows, 0, r.nchan, o, op->out_dtype, err);
     free(o);
     if (rc) goto exit;
