@@ -112,6 +112,7 @@ struct spy_cluster {
   spy_dtype out_dtype;
   int ninner;
   size_t inner[2];
+  size_t acc_elems;     /* custom reduction: tasks ship acc_elems doubles */
   char fname[64];
   /* executor */
   spy_remote remote;
@@ -1262,6 +1263,7 @@ static int r_begin(void *ctx, const spy_op *op, const spy_computation *comp, spy
   cJSON_AddStringToObject(ex, "dtype", spy_dtype_name(op->out_dtype));
   cJSON_AddNumberToObject(ex, "ntrials", (double)op->ntrials);
   add_sizes(ex, "inner", op->inner, (size_t)op->ninner);
+  if (op->acc_elems) cJSON_AddNumberToObject(ex, "acc_elems", (double)op->acc_elems);
   char *s = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
   if (!s) return spy_fail(err, SPY_ENOMEM, "out of memory");
@@ -1274,6 +1276,7 @@ static int r_begin(void *ctx, const spy_op *op, const spy_computation *comp, spy
   c->out_dtype = op->out_dtype;
   c->ninner = op->ninner;
   for (int i = 0; i < op->ninner && i < 2; i++) c->inner[i] = op->inner[i];
+  c->acc_elems = op->acc_elems;
   snprintf(c->fname, sizeof c->fname, "%s", op->name);
   pthread_mutex_unlock(&c->lock);
   free(s);
@@ -1377,10 +1380,15 @@ static int r_compute(void *ctx, int slot, const spy_remote_task *t, void *out, u
     unlink_task(c, p);
     if (p->state == T_DONE) {
       size_t shape[4], nd = 0;
-      shape[nd++] = t->rows;
-      for (int i = 0; i < c->ninner; i++) shape[nd++] = c->inner[i];
-      shape[nd++] = t->nc;
       spy_dtype dt = c->out_dtype;
+      if (c->acc_elems) {
+        shape[nd++] = c->acc_elems;
+        dt = SPY_DT_F64;
+      } else {
+        shape[nd++] = t->rows;
+        for (int i = 0; i < c->ninner; i++) shape[nd++] = c->inner[i];
+        shape[nd++] = t->nc;
+      }
       pthread_mutex_unlock(&c->lock);
       int rc = spy_chunk_read(p->path, dt, (int)nd, shape, out, err);
       unlink(p->path);

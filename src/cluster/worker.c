@@ -189,6 +189,7 @@ static void comp_plan(comp *c, const char *json)
   const cJSON *inner = cJSON_GetObjectItem(ex, "inner");
   bool same = strcmp(spy_cfg_str(ex, "dtype", ""), spy_dtype_name(c->op.out_dtype)) == 0 &&
               (size_t)spy_cfg_num(ex, "ntrials", -1) == c->op.ntrials &&
+              (size_t)spy_cfg_num(ex, "acc_elems", 0) == c->op.acc_elems &&
               cJSON_GetArraySize(inner) == c->op.ninner;
   for (int i = 0; same && i < c->op.ninner; i++)
     same = (size_t)cJSON_GetArrayItem(inner, i)->valuedouble == c->op.inner[i];
@@ -270,8 +271,7 @@ static int run_task(const wtask *t, buffers *b, unsigned *flags, spy_err *err)
       t->c0 > nch - t->nc || (c->in && t->row0 + t->nsamp > c->in->shape[0]))
     return spy_fail(err, SPY_EINVAL, "task outside the computation (trial %zu, rows %zu+%zu, channels %zu+%zu)",
                     t->trial, t->row0, t->nsamp, t->c0, t->nc);
-  size_t es = spy_dtype_size(op->out_dtype), rowel = spy_op_row_elems(op);
-  size_t nout = t->rows * rowel * t->nc * es;
+  size_t nout = spy_op_task_bytes(op, t->rows, t->nc);
   size_t nscr = op->scratch_bytes ? op->scratch_bytes(op->plan, t->nsamp, t->nc) : 0;
   if ((c->in && grow(&b->in, &b->nin, t->nsamp * t->nc * sizeof(double))) || grow(&b->out, &b->nout, nout) ||
       (nscr && grow(&b->scratch, &b->nscratch, nscr)))
@@ -291,11 +291,9 @@ static int run_task(const wtask *t, buffers *b, unsigned *flags, spy_err *err)
   kt.scratch = nscr ? b->scratch : NULL;
   if ((rc = op->kernel(op->plan, &kt, err))) return rc;
   *flags = kt.flags;
-  size_t shape[4], nd = 0;
-  shape[nd++] = t->rows;
-  for (int i = 0; i < op->ninner; i++) shape[nd++] = op->inner[i];
-  shape[nd++] = t->nc;
-  return spy_chunk_write(t->path, op->out_dtype, (int)nd, shape, b->out, err);
+  size_t shape[4];
+  int nd = spy_op_task_shape(op, t->rows, t->nc, shape);
+  return spy_chunk_write(t->path, spy_op_task_dtype(op), nd, shape, b->out, err);
 }
 
 static bool stopping(void)

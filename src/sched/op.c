@@ -34,3 +34,29 @@ size_t spy_op_row_elems(const spy_op *op)
   for (int i = 0; i < op->ninner; i++) n *= op->inner[i];
   return n;
 }
+
+spy_dtype spy_op_task_dtype(const spy_op *op)
+{
+  return op->acc_elems ? SPY_DT_F64 : op->out_dtype;
+}
+
+int spy_op_task_shape(const spy_op *op, size_t rows, size_t nc, size_t shape[4])
+{
+  if (op->acc_elems) {
+    shape[0] = op->acc_elems;
+    return 1;
+  }
+  int nd = 0;
+  shape[nd++] = rows;
+  for (int i = 0; i < op->ninner; i++) shape[nd++] = op->inner[i];
+  shape[nd++] = nc;
+  return nd;
+}
+
+size_t spy_op_task_bytes(const spy_op *op, size_t rows, size_t nc)
+{
+  size_t shape[4], n = 1;
+  int nd = spy_op_task_shape(op, rows, nc, shape);
+  for (int i = 0; i < nd; i++) n *= shape[i];
+  return n * spy_dtype_size(spy_op_task_dtype(op));
+}

@@ -82,6 +82,16 @@ typedef struct spy_op {
   size_t *out_rows;   /* per input trial: rows along axis 0 */
   bool average;       /* keeptrials=false: one output trial, the trial mean */
 
+  /* Custom reduction over trials (average mode only; tasks are whole trials).
+  ** With acc_elems > 0 each kernel call writes acc_elems doubles into
+  ** task->out (layout the op's own), the scheduler sums these blocks in trial
+  ** order in double (identical for any executor and worker count), and then
+  ** finalize turns the sum over ntrials trials into the output block
+  ** (out_rows[0] x inner x nchan elements of out_dtype).  Without finalize the
+  ** output is the mean: sum / ntrials (acc_elems must then be 0). */
+  size_t acc_elems;
+  int (*finalize)(const void *plan, const double *acc, size_t ntrials, void *out, spy_err *err);
+
   /* output metadata */
   double samplerate;
   double *out_trldef; /* (average ? 1 : ntrials) x out_trlcols */
@@ -101,5 +111,12 @@ int spy_op_set_tapers(spy_op *op, const char *const *labels, size_t n);
 
 /* Number of elements of one output row (product of inner dims) per channel. */
 size_t spy_op_row_elems(const spy_op *op);
+
+/* The block one task produces and a remote worker ships: rows x inner x nc
+** of out_dtype, or, with a custom reduction, acc_elems float64 values.
+** spy_op_task_shape fills shape and returns the number of dimensions. */
+spy_dtype spy_op_task_dtype(const spy_op *op);
+int spy_op_task_shape(const spy_op *op, size_t rows, size_t nc, size_t shape[4]);
+size_t spy_op_task_bytes(const spy_op *op, size_t rows, size_t nc);
 
 #endif

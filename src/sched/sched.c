@@ -77,9 +77,15 @@ static void free_buffers(run *r, int nworkers)
   free(r->buf);
 }
 
-/* Average mode: acc += result (float32/complex64 -> double). */
+/* Average mode: acc += result (float32/complex64 -> double, or the doubles
+** of a custom reduction). */
 static void accumulate(run *r, double *acc, const task *t)
 {
+  if (r->op->acc_elems) {
+    const double *p = t->result;
+    for (size_t i = 0; i < r->op->acc_elems; i++) acc[i] += p[i];
+    return;
+  }
   size_t rows = r->op->out_rows[t->sel], nch = r->nchan, re = r->rowelems;
   bool cplx = spy_dtype_is_complex(r->op->out_dtype);
   for (size_t i = 0; i < rows * re; i++)
@@ -152,7 +158,7 @@ static void execute(run *r, task *t, int w)
   if ((t->status = stage_read(r, t, b->in))) return;
   if ((t->status = stage_compute(r, t, b->in, b->out, b->scratch, w))) return;
   if (r->op->average) {
-    size_t nbytes = r->op->out_rows[t->sel] * r->rowelems * t->nc * r->es;
+    size_t nbytes = spy_op_task_bytes(r->op, r->op->out_rows[t->sel], t->nc);
     t->result = malloc(nbytes ? nbytes : 1);
     if (!t->result) {
       t->status = spy_fail(&t->err, SPY_ENOMEM, "out of memory");
@@ -370,18 +376,25 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
     }
   }
   if (op->average) totalrows = ntr ? op->out_rows[0] : 0;
+  if (op->acc_elems && (!op->average || !op->finalize)) {
+    rc = spy_fail(err, SPY_EINVAL, "%s: a custom reduction needs average mode and a finalize step",
+                  op->name);
+    goto exit;
+  }
   size_t shape[4], nd = 0;
   shape[nd++] = totalrows;
   for (int i = 0; i < op->ninner; i++) shape[nd++] = op->inner[i];
   shape[nd++] = r.nchan;
 
   size_t chunk = r.nchan;
-  if (opts->chan_per_worker && op->chan_independent && opts->chan_per_worker < r.nchan)
+  if (opts->chan_per_worker && op->chan_independent && !op->acc_elems &&
+      opts->chan_per_worker < r.nchan)
     chunk = opts->chan_per_worker;
   size_t nchunks = r.nchan ? (r.nchan + chunk - 1) / chunk : 1;
 
   r.inbytes = in ? maxsamp * chunk * sizeof(double) : 0;
-  r.outbytes = maxrows * r.rowelems * chunk * r.es;
+  r.outbytes = op->acc_elems ? spy_op_task_bytes(op, maxrows, chunk)
+                             : maxrows * r.rowelems * chunk * r.es;
   r.scratchbytes = op->scratch_bytes ? op->scratch_bytes(op->plan, maxsamp, chunk) : 0;
 
   if (opts->worker_memory > 0) { /* Syncopy's check against the worker memory */
@@ -417,7 +430,9 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
       tasks[i].status = 1;
     }
   if (op->average) {
-    size_t n = totalrows * r.rowelems * r.nchan * (spy_dtype_is_complex(op->out_dtype) ? 2 : 1);
+    size_t n = op->acc_elems ? op->acc_elems
+                             : totalrows * r.rowelems * r.nchan *
+                                   (spy_dtype_is_complex(op->out_dtype) ? 2 : 1);
     if (!(acc = calloc(n ? n : 1, sizeof *acc))) goto nomem;
   }
   if (!(flagged = calloc(ntr ? ntr : 1, sizeof *flagged))) goto nomem;
@@ -503,10 +518,15 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   if (op->average) {
     size_t n = totalrows * r.rowelems * r.nchan;
     bool cplx = spy_dtype_is_complex(op->out_dtype);
-    float *o = malloc((n ? n : 1) * r.es);
+    void *o = malloc((n ? n : 1) * r.es);
     if (!o) goto nomem;
-    for (size_t i = 0; i < n * (cplx ? 2 : 1); i++) o[i] = (float)(acc[i] / (double)ntr);
-    rc = spy_data_write(out, 0, totalrows, 0, r.nchan, o, op->out_dtype, err);
+    if (op->finalize) {
+      rc = op->finalize(op->plan, acc, ntr, o, err);
+    } else {
+      float *f = o;
+      for (size_t i = 0; i < n * (cplx ? 2 : 1); i++) f[i] = (float)(acc[i] / (double)ntr);
+    }
+    if (!rc) rc = spy_data_write(out, 0, totalrows, 0, r.nchan, o, op->out_dtype, err);
     free(o);
     if (rc) goto exit;
   }
