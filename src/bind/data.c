@@ -245,7 +245,7 @@ static int l_index(lua_State *L)
     }
   } else if (strcmp(k, "trials") == 0) {
     pushindexer(L, 1, "spy.TrialIndexer");
-  } else if (strcmp(k, "time") == 0 && d->cls != SPY_CROSSSPECTRAL) {
+  } else if (strcmp(k, "time") == 0) {
     pushindexer(L, 1, "spy.TimeIndexer");
   } else if (strcmp(k, "cfg") == 0) {
     spy_bind_pushjson(L, d->cfg);
@@ -407,7 +407,7 @@ static int l_tostring(lua_State *L)
   LINE("selection", "nil");
   LINE("tag", "%s", d->tag ? d->tag : "nil");
   if (d->cls == SPY_SPECTRAL) LINE("taper", "[%zu] element list", d->ntaper);
-  if (!cross) LINE("time", "%zu element iterable", d->ntrials);
+  LINE("time", "%zu element iterable", d->ntrials);
   LINE("trial_ids", "[%zu] element list", d->ntrials);
   LINE("trialinfo", "[%zu x %zu] element array", d->ntrials, d->trlcols > 3 ? d->trlcols - 3 : 0);
   LINE("trialintervals", "[%zu x 2] element array", d->ntrials);
@@ -1379,7 +1379,7 @@ static void push_fields(lua_State *L, spy_dataclass c)
   }
   static const char *const analog[] = {"channel", "time", "is_time_locked", NULL};
   static const char *const spectral[] = {"channel", "time", "freq", "taper", NULL};
-  static const char *const cross[] = {"channel_i", "channel_j", "freq", NULL};
+  static const char *const cross[] = {"channel_i", "channel_j", "freq", "time", NULL};
   for (const char *const *f = c == SPY_ANALOG ? analog : c == SPY_SPECTRAL ? spectral : cross; *f;
        f++) {
     lua_pushstring(L, *f);
