@@ -186,6 +186,23 @@ describe("connectivityanalysis from first principles", function()
   end)
 end)
 
+describe("granger on an AR(2) network with known coupling", function()
+  it("puts the coupled direction clearly above the uncoupled ones", function()
+    -- 1 -> 2 and 3 -> 2 coupled (AdjMat[i][j]: i -> j), everything else not
+    local d = spy.synthdata.ar2_network{ AdjMat = { { 0, 0.25, 0 }, { 0, 0, 0 }, { 0, 0.25, 0 } },
+                                         nSamples = 500, nTrials = 60, seed = 7 }
+    local res = spy.connectivityanalysis(d, { method = "granger", tapsmofrq = 3 })
+    assert.is_true(res.info["converged"])
+    local g = whole(res)
+    local function peak(i, j) return pair(g, i, j):max() end
+    local coupled = math.min(peak(1, 2), peak(3, 2))
+    local uncoupled = math.max(peak(2, 1), peak(2, 3), peak(1, 3), peak(3, 1))
+    assert.is_true(coupled > 0.3, "coupled " .. coupled)
+    assert.is_true(coupled > 5 * uncoupled, ("coupled %g, uncoupled %g"):format(coupled, uncoupled))
+    for i = 1, 3 do assert.is_true(pair(g, i, i):abs():max() < 1e-9) end
+  end)
+end)
+
 describe("connectivityanalysis in parallel", function()
   it("gives identical numbers with 1, 2 and 4 workers", function()
     local r = ref("conn_coh_dpss")
