@@ -88,10 +88,17 @@ static const corrlen *corr_len(const conn_plan *p, size_t N)
 /* ---- kernels ------------------------------------------------------------------- */
 
 /* Scratch of the spectral kernel: the Fourier block (K x nfreq x C complex
-** float), then the mtmfft kernel's own scratch. */
+** float), the per-frequency sums (sums_bytes), then the mtmfft kernel's own
+** scratch. */
 static size_t fourier_bytes(const conn_plan *p)
 {
   return spy_mtm_round(p->K * p->nfreq * p->C * 2 * sizeof(float));
+}
+
+/* then the per-frequency sums: xr, xi (C), sr, si (C x C) doubles */
+static size_t sums_bytes(const conn_plan *p)
+{
+  return spy_mtm_round((2 * p->C + 2 * p->C * p->C) * sizeof(double));
 }
 
 static size_t conn_scratch(const void *plan, size_t nsamp, size_t nchan)
@@ -104,13 +111,44 @@ static size_t conn_scratch(const void *plan, size_t nsamp, size_t nchan)
            (nchan * l->ldc + l->ldc) * sizeof(double complex) + 64 * 2;
   }
   size_t s = p->fft.scratch_bytes ? p->fft.scratch_bytes(p->fft.plan, nsamp, nchan) : 0;
-  return fourier_bytes(p) + s;
+  return fourier_bytes(p) + sums_bytes(p) + s;
 }
 
 /*
 ** One trial's cross spectra.  Averaged: nfreq x C x C complex as pairs of
 ** doubles (ppc: the unit vectors CS / |CS|); single trials (csd): complex64.
 */
+/* r + i m += (ar + i ai) conj(x) over n channels. */
+static void row_update(double ar, double ai, const double *restrict xr, const double *restrict xi,
+                       size_t n, double *restrict r, double *restrict m)
+{
+  for (size_t j = 0; j < n; j++) {
+    r[j] += ar * xr[j] + ai * xi[j];
+    m[j] += ai * xr[j] - ar * xi[j];
+  }
+}
+
+/* Index of the pair (i, j), i <= j, in the packed upper triangle. */
+static inline size_t upper(size_t i, size_t j, size_t C)
+{
+  return i * C - i * (i - 1) / 2 + (j - i);
+}
+
+/* The full nfreq x C x C matrices of a packed sum (upper triangles, pairs of
+** doubles), divided by n. */
+static void unpack(const double *acc, size_t F, size_t C, double n, double complex *full)
+{
+  size_t P = C * (C + 1) / 2;
+  for (size_t f = 0; f < F; f++)
+    for (size_t i = 0; i < C; i++)
+      for (size_t j = i; j < C; j++) {
+        const double *a = acc + 2 * (f * P + upper(i, j, C));
+        double complex v = a[0] / n + I * (a[1] / n);
+        full[(f * C + i) * C + j] = v;
+        full[(f * C + j) * C + i] = conj(v);
+      }
+}
+
 static int spectral_kernel(const conn_plan *p, spy_task *task, spy_err *err)
 {
   size_t C = p->C, F = p->nfreq, K = p->K;
@@ -118,38 +156,46 @@ static int spectral_kernel(const conn_plan *p, spy_task *task, spy_err *err)
   spy_task ft = *task;
   ft.out = X;
   ft.rows = 1;
-  ft.scratch = (char *)task->scratch + fourier_bytes(p);
+  ft.scratch = (char *)task->scratch + fourier_bytes(p) + sums_bytes(p);
   ft.flags = 0;
   int rc = p->fft.kernel(p->fft.plan, &ft, err);
   task->flags |= ft.flags;
   if (rc) return rc;
+  /* per frequency: sr + i si = sum_k x_k^T conj(x_k) over the upper
+  ** triangle, in real arithmetic (a complex product would call __muldc3) */
+  double *xr = (double *)(void *)((char *)task->scratch + fourier_bytes(p));
+  double *xi = xr + C, *sr = xi + C, *si = sr + C * C;
   double inv = 1.0 / (double)K;
   double *acc = p->average ? task->out : NULL;
   float complex *cs = p->average ? NULL : task->out;
   for (size_t f = 0; f < F; f++) {
     if ((f & 63) == 0 && spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+    memset(sr, 0, 2 * C * C * sizeof *sr);
+    for (size_t k = 0; k < K; k++) {
+      const float complex *x = X + (k * F + f) * C;
+      for (size_t c = 0; c < C; c++) {
+        xr[c] = crealf(x[c]);
+        xi[c] = cimagf(x[c]);
+      }
+      for (size_t i = 0; i < C; i++)
+        row_update(xr[i], xi[i], xr + i, xi + i, C - i, sr + i * C + i, si + i * C + i);
+    }
     for (size_t i = 0; i < C; i++)
       for (size_t j = i; j < C; j++) {
-        double complex s = 0;
-        for (size_t k = 0; k < K; k++) {
-          double complex a = X[(k * F + f) * C + i], b = X[(k * F + f) * C + j];
-          s += a * conj(b);
-        }
-        s *= inv;
-        if (i == j) s = creal(s);
+        double re = sr[i * C + j] * inv, im = i == j ? 0 : si[i * C + j] * inv;
         size_t ij = (f * C + i) * C + j, ji = (f * C + j) * C + i;
-        if (acc) {
+        if (acc) { /* packed upper triangle: the lower one is its conjugate */
           if (p->method == PPC) {
-            double m = cabs(s);
-            s = m > 0 ? s / m : 1; /* numpy: angle(0) = 0 */
+            double mag = hypot(re, im);
+            re = mag > 0 ? re / mag : 1; /* numpy: angle(0) = 0 */
+            im = mag > 0 ? im / mag : 0;
           }
-          acc[2 * ij] = creal(s);
-          acc[2 * ij + 1] = cimag(s);
-          acc[2 * ji] = creal(s);
-          acc[2 * ji + 1] = -cimag(s);
+          size_t u = 2 * (f * C * (C + 1) / 2 + upper(i, j, C));
+          acc[u] = re;
+          acc[u + 1] = im;
         } else {
-          cs[ij] = (float complex)s;
-          cs[ji] = (float complex)conj(s);
+          cs[ij] = (float)re + I * (float)im;
+          cs[ji] = (float)re - I * (float)im;
         }
       }
   }
@@ -245,37 +291,9 @@ static int conn_finalize(const void *plan, const double *acc, size_t ntrials, vo
                          spy_err *err)
 {
   const conn_plan *p = plan;
-  size_t C = p->C, F = p->nfreq;
+  size_t C = p->C, F = p->nfreq, nn = C * C;
   double N = (double)ntrials;
-  switch (p->method) {
-  case CSD: {
-    float complex *o = out;
-    for (size_t e = 0; e < F * C * C; e++)
-      o[e] = (float complex)((acc[2 * e] + I * acc[2 * e + 1]) / N);
-    return SPY_OK;
-  }
-  case COH:
-    for (size_t f = 0; f < F; f++)
-      for (size_t i = 0; i < C; i++)
-        for (size_t j = 0; j < C; j++) {
-          size_t e = (f * C + i) * C + j, ii = (f * C + i) * C + i, jj = (f * C + j) * C + j;
-          double complex s = (acc[2 * e] + I * acc[2 * e + 1]) / N;
-          double complex c = s / csqrt((acc[2 * ii] / N) * (acc[2 * jj] / N));
-          if (p->output == SPY_OUT_FOURIER) ((float complex *)out)[e] = (float complex)c;
-          else ((float *)out)[e] = convert(c, p->output);
-        }
-    return SPY_OK;
-  case PPC: {
-    /* sum_{j<k} cos(theta_j - theta_k) = (|sum u|^2 - N) / 2 for unit u */
-    float *o = out;
-    if (ntrials < 2) return spy_fail(err, SPY_EINVAL, "ppc needs at least two trials");
-    for (size_t e = 0; e < F * C * C; e++) {
-      double re = acc[2 * e], im = acc[2 * e + 1];
-      o[e] = (float)((re * re + im * im - N) / (N * (N - 1)));
-    }
-    return SPY_OK;
-  }
-  case CORR: {
+  if (p->method == CORR) {
     float *o = out;
     size_t L = p->nfreq; /* corr keeps its lag count in nfreq's place */
     for (size_t t = 0; t < L; t++)
@@ -287,17 +305,38 @@ static int conn_finalize(const void *plan, const double *acc, size_t ntrials, vo
         }
     return SPY_OK;
   }
+  if (p->method == PPC && ntrials < 2) return spy_fail(err, SPY_EINVAL, "ppc needs at least two trials");
+  /* the trial mean (ppc: of the unit cross spectra) as full matrices */
+  double complex *S = malloc((F * nn + 1) * sizeof *S);
+  if (!S) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  unpack(acc, F, C, N, S);
+  int rc = SPY_OK;
+  switch (p->method) {
+  case CSD:
+    for (size_t e = 0; e < F * nn; e++)
+      ((float complex *)out)[e] = (float complex)S[e];
+    break;
+  case COH:
+    for (size_t f = 0; f < F; f++)
+      for (size_t i = 0; i < C; i++)
+        for (size_t j = 0; j < C; j++) {
+          size_t e = (f * C + i) * C + j;
+          double complex c = S[e] / csqrt(S[(f * C + i) * C + i] * S[(f * C + j) * C + j]);
+          if (p->output == SPY_OUT_FOURIER) ((float complex *)out)[e] = (float complex)c;
+          else ((float *)out)[e] = convert(c, p->output);
+        }
+    break;
+  case PPC:
+    /* sum_{j<k} cos(theta_j - theta_k) = (|sum u|^2 - N) / 2 for unit u */
+    for (size_t e = 0; e < F * nn; e++) {
+      double m = cabs(S[e]) * N;
+      ((float *)out)[e] = (float)((m * m - N) / (N * (N - 1)));
+    }
+    break;
   case GRANGER: {
-    size_t nn = C * C;
-    size_t ne = F * nn + 1;
-    double complex *csd = calloc(ne, sizeof *csd);
-    double *gc = malloc(ne * sizeof *gc);
-    int rc = SPY_OK;
+    double *gc = malloc((F * nn + 1) * sizeof *gc);
     spy_granger_info gi = {0};
-    if (!csd || !gc) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
-    for (size_t e = 0; !rc && e < F * nn; e++)
-      csd[e] = (acc[2 * e] + I * acc[2 * e + 1]) / N;
-    if (!rc) rc = spy_granger(csd, F, C, gc, &gi, err);
+    rc = gc ? spy_granger(S, F, C, gc, &gi, err) : spy_fail(err, SPY_ENOMEM, "out of memory");
     for (size_t e = 0; !rc && e < F * nn; e++)
       ((float *)out)[e] = (float)gc[e];
     if (!rc && p->info) {
@@ -306,12 +345,13 @@ static int conn_finalize(const void *plan, const double *acc, size_t ntrials, vo
       cJSON_ReplaceItemInObject(p->info, "reg. factor", cJSON_CreateNumber(gi.reg_factor));
       cJSON_ReplaceItemInObject(p->info, "initial cond. num", cJSON_CreateNumber(gi.cond_num));
     }
-    free(csd);
     free(gc);
-    return rc;
+    break;
   }
-  default: return spy_fail(err, SPY_EINVAL, "connectivity: no finalizer for this method");
+  default: rc = spy_fail(err, SPY_EINVAL, "connectivity: no finalizer for this method");
   }
+  free(S);
+  return rc;
 }
 
 static void conn_free(void *plan)
@@ -466,7 +506,7 @@ static int plan_spectral(conn_plan *p, const cJSON *cfg, const spy_trials *in, s
   for (size_t i = 0; i < nfreq; i++)
     op->freq[i] = spy_rfftfreq(fidx[i], nsamples, sr);
   op->nfreq = nfreq;
-  if (p->average) op->acc_elems = 2 * nfreq * p->C * p->C;
+  if (p->average) op->acc_elems = 2 * nfreq * (p->C * (p->C + 1) / 2); /* upper triangles */
 
 done:
   free(foibuf);
