@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/interrupt.h"
+#include "core/progress.h"
 #include "core/pyfmt.h"
 #include "dsp/fft.h"
 #include "dsp/freqanalysis.h"
@@ -515,20 +516,27 @@ done:
   return rc;
 }
 
-int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *err)
+/* The checks every input shares, in Syncopy's order (up to polyremoval). */
+typedef struct common {
+  int method;
+  bool keeptrials;
+  const cJSON *outv;
+  const char *output;
+  int polyremoval;
+} common;
+
+static int check_common(const cJSON *cfg, bool spectral_input, common *c, spy_err *err)
 {
   char act[512], legal[512];
   int rc;
-  memset(op, 0, sizeof *op);
-  if (!in || in->ntrials == 0)
-    return spy_fail_value(err, "data", "empty", "non-empty Syncopy data object");
   const cJSON *mv = spy_cfg_item(cfg, "method");
-  int method = cJSON_IsString(mv) ? index_of(methods, mv->valuestring) : -1;
-  if (method < 0) {
+  c->method = cJSON_IsString(mv) ? index_of(methods, mv->valuestring) : -1;
+  if (c->method < 0) {
     spy_py_or_list(methods, count(methods), legal, sizeof legal);
     spy_py_str(mv, act, sizeof act);
     return spy_fail_value(err, "method", act, "%s", legal);
   }
+  int method = c->method;
   const cJSON *jk = spy_cfg_item(cfg, "jackknife");
   if (jk && !cJSON_IsBool(jk)) return spy_fail_type(err, "jackknife", "boolean", spy_py_typename(jk));
   if (cJSON_IsTrue(jk) && method != COH && method != GRANGER) {
@@ -539,18 +547,23 @@ int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *e
   if (cJSON_IsTrue(jk))
     return spy_fail(err, SPY_ENOTSUP,
                     "jackknife=true is not supported yet by spy's connectivityanalysis");
-  const cJSON *outv = spy_cfg_item(cfg, "output");
-  const char *output = cJSON_IsString(outv) ? outv->valuestring : "";
-  if (method != COH && strcmp(output, "abs"))
+  c->outv = spy_cfg_item(cfg, "output");
+  c->output = cJSON_IsString(c->outv) ? c->outv->valuestring : "";
+  if (method != COH && strcmp(c->output, "abs"))
     spy_py_warning("connectivityanalysis", "Setting `output` for method %s has no effect!",
                    methods[method]);
   const cJSON *kt = spy_cfg_item(cfg, "keeptrials");
   if (kt && !cJSON_IsBool(kt)) return spy_fail_type(err, "keeptrials", "bool", spy_py_typename(kt));
-  bool keeptrials = cJSON_IsTrue(kt);
-  if (!isnone(spy_cfg_item(cfg, "channelcmb")))
-    return spy_fail_type(err, "data",
-                         "SpectralData, `channelcmb` not supported for other data types, ",
-                         "AnalogData");
+  c->keeptrials = cJSON_IsTrue(kt);
+  if (!isnone(spy_cfg_item(cfg, "channelcmb"))) {
+    if (!spectral_input)
+      return spy_fail_type(err, "data",
+                           "SpectralData, `channelcmb` not supported for other data types, ",
+                           "AnalogData");
+    return spy_fail(err, SPY_ENOTSUP,
+                    "`channelcmb` is not supported yet by spy's connectivityanalysis; select "
+                    "channels with select={channel=...} instead");
+  }
   const cJSON *pad = spy_cfg_item(cfg, "pad");
   if (method == CORR && !(cJSON_IsString(pad) && !strcmp(pad->valuestring, "maxperlen"))) {
     spy_py_str(pad, act, sizeof act);
@@ -558,11 +571,27 @@ int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *e
                           "'maxperlen', no padding needed/allowed for cross-correlations");
   }
   const cJSON *poly = spy_cfg_item(cfg, "polyremoval");
-  int polyremoval = -1;
+  c->polyremoval = -1;
   if (!isnone(poly)) {
     if ((rc = spy_scalar_parser(poly, "polyremoval", true, 0, 1, "0", "1", err))) return rc;
-    polyremoval = (int)poly->valuedouble;
+    c->polyremoval = (int)poly->valuedouble;
   }
+  return SPY_OK;
+}
+
+int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *err)
+{
+  char act[512];
+  int rc;
+  memset(op, 0, sizeof *op);
+  if (!in || in->ntrials == 0)
+    return spy_fail_value(err, "data", "empty", "non-empty Syncopy data object");
+  common cm;
+  if ((rc = check_common(cfg, false, &cm, err))) return rc;
+  int method = cm.method, polyremoval = cm.polyremoval;
+  bool keeptrials = cm.keeptrials;
+  const cJSON *outv = cm.outv;
+  const char *output = cm.output;
 
   conn_plan *p = calloc(1, sizeof *p);
   if (!p) return spy_fail(err, SPY_ENOMEM, "out of memory");
@@ -639,5 +668,167 @@ int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *e
 fail:
   spy_history_free(&log);
   spy_op_free(op);
+  return rc;
+}
+
+/* ---- SpectralData input ------------------------------------------------------ */
+
+int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, spy_data *out,
+                      bool quiet, spy_err *err)
+{
+  char act[512];
+  int rc;
+  common cm;
+  if ((rc = check_common(cfg, true, &cm, err))) return rc;
+  int method = cm.method;
+  if (method == CORR)
+    return spy_fail_value(err, "data", "SpectralData", "AnalogData instance as input for method corr");
+  size_t nt = sel->ntrials;
+  if (nt == 1)
+    return spy_fail_value(err, "data", "only one trial",
+                          "multi-trial input data, spectral connectivity measures critically "
+                          "depend on trial averaging!");
+  if (cm.keeptrials && method != CSD)
+    return spy_fail_value(err, "keeptrials", "True", "False, trial averaging needed for method %s!",
+                          methods[method]);
+  if (in->dtype != SPY_DT_C64 && in->dtype != SPY_DT_C128)
+    return spy_fail_value(err, "data", "real valued spectral data",
+                          "complex valued spectra, set `output='fourier'` in spy.freqanalysis!");
+  bool tf = false;
+  for (size_t k = 0; k < nt; k++) tf |= sel->nrows[k] != 1;
+  if (method == GRANGER && tf)
+    return spy_fail(err, SPY_ENOTSUP,
+                    "NotImplementedError: Time resolved Granger causality from tf-spectra not "
+                    "available atm");
+  conn_plan p = {0};
+  p.method = method;
+  if (method == COH) {
+    if (index_of(outputs, cm.output) < 0) {
+      spy_py_str(cm.outv, act, sizeof act);
+      return spy_fail_value(err, "output", act,
+                            "one of ('abs', 'pow', 'complex', 'fourier', 'angle', 'real', 'imag')");
+    }
+    spy_specout_parse(cm.output, &p.output);
+  }
+  p.average = !cm.keeptrials;
+  size_t C = sel->nchan, F = sel->nfreq, K = sel->ntaper, R = sel->nrows[0];
+  size_t Kin = in->shape[1], Fin = in->shape[2], maxrows = 0, total = 0;
+  for (size_t k = 0; k < nt; k++) {
+    if (p.average && sel->nrows[k] != R)
+      return spy_fail(err, SPY_ENOTSUP,
+                      "Averaging trials of unequal lengths in output currently not supported!");
+    maxrows = sel->nrows[k] > maxrows ? sel->nrows[k] : maxrows;
+    total += sel->nrows[k];
+  }
+  p.C = C;
+  p.K = K;
+  p.nfreq = R * F; /* finalize treats (row, freq) as one axis */
+  spy_dtype dt = method == CSD || (method == COH && p.output == SPY_OUT_FOURIER) ? SPY_DT_C64
+                                                                                 : SPY_DT_F32;
+  size_t P = C * (C + 1) / 2, nn = C * C;
+  size_t rows_out = p.average ? R : total;
+  size_t shape[4] = {rows_out, F, C, C};
+  if ((rc = spy_data_create(out, dt, 4, shape, err))) return rc;
+  double complex *X = malloc((maxrows * Kin * Fin * C + 1) * sizeof *X);
+  double *acc = p.average ? calloc(2 * R * F * P + 1, sizeof *acc) : NULL;
+  double *sums = malloc((2 * C + 2 * nn + 1) * sizeof *sums);
+  void *obuf = malloc((maxrows * F * nn + 1) * spy_dtype_size(dt));
+  if (method == GRANGER) p.info = cJSON_CreateObject();
+  if (!X || (p.average && !acc) || !sums || !obuf || (method == GRANGER && !p.info)) {
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+    goto done;
+  }
+  if (!quiet) spy_progress_begin(nt);
+  size_t row0 = 0;
+  double inv = 1.0 / (double)K;
+  double *xr = sums, *xi = xr + C, *sr = xi + C, *si = sr + nn;
+  for (size_t k = 0; k < nt; k++) {
+    if (spy_interrupted()) {
+      rc = spy_fail(err, SPY_EINTR, "interrupted");
+      break;
+    }
+    size_t Rk = sel->nrows[k];
+    if ((rc = spy_data_read(in, sel->row0[k], Rk, sel->chans, C, X, SPY_DT_C128, err))) break;
+    for (size_t r = 0; r < Rk; r++)
+      for (size_t f = 0; f < F; f++) {
+        memset(sr, 0, 2 * nn * sizeof *sr);
+        for (size_t t = 0; t < K; t++) {
+          const double complex *x = X + ((r * Kin + sel->tapers[t]) * Fin + sel->freqs[f]) * C;
+          for (size_t c = 0; c < C; c++) {
+            xr[c] = creal(x[c]);
+            xi[c] = cimag(x[c]);
+          }
+          for (size_t i = 0; i < C; i++)
+            row_update(xr[i], xi[i], xr + i, xi + i, C - i, sr + i * C + i, si + i * C + i);
+        }
+        for (size_t i = 0; i < C; i++)
+          for (size_t j = i; j < C; j++) {
+            double re = sr[i * C + j] * inv, im = i == j ? 0 : si[i * C + j] * inv;
+            if (p.average) {
+              if (method == PPC) {
+                double mag = hypot(re, im);
+                re = mag > 0 ? re / mag : 1;
+                im = mag > 0 ? im / mag : 0;
+              }
+              size_t u = 2 * ((r * F + f) * P + upper(i, j, C));
+              acc[u] += re;
+              acc[u + 1] += im;
+            } else {
+              float complex *o = obuf;
+              o[((r * F + f) * C + i) * C + j] = (float)re + I * (float)im;
+              o[((r * F + f) * C + j) * C + i] = (float)re - I * (float)im;
+            }
+          }
+      }
+    if (!p.average && (rc = spy_data_write(out, row0, Rk, 0, C, obuf, dt, err))) break;
+    row0 += Rk;
+    if (!quiet) spy_progress_update(k + 1);
+  }
+  if (!quiet) spy_progress_end(rc == SPY_OK);
+  if (rc) goto done;
+  if (p.average) {
+    if ((rc = conn_finalize(&p, acc, nt, obuf, err))) goto done;
+    if ((rc = spy_data_write(out, 0, R, 0, C, obuf, dt, err))) goto done;
+  }
+
+  /* metadata: Syncopy's propagate_properties */
+  size_t ntr_out = p.average ? 1 : nt, cols = sel->trlcols;
+  double *trl = calloc(ntr_out * cols + 1, sizeof *trl);
+  double *fv = malloc((F + 1) * sizeof *fv);
+  const char **lab = malloc((C + 1) * sizeof *lab);
+  if (!trl || !fv || !lab) {
+    free(trl), free(fv), free(lab);
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t k = 0; k < ntr_out; k++) {
+    for (size_t c = 0; c < cols; c++) trl[k * cols + c] = sel->trldef[k * cols + c];
+    if (!tf) { /* trials stacked [k, k+1, ...], averaged [0, 1, 0] */
+      trl[k * cols] = (double)k;
+      trl[k * cols + 1] = (double)k + 1;
+      if (p.average) trl[k * cols + 2] = 0;
+    }
+  }
+  for (size_t f = 0; f < F; f++) fv[f] = in->freq[sel->freqs[f]];
+  for (size_t c = 0; c < C; c++) lab[c] = in->channel[sel->chans[c]];
+  out->samplerate = in->samplerate;
+  if (spy_data_set_trldef(out, trl, ntr_out, p.average ? (tf ? cols : 3) : cols) ||
+      spy_data_set_freq(out, fv, F) || spy_data_set_channel(out, lab, C) ||
+      spy_data_set_channel_j(out, lab, C))
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+  free(trl);
+  free(fv);
+  free(lab);
+  if (!rc && p.info) {
+    const cJSON *e;
+    cJSON_ArrayForEach(e, p.info) cJSON_AddItemToObject(out->info, e->string, cJSON_Duplicate(e, 1));
+  }
+  if (!rc) rc = spy_data_sync_meta(out, err);
+done:
+  free(X);
+  free(acc);
+  free(sums);
+  free(obuf);
+  cJSON_Delete(p.info);
   return rc;
 }

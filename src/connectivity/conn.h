@@ -32,11 +32,28 @@
 
 #include "core/err.h"
 #include "core/kwspec.h"
+#include "data/data.h"
+#include "data/selection.h"
 #include "sched/op.h"
 
 extern const spy_funcspec spy_spec_connectivityanalysis;
 
 int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *err);
+
+/*
+** SpectralData input (complex: freqanalysis output='fourier'): the dyadic
+** products CS = mean over the selected tapers of X_i conj(X_j) for every row
+** of every trial (so mtmconvol, wavelet and superlet Fourier output give
+** time-resolved coherence), averaged in trial order and finalized as for
+** AnalogData.  Runs on the calling thread, one trial in memory at a time
+** (the transforms that made the input were the expensive part), polling
+** Ctrl-C between trials.  Same validation and messages as the plan.  `out` is
+** a fresh CrossSpectralData (spy_data_new); on success it holds the data and
+** its metadata (trial definition, freq, channel_i/j, samplerate, granger's
+** info); on failure the caller discards it.
+*/
+int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, spy_data *out,
+                      bool quiet, spy_err *err);
 
 /*
 ** Granger causality from one averaged cross-spectral matrix (syncopy.md 5):

@@ -203,6 +203,56 @@ describe("granger on an AR(2) network with known coupling", function()
   end)
 end)
 
+describe("connectivityanalysis from SpectralData (fourier)", function()
+  it("coh from multitaper Fourier coefficients matches Syncopy", function()
+    local f = DATA .. "/conn_coh_from_fourier.h5"
+    local data = spy.AnalogData{ data = spy.h5read(f, "input"), samplerate = 1000,
+                                 trialdefinition = spy.h5read(f, "input_trialdefinition") }
+    local spec = spy.freqanalysis(data, { method = "mtmfft", tapsmofrq = 3, keeptapers = true,
+                                          output = "fourier", keeptrials = true })
+    local res = spy.connectivityanalysis(spec, { method = "coh" })
+    local r = { out = spy.h5read(f, "output"), out_trl = spy.h5read(f, "output_trialdefinition"),
+                freq = spy.h5read(f, "freq") }
+    assert.is_true(check(res, r) <= TOL)
+    assert.are.same({ "freqanalysis", "connectivityanalysis" }, (function()
+      local k = {}
+      for name in pairs(res.cfg) do k[#k + 1] = name end
+      table.sort(k, function(a, b) return a > b end)
+      return k
+    end)())
+  end)
+
+  it("gives time-resolved coherence from mtmconvol Fourier output", function()
+    local d = analog(6, 1000, function(k, n)
+      local t = (n - 1) / 1000
+      local v = math.cos(2 * math.pi * 40 * t + k) + 0.1 * gauss()
+      return { v, v, gauss() }
+    end)
+    local tf = spy.freqanalysis(d, { method = "mtmconvol", t_ftimwin = 0.2, toi = 0.5, foilim = { 10, 80 },
+                                     taper = "hann", output = "fourier" })
+    local c = spy.connectivityanalysis(tf, { method = "coh" })
+    local rows = tf.trialdefinition:get(1, 2) - tf.trialdefinition:get(1, 1)
+    assert.are.same({ rows, #tf.freq, 3, 3 }, c.shape)
+    assert.are.equal(tf.trialdefinition:get(1, 3), c.trialdefinition:get(1, 3))
+    local w = whole(c)
+    assert.is_true((w:slice{ ":", ":", 1, 2 }:astype("float64") - 1):abs():max() < 1e-5)
+    assert.is_true(w:slice{ ":", ":", 1, 3 }:max() < 0.99)
+  end)
+
+  it("rejects what Syncopy rejects", function()
+    local d = analog(3, 200, function() return { gauss(), gauss() } end)
+    local pow = spy.freqanalysis(d, { method = "mtmfft" })
+    local ok, err = pcall(spy.connectivityanalysis, pow, { method = "coh" })
+    assert.is_false(ok)
+    assert.is_truthy(tostring(err):find("Invalid value of `data`: 'real valued spectral data'; expected complex valued spectra, set `output='fourier'` in spy.freqanalysis!", 1, true))
+    local tf = spy.freqanalysis(d, { method = "mtmconvol", t_ftimwin = 0.05, toi = 0.5, output = "fourier" })
+    ok, err = pcall(spy.connectivityanalysis, tf, { method = "granger" })
+    assert.is_truthy(tostring(err):find("Time resolved Granger causality from tf-spectra not available atm", 1, true))
+    ok, err = pcall(spy.connectivityanalysis, tf, { method = "corr" })
+    assert.is_truthy(tostring(err):find("Invalid value of `data`: 'SpectralData'; expected AnalogData instance as input for method corr", 1, true))
+  end)
+end)
+
 describe("connectivityanalysis in parallel", function()
   it("gives identical numbers with 1, 2 and 4 workers", function()
     local r = ref("conn_coh_dpss")
