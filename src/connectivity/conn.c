@@ -560,9 +560,6 @@ static int check_common(const cJSON *cfg, bool spectral_input, common *c, spy_er
       return spy_fail_type(err, "data",
                            "SpectralData, `channelcmb` not supported for other data types, ",
                            "AnalogData");
-    return spy_fail(err, SPY_ENOTSUP,
-                    "`channelcmb` is not supported yet by spy's connectivityanalysis; select "
-                    "channels with select={channel=...} instead");
   }
   const cJSON *pad = spy_cfg_item(cfg, "pad");
   if (method == CORR && !(cJSON_IsString(pad) && !strcmp(pad->valuestring, "maxperlen"))) {
@@ -673,6 +670,75 @@ fail:
 
 /* ---- SpectralData input ------------------------------------------------------ */
 
+/* One side of channelcmb: names or (1-based) indices of existing channels. */
+static int cmb_side(const cJSON *v, const char *varname, const spy_data *in, int *type, size_t **idx,
+                    size_t *n, spy_err *err)
+{
+  char act[256];
+  if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+    return spy_fail_type(err, varname, "sequence", spy_py_typename(v));
+  *n = (size_t)cJSON_GetArraySize(v);
+  if (!(*idx = malloc(*n * sizeof **idx))) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  size_t k = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, v) {
+    int t = cJSON_IsString(e) ? 1 : cJSON_IsNumber(e) && e->valuedouble == floor(e->valuedouble) ? 2 : 0;
+    if (!t) return spy_fail_type(err, varname, "either `int` or `str`", spy_py_typename(e));
+    if (!*type) *type = t;
+    if (t != *type)
+      return spy_fail_type(err, varname, *type == 1 ? "str" : "int", spy_py_typename(e));
+    size_t c = in->nchannel;
+    if (t == 1) {
+      for (c = 0; c < in->nchannel && strcmp(in->channel[c], e->valuestring); c++) {}
+    } else if (e->valuedouble >= 1 && e->valuedouble <= (double)in->nchannel) {
+      c = (size_t)e->valuedouble - 1;
+    }
+    if (c >= in->nchannel) {
+      spy_py_str(e, act, sizeof act);
+      return spy_fail_value(err, "channelcmb", act, "names or indices of existing channels");
+    }
+    (*idx)[k++] = c;
+  }
+  return SPY_OK;
+}
+
+/* out[m][a][b] = full[m][snd[a]][rcv[b]] for m < nm matrices of C x C. */
+static void select_pairs(const void *full, size_t nm, size_t C, const size_t *snd, size_t nS,
+                         const size_t *rcv, size_t nR, spy_dtype dt, void *out)
+{
+  size_t es = spy_dtype_size(dt);
+  for (size_t m = 0; m < nm; m++)
+    for (size_t a = 0; a < nS; a++)
+      for (size_t b = 0; b < nR; b++)
+        memcpy((char *)out + ((m * nS + a) * nR + b) * es,
+               (const char *)full + ((m * C + snd[a]) * C + rcv[b]) * es, es);
+}
+
+/* channelcmb with granger: the 2 x 2 Granger of every (sender, receiver)
+** from the averaged CSD, sender -> receiver (Syncopy's pairwise loop). */
+static int pairwise_granger(const double *acc, size_t nt, size_t F, size_t C, const size_t *snd,
+                            size_t nS, const size_t *rcv, size_t nR, float *out, spy_err *err)
+{
+  double complex *S = malloc((F * C * C + 1) * sizeof *S), *sub = malloc((4 * F + 1) * sizeof *sub);
+  double *g = malloc((4 * F + 1) * sizeof *g);
+  int rc = S && sub && g ? SPY_OK : spy_fail(err, SPY_ENOMEM, "out of memory");
+  if (!rc) unpack(acc, F, C, (double)nt, S);
+  for (size_t a = 0; !rc && a < nS; a++)
+    for (size_t b = 0; !rc && b < nR; b++) {
+      size_t ch[2] = {snd[a], rcv[b]};
+      for (size_t f = 0; f < F; f++)
+        for (int i = 0; i < 2; i++)
+          for (int j = 0; j < 2; j++) sub[f * 4 + (size_t)(2 * i + j)] = S[(f * C + ch[i]) * C + ch[j]];
+      spy_granger_info gi;
+      if ((rc = spy_granger(sub, F, 2, g, &gi, err))) break;
+      for (size_t f = 0; f < F; f++) out[(f * nS + a) * nR + b] = (float)g[f * 4 + 1];
+    }
+  free(S);
+  free(sub);
+  free(g);
+  return rc;
+}
+
 int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, spy_data *out,
                       bool quiet, spy_err *err)
 {
@@ -700,6 +766,30 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
     return spy_fail(err, SPY_ENOTSUP,
                     "NotImplementedError: Time resolved Granger causality from tf-spectra not "
                     "available atm");
+  /* channelcmb = {senders, receivers} */
+  const cJSON *cmb = spy_cfg_item(cfg, "channelcmb");
+  size_t *snd = NULL, *rcv = NULL, nS = 0, nR = 0;
+  if (!isnone(cmb)) {
+    int type = 0;
+    if (!cJSON_IsArray(cmb)) return spy_fail_type(err, "channelcmb", "list", spy_py_typename(cmb));
+    if (cJSON_GetArraySize(cmb) != 2) {
+      snprintf(act, sizeof act, "length of %d", cJSON_GetArraySize(cmb));
+      return spy_fail_value(err, "channelcmb", act,
+                            "list with exactly two elements: [senders, receivers]");
+    }
+    if (sel->channel_selected)
+      return spy_fail_value(err, "select/channelcmb", "both",
+                            "either channel selection or use channelcmb");
+    if ((rc = cmb_side(cJSON_GetArrayItem(cmb, 0), "channelcmb[senders,", in, &type, &snd, &nS,
+                       err)) ||
+        (rc = cmb_side(cJSON_GetArrayItem(cmb, 1), "channelcmb[,receivers]", in, &type, &rcv,
+                       &nR, err))) {
+      free(snd);
+      free(rcv);
+      return rc;
+    }
+  }
+  bool pick = snd != NULL;
   conn_plan p = {0};
   p.method = method;
   if (method == COH) {
@@ -727,14 +817,20 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
                                                                                  : SPY_DT_F32;
   size_t P = C * (C + 1) / 2, nn = C * C;
   size_t rows_out = p.average ? R : total;
-  size_t shape[4] = {rows_out, F, C, C};
-  if ((rc = spy_data_create(out, dt, 4, shape, err))) return rc;
+  size_t CI = pick ? nS : C, CJ = pick ? nR : C;
+  size_t shape[4] = {rows_out, F, CI, CJ};
+  if ((rc = spy_data_create(out, dt, 4, shape, err))) {
+    free(snd);
+    free(rcv);
+    return rc;
+  }
   double complex *X = malloc((maxrows * Kin * Fin * C + 1) * sizeof *X);
   double *acc = p.average ? calloc(2 * R * F * P + 1, sizeof *acc) : NULL;
   double *sums = malloc((2 * C + 2 * nn + 1) * sizeof *sums);
   void *obuf = malloc((maxrows * F * nn + 1) * spy_dtype_size(dt));
+  void *pbuf = pick ? malloc((maxrows * F * CI * CJ + 1) * spy_dtype_size(dt)) : obuf;
   if (method == GRANGER) p.info = cJSON_CreateObject();
-  if (!X || (p.average && !acc) || !sums || !obuf || (method == GRANGER && !p.info)) {
+  if (!X || (p.average && !acc) || !sums || !obuf || !pbuf || (method == GRANGER && !p.info)) {
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto done;
   }
@@ -780,22 +876,28 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
             }
           }
       }
-    if (!p.average && (rc = spy_data_write(out, row0, Rk, 0, C, obuf, dt, err))) break;
+    if (pick && !p.average) select_pairs(obuf, Rk * F, C, snd, nS, rcv, nR, dt, pbuf);
+    if (!p.average && (rc = spy_data_write(out, row0, Rk, 0, CJ, pbuf, dt, err))) break;
     row0 += Rk;
     if (!quiet) spy_progress_update(k + 1);
   }
   if (!quiet) spy_progress_end(rc == SPY_OK);
   if (rc) goto done;
   if (p.average) {
-    if ((rc = conn_finalize(&p, acc, nt, obuf, err))) goto done;
-    if ((rc = spy_data_write(out, 0, R, 0, C, obuf, dt, err))) goto done;
+    if (pick && method == GRANGER) {
+      rc = pairwise_granger(acc, nt, F, C, snd, nS, rcv, nR, pbuf, err);
+    } else {
+      rc = conn_finalize(&p, acc, nt, obuf, err);
+      if (!rc && pick) select_pairs(obuf, R * F, C, snd, nS, rcv, nR, dt, pbuf);
+    }
+    if (rc || (rc = spy_data_write(out, 0, R, 0, CJ, pbuf, dt, err))) goto done;
   }
 
   /* metadata: Syncopy's propagate_properties */
   size_t ntr_out = p.average ? 1 : nt, cols = sel->trlcols;
   double *trl = calloc(ntr_out * cols + 1, sizeof *trl);
   double *fv = malloc((F + 1) * sizeof *fv);
-  const char **lab = malloc((C + 1) * sizeof *lab);
+  const char **lab = malloc((C + nS + nR + 1) * sizeof *lab);
   if (!trl || !fv || !lab) {
     free(trl), free(fv), free(lab);
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
@@ -811,15 +913,17 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
   }
   for (size_t f = 0; f < F; f++) fv[f] = in->freq[sel->freqs[f]];
   for (size_t c = 0; c < C; c++) lab[c] = in->channel[sel->chans[c]];
+  for (size_t c = 0; c < nS; c++) lab[C + c] = in->channel[snd[c]];
+  for (size_t c = 0; c < nR; c++) lab[C + nS + c] = in->channel[rcv[c]];
   out->samplerate = in->samplerate;
   if (spy_data_set_trldef(out, trl, ntr_out, p.average ? (tf ? cols : 3) : cols) ||
-      spy_data_set_freq(out, fv, F) || spy_data_set_channel(out, lab, C) ||
-      spy_data_set_channel_j(out, lab, C))
+      spy_data_set_freq(out, fv, F) || spy_data_set_channel(out, pick ? lab + C : lab, CI) ||
+      spy_data_set_channel_j(out, pick ? lab + C + nS : lab, CJ))
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   free(trl);
   free(fv);
   free(lab);
-  if (!rc && p.info) {
+  if (!rc && p.info && !pick) { /* Syncopy's pairwise Granger result has no info */
     const cJSON *e;
     cJSON_ArrayForEach(e, p.info) cJSON_AddItemToObject(out->info, e->string, cJSON_Duplicate(e, 1));
   }
@@ -828,7 +932,10 @@ done:
   free(X);
   free(acc);
   free(sums);
+  if (pbuf != obuf) free(pbuf);
   free(obuf);
+  free(snd);
+  free(rcv);
   cJSON_Delete(p.info);
   return rc;
 }
