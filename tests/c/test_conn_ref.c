@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "connectivity/conn.h"
+#include "core/interrupt.h"
 #include "data/data.h"
 #include "data/selection.h"
 #include "h5ref.h"
@@ -384,8 +385,53 @@ static void from_fourier(void)
   free(x), free(re), free(im), free(want), free(freq), free(trl);
 }
 
+/* Ctrl-C: a pending interrupt stops the run with "interrupted" (the
+** caller discards the half-made output), inline and on threads. */
+static void interrupt(void)
+{
+  size_t n = 6 * 300 * 3;
+  double *x = malloc(n * sizeof *x), trl[18];
+  for (size_t i = 0; i < n; i++) x[i] = sin((double)i * 0.37) + 0.01 * (double)(i % 17);
+  for (int k = 0; k < 6; k++) {
+    trl[3 * k] = 300.0 * k;
+    trl[3 * k + 1] = 300.0 * (k + 1);
+    trl[3 * k + 2] = 0;
+  }
+  spy_data *in = make_input(x, 6 * 300, 3, trl, 6, 1000);
+  spy_err err = {0};
+  cJSON *given = cJSON_Parse("{\"method\": \"coh\"}"), *cfg = NULL;
+  spy_kw_apply(&spy_spec_connectivityanalysis, given, &cfg, &err);
+  spy_selection *sel = NULL;
+  spy_select(in, NULL, &sel, &err);
+  spy_trials tr = {sel->ntrials, sel->nchan, 1000, sel->trldef, sel->trlcols, SPY_DT_F32, false};
+  for (int threads = 0; threads <= 2; threads += 2) {
+    spy_op op;
+    CHECK(spy_method_plan("connectivityanalysis", cfg, &tr, &op, &err) == 0, "plan: %s", err.msg);
+    spy_pool *pool = threads ? spy_pool_new(threads, &err) : NULL;
+    spy_runopts ro = {0};
+    ro.quiet = true;
+    ro.pool = pool;
+    spy_runstats st;
+    spy_data *out = spy_data_new(SPY_CROSSSPECTRAL);
+    spy_interrupt_request();
+    int rc = spy_run(&op, in, sel, out, &ro, &st, &err);
+    spy_interrupt_clear();
+    CHECK(rc == SPY_EINTR, "%d threads: interrupted run returns %d (%s)", threads, rc, err.msg);
+    free(st.flagged);
+    spy_data_unref(out);
+    spy_op_free(&op);
+    if (pool) spy_pool_free(pool);
+  }
+  spy_selection_free(sel);
+  spy_data_unref(in);
+  cJSON_Delete(given);
+  cJSON_Delete(cfg);
+  free(x);
+}
+
 int main(void)
 {
+  interrupt();
   run_case("conn_coh_dpss.h5", false, 1e-5);
   run_case("conn_coh_hann_pow.h5", true, 1e-5);
   run_case("conn_csd.h5", false, 1e-5);

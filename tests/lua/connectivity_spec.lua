@@ -214,6 +214,8 @@ describe("connectivityanalysis from SpectralData (fourier)", function()
     local r = { out = spy.h5read(f, "output"), out_trl = spy.h5read(f, "output_trialdefinition"),
                 freq = spy.h5read(f, "freq") }
     assert.is_true(check(res, r) <= TOL)
+    local again = spy.connectivityanalysis(spec, res.cfg) -- cfg replay
+    assert.are.equal(0, (whole(again) - whole(res)):abs():max())
     assert.are.same({ "freqanalysis", "connectivityanalysis" }, (function()
       local k = {}
       for name in pairs(res.cfg) do k[#k + 1] = name end
