@@ -109,7 +109,8 @@ static size_t conn_scratch(const void *plan, size_t nsamp, size_t nchan)
     const corrlen *l = corr_len(p, nsamp);
     if (!l) return 64;
     return (nchan * l->ldr + l->ldr) * sizeof(double) +
-           (nchan * l->ldc + l->ldc) * sizeof(double complex) + 64 * 2;
+           (nchan * l->ldc + l->ldc) * sizeof(double complex) + 64 * 2 +
+           (p->average ? 0 : nchan * nchan * nlags(nsamp) * sizeof(double));
   }
   size_t s = p->fft.scratch_bytes ? p->fft.scratch_bytes(p->fft.plan, nsamp, nchan) : 0;
   return fourier_bytes(p) + sums_bytes(p) + s;
@@ -238,31 +239,40 @@ static int corr_kernel(const conn_plan *p, spy_task *task, spy_err *err)
     memset(x + N, 0, (M - N) * sizeof *x);
     fftw_execute_dft_r2c(l->r2c, x, (fftw_complex *)(X + c * l->ldc));
   }
-  double *acc = p->average ? task->out : NULL;
-  float *out = p->average ? NULL : task->out;
+  /* pair-major blocks (lags contiguous): the averaged sum itself, or a
+  ** scratch block transposed into the output at the end */
+  double *T = p->average ? task->out : (double *)(void *)(P + l->ldc);
   double scale = 1.0 / (double)M;
   for (size_t i = 0; i < C; i++) {
     if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
     for (size_t j = 0; j <= i; j++) {
-      const double complex *a = X + i * l->ldc, *b = X + j * l->ldc;
-      for (size_t q = 0; q < nc; q++)
-        P[q] = a[q] * conj(b[q]);
+      const double *a = (const double *)(X + i * l->ldc), *b = (const double *)(X + j * l->ldc);
+      double *pp = (double *)P;
+      for (size_t q = 0; q < nc; q++) { /* a conj(b), real arithmetic */
+        pp[2 * q] = a[2 * q] * b[2 * q] + a[2 * q + 1] * b[2 * q + 1];
+        pp[2 * q + 1] = a[2 * q + 1] * b[2 * q] - a[2 * q] * b[2 * q + 1];
+      }
       fftw_execute_dft_c2r(l->c2r, (fftw_complex *)P, r);
-      double nrm = p->average ? 1 : 1 / (sd[i] * sd[j]);
+      double *tij = T + (i * C + j) * L, *tji = T + (j * C + i) * L;
       for (size_t t = 0; t < L; t++) {
         double w = scale / (double)(N - t);
-        double vij = r[t] * w;
         size_t neg = N % 2 == 0 ? M - t - 1 : (t == 0 ? 0 : M - t);
-        double vji = r[neg] * w;
-        size_t ij = (t * C + i) * C + j, ji = (t * C + j) * C + i;
-        if (acc) {
-          acc[ij] = vij;
-          if (i != j) acc[ji] = vji;
-        } else {
-          out[ij] = (float)(vij * nrm);
-          if (i != j) out[ji] = (float)(vji * nrm);
-        }
+        tij[t] = r[t] * w;
+        if (i != j) tji[t] = r[neg] * w;
       }
+    }
+  }
+  if (!p->average) { /* normalise by std_i std_j, transpose to lag x C x C in blocks */
+    float *out = task->out;
+    for (size_t t0 = 0; t0 < L; t0 += 64) {
+      size_t t1 = t0 + 64 < L ? t0 + 64 : L;
+      for (size_t i = 0; i < C; i++)
+        for (size_t j = 0; j < C; j++) {
+          const double *src = T + (i * C + j) * L;
+          double nrm = 1 / (sd[i] * sd[j]);
+          for (size_t t = t0; t < t1; t++)
+            out[(t * C + i) * C + j] = (float)(src[t] * nrm);
+        }
     }
   }
   return SPY_OK;
@@ -300,8 +310,8 @@ static int conn_finalize(const void *plan, const double *acc, size_t ntrials, vo
     for (size_t t = 0; t < L; t++)
       for (size_t i = 0; i < C; i++)
         for (size_t j = 0; j < C; j++) {
-          double v = acc[(t * C + i) * C + j] / N;
-          double d = sqrt((acc[i * C + i] / N) * (acc[j * C + j] / N));
+          double v = acc[(i * C + j) * L + t] / N; /* pair-major */
+          double d = sqrt((acc[(i * C + i) * L] / N) * (acc[(j * C + j) * L] / N));
           o[(t * C + i) * C + j] = (float)(v / d);
         }
     return SPY_OK;

@@ -114,9 +114,9 @@ static int inverse(const cplx *a, size_t n, cplx *inv, cplx *work)
         work[c * w + j] = work[piv * w + j];
         work[piv * w + j] = t;
       }
-    cplx d = work[c * w + c];
+    cplx d = 1 / work[c * w + c];
     for (size_t j = 0; j < w; j++)
-      work[c * w + j] /= d;
+      work[c * w + j] *= d;
     for (size_t r = 0; r < n; r++) {
       if (r == c) continue;
       cplx f = work[r * w + c];
@@ -159,6 +159,7 @@ int spy_granger(const cplx *csd, size_t nfreq, size_t n, double *granger, spy_gr
   const int nIter = 100;
   const double rtol = 5e-6, cond_max = 1e4;
   if (nfreq < 2) return spy_fail(err, SPY_EINVAL, "granger: needs at least two frequencies");
+  if (n == 0) return spy_fail(err, SPY_EINVAL, "granger: needs at least one channel");
   size_t nn = n * n, nf = 2 * nfreq - 2; /* two-sided spectrum */
   int rc = SPY_OK;
   fftw_plan fwd = axis_plan(SPY_FFT_FORWARD, nf, n, err);
@@ -169,7 +170,7 @@ int spy_granger(const cplx *csd, size_t nfreq, size_t n, double *granger, spy_gr
   cplx *psi = fftw_malloc(nf * nn * sizeof *psi);
   cplx *g = fftw_malloc(nf * nn * sizeof *g);
   cplx *beta = fftw_malloc(nf * nn * sizeof *beta);
-  cplx *tmp = malloc(6 * nn * sizeof *tmp);
+  cplx *tmp = calloc(6 * nn, sizeof *tmp);
   double *work = malloc((4 * nn + 2 * n + 1) * sizeof *work);
   double *psi0 = malloc(3 * nn * sizeof *psi0);
   if (!S || !U || !psi || !g || !beta || !tmp || !work || !psi0) {
@@ -280,12 +281,17 @@ int spy_granger(const cplx *csd, size_t nfreq, size_t n, double *granger, spy_gr
         work[i * n + j] = s;
       }
     memcpy(psi0, work, nn * sizeof *psi0);
-    maxerr = 0;
+    double maxerr2 = 0; /* squared, to spare the square roots */
     for (size_t f = 0; f < nf; f++) {
       matmul(psi + f * nn, psi + f * nn, n, true, t1);
-      for (size_t e = 0; e < nn; e++)
-        maxerr = fmax(maxerr, cabs(S[f * nn + e] - t1[e]) / cabs(S[f * nn + e]));
+      for (size_t e = 0; e < nn; e++) {
+        cplx a = S[f * nn + e], d = a - t1[e];
+        double dd = creal(d) * creal(d) + cimag(d) * cimag(d);
+        double aa = creal(a) * creal(a) + cimag(a) * cimag(a);
+        maxerr2 = fmax(maxerr2, dd / aa);
+      }
     }
+    maxerr = sqrt(maxerr2);
     if (maxerr < rtol) {
       converged = true;
       break;
