@@ -120,7 +120,12 @@ static size_t conn_scratch(const void *plan, size_t nsamp, size_t nchan)
 ** One trial's cross spectra.  Averaged: nfreq x C x C complex as pairs of
 ** doubles (ppc: the unit vectors CS / |CS|); single trials (csd): complex64.
 */
-/* r + i m += (ar + i ai) conj(x) over n channels. */
+/* r + i m += (ar + i ai) conj(x) over n channels: the hot loop of the
+** spectral methods (O(freq x tapers x channels^2) per trial), so it is
+** built for AVX2 too and the CPU picks the version at load time. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 static void row_update(double ar, double ai, const double *restrict xr, const double *restrict xi,
                        size_t n, double *restrict r, double *restrict m)
 {
@@ -170,6 +175,7 @@ static int spectral_kernel(const conn_plan *p, spy_task *task, spy_err *err)
   double inv = 1.0 / (double)K;
   double *acc = p->average ? task->out : NULL;
   float complex *cs = p->average ? NULL : task->out;
+  bool ppc = p->method == PPC;
   for (size_t f = 0; f < F; f++) {
     if ((f & 63) == 0 && spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
     memset(sr, 0, 2 * C * C * sizeof *sr);
@@ -182,24 +188,33 @@ static int spectral_kernel(const conn_plan *p, spy_task *task, spy_err *err)
       for (size_t i = 0; i < C; i++)
         row_update(xr[i], xi[i], xr + i, xi + i, C - i, sr + i * C + i, si + i * C + i);
     }
-    for (size_t i = 0; i < C; i++)
-      for (size_t j = i; j < C; j++) {
-        double re = sr[i * C + j] * inv, im = i == j ? 0 : si[i * C + j] * inv;
-        size_t ij = (f * C + i) * C + j, ji = (f * C + j) * C + i;
-        if (acc) { /* packed upper triangle: the lower one is its conjugate */
-          if (p->method == PPC) {
-            double mag = hypot(re, im);
-            re = mag > 0 ? re / mag : 1; /* numpy: angle(0) = 0 */
-            im = mag > 0 ? im / mag : 0;
-          }
-          size_t u = 2 * (f * C * (C + 1) / 2 + upper(i, j, C));
-          acc[u] = re;
-          acc[u + 1] = im;
-        } else {
-          cs[ij] = (float)re + I * (float)im;
-          cs[ji] = (float)re - I * (float)im;
+    if (acc) { /* packed upper triangle, pairs in order: the lower one is its conjugate */
+      double *a = acc + 2 * f * (C * (C + 1) / 2);
+      for (size_t i = 0; i < C; i++) {
+        const double *r = sr + i * C, *m = si + i * C;
+        *a++ = r[i] * inv;
+        *a++ = 0;
+        for (size_t j = i + 1; j < C; j++) {
+          *a++ = r[j] * inv;
+          *a++ = m[j] * inv;
         }
       }
+      if (ppc) { /* unit vectors CS / |CS| (numpy: angle(0) = 0, so 1 for 0) */
+        double *b = acc + 2 * f * (C * (C + 1) / 2);
+        for (size_t q = 0; q < C * (C + 1) / 2; q++) {
+          double mag = hypot(b[2 * q], b[2 * q + 1]);
+          b[2 * q] = mag > 0 ? b[2 * q] / mag : 1;
+          b[2 * q + 1] = mag > 0 ? b[2 * q + 1] / mag : 0;
+        }
+      }
+    } else {
+      for (size_t i = 0; i < C; i++)
+        for (size_t j = i; j < C; j++) {
+          float re = (float)(sr[i * C + j] * inv), im = i == j ? 0 : (float)(si[i * C + j] * inv);
+          cs[(f * C + i) * C + j] = re + I * im;
+          cs[(f * C + j) * C + i] = re - I * im;
+        }
+    }
   }
   return SPY_OK;
 }
