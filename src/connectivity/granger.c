@@ -230,9 +230,9 @@ int spy_granger(const cplx *csd, size_t nfreq, size_t n, double *granger, spy_gr
       psi[f * nn + e] = psi0[e];
     if (chol(S + f * nn, n, U + f * nn)) {
       rc = spy_fail(err, SPY_EINVAL,
-                    "granger: the cross-spectral matrix is not positive definite at %g of the "
-                    "frequency bins (Cholesky failed)",
-                    (double)(f < nfreq ? f : nf - f));
+                    "granger: the cross-spectral matrix is not positive definite at frequency "
+                    "bin %zu (Cholesky failed): NaN in the data, or linearly dependent channels?",
+                    f < nfreq ? f : nf - f);
       goto done;
     }
   }
