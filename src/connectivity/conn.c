@@ -518,9 +518,10 @@ static int plan_spectral(conn_plan *p, const cJSON *cfg, const spy_trials *in, s
   op->out_dtype = p->method == CSD || (p->method == COH && p->output == SPY_OUT_FOURIER)
                       ? SPY_DT_C64
                       : SPY_DT_F32;
-  /* the time axis stacks trials [k, k+1, 0]; averaged [0, 1, 0] (ppc keeps
-  ** the first trial's offset, as Syncopy's result does) */
-  if ((rc = spy_trldef_stacked(in, false, p->average, op))) {
+  /* the time axis stacks trials [k, k+1, offset_k] (Syncopy's
+  ** propagate_properties); averaged [0, 1, 0] (ppc keeps the first trial's
+  ** offset, as Syncopy's result does) */
+  if ((rc = spy_trldef_stacked(in, true, p->average, op))) {
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto done;
   }

@@ -78,6 +78,19 @@ describe("connectivityanalysis matches Syncopy", function()
     assert.are.equal("complex64", res.dtype)
     assert.is_true(check(res, r) <= TOL)
   end)
+  it("csd single trials stack the trials with their offsets", function()
+    local r = ref("conn_csd")
+    local res = spy.connectivityanalysis(r.data, { method = "csd", keeptrials = true })
+    assert.are.same({ 5, 1001, 4, 4 }, res.shape)
+    for k = 1, 5 do
+      assert.are.same({ k - 1, k, -1000 }, { res.trialdefinition:get(k, 1), res.trialdefinition:get(k, 2),
+                                             res.trialdefinition:get(k, 3) })
+    end
+    -- the trial mean of the single trials is the averaged csd
+    local single, avg = whole(res), whole(spy.connectivityanalysis(r.data, { method = "csd" }))
+    local m = single:real():astype("float64"):mean(1)
+    assert.is_true((m - avg:real():astype("float64")):abs():max() <= 1e-6 * avg:real():abs():max())
+  end)
   it("ppc keeps the first trial's offset", function()
     local r = ref("conn_ppc")
     assert.is_true(check(spy.connectivityanalysis(r.data, { method = "ppc" }), r) <= TOL)
