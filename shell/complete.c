@@ -12,6 +12,7 @@
 */
 #include <ctype.h>
 #include <lauxlib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,6 +232,11 @@ static void rawfield(lua_State *L, int idx, const char *k, size_t klen)
     if (!lua_getmetatable(L, -1)) break;
     lua_pushliteral(L, "__index");
     lua_rawget(L, -2);
+    if (!lua_istable(L, -1)) { /* computed fields: methods may be listed in __methods */
+      lua_pop(L, 1);
+      lua_pushliteral(L, "__methods");
+      lua_rawget(L, -2);
+    }
     lua_remove(L, -2); /* metatable */
     lua_remove(L, -2); /* previous table */
     if (!lua_istable(L, -1)) break;
@@ -481,6 +487,103 @@ static void names(lua_State *L, spy_cands *c, const char *word)
   lua_pop(L, 1);
 }
 
+/* The key whose value is being typed in the innermost table: `key = "|`
+** or `key = {"|` (one level of list).  Returns its length (0: none). */
+static size_t valuekey(const char *s, size_t end, const context *cx, size_t *kpos)
+{
+  if (cx->overflow || cx->n == 0 || cx->b[cx->n - 1].open != '{') return 0;
+  const bracket *in = &cx->b[cx->n - 1];
+  token k, eq, rest;
+  size_t i = lex(s, end, in->item, &k);
+  i = lex(s, end, i, &eq);
+  lex(s, end, i, &rest);
+  if (k.type == T_NAME && isop(s, &eq, '=') && rest.type == T_EOF) {
+    *kpos = k.pos;
+    return k.len;
+  }
+  if (cx->n < 2 || cx->b[cx->n - 2].open != '{') return 0;
+  /* { key = { "a", "| : the list must be the value of `key` in its table */
+  const bracket *out = &cx->b[cx->n - 2];
+  i = lex(s, in->pos, out->item, &k);
+  i = lex(s, in->pos, i, &eq);
+  lex(s, in->pos, i, &rest);
+  if (k.type != T_NAME || !isop(s, &eq, '=') || rest.type != T_EOF) return 0;
+  *kpos = k.pos;
+  return k.len;
+}
+
+/* Pushes the data object the call being typed works on, or nothing
+** (returns 0): the first argument of the outermost call f(obj, ...), or the
+** receiver of obj:method{...} / obj:method(...).  Only spy data objects
+** count (their fields are read by our own __index, no user code). */
+static int callobject(lua_State *L, const char *s, const context *cx)
+{
+  for (int d = 0; d < cx->n; d++) {
+    const bracket *b = &cx->b[d];
+    size_t start, len = chainbefore(s, b->pos, &start);
+    if (len == 0) continue;
+    const char *colon = memchr(s + start, ':', len);
+    if (colon) {
+      resolve(L, s + start, (size_t)(colon - (s + start)));
+    } else if (b->open == '(') {
+      token t;
+      size_t i = lex(s, strlen(s), b->pos + 1, &t), as = t.pos, an = 0;
+      while (t.type == T_NAME || isop(s, &t, '.')) {
+        an = t.pos + t.len - as;
+        i = lex(s, strlen(s), i, &t);
+      }
+      if (an == 0 || !(isop(s, &t, ',') || t.type == T_EOF)) continue;
+      resolve(L, s + as, an);
+    } else {
+      continue;
+    }
+    if (lua_getmetatable(L, -1)) {
+      int isdata = lua_getfield(L, -1, "__spydata") == LUA_TBOOLEAN;
+      lua_pop(L, 2);
+      if (isdata) return 1;
+    }
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* Channel names of the object the call works on, for `channel = "|`. */
+static int channels(lua_State *L, spy_cands *c, const char *s, size_t end, const context *cx,
+                    const char *word)
+{
+  size_t kpos, klen = valuekey(s, end, cx, &kpos);
+  if (!(klen == 7 && memcmp(s + kpos, "channel", 7) == 0) &&
+      !(klen == 9 && (memcmp(s + kpos, "channel_i", 9) == 0 || memcmp(s + kpos, "channel_j", 9) == 0)))
+    return 0;
+  if (!callobject(L, s, cx)) return 0;
+  lua_pushlstring(L, s + kpos, klen);
+  lua_gettable(L, -2); /* our __index: a list of names */
+  size_t wlen = strlen(word);
+  for (lua_Integer i = 1; lua_istable(L, -1) && lua_geti(L, -1, i) == LUA_TSTRING; i++) {
+    size_t n;
+    const char *name = lua_tolstring(L, -1, &n);
+    if (n >= wlen && memcmp(name, word, wlen) == 0) add(L, c, name, n, "", 0);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 3);
+  return 1;
+}
+
+/* Is the word the first argument of spy.load( ? */
+static int loadpath(lua_State *L, const char *s, const context *cx)
+{
+  if (cx->overflow || cx->n == 0) return 0;
+  const bracket *b = &cx->b[cx->n - 1];
+  size_t start, len = chainbefore(s, b->pos, &start);
+  if (b->open != '(' || b->item != b->pos + 1 || len == 0) return 0;
+  int top = lua_gettop(L), is = 0;
+  resolve(L, s + start, len);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, "spy.namespace") == LUA_TTABLE)
+    is = lua_getfield(L, -1, "load") == LUA_TFUNCTION && lua_rawequal(L, -1, top + 1);
+  lua_settop(L, top);
+  return is;
+}
+
 typedef struct request {
   const char *before, *word;
   int quote;
@@ -508,9 +611,12 @@ static int docomplete(lua_State *L)
   if (tab && r->quote) {
     c->kind = SPY_COMPL_VALUES;
     if (values(L, c, r->before, tab->item, end, r->word)) return 0;
+    lua_pop(L, 1); /* the spec */
   }
   if (r->quote) {
-    c->kind = SPY_COMPL_FILES;
+    c->kind = SPY_COMPL_VALUES;
+    if (channels(L, c, r->before, end, &cx, r->word)) return 0;
+    c->kind = loadpath(L, r->before, &cx) ? SPY_COMPL_CONTAINERS : SPY_COMPL_FILES;
     return 0;
   }
   names(L, c, r->word);

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -122,6 +123,52 @@ static char *wordbreak(void)
   return (char *)(q ? "\"'" : WORDBREAK);
 }
 
+/* Is the file name one spy.load takes: a folder (a .spy container, or one
+** to look into) or a data file of a container? */
+static int loadable(const char *name)
+{
+  static const char *const ext[] = {".spy", ".analog", ".spectral", ".crossspectral",
+                                    ".timelock", ".spike", ".event", NULL};
+  struct stat st;
+  char *path = tilde_expand(name);
+  int dir = path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+  free(path);
+  if (dir) return 1;
+  size_t n = strlen(name);
+  for (const char *const *e = ext; *e; e++)
+    if (n >= strlen(*e) && strcmp(name + n - strlen(*e), *e) == 0) return 1;
+  return 0;
+}
+
+/* spy.load's path: the file matches m (readline's: m[0] is the common
+** part) reduced to folders and containers, unless that leaves none. */
+static char **containers(char **m)
+{
+  if (!m || !m[1]) return m;
+  size_t n = 1, kept = 0;
+  for (size_t i = 1; m[i]; i++, n++)
+    kept += loadable(m[i]);
+  if (kept == 0 || kept == n - 1) return m;
+  char **out = calloc(kept + 2, sizeof *out);
+  if (!out) return m;
+  size_t k = 1;
+  for (size_t i = 1; m[i]; i++) {
+    if (loadable(m[i])) out[k++] = m[i];
+    else free(m[i]);
+  }
+  /* the common prefix of what is left */
+  size_t lcd = strlen(out[1]);
+  for (size_t i = 2; i < k; i++) {
+    size_t j = 0;
+    while (j < lcd && out[i][j] == out[1][j]) j++;
+    lcd = j;
+  }
+  free(m[0]);
+  out[0] = strndup(out[1], k == 2 ? strlen(out[1]) : lcd);
+  free(m);
+  return out;
+}
+
 static char **attempt(const char *text, int start, int end)
 {
   (void)end;
@@ -148,6 +195,10 @@ static char **attempt(const char *text, int start, int end)
   case SPY_COMPL_FILES:
     rl_filename_completion_desired = 1;
     m = rl_completion_matches(text, rl_filename_completion_function);
+    break;
+  case SPY_COMPL_CONTAINERS:
+    rl_filename_completion_desired = 1;
+    m = containers(rl_completion_matches(text, rl_filename_completion_function));
     break;
   case SPY_COMPL_KEYWORDS:
     rl_completion_append_character = '=';
@@ -250,13 +301,18 @@ static char *rlread(const char *prompt, int *cancelled)
   while (!le.done && !interrupted)
     rl_callback_read_char(); /* keys: getkey */
   if (interrupted) {
+    /* ^C goes after the text typed and before readline restores the
+    ** terminal, whose bracketed-paste reset ends in a carriage return (so
+    ** the mark was printed over the prompt) */
+    rl_point = rl_end;
+    rl_redisplay();
+    fputs("^C\n", rl_outstream ? rl_outstream : stdout);
+    fflush(rl_outstream ? rl_outstream : stdout);
     free(le.line);
     le.line = NULL;
     rl_free_line_state();
     rl_callback_sigcleanup();
     rl_callback_handler_remove();
-    fputs("^C\n", stdout);
-    fflush(stdout);
     *cancelled = 1;
   }
   reading = 0;

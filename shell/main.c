@@ -8,10 +8,11 @@
 **     -i        interactive after the rest   -l g=mod  g = require("mod")
 **     -v        print the version            -E        ignore LUA_INIT and ~/.spyrc.lua
 **     -W        turn warnings on             --        stop handling options
+**     -h, --help  the usage text, on stdout
 **     -         run stdin and stop handling options
 ** Order of work: the `spy` namespace (global `spy`), the `arg` table,
-** LUA_INIT_5_4 or LUA_INIT (code, or @file), ~/.spyrc.lua when the session
-** will be interactive, -e/-l/-W in command-line order, the script, and
+** LUA_INIT_5_4 or LUA_INIT (code, or @file), SPY_INIT (code, or @file; every
+** session), ~/.spyrc.lua when the session will be interactive, -e/-l/-W in command-line order, the script, and
 ** then the REPL when -i was given or when nothing else was and stdin is a
 ** terminal.  With nothing given and stdin not a terminal, stdin is the
 ** script.  The exit status is 0 unless a step failed (1) or was
@@ -46,13 +47,15 @@ typedef struct options {
   int exit;   /* exit status */
 } options;
 
-static void usage(const char *badopt)
+/* The usage text, to out; after "unrecognized option" unless badopt is NULL
+** (spy -h / --help). */
+static void usage(FILE *out, const char *badopt)
 {
-  if (badopt[1] == 'e' || badopt[1] == 'l')
-    fprintf(stderr, "%s: '%s' needs argument\n", PROGNAME, badopt);
-  else
-    fprintf(stderr, "%s: unrecognized option '%s'\n", PROGNAME, badopt);
-  fprintf(stderr,
+  if (badopt && (badopt[1] == 'e' || badopt[1] == 'l'))
+    fprintf(out, "%s: '%s' needs argument\n", PROGNAME, badopt);
+  else if (badopt)
+    fprintf(out, "%s: unrecognized option '%s'\n", PROGNAME, badopt);
+  fprintf(out,
           "usage: %s [options] [script [args]]\n"
           "Available options are:\n"
           "  -e stat   execute string 'stat'\n"
@@ -60,11 +63,14 @@ static void usage(const char *badopt)
           "  -l mod    require library 'mod' into global 'mod'\n"
           "  -l g=mod  require library 'mod' into global 'g'\n"
           "  -v        show version information\n"
-          "  -E        ignore environment variables LUA_INIT* and ~/.spyrc.lua\n"
+          "  -E        ignore environment variables LUA_INIT*, SPY_INIT and ~/.spyrc.lua\n"
           "  -W        turn warnings on\n"
+          "  -h        show this help (also --help)\n"
           "  --        stop handling options\n"
           "  -         stop handling options and execute stdin\n"
-          "  --worker tcp://HOST:PORT ...  serve a SLURMCluster's session (spy --worker -h)\n",
+          "  --worker tcp://HOST:PORT ...  serve a SLURMCluster's session (spy --worker -h)\n"
+          "At start: LUA_INIT, then SPY_INIT (Lua code, or @file; every session: scripts too),\n"
+          "then ~/.spyrc.lua (interactive sessions only), then -e/-l, the script, the prompt.\n",
           PROGNAME);
 }
 
@@ -129,23 +135,47 @@ static int run(lua_State *L, options *o, int narg, int nres)
   return status;
 }
 
-static int loaded(lua_State *L, options *o, int status)
+/* Line `line` (1-based) of the file at path, into buf; NULL if unreadable. */
+static const char *fileline(const char *path, long line, char *buf, size_t n)
+{
+  FILE *f = path ? fopen(path, "r") : NULL;
+  if (!f) return NULL;
+  const char *got = NULL;
+  for (long i = 1; fgets(buf, (int)n, f); i++)
+    if (i == line) {
+      got = buf;
+      break;
+    }
+  fclose(f);
+  return got;
+}
+
+/* A load failure: reported (with the keyword-table hint for a Python-style
+** call on the failing line of code, or of the file at path). */
+static int loaded(lua_State *L, options *o, int status, const char *code, const char *path)
 {
   if (status == LUA_OK) return 1;
   o->exit = EXIT_FAILURE;
+  if (status == LUA_ERRSYNTAX) {
+    char buf[4096];
+    const char *msg = lua_tostring(L, -1), *colon = msg ? strstr(msg, ":") : NULL;
+    long line = colon ? strtol(colon + 1, NULL, 10) : 0;
+    if (!code && line > 0) code = fileline(path, line, buf, sizeof buf);
+    spy_repl_hint(L, code);
+  }
   spy_repl_report(L, PROGNAME);
   return 0;
 }
 
 static int dostring(lua_State *L, options *o, const char *s, const char *name)
 {
-  if (!loaded(L, o, luaL_loadbuffer(L, s, strlen(s), name))) return 0;
+  if (!loaded(L, o, luaL_loadbuffer(L, s, strlen(s), name), s, NULL)) return 0;
   return run(L, o, 0, 0) == LUA_OK;
 }
 
 static int dofile(lua_State *L, options *o, const char *path)
 {
-  if (!loaded(L, o, luaL_loadfile(L, path))) return 0;
+  if (!loaded(L, o, luaL_loadfile(L, path), NULL, path)) return 0;
   return run(L, o, 0, 0) == LUA_OK;
 }
 
@@ -178,6 +208,16 @@ static int luainit(lua_State *L, options *o)
   if (!init) return 1;
   if (init[0] == '@') return dofile(L, o, init + 1);
   return dostring(L, o, init, name);
+}
+
+/* SPY_INIT: Lua code, or @file, run by every session (scripts, -e and the
+** prompt alike), so a cluster set up there applies to scripts too. */
+static int spyinit(lua_State *L, options *o)
+{
+  const char *init = getenv("SPY_INIT");
+  if (!init || !*init) return 1;
+  if (init[0] == '@') return dofile(L, o, init + 1);
+  return dostring(L, o, init, "=SPY_INIT");
 }
 
 /* ~/.spyrc.lua, if it exists; a failure is reported but not fatal. */
@@ -228,7 +268,7 @@ static int doscript(lua_State *L, options *o)
 {
   const char *path = o->argv[o->script];
   if (strcmp(path, "-") == 0 && strcmp(o->argv[o->script - 1], "--") != 0) path = NULL;
-  if (!loaded(L, o, luaL_loadfile(L, path))) return 0;
+  if (!loaded(L, o, luaL_loadfile(L, path), NULL, path)) return 0;
   int n = o->argc - o->script - 1;
   luaL_checkstack(L, n + 3, "too many arguments to script");
   for (int i = 1; i <= n; i++)
@@ -260,6 +300,7 @@ static int pmain(lua_State *L)
   lua_gc(L, LUA_GCGEN, 0, 0);
   if (!(o->flags & HAS_NOENV)) {
     if (!luainit(L, o)) return 0;
+    if (!spyinit(L, o)) return 0;
     if (inter) rcfile(L, o);
   }
   if (!runargs(L, o)) return 0;
@@ -279,9 +320,13 @@ int main(int argc, char **argv)
 {
   if (argc > 1 && strcmp(argv[1], "--worker") == 0) return spy_worker_main(argc, argv);
   options o = {argc, argv, 0, 0, 1, EXIT_SUCCESS};
+  if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+    usage(stdout, NULL);
+    return EXIT_SUCCESS;
+  }
   collect(&o);
   if (o.flags & BAD) {
-    usage(argv[o.script]);
+    usage(stderr, argv[o.script]);
     return EXIT_FAILURE;
   }
   lua_State *L = luaL_newstate();

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -290,6 +291,19 @@ static int l_traceback(lua_State *L)
   return 0;
 }
 
+/* spy._columns(): the terminal's width (nil when not a terminal), so help()
+** and printed tables use the room there is. */
+static int l_columns(lua_State *L)
+{
+  struct winsize ws;
+  if ((ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) &&
+      ws.ws_col > 0) {
+    lua_pushinteger(L, ws.ws_col);
+    return 1;
+  }
+  return 0;
+}
+
 /* }====================================================== */
 
 /*
@@ -297,6 +311,22 @@ static int l_traceback(lua_State *L)
 ** Reading chunks
 ** =======================================================
 */
+
+void spy_repl_hint(lua_State *L, const char *code)
+{
+  if (!code || !lua_isstring(L, -1)) return;
+  int top = lua_gettop(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, "spy.namespace");
+  if (lua_istable(L, -1) && lua_getfield(L, -1, "_pyhint") == LUA_TFUNCTION) {
+    lua_pushstring(L, code);
+    lua_pushvalue(L, top);
+    if (lua_pcall(L, 2, 1, 0) == LUA_OK && lua_isstring(L, -1)) {
+      lua_pushfstring(L, "%s\n  %s", lua_tostring(L, top), lua_tostring(L, -1));
+      lua_replace(L, top);
+    }
+  }
+  lua_settop(L, top);
+}
 
 static int incomplete(lua_State *L, int status)
 {
@@ -430,6 +460,7 @@ static int readchunk(lua_State *L, int *show)
     lua_concat(L, 3);
   }
   spy_le_remember(lua_tostring(L, 1));
+  if (status == LUA_ERRSYNTAX) spy_repl_hint(L, lua_tostring(L, 1));
   lua_remove(L, 1);
   return status;
 }
@@ -511,6 +542,8 @@ void spy_repl_open(lua_State *L)
   lua_getfield(L, LUA_REGISTRYINDEX, "spy.namespace");
   lua_pushcfunction(L, l_traceback);
   lua_setfield(L, -2, "traceback");
+  lua_pushcfunction(L, l_columns);
+  lua_setfield(L, -2, "_columns");
   lua_getfield(L, -1, "help");
   lua_setglobal(L, "help");
   lua_pop(L, 1);

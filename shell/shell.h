@@ -38,6 +38,11 @@ int spy_repl_wasinterrupted(void);
 ** "<prefix>: msg", or just msg when prefix is NULL. */
 void spy_repl_report(lua_State *L, const char *prefix);
 
+/* With a syntax error message on top of the stack: when code (the text that
+** failed) calls a function the Python way, f(x, key=value), appends the Lua
+** way to write it to the message. */
+void spy_repl_hint(lua_State *L, const char *code);
+
 /* The interactive loop; returns at end of input (Ctrl-D). */
 void spy_repl_run(lua_State *L);
 
@@ -71,7 +76,8 @@ enum {
   SPY_COMPL_NAMES,    /* globals, fields, methods: replace the whole word */
   SPY_COMPL_KEYWORDS, /* keyword names of the spy function being called */
   SPY_COMPL_VALUES,   /* allowed string values of a keyword */
-  SPY_COMPL_FILES     /* file names (inside a string) */
+  SPY_COMPL_FILES,    /* file names (inside a string) */
+  SPY_COMPL_CONTAINERS /* spy.load's path: folders and spy containers/files only */
 };
 
 typedef struct spy_cands {

@@ -8,7 +8,13 @@
 --   help(obj)            the object's type and its methods
 --   help(spy.sub)        the functions of a sub-table of the namespace
 return function(spy)
+  -- Text is wrapped to the terminal's width (the shell tells it through
+  -- spy._columns; elsewhere $COLUMNS), within reason.
   local WIDTH = 78
+  local function setwidth()
+    local cols = (spy._columns and spy._columns()) or tonumber(os.getenv("COLUMNS") or "") or 80
+    WIDTH = math.max(60, math.min(cols, 160)) - 2
+  end
 
   -- The few functions written in Lua have no C spec; their help is here.
   local luadocs = {
@@ -34,7 +40,7 @@ return function(spy)
     },
   }
 
-  local out = io.write
+  local function out(...) io.write(...) end -- looked up per call: output can be redirected
 
   -- Words of text wrapped to the width, each line starting with indent.
   local function wrap(text, indent)
@@ -138,7 +144,10 @@ return function(spy)
       out("\nKeywords:\n")
       for _, k in ipairs(d.kw) do
         out("  ", k.name, " = ", luatext(k.default or "null"))
-        if k.type and k.type ~= "" then out("  (", k.type, ")") end
+        local ty = k.type or ""
+        -- nil is "not given": where the default is something else, None is spy.null
+        if k.default and k.default ~= "null" then ty = ty:gsub("%f[%w]nil%f[%W]", "spy.null") end
+        if ty ~= "" then out("  (", ty, ")") end
         out("\n")
         if k.allowed then out(wrap("one of " .. allowedtext(k.allowed), "      ")) end
         if k.doc then out(wrap(k.doc, "      ")) end
@@ -177,16 +186,61 @@ return function(spy)
     end
   end
 
+  -- An object: its fields (the metatable's __fields, a sequence of names)
+  -- and its methods (__methods, or an __index table), with summaries.
   local function methods(x)
     local mt = getmetatable(x)
     local name = type(mt) == "table" and rawget(mt, "__name") or type(x)
-    out(tostring(name), " object\n")
-    local index = type(mt) == "table" and rawget(mt, "__index")
+    out(tostring(name):gsub("^spy%.", ""), " object")
+    local about = type(mt) == "table" and rawget(mt, "__about")
+    out(about and (": " .. about) or "", "\n")
+    local fields = type(mt) == "table" and rawget(mt, "__fields")
+    if type(fields) == "table" and #fields > 0 then
+      local names = {}
+      for i, f in ipairs(fields) do names[i] = f end
+      table.sort(names)
+      out("\nFields (obj.name):\n", wrap(table.concat(names, ", "), "  "))
+    end
+    local index = type(mt) == "table" and (rawget(mt, "__methods") or rawget(mt, "__index"))
     if type(index) == "table" then
       out("\nMethods (obj:name(...)):\n")
       listing(index, "")
     end
+    out("\nhelp(obj.name) or ?obj.name describes a method.\n")
   end
+
+  -- Topic pages: help("selections") and friends.
+  local topics = {
+    topics = "help(\"topic\") explains one of: " .. "selections, indexing, null, clusters, scripts, "
+      .. "python.",
+    selections = "Every computing function takes select={...} (or call spy.selectdata(data, {...}) "
+      .. "first). Keys: trials (1-based indices, or \"all\"), channel (names or 1-based "
+      .. "indices), latency ({tmin, tmax} in seconds, or \"maxperiod\"/\"minperiod\"), "
+      .. "frequency ({fmin, fmax}) and taper on spectra. Example: "
+      .. "spy.freqanalysis(data, {select={trials={1, 2, 3}, channel={\"channel01\"}, latency={0, 0.5}}})",
+    indexing = "Indices are 1-based everywhere, as in Lua: data.trials[1] is the first trial, "
+      .. "channel index 1 the first channel, a[1] the first element of an array. "
+      .. "for t in data.trials do ... end and ipairs(data.trials) visit every trial; "
+      .. "#data.trials counts them. Arrays: a.shape, a.dtype, a.ndim, a.size, a:get(i, j), "
+      .. "a:slice{...}, a:nearest(v) (index of the value nearest v, e.g. spec.freq:nearest(40)).",
+    null = "In a keyword table nil means \"not given\" (the default applies). Syncopy's "
+      .. "explicit None is spy.null, for the keywords whose default is not None: "
+      .. "{polyremoval=spy.null} turns de-trending off, {nTrials=spy.null} makes synthdata "
+      .. "return a plain array.",
+    clusters = "Computations run sequentially unless a client exists: "
+      .. "client = spy.Client(spy.LocalCluster{n_workers=4}) uses threads here; "
+      .. "spy.SLURMCluster{...} and spy.esi_cluster_setup{partition=..., n_jobs=...} run "
+      .. "workers as Slurm jobs. Every later call uses the client (parallel=false opts out); "
+      .. "client:close() ends it. Start one cluster per session. spy.status() shows the workers.",
+    scripts = "spy script.lua [args] runs a script (arg holds its arguments; a failure exits "
+      .. "non-zero). At start spy runs LUA_INIT, then SPY_INIT (Lua code or @file, for every "
+      .. "session: put a cluster set-up there to have it in scripts), then ~/.spyrc.lua "
+      .. "(interactive sessions only), then -e/-l, the script, the prompt. spy -h lists the flags.",
+    python = "Coming from Syncopy's Python: keywords go in a table, "
+      .. "spy.freqanalysis(data, {method=\"mtmfft\", foilim={1, 100}}); lists are {1, 2}; "
+      .. "True/False are true/false; None is spy.null; indices start at 1; methods use a colon, "
+      .. "data:selectdata{trials={1, 2}}; a cfg replays: spy.freqanalysis(data, res.cfg).",
+  }
 
   -- "f", "spy.f" or "spy.sub.f" -> the value in the namespace, or nil
   local function lookup(name)
@@ -200,10 +254,17 @@ return function(spy)
 
   return function(...)
     local x = ...
+    setwidth()
     if select("#", ...) == 0 or rawequal(x, spy) then
       out("spy ", tostring(spy.__version__), ": Syncopy's spectral analysis, from Lua.\n")
-      out("help(spy.name) or ?spy.name shows one function; Tab completes names and keywords.\n\n")
+      out("help(spy.name) or ?spy.name shows one function; Tab completes names and keywords.\n")
+      out("Topics: help(\"selections\"), \"indexing\", \"null\", \"clusters\", \"scripts\", "
+        .. "\"python\".\n\n")
       listing(spy, "spy.")
+      return
+    end
+    if type(x) == "string" and topics[x] then
+      out(wrap(topics[x], ""))
       return
     end
     if type(x) == "string" then

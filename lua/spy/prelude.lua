@@ -4,5 +4,7 @@ return function(spy)
   spy.version = spy.__version__
   spy.pretty = require("spy.pretty")(spy)
   spy.help = require("spy.help")(spy)
+  require("spy.values")(spy)
+  spy._pyhint = require("spy.pyhint")()
   return spy
 end

@@ -328,13 +328,40 @@ static int indices(lua_State *L, int first, int last, int64_t *idx)
 
 /* ---- fields and elements ----------------------------------------------- */
 
-static void pushshape(lua_State *L, const spy_array *a)
+static int shape_tostring(lua_State *L)
 {
-  lua_createtable(L, a->ndim, 0);
-  for (int d = 0; d < a->ndim; d++) {
-    lua_pushinteger(L, (lua_Integer)a->shape[d]);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, '{');
+  lua_Integer n = luaL_len(L, 1);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_geti(L, 1, i);
+    lua_pushfstring(L, i > 1 ? ", %I" : "%I", lua_tointeger(L, -1));
+    lua_remove(L, -2);
+    luaL_addvalue(&b);
+  }
+  luaL_addchar(&b, '}');
+  luaL_pushresult(&b);
+  return 1;
+}
+
+void spy_bind_pushshape(lua_State *L, int ndim, const size_t *shape)
+{
+  lua_createtable(L, ndim, 0);
+  for (int d = 0; d < ndim; d++) {
+    lua_pushinteger(L, (lua_Integer)shape[d]);
     lua_rawseti(L, -2, d + 1);
   }
+  if (luaL_newmetatable(L, "spy.shape")) {
+    lua_pushcfunction(L, shape_tostring);
+    lua_setfield(L, -2, "__tostring");
+  }
+  lua_setmetatable(L, -2);
+}
+
+static void pushshape(lua_State *L, const spy_array *a)
+{
+  spy_bind_pushshape(L, a->ndim, a->shape);
 }
 
 static int item(lua_State *L, spy_array *a, lua_Integer i)
@@ -631,7 +658,7 @@ static int reduce(lua_State *L, spy_reduce_op op)
     return err.code == SPY_EINVAL && axis ? argraise(L, 2, &err) : raise(L, &err);
   spy_array *r = *slot;
   if (axis) return 1;
-  if (op < SPY_RED_ARGMIN || a->ndim == 0) {
+  if ((op != SPY_RED_ARGMIN && op != SPY_RED_ARGMAX) || a->ndim == 0) {
     pushvalue(L, r, at(r, (ptrdiff_t)r->offset));
     return 1;
   }
@@ -658,6 +685,72 @@ REDUCE(min, SPY_RED_MIN)
 REDUCE(max, SPY_RED_MAX)
 REDUCE(argmin, SPY_RED_ARGMIN)
 REDUCE(argmax, SPY_RED_ARGMAX)
+REDUCE(nansum, SPY_RED_NANSUM)
+REDUCE(nanmean, SPY_RED_NANMEAN)
+REDUCE(nanstd, SPY_RED_NANSTD)
+REDUCE(nanmin, SPY_RED_NANMIN)
+REDUCE(nanmax, SPY_RED_NANMAX)
+
+/* a:transpose() reverses the axes; a:transpose{3, 1, 2} permutes them
+** (1-based: axis k of the result is axis perm[k] of a).  A view. */
+static int m_transpose(lua_State *L)
+{
+  spy_array *a = spy_bind_checkarray(L, 1);
+  int perm[SPY_MAXDIM], *pp = NULL;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    if (luaL_len(L, 2) != a->ndim)
+      return luaL_argerror(L, 2, lua_pushfstring(L, "give all %d axes, each once (1-based)", a->ndim));
+    for (int k = 0; k < a->ndim; k++) {
+      lua_geti(L, 2, k + 1);
+      lua_Integer v = lua_tointeger(L, -1);
+      lua_pop(L, 1);
+      perm[k] = v >= 1 && v <= a->ndim ? (int)v - 1 : -1;
+    }
+    pp = perm;
+  }
+  spy_err err = {0};
+  spy_array **slot = newslot(L);
+  if (spy_array_transpose(a, pp, slot, &err)) return argraise(L, 2, &err);
+  return 1;
+}
+
+/* a:squeeze([axis]): a view without length-1 axes. */
+static int m_squeeze(lua_State *L)
+{
+  spy_array *a = spy_bind_checkarray(L, 1);
+  lua_Integer ax = luaL_optinteger(L, 2, 0);
+  if (ax < 0) ax += a->ndim + 1;
+  spy_err err = {0};
+  spy_array **slot = newslot(L);
+  if (spy_array_squeeze(a, ax < 0 || ax > SPY_MAXDIM ? -1 : (int)ax, slot, &err))
+    return argraise(L, 2, &err);
+  return 1;
+}
+
+/* a:nearest(v): the 1-based index of the element of a 1-d real array
+** closest to v, and that element (spec.freq:nearest(40)). */
+static int m_nearest(lua_State *L)
+{
+  spy_array *a = spy_bind_checkarray(L, 1);
+  double v = luaL_checknumber(L, 2);
+  if (a->ndim != 1 || spy_dtype_is_complex(a->dtype))
+    return luaL_error(L, "nearest works on 1-d real arrays (an axis such as spec.freq or "
+                         "data.time[1]); this one is %d-d %s",
+                      a->ndim, spy_dtype_name(a->dtype));
+  if (a->shape[0] == 0) return luaL_error(L, "nearest of an empty array");
+  if (isnan(v)) return luaL_argerror(L, 2, "nan has no nearest element");
+  size_t best = SIZE_MAX;
+  double bd = INFINITY, bx = NAN;
+  for (size_t i = 0; i < a->shape[0]; i++) {
+    double x = creal(spy_array_getc(a, &i)), d = fabs(x - v);
+    if (!isnan(d) && (best == SIZE_MAX || d < bd)) best = i, bd = d, bx = x;
+  }
+  if (best == SIZE_MAX) return luaL_error(L, "nearest: every element is nan");
+  lua_pushinteger(L, (lua_Integer)best + 1);
+  lua_pushnumber(L, bx);
+  return 2;
+}
 
 /* ---- metamethods -------------------------------------------------------- */
 
@@ -770,6 +863,25 @@ static const struct {
     METHOD(argmin, "a:argmin([axis])", "1-based position of the smallest element.",
            "Without an axis: one index per axis (i, j, ...); with an axis: an int64 array.",
            "local i, j = a:argmin()"),
+    METHOD(nansum, "a:nansum([axis])", "Sum of the elements that are not nan.", AXISDOC,
+           "a:nansum(1)"),
+    METHOD(nanmean, "a:nanmean([axis])", "Mean of the elements that are not nan.", AXISDOC,
+           "a:nanmean(1)"),
+    METHOD(nanstd, "a:nanstd([axis])", "Standard deviation (ddof 0) leaving nan out.", AXISDOC,
+           "a:nanstd()"),
+    METHOD(nanmin, "a:nanmin([axis])", "Smallest element that is not nan.", AXISDOC,
+           "a:nanmin()"),
+    METHOD(nanmax, "a:nanmax([axis])", "Largest element that is not nan.", AXISDOC,
+           "a:nanmax()"),
+    METHOD(transpose, "a:transpose([{axes}])",
+           "A view with the axes reversed, or permuted as given (1-based).",
+           "a:transpose() is NumPy's a.T; a:transpose{2, 1, 3} swaps the first two axes.",
+           "a:transpose()"),
+    METHOD(squeeze, "a:squeeze([axis])", "A view without the axes of length 1.",
+           "With an axis, only that one (it must have length 1).", "spec.trials[1]:squeeze()"),
+    METHOD(nearest, "a:nearest(v)",
+           "1-based index of the element nearest v (1-d real arrays), and that element.", NULL,
+           "local f = spec.freq:nearest(40)"),
     METHOD(argmax, "a:argmax([axis])", "1-based position of the largest element.",
            "Without an axis: one index per axis (i, j, ...); with an axis: an int64 array.",
            "local i, j = a:argmax()"),
@@ -793,7 +905,14 @@ static void pushmeta(lua_State *L)
     spy_bind_func(L, mt + 1, methods[i].spec.name + strlen("array:"), methods[i].f,
                   &methods[i].spec);
   lua_pushvalue(L, -1);
-  lua_setfield(L, mt, "__methods"); /* for completion */
+  lua_setfield(L, mt, "__methods"); /* for completion and help */
+  static const char *const fields[] = {"shape", "dtype", "ndim", "size"};
+  lua_createtable(L, 4, 0);
+  for (int i = 0; i < 4; i++) {
+    lua_pushstring(L, fields[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, mt, "__fields");
   lua_pushcclosure(L, m_index, 1);
   lua_setfield(L, mt, "__index");
   luaL_setfuncs(L, metamethods, 0);

@@ -18,6 +18,8 @@
 /* Pushes a as a spy.array, taking ownership (freed if the push fails;
 ** NULL raises "out of memory"). */
 void spy_bind_pusharray(lua_State *L, spy_array *a);
+/* Pushes a shape as a sequence of integers that prints as {2, 100, 8}. */
+void spy_bind_pushshape(lua_State *L, int ndim, const size_t *shape);
 
 /* The array of the spy.array at idx, still owned by the userdata (valid
 ** while that is reachable).  Raises "bad argument #idx ... (spy.array

@@ -160,6 +160,13 @@ static const spy_funcspec spec_set_loglevel = {
     "the level at start-up.",
     "spy.set_loglevel('INFO')", kw_none};
 
+static const spy_funcspec spec_get_loglevel = {
+    "get_loglevel", "spy.get_loglevel()",
+    "The current console and log-file level ('DEBUG', 'INFO', 'IMPORTANT', 'WARNING' or "
+    "'ERROR').",
+    NULL, "local old = spy.get_loglevel(); spy.set_loglevel('ERROR'); ...; spy.set_loglevel(old)",
+    kw_none};
+
 static const spy_funcspec spec_log = {
     "log", "spy.log(msg [, level='IMPORTANT'])", "Write a message to the console and the log file.",
     NULL, "spy.log('starting analysis', 'INFO')", kw_none};
@@ -183,7 +190,7 @@ void spy_open_core(lua_State *L, int spy)
   spy_bind_func(L, spy, "_setspec", l_setspec, NULL);
   spy_bind_func(L, spy, "_kwcheck", l_kwcheck, NULL);
   spy_bind_func(L, spy, "set_loglevel", l_set_loglevel, &spec_set_loglevel);
-  spy_bind_func(L, spy, "get_loglevel", l_get_loglevel, NULL);
+  spy_bind_func(L, spy, "get_loglevel", l_get_loglevel, &spec_get_loglevel);
   spy_bind_func(L, spy, "log", l_log, &spec_log);
   spy_bind_pushnull(L);
   lua_setfield(L, spy, "null");

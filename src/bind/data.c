@@ -135,11 +135,30 @@ static lua_Integer check_trial(lua_State *L, int idx)
   return lua_tointeger(L, idx);
 }
 
+/* ipairs's step function (set by spy_open_data), to recognise its calls. */
+static lua_CFunction ipairs_step;
+
+/* Index k outside 1..n: nil for ipairs, which asks for n+1 to learn that the
+** sequence ended; otherwise an error that gives the range. */
+static int outside(lua_State *L, lua_Integer k, size_t n)
+{
+  lua_Debug ar;
+  if (ipairs_step && k == (lua_Integer)n + 1 && lua_getstack(L, 1, &ar) &&
+      lua_getinfo(L, "f", &ar)) {
+    int fromipairs = lua_tocfunction(L, -1) == ipairs_step;
+    lua_pop(L, 1);
+    if (fromipairs) return 0;
+  }
+  if (n == 0) return luaL_error(L, "trial %I does not exist: the object has no trials", k);
+  return luaL_error(L, "trial %I does not exist: the object has %I trial%s, 1 to %I", k,
+                    (lua_Integer)n, n == 1 ? "" : "s", (lua_Integer)n);
+}
+
 static int trials_index(lua_State *L)
 {
   spy_data *d = indexer_data(L);
   lua_Integer k = check_trial(L, 2);
-  if (k < 1 || (size_t)k > d->ntrials) return 0; /* nil ends ipairs */
+  if (k < 1 || (size_t)k > d->ntrials) return outside(L, k, d->ntrials);
   size_t rows = spy_data_trial_rows(d, (size_t)k - 1), shape[4];
   shape[0] = rows;
   for (int i = 1; i < d->ndim; i++) shape[i] = d->shape[i];
@@ -160,7 +179,7 @@ static int time_index(lua_State *L)
 {
   spy_data *d = indexer_data(L);
   lua_Integer k = check_trial(L, 2);
-  if (k < 1 || (size_t)k > d->ntrials) return 0;
+  if (k < 1 || (size_t)k > d->ntrials) return outside(L, k, d->ntrials);
   size_t rows = spy_data_trial_rows(d, (size_t)k - 1);
   spy_array *a = spy_array_new(SPY_DT_F64, 1, &rows);
   if (!a) return luaL_error(L, "out of memory");
@@ -173,6 +192,35 @@ static int time_index(lua_State *L)
 static int indexer_len(lua_State *L)
 {
   lua_pushinteger(L, (lua_Integer)indexer_data(L)->ntrials);
+  return 1;
+}
+
+/*
+** `for t in data.trials do`: the generic for calls the indexer with the
+** previous value; a weak table remembers which trial each value was.
+*/
+static int indexer_call(lua_State *L)
+{
+  spy_data *d = indexer_data(L);
+  lua_Integer k = 1;
+  lua_getfield(L, LUA_REGISTRYINDEX, "spy.trialiter");
+  int seen = lua_gettop(L);
+  if (!lua_isnoneornil(L, 3)) {
+    lua_pushvalue(L, 3);
+    if (lua_rawget(L, seen) != LUA_TNUMBER)
+      return luaL_error(L, "a trial indexer iterates in a for loop: for t in data.trials do ... end");
+    k = lua_tointeger(L, -1) + 1;
+    lua_pop(L, 1);
+  }
+  if (k > (lua_Integer)d->ntrials) return 0;
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "__index");
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, k);
+  lua_call(L, 2, 1);
+  lua_pushvalue(L, -1);
+  lua_pushinteger(L, k);
+  lua_rawset(L, seen);
   return 1;
 }
 
@@ -262,11 +310,7 @@ static int l_index(lua_State *L)
   } else if (strcmp(k, "mode") == 0) {
     lua_pushstring(L, d->writable ? "r+" : "r");
   } else if (strcmp(k, "shape") == 0) {
-    lua_createtable(L, d->ndim, 0);
-    for (int i = 0; i < d->ndim; i++) {
-      lua_pushinteger(L, (lua_Integer)d->shape[i]);
-      lua_seti(L, -2, i + 1);
-    }
+    spy_bind_pushshape(L, d->ndim, d->shape);
   } else if (strcmp(k, "dtype") == 0) {
     lua_pushstring(L, spy_dtype_name(d->dtype));
   } else if (strcmp(k, "is_time_locked") == 0) {
@@ -1391,6 +1435,18 @@ void spy_open_data(lua_State *L, int spy)
 {
   lua_newtable(L); /* the methods table, filled below */
   lua_setfield(L, LUA_REGISTRYINDEX, METHODS);
+  lua_newtable(L); /* trial values -> their index, for `for t in data.trials` */
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, "spy.trialiter");
+  if (lua_getglobal(L, "ipairs") == LUA_TFUNCTION) { /* its step function */
+    lua_newtable(L);
+    lua_call(L, 1, 1);
+    ipairs_step = lua_tocfunction(L, -1);
+  }
+  lua_pop(L, 1);
   for (int c = 0; c < SPY_NCLASSES; c++) {
     luaL_newmetatable(L, mtname((spy_dataclass)c));
     luaL_setfuncs(L, metamethods, 0);
@@ -1409,6 +1465,8 @@ void spy_open_data(lua_State *L, int spy)
   lua_setfield(L, -2, "__len");
   lua_pushcfunction(L, indexer_tostring);
   lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, indexer_call);
+  lua_setfield(L, -2, "__call");
   lua_pop(L, 1);
   luaL_newmetatable(L, "spy.TimeIndexer");
   lua_pushcfunction(L, time_index);
@@ -1417,6 +1475,8 @@ void spy_open_data(lua_State *L, int spy)
   lua_setfield(L, -2, "__len");
   lua_pushcfunction(L, indexer_tostring);
   lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, indexer_call);
+  lua_setfield(L, -2, "__call");
   lua_pop(L, 1);
 
   /* methods shared by all classes; other areas add more (save, ...) */

@@ -82,8 +82,7 @@ static int save(lua_State *L, bool method)
   spy_err err = {0};
   if ((method ? spy_save_method(d, &o, &err) : spy_save(d, &o, &err)) != SPY_OK)
     return spy_bind_raise(L, &err);
-  lua_settop(L, 1);
-  return 1;
+  return 0; /* as Syncopy's (None): the prompt stays quiet after a save */
 }
 
 static int l_save(lua_State *L) { return save(L, false); }

@@ -659,7 +659,15 @@ int spy_array_unary(spy_unop op, const spy_array *a, spy_array **out, spy_err *e
 
 /* ---- reductions -------------------------------------------------------- */
 
-static const char *opname[] = {"sum", "mean", "std", "min", "max", "argmin", "argmax"};
+static const char *opname[] = {"sum",    "mean",    "std",    "min",    "max",   "argmin",
+                               "argmax", "nansum",  "nanmean", "nanstd", "nanmin", "nanmax"};
+
+/* Reductions that order elements: real dtypes only, refused on empty lanes. */
+static bool ordering(spy_reduce_op op)
+{
+  return (op >= SPY_RED_MIN && op <= SPY_RED_ARGMAX) || op == SPY_RED_NANMIN ||
+         op == SPY_RED_NANMAX;
+}
 
 static spy_dtype reduce_dtype(spy_reduce_op op, spy_dtype t)
 {
@@ -667,10 +675,16 @@ static spy_dtype reduce_dtype(spy_reduce_op op, spy_dtype t)
   case SPY_RED_SUM:
   case SPY_RED_MIN:
   case SPY_RED_MAX:
+  case SPY_RED_NANSUM:
     return t;
+  case SPY_RED_NANMIN:
+  case SPY_RED_NANMAX:
+    return t == SPY_DT_I64 ? SPY_DT_F64 : t;
   case SPY_RED_MEAN:
+  case SPY_RED_NANMEAN:
     return t == SPY_DT_I64 ? SPY_DT_F64 : t;
   case SPY_RED_STD:
+  case SPY_RED_NANSTD:
     return t == SPY_DT_I64 ? SPY_DT_F64 : realof(t);
   default:
     return SPY_DT_I64;
@@ -726,9 +740,68 @@ static size_t lane_extreme(const char *p, ptrdiff_t es, size_t n, spy_dtype t, b
   return best;
 }
 
+static bool isnanc(double complex v)
+{
+  return isnan(creal(v)) || isnan(cimag(v));
+}
+
+/* nan-skipping lane: sum (or mean when div) and the count of numbers. */
+static double complex lane_nanmean(const char *p, ptrdiff_t es, size_t n, spy_dtype t, bool div,
+                                   size_t *count)
+{
+  ksum re = {0, 0}, im = {0, 0};
+  size_t m = 0;
+  for (size_t j = 0; j < n; j++, p += es) {
+    double complex v = spy_dtype_load(p, t);
+    if (isnanc(v)) continue;
+    kadd(&re, creal(v));
+    kadd(&im, cimag(v));
+    m++;
+  }
+  *count = m;
+  double complex s = CMPLX(kval(&re), kval(&im));
+  return div ? (m ? s / (double)m : NAN) : s;
+}
+
+static void lane_nan(spy_reduce_op op, const char *p, ptrdiff_t es, size_t n, spy_dtype t,
+                     void *q, spy_dtype rt)
+{
+  size_t m;
+  switch (op) {
+  case SPY_RED_NANSUM:
+  case SPY_RED_NANMEAN:
+    spy_dtype_store(q, rt, lane_nanmean(p, es, n, t, op == SPY_RED_NANMEAN, &m));
+    break;
+  case SPY_RED_NANSTD: {
+    double complex mu = lane_nanmean(p, es, n, t, true, &m);
+    ksum ss = {0, 0};
+    for (size_t j = 0; j < n; j++) {
+      double complex v = spy_dtype_load(p + (ptrdiff_t)j * es, t);
+      if (isnanc(v)) continue;
+      double complex d = v - mu;
+      kadd(&ss, creal(d) * creal(d) + cimag(d) * cimag(d));
+    }
+    spy_dtype_store(q, rt, m ? sqrt(kval(&ss) / (double)m) : NAN);
+    break;
+  }
+  default: { /* nanmin, nanmax */
+    double b = NAN;
+    for (size_t j = 0; j < n; j++) {
+      double x = creal(spy_dtype_load(p + (ptrdiff_t)j * es, t));
+      if (!isnan(x) && (isnan(b) || (op == SPY_RED_NANMAX ? x > b : x < b))) b = x;
+    }
+    spy_dtype_store(q, rt, b);
+  }
+  }
+}
+
 static void lane(spy_reduce_op op, const char *p, ptrdiff_t es, size_t n, spy_dtype t, void *q,
                  spy_dtype rt)
 {
+  if (op >= SPY_RED_NANSUM) {
+    lane_nan(op, p, es, n, t, q, rt);
+    return;
+  }
   switch (op) {
   case SPY_RED_SUM:
     if (t == SPY_DT_I64) {
@@ -779,7 +852,7 @@ int spy_array_reduce(const spy_array *a, spy_reduce_op op, int axis, spy_array *
                     "-%d..-1 counting from the last, or none for all elements)",
                     axis, a->ndim, a->ndim, a->ndim);
   }
-  if (op >= SPY_RED_MIN && spy_dtype_is_complex(a->dtype))
+  if (ordering(op) && spy_dtype_is_complex(a->dtype))
     return spy_fail(err, SPY_ETYPE,
                     "%s is not defined for complex values (%s): take abs() or "
                     "real() first",
@@ -798,7 +871,7 @@ int spy_array_reduce(const spy_array *a, spy_reduce_op op, int axis, spy_array *
   }
   int rc = SPY_OK;
   size_t n = src->shape[ax];
-  if (n == 0 && op >= SPY_RED_MIN) {
+  if (n == 0 && ordering(op)) {
     rc = spy_fail(err, SPY_EINVAL, "%s of an empty %s: the axis has length 0", opname[op],
                   axis ? "axis" : "array");
     goto exit;
@@ -831,4 +904,51 @@ int spy_array_reduce(const spy_array *a, spy_reduce_op op, int axis, spy_array *
 exit:
   spy_array_free(flat);
   return rc;
+}
+
+/* ---- views ------------------------------------------------------------- */
+
+int spy_array_transpose(const spy_array *a, const int *perm, spy_array **out, spy_err *err)
+{
+  *out = NULL;
+  int p[SPY_MAXDIM];
+  bool seen[SPY_MAXDIM] = {false};
+  for (int k = 0; k < a->ndim; k++) {
+    p[k] = perm ? perm[k] : a->ndim - 1 - k;
+    if (p[k] < 0 || p[k] >= a->ndim || seen[p[k]])
+      return spy_fail(err, SPY_EINVAL,
+                      "the axes must be a permutation of 1..%d, each axis once", a->ndim);
+    seen[p[k]] = true;
+  }
+  spy_array *v = spy_array_share(a);
+  if (!v) return nomem(err);
+  for (int k = 0; k < a->ndim; k++) {
+    v->shape[k] = a->shape[p[k]];
+    v->strides[k] = a->strides[p[k]];
+  }
+  *out = v;
+  return SPY_OK;
+}
+
+int spy_array_squeeze(const spy_array *a, int axis, spy_array **out, spy_err *err)
+{
+  *out = NULL;
+  if (axis < 0 || axis > a->ndim)
+    return spy_fail(err, SPY_EINVAL, "axis %d is out of range for a %d-d array (allowed: 1..%d)",
+                    axis, a->ndim, a->ndim);
+  if (axis && a->shape[axis - 1] != 1)
+    return spy_fail(err, SPY_EINVAL,
+                    "cannot squeeze axis %d: its length is %zu, not 1", axis, a->shape[axis - 1]);
+  spy_array *v = spy_array_share(a);
+  if (!v) return nomem(err);
+  int k = 0;
+  for (int d = 0; d < a->ndim; d++) {
+    bool drop = axis ? d == axis - 1 : a->shape[d] == 1;
+    if (drop) continue;
+    v->shape[k] = a->shape[d];
+    v->strides[k++] = a->strides[d];
+  }
+  v->ndim = k;
+  *out = v;
+  return SPY_OK;
 }

@@ -108,7 +108,15 @@ typedef enum {
   SPY_RED_MIN,  /* real dtypes only; nan propagates */
   SPY_RED_MAX,
   SPY_RED_ARGMIN, /* int64, 1-based; the first of equal extremes, or the first nan */
-  SPY_RED_ARGMAX
+  SPY_RED_ARGMAX,
+  /* NumPy's nan* reductions: nan elements are left out (a complex element is
+  ** nan when either part is); a lane of nan only gives 0 for nansum and nan
+  ** for the others. */
+  SPY_RED_NANSUM,
+  SPY_RED_NANMEAN,
+  SPY_RED_NANSTD,
+  SPY_RED_NANMIN,
+  SPY_RED_NANMAX
 } spy_reduce_op;
 
 /* Reduces axis (1..ndim, or -ndim..-1 from the last) away, or with axis 0
@@ -116,6 +124,16 @@ typedef enum {
 ** C-order position).  An empty axis gives 0 for sum and nan for mean and
 ** std; min, max and the arg reductions refuse it. */
 int spy_array_reduce(const spy_array *a, spy_reduce_op op, int axis, spy_array **out, spy_err *err);
+
+/* ---- views ------------------------------------------------------------- */
+
+/* A view with the axes permuted: axis k of the result is axis perm[k]
+** (0-based) of a; perm NULL reverses them (NumPy's a.T).  perm must name
+** every axis once. */
+int spy_array_transpose(const spy_array *a, const int *perm, spy_array **out, spy_err *err);
+/* A view without the axes of length 1 (all of them, or only axis+1 when
+** axis > 0, which must have length 1). */
+int spy_array_squeeze(const spy_array *a, int axis, spy_array **out, spy_err *err);
 
 /* ---- text -------------------------------------------------------------- */
 

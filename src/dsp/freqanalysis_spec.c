@@ -15,7 +15,7 @@ static const spy_kwarg kw[] = {
     {"pad", SPY_KT_STR | SPY_KT_NUM, "\"maxperlen\"", NULL,
      "mtmfft padding: 'maxperlen', 'nextpow2' or a length in seconds"},
     {"polyremoval", SPY_KT_INT | SPY_KT_NULL, "0", NULL,
-     "de-trending before the transform: 0 mean, 1 linear, nil none"},
+     "de-trending before the transform: 0 mean, 1 linear, spy.null none"},
     {"taper", SPY_KT_STR | SPY_KT_NULL, "\"hann\"", NULL,
      "window function (any of SciPy's windows; multi-tapering: set tapsmofrq)"},
     {"demean_taper", SPY_KT_BOOL, "false", NULL, "mtmfft: subtract the mean after tapering"},

@@ -6,7 +6,7 @@
 ** fractional value reaches the plan and gets Syncopy's "int_like" error. */
 static const spy_kwarg kw_pre[] = {
     {"filter_class", SPY_KT_STR | SPY_KT_NULL, "\"but\"", NULL,
-     "'but' (Butterworth IIR) or 'firws' (windowed-sinc FIR); nil: no filtering"},
+     "'but' (Butterworth IIR) or 'firws' (windowed-sinc FIR); spy.null: no filtering"},
     {"filter_type", SPY_KT_STR, "\"lp\"", NULL,
      "'lp' low-pass, 'hp' high-pass, 'bp' band-pass or 'bs' band-stop"},
     {"freq", SPY_KT_NUM | SPY_KT_NUMS | SPY_KT_NULL, "null", NULL,

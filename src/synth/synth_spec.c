@@ -6,8 +6,8 @@
 /* clang-format off */
 #define KW_NTRIALS                                                                            \
   {"nTrials", SPY_KT_NUM | SPY_KT_NULL, "100", NULL,                                          \
-   "number of trials (integer >= 1); nil returns one nSamples x nChannels array instead "     \
-   "of an AnalogData"}
+   "number of trials (integer >= 1); spy.null returns one nSamples x nChannels array "     \
+   "instead of an AnalogData"}
 #define KW_SAMPLERATE                                                                         \
   {"samplerate", SPY_KT_NUM, "1000", NULL, "sampling rate in Hz"}
 #define KW_SEED                                                                               \

@@ -36,7 +36,11 @@ describe("AnalogData", function()
     assert.are.equal(-1, a.time[1]:get(1))
     assert.are.equal(2001, a.trials[2]:get(1, 1))
     assert.is_true(math.abs(a.trials[3]:get(100, 2) - 3100.1) < 1e-3)
-    assert.is_nil(a.trials[4])
+    assert.has_error(function() return a.trials[4] end,
+      "trial 4 does not exist: the object has 3 trials, 1 to 3")
+    local n = 0
+    for _ in ipairs(a.trials) do n = n + 1 end
+    assert.are.equal(3, n) -- ipairs still ends at the last trial
     assert.is_true(a.is_time_locked)
     assert.are.equal("r+", a.mode)
   end)

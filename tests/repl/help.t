@@ -28,9 +28,9 @@ send help(analysis)\n
 expect \nrepltest(data, {method="mtmfft", ...})\n\nA test function with the keywords of a spectral analysis.\n\nRegistered by the REPL transcripts to check completion and help.\n\nKeywords:\n
 expect   method = "mtmfft"  (string)\n      one of "mtmfft", "mtmconvol", "wavelet" or "superlet"\n      Spectral estimation method.\n
 expect   output = "pow"  (string)\n      one of "pow", "fourier" or "abs"\n      Quantity to return.\n
-expect   taper = "hann"  (string or nil)\n      one of "hann", "dpss" or "boxcar"\n      Windowing function.\n
+expect   taper = "hann"  (string or spy.null)\n      one of "hann", "dpss" or "boxcar"\n      Windowing function.\n
 expect   tapsmofrq = nil  (number or nil)\n      Spectral smoothing box half-width in Hz.\n
-expect   foilim = {1, 100}  (list of numbers or nil)\n      Frequency window [fmin, fmax] in Hz.\n
+expect   foilim = {1, 100}  (list of numbers or spy.null)\n      Frequency window [fmin, fmax] in Hz.\n
 expect   keeptrials = true  (bool)\n      Keep single-trial results.\n
 expect \nExample:\n  repltest(data, {method="mtmfft", taper="dpss", tapsmofrq=4})\nspy> 
 # by name, as spec or namespace entry

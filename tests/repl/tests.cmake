@@ -23,3 +23,11 @@ foreach(t ${SPY_REPL_TESTS})
     ENVIRONMENT "${SPY_TEST_ENV};${SPY_C_ENV};${SPY_REPL_ENV}"
     LABELS repl TIMEOUT 600)
 endforeach()
+
+# The README's tour, typed into a session line by line (tour.lua).
+add_test(NAME repl_tour
+         COMMAND ${LUA54} ${CMAKE_CURRENT_LIST_DIR}/tour.lua ${CMAKE_SOURCE_DIR}/README.md
+                 $<TARGET_FILE:ptyrun>)
+set_tests_properties(repl_tour PROPERTIES
+  ENVIRONMENT "${SPY_TEST_ENV};${SPY_C_ENV};${SPY_REPL_ENV}"
+  LABELS repl TIMEOUT 600)
