@@ -140,6 +140,22 @@ describe("connectivityanalysis from first principles", function()
     assert.is_true(pair(c, 1, 3, 2):max() < 0.9)
   end)
 
+  it("coh outputs are conversions of the complex coherency", function()
+    local d = analog(6, 256, function() local v = gauss(); return { v + gauss(), v, gauss() } end)
+    local function coh(out) return whole(spy.connectivityanalysis(d, { method = "coh", output = out })) end
+    local c = coh("complex")
+    assert.are.equal("complex64", c.dtype)
+    local re, im = c:real():astype("float64"), c:imag():astype("float64")
+    local mag = (re * re + im * im) ^ 0.5
+    assert.is_true((coh("abs"):astype("float64") - mag):abs():max() < 1e-6)
+    assert.is_true((coh("pow"):astype("float64") - mag * mag):abs():max() < 1e-6)
+    assert.is_true((coh("real"):astype("float64") - re):abs():max() == 0)
+    assert.is_true((coh("imag"):astype("float64") - im):abs():max() == 0)
+    assert.is_true((whole(spy.connectivityanalysis(d, { method = "coh", output = "fourier" })):real() - c:real()):abs():max() == 0)
+    local a = coh("angle"):astype("float64")
+    assert.is_true(math.abs(a:get(1, 10, 1, 2) - math.atan(im:get(1, 10, 1, 2), re:get(1, 10, 1, 2))) < 1e-6)
+  end)
+
   it("coherence of independent noise falls as 1/sqrt(trials)", function()
     local function meancoh(ntr)
       local d = analog(ntr, 256, function() return { gauss(), gauss() } end)
