@@ -542,6 +542,33 @@ done:
   return rc;
 }
 
+/* check_effective_parameters: Syncopy's WARNING for every keyword outside the
+** general ones and the compute class' own (`valid`, NULL-terminated) whose
+** value differs from its default. */
+static void check_effective(const cJSON *cfg, const char *cr, const char *const *valid)
+{
+  static const char *const relevant[] = {"output", "channelcmb", "tapsmofrq", "nTaper",
+                                         "taper",  "taper_opt",  "jackknife", NULL};
+  for (size_t i = 0; relevant[i]; i++) {
+    if (index_of(valid, relevant[i]) >= 0) continue;
+    const spy_kwarg *k = spy_kw_find(&spy_spec_connectivityanalysis, relevant[i]);
+    const cJSON *v = spy_cfg_item(cfg, relevant[i]);
+    if (!k || !v) continue;
+    cJSON *d = cJSON_Parse(k->dflt ? k->dflt : "null");
+    bool same = d && cJSON_Compare(v, d, true);
+    cJSON_Delete(d);
+    if (!same)
+      spy_py_warning("input_processors", "option `%s` has no effect for `%s`!", relevant[i], cr);
+  }
+}
+
+static const char *const valid_ccov[] = {"jackknife", NULL};
+static const char *const valid_ppc_analog[] = {"taper", "tapsmofrq", "nTaper", NULL};
+static const char *const valid_ppc_spectral[] = {"channelcmb", NULL};
+static const char *const valid_granger_analog[] = {"jackknife", "taper", "tapsmofrq", "nTaper", NULL};
+static const char *const valid_granger_spectral[] = {"jackknife", "channelcmb", NULL};
+static const char *const valid_dyadic[] = {"output", "jackknife", "channelcmb", NULL};
+
 /* The checks every input shares, in Syncopy's order (up to polyremoval). */
 typedef struct common {
   int method;
@@ -640,6 +667,7 @@ int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *e
   if (method == CORR) {
     if (!isnone(spy_cfg_item(cfg, "foi")))
       spy_py_warning("connectivityanalysis", "Parameter `foi` has no effect for method `corr`");
+    check_effective(cfg, "CrossCovariance", valid_ccov);
     p->average = !keeptrials;
     cf = "cross_covariance_cF";
     if ((rc = plan_corr(p, in, op, err))) goto fail;
@@ -669,6 +697,8 @@ int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *e
       op->out_dtype = p->output == SPY_OUT_FOURIER ? SPY_DT_C64 : SPY_DT_F32;
       spy_history_add_json(&log, "output", outv);
     }
+    if (method == PPC) check_effective(cfg, "PPC_column", valid_ppc_analog);
+    if (method == GRANGER) check_effective(cfg, "GrangerCausality", valid_granger_analog);
     if (method == GRANGER) { /* Syncopy's out.info, filled by finalize */
       if (!(op->info = cJSON_CreateObject()) ||
           !cJSON_AddFalseToObject(op->info, "converged") ||
@@ -792,6 +822,7 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
     return spy_fail(err, SPY_ENOTSUP,
                     "NotImplementedError: Time resolved Granger causality from tf-spectra not "
                     "available atm");
+  check_effective(cfg, "SpectralDyadicProduct", valid_dyadic);
   /* channelcmb = {senders, receivers} */
   const cJSON *cmb = spy_cfg_item(cfg, "channelcmb");
   size_t *snd = NULL, *rcv = NULL, nS = 0, nR = 0;
@@ -826,6 +857,8 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
     }
     spy_specout_parse(cm.output, &p.output);
   }
+  if (method == PPC) check_effective(cfg, "PPC_column", valid_ppc_spectral);
+  if (method == GRANGER) check_effective(cfg, "GrangerCausality", valid_granger_spectral);
   p.average = !cm.keeptrials;
   size_t C = sel->nchan, F = sel->nfreq, K = sel->ntaper, R = sel->nrows[0];
   size_t Kin = in->shape[1], Fin = in->shape[2], maxrows = 0, total = 0;

@@ -17,9 +17,11 @@
 #include <complex.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "connectivity/conn.h"
 #include "core/interrupt.h"
+#include "core/log.h"
 #include "data/data.h"
 #include "data/selection.h"
 #include "h5ref.h"
@@ -429,8 +431,54 @@ static void interrupt(void)
   free(x);
 }
 
+/* Syncopy's warnings (in the log): ineffective options, output and
+** jackknife for other methods, foi for corr, many channels for Granger. */
+static void warnings(void)
+{
+  char logpath[256];
+  snprintf(logpath, sizeof logpath, "/tmp/spy_test_conn_%d.log", (int)getpid());
+  remove(logpath);
+  spy_log_set_file(logpath);
+  double trl[6] = {0, 64, 0, 64, 128, 0};
+  spy_trials tr = {2, 3, 1000, trl, 3, SPY_DT_F32, false};
+  static const char *const cases[][2] = {
+      {"{\"method\": \"corr\", \"taper\": \"hamming\", \"foi\": [10]}",
+       "Syncopy <input_processors> WARNING: option `taper` has no effect for `CrossCovariance`!"},
+      {"{\"method\": \"corr\", \"foi\": [10]}",
+       "Syncopy <connectivityanalysis> WARNING: Parameter `foi` has no effect for method `corr`"},
+      {"{\"method\": \"csd\", \"output\": \"pow\"}",
+       "Syncopy <connectivityanalysis> WARNING: Setting `output` for method csd has no effect!"},
+      {"{\"method\": \"csd\", \"jackknife\": true}",
+       "Syncopy <connectivityanalysis> WARNING: Jackknife is not available for method csd"},
+      {"{\"method\": \"ppc\", \"taper_opt\": {\"beta\": 2}, \"taper\": \"kaiser\"}",
+       "Syncopy <input_processors> WARNING: option `taper_opt` has no effect for `PPC_column`!"},
+      {"{\"method\": \"granger\"}",
+       "WARNING: Multi-channel Granger analysis can be numerically unstable, it is recommended to "
+       "have at least 10 times the number of trials compared to the number of channels. Try "
+       "calculating in sub-groups of fewer channels!"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    spy_err err = {0};
+    cJSON *given = cJSON_Parse(cases[i][0]), *cfg = NULL;
+    CHECK(spy_kw_apply(&spy_spec_connectivityanalysis, given, &cfg, &err) == 0, "%s", err.msg);
+    spy_op op;
+    int rc = spy_method_plan("connectivityanalysis", cfg, &tr, &op, &err);
+    CHECK(rc == 0, "%s: %s", cases[i][0], err.msg);
+    if (!rc) spy_op_free(&op);
+    size_t n;
+    char *txt = t_slurp(logpath, &n);
+    CHECK(txt && strstr(txt, cases[i][1]), "%s: warning missing: %s", cases[i][0], cases[i][1]);
+    free(txt);
+    cJSON_Delete(given);
+    cJSON_Delete(cfg);
+  }
+  spy_log_set_file(NULL);
+  remove(logpath);
+}
+
 int main(void)
 {
+  warnings();
   interrupt();
   run_case("conn_coh_dpss.h5", false, 1e-5);
   run_case("conn_coh_hann_pow.h5", true, 1e-5);
