@@ -299,6 +299,9 @@ static int l_index(lua_State *L)
     spy_bind_pushjson(L, d->cfg);
   } else if (strcmp(k, "info") == 0) {
     spy_bind_pushjson(L, d->info);
+  } else if (strcmp(k, "metadata") == 0) {
+    if (d->metadata) spy_bind_pushjson(L, d->metadata);
+    else lua_pushnil(L);
   } else if (strcmp(k, "log") == 0) {
     pushlog(L, d);
   } else if (strcmp(k, "filename") == 0) {
@@ -1422,7 +1425,7 @@ static void push_fields(lua_State *L, spy_dataclass c)
     lua_seti(L, -2, i++);
   }
   static const char *const analog[] = {"channel", "time", "is_time_locked", NULL};
-  static const char *const spectral[] = {"channel", "time", "freq", "taper", NULL};
+  static const char *const spectral[] = {"channel", "time", "freq", "taper", "metadata", NULL};
   static const char *const cross[] = {"channel_i", "channel_j", "freq", "time", NULL};
   for (const char *const *f = c == SPY_ANALOG ? analog : c == SPY_SPECTRAL ? spectral : cross; *f;
        f++) {

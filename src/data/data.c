@@ -12,6 +12,7 @@
 #include "core/settings.h"
 #include "core/sizeset.h"
 #include "io/h5.h"
+#include "io/metadata.h"
 
 void spy_strv_free(char **v, size_t n)
 {
@@ -79,6 +80,7 @@ void spy_data_unref(spy_data *d)
   spy_strv_free(d->taper, d->ntaper);
   cJSON_Delete(d->cfg);
   cJSON_Delete(d->info);
+  cJSON_Delete(d->metadata);
   free(d->log);
   free(d->version);
   free(d->path);
@@ -193,6 +195,8 @@ int spy_data_open(spy_data *d, const char *path, bool writable, spy_err *err)
   }
   d->ndim = nd;
   for (int i = 0; i < nd; i++) d->shape[i] = dims[i];
+  cJSON_Delete(d->metadata);
+  rc = spy_metadata_read(d->file, &d->metadata, err);
 exit:
   spy_h5_close_type(ty);
   spy_h5_close_space(sp);
@@ -496,6 +500,7 @@ int spy_data_write_meta(const spy_data *d, hid_t f, const char *listing, spy_err
   if (bad)
     rc = spy_h5_fail(err, SPY_EIO, "cannot write the attributes of '%s'",
                      listing ? listing : "a temporary file");
+  if (rc == SPY_OK && d->metadata) rc = spy_metadata_write(f, d->metadata, err);
 exit:
   spy_h5_close_dset(ds);
   spy_h5_close_plist(dcpl);

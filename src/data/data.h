@@ -52,6 +52,7 @@ typedef struct spy_data {
 
   cJSON *cfg;        /* object, never NULL */
   cJSON *info;       /* object, never NULL */
+  cJSON *metadata;   /* Syncopy's out.metadata (FOOOF fits), or NULL */
   char *log;         /* Syncopy-style history text, never NULL */
   char *version;     /* `_version` written to files */
 

@@ -16,6 +16,7 @@
 #include "core/pyfmt.h"
 #include "dsp/freqanalysis_spec.h"
 #include "dsp/mtmconvol.h"
+#include "fit/fooof_op.h"
 #include "dsp/mtmfft.h"
 #include "dsp/taper.h"
 #include "dsp/wavelet.h"
@@ -524,15 +525,38 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
                           "a frequency range that does not include zero. Use 'foi' or 'foilim' to "
                           "restrict.");
     } else {
-      rc = spy_fail(err, SPY_ENOTSUP,
-                    "output='%s' is not supported yet: spy has no FOOOF fitting; compute "
-                    "output='pow' and fit the spectra separately",
-                    fooof);
+      rc = spy_fooof_wrap(op, fooof, spy_cfg_item(cfg, "fooof_opt"), in->nchan, err);
     }
-    spy_op_free(op);
-    goto done;
+    if (rc) {
+      spy_op_free(op);
+      goto done;
+    }
   }
-  if (!(op->log = spy_history_text(&log, cf))) {
+  /* FOOOF's result carries two history entries, as Syncopy's: the mtmfft
+  ** run and the fit, whose log_dict adds fooof_method and fooof_opt */
+  char *first = fooof ? spy_history_text(&log, cf) : NULL;
+  if (fooof) {
+    spy_fooof_opts fo;
+    bool verbose;
+    char txt[512];
+    spy_fooof_parse_opts(spy_cfg_item(cfg, "fooof_opt"), &fo, &verbose, err);
+    spy_fooof_opts_str(&fo, verbose, txt, sizeof txt);
+    spy_history_add(&log, "fooof_method", fooof);
+    spy_history_add(&log, "fooof_opt", txt);
+  }
+  char *last = spy_history_text(&log, fooof ? "fooofspy_cF" : cf);
+  if (fooof && first && last) {
+    size_t n1 = strlen(first), n2 = strlen(last);
+    op->log = malloc(n1 + n2 + 1);
+    if (op->log) memcpy(op->log, first, n1), memcpy(op->log + n1, last, n2 + 1);
+    free(last);
+  } else if (!fooof) {
+    op->log = last;
+  } else {
+    free(last);
+  }
+  free(first);
+  if (!op->log) {
     spy_op_free(op);
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   }

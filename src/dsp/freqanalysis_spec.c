@@ -41,7 +41,10 @@ static const spy_kwarg kw[] = {
     {"adaptive", SPY_KT_BOOL, "false", NULL,
      "superlet: fractional adaptive (true) or multiplicative (false)"},
     {"out", SPY_KT_NULL, "null", NULL, "ignored (Syncopy compatibility)"},
-    {"fooof_opt", SPY_KT_DICT | SPY_KT_NULL, "null", NULL, "FOOOF settings (fooof outputs)"},
+    {"fooof_opt", SPY_KT_DICT | SPY_KT_NULL, "null", NULL,
+     "output='fooof*': FOOOF settings merged over {peak_width_limits = {0.5, 12.0}, "
+     "max_n_peaks = math.huge, min_peak_height = 0.0, peak_threshold = 2.0, "
+     "aperiodic_mode = 'fixed' or 'knee', verbose = false}; fits in result.metadata"},
     {"ft_compat", SPY_KT_BOOL, "false", NULL,
      "mtmfft: FieldTrip's normalisation (power scales with the padding)"},
     SPY_KW_COMPUTE_TAIL};

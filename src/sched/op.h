@@ -91,6 +91,13 @@ typedef struct spy_op {
   ** output is the mean: sum / ntrials (acc_elems must then be 0). */
   size_t acc_elems;
   int (*finalize)(const void *plan, const double *acc, size_t ntrials, void *out, spy_err *err);
+  /* After a successful run (and finalize): the result's metadata, Syncopy's
+  ** out.metadata (e.g. FOOOF's fitted parameters), a new JSON object the
+  ** caller owns; NULL only when out of memory.  May be NULL: no metadata. */
+  cJSON *(*metadata)(const void *plan);
+  /* The kernels leave per-trial results in the plan (for metadata): the op
+  ** runs inline or on threads only; remote workers refuse it. */
+  bool in_process;
 
   /* output metadata */
   double samplerate;

@@ -408,6 +408,13 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
     }
   }
   if (opts->remote) { /* workers read and compute: only output buffers here */
+    if (op->in_process) {
+      rc = spy_fail(err, SPY_ENOTSUP,
+                    "%s: this computation keeps per-trial results in the session and cannot run "
+                    "on remote workers; use a LocalCluster or parallel=False",
+                    op->name);
+      goto exit;
+    }
     if (!opts->comp || !pool) {
       rc = spy_fail(err, SPY_EINVAL, "remote execution needs a computation and worker slots");
       goto exit;
@@ -538,6 +545,10 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
       if (!seen) flagged[nflagged++] = k;
     }
 
+  if (op->metadata) {
+    cJSON_Delete(out->metadata);
+    if (!(out->metadata = op->metadata(op->plan))) goto nomem;
+  }
   out->samplerate = op->samplerate;
   if (spy_data_set_trldef(out, op->out_trldef, op->average ? 1 : ntr, op->out_trlcols)) goto nomem;
   if (in) {

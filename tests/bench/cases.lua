@@ -5,7 +5,8 @@
 -- Cases (the issues' benchmarks): a, b (freqanalysis on 500 x 1000 x 32),
 -- d1 (mtmconvol), d2 (wavelet) on 50 x 5000 x 4, c_but, c_firws, c_resample
 -- (preprocessing / resampledata on 100 x 10000 x 10), synth (white_noise
--- 5000 x 1000 x 32), big (mtmfft over a 4 GB AnalogData).
+-- 5000 x 1000 x 32), big (mtmfft over a 4 GB AnalogData), fooof (FOOOF on the
+-- trial-averaged power of 500 x 1000 x 32).
 local case, workers, repeats = arg[1], tonumber(arg[2] or "0"), tonumber(arg[3] or "3")
 spy.set_progress(false)
 
@@ -42,6 +43,16 @@ local setups = {
   end,
   conn_corr = function() return white(100, 2000, 16), spy.connectivityanalysis, { method = "corr" } end,
   synth = function() return nil, function() return white(5000, 1000, 32) end, nil end,
+  fooof = function()
+    -- FOOOF on the trial average (as Syncopy): 1/f noise with two rhythms, 500 x 1000 x 32
+    local kw = { nTrials = 500, nSamples = 1000, nChannels = 32, samplerate = 1000 }
+    local function with(t) for k, v in pairs(kw) do t[k] = v end return t end
+    local d = spy.synthdata.red_noise(with{ alpha = 0.9, seed = 42 })
+      + 0.8 * spy.synthdata.phase_diffusion(with{ freq = 30, eps = 0.1, seed = 43 })
+      + 0.6 * spy.synthdata.phase_diffusion(with{ freq = 50, eps = 0.1, seed = 44 })
+    return d, spy.freqanalysis,
+      { method = "mtmfft", taper = "hann", keeptrials = false, foilim = { 1, 100 }, output = "fooof" }
+  end,
   big = function()
     -- 4 GB of float32: 1000 trials x 20000 samples x 50 channels
     return white(1000, 20000, 50), spy.freqanalysis, { method = "mtmfft", foilim = { 1, 100 } }

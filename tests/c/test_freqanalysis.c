@@ -1,7 +1,7 @@
 /*
 ** spy_freqanalysis_plan's validation: Syncopy's messages, verbatim
 ** (syncopy.md 2.2-2.4, 2.7, 2.8), its warnings in the log, and the
-** answer to output='fooof*'.
+** validation of output='fooof*'.
 */
 #include <stdio.h>
 #include <string.h>
@@ -127,13 +127,12 @@ int main(void)
          "Invalid value of `output`: 'abs'; expected output='pow' with method='welch'");
   EXPECT("{\"method\": \"welch\", \"t_ftimwin\": 0.1, \"toi\": 0.5}", "");
 
-  /* fooof: validated as mtmfft, then refused */
+  /* fooof: validated as mtmfft, then as FOOOF (tests/c/test_fooof_op.c) */
   EXPECT("{\"output\": \"fooof\"}",
          "Invalid value of `foi/foilim`: 'Frequency range from 0.0 to 500.0.'; expected a "
          "frequency range that does not include zero. Use 'foi' or 'foilim' to restrict.");
-  CHECK(strstr(msg_of("{\"output\": \"fooof\", \"foilim\": [1, 100]}"),
-               "output='fooof' is not supported yet") != NULL,
-        "fooof: %s", msg_of("{\"output\": \"fooof\", \"foilim\": [1, 100]}"));
+  EXPECT("{\"output\": \"fooof\", \"foilim\": [1, 100]}", "");
+  EXPECT("{\"output\": \"fooof\", \"foilim\": [1, 100], \"keeptrials\": false}", "");
 
   /* the history entry of a multi-taper call */
   {
