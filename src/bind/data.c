@@ -15,6 +15,7 @@
 #include "bind/array.h"
 #include "core/log.h"
 #include "core/settings.h"
+#include "data/extra.h"
 #include "io/h5.h"
 #include "sched/sched.h"
 
@@ -29,6 +30,7 @@ static const char *mtname(spy_dataclass c)
   switch (c) {
   case SPY_ANALOG: return "spy.AnalogData";
   case SPY_SPECTRAL: return "spy.SpectralData";
+  case SPY_TIMELOCK: return "spy.TimeLockData";
   default: return "spy.CrossSpectralData";
   }
 }
@@ -254,7 +256,14 @@ static int l_index(lua_State *L)
     pushstrv(L, d->channel, d->nchannel);
   } else if (cross && strcmp(k, "channel_j") == 0) {
     pushstrv(L, d->channel_j, d->nchannel_j);
-  } else if (d->cls != SPY_ANALOG && strcmp(k, "freq") == 0) {
+  } else if (d->cls == SPY_TIMELOCK &&
+             (strcmp(k, "avg") == 0 || strcmp(k, "var") == 0 || strcmp(k, "cov") == 0)) {
+    spy_array *a = NULL;
+    spy_err err = {0};
+    if (spy_data_get_extra(d, k, &a, &err)) return spy_bind_raise(L, &err);
+    if (a) spy_bind_pusharray(L, a);
+    else lua_pushnil(L);
+  } else if (!spy_dataclass_timechannel(d->cls) && strcmp(k, "freq") == 0) {
     pushdoubles(L, d->freq, d->nfreq, 1, 1);
   } else if (d->cls == SPY_SPECTRAL && strcmp(k, "taper") == 0) {
     pushstrv(L, d->taper, d->ntaper);
@@ -404,6 +413,23 @@ static void keysof(const cJSON *o, char *buf, size_t n)
   }
 }
 
+/* A summary line of an extra dataset: "[a x b] element array" or "nil". */
+static void extra_line(spy_data *d, const char *name, char line[2][256])
+{
+  spy_array *a = NULL;
+  spy_err err = {0};
+  snprintf(line[0], 256, "%s", name);
+  if (spy_data_get_extra(d, name, &a, &err) || !a) {
+    snprintf(line[1], 256, "nil");
+  } else {
+    size_t used = (size_t)snprintf(line[1], 256, "[");
+    for (int i = 0; i < a->ndim && used < 200; i++)
+      used += (size_t)snprintf(line[1] + used, 256 - used, "%s%zu", i ? " x " : "", a->shape[i]);
+    snprintf(line[1] + used, 256 - used, "] element array");
+  }
+  spy_array_free(a);
+}
+
 static int l_tostring(lua_State *L)
 {
   spy_data *d = spy_bind_checkdata(L, 1);
@@ -417,6 +443,7 @@ static int l_tostring(lua_State *L)
   } while (0)
   char tmp[256], sz[32];
   bool cross = d->cls == SPY_CROSSSPECTRAL;
+  if (d->cls == SPY_TIMELOCK) extra_line(d, "avg", lines[nl++]);
   keysof(d->cfg, tmp, sizeof tmp);
   LINE("cfg", "%s", tmp);
   if (cross) {
@@ -426,6 +453,7 @@ static int l_tostring(lua_State *L)
     LINE("channel", "[%zu] element list", d->nchannel);
   }
   LINE("container", "%s", d->container ? d->container : "nil");
+  if (d->cls == SPY_TIMELOCK) extra_line(d, "cov", lines[nl++]);
   fmt_size(sz, sizeof sz, datasize(d));
   char shape[96] = "";
   size_t used = 0;
@@ -444,10 +472,10 @@ static int l_tostring(lua_State *L)
     used += (size_t)snprintf(tmp + used, sizeof tmp - used, "%s%s", i ? " by " : "", dim[i]);
   LINE("dimord", "%s", tmp);
   LINE("filename", "%s", d->path ? d->path : "nil");
-  if (d->cls != SPY_ANALOG) LINE("freq", "[%zu] element array", d->nfreq);
+  if (!spy_dataclass_timechannel(d->cls)) LINE("freq", "[%zu] element array", d->nfreq);
   keysof(d->info, tmp, sizeof tmp);
   LINE("info", "%s", tmp);
-  if (d->cls == SPY_ANALOG) LINE("is_time_locked", "%s", time_locked(d) ? "true" : "false");
+  if (spy_dataclass_timechannel(d->cls)) LINE("is_time_locked", "%s", time_locked(d) ? "true" : "false");
   LINE("mode", "%s", d->writable ? "r+" : "r");
   LINE("sampleinfo", "[%zu x 2] element array", d->ntrials);
   LINE("samplerate", "%.10g", d->samplerate);
@@ -459,6 +487,7 @@ static int l_tostring(lua_State *L)
   LINE("trialinfo", "[%zu x %zu] element array", d->ntrials, d->trlcols > 3 ? d->trlcols - 3 : 0);
   LINE("trialintervals", "[%zu x 2] element array", d->ntrials);
   LINE("trials", "%zu element iterable", d->ntrials);
+  if (d->cls == SPY_TIMELOCK) extra_line(d, "var", lines[nl++]);
 #undef LINE
   int w = 0;
   for (int i = 0; i < nl; i++)
@@ -525,6 +554,14 @@ static const spy_funcspec spec_cross = {
     "CrossSpectralData",
     "spy.CrossSpectralData{data=..., samplerate=..., channel_i=..., channel_j=..., freq=...}",
     "Cross-spectral data (time x freq x channel_i x channel_j).", NULL, NULL, kw_cross};
+
+static const spy_funcspec spec_timelock = {
+    "TimeLockData", "spy.TimeLockData{data=..., samplerate=..., channel=..., trialdefinition=...}",
+    "Time-locked data (time x channel): trials of equal length and offset, with the trial "
+    "average `avg`, variance `var` and covariance `cov` (nil until computed).",
+    "Usually the result of spy.timelockanalysis.  Built like AnalogData; all trials must have the "
+    "same length and offset.",
+    "local tl = spy.timelockanalysis(data, {covariance=true})\nprint(tl.avg)", kw_analog};
 
 /* Labels from cfg key (list of strings) or defaults. */
 static int set_labels(spy_data *d, const cJSON *cfg, const char *key, size_t n, int which,
@@ -632,7 +669,7 @@ static int construct(lua_State *L, spy_dataclass cls, const spy_funcspec *spec)
     }
     if (a->ndim != ndim)
       return luaL_error(L, "Invalid value of `data`: '%d-dimensional array'; expected %d-dimensional "
-                           "array(s) (%s)", a->ndim, ndim, cls == SPY_ANALOG ? "samples x channels" : "see help");
+                           "array(s) (%s)", a->ndim, ndim, spy_dataclass_timechannel(cls) ? "samples x channels" : "see help");
     for (int i = 1; i < ndim; i++)
       if (k > 0 && a->shape[i] != arr[0]->shape[i])
         return luaL_error(L, "Invalid value of `data`: 'trial %d has shape %d on axis %d, trial 1 has %d'; "
@@ -701,7 +738,7 @@ static int construct(lua_State *L, spy_dataclass cls, const spy_funcspec *spec)
     rc = set_labels(d, box->json, "channel", nlast, 0, &err);
   }
   if (!rc && cls == SPY_SPECTRAL) rc = set_labels(d, box->json, "taper", shape[1], 2, &err);
-  if (!rc && cls != SPY_ANALOG) {
+  if (!rc && !spy_dataclass_timechannel(cls)) {
     size_t nf = cls == SPY_SPECTRAL ? shape[2] : shape[1];
     const cJSON *f = cJSON_GetObjectItem(box->json, "freq");
     double *fv = calloc(nf ? nf : 1, sizeof *fv);
@@ -723,6 +760,9 @@ static int construct(lua_State *L, spy_dataclass cls, const spy_funcspec *spec)
   }
   if (rc) return rc == SPY_ENOMEM ? luaL_error(L, "out of memory") : spy_bind_raise(L, &err);
   char msg[64];
+  if (cls == SPY_TIMELOCK && !time_locked(d))
+    return luaL_error(L, "Invalid value of `trialdefinition`: expected trialdefinition with equally "
+                         "sized trials and common offsets");
   snprintf(msg, sizeof msg, "created %s object", spy_dataclass_name(cls));
   spy_data_log(d, "__init__", msg);
   if (d->path && spy_data_sync_meta(d, &err)) return spy_bind_raise(L, &err);
@@ -732,6 +772,7 @@ static int construct(lua_State *L, spy_dataclass cls, const spy_funcspec *spec)
 static int l_analog(lua_State *L) { return construct(L, SPY_ANALOG, &spec_analog); }
 static int l_spectral(lua_State *L) { return construct(L, SPY_SPECTRAL, &spec_spectral); }
 static int l_cross(lua_State *L) { return construct(L, SPY_CROSSSPECTRAL, &spec_cross); }
+static int l_timelock(lua_State *L) { return construct(L, SPY_TIMELOCK, &spec_timelock); }
 
 /* ---- definetrial, copy ------------------------------------------------------ */
 
@@ -760,6 +801,12 @@ static int l_definetrial(lua_State *L)
     int rc = check_trldef(t, rows, &trl, &n, &c, &err);
     spy_array_free(t);
     if (rc) return spy_bind_raise(L, &err);
+    for (size_t k = 1; d->cls == SPY_TIMELOCK && k < n; k++)
+      if (trl[k * c + 1] - trl[k * c] != trl[1] - trl[0] || trl[k * c + 2] != trl[2]) {
+        free(trl);
+        return luaL_error(L, "Invalid value of `trialdefinition`: expected trialdefinition with "
+                             "equally sized trials and common offsets");
+      }
     rc = spy_data_set_trldef(d, trl, n, c);
     free(trl);
     if (rc) return luaL_error(L, "out of memory");
@@ -1075,7 +1122,7 @@ static int l_selectdata(lua_State *L)
     for (size_t c = 0; !rc && c < s->ntaper; c++) lab[c] = d->taper[s->tapers[c]];
     if (!rc && d->cls == SPY_SPECTRAL) rc = spy_data_set_taper(out, lab, s->ntaper);
     for (size_t f = 0; !rc && f < s->nfreq; f++) fv[f] = d->freq[s->freqs[f]];
-    if (!rc && d->cls != SPY_ANALOG) rc = spy_data_set_freq(out, fv, s->nfreq);
+    if (!rc && !spy_dataclass_timechannel(d->cls)) rc = spy_data_set_freq(out, fv, s->nfreq);
     if (!rc) rc = spy_data_set_trldef(out, s->trldef, s->ntrials, s->trlcols);
     free(lab);
     free(fv);
@@ -1427,8 +1474,12 @@ static void push_fields(lua_State *L, spy_dataclass c)
   static const char *const analog[] = {"channel", "time", "is_time_locked", NULL};
   static const char *const spectral[] = {"channel", "time", "freq", "taper", "metadata", NULL};
   static const char *const cross[] = {"channel_i", "channel_j", "freq", "time", NULL};
-  for (const char *const *f = c == SPY_ANALOG ? analog : c == SPY_SPECTRAL ? spectral : cross; *f;
-       f++) {
+  static const char *const timelock[] = {"channel", "time", "is_time_locked", "avg", "var", "cov", NULL};
+  for (const char *const *f = c == SPY_ANALOG     ? analog
+                              : c == SPY_SPECTRAL ? spectral
+                              : c == SPY_TIMELOCK ? timelock
+                                                  : cross;
+       *f; f++) {
     lua_pushstring(L, *f);
     lua_seti(L, -2, i++);
   }
@@ -1497,6 +1548,7 @@ void spy_open_data(lua_State *L, int spy)
   spy_bind_func(L, spy, "AnalogData", l_analog, &spec_analog);
   spy_bind_func(L, spy, "SpectralData", l_spectral, &spec_spectral);
   spy_bind_func(L, spy, "CrossSpectralData", l_cross, &spec_cross);
+  spy_bind_func(L, spy, "TimeLockData", l_timelock, &spec_timelock);
   spy_bind_func(L, spy, "definetrial", l_definetrial, &spec_definetrial);
   spy_bind_func(L, spy, "copy", l_copy, &spec_copy);
   spy_bind_func(L, spy, "show", l_show, &spec_show);

@@ -41,6 +41,7 @@ void spy_open_cluster(lua_State *L, int spy);
 void spy_open_analysis(lua_State *L, int spy);
 void spy_open_synth(lua_State *L, int spy);
 void spy_open_io(lua_State *L, int spy);
+void spy_open_stats(lua_State *L, int spy);
 
 /* SPYTMPDIR, for messages. */
 const char *spy_bind_tmpdir(void);

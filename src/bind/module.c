@@ -81,6 +81,7 @@ int spy_bind_open(lua_State *L)
   spy_open_analysis(L, spy);
   spy_open_synth(L, spy);
   spy_open_io(L, spy);
+  spy_open_stats(L, spy);
   spy_open_connectivity(L, spy);
 
   /* The Lua half completes the namespace: require("spy.prelude")(spy). */

@@ -496,7 +496,7 @@ int spy_data_write_meta(const spy_data *d, hid_t f, const char *listing, spy_err
   } else {
     bad |= attr_strv(f, "channel", (const char *const *)d->channel, d->nchannel, listing);
   }
-  if (d->cls != SPY_ANALOG) bad |= attr_doubles(f, "freq", d->freq, d->nfreq, false, listing);
+  if (!spy_dataclass_timechannel(d->cls)) bad |= attr_doubles(f, "freq", d->freq, d->nfreq, false, listing);
   if (bad)
     rc = spy_h5_fail(err, SPY_EIO, "cannot write the attributes of '%s'",
                      listing ? listing : "a temporary file");

@@ -16,6 +16,7 @@ static const struct {
     [SPY_ANALOG] = {"AnalogData", ".analog", 2, dim_analog},
     [SPY_SPECTRAL] = {"SpectralData", ".spectral", 4, dim_spectral},
     [SPY_CROSSSPECTRAL] = {"CrossSpectralData", ".crossspectral", 4, dim_cross},
+    [SPY_TIMELOCK] = {"TimeLockData", ".timelock", 2, dim_analog},
 };
 
 const char *spy_dataclass_name(spy_dataclass c) { return c < SPY_NCLASSES ? classes[c].name : "?"; }
@@ -36,4 +37,13 @@ int spy_dataclass_parse(const char *name, spy_dataclass *c)
     }
   }
   return SPY_EINVAL;
+}
+
+bool spy_dataclass_timechannel(spy_dataclass c) { return c == SPY_ANALOG || c == SPY_TIMELOCK; }
+
+const char *const *spy_dataclass_datasets(spy_dataclass c)
+{
+  static const char *const plain[] = {"data", NULL};
+  static const char *const timelock[] = {"data", "avg", "var", "cov", NULL};
+  return c == SPY_TIMELOCK ? timelock : plain;
 }

@@ -13,6 +13,7 @@
 
 #include "core/interrupt.h"
 #include "core/settings.h"
+#include "data/extra.h"
 #include "io/checksum.h"
 #include "io/h5.h"
 #include "io/info.h"
@@ -112,7 +113,7 @@ static size_t count_char(const char *s, char c)
   return n;
 }
 
-static const char *const data_exts[] = {".analog", ".spectral", ".crossspectral", NULL};
+static const char *const data_exts[] = {".analog", ".spectral", ".crossspectral", ".timelock", NULL};
 
 static bool is_data_ext(const char *ext)
 {
@@ -194,7 +195,7 @@ static int parse_filename(const char *path, fileinfo *fi, spy_err *err)
   }
   if (!e || !is_data_ext(e)) {
     rc = spy_fail_value(err, "filename extension", e ? e : "",
-                        "('.analog', '.spectral', '.crossspectral')");
+                        "('.analog', '.spectral', '.crossspectral', '.timelock')");
     goto exit;
   }
   fi->ext = strdup(e);
@@ -340,6 +341,7 @@ static int write_hdf(spy_data *d, const char *tmp, const char *listing, spy_info
   }
   spy_h5_unlock();
   rc = copy_data(d, ds, err);
+  if (rc == SPY_OK) rc = spy_data_copy_extras(d, f, err);
   if (rc == SPY_OK) rc = fault("data", err);
   if (rc == SPY_OK) rc = spy_data_write_meta(d, f, listing, err);
   if (rc == SPY_OK) rc = fault("meta", err);
@@ -679,6 +681,27 @@ static bool plain_type(hid_t t)
   return ok;
 }
 
+/* A TimeLockData file whose .info gives the dtype and shape of its `var`
+** or `cov` dataset (Syncopy's data_shape quirk, syncopy.md 9.3). */
+static bool timelock_quirk(hid_t f, const spy_info_hdr *h)
+{
+  static const char *const names[] = {"var", "cov", NULL};
+  bool match = false;
+  for (int i = 0; names[i] && !match; i++) {
+    if (H5Lexists(f, names[i], H5P_DEFAULT) <= 0) continue;
+    hid_t ds = H5Dopen2(f, names[i], H5P_DEFAULT), sp = ds >= 0 ? H5Dget_space(ds) : H5I_INVALID_HID;
+    hsize_t dims[2];
+    if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == 2 && h->data_ndim == 2) {
+      H5Sget_simple_extent_dims(sp, dims, NULL);
+      match = dims[0] == h->data_shape[0] && dims[1] == h->data_shape[1];
+    }
+    spy_h5_close_space(sp);
+    spy_h5_close_dset(ds);
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return match;
+}
+
 /* Opens the HDF5 file and checks it against the .info header: `data` of
 ** the stated dtype and shape, a 2-D trialdefinition of trl_shape whose rows
 ** lie inside the data.  On success d->trldef is set. */
@@ -717,6 +740,14 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
   for (int i = 0; i < nd; i++) {
     sh[i] = dims[i];
     same = same && i < 4 && sh[i] == h->data_shape[i];
+  }
+  size_t nrows = h->data_shape[0];
+  if (!same && d->cls == SPY_TIMELOCK && nd == 2 && t == h->data_dtype && timelock_quirk(f, h)) {
+    /* Syncopy describes the last dataset it wrote (var or cov), not `data` */
+    same = true;
+    nrows = sh[0];
+    d->shape[0] = sh[0];
+    d->shape[1] = sh[1];
   }
   if (!same) {
     shape_text(have, sizeof have, nd, sh);
@@ -784,13 +815,13 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
     const double *r = trl + k * trl_sh[1];
     bool ok = true;
     for (int j = 0; j < 3; j++) ok = ok && isfinite(r[j]) && r[j] == floor(r[j]);
-    if (!ok || !(r[0] >= 0 && r[0] <= r[1] && r[1] <= (double)h->data_shape[0])) {
+    if (!ok || !(r[0] >= 0 && r[0] <= r[1] && r[1] <= (double)nrows)) {
       char actual[160];
       snprintf(actual, sizeof actual, "trial %zu: [%g, %g, %g]", k, r[0], r[1], r[2]);
       rc = spy_fail_value(err, "trialdefinition", actual,
                           "integer rows [start, stop, offset] with 0 <= start <= stop <= %zu (the "
                           "rows of `data` in %s)",
-                          h->data_shape[0], hdf);
+                          nrows, hdf);
       err->code = rc = SPY_EFORMAT;
       goto exit;
     }
@@ -977,7 +1008,7 @@ int spy_load(const char *path, const spy_load_opts *o, spy_loaded *out, spy_err 
   fileinfo fi = {0};
   char *p = NULL, *dir = NULL, **files = NULL, **tagpats = NULL;
   size_t nfiles = 0, ntags = o->tags ? o->ntags : 0;
-  const char *exts[3];
+  const char *exts[4];
   size_t nexts = 0;
 
   char *abs = abspath(path);
@@ -1006,7 +1037,7 @@ int spy_load(const char *path, const spy_load_opts *o, spy_loaded *out, spy_err 
     strncat(listing, "]", sizeof listing - strlen(listing) - 1);
     if (nexts == 0) {
       rc = spy_fail_value(err, "dataclass", listing,
-                          "extension(s) '.analog' or '.spectral' or '.crossspectral' ");
+                          "extension(s) '.analog' or '.spectral' or '.crossspectral' or '.timelock' ");
       goto exit;
     }
   } else {

@@ -527,7 +527,7 @@ static const char *const props_cross[] = {"dimord", "_version", "_log", "cfg", "
 
 static const char *const *class_props(spy_dataclass c)
 {
-  return c == SPY_ANALOG ? props_analog : c == SPY_SPECTRAL ? props_spectral : props_cross;
+  return spy_dataclass_timechannel(c) ? props_analog : c == SPY_SPECTRAL ? props_spectral : props_cross;
 }
 
 void spy_info_hdr_free(spy_info_hdr *h)
@@ -732,12 +732,12 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
   for (int i = 0; i < SPY_NCLASSES; i++)
     if (strcmp(clsname, spy_dataclass_name((spy_dataclass)i)) == 0) cls = (spy_dataclass)i;
   if (cls == SPY_NCLASSES) {
-    static const char *const syncopy_only[] = {"SpikeData", "EventData", "TimeLockData", NULL};
+    static const char *const syncopy_only[] = {"SpikeData", "EventData", NULL};
     for (int i = 0; syncopy_only[i]; i++)
       if (strcmp(clsname, syncopy_only[i]) == 0)
         return spy_fail(err, SPY_ENOTSUP,
                         "Data class %s of %s is not supported by spy (supported: AnalogData, "
-                        "SpectralData, CrossSpectralData)",
+                        "SpectralData, CrossSpectralData, TimeLockData)",
                         clsname, c->path);
     return spy_fail(err, SPY_EFORMAT, "Unknown data class %s", clsname);
   }
@@ -810,6 +810,7 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
   size_t *sh = h->data_shape;
   switch (cls) {
   case SPY_ANALOG:
+  case SPY_TIMELOCK:
     rc = get_labels(c, "channel", sh[1], &d->channel, &d->nchannel);
     break;
   case SPY_SPECTRAL:
@@ -993,7 +994,9 @@ char *spy_info_format(const spy_data *d, const spy_info_hdr *h)
     }
   }
   cJSON *dsets = cJSON_CreateArray();
-  ok = ok && dsets && cJSON_AddItemToArray(dsets, cJSON_CreateString("data"));
+  for (const char *const *n = spy_dataclass_datasets(d->cls); ok && dsets && *n; n++)
+    ok = cJSON_AddItemToArray(dsets, cJSON_CreateString(*n));
+  ok = ok && dsets;
   if (ok) ok = add(o, "_hdfFileDatasetProperties", dsets);
   else cJSON_Delete(dsets);
   if (ok) text = spy_json_dump(o, 4);

@@ -7,6 +7,7 @@
 #include "dsp/freqanalysis_spec.h"
 #include "dsp/preprocessing.h"
 #include "dsp/preprocessing_spec.h"
+#include "stats/stats.h"
 #include "synth/synth.h"
 #include "synth/synth_spec.h"
 
@@ -18,6 +19,10 @@ static const struct {
     {"freqanalysis", &spy_spec_freqanalysis, spy_freqanalysis_plan},
     {"preprocessing", &spy_spec_preprocessing, spy_preprocessing_plan},
     {"resampledata", &spy_spec_resampledata, spy_resampledata_plan},
+    {"mean", &spy_spec_mean, spy_stat_mean_plan},
+    {"std", &spy_spec_std, spy_stat_std_plan},
+    {"var", &spy_spec_var, spy_stat_var_plan},
+    {"timelockanalysis", &spy_spec_timelockanalysis, spy_timelock_plan},
     {"connectivityanalysis", &spy_spec_connectivityanalysis, spy_conn_plan},
 };
 

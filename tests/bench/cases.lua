@@ -5,8 +5,8 @@
 -- Cases (the issues' benchmarks): a, b (freqanalysis on 500 x 1000 x 32),
 -- d1 (mtmconvol), d2 (wavelet) on 50 x 5000 x 4, c_but, c_firws, c_resample
 -- (preprocessing / resampledata on 100 x 10000 x 10), synth (white_noise
--- 5000 x 1000 x 32), big (mtmfft over a 4 GB AnalogData), fooof (FOOOF on the
--- trial-averaged power of 500 x 1000 x 32).
+-- 5000 x 1000 x 32), stat_mean (spy.mean over its trials), big (mtmfft over a 4 GB
+-- AnalogData), fooof (FOOOF on the trial-averaged power of 500 x 1000 x 32).
 local case, workers, repeats = arg[1], tonumber(arg[2] or "0"), tonumber(arg[3] or "3")
 spy.set_progress(false)
 
@@ -53,6 +53,8 @@ local setups = {
     return d, spy.freqanalysis,
       { method = "mtmfft", taper = "hann", keeptrials = false, foilim = { 1, 100 }, output = "fooof" }
   end,
+  -- spy.mean over the trials of the synth case's data (peak memory: one trial's accumulators)
+  stat_mean = function() return white(5000, 1000, 32), spy.mean, { dim = "trials" } end,
   big = function()
     -- 4 GB of float32: 1000 trials x 20000 samples x 50 channels
     return white(1000, 20000, 50), spy.freqanalysis, { method = "mtmfft", foilim = { 1, 100 } }

@@ -429,7 +429,7 @@ static void test_save_messages(void)
   o = (spy_save_opts){.filename = sp("%s/%s", scratch, "plain.txt")};
   CHECK(spy_save(d, &o, &err) != SPY_OK &&
             strcmp(err.msg, "Invalid value of `filename extension`: '.txt'; expected ('.analog', "
-                            "'.spectral', '.crossspectral')") == 0,
+                            "'.spectral', '.crossspectral', '.timelock')") == 0,
         "%s", err.msg);
   /* filename= outside containers, extension added, missing folders made */
   o = (spy_save_opts){.filename = sp("%s/%s", scratch, "deep/er/plain")};
@@ -455,11 +455,11 @@ static void test_save_messages(void)
   lo = (spy_load_opts){.dataclass = dc, .ndataclass = 1};
   CHECK(spy_load(scratch, &lo, &l, &err) != SPY_OK &&
             strcmp(err.msg, "Invalid value of `dataclass`: '['.spike']'; expected extension(s) "
-                            "'.analog' or '.spectral' or '.crossspectral' ") == 0,
+                            "'.analog' or '.spectral' or '.crossspectral' or '.timelock' ") == 0,
         "%s", err.msg);
   CHECK(spy_load(sp("%s/%s", scratch, "nothere"), NULL, &l, &err) == SPY_ENOENT &&
             strstr(err.msg, "nothere.spy/* with extensions .analog or .spectral or "
-                            ".crossspectral : object does not exist"),
+                            ".crossspectral or .timelock : object does not exist"),
         "%s", err.msg);
   spy_data_unref(d);
 }

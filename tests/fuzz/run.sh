@@ -11,7 +11,7 @@ target=$3
 secs=$4
 mkdir -p "$out/corpus-$target"
 engine="src/io/info.c src/io/container.c src/io/checksum.c src/io/h5.c src/io/metadata.c
-        src/data/data.c src/data/dataclass.c
+        src/data/data.c src/data/dataclass.c src/data/extra.c
         src/core/err.c src/core/log.c src/core/settings.c src/core/array.c src/core/interrupt.c
         src/core/pyfmt.c src/core/strbuf.c src/core/sizeset.c src/core/array_fmt.c"
 files=""
