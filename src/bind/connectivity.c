@@ -88,6 +88,9 @@ static int l_connectivityanalysis(lua_State *L)
   opbox->ptr = op;
   if (spy_method_plan(spec->name, cfg, &tr, op, &err) != SPY_OK) return spy_bind_raise(L, &err);
   spy_bind_runop(L, spec->name, cfg, d, sel, op, NULL, 0, NULL);
+  /* jackknife: leave-one-out bias and variance next to the result */
+  spy_data *out = spy_bind_todata(L, -1);
+  if (out && spy_conn_jackknife(cfg, d, sel, out, &err)) return spy_bind_raise(L, &err);
   return 1;
 }
 

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/interrupt.h"
 #include "core/progress.h"
 #include "core/pyfmt.h"
+#include "data/extra.h"
 #include "dsp/fft.h"
 #include "dsp/freqanalysis.h"
 #include "dsp/mtmfft.h"
@@ -573,6 +575,7 @@ static const char *const valid_dyadic[] = {"output", "jackknife", "channelcmb", 
 typedef struct common {
   int method;
   bool keeptrials;
+  bool jackknife; /* coh or granger */
   const cJSON *outv;
   const char *output;
   int polyremoval;
@@ -597,11 +600,17 @@ static int check_common(const cJSON *cfg, bool spectral_input, common *c, spy_er
                    methods[method]);
     jk = NULL;
   }
-  if (cJSON_IsTrue(jk))
-    return spy_fail(err, SPY_ENOTSUP,
-                    "jackknife=true is not supported yet by spy's connectivityanalysis");
+  c->jackknife = cJSON_IsTrue(jk);
   c->outv = spy_cfg_item(cfg, "output");
   c->output = cJSON_IsString(c->outv) ? c->outv->valuestring : "";
+  if (c->jackknife && spectral_input)
+    return spy_fail(err, SPY_ENOTSUP,
+                    "jackknife=true is not supported yet for SpectralData input; compute the "
+                    "connectivity from the AnalogData");
+  if (c->jackknife && (!strcmp(c->output, "complex") || !strcmp(c->output, "fourier")))
+    return spy_fail(err, SPY_ENOTSUP,
+                    "jackknife=true is not supported yet for complex coherency (output='%s')",
+                    c->output);
   if (method != COH && strcmp(c->output, "abs"))
     spy_py_warning("connectivityanalysis", "Setting `output` for method %s has no effect!",
                    methods[method]);
@@ -996,5 +1005,125 @@ done:
   free(snd);
   free(rcv);
   cJSON_Delete(p.info);
+  return rc;
+}
+
+/* ---- jackknife ------------------------------------------------------------- */
+
+/*
+** Leave-one-out replicates of coh or granger (Syncopy's jackknife): the mean
+** cross spectrum M of the N trials (a csd run), then per trial k the
+** replicate R_k = (N M - CS_k) / (N - 1) through the same normalisation or
+** Granger factorisation, v_k.  bias = (N - 1)(mean_k v_k - direct),
+** var = (N - 1) sum_k (mean_k v_k - v_k)^2 (no 1/N, as Syncopy), from the
+** running sums of v and v^2, so one trial is in memory at a time.  `direct`
+** is the result already computed (out's data); jack_var and jack_bias are
+** written into out's file as float32 datasets of its shape.
+*/
+int spy_conn_jackknife(const cJSON *cfg, spy_data *in, const spy_selection *sel, spy_data *out,
+                       spy_err *err)
+{
+  int rc;
+  common cm;
+  if ((rc = check_common(cfg, false, &cm, err))) return rc;
+  if (!cm.jackknife || (cm.method != COH && cm.method != GRANGER)) return SPY_OK;
+  size_t nt = sel->ntrials;
+  cJSON *c1 = cJSON_Duplicate(cfg, 1);
+  if (!c1) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  cJSON_ReplaceItemInObject(c1, "method", cJSON_CreateString("csd"));
+  cJSON_ReplaceItemInObject(c1, "keeptrials", cJSON_CreateTrue());
+  cJSON_ReplaceItemInObject(c1, "jackknife", cJSON_CreateFalse());
+  cJSON_ReplaceItemInObject(c1, "output", cJSON_CreateString("abs"));
+  spy_trials tr = {nt, sel->nchan, in->samplerate, sel->trldef, sel->trlcols, in->dtype,
+                   sel->time_selected};
+  spy_op op; /* single-trial cross spectra */
+  rc = spy_conn_plan(c1, &tr, &op, err);
+  cJSON_Delete(c1);
+  if (rc) return rc;
+  const conn_plan *p = op.plan;
+  size_t C = p->C, F = p->nfreq, nn = C * C, E = F * nn, maxs = 0;
+  for (size_t k = 0; k < nt; k++) maxs = sel->nrows[k] > maxs ? sel->nrows[k] : maxs;
+  double *x = malloc((maxs * C + 1) * sizeof *x);
+  void *scratch = spy_fft_alloc(op.scratch_bytes(op.plan, maxs, C) + 64);
+  float complex *cs = malloc((E + 1) * sizeof *cs);
+  double complex *M = calloc(E + 1, sizeof *M), *R = malloc((E + 1) * sizeof *R);
+  double *v = malloc((E + 1) * sizeof *v), *s1 = calloc(E + 1, sizeof *s1);
+  double *s2 = calloc(E + 1, sizeof *s2), *direct = malloc((E + 1) * sizeof *direct);
+  float *jv = malloc((E + 1) * sizeof *jv), *jb = malloc((E + 1) * sizeof *jb);
+  conn_plan q = {0}; /* the normalisation (coh: output conversion) of a replicate */
+  q.method = cm.method;
+  q.C = C;
+  q.nfreq = F;
+  spy_specout_parse(cm.method == COH ? cm.output : "abs", &q.output);
+  if (!x || !scratch || !cs || !M || !R || !v || !s1 || !s2 || !direct || !jv || !jb) {
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+    goto done;
+  }
+  /* two passes over the trials: the mean, then the replicates */
+  for (int pass = 0; pass < 2 && !rc; pass++)
+    for (size_t k = 0; k < nt && !rc; k++) {
+      if (spy_interrupted()) {
+        rc = spy_fail(err, SPY_EINTR, "interrupted");
+        break;
+      }
+      size_t L = sel->nrows[k];
+      if ((rc = spy_data_read(in, sel->row0[k], L, sel->chans, C, x, SPY_DT_F64, err))) break;
+      spy_task t = {k, 0, C, x, L, cs, 1, scratch, 0};
+      if ((rc = op.kernel(op.plan, &t, err))) break;
+      if (pass == 0) {
+        for (size_t e = 0; e < E; e++) M[e] += cs[e];
+        continue;
+      }
+      double Nd = (double)nt;
+      for (size_t e = 0; e < E; e++) R[e] = (M[e] - (double complex)cs[e]) / (Nd - 1);
+      if (cm.method == COH) {
+        for (size_t f = 0; f < F; f++)
+          for (size_t i = 0; i < C; i++)
+            for (size_t j = 0; j < C; j++) {
+              size_t e = (f * C + i) * C + j;
+              v[e] = convert(R[e] / csqrt(R[(f * C + i) * C + i] * R[(f * C + j) * C + j]), q.output);
+            }
+      } else {
+        spy_granger_info gi;
+        if ((rc = spy_granger(R, F, C, v, &gi, err))) break;
+      }
+      for (size_t e = 0; e < E; e++) {
+        s1[e] += v[e];
+        s2[e] += v[e] * v[e];
+      }
+    }
+  if (rc) goto done;
+  if ((rc = spy_data_read(out, 0, 1, NULL, C, direct, SPY_DT_F64, err))) goto done;
+  double Nd = (double)nt;
+  for (size_t e = 0; e < E; e++) {
+    double mean = s1[e] / Nd, var = s2[e] - Nd * mean * mean;
+    jv[e] = (float)((Nd - 1) * (var > 0 ? var : 0));
+    jb[e] = (float)((Nd - 1) * (mean - direct[e]));
+  }
+  size_t shape[4] = {1, F, C, C};
+  spy_array *a = spy_array_new(SPY_DT_F32, 4, shape), *b = spy_array_new(SPY_DT_F32, 4, shape);
+  if (!a || !b) {
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+  } else {
+    memcpy(a->buf->data, jv, E * sizeof *jv);
+    memcpy(b->buf->data, jb, E * sizeof *jb);
+    rc = spy_data_put_extra(out, "jack_var", a, err);
+    if (!rc) rc = spy_data_put_extra(out, "jack_bias", b, err);
+  }
+  spy_array_free(a);
+  spy_array_free(b);
+done:
+  free(x);
+  spy_fft_free(scratch);
+  free(cs);
+  free(M);
+  free(R);
+  free(v);
+  free(s1);
+  free(s2);
+  free(direct);
+  free(jv);
+  free(jb);
+  spy_op_free(&op);
   return rc;
 }

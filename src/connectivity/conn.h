@@ -52,6 +52,16 @@ int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *e
 ** its metadata (trial definition, freq, channel_i/j, samplerate, granger's
 ** info); on failure the caller discards it.
 */
+/*
+** jackknife=true (coh, granger; AnalogData): after the direct result `out`
+** is made, Syncopy's leave-one-out bias and variance, written into out's
+** file as the datasets jack_var and jack_bias (float32, out's shape).  Two
+** passes over the trials on the calling thread, one trial in memory at a
+** time.  A no-op for other cfgs.
+*/
+int spy_conn_jackknife(const cJSON *cfg, spy_data *in, const spy_selection *sel, spy_data *out,
+                       spy_err *err);
+
 int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, spy_data *out,
                       bool quiet, spy_err *err);
 

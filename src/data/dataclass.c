@@ -45,5 +45,6 @@ const char *const *spy_dataclass_datasets(spy_dataclass c)
 {
   static const char *const plain[] = {"data", NULL};
   static const char *const timelock[] = {"data", "avg", "var", "cov", NULL};
-  return c == SPY_TIMELOCK ? timelock : plain;
+  static const char *const cross[] = {"data", "jack_var", "jack_bias", NULL}; /* jackknife */
+  return c == SPY_TIMELOCK ? timelock : c == SPY_CROSSSPECTRAL ? cross : plain;
 }

@@ -307,6 +307,42 @@ describe("connectivityanalysis from SpectralData (fourier)", function()
   end)
 end)
 
+describe("jackknife", function()
+  it("gives Syncopy's leave-one-out bias and variance, kept in the .spy container", function()
+    local r = ref("conn_coh_dpss")
+    local res = spy.connectivityanalysis(r.data, { method = "coh", tapsmofrq = 3, jackknife = true })
+    local direct = whole(res):astype("float64")
+    -- the replicates by hand: coherence of every leave-one-out selection
+    local N, reps = 5, {}
+    for k = 1, N do
+      local keep = {}
+      for t = 1, N do if t ~= k then keep[#keep + 1] = t end end
+      reps[k] = whole(spy.connectivityanalysis(spy.selectdata(r.data, { trials = keep }),
+                                               { method = "coh", tapsmofrq = 3 })):astype("float64")
+    end
+    local mean = reps[1] * 0
+    for k = 1, N do mean = mean + reps[k] / N end
+    local var = mean * 0
+    for k = 1, N do var = var + (mean - reps[k]) ^ 2 * (N - 1) end
+    local bias = (mean - direct) * (N - 1)
+    assert.are.same(res.shape, res.jack_var.shape)
+    assert.is_true((res.jack_var:astype("float64") - var):abs():max() <= 1e-5 * var:abs():max())
+    assert.is_true((res.jack_bias:astype("float64") - bias):abs():max() <= 1e-5 * bias:abs():max())
+    -- saved and loaded with the result; a result without jackknife has none
+    local dir = os.tmpname()
+    os.remove(dir)
+    spy.save(res, dir .. ".spy")
+    local back = spy.load(dir .. ".spy")
+    assert.are.equal(0, (back.jack_var - res.jack_var):abs():max())
+    assert.are.equal(0, (back.jack_bias - res.jack_bias):abs():max())
+    os.execute("rm -rf '" .. dir .. ".spy'")
+    assert.is_nil(spy.connectivityanalysis(r.data, { method = "coh" }).jack_var)
+    local g = spy.connectivityanalysis(r.data, { method = "granger", tapsmofrq = 3, jackknife = true })
+    assert.are.same(g.shape, g.jack_bias.shape)
+    assert.is_true(g.jack_var:min() >= 0)
+  end)
+end)
+
 describe("connectivityanalysis in parallel", function()
   it("gives identical numbers with 1, 2 and 4 workers", function()
     local r = ref("conn_coh_dpss")
