@@ -13,6 +13,7 @@ local client = spy.Client(cl)
 local cases = {
   { method = "coh", tapsmofrq = 5 },
   { method = "coh", output = "complex" },
+  { method = "coh", jackknife = true },
   { method = "ppc" },
   { method = "granger", tapsmofrq = 5 },
   { method = "csd", keeptrials = true },
@@ -28,6 +29,9 @@ for i, cfg in ipairs(cases) do
   local d = H.maxdiff(remote, want)
   H.check(d == 0, "case %d (%s): max |slurm - sequential| = %g", i, cfg.method, d)
   H.check(remote.log:find("used_parallel = True", 1, true), "case %d: not run in parallel", i)
+  if cfg.jackknife then
+    H.check((remote.jack_var - want.jack_var):abs():max() == 0, "jackknife travels")
+  end
   if cfg.method == "granger" then
     H.check(remote.info["converged"] == want.info["converged"], "granger info travels")
   end
