@@ -6,7 +6,13 @@
 -- d1 (mtmconvol), d2 (wavelet) on 50 x 5000 x 4, c_but, c_firws, c_resample
 -- (preprocessing / resampledata on 100 x 10000 x 10), synth (white_noise
 -- 5000 x 1000 x 32), big (mtmfft over a 4 GB AnalogData), fooof (FOOOF on the
--- trial-averaged power of 500 x 1000 x 32).
+-- trial-averaged power of 500 x 1000 x 32), m500, m5000, m50000 (the same
+-- Butterworth low-pass over 500, 5000 and 50,000 trials of 100 x 4: peak
+-- memory must not grow with the number of trials), long (one trial of
+-- 5,000,000 x 4 low-pass filtered; 80 MB of float32).
+-- peak_MB is the process's peak RSS during the timed calls (the peak is
+-- reset after the data are generated), so it is the call's own memory plus
+-- what the process already held.
 local case, workers, repeats = arg[1], tonumber(arg[2] or "0"), tonumber(arg[3] or "3")
 spy.set_progress(false)
 
@@ -45,6 +51,10 @@ local setups = {
     return d, spy.freqanalysis,
       { method = "mtmfft", taper = "hann", keeptrials = false, foilim = { 1, 100 }, output = "fooof" }
   end,
+  m500 = function() return white(500, 100, 4), spy.preprocessing, { freq = 40, filter_type = "lp" } end,
+  m5000 = function() return white(5000, 100, 4), spy.preprocessing, { freq = 40, filter_type = "lp" } end,
+  m50000 = function() return white(50000, 100, 4), spy.preprocessing, { freq = 40, filter_type = "lp" } end,
+  long = function() return white(1, 5000000, 4), spy.preprocessing, { freq = 40, filter_type = "lp" } end,
   big = function()
     -- 4 GB of float32: 1000 trials x 20000 samples x 50 channels
     return white(1000, 20000, 50), spy.freqanalysis, { method = "mtmfft", foilim = { 1, 100 } }
@@ -60,6 +70,11 @@ if workers > 0 then
   spy.set_loglevel("WARNING")
 end
 local first, best = nil, math.huge
+collectgarbage()
+do -- reset the peak RSS: the peak reported is that of the calls
+  local f = io.open("/proc/self/clear_refs", "w")
+  if f then f:write("5") f:close() end
+end
 for i = 1, repeats do
   collectgarbage()
   local t0 = spy.clock()
