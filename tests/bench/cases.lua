@@ -1,7 +1,7 @@
 -- One benchmark case, timed end to end through the Lua API (data generation
 -- excluded), in its own process so that its peak memory is its own:
 --   spy tests/bench/cases.lua <case> [workers] [repeats]
--- Prints one line:  case workers first best peak_MB ntasks
+-- Prints one line (see below).
 -- Cases (the issues' benchmarks): a, b (freqanalysis on 500 x 1000 x 32),
 -- d1 (mtmconvol), d2 (wavelet) on 50 x 5000 x 4, c_but, c_firws, c_resample
 -- (preprocessing / resampledata on 100 x 10000 x 10), synth (white_noise
@@ -10,9 +10,9 @@
 -- Butterworth low-pass over 500, 5000 and 50,000 trials of 100 x 4: peak
 -- memory must not grow with the number of trials), long (one trial of
 -- 5,000,000 x 4 low-pass filtered; 80 MB of float32).
--- peak_MB is the process's peak RSS during the timed calls (the peak is
--- reset after the data are generated), so it is the call's own memory plus
--- what the process already held.
+-- Prints: case workers first best peak_MB call_MB.  peak_MB is the
+-- process's peak RSS during the timed calls (the peak is reset after the
+-- data are generated), call_MB that peak less the RSS held before the calls.
 local case, workers, repeats = arg[1], tonumber(arg[2] or "0"), tonumber(arg[3] or "3")
 spy.set_progress(false)
 
@@ -71,6 +71,14 @@ if workers > 0 then
 end
 local first, best = nil, math.huge
 collectgarbage()
+local function status_mb(field)
+  for line in io.lines("/proc/self/status") do
+    local kb = line:match("^" .. field .. ":%s+(%d+)")
+    if kb then return tonumber(kb) / 1024 end
+  end
+  return 0
+end
+local base = status_mb("VmRSS")
 do -- reset the peak RSS: the peak reported is that of the calls
   local f = io.open("/proc/self/clear_refs", "w")
   if f then f:write("5") f:close() end
@@ -84,9 +92,5 @@ for i = 1, repeats do
   best = math.min(best, dt)
   res = nil
 end
-local peak = 0
-for line in io.lines("/proc/self/status") do
-  local kb = line:match("^VmHWM:%s+(%d+)")
-  if kb then peak = tonumber(kb) / 1024 end
-end
-print(("%s %d %.4f %.4f %.1f"):format(case, workers, first, best, peak))
+local peak = status_mb("VmHWM")
+print(("%s %d %.4f %.4f %.1f %.1f"):format(case, workers, first, best, peak, peak - base))
