@@ -6,15 +6,18 @@
 */
 #include "bind/data.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bind/array.h"
 #include "core/log.h"
 #include "core/settings.h"
+#include "data/extra.h"
 #include "io/h5.h"
 #include "sched/sched.h"
 
@@ -29,6 +32,9 @@ static const char *mtname(spy_dataclass c)
   switch (c) {
   case SPY_ANALOG: return "spy.AnalogData";
   case SPY_SPECTRAL: return "spy.SpectralData";
+  case SPY_TIMELOCK: return "spy.TimeLockData";
+  case SPY_SPIKE: return "spy.SpikeData";
+  case SPY_EVENT: return "spy.EventData";
   default: return "spy.CrossSpectralData";
   }
 }
@@ -254,7 +260,14 @@ static int l_index(lua_State *L)
     pushstrv(L, d->channel, d->nchannel);
   } else if (cross && strcmp(k, "channel_j") == 0) {
     pushstrv(L, d->channel_j, d->nchannel_j);
-  } else if (d->cls != SPY_ANALOG && strcmp(k, "freq") == 0) {
+  } else if (d->cls == SPY_TIMELOCK &&
+             (strcmp(k, "avg") == 0 || strcmp(k, "var") == 0 || strcmp(k, "cov") == 0)) {
+    spy_array *a = NULL;
+    spy_err err = {0};
+    if (spy_data_get_extra(d, k, &a, &err)) return spy_bind_raise(L, &err);
+    if (a) spy_bind_pusharray(L, a);
+    else lua_pushnil(L);
+  } else if (!spy_dataclass_timechannel(d->cls) && strcmp(k, "freq") == 0) {
     pushdoubles(L, d->freq, d->nfreq, 1, 1);
   } else if (d->cls == SPY_SPECTRAL && strcmp(k, "taper") == 0) {
     pushstrv(L, d->taper, d->ntaper);
@@ -333,9 +346,10 @@ static int l_newindex(lua_State *L)
 {
   spy_data *d = spy_bind_checkdata(L, 1);
   const char *k = luaL_checkstring(L, 2);
-  if (strcmp(k, "channel") == 0 || strcmp(k, "channel_i") == 0 || strcmp(k, "channel_j") == 0) {
+  bool unit = d->cls == SPY_SPIKE && strcmp(k, "unit") == 0; /* SpikeData's unit labels */
+  if (strcmp(k, "channel") == 0 || strcmp(k, "channel_i") == 0 || strcmp(k, "channel_j") == 0 || unit) {
     bool j = strcmp(k, "channel_j") == 0;
-    size_t want = j ? d->nchannel_j : d->nchannel;
+    size_t want = unit ? d->nunit : j ? d->nchannel_j : d->nchannel;
     if (!lua_istable(L, 3))
       return luaL_error(L, "Wrong type of `%s`: expected array_like found %s", k, luaL_typename(L, 3));
     size_t n = (size_t)luaL_len(L, 3);
@@ -351,7 +365,8 @@ static int l_newindex(lua_State *L)
       v[i] = lua_tostring(L, -1);
       lua_pop(L, 1); /* the string stays anchored in the table */
     }
-    if ((j ? spy_data_set_channel_j(d, v, n) : spy_data_set_channel(d, v, n)) != SPY_OK)
+    if ((unit ? spy_data_set_unit(d, v, n) : j ? spy_data_set_channel_j(d, v, n) : spy_data_set_channel(d, v, n)) !=
+        SPY_OK)
       return luaL_error(L, "out of memory");
   } else if (strcmp(k, "info") == 0) {
     spy_err err = {0};
@@ -404,6 +419,23 @@ static void keysof(const cJSON *o, char *buf, size_t n)
   }
 }
 
+/* A summary line of an extra dataset: "[a x b] element array" or "nil". */
+static void extra_line(spy_data *d, const char *name, char line[2][256])
+{
+  spy_array *a = NULL;
+  spy_err err = {0};
+  snprintf(line[0], 256, "%s", name);
+  if (spy_data_get_extra(d, name, &a, &err) || !a) {
+    snprintf(line[1], 256, "nil");
+  } else {
+    size_t used = (size_t)snprintf(line[1], 256, "[");
+    for (int i = 0; i < a->ndim && used < 200; i++)
+      used += (size_t)snprintf(line[1] + used, 256 - used, "%s%zu", i ? " x " : "", a->shape[i]);
+    snprintf(line[1] + used, 256 - used, "] element array");
+  }
+  spy_array_free(a);
+}
+
 static int l_tostring(lua_State *L)
 {
   spy_data *d = spy_bind_checkdata(L, 1);
@@ -417,6 +449,7 @@ static int l_tostring(lua_State *L)
   } while (0)
   char tmp[256], sz[32];
   bool cross = d->cls == SPY_CROSSSPECTRAL;
+  if (d->cls == SPY_TIMELOCK) extra_line(d, "avg", lines[nl++]);
   keysof(d->cfg, tmp, sizeof tmp);
   LINE("cfg", "%s", tmp);
   if (cross) {
@@ -426,6 +459,7 @@ static int l_tostring(lua_State *L)
     LINE("channel", "[%zu] element list", d->nchannel);
   }
   LINE("container", "%s", d->container ? d->container : "nil");
+  if (d->cls == SPY_TIMELOCK) extra_line(d, "cov", lines[nl++]);
   fmt_size(sz, sizeof sz, datasize(d));
   char shape[96] = "";
   size_t used = 0;
@@ -444,10 +478,10 @@ static int l_tostring(lua_State *L)
     used += (size_t)snprintf(tmp + used, sizeof tmp - used, "%s%s", i ? " by " : "", dim[i]);
   LINE("dimord", "%s", tmp);
   LINE("filename", "%s", d->path ? d->path : "nil");
-  if (d->cls != SPY_ANALOG) LINE("freq", "[%zu] element array", d->nfreq);
+  if (!spy_dataclass_timechannel(d->cls)) LINE("freq", "[%zu] element array", d->nfreq);
   keysof(d->info, tmp, sizeof tmp);
   LINE("info", "%s", tmp);
-  if (d->cls == SPY_ANALOG) LINE("is_time_locked", "%s", time_locked(d) ? "true" : "false");
+  if (spy_dataclass_timechannel(d->cls)) LINE("is_time_locked", "%s", time_locked(d) ? "true" : "false");
   LINE("mode", "%s", d->writable ? "r+" : "r");
   LINE("sampleinfo", "[%zu x 2] element array", d->ntrials);
   LINE("samplerate", "%.10g", d->samplerate);
@@ -459,6 +493,7 @@ static int l_tostring(lua_State *L)
   LINE("trialinfo", "[%zu x %zu] element array", d->ntrials, d->trlcols > 3 ? d->trlcols - 3 : 0);
   LINE("trialintervals", "[%zu x 2] element array", d->ntrials);
   LINE("trials", "%zu element iterable", d->ntrials);
+  if (d->cls == SPY_TIMELOCK) extra_line(d, "var", lines[nl++]);
 #undef LINE
   int w = 0;
   for (int i = 0; i < nl; i++)
@@ -525,6 +560,14 @@ static const spy_funcspec spec_cross = {
     "CrossSpectralData",
     "spy.CrossSpectralData{data=..., samplerate=..., channel_i=..., channel_j=..., freq=...}",
     "Cross-spectral data (time x freq x channel_i x channel_j).", NULL, NULL, kw_cross};
+
+static const spy_funcspec spec_timelock = {
+    "TimeLockData", "spy.TimeLockData{data=..., samplerate=..., channel=..., trialdefinition=...}",
+    "Time-locked data (time x channel): trials of equal length and offset, with the trial "
+    "average `avg`, variance `var` and covariance `cov` (nil until computed).",
+    "Usually the result of spy.timelockanalysis.  Built like AnalogData; all trials must have the "
+    "same length and offset.",
+    "local tl = spy.timelockanalysis(data, {covariance=true})\nprint(tl.avg)", kw_analog};
 
 /* Labels from cfg key (list of strings) or defaults. */
 static int set_labels(spy_data *d, const cJSON *cfg, const char *key, size_t n, int which,
@@ -632,7 +675,7 @@ static int construct(lua_State *L, spy_dataclass cls, const spy_funcspec *spec)
     }
     if (a->ndim != ndim)
       return luaL_error(L, "Invalid value of `data`: '%d-dimensional array'; expected %d-dimensional "
-                           "array(s) (%s)", a->ndim, ndim, cls == SPY_ANALOG ? "samples x channels" : "see help");
+                           "array(s) (%s)", a->ndim, ndim, spy_dataclass_timechannel(cls) ? "samples x channels" : "see help");
     for (int i = 1; i < ndim; i++)
       if (k > 0 && a->shape[i] != arr[0]->shape[i])
         return luaL_error(L, "Invalid value of `data`: 'trial %d has shape %d on axis %d, trial 1 has %d'; "
@@ -701,7 +744,7 @@ static int construct(lua_State *L, spy_dataclass cls, const spy_funcspec *spec)
     rc = set_labels(d, box->json, "channel", nlast, 0, &err);
   }
   if (!rc && cls == SPY_SPECTRAL) rc = set_labels(d, box->json, "taper", shape[1], 2, &err);
-  if (!rc && cls != SPY_ANALOG) {
+  if (!rc && !spy_dataclass_timechannel(cls)) {
     size_t nf = cls == SPY_SPECTRAL ? shape[2] : shape[1];
     const cJSON *f = cJSON_GetObjectItem(box->json, "freq");
     double *fv = calloc(nf ? nf : 1, sizeof *fv);
@@ -723,6 +766,9 @@ static int construct(lua_State *L, spy_dataclass cls, const spy_funcspec *spec)
   }
   if (rc) return rc == SPY_ENOMEM ? luaL_error(L, "out of memory") : spy_bind_raise(L, &err);
   char msg[64];
+  if (cls == SPY_TIMELOCK && !time_locked(d))
+    return luaL_error(L, "Invalid value of `trialdefinition`: expected trialdefinition with equally "
+                         "sized trials and common offsets");
   snprintf(msg, sizeof msg, "created %s object", spy_dataclass_name(cls));
   spy_data_log(d, "__init__", msg);
   if (d->path && spy_data_sync_meta(d, &err)) return spy_bind_raise(L, &err);
@@ -732,22 +778,27 @@ static int construct(lua_State *L, spy_dataclass cls, const spy_funcspec *spec)
 static int l_analog(lua_State *L) { return construct(L, SPY_ANALOG, &spec_analog); }
 static int l_spectral(lua_State *L) { return construct(L, SPY_SPECTRAL, &spec_spectral); }
 static int l_cross(lua_State *L) { return construct(L, SPY_CROSSSPECTRAL, &spec_cross); }
+static int l_timelock(lua_State *L) { return construct(L, SPY_TIMELOCK, &spec_timelock); }
 
 /* ---- definetrial, copy ------------------------------------------------------ */
 
 static const spy_kwarg kw_none[] = {{NULL, 0, NULL, NULL, NULL}};
 
 static const spy_funcspec spec_definetrial = {
-    "definetrial", "spy.definetrial(data [, trialdefinition])",
+    "definetrial", "spy.definetrial(data [, trialdefinition | events [, {pre=, post=, trigger=, start=, stop=, clip_edges=}]])",
     "Set the trial definition: an M x (3+k) array of [start, stop, offset, trialinfo...] in "
     "samples (stop exclusive); without one, the whole recording becomes one trial.",
-    "Start and stop must be integers within the data.  The object is changed in place and "
-    "returned.",
+    "Start and stop must be integers within the data.  With an EventData instead, trials are cut "
+    "around its markers: begin = (start or trigger) - pre, end = (stop or trigger) + post (pre/post "
+    "in s, start/trigger/stop event codes); without options the EventData's own trials are used.  "
+    "The object is changed in place and returned.",
     "spy.definetrial(data, {{0, 1000, -500}, {1000, 2000, -500}})", kw_none};
 
 static int l_definetrial(lua_State *L)
 {
   spy_data *d = spy_bind_checkdata(L, 1);
+  spy_bind_definetrial_args(L); /* the keyword form {trialdefinition=, pre=, ...} */
+  if (spy_dataclass_discrete(d->cls) || spy_bind_todata(L, 2)) return spy_bind_discrete_definetrial(L, d);
   spy_err err = {0};
   size_t rows = d->shape[0];
   if (lua_isnoneornil(L, 2)) {
@@ -760,6 +811,12 @@ static int l_definetrial(lua_State *L)
     int rc = check_trldef(t, rows, &trl, &n, &c, &err);
     spy_array_free(t);
     if (rc) return spy_bind_raise(L, &err);
+    for (size_t k = 1; d->cls == SPY_TIMELOCK && k < n; k++)
+      if (trl[k * c + 1] - trl[k * c] != trl[1] - trl[0] || trl[k * c + 2] != trl[2]) {
+        free(trl);
+        return luaL_error(L, "Invalid value of `trialdefinition`: expected trialdefinition with "
+                             "equally sized trials and common offsets");
+      }
     rc = spy_data_set_trldef(d, trl, n, c);
     free(trl);
     if (rc) return luaL_error(L, "out of memory");
@@ -775,7 +832,9 @@ static int l_definetrial(lua_State *L)
 
 static int copyfile(const char *from, const char *to, spy_err *err)
 {
-  FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wbx") : NULL;
+  int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); /* private, as all temporaries */
+  FILE *in = fd >= 0 ? fopen(from, "rb") : NULL, *out = in ? fdopen(fd, "wb") : NULL;
+  if (fd >= 0 && !out) close(fd);
   int rc = SPY_OK;
   if (!in || !out) {
     rc = spy_fail(err, SPY_EIO, "cannot copy '%s' to '%s'", from, to);
@@ -816,7 +875,9 @@ static spy_data *clone(spy_data *d, spy_err *err)
       spy_data_set_channel(c, (const char *const *)d->channel, d->nchannel) ||
       (d->channel_j && spy_data_set_channel_j(c, (const char *const *)d->channel_j, d->nchannel_j)) ||
       (d->taper && spy_data_set_taper(c, (const char *const *)d->taper, d->ntaper)) ||
-      (d->freq && spy_data_set_freq(c, d->freq, d->nfreq))) {
+      (d->freq && spy_data_set_freq(c, d->freq, d->nfreq)) ||
+      (d->unit && spy_data_set_unit(c, (const char *const *)d->unit, d->nunit)) ||
+      (d->dimord && spy_data_set_dimord(c, (const char *const *)d->dimord))) {
     if (!err->msg[0]) spy_fail(err, SPY_ENOMEM, "out of memory");
     remove(path);
     spy_data_unref(c);
@@ -960,6 +1021,7 @@ static const spy_funcspec spec_show = {
 static int l_show(lua_State *L)
 {
   spy_data *d = spy_bind_checkdata(L, 1);
+  if (spy_dataclass_discrete(d->cls)) return spy_bind_discrete_show(L, d);
   bool squeeze = true;
   if (lua_istable(L, 2) && lua_getfield(L, 2, "squeeze") != LUA_TNIL) squeeze = lua_toboolean(L, -1);
   if (lua_istable(L, 2)) lua_pop(L, 1);
@@ -1011,6 +1073,9 @@ static const spy_kwarg kw_selectdata[] = {
      "a frequency (nearest bin) or {fmin, fmax} in Hz"},
     {"taper", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,
      "taper names or 1-based indices"},
+    {"unit", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,
+     "SpikeData: unit names or 1-based indices"},
+    {"eventid", SPY_KT_INT | SPY_KT_NUMS | SPY_KT_NULL, "null", NULL, "EventData: event codes"},
     {"parallel", SPY_KT_BOOL | SPY_KT_NULL, "null", NULL, "accepted for Syncopy compatibility"},
     {NULL, 0, NULL, NULL, NULL}};
 
@@ -1034,6 +1099,7 @@ static int l_selectdata(lua_State *L)
   /* validate keys against the spec first (unknown keys, types) */
   spy_jsonbox *box = spy_bind_jsonbox(L);
   box->json = spy_bind_kwargs(L, lua_istable(L, 2) ? 2 : 0, &spec_selectdata);
+  if (spy_dataclass_discrete(d->cls)) return spy_bind_discrete_selectdata(L, d, box->json);
   static const char *const skip[] = {"parallel", NULL};
   spy_selection *s = select_from(L, d, 2, skip);
   spy_err err = {0};
@@ -1075,7 +1141,7 @@ static int l_selectdata(lua_State *L)
     for (size_t c = 0; !rc && c < s->ntaper; c++) lab[c] = d->taper[s->tapers[c]];
     if (!rc && d->cls == SPY_SPECTRAL) rc = spy_data_set_taper(out, lab, s->ntaper);
     for (size_t f = 0; !rc && f < s->nfreq; f++) fv[f] = d->freq[s->freqs[f]];
-    if (!rc && d->cls != SPY_ANALOG) rc = spy_data_set_freq(out, fv, s->nfreq);
+    if (!rc && !spy_dataclass_timechannel(d->cls)) rc = spy_data_set_freq(out, fv, s->nfreq);
     if (!rc) rc = spy_data_set_trldef(out, s->trldef, s->ntrials, s->trlcols);
     free(lab);
     free(fv);
@@ -1427,8 +1493,12 @@ static void push_fields(lua_State *L, spy_dataclass c)
   static const char *const analog[] = {"channel", "time", "is_time_locked", NULL};
   static const char *const spectral[] = {"channel", "time", "freq", "taper", "metadata", NULL};
   static const char *const cross[] = {"channel_i", "channel_j", "freq", NULL};
-  for (const char *const *f = c == SPY_ANALOG ? analog : c == SPY_SPECTRAL ? spectral : cross; *f;
-       f++) {
+  static const char *const timelock[] = {"channel", "time", "is_time_locked", "avg", "var", "cov", NULL};
+  for (const char *const *f = c == SPY_ANALOG     ? analog
+                              : c == SPY_SPECTRAL ? spectral
+                              : c == SPY_TIMELOCK ? timelock
+                                                  : cross;
+       *f; f++) {
     lua_pushstring(L, *f);
     lua_seti(L, -2, i++);
   }
@@ -1451,6 +1521,7 @@ void spy_open_data(lua_State *L, int spy)
   }
   lua_pop(L, 1);
   for (int c = 0; c < SPY_NCLASSES; c++) {
+    if (spy_dataclass_discrete((spy_dataclass)c)) continue; /* bind/discrete.c */
     luaL_newmetatable(L, mtname((spy_dataclass)c));
     luaL_setfuncs(L, metamethods, 0);
     lua_pushboolean(L, 1);
@@ -1497,6 +1568,7 @@ void spy_open_data(lua_State *L, int spy)
   spy_bind_func(L, spy, "AnalogData", l_analog, &spec_analog);
   spy_bind_func(L, spy, "SpectralData", l_spectral, &spec_spectral);
   spy_bind_func(L, spy, "CrossSpectralData", l_cross, &spec_cross);
+  spy_bind_func(L, spy, "TimeLockData", l_timelock, &spec_timelock);
   spy_bind_func(L, spy, "definetrial", l_definetrial, &spec_definetrial);
   spy_bind_func(L, spy, "copy", l_copy, &spec_copy);
   spy_bind_func(L, spy, "show", l_show, &spec_show);

@@ -8,6 +8,9 @@ static const char *const dim_analog[] = {"time", "channel", NULL};
 static const char *const dim_spectral[] = {"time", "taper", "freq", "channel", NULL};
 static const char *const dim_cross[] = {"time", "freq", "channel_i", "channel_j", NULL};
 
+static const char *const dim_spike[] = {"sample", "channel", "unit", NULL};
+static const char *const dim_event[] = {"sample", "eventid", NULL};
+
 static const struct {
   const char *name, *ext;
   int ndim;
@@ -16,6 +19,9 @@ static const struct {
     [SPY_ANALOG] = {"AnalogData", ".analog", 2, dim_analog},
     [SPY_SPECTRAL] = {"SpectralData", ".spectral", 4, dim_spectral},
     [SPY_CROSSSPECTRAL] = {"CrossSpectralData", ".crossspectral", 4, dim_cross},
+    [SPY_TIMELOCK] = {"TimeLockData", ".timelock", 2, dim_analog},
+    [SPY_SPIKE] = {"SpikeData", ".spike", 2, dim_spike},
+    [SPY_EVENT] = {"EventData", ".event", 2, dim_event},
 };
 
 const char *spy_dataclass_name(spy_dataclass c) { return c < SPY_NCLASSES ? classes[c].name : "?"; }
@@ -25,6 +31,8 @@ const char *const *spy_dataclass_dimord(spy_dataclass c)
 {
   return c < SPY_NCLASSES ? classes[c].dimord : NULL;
 }
+
+int spy_dataclass_discrete(spy_dataclass c) { return c == SPY_SPIKE || c == SPY_EVENT; }
 
 int spy_dataclass_parse(const char *name, spy_dataclass *c)
 {
@@ -36,4 +44,15 @@ int spy_dataclass_parse(const char *name, spy_dataclass *c)
     }
   }
   return SPY_EINVAL;
+}
+
+bool spy_dataclass_timechannel(spy_dataclass c) { return c == SPY_ANALOG || c == SPY_TIMELOCK; }
+
+const char *const *spy_dataclass_datasets(spy_dataclass c)
+{
+  static const char *const plain[] = {"data", NULL};
+  static const char *const timelock[] = {"data", "avg", "var", "cov", NULL};
+  static const char *const spike[] = {"data", "waveform", NULL};
+  if (c == SPY_SPIKE) return spike;
+  return c == SPY_TIMELOCK ? timelock : plain;
 }

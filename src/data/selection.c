@@ -32,7 +32,7 @@ static const char *const keys_all[] = {"trials",    "latency",   "channel", "cha
 
 static const char *const *classkeys(spy_dataclass c)
 {
-  return c == SPY_ANALOG ? keys_analog : c == SPY_SPECTRAL ? keys_spectral : keys_cross;
+  return spy_dataclass_timechannel(c) ? keys_analog : c == SPY_SPECTRAL ? keys_spectral : keys_cross;
 }
 
 static bool inlist(const char *const *l, const char *k)
@@ -306,7 +306,7 @@ int spy_select(const spy_data *d, const cJSON *sel, spy_selection **out, spy_err
     }
   }
   /* frequencies */
-  if (d->cls != SPY_ANALOG) {
+  if (!spy_dataclass_timechannel(d->cls)) {
     if (isall(get_freq)) {
       if (all_indices(d->nfreq, &s->freqs, &s->nfreq)) goto nomem;
     } else {

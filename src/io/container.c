@@ -13,6 +13,7 @@
 
 #include "core/interrupt.h"
 #include "core/settings.h"
+#include "data/extra.h"
 #include "io/checksum.h"
 #include "io/h5.h"
 #include "io/info.h"
@@ -112,7 +113,8 @@ static size_t count_char(const char *s, char c)
   return n;
 }
 
-static const char *const data_exts[] = {".analog", ".spectral", ".crossspectral", NULL};
+static const char *const data_exts[] = {".analog", ".spectral", ".crossspectral", ".timelock",
+                                        ".spike", ".event", NULL};
 
 static bool is_data_ext(const char *ext)
 {
@@ -194,7 +196,7 @@ static int parse_filename(const char *path, fileinfo *fi, spy_err *err)
   }
   if (!e || !is_data_ext(e)) {
     rc = spy_fail_value(err, "filename extension", e ? e : "",
-                        "('.analog', '.spectral', '.crossspectral')");
+                        "('.analog', '.spectral', '.crossspectral', '.timelock', '.spike', '.event')");
     goto exit;
   }
   fi->ext = strdup(e);
@@ -230,6 +232,53 @@ exit:
   return rc;
 }
 
+/* ---- names ----------------------------------------------------------------- */
+
+/* Longest tag or container base name accepted (file names stay below NAME_MAX
+** with the extension, the `_` and the hidden temporary's decoration). */
+#define NAME_LIMIT 128
+
+/*
+** A tag (save) or container base name: letters, digits, `_` and `-`, not
+** empty, at most NAME_LIMIT bytes.  Everything else is refused before a path
+** is built: `/` and `..` would write outside the container, a `.` breaks
+** Syncopy's filename_parser (one extension only), glob characters make the
+** loader's `*<tag>*` patterns match other objects, and control characters
+** (newlines) corrupt listings and logs.
+*/
+int spy_check_name(const char *key, const char *s, spy_err *err)
+{
+  size_t n = strlen(s);
+  bool ok = n > 0 && n <= NAME_LIMIT;
+  for (size_t i = 0; ok && i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+  }
+  if (ok) return SPY_OK;
+  char shown[64];
+  size_t k = 0;
+  for (size_t i = 0; s[i] && k + 5 < sizeof shown; i++) {
+    unsigned char c = (unsigned char)s[i];
+    k += (size_t)snprintf(shown + k, sizeof shown - k, c < 0x20 || c == 0x7f ? "\\x%02x" : "%c", c);
+  }
+  if (s[0] && k + 5 >= sizeof shown) snprintf(shown + k, sizeof shown - k, "...");
+  return spy_fail_value(err, key, shown,
+                        "a non-empty name of at most %d letters, digits, '_' or '-'", NAME_LIMIT);
+}
+
+/* A load pattern: any name characters plus glob characters, no path. */
+static int check_pattern(const char *s, spy_err *err)
+{
+  for (const char *c = s; *c; c++)
+    if (*c == '/' || (unsigned char)*c < 0x20 || *c == 0x7f || strlen(s) > NAME_LIMIT)
+      return spy_fail_value(err, "tag", s,
+                            "a name or glob pattern of at most %d characters without '/' or "
+                            "control characters",
+                            NAME_LIMIT);
+  return SPY_OK;
+}
+
 /* ---- save ------------------------------------------------------------------ */
 
 /* Refuses objects whose metadata disagree with their data: a container
@@ -247,7 +296,9 @@ static int check_saveable(const spy_data *d, spy_err *err)
     const char *name;
   } axis_labels;
   axis_labels labels[3] = {{d->nchannel, sh[nd - 1], "channel"}, {0, 0, NULL}, {0, 0, NULL}};
-  if (d->cls == SPY_SPECTRAL) {
+  if (spy_dataclass_discrete(d->cls)) {
+    labels[0] = (axis_labels){0, 0, NULL}; /* labels follow the distinct indices */
+  } else if (d->cls == SPY_SPECTRAL) {
     labels[1] = (axis_labels){d->ntaper, sh[1], "taper"};
     labels[2] = (axis_labels){d->nfreq, sh[2], "freq"};
   } else if (d->cls == SPY_CROSSSPECTRAL) {
@@ -263,7 +314,7 @@ static int check_saveable(const spy_data *d, spy_err *err)
     }
   for (size_t k = 0; k < d->ntrials; k++) {
     const double *r = d->trldef + k * d->trlcols;
-    if (!(r[0] >= 0 && r[0] <= r[1] && r[1] <= (double)sh[0]))
+    if (!(r[0] >= 0 && r[0] <= r[1] && (spy_dataclass_discrete(d->cls) || r[1] <= (double)sh[0])))
       return spy_fail(err, SPY_EINVAL, "trial %zu [%g, %g) lies outside the %zu rows of the data", k,
                       r[0], r[1], sh[0]);
   }
@@ -340,6 +391,7 @@ static int write_hdf(spy_data *d, const char *tmp, const char *listing, spy_info
   }
   spy_h5_unlock();
   rc = copy_data(d, ds, err);
+  if (rc == SPY_OK) rc = spy_data_copy_extras(d, f, err);
   if (rc == SPY_OK) rc = fault("data", err);
   if (rc == SPY_OK) rc = spy_data_write_meta(d, f, listing, err);
   if (rc == SPY_OK) rc = fault("meta", err);
@@ -415,6 +467,30 @@ static char *temp_name(const char *folder, const char *name)
 }
 
 /*
+** The save journal: <SPYTMPDIR>/spy_<session>_<hex>.saving names the
+** temporaries a save writes into the destination folder (NUL-separated), from
+** before they exist until they are renamed or removed.  A session killed in
+** between leaves it behind with its session's other entries, and
+** spy.cleanup() removes the listed temporaries of dead sessions (cleanup.c).
+** Best effort: without temporary storage a save still works, unjournaled.
+*/
+static char *journal_start(const char *tmp_hdf, const char *tmp_info)
+{
+  char path[4200];
+  if (spy_tmp_path(path, sizeof path, ".saving") != SPY_OK) return NULL;
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return NULL;
+  size_t a = strlen(tmp_hdf) + 1, b = strlen(tmp_info) + 1;
+  bool ok = write(fd, tmp_hdf, a) == (ssize_t)a && write(fd, tmp_info, b) == (ssize_t)b;
+  close(fd);
+  if (!ok) {
+    unlink(path);
+    return NULL;
+  }
+  return strdup(path);
+}
+
+/*
 ** Moves the temporaries into place: data first, info last.  An existing
 ** data file is kept as a hard link until the info is in place, so a failed
 ** second rename can put it back.
@@ -472,17 +548,22 @@ int spy_save(spy_data *d, const spy_save_opts *o, spy_err *err)
   int rc = SPY_OK;
   fileinfo fi = {0};
   char *filename = NULL, *hdf = NULL, *info = NULL, *tmp_hdf = NULL, *tmp_info = NULL;
-  char *text = NULL, *old_log = NULL, *msg = NULL, *container = NULL;
+  char *text = NULL, *old_log = NULL, *msg = NULL, *container = NULL, *journal = NULL;
   spy_info_hdr h = {0};
   const char *ext = spy_dataclass_ext(d->cls);
 
+  if (o->container && o->tag && (rc = spy_check_name("tag", o->tag, err))) return rc;
   if (o->container) {
     const char *e = ext_of(o->container);
     char *c = (e && strcmp(e, ".spy") == 0) ? strdup(o->container) : str_cat(o->container, ".spy", NULL);
     if (!c) return oom(err);
     rc = parse_filename(c, &fi, err);
     free(c);
-    if (rc) return rc;
+    if (!rc) rc = spy_check_name("container", fi.basename, err);
+    if (rc) {
+      fileinfo_free(&fi);
+      return rc;
+    }
     char *dir = path_join(fi.folder, fi.container);
     filename = dir ? path_join(dir, fi.basename) : NULL;
     free(dir);
@@ -522,6 +603,7 @@ int spy_save(spy_data *d, const spy_save_opts *o, spy_err *err)
     goto exit;
   }
   if ((rc = check_saveable(d, err))) goto exit;
+  journal = journal_start(tmp_hdf, tmp_info);
 
   struct stat st;
   if (stat(fi.folder, &st) != 0) {
@@ -601,6 +683,8 @@ exit:
       old_log = NULL;
     }
   }
+  if (journal) unlink(journal);
+  free(journal);
   free(old_log);
   free(msg);
   free(text);
@@ -679,6 +763,51 @@ static bool plain_type(hid_t t)
   return ok;
 }
 
+/* A TimeLockData file whose .info gives the dtype and shape of its `var`
+** or `cov` dataset (Syncopy's data_shape quirk, syncopy.md 9.3). */
+static bool timelock_quirk(hid_t f, const spy_info_hdr *h)
+{
+  static const char *const names[] = {"var", "cov", NULL};
+  bool match = false;
+  for (int i = 0; names[i] && !match; i++) {
+    if (H5Lexists(f, names[i], H5P_DEFAULT) <= 0) continue;
+    hid_t ds = H5Dopen2(f, names[i], H5P_DEFAULT), sp = ds >= 0 ? H5Dget_space(ds) : H5I_INVALID_HID;
+    hsize_t dims[2];
+    if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == 2 && h->data_ndim == 2) {
+      H5Sget_simple_extent_dims(sp, dims, NULL);
+      match = dims[0] == h->data_shape[0] && dims[1] == h->data_shape[1];
+    }
+    spy_h5_close_space(sp);
+    spy_h5_close_dset(ds);
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return match;
+}
+
+/* Whether the .info's data_dtype/data_shape describe dataset `waveform`. */
+static bool spike_quirk(hid_t f, const spy_info_hdr *h)
+{
+  bool match = false;
+  if (H5Lexists(f, "waveform", H5P_DEFAULT) > 0) {
+    hid_t ds = H5Dopen2(f, "waveform", H5P_DEFAULT), sp = ds >= 0 ? H5Dget_space(ds) : H5I_INVALID_HID;
+    hid_t ty = ds >= 0 ? H5Dget_type(ds) : H5I_INVALID_HID;
+    int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    hsize_t dims[4];
+    spy_dtype t;
+    if (nd == h->data_ndim && nd >= 2 && nd <= 4 && ty >= 0 && spy_h5_dtype_of(ty, &t) == SPY_OK &&
+        t == h->data_dtype) {
+      H5Sget_simple_extent_dims(sp, dims, NULL);
+      match = true;
+      for (int i = 0; i < nd; i++) match = match && dims[i] == h->data_shape[i];
+    }
+    spy_h5_close_type(ty);
+    spy_h5_close_space(sp);
+    spy_h5_close_dset(ds);
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return match;
+}
+
 /* Opens the HDF5 file and checks it against the .info header: `data` of
 ** the stated dtype and shape, a 2-D trialdefinition of trl_shape whose rows
 ** lie inside the data.  On success d->trldef is set. */
@@ -695,9 +824,9 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
     rc = spy_h5_fail(err, SPY_EFORMAT, "Cannot read %s: not an HDF5 file or damaged", hdf);
     goto exit;
   }
-  if (H5Lexists(f, "data", H5P_DEFAULT) <= 0 || (ds = H5Dopen2(f, "data", H5P_DEFAULT)) < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    rc = spy_fail(err, SPY_EFORMAT, "Data file %s does not contain a dataset named 'data'.", hdf);
+  if ((rc = spy_h5_open_local(f, "data", hdf, &ds, err))) {
+    if (rc == SPY_ENOENT)
+      rc = spy_fail(err, SPY_EFORMAT, "Data file %s does not contain a dataset named 'data'.", hdf);
     goto exit;
   }
   sp = H5Dget_space(ds);
@@ -718,6 +847,23 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
     sh[i] = dims[i];
     same = same && i < 4 && sh[i] == h->data_shape[i];
   }
+  size_t nrows = h->data_shape[0];
+  if (!same && d->cls == SPY_TIMELOCK && nd == 2 && t == h->data_dtype && timelock_quirk(f, h)) {
+    /* Syncopy describes the last dataset it wrote (var or cov), not `data` */
+    same = true;
+    nrows = sh[0];
+    d->shape[0] = sh[0];
+    d->shape[1] = sh[1];
+  }
+  if (!same && d->cls == SPY_SPIKE && nd == 2 && spike_quirk(f, h)) {
+    /* Syncopy describes the waveform (its last dataset written), not `data` */
+    same = true;
+    nrows = sh[0];
+    d->ndim = 2;
+    d->dtype = t;
+    d->shape[0] = sh[0];
+    d->shape[1] = sh[1];
+  }
   if (!same) {
     shape_text(have, sizeof have, nd, sh);
     shape_text(want, sizeof want, h->data_ndim, h->data_shape);
@@ -732,16 +878,22 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
       rc = spy_fail(err, SPY_EFORMAT, "Data file %s: dataset 'data' is impossibly large", hdf);
       goto exit;
     }
+  if (!spy_h5_backed(ds, bytes)) {
+    rc = spy_fail(err, SPY_EFORMAT,
+                  "Data file %s: dataset 'data' announces %zu bytes but the file does not hold "
+                  "them",
+                  hdf, bytes);
+    goto exit;
+  }
   spy_h5_close_type(ty);
   spy_h5_close_space(sp);
   spy_h5_close_dset(ds);
   ty = sp = ds = H5I_INVALID_HID;
 
-  if (H5Lexists(f, "trialdefinition", H5P_DEFAULT) <= 0 ||
-      (ds = H5Dopen2(f, "trialdefinition", H5P_DEFAULT)) < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    rc = spy_fail(err, SPY_EFORMAT,
-                  "Data file %s does not contain a dataset named 'trialdefinition'.", hdf);
+  if ((rc = spy_h5_open_local(f, "trialdefinition", hdf, &ds, err))) {
+    if (rc == SPY_ENOENT)
+      rc = spy_fail(err, SPY_EFORMAT,
+                    "Data file %s does not contain a dataset named 'trialdefinition'.", hdf);
     goto exit;
   }
   sp = H5Dget_space(ds);
@@ -766,7 +918,8 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
     goto exit;
   }
   size_t n = trl_sh[0] * trl_sh[1];
-  if (trl_sh[1] < 3 || trl_sh[1] > 1024 || trl_sh[0] > ((size_t)1 << 26)) {
+  if (trl_sh[1] < 3 || trl_sh[1] > 1024 || trl_sh[0] > ((size_t)1 << 26) || n > ((size_t)1 << 26) ||
+      !spy_h5_backed(ds, n * H5Tget_size(ty))) {
     rc = spy_fail(err, SPY_EFORMAT, "Data file %s: dataset 'trialdefinition' of shape (%zu, %zu) is not a trial definition", hdf,
                   trl_sh[0], trl_sh[1]);
     goto exit;
@@ -784,13 +937,15 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
     const double *r = trl + k * trl_sh[1];
     bool ok = true;
     for (int j = 0; j < 3; j++) ok = ok && isfinite(r[j]) && r[j] == floor(r[j]);
-    if (!ok || !(r[0] >= 0 && r[0] <= r[1] && r[1] <= (double)h->data_shape[0])) {
+    /* discrete data: start/stop are samples, not rows */
+    bool inside = spy_dataclass_discrete(d->cls) || r[1] <= (double)nrows;
+    if (!ok || !(r[0] >= 0 && r[0] <= r[1] && inside)) {
       char actual[160];
       snprintf(actual, sizeof actual, "trial %zu: [%g, %g, %g]", k, r[0], r[1], r[2]);
       rc = spy_fail_value(err, "trialdefinition", actual,
                           "integer rows [start, stop, offset] with 0 <= start <= stop <= %zu (the "
                           "rows of `data` in %s)",
-                          h->data_shape[0], hdf);
+                          nrows, hdf);
       err->code = rc = SPY_EFORMAT;
       goto exit;
     }
@@ -831,7 +986,8 @@ int spy_load_file(const char *path, bool checksum, spy_data **out, spy_err *err)
     goto exit;
   }
   if (!S_ISREG(st.st_mode)) {
-    rc = spy_fail(err, SPY_EIO, "Invalid value of `hdfFile`: 'directory'; expected file");
+    rc = spy_fail(err, SPY_EIO, "Invalid value of `hdfFile`: '%s'; expected file",
+                  S_ISDIR(st.st_mode) ? "directory" : "not a regular file");
     goto exit;
   }
   if ((rc = spy_info_read(json, &d, &h, err))) goto exit;
@@ -977,7 +1133,7 @@ int spy_load(const char *path, const spy_load_opts *o, spy_loaded *out, spy_err 
   fileinfo fi = {0};
   char *p = NULL, *dir = NULL, **files = NULL, **tagpats = NULL;
   size_t nfiles = 0, ntags = o->tags ? o->ntags : 0;
-  const char *exts[3];
+  const char *exts[sizeof data_exts / sizeof *data_exts];
   size_t nexts = 0;
 
   char *abs = abspath(path);
@@ -990,6 +1146,8 @@ int spy_load(const char *path, const spy_load_opts *o, spy_loaded *out, spy_err 
     rc = spy_fail(err, SPY_EINVAL, "Only containers can be loaded with `tag` keyword!");
     goto exit;
   }
+  for (size_t t = 0; t < ntags; t++)
+    if (o->tags[t] && (rc = check_pattern(o->tags[t], err))) goto exit;
   if (o->dataclass && o->ndataclass) {
     char listing[512] = "[";
     for (size_t i = 0; i < o->ndataclass; i++) {
@@ -1006,7 +1164,7 @@ int spy_load(const char *path, const spy_load_opts *o, spy_loaded *out, spy_err 
     strncat(listing, "]", sizeof listing - strlen(listing) - 1);
     if (nexts == 0) {
       rc = spy_fail_value(err, "dataclass", listing,
-                          "extension(s) '.analog' or '.spectral' or '.crossspectral' ");
+                          "extension(s) '.analog' or '.spectral' or '.crossspectral' or '.timelock' or '.spike' or '.event' ");
       goto exit;
     }
   } else {

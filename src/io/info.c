@@ -1,11 +1,13 @@
 #include "io/info.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/pyfmt.h"
 #include "core/strbuf.h"
@@ -151,12 +153,16 @@ char *spy_json_dump(const cJSON *v, int indent)
 
 /* ---- JSON parser (Python's json.loads) ----------------------------------- */
 
-enum { MAX_DEPTH = 512 };
+/* Parse memory is bounded by the number of values (a cJSON node is ~64 bytes
+** and "[0,0,..." spends 2 bytes per value): 2^21 values, far more than the
+** labels and frequencies of any real object, cap the nodes near 128 MiB. */
+enum { MAX_DEPTH = 512, MAX_VALUES = 1 << 21 };
 
 typedef struct {
   const char *text, *p, *end;
   int depth;
   spy_err *err;
+  size_t values;
 } parser;
 
 static int perr(parser *ps, const char *what, const char *at)
@@ -430,6 +436,10 @@ static cJSON *parse_value(parser *ps)
     return NULL;
   }
   cJSON *v = NULL;
+  if (++ps->values > MAX_VALUES) {
+    spy_fail(ps->err, SPY_EFORMAT, "JSON holds more than %d values", MAX_VALUES);
+    return NULL;
+  }
   switch (*ps->p) {
   case '{': return parse_container(ps, true);
   case '[': return parse_container(ps, false);
@@ -495,7 +505,7 @@ int spy_json_parse(const char *text, size_t len, cJSON **out, spy_err *err)
   spy_err local;
   if (!err) err = &local;
   *out = NULL;
-  parser ps = {text, text, text + len, 0, err};
+  parser ps = {text, text, text + len, 0, err, 0};
   const char *bad = invalid_utf8(text, len);
   if (bad)
     return spy_fail(err, SPY_EFORMAT, "'utf-8' codec can't decode byte 0x%02x in position %zu",
@@ -525,9 +535,16 @@ static const char *const props_spectral[] = {"dimord", "_version", "_log", "cfg"
 static const char *const props_cross[] = {"dimord", "_version", "_log", "cfg", "info",
                                           "samplerate", "channel_i", "channel_j", "freq", NULL};
 
+static const char *const props_spike[] = {"dimord", "_version", "_log", "cfg", "info",
+                                          "samplerate", "channel", "unit", NULL};
+static const char *const props_event[] = {"dimord", "_version", "_log", "cfg", "info",
+                                          "samplerate", NULL};
+
 static const char *const *class_props(spy_dataclass c)
 {
-  return c == SPY_ANALOG ? props_analog : c == SPY_SPECTRAL ? props_spectral : props_cross;
+  if (c == SPY_SPIKE) return props_spike;
+  if (c == SPY_EVENT) return props_event;
+  return spy_dataclass_timechannel(c) ? props_analog : c == SPY_SPECTRAL ? props_spectral : props_cross;
 }
 
 void spy_info_hdr_free(spy_info_hdr *h)
@@ -692,11 +709,19 @@ static int replace_str(char **dst, const char *src, spy_err *err)
   return SPY_OK;
 }
 
-static int check_dimord(ictx *c, spy_dataclass cls)
+static int check_dimord(ictx *c, spy_dataclass cls, size_t ncols)
 {
   const cJSON *v = field(c, "dimord");
   const char *const *want = spy_dataclass_dimord(cls);
   if (!cJSON_IsArray(v)) return bad_type(c, "dimord", "list of str", v);
+  /* EventData: extra columns named after "sample", "eventid" */
+  if (cls == SPY_EVENT && (size_t)cJSON_GetArraySize(v) == ncols && ncols > 2 && ncols <= 8 &&
+      cJSON_IsString(v->child) && strcmp(v->child->valuestring, "sample") == 0 &&
+      cJSON_IsString(v->child->next) && strcmp(v->child->next->valuestring, "eventid") == 0) {
+    bool strs = true;
+    for (const cJSON *e = v->child; e; e = e->next) strs = strs && cJSON_IsString(e);
+    if (strs) return SPY_OK;
+  }
   const cJSON *e = v->child;
   bool same = true;
   size_t i = 0;
@@ -732,13 +757,6 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
   for (int i = 0; i < SPY_NCLASSES; i++)
     if (strcmp(clsname, spy_dataclass_name((spy_dataclass)i)) == 0) cls = (spy_dataclass)i;
   if (cls == SPY_NCLASSES) {
-    static const char *const syncopy_only[] = {"SpikeData", "EventData", "TimeLockData", NULL};
-    for (int i = 0; syncopy_only[i]; i++)
-      if (strcmp(clsname, syncopy_only[i]) == 0)
-        return spy_fail(err, SPY_ENOTSUP,
-                        "Data class %s of %s is not supported by spy (supported: AnalogData, "
-                        "SpectralData, CrossSpectralData)",
-                        clsname, c->path);
     return spy_fail(err, SPY_EFORMAT, "Unknown data class %s", clsname);
   }
   const char *const *props = class_props(cls);
@@ -759,8 +777,13 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
   if (spy_dtype_parse(s, &h->data_dtype) != SPY_OK)
     return bad_value(c, SPY_ENOTSUP, "data_dtype", s,
                      "one of float32, float64, complex64, complex128, int64");
-  if ((rc = get_shape(c, "data_shape", spy_dataclass_ndim(cls), h->data_shape, &h->data_ndim)))
-    return rc;
+  /* SpikeData with a waveform: Syncopy describes the waveform (its last
+  ** dataset written), of 2 to 4 dimensions; container.c checks it */
+  int want_nd = spy_dataclass_ndim(cls);
+  const cJSON *dsh = field(c, "data_shape");
+  if (cls == SPY_SPIKE && cJSON_GetArraySize(dsh) >= 2 && cJSON_GetArraySize(dsh) <= 4)
+    want_nd = cJSON_GetArraySize(dsh);
+  if ((rc = get_shape(c, "data_shape", want_nd, h->data_shape, &h->data_ndim))) return rc;
   const cJSON *off = field(c, "data_offset");
   if (is_count(off)) {
     h->has_data_offset = true;
@@ -783,10 +806,17 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
   if (replace_str(&h->checksum_algorithm, s, err)) return SPY_ENOMEM;
 
   /* class properties */
-  if ((rc = check_dimord(c, cls))) return rc;
+  if ((rc = check_dimord(c, cls, h->data_shape[1]))) return rc;
   spy_data *d = spy_data_new(cls);
   if (!d) return spy_fail(err, SPY_ENOMEM, "out of memory");
   *out = d;
+  const cJSON *dv = field(c, "dimord");
+  if (cls == SPY_EVENT && cJSON_GetArraySize(dv) > 2) {
+    const char *names[9] = {NULL};
+    int i = 0;
+    for (const cJSON *e = dv->child; e && i < 8; e = e->next) names[i++] = e->valuestring;
+    if (spy_data_set_dimord(d, names)) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  }
   d->dtype = h->data_dtype;
   d->ndim = h->data_ndim;
   memcpy(d->shape, h->data_shape, sizeof d->shape);
@@ -808,8 +838,20 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
     d->samplerate = sr->valuedouble;
   }
   size_t *sh = h->data_shape;
+  /* SpikeData: one label per distinct channel/unit index, which only the
+  ** data know; the count is checked when the data are opened */
+  const cJSON *lab;
   switch (cls) {
+  case SPY_SPIKE:
+    lab = field(c, "channel");
+    rc = get_labels(c, "channel", (size_t)cJSON_GetArraySize(lab), &d->channel, &d->nchannel);
+    lab = field(c, "unit");
+    if (!rc) rc = get_labels(c, "unit", (size_t)cJSON_GetArraySize(lab), &d->unit, &d->nunit);
+    break;
+  case SPY_EVENT:
+    break;
   case SPY_ANALOG:
+  case SPY_TIMELOCK:
     rc = get_labels(c, "channel", sh[1], &d->channel, &d->nchannel);
     break;
   case SPY_SPECTRAL:
@@ -873,19 +915,25 @@ int spy_info_read(const char *path, spy_data **out, spy_info_hdr *hdr, spy_err *
 {
   *out = NULL;
   memset(hdr, 0, sizeof *hdr);
-  FILE *f = fopen(path, "rb");
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused
+  ** below as not a regular file. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
   if (!f) {
-    if (errno == ENOENT) return spy_fail(err, SPY_ENOENT, "Cannot read %s: object does not exist", path);
-    return spy_fail(err, SPY_EIO, "Cannot read %s: %s", path, strerror(errno));
+    int e = errno;
+    if (fd >= 0) close(fd);
+    if (e == ENOENT) return spy_fail(err, SPY_ENOENT, "Cannot read %s: object does not exist", path);
+    return spy_fail(err, SPY_EIO, "Cannot read %s: %s", path, strerror(e));
   }
   struct stat st;
   if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
     fclose(f);
     return spy_fail(err, SPY_EIO, "Invalid value of `jsonFile`: '%s'; expected file", path);
   }
-  if (st.st_size > (1L << 30)) {
+  if (st.st_size > SPY_INFO_MAX_BYTES) {
     fclose(f);
-    return spy_fail(err, SPY_EFORMAT, "Info file %s is larger than 1 GiB", path);
+    return spy_fail(err, SPY_EFORMAT, "Info file %s is larger than %d MiB", path,
+                    SPY_INFO_MAX_BYTES >> 20);
   }
   size_t n = (size_t)st.st_size;
   char *text = malloc(n ? n : 1);
@@ -969,7 +1017,7 @@ char *spy_info_format(const spy_data *d, const spy_info_hdr *h)
   for (const char *const *p = class_props(d->cls); ok && *p; p++) {
     const char *k = *p;
     if (strcmp(k, "dimord") == 0) {
-      const char *const *dim = spy_dataclass_dimord(d->cls);
+      const char *const *dim = spy_data_dimord(d);
       size_t n = 0;
       while (dim[n]) n++;
       ok = add(o, k, str_list((char *const *)dim, n));
@@ -988,12 +1036,16 @@ char *spy_info_format(const spy_data *d, const spy_info_hdr *h)
       ok = add(o, k, str_list(d->channel_j, d->nchannel_j));
     } else if (strcmp(k, "taper") == 0) {
       ok = add(o, k, str_list(d->taper, d->ntaper));
+    } else if (strcmp(k, "unit") == 0) {
+      ok = add(o, k, str_list(d->unit, d->nunit));
     } else if (strcmp(k, "freq") == 0) {
       ok = add(o, k, float_list(d->freq, d->nfreq));
     }
   }
   cJSON *dsets = cJSON_CreateArray();
-  ok = ok && dsets && cJSON_AddItemToArray(dsets, cJSON_CreateString("data"));
+  for (const char *const *n = spy_dataclass_datasets(d->cls); ok && dsets && *n; n++)
+    ok = cJSON_AddItemToArray(dsets, cJSON_CreateString(*n));
+  ok = ok && dsets;
   if (ok) ok = add(o, "_hdfFileDatasetProperties", dsets);
   else cJSON_Delete(dsets);
   if (ok) text = spy_json_dump(o, 4);

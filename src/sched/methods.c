@@ -6,6 +6,7 @@
 #include "dsp/freqanalysis_spec.h"
 #include "dsp/preprocessing.h"
 #include "dsp/preprocessing_spec.h"
+#include "stats/stats.h"
 #include "synth/synth.h"
 #include "synth/synth_spec.h"
 
@@ -17,6 +18,10 @@ static const struct {
     {"freqanalysis", &spy_spec_freqanalysis, spy_freqanalysis_plan},
     {"preprocessing", &spy_spec_preprocessing, spy_preprocessing_plan},
     {"resampledata", &spy_spec_resampledata, spy_resampledata_plan},
+    {"mean", &spy_spec_mean, spy_stat_mean_plan},
+    {"std", &spy_spec_std, spy_stat_std_plan},
+    {"var", &spy_spec_var, spy_stat_var_plan},
+    {"timelockanalysis", &spy_spec_timelockanalysis, spy_timelock_plan},
 };
 
 const spy_funcspec *spy_method_spec(const char *fname)

@@ -12,7 +12,8 @@
 #include "core/kwspec.h"
 #include "sched/op.h"
 
-/* fname: "freqanalysis", "preprocessing", "resampledata", or a synthdata
+/* fname: "freqanalysis", "preprocessing", "resampledata", "mean", "std",
+** "var" (over trials), "timelockanalysis", or a synthdata
 ** generator ("white_noise", ...; `in` is NULL for those). */
 int spy_method_plan(const char *fname, const cJSON *cfg, const spy_trials *in, spy_op *op,
                     spy_err *err);

@@ -3,6 +3,9 @@
 # and Ctrl-C in the middle of a long computation: the prompt comes back with
 # "interrupted", no output file is left in SPYTMPDIR, the input is
 # untouched and the next computation works.
+# The superlet below takes ~20 s under the sanitizers on an idle machine
+# and several times that on a loaded one: a generous limit per expect.
+timeout 300
 spawn spy -i
 expect spy> 
 send w = spy.synthdata.white_noise{nTrials = 16, nSamples = 5000, nChannels = 8, seed = 1}\n
