@@ -86,9 +86,10 @@ static int task_buffers(run *r, const task *t, buffers *b, int which, spy_err *e
                                    : op->out_rows[k] * r->rowelems * t->nc * r->es;
   size_t scb = which & BUF_SCRATCH && r->scratchbytes ? op->scratch_bytes(op->plan, nsamp, t->nc)
                                                        : 0;
-  if (!grow((void **)&b->in, &b->incap, inb) ||
+  /* a buffer the run has is never NULL, even for an empty task */
+  if (!grow((void **)&b->in, &b->incap, which & BUF_IN && r->inbytes && !inb ? 1 : inb) ||
       !grow(&b->out, &b->outcap, which & BUF_OUT && !outb ? 1 : outb) ||
-      !grow(&b->scratch, &b->scratchcap, scb))
+      !grow(&b->scratch, &b->scratchcap, which & BUF_SCRATCH && r->scratchbytes && !scb ? 1 : scb))
     return spy_fail(e, SPY_ENOMEM, "cannot allocate %.1f MB of per-task buffers",
                     (double)(inb + outb + scb) / 1e6);
   return SPY_OK;
