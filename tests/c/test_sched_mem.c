@@ -121,14 +121,16 @@ int main(void)
   int rc;
 
   /* one trial of 2,000,000 x 4 float32 (32 MB): one task's buffers are its
-  ** float64 input (64 MB) and float32 output (32 MB), whatever the workers */
+  ** float64 input (64 MB) and float32 output (32 MB), whatever the workers;
+  ** the bound (4x) leaves room for HDF5's and ASan's own; before buffers
+  ** were taken on first use the peaks were 201 MB inline, 393 MB on 4 */
   const double f32 = 2e6 * 4 * 4;
   spy_data *lng = make_input(1, 2000000, 4);
   double inl = run_peak(lng, NULL, &rc);
-  CHECK(inl < 3.6 * f32, "inline: peak %.0f MB over %.0f MB of float32", inl / 1e6, f32 / 1e6);
+  CHECK(inl < 4 * f32, "inline: peak %.0f MB over %.0f MB of float32", inl / 1e6, f32 / 1e6);
   spy_pool *pool = spy_pool_new(4, &err);
   double p4 = run_peak(lng, pool, &rc);
-  CHECK(p4 < 3.6 * f32, "4 threads: peak %.0f MB over %.0f MB of float32", p4 / 1e6, f32 / 1e6);
+  CHECK(p4 < 4 * f32, "4 threads: peak %.0f MB over %.0f MB of float32", p4 / 1e6, f32 / 1e6);
   spy_data_unref(lng);
 
   /* many short trials: the per-trial cost stays small (a task record with
