@@ -1,10 +1,11 @@
 /*
-** spy_eeg_events on an EDF+ file written by edflib's own writer: the
+** spy_eeg_events on EDF+ and BDF+ files written by edflib's own writer: the
 ** annotations become EventData rows [sample, eventid] in the recording's
 ** sampling (onsets rounded to the nearest sample), ids by first
 ** appearance of each text (case counts), mapping in info.event_ids, the
 ** recording's trial definition; the recording keeps its info.annotations;
-** no annotations give no EventData; a foreign object a clear error.
+** no annotations give no EventData; a marker before the start and a
+** foreign object give clear errors.
 */
 #include <edflib.h>
 #include <string.h>
@@ -19,15 +20,17 @@
 
 static char scratch[4096];
 
-/* 5 s of one 200 Hz signal; annotations (onset in 100 us units, text). */
-static void write_file(const char *path, int nann, const long long *onset, const char *const *text)
+/* 5 s of one 200 Hz signal (EDF+ or BDF+); annotations (onset in 100 us
+** units, text). */
+static void write_file(const char *path, int type, int nann, const long long *onset,
+                       const char *const *text)
 {
-  int h = edfopen_file_writeonly(path, EDFLIB_FILETYPE_EDFPLUS, 1);
+  int h = edfopen_file_writeonly(path, type, 1);
   CHECK(h >= 0, "edfopen_file_writeonly %s: %d", path, h);
   if (h < 0) return;
   edf_set_samplefrequency(h, 0, 200);
-  edf_set_digital_maximum(h, 0, 32767);
-  edf_set_digital_minimum(h, 0, -32768);
+  edf_set_digital_maximum(h, 0, type == EDFLIB_FILETYPE_BDFPLUS ? 8388607 : 32767);
+  edf_set_digital_minimum(h, 0, type == EDFLIB_FILETYPE_BDFPLUS ? -8388608 : -32768);
   edf_set_physical_maximum(h, 0, 3276.7);
   edf_set_physical_minimum(h, 0, -3276.8);
   edf_set_label(h, 0, "Cz");
@@ -53,14 +56,14 @@ static spy_data *load(const char *path)
   return d;
 }
 
-static void test_annotations(void)
+static void test_annotations(int type)
 {
   char path[4200];
-  snprintf(path, sizeof path, "%s/ann.edf", scratch);
+  snprintf(path, sizeof path, "%s/ann.%s", scratch, type == EDFLIB_FILETYPE_BDFPLUS ? "bdf" : "edf");
   /* 0.5 s, 1.004 s (200.8 samples -> 201), 2 s, 3 s, 4 s */
   const long long on[] = {5000, 10040, 20000, 30000, 40000};
   const char *const tx[] = {"Stop", "Go", "Go", "stop", "Stop"};
-  write_file(path, 5, on, tx);
+  write_file(path, type, 5, on, tx);
   spy_data *rec = load(path);
   if (!rec) return;
   spy_err err = {0};
@@ -102,14 +105,22 @@ static void test_none_and_foreign(void)
 {
   char path[4200];
   snprintf(path, sizeof path, "%s/plain.edf", scratch);
-  write_file(path, 0, NULL, NULL);
+  write_file(path, EDFLIB_FILETYPE_EDFPLUS, 0, NULL, NULL);
   spy_data *rec = load(path);
   if (!rec) return;
   spy_err err = {0};
   spy_data *ev = (spy_data *)1;
   CHECK(spy_eeg_events(rec, &ev, &err) == SPY_OK && ev == NULL, "no annotations, no EventData: %s", err.msg);
-  cJSON_DeleteItemFromObject(rec->info, "annotations");
+  /* a marker before the start (as a hand-edited info could hold) */
+  cJSON *bad = cJSON_CreateObject();
+  cJSON_AddNumberToObject(bad, "onset", -0.5);
+  cJSON_AddStringToObject(bad, "text", "early");
+  cJSON_AddItemToArray(cJSON_GetObjectItem(rec->info, "annotations"), bad);
   int rc = spy_eeg_events(rec, &ev, &err);
+  CHECK(rc == SPY_EFORMAT && !ev && strstr(err.msg, "marker 1 at -0.5; expected a position at or after"),
+        "negative onset: %s", err.msg);
+  cJSON_DeleteItemFromObject(rec->info, "annotations");
+  rc = spy_eeg_events(rec, &ev, &err);
   CHECK(rc == SPY_EINVAL && !ev && strstr(err.msg, "expected a recording loaded by spy.load_edf"),
         "foreign: %s", err.msg);
   spy_data_unref(rec);
@@ -128,7 +139,8 @@ int main(void)
     perror("mkdtemp");
     return 1;
   }
-  test_annotations();
+  test_annotations(EDFLIB_FILETYPE_EDFPLUS);
+  test_annotations(EDFLIB_FILETYPE_BDFPLUS);
   test_none_and_foreign();
   char cmd[4300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
