@@ -71,6 +71,10 @@ static int fig_gc(lua_State *L)
        "a frequency (nearest bin) or {fmin, fmax} in Hz"},                                         \
       {"taper", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,                 \
        "taper names or 1-based indices"},                                                          \
+      {"unit", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,                  \
+       "SpikeData: unit names or 1-based indices"},                                                \
+      {"on_yaxis", SPY_KT_STR, "\"trials\"", "trials|unit|channel",                                  \
+       "SpikeData: rows of the raster, 'trials' (one unit), 'unit' or 'channel' (one trial)"},     \
       {"shifted", SPY_KT_BOOL, "true", NULL,                                                       \
        "AnalogData: stack the channels with offsets, channel names as y ticks"},                   \
       {"logscale", SPY_KT_BOOL, "true", NULL,                                                      \
@@ -111,7 +115,7 @@ static figbox *newfig(lua_State *L)
 }
 
 static const char *const selkeys[] = {"trials",  "channel",   "channel_i", "channel_j",
-                                      "latency", "frequency", "taper",     NULL};
+                                      "latency", "frequency", "taper",     "unit", NULL};
 
 static int makeplot(lua_State *L, const spy_funcspec *spec, bool multi)
 {
@@ -128,7 +132,8 @@ static int makeplot(lua_State *L, const spy_funcspec *spec, bool multi)
     if (v && !cJSON_IsNull(v)) cJSON_AddItemToObject(selbox->json, *k, cJSON_Duplicate(v, 1));
   }
   spy_plot_opts o = {multi, cJSON_IsTrue(cJSON_GetObjectItem(box->json, "shifted")),
-                     cJSON_IsTrue(cJSON_GetObjectItem(box->json, "logscale")), selbox->json};
+                     cJSON_IsTrue(cJSON_GetObjectItem(box->json, "logscale")), selbox->json,
+                     cJSON_GetStringValue(cJSON_GetObjectItem(box->json, "on_yaxis"))};
   figbox *fig = newfig(L);
   spy_err err = {0};
   if (spy_plot_data(d, &o, &fig->f, &err)) return spy_bind_raise(L, &err);

@@ -330,6 +330,8 @@ static void ticks(spy_strbuf *b, const spy_plot_panel *p, int n)
       double x = p->lines[i].x[k], y = p->lines[i].y[k];
       if (isfinite(x)) x0 = fmin(x0, x), x1 = fmax(x1, x);
       if (isfinite(y)) y0 = fmin(y0, y), y1 = fmax(y1, y);
+      if (p->lines[i].y2 && isfinite(p->lines[i].y2[k]))
+        y0 = fmin(y0, p->lines[i].y2[k]), y1 = fmax(y1, p->lines[i].y2[k]);
     }
   if (p->image) {
     x0 = p->image->x0, x1 = p->image->x1, y0 = p->image->y0, y1 = p->image->y1;
@@ -509,6 +511,7 @@ static void logticks(spy_strbuf *b, double lo, double hi)
 ** same picture (every extreme survives) from a bounded number of points. */
 static size_t line_buckets(const spy_plot_line *l, const placing *at)
 {
+  if (l->kind != SPY_PLOT_LINE) return 0;
   size_t cols = at->linecols > 0 ? 2 * (size_t)at->linecols : 0;
   return cols && l->n > 4 * cols ? cols : 0;
 }
@@ -526,6 +529,7 @@ static void put_line(spy_strbuf *b, const spy_plot_line *l, const placing *at)
     for (size_t k = 0; k < l->n; k++) {
       put_doubles(b, &l->x[k], 1);
       put_doubles(b, &l->y[k], 1);
+      if (l->y2) put_doubles(b, &l->y2[k], 1);
     }
     return;
   }
@@ -647,13 +651,34 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     return;
   }
   spy_sb_puts(b, "plot ");
+  size_t colour = 0; /* a band takes the colour of the line after it; marks are black */
   for (size_t i = 0; i < p->nlines; i++) {
     const spy_plot_line *l = &p->lines[i];
-    printf_sb(b,
-              "%s'-' binary record=(%zu) format='%%float64%%float64' using 1:2 with %s lw %g "
-              "lc rgb '%s' ",
-              i ? ", " : "", line_points(l, at), l->n == 1 ? "points pt 7" : "lines", s->linewidth,
-              s->colors[i % s->ncolors]);
+    if (l->kind == SPY_PLOT_BAND) {
+      printf_sb(b,
+                "%s'-' binary record=(%zu) format='%%float64%%float64%%float64' using 1:2:3 with "
+                "filledcurves fs transparent solid 0.3 noborder lc rgb '%s' ",
+                i ? ", " : "", l->n, s->colors[colour % s->ncolors]);
+    } else if (l->kind == SPY_PLOT_MARKS && text) {
+      /* text: one '|' per mark in its row (a vector 0.8 rows tall can miss a character row) */
+      printf_sb(b,
+                "%s'-' binary record=(%zu) format='%%float64%%float64' using 1:2 with points "
+                "pt '|' lc rgb '#000000' notitle",
+                i ? ", " : "", l->n);
+      continue;
+    } else if (l->kind == SPY_PLOT_MARKS) {
+      printf_sb(b,
+                "%s'-' binary record=(%zu) format='%%float64%%float64' using 1:($2-0.4):(0):(0.8) "
+                "with vectors nohead lw %g lc rgb '#000000' ",
+                i ? ", " : "", l->n, s->linewidth);
+    } else {
+      printf_sb(b,
+                "%s'-' binary record=(%zu) format='%%float64%%float64' using 1:2 with %s lw %g "
+                "lc rgb '%s' ",
+                i ? ", " : "", line_points(l, at), l->n == 1 ? "points pt 7" : "lines",
+                s->linewidth, s->colors[colour % s->ncolors]);
+      colour++;
+    }
     if (l->label) {
       spy_sb_puts(b, "title ");
       lit(b, l->label);
