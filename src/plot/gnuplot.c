@@ -654,7 +654,15 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
   size_t colour = 0; /* a band takes the colour of the line after it; marks are black */
   for (size_t i = 0; i < p->nlines; i++) {
     const spy_plot_line *l = &p->lines[i];
-    if (l->kind == SPY_PLOT_BAND) {
+    if (l->kind == SPY_PLOT_BAND && text) {
+      /* text: the band's edges as dots (a filled band would hide the line under characters) */
+      for (int e = 2; e <= 3; e++)
+        printf_sb(b,
+                  "%s'-' binary record=(%zu) format='%%float64%%float64%%float64' using 1:%d with "
+                  "points pt '.' lc rgb '%s' notitle",
+                  i || e == 3 ? ", " : "", l->n, e, s->colors[colour % s->ncolors]);
+      continue;
+    } else if (l->kind == SPY_PLOT_BAND) {
       printf_sb(b,
                 "%s'-' binary record=(%zu) format='%%float64%%float64%%float64' using 1:2:3 with "
                 "filledcurves fs transparent solid 0.3 noborder lc rgb '%s' ",
@@ -687,8 +695,10 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     }
   }
   spy_sb_putc(b, '\n');
-  for (size_t i = 0; i < p->nlines; i++)
+  for (size_t i = 0; i < p->nlines; i++) {
     put_line(b, &p->lines[i], at);
+    if (text && p->lines[i].kind == SPY_PLOT_BAND) put_line(b, &p->lines[i], at);
+  }
 }
 
 static char *script(const spy_figure *f, const spy_plot_target *t, const char *winterm,
