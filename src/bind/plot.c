@@ -90,7 +90,9 @@ static const spy_funcspec spec_single = {
     "AnalogData: time series, channels stacked with their names as y ticks (shifted=true).  "
     "SpectralData: line spectra as log10 power ('power (dB)'), or for time-frequency data an "
     "image of one channel with a magma colorbar.  CrossSpectralData: the pair channel_i, "
-    "channel_j.  Selectors as spy.selectdata; one trial only.  The Figure saves with "
+    "channel_j.  TimeLockData: the trial average with a band avg +- sqrt(var) (with trials=: "
+    "the trials as lines).  SpikeData: a raster, on_yaxis='trials' (one unit) or 'unit' / "
+    "'channel' (one trial).  Selectors as spy.selectdata; one trial only.  The Figure saves with "
     "fig:save('f.png'|'.svg'|'.pdf') and shows with fig:show(); at the prompt it shows itself.",
     "local spec = spy.freqanalysis(data, {keeptrials=false})\n"
     "spy.singlepanelplot(spec, {channel={1, 2}}):save('spec.png')",
@@ -101,7 +103,8 @@ static const spy_funcspec spec_multi = {
     "spy.multipanelplot(data, {trials=..., channel=..., frequency=..., ...})",
     "Plot a selection of a data object with one panel per channel (2 to 25); returns a Figure.",
     "Panels are laid out as Syncopy's calc_multi_layout.  CrossSpectralData: one panel per "
-    "channel_i x channel_j combination.  Other rules as spy.singlepanelplot.",
+    "channel_i x channel_j combination.  SpikeData: one panel per trial (on_yaxis 'unit' or "
+    "'channel') or per unit (on_yaxis='trials'), at most 25.  Other rules as spy.singlepanelplot.",
     "spy.multipanelplot(spec, {channel={1, 2, 3, 4}}):save('spectra.pdf')",
     kw_plot};
 
