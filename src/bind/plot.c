@@ -73,7 +73,7 @@ static int fig_gc(lua_State *L)
        "taper names or 1-based indices"},                                                          \
       {"unit", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,                  \
        "SpikeData: unit names or 1-based indices"},                                                \
-      {"on_yaxis", SPY_KT_STR, "\"trials\"", "trials|unit|channel",                                  \
+      {"on_yaxis", SPY_KT_STR, "\"trials\"", "trials|unit|channel",                                \
        "SpikeData: rows of the raster, 'trials' (one unit), 'unit' or 'channel' (one trial)"},     \
       {"shifted", SPY_KT_BOOL, "true", NULL,                                                       \
        "AnalogData: stack the channels with offsets, channel names as y ticks"},                   \
@@ -117,8 +117,8 @@ static figbox *newfig(lua_State *L)
   return b;
 }
 
-static const char *const selkeys[] = {"trials",  "channel",   "channel_i", "channel_j",
-                                      "latency", "frequency", "taper",     "unit", NULL};
+static const char *const selkeys[] = {"trials",    "channel", "channel_i", "channel_j", "latency",
+                                      "frequency", "taper",   "unit",      NULL};
 
 static int makeplot(lua_State *L, const spy_funcspec *spec, bool multi)
 {

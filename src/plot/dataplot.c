@@ -492,8 +492,7 @@ static int plot_timelock(const ctx *c, spy_figure **out, spy_err *err)
     size_t r0 = s->row0[0] - first, dch = d->nchannel;
     if (nonempty(rows * nch, err) || r0 + rows > len || (has_var && vlen != len))
       rc = err->code ? err->code
-                     : spy_fail(err, SPY_EINVAL, "`avg` (%zu rows) does not match the trials",
-                                len);
+                     : spy_fail(err, SPY_EINVAL, "`avg` (%zu rows) does not match the trials", len);
     t = rc ? NULL : trial_time(c, err);
     lo = t ? malloc(rows * sizeof *lo) : NULL;
     hi = lo ? malloc(rows * sizeof *hi) : NULL;
@@ -522,7 +521,8 @@ static int plot_timelock(const ctx *c, spy_figure **out, spy_err *err)
   } else {
     size_t ntr = s->ntrials;
     if (!multi && nch != 1 && ntr != 1)
-      rc = spy_fail(err, SPY_EINVAL, "Please select a single channel or a single trial for plotting!");
+      rc = spy_fail(err, SPY_EINVAL,
+                    "Please select a single channel or a single trial for plotting!");
     for (size_t i = 0; !rc && i < ntr; i++)
       if (nonempty(s->nrows[i] * nch, err)) rc = err->code;
     f = rc ? NULL
@@ -641,8 +641,7 @@ static int raster_axis(spy_plot_panel *p, const char *const *labels, size_t n, c
                        bool ylabel)
 {
   p->yrange = true, p->ymin = -0.5, p->ymax = (double)n - 0.5;
-  if (n > SPY_PLOT_MAX_PANELS)
-    return spy_panel_labels(p, NULL, NULL, ylabel ? what : "");
+  if (n > SPY_PLOT_MAX_PANELS) return spy_panel_labels(p, NULL, NULL, ylabel ? what : "");
   double *pos = malloc((n ? n : 1) * sizeof *pos);
   if (!pos) return SPY_ENOMEM;
   for (size_t k = 0; k < n; k++)
@@ -710,7 +709,7 @@ static int plot_spike(const ctx *c, spy_figure **out, spy_err *err)
                     nids, SPY_PLOT_MAX_PANELS);
   }
   size_t npanels = multi ? (trials ? nids : ntr) : 1;
-  const char *kind = !multi ? "SpikeData raster"
+  const char *kind = !multi   ? "SpikeData raster"
                      : trials ? "SpikeData raster, one panel per unit"
                               : "SpikeData raster, one panel per trial";
   if (!rc && !(f = newfig(kind, npanels, err))) rc = err->code;
@@ -731,7 +730,8 @@ static int plot_spike(const ctx *c, spy_figure **out, spy_err *err)
       for (size_t i = 0; !rc && i < ntr; i++)
         rc = raster_trial(d, s, i, 2, one, 1, (ptrdiff_t)i, p, err);
       snprintf(title, sizeof title, "%s", uid < d->nunit ? d->unit[uid] : "");
-      if (!rc && raster_axis(p, (const char *const *)trl, ntr, "trials", !multi || q % f->ncols == 0))
+      if (!rc &&
+          raster_axis(p, (const char *const *)trl, ntr, "trials", !multi || q % f->ncols == 0))
         rc = nomem(err);
     } else {
       rc = raster_trial(d, s, q, unit ? 2 : 1, ids, nids, -1, p, err);
@@ -763,11 +763,8 @@ static const struct {
   spy_dataclass cls;
   int (*build)(const ctx *, spy_figure **, spy_err *);
 } builders[] = {
-    {SPY_ANALOG, plot_analog},
-    {SPY_SPECTRAL, plot_spectral},
-    {SPY_CROSSSPECTRAL, plot_cross},
-    {SPY_TIMELOCK, plot_timelock},
-    {SPY_SPIKE, plot_spike},
+    {SPY_ANALOG, plot_analog},     {SPY_SPECTRAL, plot_spectral}, {SPY_CROSSSPECTRAL, plot_cross},
+    {SPY_TIMELOCK, plot_timelock}, {SPY_SPIKE, plot_spike},
 };
 
 int spy_plot_data(spy_data *d, const spy_plot_opts *o, spy_figure **out, spy_err *err)
@@ -786,8 +783,9 @@ int spy_plot_data(spy_data *d, const spy_plot_opts *o, spy_figure **out, spy_err
               "Line spectra don't have a time axis, ignoring `latency` selection!");
     }
     /* discrete data resolve their own selection (spy_dsel) */
-    int rc = d->cls != SPY_SPIKE && spy_select(d, c.sel, &c.s, err) ? err->code
-                                                                    : builders[i].build(&c, out, err);
+    int rc = d->cls != SPY_SPIKE && spy_select(d, c.sel, &c.s, err)
+                 ? err->code
+                 : builders[i].build(&c, out, err);
     spy_selection_free(c.s);
     cJSON_Delete(own);
     return rc;

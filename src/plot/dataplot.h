@@ -21,10 +21,10 @@
 #define SPY_PLOT_MAX_PANELS 25
 
 typedef struct spy_plot_opts {
-  bool multi;       /* multipanelplot: one panel per channel (channel pair) */
-  bool shifted;     /* AnalogData: stack channels with offsets, names as y ticks */
-  bool logscale;    /* SpectralData with output 'pow': log10 of the power */
-  const cJSON *sel; /* selection keywords (object; NULL: everything) */
+  bool multi;           /* multipanelplot: one panel per channel (channel pair) */
+  bool shifted;         /* AnalogData: stack channels with offsets, names as y ticks */
+  bool logscale;        /* SpectralData with output 'pow': log10 of the power */
+  const cJSON *sel;     /* selection keywords (object; NULL: everything) */
   const char *on_yaxis; /* SpikeData: 'trials' (NULL), 'unit' or 'channel' */
 } spy_plot_opts;
 

@@ -209,7 +209,10 @@ char *spy_figure_describe(const spy_figure *f)
       for (size_t j = 0; j < p->nlines; j++)
         k[p->lines[j].kind] += p->lines[j].kind == SPY_PLOT_MARKS ? p->lines[j].n : 1;
       snprintf(tmp, sizeof tmp, "%zu line%s", k[0], k[0] == 1 ? "" : "s");
-      if (k[1]) spy_sb_puts(&b, tmp), snprintf(tmp, sizeof tmp, " with %zu band%s", k[1], k[1] == 1 ? "" : "s");
+      if (k[1]) {
+        spy_sb_puts(&b, tmp);
+        snprintf(tmp, sizeof tmp, " with %zu band%s", k[1], k[1] == 1 ? "" : "s");
+      }
       if (k[2]) snprintf(tmp, sizeof tmp, "raster of %zu mark%s", k[2], k[2] == 1 ? "" : "s");
     }
     spy_sb_puts(&b, tmp);
