@@ -632,6 +632,11 @@ static int raster_trial(spy_data *d, const spy_dsel *s, size_t i, int col, const
     }
   }
   if (!rc && n && spy_panel_add_marks(p, x, y, n)) rc = nomem(err);
+  /* the x axis spans the trials' windows (a spike at a trial's edge stays visible) */
+  double a = trl[2] / d->samplerate, b = (trl[1] - trl[0] + trl[2]) / d->samplerate;
+  if (!p->xrange || a < p->xmin) p->xmin = a;
+  if (!p->xrange || b > p->xmax) p->xmax = b;
+  p->xrange = true;
   free(buf), free(x), free(y);
   return rc;
 }

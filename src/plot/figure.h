@@ -53,6 +53,8 @@ typedef struct spy_plot_panel {
   size_t nyticks;
   bool yrange; /* fixed y range [ymin, ymax] instead of autoscale */
   double ymin, ymax;
+  bool xrange; /* fixed x range [xmin, xmax] instead of the data's */
+  double xmin, xmax;
 } spy_plot_panel;
 
 typedef struct spy_figure {

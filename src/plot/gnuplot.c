@@ -333,6 +333,7 @@ static void ticks(spy_strbuf *b, const spy_plot_panel *p, int n)
       if (p->lines[i].y2 && isfinite(p->lines[i].y2[k]))
         y0 = fmin(y0, p->lines[i].y2[k]), y1 = fmax(y1, p->lines[i].y2[k]);
     }
+  if (p->xrange) x0 = p->xmin, x1 = p->xmax;
   if (p->image) {
     x0 = p->image->x0, x1 = p->image->x1, y0 = p->image->y0, y1 = p->image->y1;
   }
@@ -640,7 +641,10 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     return;
   }
   if (p->yrange) printf_sb(b, "set yrange [%.17g:%.17g]\n", p->ymin, p->ymax);
-  spy_sb_puts(b, "set autoscale xfix\n");
+  if (p->xrange)
+    printf_sb(b, "set xrange [%.17g:%.17g]\n", p->xmin, p->xmax);
+  else
+    spy_sb_puts(b, "set autoscale xfix\n");
   bool legend = false;
   for (size_t i = 0; i < p->nlines; i++)
     legend |= p->lines[i].label != NULL;

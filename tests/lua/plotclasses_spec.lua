@@ -261,6 +261,35 @@ describe("SpikeData rasters (Syncopy's poisson_noise)", function()
                      .. "plotting.. skipping plot!", errmsg(spy.multipanelplot, many, { on_yaxis = "channel" }))
   end)
 
+  it("the text plot: each spike a '|' in its trial's row at its time; the axis spans the trials", function()
+    local s = spy.SpikeData { data = { { 500, 0, 0 }, { 1250, 0, 0 }, { 1400, 0, 1 } }, samplerate = 1000,
+                              trialdefinition = { { 0, 1000, 0 }, { 1000, 2000, 0 } } }
+    local txt = spy.singlepanelplot(s, { unit = 1 }):text { color = false }
+    local rows, ticks = {}, nil
+    for l in txt:gmatch("[^\n]+") do
+      rows[#rows + 1] = l
+      if l:find("^%s+0%s+0%.2") then ticks = l end
+    end
+    assert.is_not_nil(ticks, txt)
+    -- column -> time from the tick labels "0" and "1"
+    local c0 = ticks:find("0", 1, true)
+    local c1 = select(2, ticks:find(".*1"))
+    local function at(col) return (col - c0) / (c1 - c0) end
+    local want = { trial1 = 0.5, trial2 = 0.25 }
+    for _, l in ipairs(rows) do
+      local name = l:match("^%s*(trial%d)")
+      if name then
+        local axis = l:find("|", 1, true)
+        local mark = l:find("|", axis + 1, true)
+        assert.is_not_nil(mark, "no mark in " .. name .. ":\n" .. txt)
+        assert.is_nil(l:find("|", mark + 1, true), "one mark only in " .. name)
+        assert.is_true(math.abs(at(mark) - want[name]) < 1.5 / (c1 - c0), name .. " mark at " .. at(mark))
+        want[name] = nil
+      end
+    end
+    assert.is_nil(next(want), "rows missing:\n" .. txt)
+  end)
+
   it("on_yaxis other than trials, unit, channel; EventData is not plotted", function()
     assert.truthy(errmsg(spy.singlepanelplot, sp, { unit = 1, on_yaxis = "x" }):find("on_yaxis", 1, true))
     local evt = spy.EventData { data = { { 100, 7 }, { 150, 1 } }, samplerate = 1000 }
