@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bind/cluster.h"
+#include "cluster/ranks.h"
 #include "bind/data.h"
 #include "core/interrupt.h"
 #include "core/log.h"
@@ -536,4 +537,42 @@ void spy_open_slurm(lua_State *L, int spy)
   lua_pop(L, 1);
   spy_bind_func(L, spy, "SLURMCluster", l_slurmcluster, &spec_slurm);
   spy_bind_func(L, spy, "esi_cluster_setup", l_esi_cluster_setup, &spec_esi);
+}
+
+/* ---- in-allocation runs (cluster/ranks.h) ------------------------------------------------ */
+
+/* Rank 0 of `srun -n N spy script.lua` / `spy --ranks N script.lua`: a
+** SLURMCluster without jobs whose workers are the other ranks, kept in the
+** registry as "spy.allocation" (spy.Client() attaches it).  Nothing to do
+** in a single-rank run. */
+int spy_bind_ranks_start(lua_State *L)
+{
+  spy_ranks r;
+  if (!spy_ranks_detect(&r) || r.rank != 0) return 0;
+  char path[4200];
+  if (spy_ranks_path(&r, path, sizeof path)) return luaL_error(L, "the ranks' rendezvous path is too long");
+  char *slash = strrchr(path, '/');
+  if (!slash || slash == path) return luaL_error(L, "bad rendezvous path %s", path);
+  lua_pushcfunction(L, l_slurmcluster);
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, r.threads);
+  lua_setfield(L, -2, "cores");
+  lua_pushinteger(L, 1);
+  lua_setfield(L, -2, "processes");
+  lua_pushnumber(L, (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / r.nranks);
+  lua_setfield(L, -2, "memory");
+  lua_pushlstring(L, path, (size_t)(slash - path));
+  lua_setfield(L, -2, "local_directory");
+  *slash = 0;
+  spy_err merr = {0};
+  if (spy_mkdirs(path, &merr)) return spy_bind_raise(L, &merr);
+  *slash = '/';
+  lua_call(L, 1, 1);
+  spy_cluster *c = spy_bind_toslurm(L, -1);
+  spy_cluster_expect_external(c, r.nranks - 1, r.threads, path);
+  spy_err err = {0};
+  if (spy_ranks_publish(&r, spy_cluster_address(c), spy_cluster_dir(c), &err)) return spy_bind_raise(L, &err);
+  lua_setfield(L, LUA_REGISTRYINDEX, "spy.allocation");
+  spy_log(SPY_LOG_INFO, "rank 0 of %d (%s): the other ranks are this session's workers", r.nranks, r.id);
+  return 0;
 }

@@ -104,6 +104,8 @@ struct spy_cluster {
   size_t njobs, capjobs;
   int target_jobs, replaced;
   int replacing;        /* replacement jobs being submitted (count as live) */
+  int external, external_threads; /* workers started by others (in-allocation ranks) */
+  char rendezvous[4200];          /* their rendezvous file, removed at close */
   ptask *tasks;
   uint64_t next_task;
   /* the current computation */
@@ -265,8 +267,10 @@ static void drop(spy_cluster *c, conn *w, const char *why)
       j->state = J_LOST;
       pthread_cond_signal(&c->mcond);
     }
-    if (!c->closing && (!j || j->state != J_CANCELLED))
+    if (!c->closing && j && j->state != J_CANCELLED)
       spy_log(SPY_LOG_WARNING, "worker %s (Slurm job %ld) was lost: %s", w->name, w->job, why);
+    else if (!c->closing && !j) /* not a job of ours: an in-allocation rank */
+      spy_log(SPY_LOG_WARNING, "worker %s was lost: %s", w->name, why);
     pthread_cond_broadcast(&c->cond);
   }
   if (w->stage != C_CLOSING) c->nconns--;
@@ -953,6 +957,7 @@ void spy_cluster_close(spy_cluster *c)
   size_t np = 0, na = 0, nall = 0;
   pthread_mutex_lock(&c->lock);
   c->closing = true;
+  if (*c->rendezvous) unlink(c->rendezvous);
   pending = malloc((c->njobs ? c->njobs : 1) * sizeof *pending);
   active = malloc((c->njobs ? c->njobs : 1) * sizeof *active);
   for (size_t i = 0; pending && active && i < c->njobs; i++) {
@@ -1104,7 +1109,7 @@ void spy_cluster_get_status(spy_cluster *c, spy_cluster_status *s)
       s->threads += w->nthreads;
       s->memory += w->memory;
     }
-  s->requested = c->target_jobs * c->cfg.processes;
+  s->requested = c->target_jobs * c->cfg.processes + c->external;
   s->jobs = live_jobs(c);
   pthread_mutex_unlock(&c->lock);
 }
@@ -1169,7 +1174,7 @@ int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
   int rc = SPY_OK;
   pthread_mutex_lock(&c->lock);
   for (;;) {
-    int n = ready_workers(c), requested = c->target_jobs * c->cfg.processes;
+    int n = ready_workers(c), requested = c->target_jobs * c->cfg.processes + c->external;
     double now = spy_clock();
     char jobs[1024];
     if (n >= nmin) break;
@@ -1182,7 +1187,7 @@ int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
       rc = spy_fail(err, SPY_EINTR, "interrupted");
       break;
     }
-    if (live_jobs(c) == 0 && !lost_jobs(c) && n == 0) {
+    if (live_jobs(c) == 0 && !lost_jobs(c) && n == 0 && c->external == 0) {
       describe_jobs(c, jobs, sizeof jobs);
       rc = spy_fail(err, SPY_ERUNTIME,
                     "every Slurm job of cluster %s ended before a worker connected%s", c->id, jobs);
@@ -1408,7 +1413,10 @@ static int r_compute(void *ctx, int slot, const spy_remote_task *t, void *out, u
     deaths++;
     char lp[4400];
     log_path(c, p->job, lp, sizeof lp);
-    snprintf(last, sizeof last, "%s (Slurm job %ld, log %s)", p->worker, p->job, lp);
+    if (find_job(c, p->job))
+      snprintf(last, sizeof last, "%s (Slurm job %ld, log %s)", p->worker, p->job, lp);
+    else /* an in-allocation rank: its output is the run's */
+      snprintf(last, sizeof last, "%s", p->worker);
     unlink(p->path);
     free(p);
     if (deaths > ALLOWED_FAILURES) {
@@ -1448,6 +1456,7 @@ spy_remote *spy_cluster_remote(spy_cluster *c, spy_err *err)
   pthread_mutex_lock(&c->lock);
   int slots = DEPTH * c->target_jobs * c->cfg.processes * (c->cfg.cores / c->cfg.processes), have = 0;
   for (conn *w = c->conns; w; w = w->next) have += w->stage == C_READY ? DEPTH * w->nthreads : 0;
+  slots += DEPTH * c->external * c->external_threads;
   if (have > slots) slots = have;
   pthread_mutex_unlock(&c->lock);
   if (slots < 1) slots = 1;
@@ -1464,6 +1473,16 @@ spy_remote *spy_cluster_remote(spy_cluster *c, spy_err *err)
   c->remote.compute = r_compute;
   c->remote.end = r_end;
   return &c->remote;
+}
+
+void spy_cluster_expect_external(spy_cluster *c, int n, int threads, const char *rendezvous)
+{
+  pthread_mutex_lock(&c->lock);
+  c->external = n > 0 ? n : 0;
+  c->external_threads = threads > 0 ? threads : 1;
+  snprintf(c->rendezvous, sizeof c->rendezvous, "%s", rendezvous ? rendezvous : "");
+  pthread_cond_broadcast(&c->cond);
+  pthread_mutex_unlock(&c->lock);
 }
 
 /* ---- leftovers of earlier sessions ---------------------------------------------------- */

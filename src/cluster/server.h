@@ -78,6 +78,11 @@ int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err);
 ** requested worker thread (recreated when the request changed). */
 spy_remote *spy_cluster_remote(spy_cluster *c, spy_err *err);
 
+/* Workers that others start (in-allocation ranks, ranks.h): n of them with
+** `threads` task slots each count as requested (wait, the executor's pool);
+** the rendezvous file (may be NULL) is removed when the cluster closes. */
+void spy_cluster_expect_external(spy_cluster *c, int n, int threads, const char *rendezvous);
+
 /* "spy-worker-<user>-<session>": the name of every job this session submits. */
 void spy_cluster_job_name(char *buf, size_t n);
 
