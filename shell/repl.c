@@ -468,7 +468,9 @@ static int readchunk(lua_State *L, int *show)
 /* }====================================================== */
 
 /* Prints its arguments as the REPL shows results: strings as they are,
-** anything else through spy.pretty (which users may replace). */
+** values with a __display metamethod (figures) by calling it (it shows
+** the value and returns the text to print), anything else through
+** spy.pretty (which users may replace). */
 static int printresults(lua_State *L)
 {
   int n = lua_gettop(L);
@@ -476,8 +478,16 @@ static int printresults(lua_State *L)
   if (lua_istable(L, -1)) lua_getfield(L, -1, "pretty");
   int pretty = lua_gettop(L);
   for (int i = 1; i <= n; i++) {
+    int display = lua_type(L, i) == LUA_TSTRING ? LUA_TNIL : luaL_getmetafield(L, i, "__display");
+    if (display != LUA_TNIL && display != LUA_TFUNCTION) lua_pop(L, 1);
     if (lua_type(L, i) == LUA_TSTRING) {
       lua_pushvalue(L, i);
+    } else if (display == LUA_TFUNCTION) {
+      /* values that show themselves (figures) return the text to print */
+      lua_pushvalue(L, i);
+      lua_call(L, 1, 1);
+      luaL_tolstring(L, -1, NULL);
+      lua_remove(L, -2);
     } else if (lua_isfunction(L, pretty)) {
       lua_pushvalue(L, pretty);
       lua_pushvalue(L, i);

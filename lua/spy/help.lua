@@ -147,7 +147,7 @@ return function(spy)
         local ty = k.type or ""
         -- nil is "not given": where the default is something else, None is spy.null
         if k.default and k.default ~= "null" then ty = ty:gsub("%f[%w]nil%f[%W]", "spy.null") end
-        if ty ~= "" then out("  (", ty, ")") end
+        if ty ~= "" then out("  (", ty, k.range and (", " .. k.range) or "", ")") end
         out("\n")
         if k.allowed then out(wrap("one of " .. allowedtext(k.allowed), "      ")) end
         if k.doc then out(wrap(k.doc, "      ")) end
@@ -194,6 +194,8 @@ return function(spy)
     out(tostring(name):gsub("^spy%.", ""), " object")
     local about = type(mt) == "table" and rawget(mt, "__about")
     out(about and (": " .. about) or "", "\n")
+    local more = type(mt) == "table" and rawget(mt, "__help")
+    if type(more) == "function" then out(more(x)) end
     local fields = type(mt) == "table" and rawget(mt, "__fields")
     if type(fields) == "table" and #fields > 0 then
       local names = {}

@@ -76,5 +76,12 @@ spy_gcbox *spy_bind_gcbox(lua_State *L, void (*release)(void *));
 /* Area openers (one per bind file). */
 void spy_open_core(lua_State *L, int spy);
 void spy_open_array(lua_State *L, int spy);
+/* recordings in, results out (bind/formats.c) */
+void spy_open_formats(lua_State *L, int spy);
+/* cfg[key] (a string or a list of strings) as a C array of views into cfg,
+** held by a userdata pushed on the stack; NULL and *n = 0 when null (bind/io.c). */
+const char **spy_bind_strlist(lua_State *L, const cJSON *cfg, const char *key, size_t *n);
+/* Plots (bind/plot.c). */
+void spy_open_plot(lua_State *L, int spy);
 
 #endif

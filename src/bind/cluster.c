@@ -15,8 +15,11 @@
 #include <unistd.h>
 
 #include "bind/cluster.h"
+#include "bind/dash.h"
 #include "bind/data.h"
 #include "core/log.h"
+#include "dash/dash.h"
+#include "dash/events.h"
 #include "sched/pool.h"
 #include "sched/sched.h"
 
@@ -24,6 +27,8 @@ typedef struct {
   spy_pool *pool;
   int nworkers, threads;
   double memory;   /* total bytes */
+  bool dash;       /* holds a reference on the dashboard */
+  char group[16];  /* its workers on the dashboard: "<group>-<k>" */
 } cluster_ud;
 
 #define MT_CLUSTER "spy.LocalCluster"
@@ -97,10 +102,11 @@ static void cluster_repr(const cluster_ud *c, char *buf, size_t n)
 
 static const spy_kwarg kw_cluster[] = {
     {"n_workers", SPY_KT_INT | SPY_KT_NULL, "null", NULL,
-     "worker threads (default: the cores, or the CPUs of the Slurm allocation)"},
-    {"threads_per_worker", SPY_KT_INT, "1", NULL, "threads per worker"},
+     "worker threads (default: the cores, or the CPUs of the Slurm allocation)", SPY_KW_INT32},
+    {"threads_per_worker", SPY_KT_INT, "1", NULL, "threads per worker", SPY_KW_INT32},
     {"memory_limit", SPY_KT_STR | SPY_KT_NUM | SPY_KT_NULL, "\"auto\"", NULL,
      "memory per worker: 'auto' (system memory / workers), bytes or a string like '4GB'"},
+    SPY_KW_DASHBOARD_ADDRESS,
     {NULL, 0, NULL, NULL, NULL}};
 
 static const spy_funcspec spec_cluster = {
@@ -116,7 +122,9 @@ static void cluster_close(cluster_ud *c)
   if (c->pool) {
     spy_pool_free(c->pool);
     c->pool = NULL;
+    if (*c->group) spy_ev_group_close(c->group);
   }
+  spy_bind_dash_release(&c->dash);
 }
 
 static int l_cluster_gc(lua_State *L)
@@ -125,8 +133,12 @@ static int l_cluster_gc(lua_State *L)
   return 0;
 }
 
-static int new_cluster(lua_State *L, int n, int tpw, double memory_per_worker)
+/* cfg: the LocalCluster's keywords (its dashboard_address), or NULL for a
+** computation's temporary cluster (no dashboard, its threads not listed as
+** workers: the table of workers is for the session's clusters). */
+static int new_cluster(lua_State *L, int n, int tpw, double memory_per_worker, const cJSON *cfg)
 {
+  static int count;
   cluster_ud *c = lua_newuserdatauv(L, sizeof *c, 0);
   memset(c, 0, sizeof *c);
   luaL_setmetatable(L, MT_CLUSTER);
@@ -136,6 +148,11 @@ static int new_cluster(lua_State *L, int n, int tpw, double memory_per_worker)
   c->nworkers = n;
   c->threads = n * tpw;
   c->memory = memory_per_worker * n;
+  if (!cfg) return 1; /* a temporary cluster: its tasks are not shown per worker */
+  if (++count == 1) snprintf(c->group, sizeof c->group, "local");
+  else snprintf(c->group, sizeof c->group, "local%d", count);
+  spy_ev_pool_add(c->group, c->pool, c->threads, memory_per_worker / tpw);
+  c->dash = spy_bind_dash_acquire(L, cfg);
   return 1;
 }
 
@@ -154,16 +171,19 @@ static int l_localcluster(lua_State *L)
   const cJSON *m = cJSON_GetObjectItem(box->json, "memory_limit");
   if (cJSON_IsNumber(m)) mem = m->valuedouble <= 1 && m->valuedouble > 0 ? m->valuedouble * sys : m->valuedouble;
   else if (cJSON_IsString(m) && strcmp(m->valuestring, "auto") != 0) mem = spy_bind_parse_bytes(m->valuestring);
-  if (!(mem > 0))
+  if (!(mem > 0)) {
+    char given[200];
+    spy_json_brief(m, given, sizeof given);
     return luaL_error(L, "Invalid value of `memory_limit`: '%s'; expected 'auto', a number of bytes or "
                          "a size like '4GB' or '1500MB'",
-                      cJSON_IsString(m) ? m->valuestring : "?");
+                      given);
+  }
   if (mem * n > sys && sys > 0) {
     spy_log(SPY_LOG_WARNING, "memory_limit exceeds the system memory; using %.2f GB per worker",
             sys / n / 1e9);
     mem = sys / n;
   }
-  return new_cluster(L, n, tpw, mem);
+  return new_cluster(L, n, tpw, mem, box->json);
 }
 
 static int l_cluster_tostring(lua_State *L)
@@ -188,6 +208,7 @@ static int l_cluster_index(lua_State *L)
   else if (strcmp(k, "n_workers") == 0) lua_pushinteger(L, c->pool ? c->nworkers : 0);
   else if (strcmp(k, "threads") == 0) lua_pushinteger(L, c->pool ? c->threads : 0);
   else if (strcmp(k, "memory_limit") == 0) lua_pushnumber(L, c->nworkers ? c->memory / c->nworkers : 0);
+  else if (strcmp(k, "dashboard_link") == 0) c->dash ? spy_bind_push_dash_link(L) : lua_pushnil(L);
   else lua_pushnil(L);
   return 1;
 }
@@ -270,10 +291,16 @@ static int l_client(lua_State *L)
   if (sc && spy_cluster_closed(sc)) return luaL_argerror(L, 1, "the SLURMCluster is closed");
   if (!sc && !luaL_testudata(L, 1, MT_CLUSTER))
     return luaL_typeerror(L, 1, "LocalCluster or SLURMCluster");
-  lua_newuserdatauv(L, 1, 1);
+  bool *dash = lua_newuserdatauv(L, sizeof *dash, 1);
+  *dash = false;
   luaL_setmetatable(L, MT_CLIENT);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
+  if (spy_dash_running()) { /* the client keeps the dashboard of its cluster */
+    spy_err err = {0};
+    *dash = spy_dash_acquire(NULL, &err) == SPY_OK;
+    if (*dash) spy_bind_dash_announce();
+  }
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, "spy.client");
   return 1;
@@ -289,7 +316,7 @@ static int l_client_tostring(lua_State *L)
 
 static int l_client_close(lua_State *L)
 {
-  luaL_checkudata(L, 1, MT_CLIENT);
+  spy_bind_dash_release(luaL_checkudata(L, 1, MT_CLIENT));
   lua_getfield(L, LUA_REGISTRYINDEX, "spy.client");
   if (lua_rawequal(L, 1, -1)) {
     lua_pushnil(L);
@@ -300,13 +327,40 @@ static int l_client_close(lua_State *L)
   return 0;
 }
 
+static const spy_funcspec spec_client_close = {
+    "client:close", "client:close()",
+    "Detach the client: later computations run without it (the cluster stays open).", NULL,
+    "client:close()", NULL};
+
+static const spy_funcspec spec_client_status = {
+    "client:status", "client:status()",
+    "Print the live state as text, the same as spy.status() and the dashboard.", NULL, "client:status()",
+    NULL};
+
+static int l_client_gc(lua_State *L)
+{
+  spy_bind_dash_release(luaL_checkudata(L, 1, MT_CLIENT));
+  return 0;
+}
+
+static int l_client_help(lua_State *L)
+{
+  luaL_checkudata(L, 1, MT_CLIENT);
+  spy_bind_push_dash_help(L);
+  return 1;
+}
+
 static int l_client_index(lua_State *L)
 {
   const char *k = luaL_checkstring(L, 2);
   if (strcmp(k, "close") == 0) lua_pushcfunction(L, l_client_close);
   else if (strcmp(k, "cluster") == 0) lua_getiuservalue(L, 1, 1);
   else if (strcmp(k, "n_workers") == 0) lua_pushinteger(L, spy_bind_client_workers(L, 1));
-  else lua_pushnil(L);
+  else if (strcmp(k, "status") == 0) lua_pushcfunction(L, spy_bind_status);
+  else if (strcmp(k, "dashboard_link") == 0) {
+    if (*(bool *)lua_touserdata(L, 1)) spy_bind_push_dash_link(L);
+    else lua_pushnil(L);
+  } else lua_pushnil(L);
   return 1;
 }
 
@@ -362,6 +416,7 @@ static int l_cluster_cleanup(lua_State *L)
       lua_pushnil(L);
       lua_setfield(L, LUA_REGISTRYINDEX, "spy.client");
     }
+    spy_bind_dash_release(lua_touserdata(L, 1));
   }
   long *ids = NULL;
   size_t n = 0;
@@ -456,7 +511,7 @@ static int l_executor_for_call(lua_State *L)
     lua_pushlightuserdata(L, r.local->pool);
     lua_setfield(L, LUA_REGISTRYINDEX, "spy.callpool");
   } else if (parallel) {
-    new_cluster(L, default_workers(), 1, system_memory() / default_workers());
+    new_cluster(L, default_workers(), 1, system_memory() / default_workers(), NULL);
     cluster_ud *t = lua_touserdata(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, "spy.callcluster");
     cluster_repr(t, repr, sizeof repr);
@@ -499,12 +554,31 @@ void spy_open_cluster(lua_State *L, int spy)
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_client_tostring);
   lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, l_client_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, l_client_help);
+  lua_setfield(L, -2, "__help");
+  { /* for help(client) and completion */
+    static const char *const fields[] = {"cluster", "dashboard_link", "n_workers"};
+    int mt = lua_gettop(L);
+    lua_createtable(L, 3, 0);
+    for (int i = 0; i < 3; i++) {
+      lua_pushstring(L, fields[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, mt, "__fields");
+    lua_createtable(L, 0, 2);
+    spy_bind_func(L, mt + 1, "close", l_client_close, &spec_client_close);
+    spy_bind_func(L, mt + 1, "status", spy_bind_status, &spec_client_status);
+    lua_setfield(L, mt, "__methods");
+  }
   lua_pop(L, 1);
   spy_bind_func(L, spy, "LocalCluster", l_localcluster, &spec_cluster);
   spy_bind_func(L, spy, "Client", l_client, &spec_client);
   spy_bind_func(L, spy, "get_client", l_get_client, &spec_get_client);
   spy_bind_func(L, spy, "cluster_cleanup", l_cluster_cleanup, &spec_cleanup);
   spy_open_slurm(L, spy);
+  spy_open_dash(L, spy);
   spy_bind_func(L, spy, "_executor_for_call", l_executor_for_call, NULL);
   spy_bind_func(L, spy, "_end_call", l_end_call, NULL);
 }

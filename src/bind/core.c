@@ -6,6 +6,7 @@
 #include "bind/bind.h"
 #include "core/log.h"
 #include "core/progress.h"
+#include "core/pyfmt.h"
 #include "core/settings.h"
 
 #define SPECS "spy.specs" /* registry: weak table function -> spec */
@@ -58,7 +59,9 @@ static void setstr(lua_State *L, const char *k, const char *v)
 }
 
 /* spy._spec(f | name) -> {name, signature, summary, doc, example,
-**   kw = {{name, type, default, allowed, doc}, ...}} or nil */
+**   kw = {{name, type, default, allowed, doc, min, max}, ...}} or nil
+** (min and max, the inclusive range, only for keywords that take numbers;
+** range, "1 to 100", where the spec states a limit of its own) */
 static int l_spec(lua_State *L)
 {
   const spy_funcspec *s = tospec(L, 1);
@@ -80,6 +83,22 @@ static int l_spec(lua_State *L)
     setstr(L, "default", k->dflt ? k->dflt : "null");
     setstr(L, "allowed", k->allowed);
     setstr(L, "doc", k->doc);
+    if (k->types & (SPY_KT_INT | SPY_KT_NUM | SPY_KT_NUMS)) {
+      double lo, hi;
+      spy_kw_range(k, &lo, &hi);
+      lua_pushnumber(L, lo);
+      lua_setfield(L, -2, "min");
+      lua_pushnumber(L, hi);
+      lua_setfield(L, -2, "max");
+      /* a limit stated by the spec (not a default, not the C int range): for help() */
+      if (!(k->min == 0 && k->max == 0) && !(k->min == -2147483647.0 && k->max == 2147483647.0)) {
+        char a[48], b[48];
+        spy_py_num(lo, a, sizeof a);
+        spy_py_num(hi, b, sizeof b);
+        lua_pushfstring(L, "%s to %s", a, b);
+        lua_setfield(L, -2, "range");
+      }
+    }
     lua_seti(L, -2, i++);
   }
   lua_setfield(L, -2, "kw");
@@ -107,6 +126,19 @@ static int l_kwcheck(lua_State *L)
   spy_jsonbox *box = spy_bind_jsonbox(L);
   box->json = spy_bind_kwargs(L, lua_isnoneornil(L, 2) ? 0 : 2, s);
   spy_bind_pushjson(L, box->json);
+  return 1;
+}
+
+/* spy._specnames() -> {name, ...}: every registered spec ("freqanalysis",
+** "synthdata.white_noise", ...), for tests that sweep all keywords. */
+static int l_specnames(lua_State *L)
+{
+  size_t n = spy_spec_count();
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushstring(L, spy_spec_at(i)->name);
+    lua_seti(L, -2, (lua_Integer)i + 1);
+  }
   return 1;
 }
 
@@ -189,6 +221,7 @@ void spy_open_core(lua_State *L, int spy)
   spy_bind_func(L, spy, "_spec", l_spec, NULL);
   spy_bind_func(L, spy, "_setspec", l_setspec, NULL);
   spy_bind_func(L, spy, "_kwcheck", l_kwcheck, NULL);
+  spy_bind_func(L, spy, "_specnames", l_specnames, NULL);
   spy_bind_func(L, spy, "set_loglevel", l_set_loglevel, &spec_set_loglevel);
   spy_bind_func(L, spy, "get_loglevel", l_get_loglevel, &spec_get_loglevel);
   spy_bind_func(L, spy, "log", l_log, &spec_log);

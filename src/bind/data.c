@@ -6,11 +6,13 @@
 */
 #include "bind/data.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bind/array.h"
 #include "core/log.h"
@@ -822,7 +824,9 @@ static int l_definetrial(lua_State *L)
 
 static int copyfile(const char *from, const char *to, spy_err *err)
 {
-  FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wbx") : NULL;
+  int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); /* private, as all temporaries */
+  FILE *in = fd >= 0 ? fopen(from, "rb") : NULL, *out = in ? fdopen(fd, "wb") : NULL;
+  if (fd >= 0 && !out) close(fd);
   int rc = SPY_OK;
   if (!in || !out) {
     rc = spy_fail(err, SPY_EIO, "cannot copy '%s' to '%s'", from, to);

@@ -95,7 +95,7 @@ static void release_loaded(void *p)
 }
 
 /* A string or a list of strings from cfg[key] into a C array (views). */
-static const char **strlist(lua_State *L, const cJSON *cfg, const char *key, size_t *n)
+const char **spy_bind_strlist(lua_State *L, const cJSON *cfg, const char *key, size_t *n)
 {
   const cJSON *v = cJSON_GetObjectItem(cfg, key);
   *n = 0;
@@ -116,8 +116,8 @@ static int l_load(lua_State *L)
   spy_jsonbox *box = spy_bind_jsonbox(L);
   box->json = spy_bind_kwargs(L, lua_istable(L, 2) ? 2 : 0, &spec_load);
   spy_load_opts o = {0};
-  o.tags = strlist(L, box->json, "tag", &o.ntags);
-  o.dataclass = strlist(L, box->json, "dataclass", &o.ndataclass);
+  o.tags = spy_bind_strlist(L, box->json, "tag", &o.ntags);
+  o.dataclass = spy_bind_strlist(L, box->json, "dataclass", &o.ndataclass);
   o.checksum = spy_cfg_bool(box->json, "checksum", false);
   spy_gcbox *gb = spy_bind_gcbox(L, release_loaded);
   spy_loaded *res = calloc(1, sizeof *res);

@@ -83,6 +83,19 @@ static int issequence(lua_State *L, int idx, lua_Integer *n)
   return count == maxk;
 }
 
+/* "AnalogData", "array", or Lua's type name: what a user would call the value. */
+static const char *typename_of(lua_State *L, int idx)
+{
+  static char buf[64];
+  if (lua_type(L, idx) == LUA_TUSERDATA && luaL_getmetafield(L, idx, "__name") == LUA_TSTRING) {
+    const char *n = lua_tostring(L, -1);
+    snprintf(buf, sizeof buf, "%s", strncmp(n, "spy.", 4) == 0 ? n + 4 : n);
+    lua_pop(L, 1);
+    return buf;
+  }
+  return luaL_typename(L, idx);
+}
+
 static cJSON *tojson(lua_State *L, int idx, spy_err *err, int depth)
 {
   idx = lua_absindex(L, idx);
@@ -134,6 +147,9 @@ static cJSON *tojson(lua_State *L, int idx, spy_err *err, int depth)
       }
       cJSON *e = tojson(L, -1, err, depth + 1);
       if (!e) {
+        /* name the key the value was given for */
+        if (strncmp(err->msg, "Wrong type of `", 15) != 0)
+          spy_err_prefix(err, "Wrong type of `%s`", lua_tostring(L, -2));
         lua_pop(L, 2);
         cJSON_Delete(obj);
         return NULL;
@@ -145,9 +161,9 @@ static cJSON *tojson(lua_State *L, int idx, spy_err *err, int depth)
   }
   default: break;
   }
-  spy_fail(err, SPY_ETYPE, "a %s cannot be stored in a cfg (numbers, strings, "
+  spy_fail(err, SPY_ETYPE, "a value of type %s cannot be stored in a cfg (numbers, strings, "
                            "booleans, arrays and tables can)",
-           luaL_typename(L, idx));
+           typename_of(L, idx));
   return NULL;
 }
 
@@ -208,6 +224,14 @@ cJSON *spy_bind_kwargs(lua_State *L, int idx, const spy_funcspec *f)
       if (k && (k->types & SPY_KT_OPAQUE)) {
         lua_pop(L, 1);
         continue;
+      }
+      /* an array or a data object where the keyword takes no list: say what it is */
+      if (k && lua_type(L, -1) == LUA_TUSERDATA &&
+          !(k->types & (SPY_KT_NUMS | SPY_KT_STRS | SPY_KT_LIST))) {
+        char want[160];
+        spy_kw_typedesc(k->types, want, sizeof want);
+        spy_fail_type(&err, k->name, want, typename_of(L, -1));
+        spy_bind_raise(L, &err);
       }
       lua_pushvalue(L, -2);
       lua_insert(L, -2);

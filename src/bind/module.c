@@ -82,6 +82,8 @@ int spy_bind_open(lua_State *L)
   spy_open_synth(L, spy);
   spy_open_io(L, spy);
   spy_open_stats(L, spy);
+  spy_open_formats(L, spy);
+  spy_open_plot(L, spy);
 
   /* The Lua half completes the namespace: require("spy.prelude")(spy). */
   lua_getglobal(L, "require");

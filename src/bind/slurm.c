@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bind/cluster.h"
+#include "bind/dash.h"
 #include "cluster/ranks.h"
 #include "bind/data.h"
 #include "core/interrupt.h"
@@ -24,6 +25,7 @@
 
 typedef struct slurm_ud {
   spy_cluster *c;
+  bool dash;   /* holds a reference on the dashboard */
 } slurm_ud;
 
 spy_cluster *spy_bind_toslurm(lua_State *L, int idx)
@@ -52,11 +54,11 @@ void spy_bind_slurm_repr(spy_cluster *c, char *buf, size_t n)
 /* ---- options ------------------------------------------------------------------------- */
 
 static const spy_kwarg kw_slurm[] = {
-    {"cores", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "CPUs per job (--cpus-per-task); required"},
+    {"cores", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "CPUs per job (--cpus-per-task); required", SPY_KW_INT32},
     {"memory", SPY_KT_STR | SPY_KT_NUM | SPY_KT_NULL, "null", NULL,
      "memory per job: '24GB' (10^9), '16GiB' (2^30), '1500MB' or bytes; required"},
     {"processes", SPY_KT_INT | SPY_KT_NULL, "null", NULL,
-     "worker processes per job (default: cores if <= 4, else a factor near sqrt(cores))"},
+     "worker processes per job (default: cores if <= 4, else a factor near sqrt(cores))", SPY_KW_INT32},
     {"queue", SPY_KT_STR | SPY_KT_NULL, "null", NULL, "partition (#SBATCH -p)"},
     {"account", SPY_KT_STR | SPY_KT_NULL, "null", NULL, "account (#SBATCH -A)"},
     {"walltime", SPY_KT_STR | SPY_KT_BOOL | SPY_KT_NULL, "\"00:30:00\"", NULL,
@@ -71,14 +73,15 @@ static const spy_kwarg kw_slurm[] = {
      "generated directives to leave out, by option: {'--mem'}, {'-t'}"},
     {"interface", SPY_KT_STR | SPY_KT_NULL, "null", NULL,
      "network interface workers connect to (e.g. 'ib0'); default: this host name's address"},
-    {"scheduler_port", SPY_KT_INT, "0", NULL, "TCP port of the session (0: any free one)"},
+    {"scheduler_port", SPY_KT_INT, "0", NULL, "TCP port of the session (0: any free one)", SPY_KW_INT32},
     {"death_timeout", SPY_KT_NUM, "60", NULL, "seconds a worker lives on without its session"},
     {"timeout", SPY_KT_NUM, "360", NULL, "seconds to wait for a first worker before failing"},
-    {"n_workers", SPY_KT_INT, "0", NULL, "workers to start right away (cluster:scale(n_workers))"},
+    {"n_workers", SPY_KT_INT, "0", NULL, "workers to start right away (cluster:scale(n_workers))", SPY_KW_INT32},
     {"job_name", SPY_KT_STR | SPY_KT_NULL, "null", NULL,
      "#SBATCH -J (default spy-worker-<user>-<session>, which spy.cluster_cleanup() recognises)"},
     {"spy", SPY_KT_STR | SPY_KT_NULL, "null", NULL,
      "the spy executable jobs run (default: this one, $SPY_BIN, or spy in PATH)"},
+    SPY_KW_DASHBOARD_ADDRESS,
     {NULL, 0, NULL, NULL, NULL}};
 
 static const spy_funcspec spec_slurm = {
@@ -213,6 +216,7 @@ static spy_cluster *push_cluster(lua_State *L, spy_slurm_config *cfg)
 {
   slurm_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
   u->c = NULL;
+  u->dash = false;
   luaL_setmetatable(L, SPY_MT_SLURM);
   spy_err err = {0};
   char *script = NULL;
@@ -243,6 +247,7 @@ static int l_slurmcluster(lua_State *L)
   spy_cluster *c = push_cluster(L, cfg);
   g->ptr = NULL;
   free(cfg);
+  ((slurm_ud *)lua_touserdata(L, -1))->dash = spy_bind_dash_acquire(L, box->json);
   if (n > 0) {
     spy_err err = {0};
     if (spy_cluster_scale(c, n, &err)) spy_bind_raise(L, &err);
@@ -277,6 +282,7 @@ static int l_close(lua_State *L)
 {
   slurm_ud *u = luaL_checkudata(L, 1, SPY_MT_SLURM);
   if (u->c) spy_cluster_close(u->c);
+  spy_bind_dash_release(&u->dash);
   return 0;
 }
 
@@ -285,6 +291,7 @@ static int l_gc(lua_State *L)
   slurm_ud *u = luaL_checkudata(L, 1, SPY_MT_SLURM);
   spy_cluster_free(u->c);
   u->c = NULL;
+  spy_bind_dash_release(&u->dash);
   return 0;
 }
 
@@ -328,6 +335,10 @@ static int l_index(lua_State *L)
   else if (strcmp(k, "threads") == 0) lua_pushinteger(L, s.threads);
   else if (strcmp(k, "requested") == 0) lua_pushinteger(L, s.requested);
   else if (strcmp(k, "closed") == 0) lua_pushboolean(L, spy_cluster_closed(c));
+  else if (strcmp(k, "dashboard_link") == 0) {
+    if (((slurm_ud *)lua_touserdata(L, 1))->dash) spy_bind_push_dash_link(L);
+    else lua_pushnil(L);
+  }
   else if (strcmp(k, "job_ids") == 0) {
     long ids[4096];
     size_t n = spy_cluster_job_ids(c, ids, 4096);
@@ -344,20 +355,21 @@ static int l_index(lua_State *L)
 
 static const spy_kwarg kw_esi[] = {
     {"partition", SPY_KT_STR | SPY_KT_NULL, "null", NULL, "Slurm partition, e.g. '8GBXS', '16GBXL'; required"},
-    {"n_jobs", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "number of worker jobs (default 2; alias n_workers)"},
+    {"n_jobs", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "number of worker jobs (default 2; alias n_workers)", SPY_KW_INT32},
     {"mem_per_job", SPY_KT_STR | SPY_KT_NULL, "null", NULL,
      "'auto' (the partition's limit) or '8GB' / '12000MB' (1 GB = 1000 MB; alias mem_per_worker)"},
     {"cores_per_job", SPY_KT_INT | SPY_KT_NULL, "null", NULL,
-     "CPUs per job (default DefMemPerCPU / 8000, at least 1; alias cores_per_worker)"},
+     "CPUs per job (default DefMemPerCPU / 8000, at least 1; alias cores_per_worker)", SPY_KW_INT32},
     {"n_jobs_startup", SPY_KT_INT | SPY_KT_NULL, "null", NULL,
-     "workers to wait for before returning (default 1; alias n_workers_startup)"},
+     "workers to wait for before returning (default 1; alias n_workers_startup)", SPY_KW_INT32},
     {"timeout", SPY_KT_NUM, "360", NULL, "seconds to wait for workers before giving up"},
     {"job_extra", SPY_KT_STRS, "[]", NULL, "extra sbatch options, e.g. {'--nodelist=esi-svhpc5'}"},
     {"interface", SPY_KT_STR | SPY_KT_NULL, "null", NULL, "network interface workers connect to"},
-    {"n_workers", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of n_jobs"},
+    {"n_workers", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of n_jobs", SPY_KW_INT32},
     {"mem_per_worker", SPY_KT_STR | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of mem_per_job"},
-    {"cores_per_worker", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of cores_per_job"},
-    {"n_workers_startup", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of n_jobs_startup"},
+    {"cores_per_worker", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of cores_per_job", SPY_KW_INT32},
+    {"n_workers_startup", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "ACME 2023.12+ name of n_jobs_startup", SPY_KW_INT32},
+    SPY_KW_DASHBOARD_ADDRESS,
     {NULL, 0, NULL, NULL, NULL}};
 
 static const spy_funcspec spec_esi = {
@@ -509,6 +521,7 @@ static int l_esi_cluster_setup(lua_State *L)
   g->ptr = NULL;
   free(sc);
   int cl = lua_gettop(L);
+  ((slurm_ud *)lua_touserdata(L, cl))->dash = spy_bind_dash_acquire(L, cfg);
   if (spy_cluster_scale(c, njobs, &err)) return spy_bind_raise(L, &err);
   spy_log(SPY_LOG_INFO, "Slurm jobs of %s log to %s", spy_cluster_id(c), logdir);
   lua_pushvalue(L, cl);

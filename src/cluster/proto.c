@@ -409,7 +409,9 @@ int spy_tcp_connect(const char *host, int port, double seconds, spy_err *err)
   if (rc != 0) {
     int en = errno;
     close(fd);
-    return spy_fail(err, SPY_EIO, "cannot connect to %s:%d: %s", host, port, strerror(en));
+    rc = spy_fail(err, SPY_EIO, "cannot connect to %s:%d: %s", host, port, strerror(en));
+    errno = en; /* callers tell a refused connection from a slow one */
+    return rc;
   }
   int fl = fcntl(fd, F_GETFL);
   fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);

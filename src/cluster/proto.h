@@ -132,7 +132,8 @@ bool spy_auth_equal(const unsigned char *a, const unsigned char *b);
 
 /* "tcp://host:port" -> host (IPv4 literal or name) and port. */
 int spy_addr_parse(const char *addr, char *host, size_t hostsz, int *port, spy_err *err);
-/* Connects with a timeout; the socket is returned blocking, TCP_NODELAY. */
+/* Connects with a timeout; the socket is returned blocking, TCP_NODELAY.
+** On failure errno tells why (ECONNREFUSED: nothing listens). */
 int spy_tcp_connect(const char *host, int port, double seconds, spy_err *err);
 
 double spy_clock(void); /* monotonic seconds */

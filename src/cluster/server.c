@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -29,12 +30,33 @@
 #include "core/kwspec.h"
 #include "core/log.h"
 #include "core/settings.h"
+#include "dash/events.h"
 #include "data/data.h"
 #include "io/chunk.h"
 
-#define MAX_PENDING_HANDSHAKES 64
+/* Unauthenticated connections hold no slot anyone needs: there is no small
+** pool to fill (a pending connection costs a descriptor and ~300 bytes), and
+** past these counts (per source address, in all) the connection silent the
+** longest is evicted to make room.  A client on another node can only evict
+** its own connections; one on a worker's node would have to cycle a
+** thousand connections in the milliseconds a worker needs to answer the
+** greeting -- and an evicted worker retries. */
+#define MAX_PENDING_HANDSHAKES 1024
+#define PENDING_PER_SOURCE 256
 #define MAX_CONNECTIONS 4096
-#define HANDSHAKE_SECONDS 10.0
+#define HANDSHAKE_SECONDS 5.0
+/* Refusals are logged per reason in bursts of at most 10, then 1 per second;
+** the rest are counted and reported with the next line of that reason (so a
+** flood of one kind hides no other kind). */
+#define REFUSAL_BURST 10.0
+#define REFUSALS_PER_SECOND 1.0
+#define REFUSAL_KINDS 8
+
+typedef struct refusal_kind {
+  char why[96];
+  double tokens, at;
+  unsigned quiet;
+} refusal_kind;
 #define HEARTBEAT_SECONDS 1.0
 #define WORKER_TTL_SECONDS 30.0
 #define MAX_OUTQ (512u << 20)
@@ -42,6 +64,9 @@
 /* Tasks a worker may hold per thread: one running, one queued behind it, so
 ** it never idles for a round trip between tasks. */
 #define DEPTH 2
+/* Waiting for workers: a line every 2 s (INFO, always in the log file), every
+** third one at IMPORTANT so the default console shows it. */
+#define WAIT_SHOW_TICKS 3
 
 enum { C_HANDSHAKE, C_READY, C_CLOSING };
 enum { J_SUBMITTED, J_ACTIVE, J_LOST, J_ENDED, J_CANCELLED };
@@ -57,6 +82,7 @@ typedef struct conn {
   size_t outn, outoff, outcap;
   bool overflow;
   char peer[64];
+  uint32_t addr; /* IPv4 source, network order */
   /* after authentication */
   int wid;
   char name[128];
@@ -64,6 +90,7 @@ typedef struct conn {
   int nthreads, busy;
   double memory;
   uint64_t comp_sent;
+  int ev;               /* dashboard id (dash/events.h) */
   struct conn *next;
 } conn;
 
@@ -116,11 +143,14 @@ struct spy_cluster {
   size_t inner[2];
   size_t acc_elems;     /* custom reduction: tasks ship acc_elems doubles */
   char fname[64];
+  size_t nchan;          /* selected channels (the dashboard's task labels) */
   /* executor */
   spy_remote remote;
   spy_pool *pool;
   int pool_slots;
   struct spy_cluster *next_open;
+  /* rate limit of refusal warnings, per reason */
+  refusal_kind refusals[REFUSAL_KINDS];
 };
 
 /* every open cluster, for the exit paths */
@@ -244,11 +274,49 @@ static void free_conn(conn *w)
   free(w);
 }
 
+/* "refused connection from <peer> to cluster <id>: <why>", rate-limited:
+** a flood of connections must not flood the log. */
+static void log_refusal(spy_cluster *c, const char *peer, const char *why)
+{
+  double now = spy_clock();
+  refusal_kind *k = NULL, *lru = &c->refusals[0];
+  for (int i = 0; i < REFUSAL_KINDS && !k; i++) {
+    refusal_kind *q = &c->refusals[i];
+    if (q->why[0] && strncmp(q->why, why, sizeof q->why - 1) == 0) k = q;
+    else if (q->at < lru->at) lru = q;
+  }
+  if (!k) { /* a new reason takes the slot used longest ago (zeroed: a full bucket) */
+    k = lru;
+    if (k->quiet)
+      spy_log(SPY_LOG_WARNING, "%u more refused connections to cluster %s not shown: %s", k->quiet,
+              c->id, k->why);
+    snprintf(k->why, sizeof k->why, "%s", why);
+    k->tokens = REFUSAL_BURST;
+    k->quiet = 0;
+    k->at = now;
+  }
+  k->tokens = fmin(REFUSAL_BURST, k->tokens + (now - k->at) * REFUSALS_PER_SECOND);
+  k->at = now;
+  if (k->tokens < 1) {
+    k->quiet++;
+    return;
+  }
+  k->tokens -= 1;
+  if (k->quiet)
+    spy_log(SPY_LOG_WARNING,
+            "refused connection from %s to cluster %s: %s (and %u more refused connections not "
+            "shown)",
+            peer, c->id, why, k->quiet);
+  else
+    spy_log(SPY_LOG_WARNING, "refused connection from %s to cluster %s: %s", peer, c->id, why);
+  k->quiet = 0;
+}
+
 /* Takes w out of service: its tasks die, its job may be lost. */
 static void drop(spy_cluster *c, conn *w, const char *why)
 {
   if (w->stage == C_HANDSHAKE) {
-    spy_log(SPY_LOG_WARNING, "refused connection from %s to cluster %s: %s", w->peer, c->id, why);
+    log_refusal(c, w->peer, why);
   } else if (w->stage == C_READY) {
     for (ptask **pp = &c->tasks; *pp;) {
       ptask *p = *pp;
@@ -271,6 +339,7 @@ static void drop(spy_cluster *c, conn *w, const char *why)
       spy_log(SPY_LOG_WARNING, "worker %s (Slurm job %ld) was lost: %s", w->name, w->job, why);
     else if (!c->closing && !j) /* not a job of ours: an in-allocation rank */
       spy_log(SPY_LOG_WARNING, "worker %s was lost: %s", w->name, why);
+    spy_ev_worker_gone(w->ev, c->closing ? "cluster closed" : why);
     pthread_cond_broadcast(&c->cond);
   }
   if (w->stage != C_CLOSING) c->nconns--;
@@ -331,6 +400,11 @@ static void on_auth(spy_cluster *c, conn *w, spy_msgreader *r)
   w->memory = spy_cfg_num(j, "memory", 0);
   w->job = (long)spy_cfg_num(j, "job", 0);
   snprintf(w->name, sizeof w->name, "%s", spy_cfg_str(j, "name", "worker"));
+  char lp[4400];
+  log_path(c, w->job, lp, sizeof lp);
+  w->ev = spy_ev_worker_add(c->id, w->name, spy_cfg_str(j, "host", w->peer), w->job, nthreads, w->memory,
+                            w->job > 0 ? lp : NULL);
+  if (w->job > 0) spy_ev_job(c->id, w->job, "RUNNING", "None", NULL);
   cJSON_Delete(j);
   job *jb = find_job(c, w->job);
   if (jb) {
@@ -458,18 +532,42 @@ static void on_writable(spy_cluster *c, conn *w)
   w->outoff = w->outn = 0;
 }
 
+/* The unauthenticated connection silent the longest (from addr only, unless
+** addr is 0), and how many there are. */
+static conn *stalest(spy_cluster *c, uint32_t addr, int *count)
+{
+  conn *old = NULL;
+  *count = 0;
+  for (conn *w = c->conns; w; w = w->next) {
+    if (w->stage != C_HANDSHAKE || (addr && w->addr != addr)) continue;
+    (*count)++;
+    if (!old || w->heard < old->heard) old = w;
+  }
+  return old;
+}
+
 static void on_accept(spy_cluster *c)
 {
   struct sockaddr_in sa;
   socklen_t sl = sizeof sa;
+  int pending;
   int fd = accept4(c->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (fd < 0) return;
+  if (fd < 0) {
+    /* out of descriptors: free one held by a connection that never spoke */
+    conn *old = (errno == EMFILE || errno == ENFILE) ? stalest(c, 0, &pending) : NULL;
+    if (old) drop(c, old, "evicted: out of file descriptors");
+    return;
+  }
   char peer[64];
   snprintf(peer, sizeof peer, "%s:%d", inet_ntoa(sa.sin_addr), ntohs(sa.sin_port));
-  int pending = 0;
-  for (conn *w = c->conns; w; w = w->next) pending += w->stage == C_HANDSHAKE;
-  if (pending >= MAX_PENDING_HANDSHAKES || c->nconns >= MAX_CONNECTIONS) {
-    spy_log(SPY_LOG_WARNING, "refused connection from %s to cluster %s: too many connections", peer, c->id);
+  int same;
+  conn *old_same = stalest(c, sa.sin_addr.s_addr, &same), *old = stalest(c, 0, &pending);
+  if (same >= PENDING_PER_SOURCE)
+    drop(c, old_same, "evicted: too many unauthenticated connections from one address");
+  else if (pending >= MAX_PENDING_HANDSHAKES || (old && c->nconns >= MAX_CONNECTIONS))
+    drop(c, old, "evicted: too many unauthenticated connections");
+  if (c->nconns >= MAX_CONNECTIONS) {
+    log_refusal(c, peer, "too many connections");
     close(fd);
     return;
   }
@@ -481,6 +579,7 @@ static void on_accept(spy_cluster *c)
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   w->fd = fd;
+  w->addr = sa.sin_addr.s_addr;
   w->stage = C_HANDSHAKE;
   w->heard = spy_clock();
   w->deadline = w->heard + HANDSHAKE_SECONDS;
@@ -502,7 +601,7 @@ static void on_accept(spy_cluster *c)
 static void housekeeping(spy_cluster *c, double now)
 {
   for (conn *w = c->conns; w; w = w->next) {
-    if (w->stage == C_HANDSHAKE && now > w->deadline) drop(c, w, "no authentication within 10 s");
+    if (w->stage == C_HANDSHAKE && now > w->deadline) drop(c, w, "no authentication within 5 s");
     else if (w->stage == C_READY && now - w->heard > WORKER_TTL_SECONDS)
       drop(c, w, "no heartbeat for 30 s");
     else if (w->stage == C_READY && now - w->pinged >= HEARTBEAT_SECONDS) {
@@ -510,6 +609,14 @@ static void housekeeping(spy_cluster *c, double now)
       w->pinged = now;
     }
     if (w->overflow && w->stage != C_CLOSING) drop(c, w, "send queue overflow");
+  }
+  for (int i = 0; i < REFUSAL_KINDS; i++) {
+    refusal_kind *k = &c->refusals[i];
+    if (k->quiet && now - k->at >= 10) {
+      spy_log(SPY_LOG_WARNING, "%u more refused connections to cluster %s not shown: %s", k->quiet,
+              c->id, k->why);
+      k->quiet = 0;
+    }
   }
   for (conn **pp = &c->conns; *pp;) {
     conn *w = *pp;
@@ -602,6 +709,9 @@ static int add_job(spy_cluster *c, long id)
   c->jobs[c->njobs].state = J_SUBMITTED;
   snprintf(c->jobs[c->njobs].sstate, sizeof c->jobs[0].sstate, "PENDING");
   c->njobs++;
+  char lp[4400];
+  log_path(c, id, lp, sizeof lp);
+  spy_ev_job(c->id, id, "PENDING", "", lp);
   return 0;
 }
 
@@ -665,6 +775,7 @@ static void *monitor_thread(void *arg)
         if (!j || !(j->state == J_SUBMITTED || j->state == J_LOST)) continue;
         snprintf(j->sstate, sizeof j->sstate, "%s", q[i].state);
         snprintf(j->reason, sizeof j->reason, "%s", q[i].reason);
+        spy_ev_job(c->id, j->id, *j->sstate ? j->sstate : "ENDED", j->reason, NULL);
         if (terminal(q[i].state) && j->nconnected == 0 && j->state == J_SUBMITTED) {
           j->state = J_ENDED;
           if (!*j->sstate) snprintf(j->sstate, sizeof j->sstate, "ENDED");
@@ -764,9 +875,21 @@ static int listen_address(const char *iface, char *ip, size_t n, spy_err *err)
   return SPY_OK;
 }
 
+/* Room for the connection limits above: the soft descriptor limit is often
+** 1024; raise it towards the hard limit. */
+static void raise_fd_limit(void)
+{
+  struct rlimit rl;
+  rlim_t want = MAX_CONNECTIONS + 256;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) return;
+  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 static int start_listening(spy_cluster *c, spy_err *err)
 {
   char ip[64];
+  raise_fd_limit();
   int rc = listen_address(c->cfg.interface, ip, sizeof ip, err);
   if (rc) return rc;
   c->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1014,6 +1137,7 @@ void spy_cluster_close(spy_cluster *c)
   c->lfd = c->wake[0] = c->wake[1] = -1;
   remove_dir(c->dir);
   spy_msgbuf_free(&c->comp_frame);
+  spy_ev_group_close(c->id);
   c->closed = true;
 }
 
@@ -1170,8 +1294,8 @@ static void describe_jobs(spy_cluster *c, char *buf, size_t n)
 int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
 {
   if (c->closed) return spy_fail(err, SPY_EINVAL, "the cluster is closed");
-  double t0 = spy_clock(), next = t0 + 2;
-  int rc = SPY_OK;
+  double t0 = spy_clock(), next = t0;
+  int rc = SPY_OK, tick = 0;
   pthread_mutex_lock(&c->lock);
   for (;;) {
     int n = ready_workers(c), requested = c->target_jobs * c->cfg.processes + c->external;
@@ -1205,6 +1329,7 @@ int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
       c->target_jobs = 0;
       pthread_mutex_unlock(&c->lock);
       spy_slurm_cancel(ids, nid);
+      spy_ev_waiting(NULL);
       rc = spy_fail(err, SPY_ERUNTIME,
                     "%d/%d workers available after the timeout of %g s%s: cancelled the %zu Slurm "
                     "job%s of cluster %s.  Check the request against `sinfo` and `scontrol show "
@@ -1216,7 +1341,11 @@ int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
     if (now >= next) {
       describe_jobs(c, jobs, sizeof jobs);
       pthread_mutex_unlock(&c->lock);
-      spy_log_keep(SPY_LOG_INFO, "%d/%d workers available, waiting.. %.0fs%s", n, requested, now - t0, jobs);
+      char line[1200];
+      snprintf(line, sizeof line, "%d/%d workers available, waiting.. %.0fs%s", n, requested, now - t0, jobs);
+      spy_ev_waiting(line);
+      /* shown at the default level every WAIT_SHOW_TICKS-th time (every 6 s) */
+      spy_log_keep(tick++ % WAIT_SHOW_TICKS == 0 ? SPY_LOG_IMPORTANT : SPY_LOG_INFO, "%s", line);
       pthread_mutex_lock(&c->lock);
       next += 2;
       continue;
@@ -1228,6 +1357,7 @@ int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
     pthread_cond_timedwait(&c->cond, &c->lock, &ts);
   }
   pthread_mutex_unlock(&c->lock);
+  if (tick) spy_ev_waiting(NULL);
   return rc;
 }
 
@@ -1283,6 +1413,7 @@ static int r_begin(void *ctx, const spy_op *op, const spy_computation *comp, spy
   for (int i = 0; i < op->ninner && i < 2; i++) c->inner[i] = op->inner[i];
   c->acc_elems = op->acc_elems;
   snprintf(c->fname, sizeof c->fname, "%s", op->name);
+  c->nchan = comp->nchan;
   pthread_mutex_unlock(&c->lock);
   free(s);
   return rc;
@@ -1374,14 +1505,17 @@ static int r_compute(void *ctx, int slot, const spy_remote_task *t, void *out, u
     queue_msg(w, &b);
     spy_msgbuf_free(&b);
     wake(c);
+    uint64_t ev = spy_ev_task_begin(w->ev, t->trial, t->c0, t->nc, c->nchan ? c->nchan : t->nc);
     while (p->state == T_SENT) {
       if (atomic_load(t->cancel) || spy_interrupted()) {
         p->abandoned = true; /* the server thread frees it when the worker answers */
         pthread_mutex_unlock(&c->lock);
+        spy_ev_task_end(ev, SPY_EINTR);
         return spy_fail(err, SPY_EINTR, "interrupted");
       }
       timedwait(c, 200);
     }
+    spy_ev_task_end(ev, p->state == T_DONE ? SPY_OK : SPY_ERUNTIME);
     unlink_task(c, p);
     if (p->state == T_DONE) {
       size_t shape[4], nd = 0;

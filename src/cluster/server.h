@@ -68,7 +68,8 @@ size_t spy_cluster_job_ids(spy_cluster *c, long *ids, size_t max);
 /*
 ** Waits until nmin workers are connected.  Every 2 s it logs at INFO
 **   3/8 workers available, waiting.. 4s (jobs: 5 PENDING (Resources))
-** (kept in the log file whatever the level).  Fails when every job has
+** (kept in the log file whatever the level), every third line at IMPORTANT
+** (the default console), and hands the line to the dashboard.  Fails when every job has
 ** ended without a worker, and after the cluster's timeout with no worker
 ** (then every job is cancelled); SPY_EINTR on Ctrl-C.
 */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cluster/proto.h"
@@ -545,7 +546,9 @@ static int handshake(int fd, spy_inbuf *in, double seconds, spy_err *err)
   return SPY_OK;
 }
 
-/* Connects and authenticates, retrying until death_timeout has passed. */
+/* Connects and authenticates, retrying with backoff until death_timeout has
+** passed (a refused connection, or a session that dropped us before the
+** greeting; not a wrong secret). */
 static int connect_session(spy_inbuf *in, spy_err *err)
 {
   char host[256];
@@ -553,24 +556,40 @@ static int connect_session(spy_inbuf *in, spy_err *err)
   if ((rc = spy_addr_parse(W.o.address, host, sizeof host, &port, err))) return rc;
   double end = spy_clock() + W.o.death_timeout;
   bool told = false;
+  unsigned attempt = 0;
+  bool reached = false;
   for (;;) {
     if (got_signal) return spy_fail(err, SPY_EINTR, "interrupted by signal %d", (int)got_signal);
     spy_err e = {0};
     int fd = spy_tcp_connect(host, port, 5, &e);
+    /* the session was reached before and its port is closed now: it is gone */
+    if (fd < 0 && reached && errno == ECONNREFUSED)
+      return spy_fail(err, SPY_EIO, "the session at %s is gone (%s)", W.o.address, e.msg);
     if (fd >= 0) {
+      reached = true;
       W.fd = fd;
-      rc = handshake(fd, in, 30, err);
+      rc = handshake(fd, in, fmax(1, fmin(30, end - spy_clock())), &e);
       if (rc == SPY_OK) return SPY_OK;
       close(fd);
       W.fd = -1;
-      return rc;
+      spy_inbuf_free(in);
+      memset(in, 0, sizeof *in);
+      /* a wrong secret or version will not get better; anything else (no
+      ** greeting: the session was busy or evicted us) is tried again */
+      if (rc != SPY_EIO) return spy_fail(err, rc, "%s", e.msg);
     }
     if (!told) spy_log(SPY_LOG_IMPORTANT, "waiting to connect to %s (%s)", W.o.address, e.msg);
     told = true;
     if (spy_clock() >= end)
       return spy_fail(err, SPY_EIO, "could not connect to the session at %s within %g s: %s",
                       W.o.address, W.o.death_timeout, e.msg);
-    sleep(1);
+    /* backoff 0.1 s doubling to 2 s, with jitter so that workers spread out */
+    unsigned char r = 0;
+    spy_random_bytes(&r, 1);
+    double wait = fmin(2.0, 0.1 * (double)(1u << (attempt < 5 ? attempt : 5))) * (0.5 + r / 510.0);
+    attempt++;
+    struct timespec ts = {(time_t)wait, (long)((wait - floor(wait)) * 1e9)};
+    nanosleep(&ts, NULL);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <fftw3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct {
   const char *name;
@@ -27,8 +28,23 @@ int spy_dtype_parse(const char *name, spy_dtype *t)
   return SPY_EINVAL;
 }
 
+/* The machine's physical memory: no in-memory array can be larger, so a
+** shape announced by a file or a keyword beyond it is refused before any
+** allocation is tried (with overcommit the attempt could succeed and thrash
+** later; under the sanitizers it aborts). */
+static size_t physical_memory(void)
+{
+  static size_t phys;
+  if (!phys) {
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    phys = pages > 0 && size > 0 ? (size_t)pages * (size_t)size : SIZE_MAX;
+  }
+  return phys;
+}
+
 static spy_buffer *buffer_new(size_t nbytes)
 {
+  if (nbytes > physical_memory()) return NULL;
   spy_buffer *b = malloc(sizeof *b);
   if (!b) return NULL;
   b->data = fftw_malloc(nbytes ? nbytes : 1);

@@ -1,11 +1,15 @@
 #include "core/kwspec.h"
 
+#include <stdint.h>
+
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "core/pyfmt.h"
 
 const spy_kwarg *spy_kw_find(const spy_funcspec *f, const char *name)
 {
@@ -131,6 +135,111 @@ static bool typeok(unsigned t, const cJSON *v)
   return false;
 }
 
+void spy_kw_range(const spy_kwarg *k, double *lo, double *hi)
+{
+  if (k->min == 0 && k->max == 0) {
+    bool intonly = (k->types & SPY_KT_INT) && !(k->types & SPY_KT_NUM);
+    *hi = intonly ? SPY_KW_INT_LIMIT : SPY_KW_NUM_LIMIT;
+    *lo = -*hi;
+  } else {
+    *lo = k->min;
+    *hi = k->max;
+  }
+}
+
+/* Limits as messages print them: integral values as ints, the default
+** limits by name, infinities as inf. */
+static void limtext(double x, char *buf, size_t n)
+{
+  if (isinf(x))
+    snprintf(buf, n, "%sinf", x < 0 ? "-" : "");
+  else if (fabs(x) == SPY_KW_INT_LIMIT)
+    snprintf(buf, n, "%s2^53", x < 0 ? "-" : "");
+  else if (fabs(x) == SPY_KW_NUM_LIMIT)
+    snprintf(buf, n, "%s1e+15", x < 0 ? "-" : "");
+  else
+    spy_py_num(x, buf, n);
+}
+
+static bool isdefault(const spy_kwarg *k) { return k->min == 0 && k->max == 0; }
+
+int spy_kw_checknum(const spy_kwarg *k, double x, spy_err *err)
+{
+  double lo, hi;
+  spy_kw_range(k, &lo, &hi);
+  if (x >= lo && x <= hi) return SPY_OK; /* false for NaN */
+  char act[64], lb[64], ub[64];
+  if (isnan(x))
+    snprintf(act, sizeof act, "nan");
+  else
+    limtext(x, act, sizeof act);
+  limtext(lo, lb, sizeof lb);
+  limtext(hi, ub, sizeof ub);
+  if (isnan(x) && isdefault(k)) return spy_fail_value(err, k->name, act, "a finite number");
+  /* the default range is a sanity limit: name only the side that was crossed */
+  if (isdefault(k) && x > hi) return spy_fail_value(err, k->name, act, "value to be less or equals %s", ub);
+  if (isdefault(k) && x < lo)
+    return spy_fail_value(err, k->name, act, "value to be greater or equals %s", lb);
+  return spy_fail_value(err, k->name, act, "value to be greater or equals %s and less or equals %s",
+                        lb, ub);
+}
+
+bool spy_d2i64(double x, long long *out)
+{
+  /* -2^63 is exact; 2^63 is the first double past LLONG_MAX */
+  if (!(x >= -9223372036854775808.0 && x < 9223372036854775808.0)) return false;
+  *out = (long long)x;
+  return true;
+}
+
+bool spy_d2size(double x, size_t *out)
+{
+  if (!(x >= 0 && x < 18446744073709551616.0) || x >= (double)SIZE_MAX) return false;
+  *out = (size_t)x;
+  return true;
+}
+
+/* Every number in v (a number, or a list of numbers) within k's range; lists
+** get the messages of Syncopy's array_parser. */
+static int checkrange(const spy_kwarg *k, const cJSON *v, spy_err *err)
+{
+  if (cJSON_IsNumber(v)) return spy_kw_checknum(k, v->valuedouble, err);
+  if (!cJSON_IsArray(v)) return SPY_OK;
+  double lo, hi, mn = INFINITY, mx = -INFINITY;
+  spy_kw_range(k, &lo, &hi);
+  size_t nnan = 0, ninf = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, v)
+  {
+    if (!cJSON_IsNumber(e)) continue; /* a list of lists or strings: the plan's business */
+    double x = e->valuedouble;
+    if (isnan(x)) {
+      nnan++;
+      continue;
+    }
+    ninf += isinf(x) && !(x >= lo && x <= hi);
+    mn = fmin(mn, x), mx = fmax(mx, x);
+  }
+  char act[96], a[64], b[64];
+  if (ninf) {
+    snprintf(act, sizeof act, "array with %zu `inf` entries", ninf);
+    return spy_fail_value(err, k->name, act, "finite numerical array");
+  }
+  if (nnan) {
+    snprintf(act, sizeof act, "array with %zu `NaN` entries", nnan);
+    return spy_fail_value(err, k->name, act, "well-defined numerical array");
+  }
+  if (mn < lo || mx > hi) {
+    limtext(mn, a, sizeof a);
+    limtext(mx, b, sizeof b);
+    snprintf(act, sizeof act, "array with range %s to %s", a, b);
+    limtext(lo, a, sizeof a);
+    limtext(hi, b, sizeof b);
+    return spy_fail_value(err, k->name, act, "all array elements to be bounded by %s and %s", a, b);
+  }
+  return SPY_OK;
+}
+
 static bool allowed_has(const char *allowed, const char *s)
 {
   size_t n = strlen(s);
@@ -165,7 +274,10 @@ int spy_kw_apply(const spy_funcspec *f, const cJSON *given, cJSON **out, spy_err
 {
   *out = NULL;
   if (given && !cJSON_IsObject(given) && !cJSON_IsNull(given))
-    return spy_fail_type(err, "cfg", "dictionary-like table", jsontype(given));
+    return spy_fail(err, SPY_ETYPE,
+                    "Wrong type of `cfg`: expected dictionary-like table found %s (keywords are "
+                    "named: {%s = ...})",
+                    jsontype(given), f->kw && f->kw->name ? f->kw->name : "name");
 
   const cJSON *v;
   if (given)
@@ -212,6 +324,11 @@ int spy_kw_apply(const spy_funcspec *f, const cJSON *given, cJSON **out, spy_err
           allowed_desc(k->allowed, legal, sizeof legal);
           cJSON_Delete(res);
           return spy_fail_value(err, k->name, g->valuestring, "%s", legal);
+        }
+        int rc = checkrange(k, g, err);
+        if (rc) {
+          cJSON_Delete(res);
+          return rc;
         }
         val = cJSON_Duplicate(g, 1);
       }

@@ -34,12 +34,30 @@ enum {
   SPY_KT_ANY = 0x1ff
 };
 
+/*
+** Numeric bounds.  Every number a keyword takes (a scalar or each element of
+** a list) is checked by spy_kw_apply against [min, max] (inclusive).  Tables
+** written before the fields existed leave them zero, which means the
+** default range: integers within +-SPY_KW_INT_LIMIT (exact in a double, so
+** they convert to int64 safely), other numbers finite and within
+** +-SPY_KW_NUM_LIMIT.  NaN is never accepted; +-inf only where min or max
+** is itself infinite.  A keyword whose plan needs a tighter or different
+** range (an order, a length that becomes an allocation) states it here, so
+** the limit is documented in help() and enforced before any plan runs:
+**   {"order_max", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "...", 1, 1000}
+*/
+#define SPY_KW_INT_LIMIT 9007199254740992.0 /* 2^53 */
+#define SPY_KW_NUM_LIMIT 1e15
+/* The bounds of a keyword that the binding converts to a C int. */
+#define SPY_KW_INT32 -2147483647.0, 2147483647.0
+
 typedef struct spy_kwarg {
   const char *name;
   unsigned types;      /* SPY_KT_* mask */
   const char *dflt;    /* default as JSON text ("null" when None) */
   const char *allowed; /* allowed string values "a|b|c", or NULL */
   const char *doc;     /* one line */
+  double min, max;     /* inclusive numeric bounds; both 0: the default range */
 } spy_kwarg;
 
 /* Keywords every computing frontend takes (Syncopy's unwrap_select,
@@ -54,7 +72,7 @@ typedef struct spy_kwarg {
 #define SPY_KW_CHAN_PER_WORKER                                                                \
   {"chan_per_worker", SPY_KT_INT | SPY_KT_NULL, "null", NULL,                                 \
    "split each trial into tasks of this many channels"}
-#define SPY_KW_END {NULL, 0, NULL, NULL, NULL}
+#define SPY_KW_END {NULL, 0, NULL, NULL, NULL, 0, 0}
 /* select, parallel, chan_per_worker and the end: the tail of a frontend's table. */
 #define SPY_KW_COMPUTE_TAIL SPY_KW_SELECT, SPY_KW_PARALLEL("run"), SPY_KW_CHAN_PER_WORKER, SPY_KW_END
 
@@ -72,6 +90,19 @@ const spy_kwarg *spy_kw_find(const spy_funcspec *f, const char *name);
 /* Nearest keyword name to `name` (edit distance), or NULL when none is
 ** plausibly meant. */
 const char *spy_kw_suggest(const spy_funcspec *f, const char *name);
+
+/* The effective inclusive range of k's numbers (its own or the default). */
+void spy_kw_range(const spy_kwarg *k, double *lo, double *hi);
+
+/* Checks one number of keyword k against its range; the message names the
+** keyword and the limits ("Invalid value of `x`: '1e+308'; expected value to
+** be greater or equals 1 and less or equals 1000"). */
+int spy_kw_checknum(const spy_kwarg *k, double x, spy_err *err);
+
+/* Overflow-safe conversions of a double (NaN, inf and out-of-range values
+** return false and leave *out alone). */
+bool spy_d2i64(double x, long long *out);
+bool spy_d2size(double x, size_t *out);
 
 /* Human description of a type mask: "bool", "number or string", ... */
 void spy_kw_typedesc(unsigned types, char *buf, size_t n);

@@ -17,6 +17,7 @@ static int level = SPY_LOG_IMPORTANT;
 static char *logpath;
 static void (*hook_before)(void);
 static void (*hook_after)(void);
+static void (*_Atomic sink)(int, const char *);
 
 static const struct {
   const char *name;
@@ -62,12 +63,18 @@ void spy_log_set_console_hooks(void (*before)(void), void (*after)(void))
   pthread_mutex_unlock(&lock);
 }
 
-static void vlog(int lv, bool keep, const char *fmt, va_list ap)
+void spy_log_set_sink(void (*f)(int level, const char *msg)) { sink = f; }
+
+/* keep: the file gets it whatever the level; nofile: the console only */
+static void vlog(int lv, bool keep, bool nofile, const char *fmt, va_list ap)
 {
   bool console = lv >= level;
-  if (!console && !(keep && logpath)) return;
+  void (*to)(int, const char *) = lv >= SPY_LOG_INFO ? sink : NULL;
+  if (!console && !(keep && logpath) && !to) return;
   char msg[4096];
   vsnprintf(msg, sizeof msg, fmt, ap);
+  if (to) to(lv, msg);
+  if (!console && !(keep && logpath)) return;
 
   time_t now = time(NULL);
   struct tm tm;
@@ -83,7 +90,7 @@ static void vlog(int lv, bool keep, const char *fmt, va_list ap)
     fflush(stderr);
     if (hook_after) hook_after();
   }
-  if (logpath) {
+  if (logpath && !nofile) {
     FILE *f = fopen(logpath, "a");
     if (f) {
       char host[256] = "localhost";
@@ -100,7 +107,7 @@ void spy_log(int lv, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  vlog(lv, false, fmt, ap);
+  vlog(lv, false, false, fmt, ap);
   va_end(ap);
 }
 
@@ -108,6 +115,14 @@ void spy_log_keep(int lv, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  vlog(lv, true, fmt, ap);
+  vlog(lv, true, false, fmt, ap);
+  va_end(ap);
+}
+
+void spy_log_console(int lv, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vlog(lv, false, true, fmt, ap);
   va_end(ap);
 }

@@ -25,6 +25,11 @@ void spy_log(int level, const char *fmt, ...)
 void spy_log_keep(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* As spy_log, but never into the log file (secrets such as the dashboard's
+** token, which a log file others may read must not hold). */
+void spy_log_console(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Parses "DEBUG", "info", ... (case-insensitive); -1 if unknown. */
 int spy_log_parse_level(const char *name);
 const char *spy_log_level_name(int level);
@@ -38,5 +43,9 @@ const char *spy_log_file(void);
 /* Called (under the log lock) before a console line is written, so a
 ** progress bar can clear its line, and after, so it can redraw. */
 void spy_log_set_console_hooks(void (*before)(void), void (*after)(void));
+
+/* Called with every message at INFO or above, whatever the level (the
+** dashboard's recent log lines); outside the log lock, must not log. */
+void spy_log_set_sink(void (*sink)(int level, const char *msg));
 
 #endif

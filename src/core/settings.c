@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,32 @@ int spy_mkdirs(const char *path, spy_err *err)
   return SPY_OK;
 }
 
+/* The temporary storage holds the sessions' data: created mode 0700, and an
+** existing one of ours that others can enter is closed (spy's default place
+** only: a SPYTMPDIR the user chose keeps the mode the user gave it). */
+static int private_dir(const char *path, spy_err *err)
+{
+  struct stat st;
+  bool existed = stat(path, &st) == 0;
+  char parent[4096];
+  snprintf(parent, sizeof parent, "%s", path);
+  char *slash = strrchr(parent, '/');
+  if (slash && slash != parent) {
+    *slash = '\0';
+    int rc = spy_mkdirs(parent, err);
+    if (rc) return rc;
+  }
+  if (!existed) {
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+      return spy_fail(err, SPY_EIO, "cannot create directory '%s': %s", path, strerror(errno));
+    return SPY_OK;
+  }
+  const char *env = getenv("SPYTMPDIR");
+  if (S_ISDIR(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 077) && !(env && *env))
+    chmod(path, 0700);
+  return SPY_OK;
+}
+
 int spy_session_lock_path(char *out, size_t n, const char *id)
 {
   int k = snprintf(out, n, "%s/.session_%s.lock", tmpdir, id);
@@ -66,7 +93,7 @@ static int lock_session(const char *id)
   char path[4200];
   if (spy_session_lock_path(path, sizeof path, id) != SPY_OK) return -1;
   for (int tries = 0; tries < 16; tries++) {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return -1;
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
       int e = errno;
@@ -127,7 +154,7 @@ int spy_settings_init(spy_err *err)
   if (env && *env) snprintf(logdir, sizeof logdir, "%s", env);
   else snprintf(logdir, sizeof logdir, "%s/logs", dir);
 
-  if ((rc = spy_mkdirs(dir, err)) || (rc = spy_mkdirs(tmpdir, err)) ||
+  if ((rc = spy_mkdirs(dir, err)) || (rc = private_dir(tmpdir, err)) ||
       (rc = spy_mkdirs(logdir, err)))
     goto done;
 

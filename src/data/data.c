@@ -114,7 +114,7 @@ int spy_data_create(spy_data *d, spy_dtype t, int ndim, const size_t *shape, spy
   for (int i = 0; i < ndim; i++) dims[i] = shape[i];
 
   spy_h5_lock();
-  f = H5Fcreate(path, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+  f = spy_h5_create_private(path, true);
   if (f < 0) {
     rc = spy_h5_fail(err, SPY_EIO, "cannot create '%s'", path);
     goto exit;
@@ -161,8 +161,10 @@ static int ensure_open(spy_data *d, spy_err *err)
   if (!d->path) return spy_fail(err, SPY_EINVAL, "object has no backing file");
   if (d->file < 0) d->file = H5Fopen(d->path, d->writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
   if (d->file < 0) return spy_h5_fail(err, SPY_EIO, "cannot open '%s'", d->path);
-  d->dset = H5Dopen2(d->file, "data", H5P_DEFAULT);
-  if (d->dset < 0) return spy_h5_fail(err, SPY_EFORMAT, "Data file %s does not contain a dataset named 'data'.", d->path);
+  int rc = spy_h5_open_local(d->file, "data", d->path, &d->dset, err);
+  if (rc == SPY_ENOENT)
+    return spy_fail(err, SPY_EFORMAT, "Data file %s does not contain a dataset named 'data'.", d->path);
+  if (rc) return rc;
   return SPY_OK;
 }
 

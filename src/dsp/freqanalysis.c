@@ -103,9 +103,11 @@ static int padding(const cJSON *pad, const spy_trials *in, size_t maxlen, size_t
   }
   double sr = in->samplerate;
   if (cJSON_IsNumber(pad)) {
-    char lo[48];
+    char lo[48], hi[48];
+    double most = fmax((double)maxlen, SPY_PAD_SAMPLES_LIMIT) / sr;
     spy_py_float((double)maxlen / sr, lo, sizeof lo);
-    int rc = spy_scalar_parser(pad, "pad", false, (double)maxlen / sr, INFINITY, lo, "inf", err);
+    spy_py_float(most, hi, sizeof hi);
+    int rc = spy_scalar_parser(pad, "pad", false, (double)maxlen / sr, most, lo, hi, err);
     if (rc) return rc;
     *nsamples = (size_t)(pad->valuedouble * sr);
   } else if (!strcmp(pad->valuestring, "nextpow2")) {

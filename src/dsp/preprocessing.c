@@ -373,6 +373,19 @@ static int plan_hilbert(pp_plan *P, const spy_trials *in, spy_err *err)
   return rc;
 }
 
+/* Syncopy has no upper limit; an order becomes an allocation of order+1
+** taps (and its FFT), so spy refuses more than 2^24 (docs/internals/core.md). */
+#define FIR_ORDER_LIMIT 16777216.0
+
+static int fir_order_limit(const cJSON *order, spy_err *err)
+{
+  if (order->valuedouble <= FIR_ORDER_LIMIT) return SPY_OK;
+  char act[64];
+  spy_py_num(order->valuedouble, act, sizeof act);
+  return spy_fail_value(err, "order", act,
+                        "value to be greater or equals 0 and less or equals 16777216");
+}
+
 static int plan_fir(pp_plan *P, const char *window, long order, const double *fc, spy_btype bt,
                     bool minphase, size_t maxlen, spy_err *err)
 {
@@ -453,7 +466,9 @@ static int check_common(const cJSON *cfg, const spy_trials *in, pp_args *A, spy_
     } else if ((rc = freq_pair_check(freq, in->samplerate / 2, his, A->freq, err)))
       return rc;
     if (!isnull(order)) {
-      if ((rc = spy_scalar_parser(order, "order", true, 0, INFINITY, "0", "inf", err))) return rc;
+      if ((rc = spy_scalar_parser(order, "order", true, 0, INFINITY, "0", "inf", err)) ||
+          (rc = fir_order_limit(order, err)))
+        return rc;
       A->have_order = true;
       A->order = order->valuedouble;
     }
@@ -719,7 +734,9 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   const double newfs = fsv->valuedouble;
   long order;
   if (!isnull(ordv)) {
-    if ((rc = spy_scalar_parser(ordv, "order", true, 0, INFINITY, "0", "inf", err))) return rc;
+    if ((rc = spy_scalar_parser(ordv, "order", true, 0, INFINITY, "0", "inf", err)) ||
+        (rc = fir_order_limit(ordv, err)))
+      return rc;
     order = (long)ordv->valuedouble;
     if (ordv->valuedouble < 100) {
       spy_py_num(ordv->valuedouble, buf, sizeof buf);

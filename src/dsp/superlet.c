@@ -21,6 +21,7 @@
 
 #include "core/interrupt.h"
 #include "core/kwspec.h"
+#include "dsp/freqanalysis_spec.h"
 #include "core/log.h"
 #include "dsp/cwt.h"
 
@@ -268,15 +269,15 @@ int spy_superlet_plan(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
     rc = spy_fail_value(err, "order_max", "None", "Positive integer needed for order_max");
     goto fail;
   }
-  if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "order_max"), "order_max", true, 1, INFINITY,
-                              NULL, NULL, err)))
+  if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "order_max"), "order_max", true, 1,
+                              SPY_SUPERLET_ORDER_LIMIT, NULL, NULL, err)))
     goto fail;
   double omax = spy_cfg_num(cfg, "order_max", 1);
   if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "order_min"), "order_min", true, 1, omax, NULL,
                               NULL, err)))
     goto fail;
-  if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "c_1"), "c_1", true, 1, INFINITY, NULL, NULL,
-                              err)))
+  if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "c_1"), "c_1", true, 1, SPY_SUPERLET_C1_LIMIT,
+                              NULL, NULL, err)))
     goto fail;
   long omin = (long)spy_cfg_num(cfg, "order_min", 1), c1 = (long)spy_cfg_num(cfg, "c_1", 3);
   bool adaptive = spy_cfg_bool(cfg, "adaptive", false);

@@ -12,6 +12,7 @@
 
 #include "core/interrupt.h"
 #include "core/kwspec.h"
+#include "dsp/freqanalysis_spec.h"
 #include "core/log.h"
 #include "dsp/cwt.h"
 
@@ -188,7 +189,7 @@ static int validate(const cJSON *cfg, wavelet_plan *p, spy_err *err)
   }
   if (which == 1 || which == 2) {
     if ((rc = spy_scalar_parser(spy_cfg_item(cfg, "order"), "order", true, which == 1 ? 4 : 1,
-                                INFINITY, NULL, NULL, err)))
+                                SPY_WAVELET_ORDER_LIMIT, NULL, NULL, err)))
       return rc;
     p->fam = which == 1 ? FAM_PAUL : FAM_DOG;
     p->m = (int)spy_cfg_num(cfg, "order", 0);

@@ -26,7 +26,7 @@ int spy_chunk_write(const char *path, spy_dtype t, int ndim, const size_t *shape
     return spy_fail(err, SPY_EINVAL, "block path too long: %s", path);
   for (int i = 0; i < ndim; i++) dims[i] = shape[i];
   spy_h5_lock();
-  if ((f = H5Fcreate(part, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+  if ((f = spy_h5_create_private(part, false)) < 0) {
     rc = spy_h5_fail(err, SPY_EIO, "cannot create '%s'", part);
     goto exit;
   }

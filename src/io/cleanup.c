@@ -58,6 +58,37 @@ static void remove_entry(const char *path)
   else unlink(path);
 }
 
+static bool ends_with(const char *s, const char *tail)
+{
+  size_t n = strlen(s), k = strlen(tail);
+  return n >= k && strcmp(s + n - k, tail) == 0;
+}
+
+/* The temporaries listed in a dead session's save journal (container.c):
+** removed when they still exist and are what a save names its temporaries
+** (`.<name>.<8 hex>.tmp`, a regular file) -- nothing else, whatever the
+** journal says. */
+static void remove_journaled(const char *journal, bool dry_run, spy_cleanup_report *rep)
+{
+  int fd = open(journal, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[3 * 4200];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return;
+  buf[n] = '\0';
+  for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
+    const char *base = strrchr(p, '/');
+    struct stat st;
+    if (!base || base[1] != '.' || !ends_with(base, ".tmp") || lstat(p, &st) != 0 ||
+        !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+      continue;
+    rep->nremoved++;
+    rep->bytes += (uint64_t)st.st_size;
+    if (!dry_run) unlink(p);
+  }
+}
+
 /* Paths under dir that some process of this machine holds open
 ** (/proc/<pid>/fd links), as one newline-separated list. */
 static char *open_files(const char *dir)
@@ -180,6 +211,7 @@ int spy_cleanup(bool dry_run, spy_cleanup_report *rep, spy_err *err)
     if (ss[k].live || is_open(open_list, path)) {
       rep->nlive++;
     } else {
+      if (ends_with(name, ".saving")) remove_journaled(path, dry_run, rep);
       rep->nremoved++;
       rep->bytes += entry_bytes(path);
       if (!dry_run) remove_entry(path);

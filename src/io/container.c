@@ -231,6 +231,53 @@ exit:
   return rc;
 }
 
+/* ---- names ----------------------------------------------------------------- */
+
+/* Longest tag or container base name accepted (file names stay below NAME_MAX
+** with the extension, the `_` and the hidden temporary's decoration). */
+#define NAME_LIMIT 128
+
+/*
+** A tag (save) or container base name: letters, digits, `_` and `-`, not
+** empty, at most NAME_LIMIT bytes.  Everything else is refused before a path
+** is built: `/` and `..` would write outside the container, a `.` breaks
+** Syncopy's filename_parser (one extension only), glob characters make the
+** loader's `*<tag>*` patterns match other objects, and control characters
+** (newlines) corrupt listings and logs.
+*/
+int spy_check_name(const char *key, const char *s, spy_err *err)
+{
+  size_t n = strlen(s);
+  bool ok = n > 0 && n <= NAME_LIMIT;
+  for (size_t i = 0; ok && i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+  }
+  if (ok) return SPY_OK;
+  char shown[64];
+  size_t k = 0;
+  for (size_t i = 0; s[i] && k + 5 < sizeof shown; i++) {
+    unsigned char c = (unsigned char)s[i];
+    k += (size_t)snprintf(shown + k, sizeof shown - k, c < 0x20 || c == 0x7f ? "\\x%02x" : "%c", c);
+  }
+  if (s[0] && k + 5 >= sizeof shown) snprintf(shown + k, sizeof shown - k, "...");
+  return spy_fail_value(err, key, shown,
+                        "a non-empty name of at most %d letters, digits, '_' or '-'", NAME_LIMIT);
+}
+
+/* A load pattern: any name characters plus glob characters, no path. */
+static int check_pattern(const char *s, spy_err *err)
+{
+  for (const char *c = s; *c; c++)
+    if (*c == '/' || (unsigned char)*c < 0x20 || *c == 0x7f || strlen(s) > NAME_LIMIT)
+      return spy_fail_value(err, "tag", s,
+                            "a name or glob pattern of at most %d characters without '/' or "
+                            "control characters",
+                            NAME_LIMIT);
+  return SPY_OK;
+}
+
 /* ---- save ------------------------------------------------------------------ */
 
 /* Refuses objects whose metadata disagree with their data: a container
@@ -417,6 +464,30 @@ static char *temp_name(const char *folder, const char *name)
 }
 
 /*
+** The save journal: <SPYTMPDIR>/spy_<session>_<hex>.saving names the
+** temporaries a save writes into the destination folder (NUL-separated), from
+** before they exist until they are renamed or removed.  A session killed in
+** between leaves it behind with its session's other entries, and
+** spy.cleanup() removes the listed temporaries of dead sessions (cleanup.c).
+** Best effort: without temporary storage a save still works, unjournaled.
+*/
+static char *journal_start(const char *tmp_hdf, const char *tmp_info)
+{
+  char path[4200];
+  if (spy_tmp_path(path, sizeof path, ".saving") != SPY_OK) return NULL;
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return NULL;
+  size_t a = strlen(tmp_hdf) + 1, b = strlen(tmp_info) + 1;
+  bool ok = write(fd, tmp_hdf, a) == (ssize_t)a && write(fd, tmp_info, b) == (ssize_t)b;
+  close(fd);
+  if (!ok) {
+    unlink(path);
+    return NULL;
+  }
+  return strdup(path);
+}
+
+/*
 ** Moves the temporaries into place: data first, info last.  An existing
 ** data file is kept as a hard link until the info is in place, so a failed
 ** second rename can put it back.
@@ -474,17 +545,22 @@ int spy_save(spy_data *d, const spy_save_opts *o, spy_err *err)
   int rc = SPY_OK;
   fileinfo fi = {0};
   char *filename = NULL, *hdf = NULL, *info = NULL, *tmp_hdf = NULL, *tmp_info = NULL;
-  char *text = NULL, *old_log = NULL, *msg = NULL, *container = NULL;
+  char *text = NULL, *old_log = NULL, *msg = NULL, *container = NULL, *journal = NULL;
   spy_info_hdr h = {0};
   const char *ext = spy_dataclass_ext(d->cls);
 
+  if (o->container && o->tag && (rc = spy_check_name("tag", o->tag, err))) return rc;
   if (o->container) {
     const char *e = ext_of(o->container);
     char *c = (e && strcmp(e, ".spy") == 0) ? strdup(o->container) : str_cat(o->container, ".spy", NULL);
     if (!c) return oom(err);
     rc = parse_filename(c, &fi, err);
     free(c);
-    if (rc) return rc;
+    if (!rc) rc = spy_check_name("container", fi.basename, err);
+    if (rc) {
+      fileinfo_free(&fi);
+      return rc;
+    }
     char *dir = path_join(fi.folder, fi.container);
     filename = dir ? path_join(dir, fi.basename) : NULL;
     free(dir);
@@ -524,6 +600,7 @@ int spy_save(spy_data *d, const spy_save_opts *o, spy_err *err)
     goto exit;
   }
   if ((rc = check_saveable(d, err))) goto exit;
+  journal = journal_start(tmp_hdf, tmp_info);
 
   struct stat st;
   if (stat(fi.folder, &st) != 0) {
@@ -603,6 +680,8 @@ exit:
       old_log = NULL;
     }
   }
+  if (journal) unlink(journal);
+  free(journal);
   free(old_log);
   free(msg);
   free(text);
@@ -718,9 +797,9 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
     rc = spy_h5_fail(err, SPY_EFORMAT, "Cannot read %s: not an HDF5 file or damaged", hdf);
     goto exit;
   }
-  if (H5Lexists(f, "data", H5P_DEFAULT) <= 0 || (ds = H5Dopen2(f, "data", H5P_DEFAULT)) < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    rc = spy_fail(err, SPY_EFORMAT, "Data file %s does not contain a dataset named 'data'.", hdf);
+  if ((rc = spy_h5_open_local(f, "data", hdf, &ds, err))) {
+    if (rc == SPY_ENOENT)
+      rc = spy_fail(err, SPY_EFORMAT, "Data file %s does not contain a dataset named 'data'.", hdf);
     goto exit;
   }
   sp = H5Dget_space(ds);
@@ -763,16 +842,22 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
       rc = spy_fail(err, SPY_EFORMAT, "Data file %s: dataset 'data' is impossibly large", hdf);
       goto exit;
     }
+  if (!spy_h5_backed(ds, bytes)) {
+    rc = spy_fail(err, SPY_EFORMAT,
+                  "Data file %s: dataset 'data' announces %zu bytes but the file does not hold "
+                  "them",
+                  hdf, bytes);
+    goto exit;
+  }
   spy_h5_close_type(ty);
   spy_h5_close_space(sp);
   spy_h5_close_dset(ds);
   ty = sp = ds = H5I_INVALID_HID;
 
-  if (H5Lexists(f, "trialdefinition", H5P_DEFAULT) <= 0 ||
-      (ds = H5Dopen2(f, "trialdefinition", H5P_DEFAULT)) < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    rc = spy_fail(err, SPY_EFORMAT,
-                  "Data file %s does not contain a dataset named 'trialdefinition'.", hdf);
+  if ((rc = spy_h5_open_local(f, "trialdefinition", hdf, &ds, err))) {
+    if (rc == SPY_ENOENT)
+      rc = spy_fail(err, SPY_EFORMAT,
+                    "Data file %s does not contain a dataset named 'trialdefinition'.", hdf);
     goto exit;
   }
   sp = H5Dget_space(ds);
@@ -797,7 +882,8 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
     goto exit;
   }
   size_t n = trl_sh[0] * trl_sh[1];
-  if (trl_sh[1] < 3 || trl_sh[1] > 1024 || trl_sh[0] > ((size_t)1 << 26)) {
+  if (trl_sh[1] < 3 || trl_sh[1] > 1024 || trl_sh[0] > ((size_t)1 << 26) || n > ((size_t)1 << 26) ||
+      !spy_h5_backed(ds, n * H5Tget_size(ty))) {
     rc = spy_fail(err, SPY_EFORMAT, "Data file %s: dataset 'trialdefinition' of shape (%zu, %zu) is not a trial definition", hdf,
                   trl_sh[0], trl_sh[1]);
     goto exit;
@@ -862,7 +948,8 @@ int spy_load_file(const char *path, bool checksum, spy_data **out, spy_err *err)
     goto exit;
   }
   if (!S_ISREG(st.st_mode)) {
-    rc = spy_fail(err, SPY_EIO, "Invalid value of `hdfFile`: 'directory'; expected file");
+    rc = spy_fail(err, SPY_EIO, "Invalid value of `hdfFile`: '%s'; expected file",
+                  S_ISDIR(st.st_mode) ? "directory" : "not a regular file");
     goto exit;
   }
   if ((rc = spy_info_read(json, &d, &h, err))) goto exit;
@@ -1021,6 +1108,8 @@ int spy_load(const char *path, const spy_load_opts *o, spy_loaded *out, spy_err 
     rc = spy_fail(err, SPY_EINVAL, "Only containers can be loaded with `tag` keyword!");
     goto exit;
   }
+  for (size_t t = 0; t < ntags; t++)
+    if (o->tags[t] && (rc = check_pattern(o->tags[t], err))) goto exit;
   if (o->dataclass && o->ndataclass) {
     char listing[512] = "[";
     for (size_t i = 0; i < o->ndataclass; i++) {

@@ -54,6 +54,10 @@ int spy_save(spy_data *d, const spy_save_opts *o, spy_err *err);
 */
 int spy_save_method(spy_data *d, const spy_save_opts *o, spy_err *err);
 
+/* Checks a tag or container base name before any path is built: letters,
+** digits, '_' and '-', 1 to 128 bytes; the message names `key`. */
+int spy_check_name(const char *key, const char *s, spy_err *err);
+
 /* spy.load(filename, tag=None, dataclass=None, checksum=False) */
 typedef struct spy_load_opts {
   const char *const *tags;      /* ntags patterns, container only; NULL = all */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "io/h5.h"
@@ -87,8 +88,12 @@ static const char *classname(H5T_class_t c)
 
 static int open_read(const char *path, hid_t *f, spy_err *err)
 {
-  if (access(path, F_OK) != 0)
+  struct stat st;
+  if (stat(path, &st) != 0)
     return spy_fail(err, SPY_ENOENT, "cannot open '%s': %s", path, strerror(errno));
+  /* a FIFO would block the HDF5 signature check forever */
+  if (!S_ISREG(st.st_mode))
+    return spy_fail(err, SPY_EFORMAT, "'%s' is not an HDF5 file (not a regular file)", path);
   if (H5Fis_hdf5(path) <= 0) {
     H5Eclear2(H5E_DEFAULT);
     return spy_fail(err, SPY_EFORMAT, "'%s' is not an HDF5 file", path);
@@ -187,8 +192,8 @@ int spy_h5read(const char *path, const char *name, spy_h5data *out, spy_err *err
   spy_h5_lock();
   if ((rc = open_read(path, &f, err))) goto exit;
   H5O_info_t info;
-  if (H5Lexists(f, name, H5P_DEFAULT) <= 0 ||
-      H5Oget_info_by_name(f, name, &info, H5P_DEFAULT) < 0) {
+  if (H5Lexists(f, name, spy_h5_local_dapl()) <= 0 ||
+      H5Oget_info_by_name(f, name, &info, spy_h5_local_dapl()) < 0) {
     H5Eclear2(H5E_DEFAULT);
     rc = missing(f, path, name, err);
     goto exit;
@@ -198,11 +203,12 @@ int spy_h5read(const char *path, const char *name, spy_h5data *out, spy_err *err
                   info.type == H5O_TYPE_GROUP ? "group" : "named datatype");
     goto exit;
   }
-  if ((d = H5Dopen2(f, name, H5P_DEFAULT)) < 0 || (space = H5Dget_space(d)) < 0 ||
+  if ((d = H5Dopen2(f, name, spy_h5_local_dapl())) < 0 || (space = H5Dget_space(d)) < 0 ||
       (ft = H5Dget_type(d)) < 0) {
     rc = spy_h5_fail(err, SPY_EIO, "cannot open dataset '%s' in '%s'", name, path);
     goto exit;
   }
+  if ((rc = spy_h5_check_local(d, name, path, err))) goto exit;
   int nd = H5Sget_simple_extent_ndims(space);
   if (nd < 0 || nd > SPY_MAXDIM) {
     rc = spy_fail(err, SPY_ENOTSUP, "dataset '%s' in '%s' has %d dimensions (allowed: at most %d)",
@@ -250,8 +256,9 @@ exit:
 static int open_write(const char *path, hid_t *f, bool *created, spy_err *err)
 {
   *created = false;
-  if (access(path, F_OK) == 0) {
-    if (H5Fis_hdf5(path) <= 0) {
+  struct stat st;
+  if (stat(path, &st) == 0) {
+    if (!S_ISREG(st.st_mode) || H5Fis_hdf5(path) <= 0) {
       H5Eclear2(H5E_DEFAULT);
       return spy_fail(err, SPY_EFORMAT, "'%s' exists and is not an HDF5 file (left untouched)",
                       path);

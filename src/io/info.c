@@ -1,11 +1,13 @@
 #include "io/info.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/pyfmt.h"
 #include "core/strbuf.h"
@@ -151,12 +153,16 @@ char *spy_json_dump(const cJSON *v, int indent)
 
 /* ---- JSON parser (Python's json.loads) ----------------------------------- */
 
-enum { MAX_DEPTH = 512 };
+/* Parse memory is bounded by the number of values (a cJSON node is ~64 bytes
+** and "[0,0,..." spends 2 bytes per value): 2^21 values, far more than the
+** labels and frequencies of any real object, cap the nodes near 128 MiB. */
+enum { MAX_DEPTH = 512, MAX_VALUES = 1 << 21 };
 
 typedef struct {
   const char *text, *p, *end;
   int depth;
   spy_err *err;
+  size_t values;
 } parser;
 
 static int perr(parser *ps, const char *what, const char *at)
@@ -430,6 +436,10 @@ static cJSON *parse_value(parser *ps)
     return NULL;
   }
   cJSON *v = NULL;
+  if (++ps->values > MAX_VALUES) {
+    spy_fail(ps->err, SPY_EFORMAT, "JSON holds more than %d values", MAX_VALUES);
+    return NULL;
+  }
   switch (*ps->p) {
   case '{': return parse_container(ps, true);
   case '[': return parse_container(ps, false);
@@ -495,7 +505,7 @@ int spy_json_parse(const char *text, size_t len, cJSON **out, spy_err *err)
   spy_err local;
   if (!err) err = &local;
   *out = NULL;
-  parser ps = {text, text, text + len, 0, err};
+  parser ps = {text, text, text + len, 0, err, 0};
   const char *bad = invalid_utf8(text, len);
   if (bad)
     return spy_fail(err, SPY_EFORMAT, "'utf-8' codec can't decode byte 0x%02x in position %zu",
@@ -874,19 +884,25 @@ int spy_info_read(const char *path, spy_data **out, spy_info_hdr *hdr, spy_err *
 {
   *out = NULL;
   memset(hdr, 0, sizeof *hdr);
-  FILE *f = fopen(path, "rb");
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused
+  ** below as not a regular file. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
   if (!f) {
-    if (errno == ENOENT) return spy_fail(err, SPY_ENOENT, "Cannot read %s: object does not exist", path);
-    return spy_fail(err, SPY_EIO, "Cannot read %s: %s", path, strerror(errno));
+    int e = errno;
+    if (fd >= 0) close(fd);
+    if (e == ENOENT) return spy_fail(err, SPY_ENOENT, "Cannot read %s: object does not exist", path);
+    return spy_fail(err, SPY_EIO, "Cannot read %s: %s", path, strerror(e));
   }
   struct stat st;
   if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
     fclose(f);
     return spy_fail(err, SPY_EIO, "Invalid value of `jsonFile`: '%s'; expected file", path);
   }
-  if (st.st_size > (1L << 30)) {
+  if (st.st_size > SPY_INFO_MAX_BYTES) {
     fclose(f);
-    return spy_fail(err, SPY_EFORMAT, "Info file %s is larger than 1 GiB", path);
+    return spy_fail(err, SPY_EFORMAT, "Info file %s is larger than %d MiB", path,
+                    SPY_INFO_MAX_BYTES >> 20);
   }
   size_t n = (size_t)st.st_size;
   char *text = malloc(n ? n : 1);

@@ -76,7 +76,12 @@ void spy_info_hdr_free(spy_info_hdr *h);
 int spy_info_parse(const char *text, size_t len, const char *path, spy_data **out,
                    spy_info_hdr *hdr, spy_err *err);
 
-/* Reads and parses the .info file at path (size limit 1 GiB). */
+/* Largest .info accepted (Syncopy's are kilobytes; labels of 10^5 channels
+** are a few MiB); the parser also stops after 2^21 values. */
+#define SPY_INFO_MAX_BYTES (64 << 20)
+
+/* Reads and parses the .info file at path: a regular file (a FIFO is refused
+** without waiting for a writer) of at most SPY_INFO_MAX_BYTES. */
 int spy_info_read(const char *path, spy_data **out, spy_info_hdr *hdr, spy_err *err);
 
 /* The .info text for d, keys in Syncopy's order; data_dtype/data_shape are

@@ -7,6 +7,7 @@
 
 #include "core/interrupt.h"
 #include "core/progress.h"
+#include "dash/events.h"
 #include "dsp/fft.h"
 
 typedef struct task {
@@ -16,6 +17,7 @@ typedef struct task {
   unsigned flags;
   spy_err err;
   void *result;        /* average mode: a copy of the kernel output */
+  uint64_t ev;         /* dashboard record (dash/events.h) */
   struct task *next;   /* completion queue */
 } task;
 
@@ -42,6 +44,7 @@ typedef struct run {
   pthread_cond_t cond;
   task *done_head, *done_tail;
   atomic_int cancel;
+  int ev_worker;       /* dashboard id of worker 0 (0: tasks not recorded; remote: the cluster's) */
 } run;
 
 static size_t trial_nsamp(const run *r, size_t k)
@@ -146,6 +149,11 @@ static int stage_write(run *r, task *t, const void *out)
                         r->op->out_dtype, &t->err);
 }
 
+static void ev_begin(run *r, task *t, int w)
+{
+  if (r->ev_worker) t->ev = spy_ev_task_begin(r->ev_worker + w, t->sel, t->c0, t->nc, r->nchan);
+}
+
 /* Pool worker w: read -> compute -> write, or keep a copy for the in-order
 ** reduction in average mode. */
 static void execute(run *r, task *t, int w)
@@ -155,6 +163,7 @@ static void execute(run *r, task *t, int w)
     t->status = 1;
     return;
   }
+  ev_begin(r, t, w);
   if ((t->status = stage_read(r, t, b->in))) return;
   if ((t->status = stage_compute(r, t, b->in, b->out, b->scratch, w))) return;
   if (r->op->average) {
@@ -223,16 +232,22 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
   if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES) { /* hand-offs would cost more */
     for (size_t i = 0; i < ntasks; i++) {
       task *t = &tasks[i];
+      ev_begin(r, t, 0);
       if ((t->status = stage_read(r, t, b[0].in)) ||
-          (t->status = stage_compute(r, t, b[0].in, b[0].out, b[0].scratch, 0)))
+          (t->status = stage_compute(r, t, b[0].in, b[0].out, b[0].scratch, 0))) {
+        spy_ev_task_end(t->ev, t->status);
         return t;
+      }
       if (r->op->average) {
         t->result = b[0].out;
         accumulate(r, acc, t);
         t->result = NULL;
       } else if ((t->status = stage_write(r, t, b[0].out))) {
+        spy_ev_task_end(t->ev, t->status);
         return t;
       }
+      spy_ev_task_end(t->ev, SPY_OK);
+      spy_ev_comp_progress(i + 1);
       if (!quiet) spy_progress_update(i + 1);
     }
     return NULL;
@@ -262,7 +277,9 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
         break;
       }
     }
+    ev_begin(r, t, 0);
     t->status = stage_compute(r, t, b[s].in, b[s].out, b[0].scratch, 0);
+    spy_ev_task_end(t->ev, t->status);
     if (t->status) {
       failed = t;
       break;
@@ -275,6 +292,7 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
       io_submit(io, &wr[s], r, t, b[s].out, 1);
       wpending[s] = true;
     }
+    spy_ev_comp_progress(i + 1);
     if (!quiet) spy_progress_update(i + 1);
   }
   for (int s = 0; s < 2; s++)
@@ -301,6 +319,7 @@ static void pool_run(void *arg, int w)
   task *t = j->t;
   free(j);
   execute(r, t, w);
+  spy_ev_task_end(t->ev, t->status);
   pthread_mutex_lock(&r->lock);
   t->next = NULL;
   if (r->done_tail) r->done_tail->next = t;
@@ -329,7 +348,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   spy_pool *pool = opts->remote ? opts->remote->pool : opts->pool;
   int rc = SPY_OK, nworkers = pool ? spy_pool_size(pool) : 1;
   int nbuf = pool ? nworkers : 2; /* inline: double-buffered I/O */
-  bool began = false;
+  bool began = false, evbegun = false;
   size_t ntr = op->ntrials, *allch = NULL, ntasks = 0;
   task *tasks = NULL;
   double *acc = NULL;
@@ -444,6 +463,10 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   }
   if (!(flagged = calloc(ntr ? ntr : 1, sizeof *flagged))) goto nomem;
 
+  /* the dashboard: remote workers' tasks are recorded by the cluster */
+  r.ev_worker = r.remote ? 0 : spy_ev_pool_base(pool);
+  spy_ev_comp_begin(op->name, ntasks, r.remote ? 0 : nworkers);
+  evbegun = true;
   if (!opts->quiet) spy_progress_begin(ntasks);
   size_t ndone = 0;
   task *failed = NULL;
@@ -503,6 +526,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
         tasks[frontier].result = NULL;
         frontier++;
       }
+      spy_ev_comp_progress(ndone);
       if (!opts->quiet) spy_progress_update(ndone);
     }
     free(isdone);
@@ -576,6 +600,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
 nomem:
   rc = spy_fail(err, SPY_ENOMEM, "out of memory");
 exit:
+  if (evbegun) spy_ev_comp_end(rc);
   if (began) r.remote->end(r.remote->ctx);
   if (tasks)
     for (size_t i = 0; i < ntasks; i++) free(tasks[i].result);

@@ -74,7 +74,13 @@ int main(void)
   EXPECT("{\"pad\": \"max\"}",
          "Invalid value of `pad`: 'max'; expected 'maxperlen', 'nextpow2' or a float number");
   EXPECT("{\"pad\": 1.5}", "Invalid value of `pad`: '1.5'; expected value to be greater or equals "
-                           "2.0 and less or equals inf");
+                           "2.0 and less or equals 33554.432");
+  /* spy's limit: 2^25 samples of padding beyond the longest trial (pad=1e308 once became
+  ** an undefined double-to-integer conversion) */
+  EXPECT("{\"pad\": 1e6}", "Invalid value of `pad`: '1000000'; expected value to be greater or "
+                           "equals 2.0 and less or equals 33554.432");
+  EXPECT("{\"pad\": 1e308}", "Invalid value of `pad`: '1e+308'; expected value to be greater or "
+                             "equals 2.0 and less or equals 33554.432");
   EXPECT("{\"foi\": [1, 2], \"foilim\": [1, 2]}",
          "Invalid value of `foi/foilim`: 'both'; expected either `foi` or `foilim` specification");
   EXPECT("{\"foi\": \"some\"}",

@@ -227,13 +227,13 @@ static void test_messages(void)
             "order_max");
   CHECK_MSG("{\"method\": \"superlet\", \"order_max\": 0}", t,
             "Invalid value of `order_max`: '0'; expected value to be greater or equals 1 and "
-            "less or equals inf");
+            "less or equals 100");
   CHECK_MSG("{\"method\": \"superlet\", \"order_max\": 5, \"order_min\": 6}", t,
             "Invalid value of `order_min`: '6'; expected value to be greater or equals 1 and "
             "less or equals 5");
   CHECK_MSG("{\"method\": \"superlet\", \"order_max\": 5, \"c_1\": 0}", t,
             "Invalid value of `c_1`: '0'; expected value to be greater or equals 1 and less or "
-            "equals inf");
+            "equals 100");
   CHECK_MSG("{\"method\": \"superlet\", \"order_max\": 5, \"toi\": 0.5}", t,
             "Invalid value of `toi`: '0.5'; expected array of equidistant time-points or 'all' "
             "for wavelet based methods");

@@ -89,7 +89,10 @@ static inline cJSON *tf_cfg(const char *json)
 /* The plan's error text for cfg json (NULL when the plan succeeds). */
 static inline const char *tf_plan_error(plan_fn plan, const char *json, tf_input *t, spy_err *err)
 {
-  cJSON *cfg = tf_cfg(json);
+  cJSON *given = cJSON_Parse(json), *cfg = NULL;
+  int krc = spy_kw_apply(&spy_spec_freqanalysis, given, &cfg, err);
+  cJSON_Delete(given);
+  if (krc) return err->msg; /* refused by the spec, before any plan */
   spy_op op = {0};
   int rc = plan(cfg, &t->trials, &t->c, &op, err);
   spy_op_free(&op);
