@@ -305,6 +305,36 @@ static int l_wait(lua_State *L)
   return 1;
 }
 
+static const spy_kwarg kw_adapt[] = {
+    {"minimum_jobs", SPY_KT_INT, "0", NULL, "jobs kept while no computation runs", SPY_KW_INT32},
+    {"maximum_jobs", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "jobs at most; required", SPY_KW_INT32},
+    {"wait", SPY_KT_NUM, "3", NULL, "seconds without a computation before scaling down to minimum_jobs"},
+    {NULL, 0, NULL, NULL, NULL}};
+
+static const spy_funcspec spec_adapt = {
+    "adapt", "cluster:adapt{minimum_jobs=0, maximum_jobs=, wait=3}",
+    "dask-jobqueue's adaptive scaling: Slurm jobs follow the computations.",
+    "A computation that starts gets as many jobs as it has trials for (one trial per core), at "
+    "most maximum_jobs; `wait` seconds after the last computation ended, idle jobs are cancelled "
+    "(their workers shut down first) down to minimum_jobs.  cluster:scale(n) ends adaptive "
+    "scaling.",
+    "cluster:adapt{minimum_jobs=0, maximum_jobs=8}", kw_adapt};
+
+static int l_adapt(lua_State *L)
+{
+  spy_cluster *c = checkslurm(L, 1);
+  spy_jsonbox *box = spy_bind_jsonbox(L);
+  box->json = spy_bind_kwargs(L, lua_istable(L, 2) ? 2 : 0, &spec_adapt);
+  if (spy_cfg_isnull(box->json, "maximum_jobs"))
+    return luaL_error(L, "cluster:adapt needs maximum_jobs, for example cluster:adapt{minimum_jobs=0, maximum_jobs=8}");
+  spy_err err = {0};
+  if (spy_cluster_adapt(c, (int)spy_cfg_num(box->json, "minimum_jobs", 0), (int)spy_cfg_num(box->json, "maximum_jobs", 1),
+                        spy_cfg_num(box->json, "wait", 3), &err))
+    return spy_bind_raise(L, &err);
+  lua_settop(L, 1);
+  return 1;
+}
+
 static int l_tostring(lua_State *L)
 {
   char buf[512];
@@ -319,6 +349,7 @@ static int l_index(lua_State *L)
   const char *k = luaL_checkstring(L, 2);
   spy_cluster_status s;
   static const luaL_Reg methods[] = {{"job_script", l_job_script}, {"scale", l_scale}, {"close", l_close},
+                                     {"adapt", l_adapt},
                                      {"wait_for_workers", l_wait}, {NULL, NULL}};
   for (const luaL_Reg *m = methods; m->name; m++)
     if (strcmp(k, m->name) == 0) {

@@ -133,6 +133,11 @@ struct spy_cluster {
   int replacing;        /* replacement jobs being submitted (count as live) */
   int external, external_threads; /* workers started by others (in-allocation ranks) */
   char rendezvous[4200];          /* their rendezvous file, removed at close */
+  /* adapt(): jobs between adapt_min and adapt_max, following the computations */
+  bool adapt_on, adapt_busy;
+  int adapt_min, adapt_max;
+  double adapt_wait, adapt_idle_since;
+  pthread_mutex_t scale_lock;     /* one scale at a time (user, adapt) */
   ptask *tasks;
   uint64_t next_task;
   /* the current computation */
@@ -742,6 +747,24 @@ static int submit(spy_cluster *c, spy_err *err)
 }
 
 
+static int scale_jobs(spy_cluster *c, int target, spy_err *err);
+
+/* adapt's scaling (no lock held): logs what it does */
+static void adapt_to(spy_cluster *c, int jobs, const char *why)
+{
+  spy_err err = {0};
+  pthread_mutex_lock(&c->scale_lock);
+  pthread_mutex_lock(&c->lock);
+  int have = c->target_jobs;
+  bool on = c->adapt_on && !c->closing;
+  pthread_mutex_unlock(&c->lock);
+  if (on && have != jobs) {
+    spy_log_keep(SPY_LOG_INFO, "cluster %s adapts: %d -> %d jobs (%s)", c->id, have, jobs, why);
+    if (scale_jobs(c, jobs, &err)) spy_log(SPY_LOG_WARNING, "cluster %s: adapt: %s", c->id, err.msg);
+  }
+  pthread_mutex_unlock(&c->scale_lock);
+}
+
 static void *monitor_thread(void *arg)
 {
   spy_cluster *c = arg;
@@ -784,6 +807,15 @@ static void *monitor_thread(void *arg)
       }
       free(q);
       next_query = spy_clock() + 2;
+    }
+
+    /* adapt: back to the minimum after adapt_wait seconds without a computation */
+    if (c->adapt_on && !c->adapt_busy && c->target_jobs > c->adapt_min &&
+        now - c->adapt_idle_since >= c->adapt_wait) {
+      int to = c->adapt_min;
+      pthread_mutex_unlock(&c->lock);
+      adapt_to(c, to, "idle");
+      pthread_mutex_lock(&c->lock);
     }
 
     /* lost workers: make sure their jobs are gone, then replace them */
@@ -988,6 +1020,7 @@ int spy_cluster_new(spy_slurm_config *cfg, spy_cluster **out, spy_err *err)
   memset(cfg, 0, sizeof *cfg);
   c->lfd = c->wake[0] = c->wake[1] = -1;
   pthread_mutex_init(&c->lock, NULL);
+  pthread_mutex_init(&c->scale_lock, NULL);
   pthread_cond_init(&c->cond, NULL);
   pthread_cond_init(&c->mcond, NULL);
   spy_random_bytes(r, sizeof r);
@@ -1041,6 +1074,7 @@ fail:
   pthread_cond_destroy(&c->cond);
   pthread_cond_destroy(&c->mcond);
   pthread_mutex_destroy(&c->lock);
+  pthread_mutex_destroy(&c->scale_lock);
   free(c);
   return rc;
 }
@@ -1150,6 +1184,7 @@ void spy_cluster_free(spy_cluster *c)
   pthread_cond_destroy(&c->cond);
   pthread_cond_destroy(&c->mcond);
   pthread_mutex_destroy(&c->lock);
+  pthread_mutex_destroy(&c->scale_lock);
   free(c);
 }
 
@@ -1191,6 +1226,42 @@ int spy_cluster_scale(spy_cluster *c, int n, spy_err *err)
   if (c->closed) return spy_fail(err, SPY_EINVAL, "the cluster is closed");
   if (n < 0 || n > 100000) return spy_fail_value(err, "n", NULL, "a number of workers between 0 and 100000");
   int target = (n + c->cfg.processes - 1) / c->cfg.processes;
+  pthread_mutex_lock(&c->scale_lock);
+  pthread_mutex_lock(&c->lock);
+  c->adapt_on = false; /* as dask: scale() ends adaptive scaling */
+  pthread_mutex_unlock(&c->lock);
+  int rc = scale_jobs(c, target, err);
+  pthread_mutex_unlock(&c->scale_lock);
+  return rc;
+}
+
+int spy_cluster_adapt(spy_cluster *c, int minimum_jobs, int maximum_jobs, double wait, spy_err *err)
+{
+  if (c->closed) return spy_fail(err, SPY_EINVAL, "the cluster is closed");
+  if (minimum_jobs < 0 || maximum_jobs < 1 || minimum_jobs > maximum_jobs || maximum_jobs > 100000)
+    return spy_fail(err, SPY_EINVAL,
+                    "Invalid adapt range: minimum_jobs=%d, maximum_jobs=%d; expected 0 <= minimum_jobs <= "
+                    "maximum_jobs, maximum_jobs >= 1",
+                    minimum_jobs, maximum_jobs);
+  if (!(wait >= 0) || wait > 86400)
+    return spy_fail(err, SPY_EINVAL, "Invalid value of `wait`: '%g'; expected seconds from 0 to 86400", wait);
+  pthread_mutex_lock(&c->lock);
+  c->adapt_on = true;
+  c->adapt_min = minimum_jobs;
+  c->adapt_max = maximum_jobs;
+  c->adapt_wait = wait;
+  c->adapt_idle_since = spy_clock();
+  int have = c->target_jobs, to = c->adapt_busy ? maximum_jobs : have;
+  pthread_mutex_unlock(&c->lock);
+  if (to < minimum_jobs) to = minimum_jobs;
+  if (to > maximum_jobs) to = maximum_jobs;
+  adapt_to(c, to, "adapt range");
+  return SPY_OK;
+}
+
+/* Sets the number of jobs (scale_lock held, not lock). */
+static int scale_jobs(spy_cluster *c, int target, spy_err *err)
+{
   pthread_mutex_lock(&c->lock);
   c->target_jobs = target;
   c->replaced = 0;
@@ -1294,12 +1365,20 @@ static void describe_jobs(spy_cluster *c, char *buf, size_t n)
 int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
 {
   if (c->closed) return spy_fail(err, SPY_EINVAL, "the cluster is closed");
+  pthread_mutex_lock(&c->lock);
+  int up = c->adapt_on && c->target_jobs * c->cfg.processes + c->external < nmin
+               ? (nmin - c->external + c->cfg.processes - 1) / c->cfg.processes
+               : -1;
+  if (up > c->adapt_max) up = c->adapt_max;
+  pthread_mutex_unlock(&c->lock);
+  if (up > 0) adapt_to(c, up, "waiting for workers");
   double t0 = spy_clock(), next = t0;
   int rc = SPY_OK, tick = 0;
   pthread_mutex_lock(&c->lock);
   for (;;) {
     int n = ready_workers(c), requested = c->target_jobs * c->cfg.processes + c->external;
     double now = spy_clock();
+    if (c->adapt_on) c->adapt_idle_since = now; /* adapt keeps the jobs a waiting call needs */
     char jobs[1024];
     if (n >= nmin) break;
     if (requested == 0 && n == 0) {
@@ -1372,6 +1451,19 @@ static void add_sizes(cJSON *o, const char *key, const size_t *v, size_t n)
 static int r_begin(void *ctx, const spy_op *op, const spy_computation *comp, spy_err *err)
 {
   spy_cluster *c = ctx;
+  pthread_mutex_lock(&c->lock);
+  bool adapting = c->adapt_on;
+  int want = c->adapt_max;
+  if (adapting && comp->trials) { /* no more jobs than the computation has trials for */
+    int per = c->cfg.cores > 0 ? c->cfg.cores : 1;
+    size_t need = (comp->trials->ntrials + (size_t)per - 1) / (size_t)per;
+    if (need < (size_t)want) want = (int)need;
+  }
+  if (want < c->adapt_min) want = c->adapt_min;
+  if (want < 1) want = 1;
+  c->adapt_busy = true;
+  pthread_mutex_unlock(&c->lock);
+  if (adapting) adapt_to(c, want, "a computation starts");
   int rc = spy_cluster_wait(c, 1, err);
   if (rc) return rc;
   cJSON *j = cJSON_CreateObject();
@@ -1569,6 +1661,8 @@ static void r_end(void *ctx)
 {
   spy_cluster *c = ctx;
   pthread_mutex_lock(&c->lock);
+  c->adapt_busy = false;
+  c->adapt_idle_since = spy_clock();
   for (conn *w = c->conns; w; w = w->next)
     if (w->stage == C_READY && w->comp_sent == c->comp_id) {
       uint64_t id = c->comp_id;
@@ -1591,6 +1685,8 @@ spy_remote *spy_cluster_remote(spy_cluster *c, spy_err *err)
   int slots = DEPTH * c->target_jobs * c->cfg.processes * (c->cfg.cores / c->cfg.processes), have = 0;
   for (conn *w = c->conns; w; w = w->next) have += w->stage == C_READY ? DEPTH * w->nthreads : 0;
   slots += DEPTH * c->external * c->external_threads;
+  if (c->adapt_on && c->adapt_max > c->target_jobs)
+    slots += DEPTH * (c->adapt_max - c->target_jobs) * c->cfg.processes * (c->cfg.cores / c->cfg.processes);
   if (have > slots) slots = have;
   pthread_mutex_unlock(&c->lock);
   if (slots < 1) slots = 1;

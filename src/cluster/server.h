@@ -53,6 +53,13 @@ int spy_cluster_job_script(spy_cluster *c, char **script, spy_err *err);
 ** surplus ones (never-connected jobs first, newest first). */
 int spy_cluster_scale(spy_cluster *c, int n, spy_err *err);
 
+/* dask-jobqueue's adapt: between minimum_jobs and maximum_jobs Slurm jobs.
+** A computation starting asks for as many jobs as it has trials for (one
+** trial per core), at most maximum_jobs; `wait` seconds after the last
+** computation ended the cluster goes back to minimum_jobs (idle jobs are
+** cancelled, their workers shut down first).  scale() ends adaptive mode. */
+int spy_cluster_adapt(spy_cluster *c, int minimum_jobs, int maximum_jobs, double wait, spy_err *err);
+
 typedef struct spy_cluster_status {
   int workers;       /* connected */
   int threads;       /* their task slots */
