@@ -88,6 +88,7 @@ typedef struct conn {
   char name[128];
   long job;
   int nthreads, busy;
+  bool retiring;        /* its job's walltime is near: no new tasks, SHUTDOWN when idle */
   double memory;
   uint64_t comp_sent;
   int ev;               /* dashboard id (dash/events.h) */
@@ -98,6 +99,7 @@ typedef struct job {
   long id;
   int state;
   int nconnected;
+  bool retiring;        /* its worker retires before the walltime: replaced, not live */
   char sstate[24], reason[48];
 } job;
 
@@ -131,6 +133,7 @@ struct spy_cluster {
   size_t njobs, capjobs;
   int target_jobs, replaced;
   int replacing;        /* replacement jobs being submitted (count as live) */
+  int retire_pending;             /* retiring jobs to replace (monitor) */
   int external, external_threads; /* workers started by others (in-allocation ranks) */
   char rendezvous[4200];          /* their rendezvous file, removed at close */
   /* adapt(): jobs between adapt_min and adapt_max, following the computations */
@@ -201,7 +204,7 @@ static job *find_job(spy_cluster *c, long id)
 
 static bool terminal(const char *s);
 
-static bool live(const job *j) { return j->state == J_SUBMITTED || j->state == J_ACTIVE; }
+static bool live(const job *j) { return (j->state == J_SUBMITTED || j->state == J_ACTIVE) && !j->retiring; }
 
 /* jobs that are or will be there: submitted, running, lost and about to be
 ** replaced, or being submitted as replacements */
@@ -336,11 +339,15 @@ static void drop(spy_cluster *c, conn *w, const char *why)
     }
     job *j = find_job(c, w->job);
     if (j && j->nconnected > 0) j->nconnected--;
-    if (!c->closing && j && j->state == J_ACTIVE && j->nconnected == 0) {
+    if (!c->closing && j && j->retiring && j->nconnected == 0) {
+      j->state = J_ENDED; /* retired before its walltime; replaced already */
+    } else if (!c->closing && j && j->state == J_ACTIVE && j->nconnected == 0) {
       j->state = J_LOST;
       pthread_cond_signal(&c->mcond);
     }
-    if (!c->closing && j && j->state != J_CANCELLED)
+    if (!c->closing && w->retiring)
+      spy_log_keep(SPY_LOG_INFO, "worker %s (Slurm job %ld) retired before its walltime", w->name, w->job);
+    else if (!c->closing && j && j->state != J_CANCELLED)
       spy_log(SPY_LOG_WARNING, "worker %s (Slurm job %ld) was lost: %s", w->name, w->job, why);
     else if (!c->closing && !j) /* not a job of ours: an in-allocation rank */
       spy_log(SPY_LOG_WARNING, "worker %s was lost: %s", w->name, why);
@@ -470,6 +477,7 @@ static int on_reply(spy_cluster *c, conn *w, int type, spy_msgreader *r)
     return 0; /* a task given up on (its worker was declared dead): ignore */
   }
   if (w->busy > 0) w->busy--;
+  if (w->retiring && w->busy == 0) queue_simple(w, SPY_MSG_SHUTDOWN, NULL);
   if (p->abandoned) {
     unlink(p->path);
     unlink_task(c, p);
@@ -483,6 +491,23 @@ static int on_reply(spy_cluster *c, conn *w, int type, spy_msgreader *r)
   }
   pthread_cond_broadcast(&c->cond);
   return 0;
+}
+
+/* RETIRE: the worker's job ends soon.  No new tasks for it; it finishes
+** what it holds and is shut down when idle; its job is replaced now. */
+static void on_retire(spy_cluster *c, conn *w)
+{
+  if (w->retiring) return;
+  w->retiring = true;
+  job *j = find_job(c, w->job);
+  if (j && !j->retiring && j->state == J_ACTIVE) {
+    j->retiring = true;
+    c->retire_pending++;
+    pthread_cond_signal(&c->mcond);
+  }
+  spy_log_keep(SPY_LOG_INFO, "worker %s (Slurm job %ld) retires before its walltime (%d task%s to finish)%s",
+               w->name, w->job, w->busy, w->busy == 1 ? "" : "s", j ? "; submitting a replacement" : "");
+  if (w->busy == 0) queue_simple(w, SPY_MSG_SHUTDOWN, NULL);
 }
 
 static void on_readable(spy_cluster *c, conn *w)
@@ -513,6 +538,8 @@ static void on_readable(spy_cluster *c, conn *w)
       max = SPY_PROTO_MAX_REPLY;
     } else if (type == SPY_MSG_RESULT || type == SPY_MSG_FAIL) {
       bad = on_reply(c, w, type, &r) != 0;
+    } else if (type == SPY_MSG_RETIRE) {
+      on_retire(c, w);
     } else if (type != SPY_MSG_PING) {
       bad = 1;
     }
@@ -830,10 +857,27 @@ static void *monitor_thread(void *arg)
     int budget = (c->target_jobs > 2 ? 2 * c->target_jobs : 4) - c->replaced;
     int n = nlost && want > 0 ? (want < budget ? want : budget) : 0;
     if (n > 0) c->replaced += n;
-    if (!nlost) continue;
-    c->replacing += n;
+    int nretire = 0; /* walltime hand-over: replacements outside the lost budget */
+    if (c->retire_pending) {
+      nretire = want - n > 0 ? want - n : 0;
+      c->retire_pending = 0;
+    }
+    if (!nlost && !nretire) continue;
+    c->replacing += n + nretire;
     pthread_mutex_unlock(&c->lock);
     spy_slurm_cancel(lost, nlost);
+    for (int i = 0; i < nretire; i++) {
+      spy_err err = {0};
+      int rc = submit(c, &err);
+      pthread_mutex_lock(&c->lock);
+      c->replacing--;
+      pthread_cond_broadcast(&c->cond);
+      pthread_mutex_unlock(&c->lock);
+      if (rc == SPY_OK)
+        spy_log_keep(SPY_LOG_INFO, "cluster %s: submitted a Slurm job to take over from a retiring worker", c->id);
+      else
+        spy_log(SPY_LOG_WARNING, "cluster %s: cannot replace a retiring worker: %s", c->id, err.msg);
+    }
     for (int i = 0; i < n; i++) {
       spy_err err = {0};
       int rc = submit(c, &err);
@@ -1518,6 +1562,7 @@ static conn *pick(spy_cluster *c)
     if (w->stage != C_READY || w->busy >= DEPTH * w->nthreads) continue;
     job *j = find_job(c, w->job);
     if (j && j->state == J_CANCELLED) continue;
+    if (w->retiring) continue;
     if (!best || (double)w->busy / w->nthreads < (double)best->busy / best->nthreads) best = w;
   }
   return best;
