@@ -93,7 +93,10 @@ static const spy_funcspec spec_slurm = {
     "carry the computation's cfg and a slice; workers read their slices from the input file and "
     "write result blocks into the cluster's directory (local_directory must be visible from the "
     "compute nodes).  cluster:job_script() shows the script, cluster:scale(n) submits or "
-    "cancels jobs, cluster:close() cancels them all (as does the end of the session).",
+    "cancels jobs, cluster:adapt{minimum_jobs=0, maximum_jobs=8, wait=3} lets the jobs follow "
+    "the computations (dask-jobqueue's adapt), cluster:close() cancels them all (as does the end "
+    "of the session).  Workers retire before their walltime and are replaced first.  Inside "
+    "`srun -n N spy script.lua` no cluster is needed: spy.Client() attaches the other ranks.",
     "local cluster = spy.SLURMCluster{cores=1, memory='4GB', queue='8GBS'}\ncluster:scale(8)\n"
     "local client = spy.Client(cluster)",
     kw_slurm};
