@@ -33,6 +33,8 @@ static const char *mtname(spy_dataclass c)
   case SPY_ANALOG: return "spy.AnalogData";
   case SPY_SPECTRAL: return "spy.SpectralData";
   case SPY_TIMELOCK: return "spy.TimeLockData";
+  case SPY_SPIKE: return "spy.SpikeData";
+  case SPY_EVENT: return "spy.EventData";
   default: return "spy.CrossSpectralData";
   }
 }
@@ -258,8 +260,9 @@ static int l_index(lua_State *L)
     pushstrv(L, d->channel, d->nchannel);
   } else if (cross && strcmp(k, "channel_j") == 0) {
     pushstrv(L, d->channel_j, d->nchannel_j);
-  } else if (d->cls == SPY_TIMELOCK &&
-             (strcmp(k, "avg") == 0 || strcmp(k, "var") == 0 || strcmp(k, "cov") == 0)) {
+  } else if ((d->cls == SPY_TIMELOCK &&
+              (strcmp(k, "avg") == 0 || strcmp(k, "var") == 0 || strcmp(k, "cov") == 0)) ||
+             (cross && (strcmp(k, "jack_var") == 0 || strcmp(k, "jack_bias") == 0))) {
     spy_array *a = NULL;
     spy_err err = {0};
     if (spy_data_get_extra(d, k, &a, &err)) return spy_bind_raise(L, &err);
@@ -304,7 +307,7 @@ static int l_index(lua_State *L)
     }
   } else if (strcmp(k, "trials") == 0) {
     pushindexer(L, 1, "spy.TrialIndexer");
-  } else if (strcmp(k, "time") == 0 && d->cls != SPY_CROSSSPECTRAL) {
+  } else if (strcmp(k, "time") == 0) {
     pushindexer(L, 1, "spy.TimeIndexer");
   } else if (strcmp(k, "cfg") == 0) {
     spy_bind_pushjson(L, d->cfg);
@@ -344,9 +347,10 @@ static int l_newindex(lua_State *L)
 {
   spy_data *d = spy_bind_checkdata(L, 1);
   const char *k = luaL_checkstring(L, 2);
-  if (strcmp(k, "channel") == 0 || strcmp(k, "channel_i") == 0 || strcmp(k, "channel_j") == 0) {
+  bool unit = d->cls == SPY_SPIKE && strcmp(k, "unit") == 0; /* SpikeData's unit labels */
+  if (strcmp(k, "channel") == 0 || strcmp(k, "channel_i") == 0 || strcmp(k, "channel_j") == 0 || unit) {
     bool j = strcmp(k, "channel_j") == 0;
-    size_t want = j ? d->nchannel_j : d->nchannel;
+    size_t want = unit ? d->nunit : j ? d->nchannel_j : d->nchannel;
     if (!lua_istable(L, 3))
       return luaL_error(L, "Wrong type of `%s`: expected array_like found %s", k, luaL_typename(L, 3));
     size_t n = (size_t)luaL_len(L, 3);
@@ -362,7 +366,8 @@ static int l_newindex(lua_State *L)
       v[i] = lua_tostring(L, -1);
       lua_pop(L, 1); /* the string stays anchored in the table */
     }
-    if ((j ? spy_data_set_channel_j(d, v, n) : spy_data_set_channel(d, v, n)) != SPY_OK)
+    if ((unit ? spy_data_set_unit(d, v, n) : j ? spy_data_set_channel_j(d, v, n) : spy_data_set_channel(d, v, n)) !=
+        SPY_OK)
       return luaL_error(L, "out of memory");
   } else if (strcmp(k, "info") == 0) {
     spy_err err = {0};
@@ -484,7 +489,7 @@ static int l_tostring(lua_State *L)
   LINE("selection", "nil");
   LINE("tag", "%s", d->tag ? d->tag : "nil");
   if (d->cls == SPY_SPECTRAL) LINE("taper", "[%zu] element list", d->ntaper);
-  if (!cross) LINE("time", "%zu element iterable", d->ntrials);
+  LINE("time", "%zu element iterable", d->ntrials);
   LINE("trial_ids", "[%zu] element list", d->ntrials);
   LINE("trialinfo", "[%zu x %zu] element array", d->ntrials, d->trlcols > 3 ? d->trlcols - 3 : 0);
   LINE("trialintervals", "[%zu x 2] element array", d->ntrials);
@@ -781,16 +786,20 @@ static int l_timelock(lua_State *L) { return construct(L, SPY_TIMELOCK, &spec_ti
 static const spy_kwarg kw_none[] = {{NULL, 0, NULL, NULL, NULL}};
 
 static const spy_funcspec spec_definetrial = {
-    "definetrial", "spy.definetrial(data [, trialdefinition])",
+    "definetrial", "spy.definetrial(data [, trialdefinition | events [, {pre=, post=, trigger=, start=, stop=, clip_edges=}]])",
     "Set the trial definition: an M x (3+k) array of [start, stop, offset, trialinfo...] in "
     "samples (stop exclusive); without one, the whole recording becomes one trial.",
-    "Start and stop must be integers within the data.  The object is changed in place and "
-    "returned.",
+    "Start and stop must be integers within the data.  With an EventData instead, trials are cut "
+    "around its markers: begin = (start or trigger) - pre, end = (stop or trigger) + post (pre/post "
+    "in s, start/trigger/stop event codes); without options the EventData's own trials are used.  "
+    "The object is changed in place and returned.",
     "spy.definetrial(data, {{0, 1000, -500}, {1000, 2000, -500}})", kw_none};
 
 static int l_definetrial(lua_State *L)
 {
   spy_data *d = spy_bind_checkdata(L, 1);
+  spy_bind_definetrial_args(L); /* the keyword form {trialdefinition=, pre=, ...} */
+  if (spy_dataclass_discrete(d->cls) || spy_bind_todata(L, 2)) return spy_bind_discrete_definetrial(L, d);
   spy_err err = {0};
   size_t rows = d->shape[0];
   if (lua_isnoneornil(L, 2)) {
@@ -867,7 +876,9 @@ static spy_data *clone(spy_data *d, spy_err *err)
       spy_data_set_channel(c, (const char *const *)d->channel, d->nchannel) ||
       (d->channel_j && spy_data_set_channel_j(c, (const char *const *)d->channel_j, d->nchannel_j)) ||
       (d->taper && spy_data_set_taper(c, (const char *const *)d->taper, d->ntaper)) ||
-      (d->freq && spy_data_set_freq(c, d->freq, d->nfreq))) {
+      (d->freq && spy_data_set_freq(c, d->freq, d->nfreq)) ||
+      (d->unit && spy_data_set_unit(c, (const char *const *)d->unit, d->nunit)) ||
+      (d->dimord && spy_data_set_dimord(c, (const char *const *)d->dimord))) {
     if (!err->msg[0]) spy_fail(err, SPY_ENOMEM, "out of memory");
     remove(path);
     spy_data_unref(c);
@@ -1011,6 +1022,7 @@ static const spy_funcspec spec_show = {
 static int l_show(lua_State *L)
 {
   spy_data *d = spy_bind_checkdata(L, 1);
+  if (spy_dataclass_discrete(d->cls)) return spy_bind_discrete_show(L, d);
   bool squeeze = true;
   if (lua_istable(L, 2) && lua_getfield(L, 2, "squeeze") != LUA_TNIL) squeeze = lua_toboolean(L, -1);
   if (lua_istable(L, 2)) lua_pop(L, 1);
@@ -1062,6 +1074,9 @@ static const spy_kwarg kw_selectdata[] = {
      "a frequency (nearest bin) or {fmin, fmax} in Hz"},
     {"taper", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,
      "taper names or 1-based indices"},
+    {"unit", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,
+     "SpikeData: unit names or 1-based indices"},
+    {"eventid", SPY_KT_INT | SPY_KT_NUMS | SPY_KT_NULL, "null", NULL, "EventData: event codes"},
     {"parallel", SPY_KT_BOOL | SPY_KT_NULL, "null", NULL, "accepted for Syncopy compatibility"},
     {NULL, 0, NULL, NULL, NULL}};
 
@@ -1085,6 +1100,7 @@ static int l_selectdata(lua_State *L)
   /* validate keys against the spec first (unknown keys, types) */
   spy_jsonbox *box = spy_bind_jsonbox(L);
   box->json = spy_bind_kwargs(L, lua_istable(L, 2) ? 2 : 0, &spec_selectdata);
+  if (spy_dataclass_discrete(d->cls)) return spy_bind_discrete_selectdata(L, d, box->json);
   static const char *const skip[] = {"parallel", NULL};
   spy_selection *s = select_from(L, d, 2, skip);
   spy_err err = {0};
@@ -1477,7 +1493,7 @@ static void push_fields(lua_State *L, spy_dataclass c)
   }
   static const char *const analog[] = {"channel", "time", "is_time_locked", NULL};
   static const char *const spectral[] = {"channel", "time", "freq", "taper", "metadata", NULL};
-  static const char *const cross[] = {"channel_i", "channel_j", "freq", NULL};
+  static const char *const cross[] = {"channel_i", "channel_j", "freq", "time", "jack_var", "jack_bias", NULL};
   static const char *const timelock[] = {"channel", "time", "is_time_locked", "avg", "var", "cov", NULL};
   for (const char *const *f = c == SPY_ANALOG     ? analog
                               : c == SPY_SPECTRAL ? spectral
@@ -1506,6 +1522,7 @@ void spy_open_data(lua_State *L, int spy)
   }
   lua_pop(L, 1);
   for (int c = 0; c < SPY_NCLASSES; c++) {
+    if (spy_dataclass_discrete((spy_dataclass)c)) continue; /* bind/discrete.c */
     luaL_newmetatable(L, mtname((spy_dataclass)c));
     luaL_setfuncs(L, metamethods, 0);
     lua_pushboolean(L, 1);

@@ -37,6 +37,12 @@ void spy_bind_runop(lua_State *L, const char *fname, const cJSON *cfg, spy_data 
 void spy_bind_trials(const spy_data *d, const spy_selection *sel, spy_trials *t);
 
 void spy_open_data(lua_State *L, int spy);
+/* SpikeData/EventData (bind/discrete.c); opened after data and synth. */
+void spy_open_discrete(lua_State *L, int spy);
+int spy_bind_discrete_show(lua_State *L, spy_data *d);
+int spy_bind_discrete_selectdata(lua_State *L, spy_data *d, const cJSON *kw);
+int spy_bind_discrete_definetrial(lua_State *L, spy_data *d);
+void spy_bind_definetrial_args(lua_State *L);
 void spy_open_cluster(lua_State *L, int spy);
 void spy_open_analysis(lua_State *L, int spy);
 void spy_open_synth(lua_State *L, int spy);

@@ -78,6 +78,12 @@ void spy_data_unref(spy_data *d)
   spy_strv_free(d->channel_j, d->nchannel_j);
   free(d->freq);
   spy_strv_free(d->taper, d->ntaper);
+  spy_strv_free(d->unit, d->nunit);
+  if (d->dimord) {
+    size_t n = 0;
+    while (d->dimord[n]) n++;
+    spy_strv_free(d->dimord, n);
+  }
   cJSON_Delete(d->cfg);
   cJSON_Delete(d->info);
   cJSON_Delete(d->metadata);
@@ -484,7 +490,7 @@ int spy_data_write_meta(const spy_data *d, hid_t f, const char *listing, spy_err
                      listing ? listing : "a temporary file");
     goto exit;
   }
-  const char *const *dimord = spy_dataclass_dimord(d->cls);
+  const char *const *dimord = spy_data_dimord(d);
   size_t ndim = 0;
   while (dimord[ndim]) ndim++;
   /* Attribute order is Syncopy's _hdfFileAttributeProperties; None is "None". */
@@ -492,13 +498,19 @@ int spy_data_write_meta(const spy_data *d, hid_t f, const char *listing, spy_err
             attr_str(f, "_log", d->log);
   if (isnan(d->samplerate)) bad |= attr_str(f, "samplerate", "None");
   else bad |= attr_doubles(f, "samplerate", &d->samplerate, 1, true, listing);
-  if (d->cls == SPY_CROSSSPECTRAL) {
+  if (d->cls == SPY_SPIKE) {
+    bad |= attr_strv(f, "channel", (const char *const *)d->channel, d->nchannel, listing);
+    bad |= attr_strv(f, "unit", (const char *const *)d->unit, d->nunit, listing);
+  } else if (d->cls == SPY_EVENT) {
+    /* EventData: samplerate only */
+  } else if (d->cls == SPY_CROSSSPECTRAL) {
     bad |= attr_strv(f, "channel_i", (const char *const *)d->channel, d->nchannel, listing);
     bad |= attr_strv(f, "channel_j", (const char *const *)d->channel_j, d->nchannel_j, listing);
   } else {
     bad |= attr_strv(f, "channel", (const char *const *)d->channel, d->nchannel, listing);
   }
-  if (!spy_dataclass_timechannel(d->cls)) bad |= attr_doubles(f, "freq", d->freq, d->nfreq, false, listing);
+  if (!spy_dataclass_timechannel(d->cls) && !spy_dataclass_discrete(d->cls))
+    bad |= attr_doubles(f, "freq", d->freq, d->nfreq, false, listing);
   if (bad)
     rc = spy_h5_fail(err, SPY_EIO, "cannot write the attributes of '%s'",
                      listing ? listing : "a temporary file");
@@ -558,6 +570,36 @@ int spy_data_set_channel_j(spy_data *d, const char *const *labels, size_t n)
 int spy_data_set_taper(spy_data *d, const char *const *labels, size_t n)
 {
   return set_labels(&d->taper, &d->ntaper, labels, n);
+}
+
+int spy_data_set_unit(spy_data *d, const char *const *labels, size_t n)
+{
+  return set_labels(&d->unit, &d->nunit, labels, n);
+}
+
+int spy_data_set_dimord(spy_data *d, const char *const *dimord)
+{
+  size_t n = 0;
+  while (dimord[n]) n++;
+  char **v = calloc(n + 1, sizeof *v);
+  if (!v) return SPY_ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    if (!(v[i] = strdup(dimord[i]))) {
+      spy_strv_free(v, i);
+      return SPY_ENOMEM;
+    }
+  if (d->dimord) {
+    size_t m = 0;
+    while (d->dimord[m]) m++;
+    spy_strv_free(d->dimord, m);
+  }
+  d->dimord = v;
+  return SPY_OK;
+}
+
+const char *const *spy_data_dimord(const spy_data *d)
+{
+  return d->dimord ? (const char *const *)d->dimord : spy_dataclass_dimord(d->cls);
 }
 
 int spy_data_set_freq(spy_data *d, const double *f, size_t n)

@@ -63,6 +63,14 @@ typedef struct spy_data {
   bool writable;     /* opened r+ */
 
   hid_t file, dset;  /* open handles, -1 when closed (guarded by the io lock) */
+
+  /* SpikeData: unit labels, one per distinct unit index (channel labels: one
+  ** per distinct channel index, in `channel`) */
+  char **unit;
+  size_t nunit;
+  /* EventData with extra columns: its own dimord ("sample", "eventid",
+  ** extra names; NULL-terminated), NULL for the class's */
+  char **dimord;
 } spy_data;
 
 /* A new, empty object of class cls holding one reference; NULL if out of memory. */
@@ -124,6 +132,10 @@ size_t spy_data_trial_rows(const spy_data *d, size_t k);
 int spy_data_set_channel(spy_data *d, const char *const *labels, size_t n);
 int spy_data_set_channel_j(spy_data *d, const char *const *labels, size_t n);
 int spy_data_set_taper(spy_data *d, const char *const *labels, size_t n);
+int spy_data_set_unit(spy_data *d, const char *const *labels, size_t n);
+/* Custom dimord (NULL-terminated list, copied) and the dimord in force. */
+int spy_data_set_dimord(spy_data *d, const char *const *dimord);
+const char *const *spy_data_dimord(const spy_data *d);
 int spy_data_set_freq(spy_data *d, const double *f, size_t n);
 int spy_data_set_trldef(spy_data *d, const double *trl, size_t ntrials, size_t cols);
 /* Default channel labels "channel" + zero-padded number (Syncopy's rule). */

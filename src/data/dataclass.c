@@ -8,6 +8,9 @@ static const char *const dim_analog[] = {"time", "channel", NULL};
 static const char *const dim_spectral[] = {"time", "taper", "freq", "channel", NULL};
 static const char *const dim_cross[] = {"time", "freq", "channel_i", "channel_j", NULL};
 
+static const char *const dim_spike[] = {"sample", "channel", "unit", NULL};
+static const char *const dim_event[] = {"sample", "eventid", NULL};
+
 static const struct {
   const char *name, *ext;
   int ndim;
@@ -17,6 +20,8 @@ static const struct {
     [SPY_SPECTRAL] = {"SpectralData", ".spectral", 4, dim_spectral},
     [SPY_CROSSSPECTRAL] = {"CrossSpectralData", ".crossspectral", 4, dim_cross},
     [SPY_TIMELOCK] = {"TimeLockData", ".timelock", 2, dim_analog},
+    [SPY_SPIKE] = {"SpikeData", ".spike", 2, dim_spike},
+    [SPY_EVENT] = {"EventData", ".event", 2, dim_event},
 };
 
 const char *spy_dataclass_name(spy_dataclass c) { return c < SPY_NCLASSES ? classes[c].name : "?"; }
@@ -26,6 +31,8 @@ const char *const *spy_dataclass_dimord(spy_dataclass c)
 {
   return c < SPY_NCLASSES ? classes[c].dimord : NULL;
 }
+
+int spy_dataclass_discrete(spy_dataclass c) { return c == SPY_SPIKE || c == SPY_EVENT; }
 
 int spy_dataclass_parse(const char *name, spy_dataclass *c)
 {
@@ -45,5 +52,8 @@ const char *const *spy_dataclass_datasets(spy_dataclass c)
 {
   static const char *const plain[] = {"data", NULL};
   static const char *const timelock[] = {"data", "avg", "var", "cov", NULL};
-  return c == SPY_TIMELOCK ? timelock : plain;
+  static const char *const spike[] = {"data", "waveform", NULL};
+  static const char *const cross[] = {"data", "jack_var", "jack_bias", NULL}; /* jackknife */
+  if (c == SPY_SPIKE) return spike;
+  return c == SPY_TIMELOCK ? timelock : c == SPY_CROSSSPECTRAL ? cross : plain;
 }

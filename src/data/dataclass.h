@@ -10,6 +10,9 @@ typedef enum {
   SPY_SPECTRAL,      /* SpectralData: time x taper x freq x channel, ".spectral" */
   SPY_CROSSSPECTRAL, /* CrossSpectralData: time x freq x channel_i x channel_j, ".crossspectral" */
   SPY_TIMELOCK,      /* TimeLockData: time x channel (+ avg, var, cov), ".timelock" */
+  /* discrete data: rows of int64 [sample, ...] sorted by sample (docs/internals/discrete.md) */
+  SPY_SPIKE,         /* SpikeData: sample x channel x unit columns, ".spike" */
+  SPY_EVENT,         /* EventData: sample x eventid columns, ".event" */
   SPY_NCLASSES
 } spy_dataclass;
 
@@ -17,6 +20,8 @@ const char *spy_dataclass_name(spy_dataclass c); /* "AnalogData" */
 const char *spy_dataclass_ext(spy_dataclass c);  /* ".analog" */
 int spy_dataclass_ndim(spy_dataclass c);
 const char *const *spy_dataclass_dimord(spy_dataclass c); /* NULL-terminated */
+/* SpikeData or EventData: rows are events, trials are sample ranges. */
+int spy_dataclass_discrete(spy_dataclass c);
 int spy_dataclass_parse(const char *name, spy_dataclass *c); /* class name or extension */
 
 /* Classes with dimord time x channel and a channel axis (AnalogData,

@@ -113,7 +113,8 @@ static size_t count_char(const char *s, char c)
   return n;
 }
 
-static const char *const data_exts[] = {".analog", ".spectral", ".crossspectral", ".timelock", NULL};
+static const char *const data_exts[] = {".analog", ".spectral", ".crossspectral", ".timelock",
+                                        ".spike", ".event", NULL};
 
 static bool is_data_ext(const char *ext)
 {
@@ -195,7 +196,7 @@ static int parse_filename(const char *path, fileinfo *fi, spy_err *err)
   }
   if (!e || !is_data_ext(e)) {
     rc = spy_fail_value(err, "filename extension", e ? e : "",
-                        "('.analog', '.spectral', '.crossspectral', '.timelock')");
+                        "('.analog', '.spectral', '.crossspectral', '.timelock', '.spike', '.event')");
     goto exit;
   }
   fi->ext = strdup(e);
@@ -295,7 +296,9 @@ static int check_saveable(const spy_data *d, spy_err *err)
     const char *name;
   } axis_labels;
   axis_labels labels[3] = {{d->nchannel, sh[nd - 1], "channel"}, {0, 0, NULL}, {0, 0, NULL}};
-  if (d->cls == SPY_SPECTRAL) {
+  if (spy_dataclass_discrete(d->cls)) {
+    labels[0] = (axis_labels){0, 0, NULL}; /* labels follow the distinct indices */
+  } else if (d->cls == SPY_SPECTRAL) {
     labels[1] = (axis_labels){d->ntaper, sh[1], "taper"};
     labels[2] = (axis_labels){d->nfreq, sh[2], "freq"};
   } else if (d->cls == SPY_CROSSSPECTRAL) {
@@ -311,7 +314,7 @@ static int check_saveable(const spy_data *d, spy_err *err)
     }
   for (size_t k = 0; k < d->ntrials; k++) {
     const double *r = d->trldef + k * d->trlcols;
-    if (!(r[0] >= 0 && r[0] <= r[1] && r[1] <= (double)sh[0]))
+    if (!(r[0] >= 0 && r[0] <= r[1] && (spy_dataclass_discrete(d->cls) || r[1] <= (double)sh[0])))
       return spy_fail(err, SPY_EINVAL, "trial %zu [%g, %g) lies outside the %zu rows of the data", k,
                       r[0], r[1], sh[0]);
   }
@@ -781,6 +784,30 @@ static bool timelock_quirk(hid_t f, const spy_info_hdr *h)
   return match;
 }
 
+/* Whether the .info's data_dtype/data_shape describe dataset `waveform`. */
+static bool spike_quirk(hid_t f, const spy_info_hdr *h)
+{
+  bool match = false;
+  if (H5Lexists(f, "waveform", H5P_DEFAULT) > 0) {
+    hid_t ds = H5Dopen2(f, "waveform", H5P_DEFAULT), sp = ds >= 0 ? H5Dget_space(ds) : H5I_INVALID_HID;
+    hid_t ty = ds >= 0 ? H5Dget_type(ds) : H5I_INVALID_HID;
+    int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    hsize_t dims[4];
+    spy_dtype t;
+    if (nd == h->data_ndim && nd >= 2 && nd <= 4 && ty >= 0 && spy_h5_dtype_of(ty, &t) == SPY_OK &&
+        t == h->data_dtype) {
+      H5Sget_simple_extent_dims(sp, dims, NULL);
+      match = true;
+      for (int i = 0; i < nd; i++) match = match && dims[i] == h->data_shape[i];
+    }
+    spy_h5_close_type(ty);
+    spy_h5_close_space(sp);
+    spy_h5_close_dset(ds);
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return match;
+}
+
 /* Opens the HDF5 file and checks it against the .info header: `data` of
 ** the stated dtype and shape, a 2-D trialdefinition of trl_shape whose rows
 ** lie inside the data.  On success d->trldef is set. */
@@ -825,6 +852,15 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
     /* Syncopy describes the last dataset it wrote (var or cov), not `data` */
     same = true;
     nrows = sh[0];
+    d->shape[0] = sh[0];
+    d->shape[1] = sh[1];
+  }
+  if (!same && d->cls == SPY_SPIKE && nd == 2 && spike_quirk(f, h)) {
+    /* Syncopy describes the waveform (its last dataset written), not `data` */
+    same = true;
+    nrows = sh[0];
+    d->ndim = 2;
+    d->dtype = t;
     d->shape[0] = sh[0];
     d->shape[1] = sh[1];
   }
@@ -901,7 +937,9 @@ static int check_hdf(const char *hdf, const char *json, const spy_info_hdr *h, s
     const double *r = trl + k * trl_sh[1];
     bool ok = true;
     for (int j = 0; j < 3; j++) ok = ok && isfinite(r[j]) && r[j] == floor(r[j]);
-    if (!ok || !(r[0] >= 0 && r[0] <= r[1] && r[1] <= (double)nrows)) {
+    /* discrete data: start/stop are samples, not rows */
+    bool inside = spy_dataclass_discrete(d->cls) || r[1] <= (double)nrows;
+    if (!ok || !(r[0] >= 0 && r[0] <= r[1] && inside)) {
       char actual[160];
       snprintf(actual, sizeof actual, "trial %zu: [%g, %g, %g]", k, r[0], r[1], r[2]);
       rc = spy_fail_value(err, "trialdefinition", actual,
@@ -1095,7 +1133,7 @@ int spy_load(const char *path, const spy_load_opts *o, spy_loaded *out, spy_err 
   fileinfo fi = {0};
   char *p = NULL, *dir = NULL, **files = NULL, **tagpats = NULL;
   size_t nfiles = 0, ntags = o->tags ? o->ntags : 0;
-  const char *exts[4];
+  const char *exts[sizeof data_exts / sizeof *data_exts];
   size_t nexts = 0;
 
   char *abs = abspath(path);
@@ -1126,7 +1164,7 @@ int spy_load(const char *path, const spy_load_opts *o, spy_loaded *out, spy_err 
     strncat(listing, "]", sizeof listing - strlen(listing) - 1);
     if (nexts == 0) {
       rc = spy_fail_value(err, "dataclass", listing,
-                          "extension(s) '.analog' or '.spectral' or '.crossspectral' or '.timelock' ");
+                          "extension(s) '.analog' or '.spectral' or '.crossspectral' or '.timelock' or '.spike' or '.event' ");
       goto exit;
     }
   } else {

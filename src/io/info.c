@@ -12,6 +12,7 @@
 #include "core/pyfmt.h"
 #include "core/strbuf.h"
 #include "data/dataclass.h"
+#include "data/extra.h"
 #include "io/checksum.h"
 
 /* ---- JSON writer (Python's json.dump) ------------------------------------ */
@@ -535,8 +536,15 @@ static const char *const props_spectral[] = {"dimord", "_version", "_log", "cfg"
 static const char *const props_cross[] = {"dimord", "_version", "_log", "cfg", "info",
                                           "samplerate", "channel_i", "channel_j", "freq", NULL};
 
+static const char *const props_spike[] = {"dimord", "_version", "_log", "cfg", "info",
+                                          "samplerate", "channel", "unit", NULL};
+static const char *const props_event[] = {"dimord", "_version", "_log", "cfg", "info",
+                                          "samplerate", NULL};
+
 static const char *const *class_props(spy_dataclass c)
 {
+  if (c == SPY_SPIKE) return props_spike;
+  if (c == SPY_EVENT) return props_event;
   return spy_dataclass_timechannel(c) ? props_analog : c == SPY_SPECTRAL ? props_spectral : props_cross;
 }
 
@@ -702,11 +710,19 @@ static int replace_str(char **dst, const char *src, spy_err *err)
   return SPY_OK;
 }
 
-static int check_dimord(ictx *c, spy_dataclass cls)
+static int check_dimord(ictx *c, spy_dataclass cls, size_t ncols)
 {
   const cJSON *v = field(c, "dimord");
   const char *const *want = spy_dataclass_dimord(cls);
   if (!cJSON_IsArray(v)) return bad_type(c, "dimord", "list of str", v);
+  /* EventData: extra columns named after "sample", "eventid" */
+  if (cls == SPY_EVENT && (size_t)cJSON_GetArraySize(v) == ncols && ncols > 2 && ncols <= 8 &&
+      cJSON_IsString(v->child) && strcmp(v->child->valuestring, "sample") == 0 &&
+      cJSON_IsString(v->child->next) && strcmp(v->child->next->valuestring, "eventid") == 0) {
+    bool strs = true;
+    for (const cJSON *e = v->child; e; e = e->next) strs = strs && cJSON_IsString(e);
+    if (strs) return SPY_OK;
+  }
   const cJSON *e = v->child;
   bool same = true;
   size_t i = 0;
@@ -742,13 +758,6 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
   for (int i = 0; i < SPY_NCLASSES; i++)
     if (strcmp(clsname, spy_dataclass_name((spy_dataclass)i)) == 0) cls = (spy_dataclass)i;
   if (cls == SPY_NCLASSES) {
-    static const char *const syncopy_only[] = {"SpikeData", "EventData", NULL};
-    for (int i = 0; syncopy_only[i]; i++)
-      if (strcmp(clsname, syncopy_only[i]) == 0)
-        return spy_fail(err, SPY_ENOTSUP,
-                        "Data class %s of %s is not supported by spy (supported: AnalogData, "
-                        "SpectralData, CrossSpectralData, TimeLockData)",
-                        clsname, c->path);
     return spy_fail(err, SPY_EFORMAT, "Unknown data class %s", clsname);
   }
   const char *const *props = class_props(cls);
@@ -769,8 +778,13 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
   if (spy_dtype_parse(s, &h->data_dtype) != SPY_OK)
     return bad_value(c, SPY_ENOTSUP, "data_dtype", s,
                      "one of float32, float64, complex64, complex128, int64");
-  if ((rc = get_shape(c, "data_shape", spy_dataclass_ndim(cls), h->data_shape, &h->data_ndim)))
-    return rc;
+  /* SpikeData with a waveform: Syncopy describes the waveform (its last
+  ** dataset written), of 2 to 4 dimensions; container.c checks it */
+  int want_nd = spy_dataclass_ndim(cls);
+  const cJSON *dsh = field(c, "data_shape");
+  if (cls == SPY_SPIKE && cJSON_GetArraySize(dsh) >= 2 && cJSON_GetArraySize(dsh) <= 4)
+    want_nd = cJSON_GetArraySize(dsh);
+  if ((rc = get_shape(c, "data_shape", want_nd, h->data_shape, &h->data_ndim))) return rc;
   const cJSON *off = field(c, "data_offset");
   if (is_count(off)) {
     h->has_data_offset = true;
@@ -793,10 +807,17 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
   if (replace_str(&h->checksum_algorithm, s, err)) return SPY_ENOMEM;
 
   /* class properties */
-  if ((rc = check_dimord(c, cls))) return rc;
+  if ((rc = check_dimord(c, cls, h->data_shape[1]))) return rc;
   spy_data *d = spy_data_new(cls);
   if (!d) return spy_fail(err, SPY_ENOMEM, "out of memory");
   *out = d;
+  const cJSON *dv = field(c, "dimord");
+  if (cls == SPY_EVENT && cJSON_GetArraySize(dv) > 2) {
+    const char *names[9] = {NULL};
+    int i = 0;
+    for (const cJSON *e = dv->child; e && i < 8; e = e->next) names[i++] = e->valuestring;
+    if (spy_data_set_dimord(d, names)) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  }
   d->dtype = h->data_dtype;
   d->ndim = h->data_ndim;
   memcpy(d->shape, h->data_shape, sizeof d->shape);
@@ -818,7 +839,18 @@ static int parse_fields(ictx *c, spy_data **out, spy_info_hdr *h)
     d->samplerate = sr->valuedouble;
   }
   size_t *sh = h->data_shape;
+  /* SpikeData: one label per distinct channel/unit index, which only the
+  ** data know; the count is checked when the data are opened */
+  const cJSON *lab;
   switch (cls) {
+  case SPY_SPIKE:
+    lab = field(c, "channel");
+    rc = get_labels(c, "channel", (size_t)cJSON_GetArraySize(lab), &d->channel, &d->nchannel);
+    lab = field(c, "unit");
+    if (!rc) rc = get_labels(c, "unit", (size_t)cJSON_GetArraySize(lab), &d->unit, &d->nunit);
+    break;
+  case SPY_EVENT:
+    break;
   case SPY_ANALOG:
   case SPY_TIMELOCK:
     rc = get_labels(c, "channel", sh[1], &d->channel, &d->nchannel);
@@ -986,7 +1018,7 @@ char *spy_info_format(const spy_data *d, const spy_info_hdr *h)
   for (const char *const *p = class_props(d->cls); ok && *p; p++) {
     const char *k = *p;
     if (strcmp(k, "dimord") == 0) {
-      const char *const *dim = spy_dataclass_dimord(d->cls);
+      const char *const *dim = spy_data_dimord(d);
       size_t n = 0;
       while (dim[n]) n++;
       ok = add(o, k, str_list((char *const *)dim, n));
@@ -1005,13 +1037,20 @@ char *spy_info_format(const spy_data *d, const spy_info_hdr *h)
       ok = add(o, k, str_list(d->channel_j, d->nchannel_j));
     } else if (strcmp(k, "taper") == 0) {
       ok = add(o, k, str_list(d->taper, d->ntaper));
+    } else if (strcmp(k, "unit") == 0) {
+      ok = add(o, k, str_list(d->unit, d->nunit));
     } else if (strcmp(k, "freq") == 0) {
       ok = add(o, k, float_list(d->freq, d->nfreq));
     }
   }
   cJSON *dsets = cJSON_CreateArray();
-  for (const char *const *n = spy_dataclass_datasets(d->cls); ok && dsets && *n; n++)
+  for (const char *const *n = spy_dataclass_datasets(d->cls); ok && dsets && *n; n++) {
+    /* CrossSpectralData lists its jackknife datasets only when it has them */
+    if (d->cls == SPY_CROSSSPECTRAL && n != spy_dataclass_datasets(d->cls) &&
+        !spy_data_has_extra((spy_data *)d, *n))
+      continue;
     ok = cJSON_AddItemToArray(dsets, cJSON_CreateString(*n));
+  }
   ok = ok && dsets;
   if (ok) ok = add(o, "_hdfFileDatasetProperties", dsets);
   else cJSON_Delete(dsets);

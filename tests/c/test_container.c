@@ -429,7 +429,7 @@ static void test_save_messages(void)
   o = (spy_save_opts){.filename = sp("%s/%s", scratch, "plain.txt")};
   CHECK(spy_save(d, &o, &err) != SPY_OK &&
             strcmp(err.msg, "Invalid value of `filename extension`: '.txt'; expected ('.analog', "
-                            "'.spectral', '.crossspectral', '.timelock')") == 0,
+                            "'.spectral', '.crossspectral', '.timelock', '.spike', '.event')") == 0,
         "%s", err.msg);
   /* filename= outside containers, extension added, missing folders made */
   o = (spy_save_opts){.filename = sp("%s/%s", scratch, "deep/er/plain")};
@@ -451,15 +451,15 @@ static void test_save_messages(void)
   CHECK(spy_load(sp("%s/%s", scratch, "deep/er/plain.analog"), &lo, &l, &err) != SPY_OK &&
             strcmp(err.msg, "Only containers can be loaded with `tag` keyword!") == 0,
         "%s", err.msg);
-  const char *dc[] = {"spike"};
+  const char *dc[] = {"wave"};
   lo = (spy_load_opts){.dataclass = dc, .ndataclass = 1};
   CHECK(spy_load(scratch, &lo, &l, &err) != SPY_OK &&
-            strcmp(err.msg, "Invalid value of `dataclass`: '['.spike']'; expected extension(s) "
-                            "'.analog' or '.spectral' or '.crossspectral' or '.timelock' ") == 0,
+            strcmp(err.msg, "Invalid value of `dataclass`: '['.wave']'; expected extension(s) "
+                            "'.analog' or '.spectral' or '.crossspectral' or '.timelock' or '.spike' or '.event' ") == 0,
         "%s", err.msg);
   CHECK(spy_load(sp("%s/%s", scratch, "nothere"), NULL, &l, &err) == SPY_ENOENT &&
             strstr(err.msg, "nothere.spy/* with extensions .analog or .spectral or "
-                            ".crossspectral or .timelock : object does not exist"),
+                            ".crossspectral or .timelock or .spike or .event : object does not exist"),
         "%s", err.msg);
   spy_data_unref(d);
 }
@@ -791,7 +791,8 @@ static void test_bad_containers(void)
 
   make_copy("spike", hdf, json);
   edit_info(json, ed_spike);
-  expect_load_error(hdf, false, SPY_ENOTSUP, "Data class SpikeData");
+  /* an AnalogData relabelled SpikeData lacks SpikeData's unit labels */
+  expect_load_error(hdf, false, SPY_EFORMAT, "Required field unit for SpikeData");
 
   make_copy("noclass", hdf, json);
   edit_info(json, ed_noclass);
