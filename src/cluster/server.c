@@ -1729,6 +1729,7 @@ spy_remote *spy_cluster_remote(spy_cluster *c, spy_err *err)
   pthread_mutex_lock(&c->lock);
   int slots = DEPTH * c->target_jobs * c->cfg.processes * (c->cfg.cores / c->cfg.processes), have = 0;
   for (conn *w = c->conns; w; w = w->next) have += w->stage == C_READY ? DEPTH * w->nthreads : 0;
+  if (c->adapt_on) c->adapt_idle_since = spy_clock(); /* a computation is about to begin */
   slots += DEPTH * c->external * c->external_threads;
   if (c->adapt_on && c->adapt_max > c->target_jobs)
     slots += DEPTH * (c->adapt_max - c->target_jobs) * c->cfg.processes * (c->cfg.cores / c->cfg.processes);
