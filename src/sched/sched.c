@@ -580,6 +580,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
     if (!labels) goto nomem;
     for (size_t c = 0; c < r.nchan; c++) labels[c] = in->channel[r.chans[c]];
     int e = spy_data_set_channel(out, labels, r.nchan);
+    if (!e && op->cls == SPY_CROSSSPECTRAL) e = spy_data_set_channel_j(out, labels, r.nchan);
     free(labels);
     if (e) goto nomem;
   }

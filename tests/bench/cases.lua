@@ -43,6 +43,14 @@ local setups = {
     return white(100, 10000, 10), spy.preprocessing, { filter_class = "firws", freq = 40, filter_type = "lp" }
   end,
   c_resample = function() return white(100, 10000, 10), spy.resampledata, { resamplefs = 300, method = "resample" } end,
+  -- connectivityanalysis (issue 13)
+  conn_coh = function() return white(200, 1000, 32), spy.connectivityanalysis, { method = "coh", tapsmofrq = 3 } end,
+  conn_granger = function()
+    local d = spy.synthdata.ar2_network{ AdjMat = { { 0, 0.2, 0, 0 }, { 0, 0, 0, 0 }, { 0, 0, 0, 0.2 }, { 0, 0, 0, 0 } },
+                                         nSamples = 1000, nTrials = 200, seed = 42 }
+    return d, spy.connectivityanalysis, { method = "granger", tapsmofrq = 2 }
+  end,
+  conn_corr = function() return white(100, 2000, 16), spy.connectivityanalysis, { method = "corr" } end,
   synth = function() return nil, function() return white(5000, 1000, 32) end, nil end,
   fooof = function()
     -- FOOOF on the trial average (as Syncopy): 1/f noise with two rhythms, 500 x 1000 x 32
