@@ -52,7 +52,7 @@ describe("spy.load of Syncopy's containers", function()
     assert.are.equal(0, maxdiff(e.trialdefinition, spy.array({ { 0, 200, -20 }, { 200, 400, 0 } })))
     -- any other change of the file is still refused
     local dir = scratch()
-    local copy = dir .. "/ev.spy"
+    local copy = dir .. "/syncopy_events.spy"
     assert(os.execute("cp -r " .. DATA .. "/syncopy_events.spy " .. copy))
     local f = assert(io.open(copy .. "/syncopy_events.event", "r+b"))
     f:seek("set", 21) -- the flag's second byte
