@@ -992,9 +992,10 @@ int spy_load_file(const char *path, bool checksum, spy_data **out, spy_err *err)
   }
   if ((rc = spy_info_read(json, &d, &h, err))) goto exit;
   if (checksum) {
-    char sha[SPY_SHA1_HEXLEN + 1];
-    if ((rc = spy_sha1_file(hdf, sha, err))) goto exit;
-    if (!h.checksum || strcmp(sha, h.checksum) != 0) {
+    char sha[SPY_SHA1_HEXLEN + 1], sha_open[SPY_SHA1_HEXLEN + 1];
+    if ((rc = spy_sha1_file_open_variant(hdf, sha, sha_open, err))) goto exit;
+    /* sha_open: the hash Syncopy records (it hashes while holding the file open "r+") */
+    if (!h.checksum || (strcmp(sha, h.checksum) != 0 && strcmp(sha_open, h.checksum) != 0)) {
       rc = spy_fail(err, SPY_ECHECKSUM, "Invalid value of `%s`: 'hash = %s'; expected hash = %s",
                     fi.filename, sha, h.checksum ? h.checksum : "None");
       goto exit;

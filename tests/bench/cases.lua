@@ -38,6 +38,15 @@ local setups = {
     for i = 1, t.shape[1], 10 do toi[#toi + 1] = t:get(i) end
     return d, spy.freqanalysis, { method = "wavelet", foi = foi, toi = toi, width = 6 }
   end,
+  -- superlet and welch on d1's input (Syncopy's times: scripts/syncopy-bench, docs/internals/bench-syncopy.md)
+  superlet = function()
+    local foi = {}
+    for f = 2, 100, 2 do foi[#foi + 1] = f end
+    return white(50, 5000, 4), spy.freqanalysis, { method = "superlet", foi = foi, order_max = 10, c_1 = 3 }
+  end,
+  welch = function()
+    return white(50, 5000, 4), spy.freqanalysis, { method = "welch", t_ftimwin = 0.5, toi = 0.5, foilim = { 1, 150 } }
+  end,
   c_but = function() return white(100, 10000, 10), spy.preprocessing, { freq = { 20, 40 }, filter_type = "bp" } end,
   c_firws = function()
     return white(100, 10000, 10), spy.preprocessing, { filter_class = "firws", freq = 40, filter_type = "lp" }
