@@ -384,8 +384,9 @@ static int l_newindex(lua_State *L)
   } else if (strcmp(k, "log") == 0) {
     if (spy_data_log(d, "user", luaL_checkstring(L, 3)) != SPY_OK) return luaL_error(L, "out of memory");
   } else {
-    return luaL_error(L, "cannot set field '%s' of a %s (settable: channel, info, log)", k,
-                      spy_dataclass_name(d->cls));
+    const char *cls = spy_dataclass_name(d->cls);
+    return luaL_error(L, "cannot set field '%s' of %s %s (settable: channel, info, log)", k,
+                      cls[0] && strchr("AEIOU", cls[0]) ? "an" : "a", cls);
   }
   if (d->writable) {
     spy_err err = {0};

@@ -716,7 +716,11 @@ static int submit(spy_cluster *c, spy_err *err)
 {
   char *script = NULL;
   int rc = spy_slurm_job_script(&c->cfg, c->address, c->dir, &script, err);
-  if (rc) return rc;
+  if (!rc && c->cfg.log_directory) rc = spy_mkdirs(c->cfg.log_directory, err);
+  if (rc) {
+    free(script);
+    return rc;
+  }
   long id = -1;
   for (int attempt = 0; attempt < 5; attempt++) {
     id = spy_slurm_submit(script, err);
@@ -1002,7 +1006,7 @@ int spy_cluster_new(spy_slurm_config *cfg, spy_cluster **out, spy_err *err)
   char secret[4200];
   snprintf(secret, sizeof secret, "%s/secret", c->dir);
   if ((rc = spy_secret_create(secret, c->key, err))) goto fail;
-  if (c->cfg.log_directory && (rc = spy_mkdirs(c->cfg.log_directory, err))) goto fail;
+  /* the log folder is made by submit(): a cluster that never submits leaves none */
   if ((rc = start_listening(c, err))) goto fail;
   if (pipe2(c->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
     rc = spy_fail(err, SPY_EIO, "pipe: %s", strerror(errno));

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/pyfmt.h"
 #include "dsp/fft.h"
 
 const spy_window_info spy_windows[] = {
@@ -432,17 +433,6 @@ static const struct {
 _Static_assert(sizeof impl / sizeof impl[0] + 1 == sizeof spy_windows / sizeof spy_windows[0],
                "impl[] and spy_windows[] list the same windows");
 
-static const char *json_type(const cJSON *v)
-{
-  if (cJSON_IsNull(v)) return "NoneType";
-  if (cJSON_IsBool(v)) return "bool";
-  if (cJSON_IsNumber(v)) return "float";
-  if (cJSON_IsString(v)) return "str";
-  if (cJSON_IsArray(v)) return "list";
-  if (cJSON_IsObject(v)) return "dict";
-  return "object";
-}
-
 /* The Python list repr of the window's parameter names: ['nbar', 'sll', 'norm']. */
 static void param_list(const spy_window_info *info, char *buf, size_t len)
 {
@@ -474,7 +464,7 @@ static int params(const spy_window_info *info, const cJSON *opts, wpar *p, spy_e
       return spy_fail_value(err, "taper_opt", "None", "additional parameter '%s' for `taper='%s'`",
                             k, win);
     if (strcmp(k, "a") == 0) {
-      if (!cJSON_IsArray(v)) return spy_fail_type(err, var, "list of numbers", json_type(v));
+      if (!cJSON_IsArray(v)) return spy_fail_type(err, var, "list of numbers", spy_lua_typename(v));
       p->a = v;
       p->na = 0;
       for (const cJSON *c = v->child; c; c = c->next, p->na++)
@@ -483,11 +473,11 @@ static int params(const spy_window_info *info, const cJSON *opts, wpar *p, spy_e
       continue;
     }
     if (strcmp(k, "norm") == 0) {
-      if (!cJSON_IsBool(v)) return spy_fail_type(err, var, "bool", json_type(v));
+      if (!cJSON_IsBool(v)) return spy_fail_type(err, var, "boolean", spy_lua_typename(v));
       p->v[i] = cJSON_IsTrue(v);
       continue;
     }
-    if (!cJSON_IsNumber(v)) return spy_fail_type(err, var, "a number", json_type(v));
+    if (!cJSON_IsNumber(v)) return spy_fail_type(err, var, "a number", spy_lua_typename(v));
     double x = v->valuedouble;
     char actual[64];
     snprintf(actual, sizeof actual, "%.17g", x);
@@ -554,8 +544,8 @@ int spy_window_check_opts(const char *name, const cJSON *opts, spy_err *err)
   if (!info) return unknown(name, err);
   if (opts && !cJSON_IsNull(opts) && !cJSON_IsObject(opts)) {
     char cls[32];
-    snprintf(cls, sizeof cls, "<class '%s'>", json_type(opts));
-    return spy_fail_value(err, "taper_opt", cls, "dict or None");
+    snprintf(cls, sizeof cls, "%s", spy_lua_typename(opts));
+    return spy_fail_value(err, "taper_opt", cls, "a table or nil");
   }
   bool given = cJSON_IsObject(opts);
   char list[256], text[512];
