@@ -1386,7 +1386,8 @@ void spy_bind_runop(lua_State *L, const char *fname, const cJSON *cfg, spy_data 
     lua_getfield(L, -1, "_executor_for_call");
     if (lua_isfunction(L, -1)) {
       lua_pushboolean(L, parallel);
-      if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+      lua_pushboolean(L, in == NULL); /* data generation: the attach block once per client */
+      if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
         spy_op_free(op);
         lua_error(L);
       }
