@@ -716,7 +716,12 @@ static int submit(spy_cluster *c, spy_err *err)
 {
   char *script = NULL;
   int rc = spy_slurm_job_script(&c->cfg, c->address, c->dir, &script, err);
-  if (!rc && c->cfg.log_directory) rc = spy_mkdirs(c->cfg.log_directory, err);
+  struct stat st;
+  bool made = false;
+  if (!rc && c->cfg.log_directory && stat(c->cfg.log_directory, &st) != 0) {
+    rc = spy_mkdirs(c->cfg.log_directory, err);
+    made = rc == SPY_OK;
+  }
   if (rc) {
     free(script);
     return rc;
@@ -728,7 +733,10 @@ static int submit(spy_cluster *c, spy_err *err)
     usleep(500000); /* the controller sheds load: back off (dask-jobqueue#190) */
   }
   free(script);
-  if (id <= 0) return (int)id;
+  if (id <= 0) {
+    if (made) rmdir(c->cfg.log_directory); /* no job: no log folder (it is empty) */
+    return (int)id;
+  }
   pthread_mutex_lock(&c->lock);
   bool closing = c->closing;
   rc = closing ? SPY_OK : add_job(c, id);
