@@ -200,6 +200,11 @@ static int l_cluster_close(lua_State *L)
   return 0;
 }
 
+static const spy_funcspec spec_cluster_close = {
+    "LocalCluster:close", "cluster:close()",
+    "Stop the cluster's worker threads (a client attached to it then has no workers).", NULL,
+    "cluster:close()", NULL};
+
 static int l_cluster_index(lua_State *L)
 {
   cluster_ud *c = tocluster(L, 1);
@@ -567,6 +572,21 @@ void spy_open_cluster(lua_State *L, int spy)
   lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, l_cluster_gc);
   lua_setfield(L, -2, "__close");
+  { /* for help(cluster) and completion of cluster. / cluster: */
+    static const char *const fields[] = {"dashboard_link", "memory_limit", "n_workers", "threads"};
+    int mt = lua_gettop(L);
+    lua_pushliteral(L, "worker threads on this machine; attach with spy.Client(cluster)");
+    lua_setfield(L, mt, "__about");
+    lua_createtable(L, 4, 0);
+    for (int i = 0; i < 4; i++) {
+      lua_pushstring(L, fields[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, mt, "__fields");
+    lua_createtable(L, 0, 1);
+    spy_bind_func(L, mt + 1, "close", l_cluster_close, &spec_cluster_close);
+    lua_setfield(L, mt, "__methods");
+  }
   lua_pop(L, 1);
   luaL_newmetatable(L, MT_CLIENT);
   lua_pushcfunction(L, l_client_index);
