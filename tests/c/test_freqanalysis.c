@@ -97,7 +97,7 @@ int main(void)
   /* 2.4: tapers */
   EXPECT("{\"taper\": \"dpss\"}", "Invalid value of `taper`: 'dpss'; expected set `tapsmofrq` "
                                   "parameter directly for multi-tapering");
-  EXPECT("{\"taper\": \"kaiser\"}", "Invalid value of `taper_opt`: 'None'; expected additional "
+  EXPECT("{\"taper\": \"kaiser\"}", "Invalid value of `taper_opt`: 'nil'; expected additional "
                                     "parameters for taper 'kaiser': ['beta']");
   EXPECT("{\"taper\": \"boxcar\", \"tapsmofrq\": 4}",
          "Invalid value of `taper`: 'boxcar'; expected `None` for multi-tapering, just set "
