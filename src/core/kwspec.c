@@ -53,7 +53,7 @@ const char *spy_kw_suggest(const spy_funcspec *f, const char *name)
 void spy_kw_typedesc(unsigned t, char *buf, size_t n)
 {
   static const struct { unsigned bit; const char *name; } names[] = {
-      {SPY_KT_BOOL, "bool"},           {SPY_KT_INT, "integer"},
+      {SPY_KT_BOOL, "boolean"},        {SPY_KT_INT, "integer"},
       {SPY_KT_NUM, "number"},          {SPY_KT_STR, "string"},
       {SPY_KT_NUMS, "list of numbers"}, {SPY_KT_STRS, "list of strings"},
       {SPY_KT_LIST, "list"},           {SPY_KT_DICT, "table"},
