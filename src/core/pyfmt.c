@@ -186,6 +186,18 @@ void spy_py_list(const double *v, size_t count, char *buf, size_t n)
 
 /* ---- Python values --------------------------------------------------------- */
 
+const char *spy_py_typename(const cJSON *v)
+{
+  if (!v || cJSON_IsNull(v)) return "NoneType";
+  if (cJSON_IsBool(v)) return "bool";
+  if (cJSON_IsNumber(v))
+    return (isfinite(v->valuedouble) && v->valuedouble == floor(v->valuedouble)) ? "int" : "float";
+  if (cJSON_IsString(v)) return "str";
+  if (cJSON_IsArray(v)) return "list";
+  if (cJSON_IsObject(v)) return "dict";
+  return "object";
+}
+
 const char *spy_lua_typename(const cJSON *v)
 {
   if (!v || cJSON_IsNull(v)) return "nil";

@@ -42,6 +42,10 @@ void spy_py_list(const double *v, size_t count, char *buf, size_t n);
 ** True, 'text' (repr) or text (str), [1, 2.5], {'beta': 8}. */
 void spy_py_str(const cJSON *v, char *buf, size_t n);
 void spy_py_repr(const cJSON *v, char *buf, size_t n);
+/* type(v).__name__: NoneType, bool, int, float, str, list, dict.  For
+** values a Python program wrote; messages about what the user typed use
+** spy_lua_typename (docs/messages.md). */
+const char *spy_py_typename(const cJSON *v);
 /* The Lua type of the value the user wrote, for messages about keywords:
 ** nil, boolean, integer, number, string, list (a sequence), table. */
 const char *spy_lua_typename(const cJSON *v);
