@@ -31,6 +31,8 @@
 #include <unistd.h>
 
 #include "bind/bind.h"
+#include "bind/cluster.h"
+#include "cluster/ranks.h"
 #include "cluster/worker.h"
 #include "shell.h"
 
@@ -69,6 +71,8 @@ static void usage(FILE *out, const char *badopt)
           "  --        stop handling options\n"
           "  -         stop handling options and execute stdin\n"
           "  --worker tcp://HOST:PORT ...  serve a SLURMCluster's session (spy --worker -h)\n"
+          "  --ranks N script ...  run script on rank 0, ranks 1..N-1 are its workers\n"
+          "                        (as `srun -n N spy script` does in a Slurm allocation)\n"
           "At start: LUA_INIT, then SPY_INIT (Lua code, or @file; every session: scripts too),\n"
           "then ~/.spyrc.lua (interactive sessions only), then -e/-l, the script, the prompt.\n",
           PROGNAME);
@@ -295,6 +299,7 @@ static int pmain(lua_State *L)
     lua_setfield(L, LUA_REGISTRYINDEX, "spy.executable");
   }
   spy_repl_open(L);
+  spy_bind_ranks_start(L);
   argtable(L, o);
   lua_gc(L, LUA_GCRESTART);
   lua_gc(L, LUA_GCGEN, 0, 0);
@@ -316,9 +321,37 @@ static int pmain(lua_State *L)
   return 0;
 }
 
+int main(int argc, char **argv);
+
+/* `spy --ranks N args...`: ranks 1..N-1 as workers, this process rank 0. */
+static int ranks_main(int argc, char **argv)
+{
+  char *end = NULL;
+  long n = argc > 2 ? strtol(argv[2], &end, 10) : 0;
+  if (argc < 3 || !end || *end || n < 1 || n > 4096) {
+    fprintf(stderr, "%s: --ranks needs a number of ranks from 1 to 4096\n", PROGNAME);
+    return EXIT_FAILURE;
+  }
+  argv[2] = argv[0]; /* the ranks run `spy args...` */
+  int *pids = NULL;
+  spy_err err = {0};
+  if (spy_ranks_launch((int)n, argv + 2, &pids, &err)) {
+    fprintf(stderr, "%s: %s\n", PROGNAME, err.msg);
+    free(pids);
+    return EXIT_FAILURE;
+  }
+  int rc = main(argc - 2, argv + 2);
+  spy_ranks_reap(pids, (int)n - 1, 10);
+  free(pids);
+  return rc;
+}
+
 int main(int argc, char **argv)
 {
   if (argc > 1 && strcmp(argv[1], "--worker") == 0) return spy_worker_main(argc, argv);
+  if (argc > 1 && strcmp(argv[1], "--ranks") == 0) return ranks_main(argc, argv);
+  spy_ranks ranks;
+  if (spy_ranks_detect(&ranks) && ranks.rank > 0) return spy_ranks_worker_main(&ranks, argv[0]);
   options o = {argc, argv, 0, 0, 1, EXIT_SUCCESS};
   if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
     usage(stdout, NULL);

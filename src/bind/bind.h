@@ -83,5 +83,6 @@ void spy_open_formats(lua_State *L, int spy);
 const char **spy_bind_strlist(lua_State *L, const cJSON *cfg, const char *key, size_t *n);
 /* Plots (bind/plot.c). */
 void spy_open_plot(lua_State *L, int spy);
+void spy_open_connectivity(lua_State *L, int spy);
 
 #endif

@@ -275,11 +275,18 @@ int spy_bind_client_workers(lua_State *L, int idx)
 static const spy_funcspec spec_client = {
     "Client", "spy.Client(cluster)",
     "Attach a cluster (LocalCluster or SLURMCluster): every later computation runs on its workers "
-    "until client:close().",
+    "until client:close().  Without one: inside `srun -n N spy script.lua` or `spy --ranks N "
+    "script.lua`, the other ranks; else a new LocalCluster.",
     NULL, "local client = spy.Client(spy.LocalCluster{n_workers=2})", NULL};
 
 static int l_client(lua_State *L)
 {
+  if (lua_isnoneornil(L, 1)) { /* an in-allocation run's ranks (cluster/ranks.h) */
+    lua_settop(L, 0);
+    lua_getfield(L, LUA_REGISTRYINDEX, "spy.allocation");
+    spy_cluster *ac = spy_bind_toslurm(L, 1);
+    if (!ac || spy_cluster_closed(ac)) lua_settop(L, 0);
+  }
   if (lua_isnoneornil(L, 1)) { /* dask: Client() makes a LocalCluster */
     lua_settop(L, 0);
     lua_newtable(L);

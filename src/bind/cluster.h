@@ -28,4 +28,9 @@ int spy_bind_client_workers(lua_State *L, int idx);
 /* Adds SLURMCluster, esi_cluster_setup, cluster_cleanup (called by spy_open_cluster). */
 void spy_open_slurm(lua_State *L, int spy);
 
+/* In-allocation runs (cluster/ranks.h): on rank 0 of a multi-rank run,
+** creates the cluster the other ranks serve ("spy.allocation" in the
+** registry, attached by spy.Client()); nothing otherwise. */
+int spy_bind_ranks_start(lua_State *L);
+
 #endif

@@ -260,8 +260,9 @@ static int l_index(lua_State *L)
     pushstrv(L, d->channel, d->nchannel);
   } else if (cross && strcmp(k, "channel_j") == 0) {
     pushstrv(L, d->channel_j, d->nchannel_j);
-  } else if (d->cls == SPY_TIMELOCK &&
-             (strcmp(k, "avg") == 0 || strcmp(k, "var") == 0 || strcmp(k, "cov") == 0)) {
+  } else if ((d->cls == SPY_TIMELOCK &&
+              (strcmp(k, "avg") == 0 || strcmp(k, "var") == 0 || strcmp(k, "cov") == 0)) ||
+             (cross && (strcmp(k, "jack_var") == 0 || strcmp(k, "jack_bias") == 0))) {
     spy_array *a = NULL;
     spy_err err = {0};
     if (spy_data_get_extra(d, k, &a, &err)) return spy_bind_raise(L, &err);
@@ -306,7 +307,7 @@ static int l_index(lua_State *L)
     }
   } else if (strcmp(k, "trials") == 0) {
     pushindexer(L, 1, "spy.TrialIndexer");
-  } else if (strcmp(k, "time") == 0 && d->cls != SPY_CROSSSPECTRAL) {
+  } else if (strcmp(k, "time") == 0) {
     pushindexer(L, 1, "spy.TimeIndexer");
   } else if (strcmp(k, "cfg") == 0) {
     spy_bind_pushjson(L, d->cfg);
@@ -489,7 +490,7 @@ static int l_tostring(lua_State *L)
   LINE("selection", "nil");
   LINE("tag", "%s", d->tag ? d->tag : "nil");
   if (d->cls == SPY_SPECTRAL) LINE("taper", "[%zu] element list", d->ntaper);
-  if (!cross) LINE("time", "%zu element iterable", d->ntrials);
+  LINE("time", "%zu element iterable", d->ntrials);
   LINE("trial_ids", "[%zu] element list", d->ntrials);
   LINE("trialinfo", "[%zu x %zu] element array", d->ntrials, d->trlcols > 3 ? d->trlcols - 3 : 0);
   LINE("trialintervals", "[%zu x 2] element array", d->ntrials);
@@ -1494,7 +1495,7 @@ static void push_fields(lua_State *L, spy_dataclass c)
   }
   static const char *const analog[] = {"channel", "time", "is_time_locked", NULL};
   static const char *const spectral[] = {"channel", "time", "freq", "taper", "metadata", NULL};
-  static const char *const cross[] = {"channel_i", "channel_j", "freq", NULL};
+  static const char *const cross[] = {"channel_i", "channel_j", "freq", "time", "jack_var", "jack_bias", NULL};
   static const char *const timelock[] = {"channel", "time", "is_time_locked", "avg", "var", "cov", NULL};
   for (const char *const *f = c == SPY_ANALOG     ? analog
                               : c == SPY_SPECTRAL ? spectral

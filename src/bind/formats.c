@@ -11,6 +11,7 @@
 #include "bind/data.h"
 #include "core/log.h"
 #include "io/formats/eeg.h"
+#include "io/formats/events.h"
 #include "io/formats/mat.h"
 #include "io/formats/npy.h"
 #include "io/formats/nwb.h"
@@ -264,28 +265,36 @@ static const spy_kwarg kw_eeg[] = {
      "labels of the channels to load, in this order (default: all; EDF: all of the most common "
      "sample rate)"},
     {"dtype", SPY_KT_STR, "\"float32\"", "float32|float64", "dtype of the loaded data"},
+    {"events", SPY_KT_BOOL, "false", NULL,
+     "also return the annotations/markers as EventData (data, events); ids in events.info.event_ids"},
     SPY_KW_END};
 
 static const spy_funcspec spec_load_edf = {
     "load_edf",
-    "spy.load_edf(path [, {channel=nil, dtype='float32'}])",
+    "spy.load_edf(path [, {channel=nil, dtype='float32', events=false}])",
     "Load an EDF, EDF+, BDF or BDF+ recording as one-trial AnalogData (physical units).",
     "Streams the recording into temporary storage block by block.  Signals of a sample rate other "
     "than the most common one are skipped with a warning (pick them with channel=).  info holds "
     "the header (filetype, startdate, starttime, patient/recording fields, physdimension, "
     "prefilter, transducer) and the EDF+/BDF+ annotations as a list {onset=s, duration=s, "
-    "text=}.  EDF+D (discontinuous) files are refused.",
+    "text=}.  With events=true a second result is the annotations as EventData: [sample, eventid] "
+    "rows (onsets rounded to the data's samples), one id per distinct text in order of first "
+    "appearance, mapping in events.info.event_ids (nil without annotations).  EDF+D "
+    "(discontinuous) files are refused.",
     "local eeg = spy.load_edf('night.edf'); print(#eeg.info.annotations)",
     kw_eeg};
 
 static const spy_funcspec spec_load_bv = {
     "load_brainvision",
-    "spy.load_brainvision(path.vhdr [, {channel=nil, dtype='float32'}])",
+    "spy.load_brainvision(path.vhdr [, {channel=nil, dtype='float32', events=false}])",
     "Load a BrainVision recording (.vhdr header, .eeg data, .vmrk markers) as one-trial "
     "AnalogData.",
     "BINARY data in INT_16, INT_32, UINT_16 or IEEE_FLOAT_32, MULTIPLEXED or VECTORIZED, scaled "
     "by each channel's resolution.  info holds the units, resolutions and the markers as a list "
-    "{type=, description=, sample= (0-based), length=, channel= (0: all)}.",
+    "{type=, description=, sample= (0-based), length=, channel= (0: all)}.  With events=true a "
+    "second result is the markers as EventData: [sample, eventid] rows, one id per distinct "
+    "'type/description' in order of first appearance, mapping in events.info.event_ids (nil "
+    "without markers).",
     "local eeg = spy.load_brainvision('sub-01_task-rest.vhdr')",
     kw_eeg};
 
@@ -307,7 +316,15 @@ static int load_eeg(lua_State *L, bool edf)
   free(warnings);
   if (rc) return spy_bind_raise(L, &err);
   spy_bind_pushdata(L, d);
-  return 1;
+  if (!spy_cfg_bool(box->json, "events", false)) return 1;
+  spy_data *ev = NULL; /* a BrainVision header without MarkerFile= has no info.markers */
+  if ((edf || cJSON_GetObjectItem(d->info, "markers")) && spy_eeg_events(d, &ev, &err))
+    return spy_bind_raise(L, &err);
+  if (ev)
+    spy_bind_pushdata(L, ev);
+  else
+    lua_pushnil(L);
+  return 2;
 }
 
 static int l_load_edf(lua_State *L)

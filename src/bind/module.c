@@ -85,6 +85,7 @@ int spy_bind_open(lua_State *L)
   spy_open_formats(L, spy);
   spy_open_plot(L, spy);
   spy_open_discrete(L, spy);
+  spy_open_connectivity(L, spy);
 
   /* The Lua half completes the namespace: require("spy.prelude")(spy). */
   lua_getglobal(L, "require");

@@ -71,6 +71,10 @@ static int fig_gc(lua_State *L)
        "a frequency (nearest bin) or {fmin, fmax} in Hz"},                                         \
       {"taper", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,                 \
        "taper names or 1-based indices"},                                                          \
+      {"unit", SPY_KT_INT | SPY_KT_STR | SPY_KT_LIST | SPY_KT_NULL, "null", NULL,                  \
+       "SpikeData: unit names or 1-based indices"},                                                \
+      {"on_yaxis", SPY_KT_STR, "\"trials\"", "trials|unit|channel",                                \
+       "SpikeData: rows of the raster, 'trials' (one unit), 'unit' or 'channel' (one trial)"},     \
       {"shifted", SPY_KT_BOOL, "true", NULL,                                                       \
        "AnalogData: stack the channels with offsets, channel names as y ticks"},                   \
       {"logscale", SPY_KT_BOOL, "true", NULL,                                                      \
@@ -86,7 +90,9 @@ static const spy_funcspec spec_single = {
     "AnalogData: time series, channels stacked with their names as y ticks (shifted=true).  "
     "SpectralData: line spectra as log10 power ('power (dB)'), or for time-frequency data an "
     "image of one channel with a magma colorbar.  CrossSpectralData: the pair channel_i, "
-    "channel_j.  Selectors as spy.selectdata; one trial only.  The Figure saves with "
+    "channel_j.  TimeLockData: the trial average with a band avg +- sqrt(var) (with trials=: "
+    "the trials as lines).  SpikeData: a raster, on_yaxis='trials' (one unit) or 'unit' / "
+    "'channel' (one trial).  Selectors as spy.selectdata; one trial only.  The Figure saves with "
     "fig:save('f.png'|'.svg'|'.pdf') and shows with fig:show(); at the prompt it shows itself.",
     "local spec = spy.freqanalysis(data, {keeptrials=false})\n"
     "spy.singlepanelplot(spec, {channel={1, 2}}):save('spec.png')",
@@ -97,7 +103,8 @@ static const spy_funcspec spec_multi = {
     "spy.multipanelplot(data, {trials=..., channel=..., frequency=..., ...})",
     "Plot a selection of a data object with one panel per channel (2 to 25); returns a Figure.",
     "Panels are laid out as Syncopy's calc_multi_layout.  CrossSpectralData: one panel per "
-    "channel_i x channel_j combination.  Other rules as spy.singlepanelplot.",
+    "channel_i x channel_j combination.  SpikeData: one panel per trial (on_yaxis 'unit' or "
+    "'channel') or per unit (on_yaxis='trials'), at most 25.  Other rules as spy.singlepanelplot.",
     "spy.multipanelplot(spec, {channel={1, 2, 3, 4}}):save('spectra.pdf')",
     kw_plot};
 
@@ -110,8 +117,8 @@ static figbox *newfig(lua_State *L)
   return b;
 }
 
-static const char *const selkeys[] = {"trials",  "channel",   "channel_i", "channel_j",
-                                      "latency", "frequency", "taper",     NULL};
+static const char *const selkeys[] = {"trials",    "channel", "channel_i", "channel_j", "latency",
+                                      "frequency", "taper",   "unit",      NULL};
 
 static int makeplot(lua_State *L, const spy_funcspec *spec, bool multi)
 {
@@ -128,7 +135,8 @@ static int makeplot(lua_State *L, const spy_funcspec *spec, bool multi)
     if (v && !cJSON_IsNull(v)) cJSON_AddItemToObject(selbox->json, *k, cJSON_Duplicate(v, 1));
   }
   spy_plot_opts o = {multi, cJSON_IsTrue(cJSON_GetObjectItem(box->json, "shifted")),
-                     cJSON_IsTrue(cJSON_GetObjectItem(box->json, "logscale")), selbox->json};
+                     cJSON_IsTrue(cJSON_GetObjectItem(box->json, "logscale")), selbox->json,
+                     cJSON_GetStringValue(cJSON_GetObjectItem(box->json, "on_yaxis"))};
   figbox *fig = newfig(L);
   spy_err err = {0};
   if (spy_plot_data(d, &o, &fig->f, &err)) return spy_bind_raise(L, &err);

@@ -16,6 +16,7 @@
 
 #include "bind/cluster.h"
 #include "bind/dash.h"
+#include "cluster/ranks.h"
 #include "bind/data.h"
 #include "core/interrupt.h"
 #include "core/log.h"
@@ -92,7 +93,10 @@ static const spy_funcspec spec_slurm = {
     "carry the computation's cfg and a slice; workers read their slices from the input file and "
     "write result blocks into the cluster's directory (local_directory must be visible from the "
     "compute nodes).  cluster:job_script() shows the script, cluster:scale(n) submits or "
-    "cancels jobs, cluster:close() cancels them all (as does the end of the session).",
+    "cancels jobs, cluster:adapt{minimum_jobs=0, maximum_jobs=8, wait=3} lets the jobs follow "
+    "the computations (dask-jobqueue's adapt), cluster:close() cancels them all (as does the end "
+    "of the session).  Workers retire before their walltime and are replaced first.  Inside "
+    "`srun -n N spy script.lua` no cluster is needed: spy.Client() attaches the other ranks.",
     "local cluster = spy.SLURMCluster{cores=1, memory='4GB', queue='8GBS'}\ncluster:scale(8)\n"
     "local client = spy.Client(cluster)",
     kw_slurm};
@@ -304,6 +308,36 @@ static int l_wait(lua_State *L)
   return 1;
 }
 
+static const spy_kwarg kw_adapt[] = {
+    {"minimum_jobs", SPY_KT_INT, "0", NULL, "jobs kept while no computation runs", SPY_KW_INT32},
+    {"maximum_jobs", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "jobs at most; required", SPY_KW_INT32},
+    {"wait", SPY_KT_NUM, "3", NULL, "seconds without a computation before scaling down to minimum_jobs"},
+    {NULL, 0, NULL, NULL, NULL}};
+
+static const spy_funcspec spec_adapt = {
+    "adapt", "cluster:adapt{minimum_jobs=0, maximum_jobs=, wait=3}",
+    "dask-jobqueue's adaptive scaling: Slurm jobs follow the computations.",
+    "A computation that starts gets as many jobs as it has trials for (one trial per core), at "
+    "most maximum_jobs; `wait` seconds after the last computation ended, idle jobs are cancelled "
+    "(their workers shut down first) down to minimum_jobs.  cluster:scale(n) ends adaptive "
+    "scaling.",
+    "cluster:adapt{minimum_jobs=0, maximum_jobs=8}", kw_adapt};
+
+static int l_adapt(lua_State *L)
+{
+  spy_cluster *c = checkslurm(L, 1);
+  spy_jsonbox *box = spy_bind_jsonbox(L);
+  box->json = spy_bind_kwargs(L, lua_istable(L, 2) ? 2 : 0, &spec_adapt);
+  if (spy_cfg_isnull(box->json, "maximum_jobs"))
+    return luaL_error(L, "cluster:adapt needs maximum_jobs, for example cluster:adapt{minimum_jobs=0, maximum_jobs=8}");
+  spy_err err = {0};
+  if (spy_cluster_adapt(c, (int)spy_cfg_num(box->json, "minimum_jobs", 0), (int)spy_cfg_num(box->json, "maximum_jobs", 1),
+                        spy_cfg_num(box->json, "wait", 3), &err))
+    return spy_bind_raise(L, &err);
+  lua_settop(L, 1);
+  return 1;
+}
+
 static int l_tostring(lua_State *L)
 {
   char buf[512];
@@ -334,6 +368,7 @@ static int l_index(lua_State *L)
   const char *k = luaL_checkstring(L, 2);
   spy_cluster_status s;
   static const luaL_Reg methods[] = {{"job_script", l_job_script}, {"scale", l_scale}, {"close", l_close},
+                                     {"adapt", l_adapt},
                                      {"wait_for_workers", l_wait}, {NULL, NULL}};
   for (const luaL_Reg *m = methods; m->name; m++)
     if (strcmp(k, m->name) == 0) {
@@ -586,4 +621,42 @@ void spy_open_slurm(lua_State *L, int spy)
   lua_pop(L, 1);
   spy_bind_func(L, spy, "SLURMCluster", l_slurmcluster, &spec_slurm);
   spy_bind_func(L, spy, "esi_cluster_setup", l_esi_cluster_setup, &spec_esi);
+}
+
+/* ---- in-allocation runs (cluster/ranks.h) ------------------------------------------------ */
+
+/* Rank 0 of `srun -n N spy script.lua` / `spy --ranks N script.lua`: a
+** SLURMCluster without jobs whose workers are the other ranks, kept in the
+** registry as "spy.allocation" (spy.Client() attaches it).  Nothing to do
+** in a single-rank run. */
+int spy_bind_ranks_start(lua_State *L)
+{
+  spy_ranks r;
+  if (!spy_ranks_detect(&r) || r.rank != 0) return 0;
+  char path[4200];
+  if (spy_ranks_path(&r, path, sizeof path)) return luaL_error(L, "the ranks' rendezvous path is too long");
+  char *slash = strrchr(path, '/');
+  if (!slash || slash == path) return luaL_error(L, "bad rendezvous path %s", path);
+  lua_pushcfunction(L, l_slurmcluster);
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, r.threads);
+  lua_setfield(L, -2, "cores");
+  lua_pushinteger(L, 1);
+  lua_setfield(L, -2, "processes");
+  lua_pushnumber(L, (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / r.nranks);
+  lua_setfield(L, -2, "memory");
+  lua_pushlstring(L, path, (size_t)(slash - path));
+  lua_setfield(L, -2, "local_directory");
+  *slash = 0;
+  spy_err merr = {0};
+  if (spy_mkdirs(path, &merr)) return spy_bind_raise(L, &merr);
+  *slash = '/';
+  lua_call(L, 1, 1);
+  spy_cluster *c = spy_bind_toslurm(L, -1);
+  spy_cluster_expect_external(c, r.nranks - 1, r.threads, path);
+  spy_err err = {0};
+  if (spy_ranks_publish(&r, spy_cluster_address(c), spy_cluster_dir(c), &err)) return spy_bind_raise(L, &err);
+  lua_setfield(L, LUA_REGISTRYINDEX, "spy.allocation");
+  spy_log(SPY_LOG_INFO, "rank 0 of %d (%s): the other ranks are this session's workers", r.nranks, r.id);
+  return 0;
 }

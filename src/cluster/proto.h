@@ -52,7 +52,8 @@ enum {
   SPY_MSG_PING = 20,     /* both  heartbeat, empty */
   SPY_MSG_SHUTDOWN = 21, /* S->W  exit now, empty */
   SPY_MSG_RESULT = 30,   /* W->S  u64 task, u32 flags */
-  SPY_MSG_FAIL = 31      /* W->S  u64 task, i32 code, str message */
+  SPY_MSG_FAIL = 31,     /* W->S  u64 task, i32 code, str message */
+  SPY_MSG_RETIRE = 32    /* W->S  empty: the job's walltime is near, no new tasks please */
 };
 
 /* ---- building a frame ---------------------------------------------------- */

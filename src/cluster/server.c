@@ -88,6 +88,7 @@ typedef struct conn {
   char name[128];
   long job;
   int nthreads, busy;
+  bool retiring;        /* its job's walltime is near: no new tasks, SHUTDOWN when idle */
   double memory;
   uint64_t comp_sent;
   int ev;               /* dashboard id (dash/events.h) */
@@ -98,6 +99,7 @@ typedef struct job {
   long id;
   int state;
   int nconnected;
+  bool retiring;        /* its worker retires before the walltime: replaced, not live */
   char sstate[24], reason[48];
 } job;
 
@@ -131,6 +133,14 @@ struct spy_cluster {
   size_t njobs, capjobs;
   int target_jobs, replaced;
   int replacing;        /* replacement jobs being submitted (count as live) */
+  int retire_pending;             /* retiring jobs to replace (monitor) */
+  int external, external_threads; /* workers started by others (in-allocation ranks) */
+  char rendezvous[4200];          /* their rendezvous file, removed at close */
+  /* adapt(): jobs between adapt_min and adapt_max, following the computations */
+  bool adapt_on, adapt_busy;
+  int adapt_min, adapt_max;
+  double adapt_wait, adapt_idle_since;
+  pthread_mutex_t scale_lock;     /* one scale at a time (user, adapt) */
   ptask *tasks;
   uint64_t next_task;
   /* the current computation */
@@ -194,7 +204,7 @@ static job *find_job(spy_cluster *c, long id)
 
 static bool terminal(const char *s);
 
-static bool live(const job *j) { return j->state == J_SUBMITTED || j->state == J_ACTIVE; }
+static bool live(const job *j) { return (j->state == J_SUBMITTED || j->state == J_ACTIVE) && !j->retiring; }
 
 /* jobs that are or will be there: submitted, running, lost and about to be
 ** replaced, or being submitted as replacements */
@@ -329,12 +339,18 @@ static void drop(spy_cluster *c, conn *w, const char *why)
     }
     job *j = find_job(c, w->job);
     if (j && j->nconnected > 0) j->nconnected--;
-    if (!c->closing && j && j->state == J_ACTIVE && j->nconnected == 0) {
+    if (!c->closing && j && j->retiring && j->nconnected == 0) {
+      j->state = J_ENDED; /* retired before its walltime; replaced already */
+    } else if (!c->closing && j && j->state == J_ACTIVE && j->nconnected == 0) {
       j->state = J_LOST;
       pthread_cond_signal(&c->mcond);
     }
-    if (!c->closing && (!j || j->state != J_CANCELLED))
+    if (!c->closing && w->retiring)
+      spy_log_keep(SPY_LOG_INFO, "worker %s (Slurm job %ld) retired before its walltime", w->name, w->job);
+    else if (!c->closing && j && j->state != J_CANCELLED)
       spy_log(SPY_LOG_WARNING, "worker %s (Slurm job %ld) was lost: %s", w->name, w->job, why);
+    else if (!c->closing && !j) /* not a job of ours: an in-allocation rank */
+      spy_log(SPY_LOG_WARNING, "worker %s was lost: %s", w->name, why);
     spy_ev_worker_gone(w->ev, c->closing ? "cluster closed" : why);
     pthread_cond_broadcast(&c->cond);
   }
@@ -461,6 +477,7 @@ static int on_reply(spy_cluster *c, conn *w, int type, spy_msgreader *r)
     return 0; /* a task given up on (its worker was declared dead): ignore */
   }
   if (w->busy > 0) w->busy--;
+  if (w->retiring && w->busy == 0) queue_simple(w, SPY_MSG_SHUTDOWN, NULL);
   if (p->abandoned) {
     unlink(p->path);
     unlink_task(c, p);
@@ -474,6 +491,23 @@ static int on_reply(spy_cluster *c, conn *w, int type, spy_msgreader *r)
   }
   pthread_cond_broadcast(&c->cond);
   return 0;
+}
+
+/* RETIRE: the worker's job ends soon.  No new tasks for it; it finishes
+** what it holds and is shut down when idle; its job is replaced now. */
+static void on_retire(spy_cluster *c, conn *w)
+{
+  if (w->retiring) return;
+  w->retiring = true;
+  job *j = find_job(c, w->job);
+  if (j && !j->retiring && j->state == J_ACTIVE) {
+    j->retiring = true;
+    c->retire_pending++;
+    pthread_cond_signal(&c->mcond);
+  }
+  spy_log_keep(SPY_LOG_INFO, "worker %s (Slurm job %ld) retires before its walltime (%d task%s to finish)%s",
+               w->name, w->job, w->busy, w->busy == 1 ? "" : "s", j ? "; submitting a replacement" : "");
+  if (w->busy == 0) queue_simple(w, SPY_MSG_SHUTDOWN, NULL);
 }
 
 static void on_readable(spy_cluster *c, conn *w)
@@ -504,6 +538,8 @@ static void on_readable(spy_cluster *c, conn *w)
       max = SPY_PROTO_MAX_REPLY;
     } else if (type == SPY_MSG_RESULT || type == SPY_MSG_FAIL) {
       bad = on_reply(c, w, type, &r) != 0;
+    } else if (type == SPY_MSG_RETIRE) {
+      on_retire(c, w);
     } else if (type != SPY_MSG_PING) {
       bad = 1;
     }
@@ -750,6 +786,24 @@ static int submit(spy_cluster *c, spy_err *err)
 }
 
 
+static int scale_jobs(spy_cluster *c, int target, spy_err *err);
+
+/* adapt's scaling (no lock held): logs what it does */
+static void adapt_to(spy_cluster *c, int jobs, const char *why)
+{
+  spy_err err = {0};
+  pthread_mutex_lock(&c->scale_lock);
+  pthread_mutex_lock(&c->lock);
+  int have = c->target_jobs;
+  bool on = c->adapt_on && !c->closing;
+  pthread_mutex_unlock(&c->lock);
+  if (on && have != jobs) {
+    spy_log_keep(SPY_LOG_INFO, "cluster %s adapts: %d -> %d jobs (%s)", c->id, have, jobs, why);
+    if (scale_jobs(c, jobs, &err)) spy_log(SPY_LOG_WARNING, "cluster %s: adapt: %s", c->id, err.msg);
+  }
+  pthread_mutex_unlock(&c->scale_lock);
+}
+
 static void *monitor_thread(void *arg)
 {
   spy_cluster *c = arg;
@@ -794,6 +848,15 @@ static void *monitor_thread(void *arg)
       next_query = spy_clock() + 2;
     }
 
+    /* adapt: back to the minimum after adapt_wait seconds without a computation */
+    if (c->adapt_on && !c->adapt_busy && c->target_jobs > c->adapt_min &&
+        now - c->adapt_idle_since >= c->adapt_wait) {
+      int to = c->adapt_min;
+      pthread_mutex_unlock(&c->lock);
+      adapt_to(c, to, "idle");
+      pthread_mutex_lock(&c->lock);
+    }
+
     /* lost workers: make sure their jobs are gone, then replace them */
     long lost[64];
     size_t nlost = 0;
@@ -806,10 +869,27 @@ static void *monitor_thread(void *arg)
     int budget = (c->target_jobs > 2 ? 2 * c->target_jobs : 4) - c->replaced;
     int n = nlost && want > 0 ? (want < budget ? want : budget) : 0;
     if (n > 0) c->replaced += n;
-    if (!nlost) continue;
-    c->replacing += n;
+    int nretire = 0; /* walltime hand-over: replacements outside the lost budget */
+    if (c->retire_pending) {
+      nretire = want - n > 0 ? want - n : 0;
+      c->retire_pending = 0;
+    }
+    if (!nlost && !nretire) continue;
+    c->replacing += n + nretire;
     pthread_mutex_unlock(&c->lock);
     spy_slurm_cancel(lost, nlost);
+    for (int i = 0; i < nretire; i++) {
+      spy_err err = {0};
+      int rc = submit(c, &err);
+      pthread_mutex_lock(&c->lock);
+      c->replacing--;
+      pthread_cond_broadcast(&c->cond);
+      pthread_mutex_unlock(&c->lock);
+      if (rc == SPY_OK)
+        spy_log_keep(SPY_LOG_INFO, "cluster %s: submitted a Slurm job to take over from a retiring worker", c->id);
+      else
+        spy_log(SPY_LOG_WARNING, "cluster %s: cannot replace a retiring worker: %s", c->id, err.msg);
+    }
     for (int i = 0; i < n; i++) {
       spy_err err = {0};
       int rc = submit(c, &err);
@@ -996,6 +1076,7 @@ int spy_cluster_new(spy_slurm_config *cfg, spy_cluster **out, spy_err *err)
   memset(cfg, 0, sizeof *cfg);
   c->lfd = c->wake[0] = c->wake[1] = -1;
   pthread_mutex_init(&c->lock, NULL);
+  pthread_mutex_init(&c->scale_lock, NULL);
   pthread_cond_init(&c->cond, NULL);
   pthread_cond_init(&c->mcond, NULL);
   spy_random_bytes(r, sizeof r);
@@ -1049,6 +1130,7 @@ fail:
   pthread_cond_destroy(&c->cond);
   pthread_cond_destroy(&c->mcond);
   pthread_mutex_destroy(&c->lock);
+  pthread_mutex_destroy(&c->scale_lock);
   free(c);
   return rc;
 }
@@ -1088,6 +1170,7 @@ void spy_cluster_close(spy_cluster *c)
   size_t np = 0, na = 0, nall = 0;
   pthread_mutex_lock(&c->lock);
   c->closing = true;
+  if (*c->rendezvous) unlink(c->rendezvous);
   pending = malloc((c->njobs ? c->njobs : 1) * sizeof *pending);
   active = malloc((c->njobs ? c->njobs : 1) * sizeof *active);
   for (size_t i = 0; pending && active && i < c->njobs; i++) {
@@ -1157,6 +1240,7 @@ void spy_cluster_free(spy_cluster *c)
   pthread_cond_destroy(&c->cond);
   pthread_cond_destroy(&c->mcond);
   pthread_mutex_destroy(&c->lock);
+  pthread_mutex_destroy(&c->scale_lock);
   free(c);
 }
 
@@ -1198,6 +1282,42 @@ int spy_cluster_scale(spy_cluster *c, int n, spy_err *err)
   if (c->closed) return spy_fail(err, SPY_EINVAL, "the cluster is closed");
   if (n < 0 || n > 100000) return spy_fail_value(err, "n", NULL, "a number of workers between 0 and 100000");
   int target = (n + c->cfg.processes - 1) / c->cfg.processes;
+  pthread_mutex_lock(&c->scale_lock);
+  pthread_mutex_lock(&c->lock);
+  c->adapt_on = false; /* as dask: scale() ends adaptive scaling */
+  pthread_mutex_unlock(&c->lock);
+  int rc = scale_jobs(c, target, err);
+  pthread_mutex_unlock(&c->scale_lock);
+  return rc;
+}
+
+int spy_cluster_adapt(spy_cluster *c, int minimum_jobs, int maximum_jobs, double wait, spy_err *err)
+{
+  if (c->closed) return spy_fail(err, SPY_EINVAL, "the cluster is closed");
+  if (minimum_jobs < 0 || maximum_jobs < 1 || minimum_jobs > maximum_jobs || maximum_jobs > 100000)
+    return spy_fail(err, SPY_EINVAL,
+                    "Invalid adapt range: minimum_jobs=%d, maximum_jobs=%d; expected 0 <= minimum_jobs <= "
+                    "maximum_jobs, maximum_jobs >= 1",
+                    minimum_jobs, maximum_jobs);
+  if (!(wait >= 0) || wait > 86400)
+    return spy_fail(err, SPY_EINVAL, "Invalid value of `wait`: '%g'; expected seconds from 0 to 86400", wait);
+  pthread_mutex_lock(&c->lock);
+  c->adapt_on = true;
+  c->adapt_min = minimum_jobs;
+  c->adapt_max = maximum_jobs;
+  c->adapt_wait = wait;
+  c->adapt_idle_since = spy_clock();
+  int have = c->target_jobs, to = c->adapt_busy ? maximum_jobs : have;
+  pthread_mutex_unlock(&c->lock);
+  if (to < minimum_jobs) to = minimum_jobs;
+  if (to > maximum_jobs) to = maximum_jobs;
+  adapt_to(c, to, "adapt range");
+  return SPY_OK;
+}
+
+/* Sets the number of jobs (scale_lock held, not lock). */
+static int scale_jobs(spy_cluster *c, int target, spy_err *err)
+{
   pthread_mutex_lock(&c->lock);
   c->target_jobs = target;
   c->replaced = 0;
@@ -1240,7 +1360,7 @@ void spy_cluster_get_status(spy_cluster *c, spy_cluster_status *s)
       s->threads += w->nthreads;
       s->memory += w->memory;
     }
-  s->requested = c->target_jobs * c->cfg.processes;
+  s->requested = c->target_jobs * c->cfg.processes + c->external;
   s->jobs = live_jobs(c);
   pthread_mutex_unlock(&c->lock);
 }
@@ -1301,12 +1421,20 @@ static void describe_jobs(spy_cluster *c, char *buf, size_t n)
 int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
 {
   if (c->closed) return spy_fail(err, SPY_EINVAL, "the cluster is closed");
+  pthread_mutex_lock(&c->lock);
+  int up = c->adapt_on && c->target_jobs * c->cfg.processes + c->external < nmin
+               ? (nmin - c->external + c->cfg.processes - 1) / c->cfg.processes
+               : -1;
+  if (up > c->adapt_max) up = c->adapt_max;
+  pthread_mutex_unlock(&c->lock);
+  if (up > 0) adapt_to(c, up, "waiting for workers");
   double t0 = spy_clock(), next = t0;
   int rc = SPY_OK, tick = 0;
   pthread_mutex_lock(&c->lock);
   for (;;) {
-    int n = ready_workers(c), requested = c->target_jobs * c->cfg.processes;
+    int n = ready_workers(c), requested = c->target_jobs * c->cfg.processes + c->external;
     double now = spy_clock();
+    if (c->adapt_on) c->adapt_idle_since = now; /* adapt keeps the jobs a waiting call needs */
     char jobs[1024];
     if (n >= nmin) break;
     if (requested == 0 && n == 0) {
@@ -1318,7 +1446,7 @@ int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
       rc = spy_fail(err, SPY_EINTR, "interrupted");
       break;
     }
-    if (live_jobs(c) == 0 && !lost_jobs(c) && n == 0) {
+    if (live_jobs(c) == 0 && !lost_jobs(c) && n == 0 && c->external == 0) {
       describe_jobs(c, jobs, sizeof jobs);
       rc = spy_fail(err, SPY_ERUNTIME,
                     "every Slurm job of cluster %s ended before a worker connected%s", c->id, jobs);
@@ -1379,6 +1507,19 @@ static void add_sizes(cJSON *o, const char *key, const size_t *v, size_t n)
 static int r_begin(void *ctx, const spy_op *op, const spy_computation *comp, spy_err *err)
 {
   spy_cluster *c = ctx;
+  pthread_mutex_lock(&c->lock);
+  bool adapting = c->adapt_on;
+  int want = c->adapt_max;
+  if (adapting && comp->trials) { /* no more jobs than the computation has trials for */
+    int per = c->cfg.cores > 0 ? c->cfg.cores : 1;
+    size_t need = (comp->trials->ntrials + (size_t)per - 1) / (size_t)per;
+    if (need < (size_t)want) want = (int)need;
+  }
+  if (want < c->adapt_min) want = c->adapt_min;
+  if (want < 1) want = 1;
+  c->adapt_busy = true;
+  pthread_mutex_unlock(&c->lock);
+  if (adapting) adapt_to(c, want, "a computation starts");
   int rc = spy_cluster_wait(c, 1, err);
   if (rc) return rc;
   cJSON *j = cJSON_CreateObject();
@@ -1433,6 +1574,7 @@ static conn *pick(spy_cluster *c)
     if (w->stage != C_READY || w->busy >= DEPTH * w->nthreads) continue;
     job *j = find_job(c, w->job);
     if (j && j->state == J_CANCELLED) continue;
+    if (w->retiring) continue;
     if (!best || (double)w->busy / w->nthreads < (double)best->busy / best->nthreads) best = w;
   }
   return best;
@@ -1554,7 +1696,10 @@ static int r_compute(void *ctx, int slot, const spy_remote_task *t, void *out, u
     deaths++;
     char lp[4400];
     log_path(c, p->job, lp, sizeof lp);
-    snprintf(last, sizeof last, "%s (Slurm job %ld, log %s)", p->worker, p->job, lp);
+    if (find_job(c, p->job))
+      snprintf(last, sizeof last, "%s (Slurm job %ld, log %s)", p->worker, p->job, lp);
+    else /* an in-allocation rank: its output is the run's */
+      snprintf(last, sizeof last, "%s", p->worker);
     unlink(p->path);
     free(p);
     if (deaths > ALLOWED_FAILURES) {
@@ -1573,6 +1718,8 @@ static void r_end(void *ctx)
 {
   spy_cluster *c = ctx;
   pthread_mutex_lock(&c->lock);
+  c->adapt_busy = false;
+  c->adapt_idle_since = spy_clock();
   for (conn *w = c->conns; w; w = w->next)
     if (w->stage == C_READY && w->comp_sent == c->comp_id) {
       uint64_t id = c->comp_id;
@@ -1594,6 +1741,10 @@ spy_remote *spy_cluster_remote(spy_cluster *c, spy_err *err)
   pthread_mutex_lock(&c->lock);
   int slots = DEPTH * c->target_jobs * c->cfg.processes * (c->cfg.cores / c->cfg.processes), have = 0;
   for (conn *w = c->conns; w; w = w->next) have += w->stage == C_READY ? DEPTH * w->nthreads : 0;
+  if (c->adapt_on) c->adapt_idle_since = spy_clock(); /* a computation is about to begin */
+  slots += DEPTH * c->external * c->external_threads;
+  if (c->adapt_on && c->adapt_max > c->target_jobs)
+    slots += DEPTH * (c->adapt_max - c->target_jobs) * c->cfg.processes * (c->cfg.cores / c->cfg.processes);
   if (have > slots) slots = have;
   pthread_mutex_unlock(&c->lock);
   if (slots < 1) slots = 1;
@@ -1610,6 +1761,16 @@ spy_remote *spy_cluster_remote(spy_cluster *c, spy_err *err)
   c->remote.compute = r_compute;
   c->remote.end = r_end;
   return &c->remote;
+}
+
+void spy_cluster_expect_external(spy_cluster *c, int n, int threads, const char *rendezvous)
+{
+  pthread_mutex_lock(&c->lock);
+  c->external = n > 0 ? n : 0;
+  c->external_threads = threads > 0 ? threads : 1;
+  snprintf(c->rendezvous, sizeof c->rendezvous, "%s", rendezvous ? rendezvous : "");
+  pthread_cond_broadcast(&c->cond);
+  pthread_mutex_unlock(&c->lock);
 }
 
 /* ---- leftovers of earlier sessions ---------------------------------------------------- */

@@ -53,6 +53,13 @@ int spy_cluster_job_script(spy_cluster *c, char **script, spy_err *err);
 ** surplus ones (never-connected jobs first, newest first). */
 int spy_cluster_scale(spy_cluster *c, int n, spy_err *err);
 
+/* dask-jobqueue's adapt: between minimum_jobs and maximum_jobs Slurm jobs.
+** A computation starting asks for as many jobs as it has trials for (one
+** trial per core), at most maximum_jobs; `wait` seconds after the last
+** computation ended the cluster goes back to minimum_jobs (idle jobs are
+** cancelled, their workers shut down first).  scale() ends adaptive mode. */
+int spy_cluster_adapt(spy_cluster *c, int minimum_jobs, int maximum_jobs, double wait, spy_err *err);
+
 typedef struct spy_cluster_status {
   int workers;       /* connected */
   int threads;       /* their task slots */
@@ -78,6 +85,11 @@ int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err);
 /* The remote executor of the next computation: its pool has one thread per
 ** requested worker thread (recreated when the request changed). */
 spy_remote *spy_cluster_remote(spy_cluster *c, spy_err *err);
+
+/* Workers that others start (in-allocation ranks, ranks.h): n of them with
+** `threads` task slots each count as requested (wait, the executor's pool);
+** the rendezvous file (may be NULL) is removed when the cluster closes. */
+void spy_cluster_expect_external(spy_cluster *c, int n, int threads, const char *rendezvous);
 
 /* "spy-worker-<user>-<session>": the name of every job this session submits. */
 void spy_cluster_job_name(char *buf, size_t n);

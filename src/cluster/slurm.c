@@ -216,6 +216,8 @@ int spy_slurm_job_script(const spy_slurm_config *c, const char *address, const c
   addf(&b, " --nthreads %d", c->cores / c->processes);
   if (c->processes > 1) addf(&b, " --nworkers %d", c->processes);
   addf(&b, " --memory-limit %.0f", floor(c->memory / c->processes));
+  double wt = c->walltime ? spy_slurm_walltime_seconds(c->walltime) : -1;
+  if (wt > 0 && !skipped(c, "-t")) addf(&b, " --walltime %.0f", wt); /* the worker retires before it */
   addf(&b, " --death-timeout %g\n", c->death_timeout);
   if (b.oom) {
     free(b.p);
@@ -223,6 +225,36 @@ int spy_slurm_job_script(const spy_slurm_config *c, const char *address, const c
   }
   *script = b.p;
   return SPY_OK;
+}
+
+double spy_slurm_walltime_seconds(const char *t)
+{
+  /* minutes | minutes:seconds | hours:minutes:seconds | days-hours[:minutes[:seconds]] */
+  long v[4] = {0, 0, 0, 0};
+  int n = 0;
+  double days = 0;
+  const char *p = t;
+  const char *dash = strchr(t, '-');
+  if (dash) {
+    char *end;
+    long d = strtol(t, &end, 10);
+    if (end != dash || d < 0) return -1;
+    days = (double)d;
+    p = dash + 1;
+  }
+  while (*p && n < 4) {
+    char *end;
+    if (*p < '0' || *p > '9') return -1;
+    v[n++] = strtol(p, &end, 10);
+    p = end;
+    if (*p == ':' && p[1]) p++;
+    else if (*p) return -1;
+  }
+  if (*p || n == 0 || n > 3) return -1;
+  double s;
+  if (dash) s = n == 1 ? v[0] * 3600.0 : n == 2 ? v[0] * 3600.0 + v[1] * 60.0 : v[0] * 3600.0 + v[1] * 60.0 + v[2];
+  else s = n == 1 ? v[0] * 60.0 : n == 2 ? v[0] * 60.0 + v[1] : v[0] * 3600.0 + v[1] * 60.0 + v[2];
+  return days * 86400 + s;
 }
 
 /* ---- running commands ---------------------------------------------------------- */

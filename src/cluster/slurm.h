@@ -46,6 +46,10 @@ void spy_slurm_config_free(spy_slurm_config *c);
 /* dask-jobqueue's default number of processes for `cores` CPUs. */
 int spy_slurm_default_processes(int cores);
 
+/* Seconds of a Slurm time limit ("30", "1:30", "00:30:00", "1-12", "1-12:00:00"),
+** -1 when it is none of Slurm's formats. */
+double spy_slurm_walltime_seconds(const char *t);
+
 /* Slurm's --mem text for bytes: "<n>G" for whole GiB, else MiB rounded up. */
 void spy_slurm_format_mem(double bytes, char *buf, size_t n);
 

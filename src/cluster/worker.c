@@ -27,6 +27,7 @@ typedef struct opts {
   const char *address, *secret, *dir, *name;
   int nthreads, nworkers;
   double memory, death_timeout;
+  double walltime, margin; /* s; 0: unknown / default */
 } opts;
 
 /* A computation the session described: planned once, shared by its tasks. */
@@ -64,6 +65,7 @@ static struct {
   bool draining, stop;
   comp *comps;
   unsigned char key[SPY_PROTO_KEY];
+  double t_start; /* epoch seconds at start (the job's start, near enough) */
 } W = {.fd = -1,
        .send_lock = PTHREAD_MUTEX_INITIALIZER,
        .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -615,8 +617,27 @@ static int serve(void)
     status = 1;
   }
 
+  /* the job's end: SLURM_JOB_END_TIME, else start + --walltime; retire
+  ** `margin` s before it (default a quarter of the walltime, 10 to 60 s) */
+  double end_at = 0, margin = W.o.margin, t_start = W.t_start;
+  const char *et = getenv("SLURM_JOB_END_TIME");
+  if (et && strtod(et, NULL) > 0) end_at = strtod(et, NULL);
+  else if (W.o.walltime > 0) end_at = W.t_start + W.o.walltime;
+  if (end_at > 0 && !(margin > 0)) {
+    double life = W.o.walltime > 0 ? W.o.walltime : end_at - t_start;
+    margin = life / 4 < 10 ? 10 : life / 4 > 60 ? 60 : life / 4;
+  }
+  bool retired = false;
   double heard = spy_clock(), pinged = 0;
   while (status == 0) {
+    if (end_at > 0 && !retired && (double)time(NULL) >= end_at - margin) {
+      spy_log(SPY_LOG_IMPORTANT, "the job's walltime ends in %.0f s: taking no new tasks", end_at - (double)time(NULL));
+      spy_msgbuf b = {0};
+      spy_msg_begin(&b, SPY_MSG_RETIRE);
+      send_frame(&b);
+      spy_msgbuf_free(&b);
+      retired = true;
+    }
     pthread_mutex_lock(&W.lock);
     bool stop = W.stop;
     pthread_mutex_unlock(&W.lock);
@@ -701,7 +722,8 @@ static int usage(const char *msg)
           "spy --worker: %s\n"
           "usage: spy --worker tcp://<host>:<port> --secret-file FILE --local-directory DIR\n"
           "                    [--nthreads N] [--nworkers P] [--memory-limit BYTES]\n"
-          "                    [--death-timeout SECONDS] [--name NAME]\n",
+          "                    [--death-timeout SECONDS] [--name NAME]\n"
+          "                    [--walltime SECONDS] [--lifetime-margin SECONDS]\n",
           msg);
   return 2;
 }
@@ -725,6 +747,8 @@ int spy_worker_main(int argc, char **argv)
     else if (strcmp(a, "--nworkers") == 0) o->nworkers = (int)strtol(v, &end, 10);
     else if (strcmp(a, "--memory-limit") == 0) o->memory = strtod(v, &end);
     else if (strcmp(a, "--death-timeout") == 0) o->death_timeout = strtod(v, &end);
+    else if (strcmp(a, "--walltime") == 0) o->walltime = strtod(v, &end);
+    else if (strcmp(a, "--lifetime-margin") == 0) o->margin = strtod(v, &end);
     else return usage("unknown option");
     if (end && *end) return usage("a numeric option has a bad value");
     i++;
@@ -734,6 +758,7 @@ int spy_worker_main(int argc, char **argv)
       !(o->death_timeout > 0))
     return usage("--nthreads, --nworkers and --death-timeout must be positive");
 
+  W.t_start = (double)time(NULL);
   /* see the job script: readers of the session's files must not lock them */
   setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
   const char *lv = getenv("SPYLOGLEVEL");

@@ -53,6 +53,7 @@ const char *const *spy_dataclass_datasets(spy_dataclass c)
   static const char *const plain[] = {"data", NULL};
   static const char *const timelock[] = {"data", "avg", "var", "cov", NULL};
   static const char *const spike[] = {"data", "waveform", NULL};
+  static const char *const cross[] = {"data", "jack_var", "jack_bias", NULL}; /* jackknife */
   if (c == SPY_SPIKE) return spike;
-  return c == SPY_TIMELOCK ? timelock : plain;
+  return c == SPY_TIMELOCK ? timelock : c == SPY_CROSSSPECTRAL ? cross : plain;
 }

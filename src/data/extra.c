@@ -102,6 +102,16 @@ exit:
   return rc;
 }
 
+bool spy_data_has_extra(spy_data *d, const char *name)
+{
+  spy_err err = {0};
+  spy_h5_lock();
+  bool has = open_file(d, &err) == SPY_OK && H5Lexists(d->file, name, H5P_DEFAULT) > 0;
+  H5Eclear2(H5E_DEFAULT);
+  spy_h5_unlock();
+  return has;
+}
+
 int spy_data_copy_extras(spy_data *d, hid_t f, spy_err *err)
 {
   const char *const *names = spy_dataclass_datasets(d->cls);

@@ -579,3 +579,28 @@ done:
   spy_history_free(&log);
   return rc;
 }
+
+/* ---- pieces connectivityanalysis runs too ------------------------------------ */
+
+int spy_fa_padding(const cJSON *pad, const spy_trials *in, size_t *nsamples, spy_err *err)
+{
+  size_t maxlen = 0, minlen = (size_t)-1;
+  for (size_t k = 0; k < in->ntrials; k++) {
+    size_t l = spy_trial_len(in, k);
+    if (l > maxlen) maxlen = l;
+    if (l < minlen) minlen = l;
+  }
+  return padding(pad, in, maxlen, minlen, nsamples, err);
+}
+
+int spy_fa_foi(const cJSON *foi, const cJSON *foilim, double sr, spy_fa_common *c,
+               double **foibuf, spy_err *err)
+{
+  return process_foi(foi, foilim, sr, c, foibuf, err);
+}
+
+int spy_fa_match(const spy_fa_common *c, size_t n, double sr, size_t **fidx, size_t *nfreq,
+                 spy_err *err)
+{
+  return match_freqs(c, n, sr, fidx, nfreq, err);
+}

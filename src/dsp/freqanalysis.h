@@ -43,4 +43,13 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
 void spy_fa_check_effective(const cJSON *cfg, const char *crname, const char *const *valid);
 void spy_fa_history(const cJSON *cfg, spy_history *h);
 
+/* Syncopy's process_padding (the padded length for whole-trial FFTs),
+** process_foi and the best_match of foi/foilim on rfftfreq(n) (all bins when
+** neither is given): the frontend's own code, run by connectivityanalysis. */
+int spy_fa_padding(const cJSON *pad, const spy_trials *in, size_t *nsamples, spy_err *err);
+int spy_fa_foi(const cJSON *foi, const cJSON *foilim, double sr, spy_fa_common *c,
+               double **foibuf, spy_err *err);
+int spy_fa_match(const spy_fa_common *c, size_t n, double sr, size_t **fidx, size_t *nfreq,
+                 spy_err *err);
+
 #endif

@@ -72,14 +72,27 @@ static size_t edge_of(const pp_plan *P)
   return P->filt == FILT_BUT && P->twopass ? P->edge : 0;
 }
 
+/* Lanes of the widest block a task of nchan channels uses (pp_kernel's W). */
+static size_t lanes_for(size_t nchan)
+{
+  size_t w = (nchan + 3) / 4 * 4;
+  return w < MAXLANES ? (w ? w : 4) : MAXLANES;
+}
+
+/* Whether the kernel needs the two single-lane buffers a and b. */
+static bool needs_lane_buffers(const pp_plan *P)
+{
+  return P->filt == FILT_FIR || P->post == POST_HILBERT;
+}
+
 static size_t pp_scratch(const void *vp, size_t nsamp, size_t nchan)
 {
   const pp_plan *P = vp;
-  (void)nchan; /* channels go one (or one block) at a time */
   if (P->resample) return 2 * al64(nsamp * sizeof(double)); /* a channel, its output (up <= down) */
-  size_t b = al64((nsamp + 2 * edge_of(P)) * MAXLANES * sizeof(double));
-  b += al64((P->nsec ? P->nsec : 1) * 2 * MAXLANES * sizeof(double));
-  b += 2 * al64(nsamp * sizeof(double));
+  size_t L = lanes_for(nchan); /* channels go one block of lanes at a time */
+  size_t b = al64((nsamp + 2 * edge_of(P)) * L * sizeof(double));
+  b += al64((P->nsec ? P->nsec : 1) * 2 * L * sizeof(double));
+  if (needs_lane_buffers(P)) b += 2 * al64(nsamp * sizeof(double));
   if (P->filt == FILT_FIR) b += spy_fir_scratch_bytes(&P->fir);
   if (P->post == POST_HILBERT)
     b += spy_hilbert_scratch_bytes(nsamp) + al64(nsamp * sizeof(double complex));
@@ -214,10 +227,14 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
 
   char *p = t->scratch;
   void *blk_, *state_, *a_, *b_, *fscr = NULL, *hscr = NULL, *z_ = NULL;
-  carve(&p, &blk_, (N + 2 * e) * MAXLANES * sizeof(double));
-  carve(&p, &state_, (P->nsec ? P->nsec : 1) * 2 * MAXLANES * sizeof(double));
-  carve(&p, &a_, N * sizeof(double));
-  carve(&p, &b_, N * sizeof(double));
+  size_t L = lanes_for(C);
+  carve(&p, &blk_, (N + 2 * e) * L * sizeof(double));
+  carve(&p, &state_, (P->nsec ? P->nsec : 1) * 2 * L * sizeof(double));
+  a_ = b_ = NULL;
+  if (needs_lane_buffers(P)) {
+    carve(&p, &a_, N * sizeof(double));
+    carve(&p, &b_, N * sizeof(double));
+  }
   if (P->filt == FILT_FIR) carve(&p, &fscr, spy_fir_scratch_bytes(&P->fir));
   if (P->post == POST_HILBERT) {
     carve(&p, &hscr, spy_hilbert_scratch_bytes(N));

@@ -12,6 +12,7 @@
 #include "core/pyfmt.h"
 #include "core/strbuf.h"
 #include "data/dataclass.h"
+#include "data/extra.h"
 #include "io/checksum.h"
 
 /* ---- JSON writer (Python's json.dump) ------------------------------------ */
@@ -1043,8 +1044,13 @@ char *spy_info_format(const spy_data *d, const spy_info_hdr *h)
     }
   }
   cJSON *dsets = cJSON_CreateArray();
-  for (const char *const *n = spy_dataclass_datasets(d->cls); ok && dsets && *n; n++)
+  for (const char *const *n = spy_dataclass_datasets(d->cls); ok && dsets && *n; n++) {
+    /* CrossSpectralData lists its jackknife datasets only when it has them */
+    if (d->cls == SPY_CROSSSPECTRAL && n != spy_dataclass_datasets(d->cls) &&
+        !spy_data_has_extra((spy_data *)d, *n))
+      continue;
     ok = cJSON_AddItemToArray(dsets, cJSON_CreateString(*n));
+  }
   ok = ok && dsets;
   if (ok) ok = add(o, "_hdfFileDatasetProperties", dsets);
   else cJSON_Delete(dsets);

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "data/discrete.h"
+#include "data/extra.h"
 #include "data/selection.h"
 #include "plot/style.h"
 
@@ -434,15 +436,340 @@ static int plot_cross(const ctx *c, spy_figure **out, spy_err *err)
   return rc;
 }
 
+/* ---- TimeLockData ---------------------------------------------------------- */
+
+/* A [len x nch] extra dataset (avg, var) as doubles, or NULL (*has false) when absent. */
+static double *extra_rows(spy_data *d, const char *name, size_t *len, bool *has, spy_err *err)
+{
+  spy_array *a = NULL;
+  *has = false;
+  if (spy_data_get_extra(d, name, &a, err)) return NULL;
+  if (!a) return NULL;
+  size_t n = a->ndim >= 1 ? a->shape[0] : 0, m = a->ndim >= 2 ? a->shape[1] : 1;
+  double *v = malloc((n * m > 0 ? n * m : 1) * sizeof *v);
+  if (!v) {
+    spy_array_free(a);
+    nomem(err);
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < m; j++) {
+      size_t idx[2] = {i, j};
+      v[i * m + j] = spy_array_getd(a, idx);
+    }
+  spy_array_free(a);
+  *len = n, *has = true;
+  return v;
+}
+
+/*
+** The trial average with its band avg +- sqrt(var) (where `var` exists)
+** when the object has `avg` and no `trials` are selected; otherwise the
+** selected trials as lines (one line per trial and channel).
+*/
+static int plot_timelock(const ctx *c, spy_figure **out, spy_err *err)
+{
+  spy_data *d = c->d;
+  const spy_selection *s = c->s;
+  bool multi = c->o->multi;
+  size_t nch = s->nchan, rows = s->nrows[0];
+  if (multi && panel_count(nch, "channels", err)) return err->code;
+  size_t len = 0, vlen = 0;
+  bool has_avg = false, has_var = false;
+  double *avg = given(c, "trials") ? NULL : extra_rows(d, "avg", &len, &has_avg, err);
+  if (!has_avg && err->code) return err->code;
+  double *var = has_avg ? extra_rows(d, "var", &vlen, &has_var, err) : NULL;
+  if (has_avg && !has_var && err->code) {
+    free(avg);
+    return err->code;
+  }
+  int rc = SPY_OK;
+  spy_figure *f = NULL;
+  double *t = NULL, *y = NULL, *lo = NULL, *hi = NULL;
+  if (has_avg) {
+    /* the window of the (equal-length) trials: rows of the first selected trial */
+    size_t first = (size_t)d->trldef[s->trials[0] * d->trlcols];
+    size_t r0 = s->row0[0] - first, dch = d->nchannel;
+    if (nonempty(rows * nch, err) || r0 + rows > len || (has_var && vlen != len))
+      rc = err->code ? err->code
+                     : spy_fail(err, SPY_EINVAL, "`avg` (%zu rows) does not match the trials", len);
+    t = rc ? NULL : trial_time(c, err);
+    lo = t ? malloc(rows * sizeof *lo) : NULL;
+    hi = lo ? malloc(rows * sizeof *hi) : NULL;
+    y = hi ? malloc(rows * sizeof *y) : NULL;
+    if (!rc && !y) rc = t ? nomem(err) : err->code;
+    f = rc ? NULL
+           : newfig(multi ? "TimeLockData trial average, one panel per channel"
+                          : "TimeLockData trial average",
+                    multi ? nch : 1, err);
+    if (!rc && !f) rc = err->code;
+    const char *title = has_var ? "trial average \xc2\xb1 1 SD" : "trial average";
+    for (size_t ch = 0; !rc && ch < nch; ch++) {
+      size_t col = s->chans[ch];
+      spy_plot_panel *p = &f->panels[multi ? ch : 0];
+      for (size_t k = 0; k < rows; k++) {
+        y[k] = avg[(r0 + k) * dch + col];
+        double sd = has_var ? sqrt(var[(r0 + k) * dch + col]) : 0;
+        lo[k] = y[k] - sd, hi[k] = y[k] + sd;
+      }
+      if (spy_panel_labels(p, multi ? d->channel[col] : title, "time (s)",
+                           multi ? "signal (a.u.)" : "") ||
+          (has_var && spy_panel_add_band(p, t, lo, hi, 1, rows)) ||
+          spy_panel_add_line(p, t, y, 1, rows, multi ? NULL : d->channel[col]))
+        rc = nomem(err);
+    }
+  } else {
+    size_t ntr = s->ntrials;
+    if (!multi && nch != 1 && ntr != 1)
+      rc = spy_fail(err, SPY_EINVAL,
+                    "Please select a single channel or a single trial for plotting!");
+    for (size_t i = 0; !rc && i < ntr; i++)
+      if (nonempty(s->nrows[i] * nch, err)) rc = err->code;
+    f = rc ? NULL
+           : newfig(multi ? "TimeLockData trials, one panel per channel" : "TimeLockData trials",
+                    multi ? nch : 1, err);
+    if (!rc && !f) rc = err->code;
+    bool legend = ntr * (multi ? 1 : nch) <= 10;
+    for (size_t ch = 0; !rc && ch < nch; ch++)
+      if (spy_panel_labels(&f->panels[multi ? ch : 0], multi ? d->channel[s->chans[ch]] : NULL,
+                           "time (s)", multi ? "signal (a.u.)" : ""))
+        rc = nomem(err);
+    for (size_t i = 0; !rc && i < ntr; i++) {
+      size_t n, tr = s->trials[i];
+      /* read trial i alone: a one-trial view of the selection */
+      spy_selection one = *s;
+      one.ntrials = 1, one.trials = s->trials + i, one.row0 = s->row0 + i;
+      one.nrows = s->nrows + i, one.trldef = s->trldef + i * s->trlcols;
+      ctx ci = {d, &one, c->o, c->sel};
+      y = read_trial(&ci, &n, err);
+      t = y ? trial_time(&ci, err) : NULL;
+      if (!t) {
+        rc = err->code;
+        break;
+      }
+      for (size_t ch = 0; !rc && ch < nch; ch++) {
+        char label[300];
+        if (multi || nch == 1)
+          snprintf(label, sizeof label, "trial %zu", tr + 1);
+        else
+          snprintf(label, sizeof label, "%s", d->channel[s->chans[ch]]);
+        if (spy_panel_add_line(&f->panels[multi ? ch : 0], t, y + ch, nch, one.nrows[0],
+                               legend ? label : NULL))
+          rc = nomem(err);
+      }
+      free(y), free(t);
+      y = t = NULL;
+    }
+  }
+  free(avg), free(var), free(t), free(y), free(lo), free(hi);
+  if (rc)
+    spy_figure_free(f);
+  else
+    *out = f;
+  return rc;
+}
+
+/* ---- SpikeData ------------------------------------------------------------- */
+
+/* The selected ids of one column (channel or unit positions) with their labels. */
+static size_t *spike_ids(const spy_dsel *s, bool unit, size_t nlabels, size_t *n)
+{
+  const spy_ivec *v = unit ? &s->unit : &s->chan;
+  bool all = unit ? s->unit_all : s->chan_all;
+  size_t m = all ? nlabels : v->n;
+  size_t *ids = malloc((m ? m : 1) * sizeof *ids);
+  if (!ids) return NULL;
+  for (size_t i = 0; i < m; i++)
+    ids[i] = all ? i : (size_t)v->v[i];
+  *n = m;
+  return ids;
+}
+
+/* Position of id in ids, or -1. */
+static ptrdiff_t id_row(const size_t *ids, size_t n, int64_t id)
+{
+  for (size_t i = 0; i < n; i++)
+    if ((int64_t)ids[i] == id) return (ptrdiff_t)i;
+  return -1;
+}
+
+/*
+** Raster marks of selected trial i into panel p: a mark at the spike's time
+** (s, relative to the trial's offset) on row `rowof` (the position of its
+** channel/unit id in ids; `fixed` >= 0 puts every mark on that row).
+*/
+static int raster_trial(spy_data *d, const spy_dsel *s, size_t i, int col, const size_t *ids,
+                        size_t nids, ptrdiff_t fixed, spy_plot_panel *p, spy_err *err)
+{
+  size_t nc = d->shape[1], cap = 0, n = 0;
+  const double *trl = s->trldef + i * s->trlcols;
+  double shift = trl[0] - trl[2];
+  int64_t *buf = malloc(SPY_DISCRETE_BLOCK * nc * sizeof *buf);
+  double *x = NULL, *y = NULL;
+  int rc = buf ? SPY_OK : nomem(err);
+  for (size_t r = 0; !rc && r < s->nrows[i]; r += SPY_DISCRETE_BLOCK) {
+    size_t m = s->nrows[i] - r < SPY_DISCRETE_BLOCK ? s->nrows[i] - r : SPY_DISCRETE_BLOCK;
+    if ((rc = spy_discrete_read(d, s->row0[i] + r, m, buf, err))) break;
+    for (size_t k = 0; k < m; k++) {
+      const int64_t *row = buf + k * nc;
+      if (!spy_dsel_keep(s, d, i, row)) continue;
+      ptrdiff_t at = id_row(ids, nids, row[col]);
+      if (at < 0) continue;
+      if (fixed >= 0) at = fixed;
+      if (n == cap) {
+        size_t nc2 = cap ? 2 * cap : 1024;
+        double *x2 = realloc(x, nc2 * sizeof *x2);
+        if (x2) x = x2;
+        double *y2 = x2 ? realloc(y, nc2 * sizeof *y2) : NULL;
+        if (!y2) {
+          rc = nomem(err);
+          break;
+        }
+        y = y2, cap = nc2;
+      }
+      x[n] = ((double)row[0] - shift) / d->samplerate;
+      y[n++] = (double)at;
+    }
+  }
+  if (!rc && n && spy_panel_add_marks(p, x, y, n)) rc = nomem(err);
+  /* the x axis spans the trials' windows (a spike at a trial's edge stays visible) */
+  double a = trl[2] / d->samplerate, b = (trl[1] - trl[0] + trl[2]) / d->samplerate;
+  if (!p->xrange || a < p->xmin) p->xmin = a;
+  if (!p->xrange || b > p->xmax) p->xmax = b;
+  p->xrange = true;
+  free(buf), free(x), free(y);
+  return rc;
+}
+
+/* Row labels as y ticks (up to 25; more: the axis named `what`), y range [-0.5, n-0.5]. */
+static int raster_axis(spy_plot_panel *p, const char *const *labels, size_t n, const char *what,
+                       bool ylabel)
+{
+  p->yrange = true, p->ymin = -0.5, p->ymax = (double)n - 0.5;
+  if (n > SPY_PLOT_MAX_PANELS) return spy_panel_labels(p, NULL, NULL, ylabel ? what : "");
+  double *pos = malloc((n ? n : 1) * sizeof *pos);
+  if (!pos) return SPY_ENOMEM;
+  for (size_t k = 0; k < n; k++)
+    pos[k] = (double)k;
+  int rc = spy_panel_labels(p, NULL, NULL, "") || spy_panel_set_yticks(p, pos, labels, n);
+  free(pos);
+  return rc ? SPY_ENOMEM : SPY_OK;
+}
+
+/*
+** Syncopy's spike rasters (plot_single_figure_SpikeData /
+** plot_multi_figure_SpikeData): on_yaxis 'trials' (one unit; multi: one
+** panel per unit), or 'channel'/'unit' (one trial; multi: one panel per trial).
+*/
+static int plot_spike(const ctx *c, spy_figure **out, spy_err *err)
+{
+  spy_data *d = c->d;
+  bool multi = c->o->multi;
+  const char *axis = c->o->on_yaxis ? c->o->on_yaxis : "trials";
+  if (strcmp(axis, "trials") && strcmp(axis, "unit") && strcmp(axis, "channel"))
+    return spy_fail_value(err, "on_yaxis", axis, "either 'trials', 'unit' or 'channel'");
+  /* spy's selections are 1-based; the discrete resolver takes 0-based */
+  cJSON *sel = c->sel ? cJSON_Duplicate(c->sel, 1) : NULL;
+  if (c->sel && !sel) return nomem(err);
+  static const char *const shift[] = {"trials", "channel", "unit", NULL};
+  for (const char *const *k = shift; sel && *k; k++) {
+    cJSON *v = cJSON_GetObjectItem(sel, *k), *e;
+    if (cJSON_IsNumber(v))
+      cJSON_SetNumberValue(v, v->valuedouble - 1);
+    else if (cJSON_IsArray(v))
+      cJSON_ArrayForEach(e, v) if (cJSON_IsNumber(e)) cJSON_SetNumberValue(e, e->valuedouble - 1);
+  }
+  spy_dsel *s = NULL;
+  int rc = spy_dsel_make(d, sel, &s, err) ? err->code : SPY_OK;
+  cJSON_Delete(sel);
+  if (rc) {
+    char *p = strstr(err->msg, "values b/w 0 and ");
+    if (p)
+      snprintf(p, sizeof err->msg - (size_t)(p - err->msg), "values b/w 1 and %zu", d->ntrials);
+    return rc;
+  }
+  bool trials = !strcmp(axis, "trials"), unit = !strcmp(axis, "unit");
+  size_t nids = 0, ntr = s->ntrials;
+  size_t *ids = spike_ids(s, trials || unit, trials || unit ? d->nunit : d->nchannel, &nids);
+  char **names = trials || unit ? d->unit : d->channel;
+  spy_figure *f = NULL;
+  char **trl = NULL;
+  if (!ids) rc = nomem(err);
+  if (!rc && ntr == 0) rc = nonempty(0, err);
+  if (!rc && !trials) {
+    if (!multi && ntr != 1)
+      rc = spy_fail(err, SPY_EINVAL, "Please select a single trial for plotting!");
+    else if (multi && ntr > SPY_PLOT_MAX_PANELS)
+      rc = spy_fail(err, SPY_EINVAL,
+                    "Cannot plot %zu trials at once!\nPlease select maximum %d trials for "
+                    "multipanel plotting.. skipping plot!",
+                    ntr, SPY_PLOT_MAX_PANELS);
+  } else if (!rc) {
+    if (!multi && nids != 1)
+      rc = spy_fail(err, SPY_EINVAL, "Please select a single unit for plotting!");
+    else if (multi && nids > SPY_PLOT_MAX_PANELS)
+      rc = spy_fail(err, SPY_EINVAL,
+                    "Cannot plot %zu units at once!\nPlease select maximum %d units for "
+                    "multipanel plotting.. skipping plot!",
+                    nids, SPY_PLOT_MAX_PANELS);
+  }
+  size_t npanels = multi ? (trials ? nids : ntr) : 1;
+  const char *kind = !multi   ? "SpikeData raster"
+                     : trials ? "SpikeData raster, one panel per unit"
+                              : "SpikeData raster, one panel per trial";
+  if (!rc && !(f = newfig(kind, npanels, err))) rc = err->code;
+  /* trial labels "trial<n>" (1-based: spy's trial numbers) */
+  if (!rc && trials && !(trl = calloc(ntr ? ntr : 1, sizeof *trl))) rc = nomem(err);
+  for (size_t i = 0; !rc && trials && i < ntr; i++) {
+    char b[32];
+    snprintf(b, sizeof b, "trial%zu", s->trials[i] + 1);
+    if (!(trl[i] = strdup(b))) rc = nomem(err);
+  }
+  for (size_t q = 0; !rc && q < npanels; q++) {
+    spy_plot_panel *p = &f->panels[q];
+    char title[300];
+    if (trials) {
+      /* one unit: a row per trial */
+      size_t uid = ids[q];
+      size_t one[1] = {uid};
+      for (size_t i = 0; !rc && i < ntr; i++)
+        rc = raster_trial(d, s, i, 2, one, 1, (ptrdiff_t)i, p, err);
+      snprintf(title, sizeof title, "%s", uid < d->nunit ? d->unit[uid] : "");
+      if (!rc &&
+          raster_axis(p, (const char *const *)trl, ntr, "trials", !multi || q % f->ncols == 0))
+        rc = nomem(err);
+    } else {
+      rc = raster_trial(d, s, q, unit ? 2 : 1, ids, nids, -1, p, err);
+      snprintf(title, sizeof title, "trial%zu", s->trials[q] + 1);
+      const char **lab = rc ? NULL : malloc((nids ? nids : 1) * sizeof *lab);
+      if (!rc && !lab) rc = nomem(err);
+      for (size_t k = 0; !rc && k < nids; k++)
+        lab[k] = ids[k] < (unit ? d->nunit : d->nchannel) ? names[ids[k]] : "";
+      if (!rc && raster_axis(p, lab, nids, axis, true)) rc = nomem(err);
+      free(lab);
+    }
+    if (!rc && spy_panel_labels(p, multi || trials ? title : NULL, "time (s)", NULL))
+      rc = nomem(err);
+  }
+  for (size_t i = 0; trl && i < ntr; i++)
+    free(trl[i]);
+  free(trl), free(ids);
+  spy_dsel_free(s);
+  if (rc)
+    spy_figure_free(f);
+  else
+    *out = f;
+  return rc;
+}
+
 /* ---- dispatch -------------------------------------------------------------- */
 
 static const struct {
   spy_dataclass cls;
   int (*build)(const ctx *, spy_figure **, spy_err *);
 } builders[] = {
-    {SPY_ANALOG, plot_analog},
-    {SPY_SPECTRAL, plot_spectral},
-    {SPY_CROSSSPECTRAL, plot_cross},
+    {SPY_ANALOG, plot_analog},     {SPY_SPECTRAL, plot_spectral}, {SPY_CROSSSPECTRAL, plot_cross},
+    {SPY_TIMELOCK, plot_timelock}, {SPY_SPIKE, plot_spike},
 };
 
 int spy_plot_data(spy_data *d, const spy_plot_opts *o, spy_figure **out, spy_err *err)
@@ -460,7 +787,10 @@ int spy_plot_data(spy_data *d, const spy_plot_opts *o, spy_figure **out, spy_err
       spy_log(SPY_LOG_WARNING,
               "Line spectra don't have a time axis, ignoring `latency` selection!");
     }
-    int rc = spy_select(d, c.sel, &c.s, err) ? err->code : builders[i].build(&c, out, err);
+    /* discrete data resolve their own selection (spy_dsel) */
+    int rc = d->cls != SPY_SPIKE && spy_select(d, c.sel, &c.s, err)
+                 ? err->code
+                 : builders[i].build(&c, out, err);
     spy_selection_free(c.s);
     cJSON_Delete(own);
     return rc;

@@ -21,10 +21,11 @@
 #define SPY_PLOT_MAX_PANELS 25
 
 typedef struct spy_plot_opts {
-  bool multi;       /* multipanelplot: one panel per channel (channel pair) */
-  bool shifted;     /* AnalogData: stack channels with offsets, names as y ticks */
-  bool logscale;    /* SpectralData with output 'pow': log10 of the power */
-  const cJSON *sel; /* selection keywords (object; NULL: everything) */
+  bool multi;           /* multipanelplot: one panel per channel (channel pair) */
+  bool shifted;         /* AnalogData: stack channels with offsets, names as y ticks */
+  bool logscale;        /* SpectralData with output 'pow': log10 of the power */
+  const cJSON *sel;     /* selection keywords (object; NULL: everything) */
+  const char *on_yaxis; /* SpikeData: 'trials' (NULL), 'unit' or 'channel' */
 } spy_plot_opts;
 
 int spy_plot_data(spy_data *d, const spy_plot_opts *o, spy_figure **out, spy_err *err);

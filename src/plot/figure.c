@@ -35,7 +35,7 @@ static void panel_free(spy_plot_panel *p)
 {
   free(p->title), free(p->xlabel), free(p->ylabel);
   for (size_t i = 0; i < p->nlines; i++) {
-    free(p->lines[i].x), free(p->lines[i].y), free(p->lines[i].label);
+    free(p->lines[i].x), free(p->lines[i].y), free(p->lines[i].y2), free(p->lines[i].label);
   }
   free(p->lines);
   if (p->image) {
@@ -95,6 +95,28 @@ int spy_panel_add_line(spy_plot_panel *p, const double *x, const double *y, size
   }
   l->n = n;
   p->nlines++;
+  return SPY_OK;
+}
+
+int spy_panel_add_band(spy_plot_panel *p, const double *x, const double *lo, const double *hi,
+                       size_t stride, size_t n)
+{
+  double *y2 = malloc((n ? n : 1) * sizeof *y2);
+  if (!y2 || spy_panel_add_line(p, x, lo, stride, n, NULL)) {
+    free(y2);
+    return SPY_ENOMEM;
+  }
+  for (size_t k = 0; k < n; k++)
+    y2[k] = hi[k * stride];
+  p->lines[p->nlines - 1].y2 = y2;
+  p->lines[p->nlines - 1].kind = SPY_PLOT_BAND;
+  return SPY_OK;
+}
+
+int spy_panel_add_marks(spy_plot_panel *p, const double *x, const double *y, size_t n)
+{
+  if (spy_panel_add_line(p, x, y, 1, n, NULL)) return SPY_ENOMEM;
+  p->lines[p->nlines - 1].kind = SPY_PLOT_MARKS;
   return SPY_OK;
 }
 
@@ -182,8 +204,17 @@ char *spy_figure_describe(const spy_figure *f)
     spy_sb_puts(&b, tmp);
     if (p->image)
       snprintf(tmp, sizeof tmp, "image %zu x %zu with colorbar", p->image->ny, p->image->nx);
-    else
-      snprintf(tmp, sizeof tmp, "%zu line%s", p->nlines, p->nlines == 1 ? "" : "s");
+    else {
+      size_t k[3] = {0, 0, 0};
+      for (size_t j = 0; j < p->nlines; j++)
+        k[p->lines[j].kind] += p->lines[j].kind == SPY_PLOT_MARKS ? p->lines[j].n : 1;
+      snprintf(tmp, sizeof tmp, "%zu line%s", k[0], k[0] == 1 ? "" : "s");
+      if (k[1]) {
+        spy_sb_puts(&b, tmp);
+        snprintf(tmp, sizeof tmp, " with %zu band%s", k[1], k[1] == 1 ? "" : "s");
+      }
+      if (k[2]) snprintf(tmp, sizeof tmp, "raster of %zu mark%s", k[2], k[2] == 1 ? "" : "s");
+    }
     spy_sb_puts(&b, tmp);
     quoted(&b, "title", p->title);
     quoted(&b, "x", p->xlabel);

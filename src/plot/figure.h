@@ -17,10 +17,19 @@
 
 #include "core/err.h"
 
+/* What a series draws. */
+typedef enum spy_plot_linekind {
+  SPY_PLOT_LINE,  /* a line through the points */
+  SPY_PLOT_BAND,  /* a translucent area between y and y2 (in the colour of the next line) */
+  SPY_PLOT_MARKS, /* one vertical mark (height 0.8, centred on y) per point: a raster */
+} spy_plot_linekind;
+
 typedef struct spy_plot_line {
   double *x, *y; /* n points; NaN/inf y values leave a gap */
+  double *y2;    /* SPY_PLOT_BAND: the band's other edge; NULL otherwise */
   size_t n;
   char *label; /* legend entry, NULL for none */
+  spy_plot_linekind kind;
 } spy_plot_line;
 
 /* An image on a regular grid: z is ny x nx, row-major, row 0 at y0 (the
@@ -44,6 +53,8 @@ typedef struct spy_plot_panel {
   size_t nyticks;
   bool yrange; /* fixed y range [ymin, ymax] instead of autoscale */
   double ymin, ymax;
+  bool xrange; /* fixed x range [xmin, xmax] instead of the data's */
+  double xmin, xmax;
 } spy_plot_panel;
 
 typedef struct spy_figure {
@@ -62,6 +73,12 @@ int spy_panel_labels(spy_plot_panel *p, const char *title, const char *xlabel, c
 /* Appends a line of n points (y[k*ystride] for k < n). */
 int spy_panel_add_line(spy_plot_panel *p, const double *x, const double *y, size_t ystride,
                        size_t n, const char *label);
+/* Appends a band between lo[k*stride] and hi[k*stride] (drawn under the
+** lines, in the colour of the line added after it). */
+int spy_panel_add_band(spy_plot_panel *p, const double *x, const double *lo, const double *hi,
+                       size_t stride, size_t n);
+/* Appends n raster marks: a vertical tick at (x[k], y[k]). */
+int spy_panel_add_marks(spy_plot_panel *p, const double *x, const double *y, size_t n);
 /* Sets the image (copies z: ny x nx, row-major, bottom row first); the
 ** colour range is z's finite min/max. */
 int spy_panel_set_image(spy_plot_panel *p, const double *z, size_t nx, size_t ny, double x0,

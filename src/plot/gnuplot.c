@@ -330,7 +330,10 @@ static void ticks(spy_strbuf *b, const spy_plot_panel *p, int n)
       double x = p->lines[i].x[k], y = p->lines[i].y[k];
       if (isfinite(x)) x0 = fmin(x0, x), x1 = fmax(x1, x);
       if (isfinite(y)) y0 = fmin(y0, y), y1 = fmax(y1, y);
+      if (p->lines[i].y2 && isfinite(p->lines[i].y2[k]))
+        y0 = fmin(y0, p->lines[i].y2[k]), y1 = fmax(y1, p->lines[i].y2[k]);
     }
+  if (p->xrange) x0 = p->xmin, x1 = p->xmax;
   if (p->image) {
     x0 = p->image->x0, x1 = p->image->x1, y0 = p->image->y0, y1 = p->image->y1;
   }
@@ -509,6 +512,7 @@ static void logticks(spy_strbuf *b, double lo, double hi)
 ** same picture (every extreme survives) from a bounded number of points. */
 static size_t line_buckets(const spy_plot_line *l, const placing *at)
 {
+  if (l->kind != SPY_PLOT_LINE) return 0;
   size_t cols = at->linecols > 0 ? 2 * (size_t)at->linecols : 0;
   return cols && l->n > 4 * cols ? cols : 0;
 }
@@ -526,6 +530,7 @@ static void put_line(spy_strbuf *b, const spy_plot_line *l, const placing *at)
     for (size_t k = 0; k < l->n; k++) {
       put_doubles(b, &l->x[k], 1);
       put_doubles(b, &l->y[k], 1);
+      if (l->y2) put_doubles(b, &l->y2[k], 1);
     }
     return;
   }
@@ -636,7 +641,10 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     return;
   }
   if (p->yrange) printf_sb(b, "set yrange [%.17g:%.17g]\n", p->ymin, p->ymax);
-  spy_sb_puts(b, "set autoscale xfix\n");
+  if (p->xrange)
+    printf_sb(b, "set xrange [%.17g:%.17g]\n", p->xmin, p->xmax);
+  else
+    spy_sb_puts(b, "set autoscale xfix\n");
   bool legend = false;
   for (size_t i = 0; i < p->nlines; i++)
     legend |= p->lines[i].label != NULL;
@@ -647,13 +655,42 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     return;
   }
   spy_sb_puts(b, "plot ");
+  size_t colour = 0; /* a band takes the colour of the line after it; marks are black */
   for (size_t i = 0; i < p->nlines; i++) {
     const spy_plot_line *l = &p->lines[i];
-    printf_sb(b,
-              "%s'-' binary record=(%zu) format='%%float64%%float64' using 1:2 with %s lw %g "
-              "lc rgb '%s' ",
-              i ? ", " : "", line_points(l, at), l->n == 1 ? "points pt 7" : "lines", s->linewidth,
-              s->colors[i % s->ncolors]);
+    if (l->kind == SPY_PLOT_BAND && text) {
+      /* text: the band's edges as dots (a filled band would hide the line under characters) */
+      for (int e = 2; e <= 3; e++)
+        printf_sb(b,
+                  "%s'-' binary record=(%zu) format='%%float64%%float64%%float64' using 1:%d with "
+                  "points pt '.' lc rgb '%s' notitle",
+                  i || e == 3 ? ", " : "", l->n, e, s->colors[colour % s->ncolors]);
+      continue;
+    } else if (l->kind == SPY_PLOT_BAND) {
+      printf_sb(b,
+                "%s'-' binary record=(%zu) format='%%float64%%float64%%float64' using 1:2:3 with "
+                "filledcurves fs transparent solid 0.3 noborder lc rgb '%s' ",
+                i ? ", " : "", l->n, s->colors[colour % s->ncolors]);
+    } else if (l->kind == SPY_PLOT_MARKS && text) {
+      /* text: one '|' per mark in its row (a vector 0.8 rows tall can miss a character row) */
+      printf_sb(b,
+                "%s'-' binary record=(%zu) format='%%float64%%float64' using 1:2 with points "
+                "pt '|' lc rgb '#000000' notitle",
+                i ? ", " : "", l->n);
+      continue;
+    } else if (l->kind == SPY_PLOT_MARKS) {
+      printf_sb(b,
+                "%s'-' binary record=(%zu) format='%%float64%%float64' using 1:($2-0.4):(0):(0.8) "
+                "with vectors nohead lw %g lc rgb '#000000' ",
+                i ? ", " : "", l->n, s->linewidth);
+    } else {
+      printf_sb(b,
+                "%s'-' binary record=(%zu) format='%%float64%%float64' using 1:2 with %s lw %g "
+                "lc rgb '%s' ",
+                i ? ", " : "", line_points(l, at), l->n == 1 ? "points pt 7" : "lines",
+                s->linewidth, s->colors[colour % s->ncolors]);
+      colour++;
+    }
     if (l->label) {
       spy_sb_puts(b, "title ");
       lit(b, l->label);
@@ -662,8 +699,10 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     }
   }
   spy_sb_putc(b, '\n');
-  for (size_t i = 0; i < p->nlines; i++)
+  for (size_t i = 0; i < p->nlines; i++) {
     put_line(b, &p->lines[i], at);
+    if (text && p->lines[i].kind == SPY_PLOT_BAND) put_line(b, &p->lines[i], at);
+  }
 }
 
 static char *script(const spy_figure *f, const spy_plot_target *t, const char *winterm,

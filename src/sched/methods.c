@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "connectivity/conn.h"
 #include "dsp/freqanalysis.h"
 #include "dsp/freqanalysis_spec.h"
 #include "dsp/preprocessing.h"
@@ -22,6 +23,7 @@ static const struct {
     {"std", &spy_spec_std, spy_stat_std_plan},
     {"var", &spy_spec_var, spy_stat_var_plan},
     {"timelockanalysis", &spy_spec_timelockanalysis, spy_timelock_plan},
+    {"connectivityanalysis", &spy_spec_connectivityanalysis, spy_conn_plan},
 };
 
 const spy_funcspec *spy_method_spec(const char *fname)

@@ -15,16 +15,20 @@ typedef struct task {
   size_t c0, nc;       /* channel chunk */
   int status;          /* SPY_OK, error, or 1 = not run (cancelled) */
   unsigned flags;
-  spy_err err;
+  spy_err *err;        /* the cause, allocated only when the task fails */
   void *result;        /* average mode: a copy of the kernel output */
   uint64_t ev;         /* dashboard record (dash/events.h) */
   struct task *next;   /* completion queue */
 } task;
 
+/* A worker's buffers, allocated on its first task and grown only when a
+** task needs more (idle workers hold none), and its error text. */
 typedef struct buffers {
   double *in;
   void *out;
   void *scratch;
+  size_t incap, outcap, scratchcap;
+  spy_err err;
 } buffers;
 
 typedef struct run {
@@ -56,17 +60,50 @@ static int alloc_buffers(run *r, int nworkers, spy_err *err)
 {
   r->buf = calloc((size_t)nworkers, sizeof *r->buf);
   if (!r->buf) return spy_fail(err, SPY_ENOMEM, "out of memory");
-  for (int w = 0; w < nworkers; w++) {
-    r->buf[w].in = r->inbytes ? spy_fft_alloc(r->inbytes) : NULL;
-    r->buf[w].out = spy_fft_alloc(r->outbytes);
-    r->buf[w].scratch = r->scratchbytes ? spy_fft_alloc(r->scratchbytes) : NULL;
-    if ((r->inbytes && !r->buf[w].in) || !r->buf[w].out ||
-        (r->scratchbytes && !r->buf[w].scratch))
-      return spy_fail(err, SPY_ENOMEM,
-                      "cannot allocate %.1f MB of per-task buffers for worker %d",
-                      (double)(r->inbytes + r->outbytes + r->scratchbytes) / 1e6, w);
-  }
   return SPY_OK;
+}
+
+/* Grows *p to at least n bytes (contents not kept). */
+static bool grow(void **p, size_t *cap, size_t n)
+{
+  if (n <= *cap) return true;
+  spy_fft_free(*p);
+  *cap = 0;
+  if (!(*p = spy_fft_alloc(n))) return false;
+  *cap = n;
+  return true;
+}
+
+/* Makes b hold the buffers task t needs among `which` (BUF_* bits). */
+enum { BUF_IN = 1, BUF_OUT = 2, BUF_SCRATCH = 4, BUF_ALL = 7 };
+static int task_buffers(run *r, const task *t, buffers *b, int which, spy_err *e)
+{
+  const spy_op *op = r->op;
+  size_t k = t->sel, nsamp = trial_nsamp(r, k);
+  size_t inb = which & BUF_IN && r->inbytes ? nsamp * t->nc * sizeof(double) : 0;
+  size_t outb = !(which & BUF_OUT) ? 0
+                : op->acc_elems    ? spy_op_task_bytes(op, op->out_rows[k], t->nc)
+                                   : op->out_rows[k] * r->rowelems * t->nc * r->es;
+  size_t scb = which & BUF_SCRATCH && r->scratchbytes ? op->scratch_bytes(op->plan, nsamp, t->nc)
+                                                       : 0;
+  /* a buffer the run has is never NULL, even for an empty task */
+  if (!grow((void **)&b->in, &b->incap, which & BUF_IN && r->inbytes && !inb ? 1 : inb) ||
+      !grow(&b->out, &b->outcap, which & BUF_OUT && !outb ? 1 : outb) ||
+      !grow(&b->scratch, &b->scratchcap, which & BUF_SCRATCH && r->scratchbytes && !scb ? 1 : scb))
+    return spy_fail(e, SPY_ENOMEM, "cannot allocate %.1f MB of per-task buffers",
+                    (double)(inb + outb + scb) / 1e6);
+  return SPY_OK;
+}
+
+/* Keeps the cause of a failed task (status st, text in e) with the task. */
+static int keep_err(task *t, int st, const spy_err *e)
+{
+  if (st == SPY_OK || st == 1 || t->err) return st;
+  if ((t->err = malloc(sizeof *t->err))) {
+    t->err->code = e->code;
+    snprintf(t->err->msg, sizeof t->err->msg, "%s", e->msg);
+  }
+  return st;
 }
 
 static void free_buffers(run *r, int nworkers)
@@ -109,24 +146,25 @@ static void accumulate(run *r, double *acc, const task *t)
 ** thread while the calling thread computes).  Each returns the status and
 ** fills t->err. */
 
-static int stage_read(run *r, task *t, double *in)
+static int stage_read(run *r, task *t, double *in, spy_err *e)
 {
   size_t k = t->sel;
   if (!r->in || r->remote) return SPY_OK;
   return spy_data_read(r->in, r->sel->row0[k], trial_nsamp(r, k), r->chans + t->c0, t->nc, in,
-                       SPY_DT_F64, &t->err);
+                       SPY_DT_F64, e);
 }
 
-static int stage_compute(run *r, task *t, const double *in, void *out, void *scratch, int w)
+static int stage_compute(run *r, task *t, const double *in, void *out, void *scratch, int w,
+                         spy_err *e)
 {
   const spy_op *op = r->op;
   size_t k = t->sel, nsamp = trial_nsamp(r, k);
   if (atomic_load(&r->cancel)) return 1;
-  if (spy_interrupted()) return spy_fail(&t->err, SPY_EINTR, "interrupted");
+  if (spy_interrupted()) return spy_fail(e, SPY_EINTR, "interrupted");
   if (r->remote) {
     spy_remote_task rt = {k, r->sel ? r->sel->row0[k] : 0, nsamp, t->c0, t->nc, op->out_rows[k],
                           &r->cancel};
-    return r->remote->compute(r->remote->ctx, w, &rt, out, &t->flags, &t->err);
+    return r->remote->compute(r->remote->ctx, w, &rt, out, &t->flags, e);
   }
   spy_task kt = {0};
   kt.trial = k;
@@ -137,16 +175,16 @@ static int stage_compute(run *r, task *t, const double *in, void *out, void *scr
   kt.out = out;
   kt.rows = op->out_rows[k];
   kt.scratch = scratch;
-  int rc = op->kernel(op->plan, &kt, &t->err);
+  int rc = op->kernel(op->plan, &kt, e);
   t->flags = kt.flags;
   return rc;
 }
 
 /* Writes the task's block into the output (not in average mode). */
-static int stage_write(run *r, task *t, const void *out)
+static int stage_write(run *r, task *t, const void *out, spy_err *e)
 {
   return spy_data_write(r->out, r->outrow0[t->sel], r->op->out_rows[t->sel], t->c0, t->nc, out,
-                        r->op->out_dtype, &t->err);
+                        r->op->out_dtype, e);
 }
 
 static void ev_begin(run *r, task *t, int w)
@@ -163,19 +201,24 @@ static void execute(run *r, task *t, int w)
     t->status = 1;
     return;
   }
+  spy_err *e = &b->err;
   ev_begin(r, t, w);
-  if ((t->status = stage_read(r, t, b->in))) return;
-  if ((t->status = stage_compute(r, t, b->in, b->out, b->scratch, w))) return;
+  if ((t->status = task_buffers(r, t, b, BUF_ALL, e)) ||
+      (t->status = stage_read(r, t, b->in, e)) ||
+      (t->status = stage_compute(r, t, b->in, b->out, b->scratch, w, e))) {
+    keep_err(t, t->status, e);
+    return;
+  }
   if (r->op->average) {
     size_t nbytes = spy_op_task_bytes(r->op, r->op->out_rows[t->sel], t->nc);
     t->result = malloc(nbytes ? nbytes : 1);
     if (!t->result) {
-      t->status = spy_fail(&t->err, SPY_ENOMEM, "out of memory");
+      t->status = keep_err(t, spy_fail(e, SPY_ENOMEM, "out of memory"), e);
       return;
     }
     memcpy(t->result, b->out, nbytes);
   } else {
-    t->status = stage_write(r, t, b->out);
+    t->status = keep_err(t, stage_write(r, t, b->out, e), e);
   }
 }
 
@@ -192,13 +235,16 @@ typedef struct iojob {
   int kind;        /* 0 read, 1 write */
   int status;
   bool done;
+  spy_err err;
 } iojob;
 
 static void io_run(void *arg, int w)
 {
   (void)w;
   iojob *j = arg;
-  int st = j->kind == 0 ? stage_read(j->r, j->t, j->buf) : stage_write(j->r, j->t, j->buf);
+  int st = j->kind == 0 ? stage_read(j->r, j->t, j->buf, &j->err)
+                        : stage_write(j->r, j->t, j->buf, &j->err);
+  keep_err(j->t, st, &j->err);
   pthread_mutex_lock(&j->r->lock);
   j->status = st;
   j->done = true;
@@ -216,7 +262,12 @@ static int io_wait(iojob *j)
 
 static void io_submit(spy_pool *io, iojob *j, run *r, task *t, void *buf, int kind)
 {
-  *j = (iojob){r, t, buf, kind, SPY_OK, false};
+  j->r = r;
+  j->t = t;
+  j->buf = buf;
+  j->kind = kind;
+  j->status = SPY_OK;
+  j->done = false;
   if (spy_pool_submit(io, io_run, j) != SPY_OK) io_run(j, 0); /* no memory: do it here */
 }
 
@@ -228,13 +279,16 @@ static void io_submit(spy_pool *io, iojob *j, run *r, task *t, void *buf, int ki
 static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool quiet, int *rc,
                         spy_err *err)
 {
-  buffers *b = r->buf; /* two sets: b[0], b[1] */
-  if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES) { /* hand-offs would cost more */
+  buffers *b = r->buf; /* two sets: b[0], b[1]; b[1] only when pipelining */
+  spy_err *e = &b[0].err;
+  if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES || ntasks < 2) { /* nothing to overlap */
     for (size_t i = 0; i < ntasks; i++) {
       task *t = &tasks[i];
       ev_begin(r, t, 0);
-      if ((t->status = stage_read(r, t, b[0].in)) ||
-          (t->status = stage_compute(r, t, b[0].in, b[0].out, b[0].scratch, 0))) {
+      if ((t->status = task_buffers(r, t, &b[0], BUF_ALL, e)) ||
+          (t->status = stage_read(r, t, b[0].in, e)) ||
+          (t->status = stage_compute(r, t, b[0].in, b[0].out, b[0].scratch, 0, e))) {
+        keep_err(t, t->status, e);
         spy_ev_task_end(t->ev, t->status);
         return t;
       }
@@ -242,7 +296,7 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
         t->result = b[0].out;
         accumulate(r, acc, t);
         t->result = NULL;
-      } else if ((t->status = stage_write(r, t, b[0].out))) {
+      } else if ((t->status = keep_err(t, stage_write(r, t, b[0].out, e), e))) {
         spy_ev_task_end(t->ev, t->status);
         return t;
       }
@@ -260,7 +314,11 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
   iojob rd[2], wr[2];
   bool wpending[2] = {false, false};
   task *failed = NULL;
-  if (ntasks) io_submit(io, &rd[0], r, &tasks[0], b[0].in, 0);
+  if ((tasks[0].status = keep_err(&tasks[0], task_buffers(r, &tasks[0], &b[0], BUF_IN, e), e))) {
+    spy_pool_free(io);
+    return &tasks[0];
+  }
+  io_submit(io, &rd[0], r, &tasks[0], b[0].in, 0);
   for (size_t i = 0; i < ntasks; i++) {
     task *t = &tasks[i];
     int s = i & 1;
@@ -269,7 +327,14 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
       failed = t;
       break;
     }
-    if (i + 1 < ntasks) io_submit(io, &rd[!s], r, &tasks[i + 1], b[!s].in, 0);
+    if (i + 1 < ntasks) { /* b[!s].in was last used by compute(i-1) */
+      if ((tasks[i + 1].status = keep_err(
+               &tasks[i + 1], task_buffers(r, &tasks[i + 1], &b[!s], BUF_IN, e), e))) {
+        failed = &tasks[i + 1];
+        break;
+      }
+      io_submit(io, &rd[!s], r, &tasks[i + 1], b[!s].in, 0);
+    }
     if (wpending[s]) { /* write(i-2) used out[s] */
       wpending[s] = false;
       if ((tasks[i - 2].status = io_wait(&wr[s]))) {
@@ -278,7 +343,10 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
       }
     }
     ev_begin(r, t, 0);
-    t->status = stage_compute(r, t, b[s].in, b[s].out, b[0].scratch, 0);
+    if ((t->status = task_buffers(r, t, &b[s], BUF_OUT, e)) ||
+        (t->status = task_buffers(r, t, &b[0], BUF_SCRATCH, e)) ||
+        (t->status = stage_compute(r, t, b[s].in, b[s].out, b[0].scratch, 0, e)))
+      keep_err(t, t->status, e);
     spy_ev_task_end(t->ev, t->status);
     if (t->status) {
       failed = t;
@@ -535,7 +603,12 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
 
   if (failed && !rc) {
     rc = failed->status == 1 ? SPY_EINTR : failed->status;
-    *err = failed->err;
+    if (failed->err) {
+      err->code = failed->err->code;
+      snprintf(err->msg, sizeof err->msg, "%s", failed->err->msg);
+    } else { /* cancelled, or no memory left for the cause */
+      spy_fail(err, rc, "%s", rc == SPY_EINTR ? "interrupted" : "out of memory");
+    }
     task_context(&r, failed, err);
     goto exit;
   }
@@ -580,6 +653,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
     if (!labels) goto nomem;
     for (size_t c = 0; c < r.nchan; c++) labels[c] = in->channel[r.chans[c]];
     int e = spy_data_set_channel(out, labels, r.nchan);
+    if (!e && op->cls == SPY_CROSSSPECTRAL) e = spy_data_set_channel_j(out, labels, r.nchan);
     free(labels);
     if (e) goto nomem;
   }
@@ -603,7 +677,10 @@ exit:
   if (evbegun) spy_ev_comp_end(rc);
   if (began) r.remote->end(r.remote->ctx);
   if (tasks)
-    for (size_t i = 0; i < ntasks; i++) free(tasks[i].result);
+    for (size_t i = 0; i < ntasks; i++) {
+      free(tasks[i].result);
+      free(tasks[i].err);
+    }
   free(tasks);
   free(acc);
   free(flagged);

@@ -5,9 +5,10 @@
 ** Tasks are (trial) or (trial, channel chunk) when chan_per_worker is set
 ** and the op is channel-independent.  Each task reads its slice of the input
 ** (converted to float64), runs op->kernel with per-worker buffers (allocated
-** once per run, sized for the largest task: peak memory is workers x
-** per-task buffers, independent of the number of trials) and writes its
-** slice of the output.  With op->average the per-task results are summed on
+** by a worker on its first task and grown only when a task needs more, so
+** idle workers hold none: peak memory is at most workers x per-task buffers,
+** independent of the number of trials; a task record holds no error text
+** until it fails) and writes its slice of the output.  With op->average the per-task results are summed on
 ** the calling thread strictly in trial order (so the numbers are identical
 ** for any worker count and completion order) and divided at the end.
 **

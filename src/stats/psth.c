@@ -191,7 +191,7 @@ int spy_psth_plan_make(spy_data *d, const spy_dsel *sel, const cJSON *cfg, spy_p
     memcpy(p->trldef + 3 * i, sel->trldef + i * sel->trlcols, 3 * sizeof(double));
   }
   p->ntrials = n;
-  double w[2];
+  double w[2] = {0, 0};
   int rc = window(p, spy_cfg_item(cfg, "latency"), w, err);
   if (!rc && !spy_cfg_bool(cfg, "vartriallen", true)) {
     size_t kept = 0;

@@ -105,7 +105,7 @@ int spy_redefinetrial(spy_data *in, const spy_selection *sel, const spy_redefine
       len[kept] = sel->nrows[k];
       memcpy(row, sel->trldef + k * cols, cols * sizeof *row);
       if (r->begsample) {
-        double b, e;
+        double b = 0, e = 0;
         if ((rc = values_for("begsample", r->begsample, r->nbeg, ntr, k, &b, err)) ||
             (rc = values_for("endsample", r->endsample, r->nend, ntr, k, &e, err)))
           break;

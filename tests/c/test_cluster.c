@@ -53,7 +53,7 @@ static void job_script_example(void)
       "exec '/opt/spy/bin/spy' --worker 'tcp://10.0.0.1:41234' --secret-file "
       "'/scratch/spy-cluster-1a2b-0011aabb/secret' --local-directory "
       "'/scratch/spy-cluster-1a2b-0011aabb' --nthreads 2 --nworkers 4 --memory-limit 7000000000 "
-      "--death-timeout 60\n";
+      "--walltime 120 --death-timeout 60\n";
   CHECK(s && strcmp(s, want) == 0, "script:\n%s\nwanted:\n%s", s ? s : "(null)", want);
   free(s);
 
@@ -146,7 +146,7 @@ static void job_script_quoting(void)
   if (f) fclose(f);
   snprintf(want, sizeof want,
            "--worker tcp://127.0.0.1:5 --secret-file %s/secret --local-directory %s --nthreads 2 --nworkers 4 "
-           "--memory-limit 7000000000 --death-timeout 60\n",
+           "--memory-limit 7000000000 --walltime 120 --death-timeout 60\n",
            cdir, cdir);
   CHECK(strcmp(got, want) == 0, "bash saw:\n%s\nwanted:\n%s", got, want);
   char pwned[600];
@@ -324,8 +324,44 @@ static void secrets(void)
   CHECK(spy_addr_parse("10.0.0.1", host, sizeof host, &port, &err) == SPY_EINVAL, "no port");
 }
 
+/* Slurm's time formats: a worker retires before the end of its job */
+static void walltimes(void)
+{
+  static const struct {
+    const char *t;
+    double s;
+  } ok[] = {{"30", 1800}, {"1:30", 90}, {"00:01:00", 60}, {"02:00:00", 7200}, {"1-12", 129600},
+            {"1-0:30", 88200}, {"2-00:00:05", 172805}};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+    CHECK(spy_slurm_walltime_seconds(ok[i].t) == ok[i].s, "%s -> %g", ok[i].t, spy_slurm_walltime_seconds(ok[i].t));
+  static const char *bad[] = {"", "x", "1:2:3:4", "-1", "1-", "1:", "1h", "UNLIMITED"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    CHECK(spy_slurm_walltime_seconds(bad[i]) < 0, "'%s' accepted", bad[i]);
+  /* -t skipped: no --walltime for the worker either */
+  spy_slurm_config c = {0};
+  c.cores = 1;
+  c.processes = 1;
+  c.memory = 1e9;
+  c.death_timeout = 60;
+  c.spy = strdup("/bin/spy");
+  c.job_name = strdup("j");
+  c.walltime = strdup("00:01:00");
+  char *s = NULL;
+  spy_err err = {0};
+  CHECK(spy_slurm_job_script(&c, "tcp://1.2.3.4:5", "/d", &s, &err) == 0 && strstr(s, " --walltime 60 "), "%s", s ? s : err.msg);
+  free(s);
+  c.skip = calloc(1, sizeof *c.skip);
+  c.skip[0] = strdup("-t");
+  c.nskip = 1;
+  s = NULL;
+  CHECK(spy_slurm_job_script(&c, "tcp://1.2.3.4:5", "/d", &s, &err) == 0 && !strstr(s, "--walltime"), "%s", s ? s : err.msg);
+  free(s);
+  spy_slurm_config_free(&c);
+}
+
 int main(void)
 {
+  walltimes();
   job_script_example();
   job_script_rejects();
   job_script_quoting();

@@ -10,9 +10,10 @@
 ** memory stays at one block whatever the recording's length.
 **
 ** Annotations (EDF+/BDF+) and markers (.vmrk) come back in `info` as plain
-** lists (EventData is another issue's class): info.annotations =
+** lists: info.annotations =
 ** {{onset=s, duration=s or nil, text=...}, ...}; info.markers =
-** {{type=, description=, sample= (0-based), length=, channel= (0 = all)}, ...}.
+** {{type=, description=, sample= (0-based), length=, channel= (0 = all)}, ...};
+** spy_eeg_events (events.h) turns either into EventData.
 **
 ** EDF signals of different sample rates cannot share one AnalogData: without
 ** a channel list the signals of the most common rate load, and the others

@@ -1,0 +1,340 @@
+/*
+** Spectral Granger causality (Dhamala et al. 2008) from the trial-averaged
+** cross-spectral matrix, as Syncopy computes it (syncopy.md 5,
+** syncopy/connectivity/{csd,wilson_sf,granger}.py): regularisation of the
+** CSD, Wilson's minimum-phase factorisation CSD = psi psi^H, the noise
+** covariance Sigma = psi0 psi0^T and transfer function H = psi psi0^-1, and
+** the conditional formula.  Small dense complex matrices (n = channels), in
+** double precision; FFTs along the frequency axis through the plan cache.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectivity/conn.h"
+#include "dsp/fft.h"
+
+typedef double complex cplx;
+
+/* ---- small dense linear algebra (row-major n x n) --------------------------- */
+
+/* Eigenvalues of the real symmetric m x m matrix a (destroyed), cyclic Jacobi. */
+static void sym_eig(double *a, size_t m, double *ev)
+{
+  for (int sweep = 0; sweep < 100; sweep++) {
+    double off = 0, tot = 0;
+    for (size_t i = 0; i < m; i++)
+      for (size_t j = 0; j < m; j++) {
+        tot += a[i * m + j] * a[i * m + j];
+        if (i != j) off += a[i * m + j] * a[i * m + j];
+      }
+    if (off <= 1e-30 * tot || off == 0) break;
+    for (size_t p = 0; p < m; p++)
+      for (size_t q = p + 1; q < m; q++) {
+        double apq = a[p * m + q];
+        if (apq == 0) continue;
+        double theta = (a[q * m + q] - a[p * m + p]) / (2 * apq);
+        double t = (theta >= 0 ? 1 : -1) / (fabs(theta) + sqrt(theta * theta + 1));
+        double c = 1 / sqrt(t * t + 1), s = t * c;
+        for (size_t k = 0; k < m; k++) { /* columns p, q */
+          double akp = a[k * m + p], akq = a[k * m + q];
+          a[k * m + p] = c * akp - s * akq;
+          a[k * m + q] = s * akp + c * akq;
+        }
+        for (size_t k = 0; k < m; k++) { /* rows p, q */
+          double apk = a[p * m + k], aqk = a[q * m + k];
+          a[p * m + k] = c * apk - s * aqk;
+          a[q * m + k] = s * apk + c * aqk;
+        }
+      }
+  }
+  for (size_t i = 0; i < m; i++)
+    ev[i] = a[i * m + i];
+}
+
+/* 2-norm condition number of the Hermitian n x n matrix h (+ eps I): the
+** ratio of its largest and smallest |eigenvalue|, from the real symmetric
+** embedding [[Re, -Im], [Im, Re]] (each eigenvalue twice). */
+static double herm_cond(const cplx *h, size_t n, double eps, double *work)
+{
+  size_t m = 2 * n;
+  double *a = work, *ev = work + m * m;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) {
+      double re = creal(h[i * n + j]) + (i == j ? eps : 0), im = cimag(h[i * n + j]);
+      a[i * m + j] = re;
+      a[(i + n) * m + j + n] = re;
+      a[i * m + j + n] = -im;
+      a[(i + n) * m + j] = im;
+    }
+  sym_eig(a, m, ev);
+  double lo = INFINITY, hi = 0;
+  for (size_t i = 0; i < m; i++) {
+    lo = fmin(lo, fabs(ev[i]));
+    hi = fmax(hi, fabs(ev[i]));
+  }
+  return lo > 0 ? hi / lo : INFINITY;
+}
+
+/* Lower Cholesky factor l of the Hermitian positive definite a: a = l l^H. */
+static int chol(const cplx *a, size_t n, cplx *l)
+{
+  memset(l, 0, n * n * sizeof *l);
+  for (size_t j = 0; j < n; j++) {
+    double d = creal(a[j * n + j]);
+    for (size_t k = 0; k < j; k++)
+      d -= creal(l[j * n + k] * conj(l[j * n + k]));
+    if (!(d > 0)) return -1;
+    l[j * n + j] = sqrt(d);
+    for (size_t i = j + 1; i < n; i++) {
+      cplx s = a[i * n + j];
+      for (size_t k = 0; k < j; k++)
+        s -= l[i * n + k] * conj(l[j * n + k]);
+      l[i * n + j] = s / creal(l[j * n + j]);
+    }
+  }
+  return 0;
+}
+
+/* inv = a^-1 (Gauss-Jordan, partial pivoting); work: n x 2n. */
+static int inverse(const cplx *a, size_t n, cplx *inv, cplx *work)
+{
+  size_t w = 2 * n;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < w; j++)
+      work[i * w + j] = j < n ? a[i * n + j] : (j - n == i ? 1 : 0);
+  for (size_t c = 0; c < n; c++) {
+    size_t piv = c;
+    for (size_t r = c + 1; r < n; r++)
+      if (cabs(work[r * w + c]) > cabs(work[piv * w + c])) piv = r;
+    if (work[piv * w + c] == 0) return -1;
+    if (piv != c)
+      for (size_t j = 0; j < w; j++) {
+        cplx t = work[c * w + j];
+        work[c * w + j] = work[piv * w + j];
+        work[piv * w + j] = t;
+      }
+    cplx d = 1 / work[c * w + c];
+    for (size_t j = 0; j < w; j++)
+      work[c * w + j] *= d;
+    for (size_t r = 0; r < n; r++) {
+      if (r == c) continue;
+      cplx f = work[r * w + c];
+      if (f == 0) continue;
+      for (size_t j = 0; j < w; j++)
+        work[r * w + j] -= f * work[c * w + j];
+    }
+  }
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++)
+      inv[i * n + j] = work[i * w + n + j];
+  return 0;
+}
+
+/* c = a b (c distinct from a and b); conjugate-transpose b when bh. */
+static void matmul(const cplx *a, const cplx *b, size_t n, bool bh, cplx *c)
+{
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) {
+      cplx s = 0;
+      for (size_t k = 0; k < n; k++)
+        s += a[i * n + k] * (bh ? conj(b[j * n + k]) : b[k * n + j]);
+      c[i * n + j] = s;
+    }
+}
+
+/* ---- Wilson's factorisation ---------------------------------------------------- */
+
+/* FFT over the frequency axis of nf matrices n x n ([f][i][j]): n*n
+** transforms of length nf, stride n*n, distance 1. */
+static fftw_plan axis_plan(spy_fft_kind kind, size_t nf, size_t n, spy_err *err)
+{
+  spy_fft_geom g = {kind, (int)nf, (int)(n * n), (int)(n * n), 1, (int)(n * n), 1, false};
+  return spy_fft_plan(&g, err);
+}
+
+int spy_granger(const cplx *csd, size_t nfreq, size_t n, double *granger, spy_granger_info *info,
+                spy_err *err)
+{
+  const int nIter = 100;
+  const double rtol = 5e-6, cond_max = 1e4;
+  if (nfreq < 2) return spy_fail(err, SPY_EINVAL, "granger: needs at least two frequencies");
+  if (n == 0) return spy_fail(err, SPY_EINVAL, "granger: needs at least one channel");
+  size_t nn = n * n, nf = 2 * nfreq - 2; /* two-sided spectrum */
+  int rc = SPY_OK;
+  fftw_plan fwd = axis_plan(SPY_FFT_FORWARD, nf, n, err);
+  fftw_plan bwd = fwd ? axis_plan(SPY_FFT_BACKWARD, nf, n, err) : NULL;
+  if (!fwd || !bwd) return err->code;
+  cplx *S = fftw_malloc(nf * nn * sizeof *S);     /* regularised two-sided CSD */
+  cplx *U = fftw_malloc(nf * nn * sizeof *U);     /* chol(S) */
+  cplx *psi = fftw_malloc(nf * nn * sizeof *psi);
+  cplx *g = fftw_malloc(nf * nn * sizeof *g);
+  cplx *beta = fftw_malloc(nf * nn * sizeof *beta);
+  cplx *tmp = calloc(6 * nn, sizeof *tmp);
+  double *work = malloc((4 * nn + 2 * n + 1) * sizeof *work);
+  double *psi0 = malloc(3 * nn * sizeof *psi0);
+  if (!S || !U || !psi || !g || !beta || !tmp || !work || !psi0) {
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+    goto done;
+  }
+  cplx *inv = tmp, *t1 = tmp + nn, *t2 = tmp + 2 * nn, *gw = tmp + 3 * nn; /* gw: 2 nn */
+  double *g0 = psi0 + nn, *r0 = psi0 + 2 * nn;
+
+  /* regularize_csd: max_f cond(CSD_f) below cond_max, else CSD + eps I */
+  double cond = 0;
+  for (size_t f = 0; f < nfreq; f++)
+    cond = fmax(cond, herm_cond(csd + f * nn, n, 0, work));
+  double eps = 0;
+  info->cond_num = cond;
+  if (!(cond < cond_max)) {
+    eps = -1;
+    for (int s = 0; s < 15; s++) {
+      double e = pow(10, -10 + 9.0 * s / 14.0), c = 0;
+      for (size_t f = 0; f < nfreq; f++)
+        c = fmax(c, herm_cond(csd + f * nn, n, e, work));
+      if (c < cond_max) {
+        eps = e;
+        break;
+      }
+    }
+  }
+  info->reg_factor = eps;
+  double add = eps < 0 ? 0.1 : eps; /* factor -1: Syncopy keeps the last try */
+  for (size_t f = 0; f < nfreq; f++)
+    for (size_t e = 0; e < nn; e++)
+      S[f * nn + e] = csd[f * nn + e] + (e % (n + 1) == 0 ? add : 0);
+  for (size_t f = nfreq; f < nf; f++) /* CSD[nFreq-2:0:-1].conj() */
+    for (size_t e = 0; e < nn; e++)
+      S[f * nn + e] = conj(S[(nf - f) * nn + e]);
+
+  /* psi0: Cholesky of the real, symmetrised sum over frequencies, transposed */
+  for (size_t e = 0; e < nn; e++) {
+    double s = 0;
+    for (size_t f = 0; f < nf; f++)
+      s += creal(S[f * nn + e]);
+    r0[e] = s;
+  }
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++)
+      t1[i * n + j] = (r0[i * n + j] + r0[j * n + i]) / 2;
+  if (chol(t1, n, t2)) {
+    for (size_t e = 0; e < nn; e++)
+      psi0[e] = 1;
+  } else {
+    for (size_t i = 0; i < n; i++)
+      for (size_t j = 0; j < n; j++)
+        psi0[i * n + j] = creal(t2[j * n + i]);
+  }
+  for (size_t f = 0; f < nf; f++) {
+    for (size_t e = 0; e < nn; e++)
+      psi[f * nn + e] = psi0[e];
+    if (chol(S + f * nn, n, U + f * nn)) {
+      rc = spy_fail(err, SPY_EINVAL,
+                    "granger: the cross-spectral matrix is not positive definite at frequency "
+                    "bin %zu (Cholesky failed): NaN in the data, or linearly dependent channels?",
+                    f < nfreq ? f : nf - f);
+      goto done;
+    }
+  }
+
+  bool converged = false;
+  double maxerr = INFINITY;
+  size_t lag = nf / 2;
+  for (int it = 0; it < nIter; it++) {
+    for (size_t f = 0; f < nf; f++) { /* g = (psi^-1 U)(psi^-1 U)^H + I */
+      if (inverse(psi + f * nn, n, inv, gw)) {
+        rc = spy_fail(err, SPY_EINVAL, "granger: singular spectral factor in Wilson's iteration");
+        goto done;
+      }
+      matmul(inv, U + f * nn, n, false, t1);
+      matmul(t1, t1, n, true, g + f * nn);
+      for (size_t i = 0; i < n; i++)
+        g[f * nn + i * (n + 1)] += 1;
+    }
+    /* plus operator: causal part (half of lag 0 and of the Nyquist lag) */
+    fftw_execute_dft(bwd, (fftw_complex *)g, (fftw_complex *)beta);
+    for (size_t t = 0; t < nf; t++)
+      for (size_t e = 0; e < nn; e++) {
+        double v = creal(beta[t * nn + e]) / (double)nf;
+        if (t == 0 || t == lag) v *= 0.5;
+        if (t > lag) v = 0;
+        beta[t * nn + e] = v;
+      }
+    for (size_t e = 0; e < nn; e++)
+      g0[e] = creal(beta[e]);
+    fftw_execute_dft(fwd, (fftw_complex *)beta, (fftw_complex *)g); /* g := gplus */
+    /* S = triu(g0) - triu(g0)^T: zero diagonal, antisymmetric */
+    for (size_t i = 0; i < n; i++)
+      for (size_t j = 0; j < n; j++)
+        r0[i * n + j] = i < j ? g0[i * n + j] : i > j ? -g0[j * n + i] : 0;
+    for (size_t f = 0; f < nf; f++) {
+      for (size_t e = 0; e < nn; e++)
+        t1[e] = g[f * nn + e] + r0[e];
+      matmul(psi + f * nn, t1, n, false, t2);
+      memcpy(psi + f * nn, t2, nn * sizeof *t2);
+    }
+    for (size_t i = 0; i < n; i++) /* psi0 = psi0 (g0 + S), real */
+      for (size_t j = 0; j < n; j++) {
+        double s = 0;
+        for (size_t k = 0; k < n; k++)
+          s += psi0[i * n + k] * (g0[k * n + j] + r0[k * n + j]);
+        work[i * n + j] = s;
+      }
+    memcpy(psi0, work, nn * sizeof *psi0);
+    double maxerr2 = 0; /* squared, to spare the square roots */
+    for (size_t f = 0; f < nf; f++) {
+      matmul(psi + f * nn, psi + f * nn, n, true, t1);
+      for (size_t e = 0; e < nn; e++) {
+        cplx a = S[f * nn + e], d = a - t1[e];
+        double dd = creal(d) * creal(d) + cimag(d) * cimag(d);
+        double aa = creal(a) * creal(a) + cimag(a) * cimag(a);
+        maxerr2 = fmax(maxerr2, dd / aa);
+      }
+    }
+    maxerr = sqrt(maxerr2);
+    if (maxerr < rtol) {
+      converged = true;
+      break;
+    }
+  }
+  info->converged = converged;
+  info->max_rel_err = maxerr;
+
+  /* Sigma = psi0 psi0^T, H = psi psi0^-1 */
+  double *Sigma = work;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) {
+      double s = 0;
+      for (size_t k = 0; k < n; k++)
+        s += psi0[i * n + k] * psi0[j * n + k];
+      Sigma[i * n + j] = s;
+    }
+  for (size_t e = 0; e < nn; e++)
+    t2[e] = psi0[e];
+  if (inverse(t2, n, inv, gw)) {
+    rc = spy_fail(err, SPY_EINVAL, "granger: singular noise factor psi0");
+    goto done;
+  }
+  for (size_t f = 0; f < nfreq; f++) {
+    matmul(psi + f * nn, inv, n, false, t1); /* H_f */
+    for (size_t a = 0; a < n; a++)
+      for (size_t b = 0; b < n; b++) {
+        double Sbb = cabs(S[f * nn + b * (n + 1)]);
+        double h = cabs(t1[b * n + a]);
+        double sab = fabs(Sigma[b * n + a]);
+        double d = fabs(Sigma[a * (n + 1)]) - sab * sab / fabs(Sigma[b * (n + 1)]);
+        granger[f * nn + a * n + b] = log(Sbb / (Sbb - d * h * h));
+      }
+  }
+
+done:
+  fftw_free(S);
+  fftw_free(U);
+  fftw_free(psi);
+  fftw_free(g);
+  fftw_free(beta);
+  free(tmp);
+  free(work);
+  free(psi0);
+  return rc;
+}

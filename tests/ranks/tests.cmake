@@ -1,0 +1,7 @@
+# In-allocation runs on one machine: `spy --ranks N script.lua` (rank 0 runs
+# the script, the other ranks are its workers; see src/cluster/ranks.h).
+# The Slurm version (`srun -n 3` in an sbatch job) is tests/slurm/ranks.lua.
+add_test(NAME ranks_local COMMAND $<TARGET_FILE:spy> --ranks 3 ${CMAKE_CURRENT_LIST_DIR}/ranks.lua)
+set_tests_properties(ranks_local PROPERTIES
+  ENVIRONMENT "${SPY_TEST_ENV};${SPY_C_ENV};HOME=${CMAKE_BINARY_DIR}/test-home/ranks_local;SPYLOGLEVEL=WARNING"
+  LABELS ranks TIMEOUT 300)
