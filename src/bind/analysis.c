@@ -13,13 +13,21 @@
 #include "dsp/preprocessing_spec.h"
 #include "sched/methods.h"
 
+/* What stands where the data should be: a nil first argument is most often
+** a misspelt variable name (Lua reads an unknown global as nil). */
+static const char *missing_data(lua_State *L)
+{
+  return lua_isnil(L, 1) ? "nil (a misspelt variable name? a name that was never assigned is nil)"
+                         : "nothing";
+}
+
 /* The AnalogData argument of an analysis, with Syncopy's messages. */
 static spy_data *analog_arg(lua_State *L, int idx)
 {
   spy_data *d = idx ? spy_bind_todata(L, idx) : NULL;
   if (!d)
     luaL_error(L, "Wrong type of `data`: expected Syncopy AnalogData object found %s",
-               idx ? luaL_typename(L, idx) : "nothing");
+               idx ? luaL_typename(L, idx) : missing_data(L));
   else if (d->cls != SPY_ANALOG)
     luaL_error(L, "Wrong type of `data`: expected Syncopy AnalogData object found %s",
                spy_dataclass_name(d->cls));

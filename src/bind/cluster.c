@@ -200,6 +200,11 @@ static int l_cluster_close(lua_State *L)
   return 0;
 }
 
+static const spy_funcspec spec_cluster_close = {
+    "LocalCluster:close", "cluster:close()",
+    "Stop the cluster's worker threads (a client attached to it then has no workers).", NULL,
+    "cluster:close()", NULL};
+
 static int l_cluster_index(lua_State *L)
 {
   cluster_ud *c = tocluster(L, 1);
@@ -250,7 +255,9 @@ static void client_repr(clientref r, char *buf, size_t n)
              s.workers, s.threads, mem);
   } else {
     spy_bind_format_bytes(mem, sizeof mem, r.local->memory);
-    snprintf(buf, n, "<Client: 'local://spy' processes=1 threads=%d, memory=%s>", r.local->threads, mem);
+    /* spy's local workers are threads of this process: dask's LocalCluster shape */
+    snprintf(buf, n, "<Client: 'local://spy' workers=%d threads=%d, memory=%s>", r.local->nworkers,
+             r.local->threads, mem);
   }
 }
 
@@ -291,6 +298,20 @@ static int l_client(lua_State *L)
   if (sc && spy_cluster_closed(sc)) return luaL_argerror(L, 1, "the SLURMCluster is closed");
   if (!sc && !luaL_testudata(L, 1, MT_CLUSTER))
     return luaL_typeerror(L, 1, "LocalCluster or SLURMCluster");
+  lua_getfield(L, LUA_REGISTRYINDEX, "spy.client");
+  if (!lua_isnil(L, -1)) {
+    clientref old = client_ref(L, -1);
+    if (client_live(old)) {
+      char repr[512];
+      client_repr(old, repr, sizeof repr);
+      spy_log(SPY_LOG_WARNING,
+              "a client is already attached: %s; the new one replaces it for later computations "
+              "(start one cluster per session, as Syncopy's guide advises; client:close() "
+              "detaches a client, cluster:close() stops its workers)",
+              repr);
+    }
+  }
+  lua_pop(L, 1);
   bool *dash = lua_newuserdatauv(L, sizeof *dash, 1);
   *dash = false;
   luaL_setmetatable(L, MT_CLIENT);
@@ -480,6 +501,7 @@ static void attaching(clientref r, int avail, int total)
 static int l_executor_for_call(lua_State *L)
 {
   bool parallel = lua_toboolean(L, 1);
+  bool generation = lua_toboolean(L, 2);
   char repr[256];
   lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, "spy.callmemory");
@@ -490,6 +512,15 @@ static int l_executor_for_call(lua_State *L)
   lua_getfield(L, LUA_REGISTRYINDEX, "spy.client");
   clientref r = {NULL, NULL};
   if (!lua_isnil(L, -1)) r = client_ref(L, -1);
+  /* data generation prints the attach block once per client (computations:
+  ** every call, as Syncopy does); "spy.announced" is the last client announced */
+  lua_getfield(L, LUA_REGISTRYINDEX, "spy.announced");
+  bool quiet = generation && !lua_isnil(L, -2) && lua_rawequal(L, -1, -2);
+  lua_pop(L, 1);
+  if (client_live(r)) {
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "spy.announced");
+  }
   if (r.slurm && !spy_cluster_closed(r.slurm)) {
     spy_err err = {0};
     spy_cluster_status s;
@@ -497,7 +528,7 @@ static int l_executor_for_call(lua_State *L)
     spy_remote *rem = spy_cluster_remote(r.slurm, &err);
     if (!rem) return spy_bind_raise(L, &err);
     spy_cluster_get_status(r.slurm, &s);
-    attaching(r, s.workers, s.requested > s.workers ? s.requested : s.workers);
+    if (!quiet) attaching(r, s.workers, s.requested > s.workers ? s.requested : s.workers);
     lua_pushnumber(L, s.threads > 0 ? s.memory / s.threads : 0);
     lua_setfield(L, LUA_REGISTRYINDEX, "spy.callmemory");
     lua_pushlightuserdata(L, rem->pool);
@@ -505,7 +536,7 @@ static int l_executor_for_call(lua_State *L)
     lua_pushlightuserdata(L, rem);
     lua_setfield(L, LUA_REGISTRYINDEX, "spy.callremote");
   } else if (r.local && r.local->pool) {
-    attaching(r, r.local->nworkers, r.local->nworkers);
+    if (!quiet) attaching(r, r.local->nworkers, r.local->nworkers);
     lua_pushnumber(L, r.local->threads > 0 ? r.local->memory / r.local->threads : 0);
     lua_setfield(L, LUA_REGISTRYINDEX, "spy.callmemory");
     lua_pushlightuserdata(L, r.local->pool);
@@ -548,6 +579,21 @@ void spy_open_cluster(lua_State *L, int spy)
   lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, l_cluster_gc);
   lua_setfield(L, -2, "__close");
+  { /* for help(cluster) and completion of cluster. / cluster: */
+    static const char *const fields[] = {"dashboard_link", "memory_limit", "n_workers", "threads"};
+    int mt = lua_gettop(L);
+    lua_pushliteral(L, "worker threads on this machine; attach with spy.Client(cluster)");
+    lua_setfield(L, mt, "__about");
+    lua_createtable(L, 4, 0);
+    for (int i = 0; i < 4; i++) {
+      lua_pushstring(L, fields[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, mt, "__fields");
+    lua_createtable(L, 0, 1);
+    spy_bind_func(L, mt + 1, "close", l_cluster_close, &spec_cluster_close);
+    lua_setfield(L, mt, "__methods");
+  }
   lua_pop(L, 1);
   luaL_newmetatable(L, MT_CLIENT);
   lua_pushcfunction(L, l_client_index);

@@ -385,8 +385,9 @@ static int l_newindex(lua_State *L)
   } else if (strcmp(k, "log") == 0) {
     if (spy_data_log(d, "user", luaL_checkstring(L, 3)) != SPY_OK) return luaL_error(L, "out of memory");
   } else {
-    return luaL_error(L, "cannot set field '%s' of a %s (settable: channel, info, log)", k,
-                      spy_dataclass_name(d->cls));
+    const char *cls = spy_dataclass_name(d->cls);
+    return luaL_error(L, "cannot set field '%s' of %s %s (settable: channel, info, log)", k,
+                      cls[0] && strchr("AEIOU", cls[0]) ? "an" : "a", cls);
   }
   if (d->writable) {
     spy_err err = {0};
@@ -1386,7 +1387,8 @@ void spy_bind_runop(lua_State *L, const char *fname, const cJSON *cfg, spy_data 
     lua_getfield(L, -1, "_executor_for_call");
     if (lua_isfunction(L, -1)) {
       lua_pushboolean(L, parallel);
-      if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+      lua_pushboolean(L, in == NULL); /* data generation: the attach block once per client */
+      if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
         spy_op_free(op);
         lua_error(L);
       }

@@ -346,6 +346,22 @@ static int l_tostring(lua_State *L)
   return 1;
 }
 
+static const spy_funcspec spec_m_job_script = {
+    "SLURMCluster:job_script", "cluster:job_script()",
+    "The sbatch script each worker job runs (as dask-jobqueue's job_script()).", NULL,
+    "print(cluster:job_script())", NULL};
+static const spy_funcspec spec_m_scale = {
+    "SLURMCluster:scale", "cluster:scale(n)",
+    "Ask for n worker jobs: submits or cancels jobs until n are requested.", NULL,
+    "cluster:scale(4)", NULL};
+static const spy_funcspec spec_m_close = {
+    "SLURMCluster:close", "cluster:close()", "Cancel the worker jobs and stop the scheduler.", NULL,
+    "cluster:close()", NULL};
+static const spy_funcspec spec_m_wait = {
+    "SLURMCluster:wait_for_workers", "cluster:wait_for_workers([n=1])",
+    "Wait until n workers have connected (an error after the cluster's timeout).", NULL,
+    "cluster:wait_for_workers(2)", NULL};
+
 static int l_index(lua_State *L)
 {
   spy_cluster *c = checkslurm(L, 1);
@@ -581,6 +597,27 @@ void spy_open_slurm(lua_State *L, int spy)
   lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, l_gc);
   lua_setfield(L, -2, "__close");
+  { /* for help(cluster) and completion of cluster. / cluster: */
+    static const char *const fields[] = {"address",  "closed",    "dashboard_link", "directory",
+                                         "id",       "job_ids",   "job_name",       "log_directory",
+                                         "requested", "threads",  "workers"};
+    int mt = lua_gettop(L);
+    int nf = (int)(sizeof fields / sizeof *fields);
+    lua_pushliteral(L, "workers as Slurm jobs; attach with spy.Client(cluster)");
+    lua_setfield(L, mt, "__about");
+    lua_createtable(L, nf, 0);
+    for (int i = 0; i < nf; i++) {
+      lua_pushstring(L, fields[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, mt, "__fields");
+    lua_createtable(L, 0, 4);
+    spy_bind_func(L, mt + 1, "job_script", l_job_script, &spec_m_job_script);
+    spy_bind_func(L, mt + 1, "scale", l_scale, &spec_m_scale);
+    spy_bind_func(L, mt + 1, "close", l_close, &spec_m_close);
+    spy_bind_func(L, mt + 1, "wait_for_workers", l_wait, &spec_m_wait);
+    lua_setfield(L, mt, "__methods");
+  }
   lua_pop(L, 1);
   spy_bind_func(L, spy, "SLURMCluster", l_slurmcluster, &spec_slurm);
   spy_bind_func(L, spy, "esi_cluster_setup", l_esi_cluster_setup, &spec_esi);

@@ -49,12 +49,20 @@ static void dim_positional(lua_State *L)
   lua_settop(L, 2);
 }
 
+/* What stands where the data should be: a nil first argument is most often
+** a misspelt variable name (Lua reads an unknown global as nil). */
+static const char *missing_data(lua_State *L)
+{
+  return lua_isnil(L, 1) ? "nil (a misspelt variable name? a name that was never assigned is nil)"
+                         : "nothing";
+}
+
 static spy_data *data_arg(lua_State *L, int idx, const char *what)
 {
   spy_data *d = idx ? spy_bind_todata(L, idx) : NULL;
   if (!d)
     luaL_error(L, "Wrong type of `data`: expected Syncopy %s object found %s", what,
-               idx ? luaL_typename(L, idx) : "nothing");
+               idx ? luaL_typename(L, idx) : missing_data(L));
   if (d->ntrials == 0 || !d->path)
     luaL_error(L, "Invalid value of `data`: 'empty'; expected non-empty Syncopy data object");
   return d;

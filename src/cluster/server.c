@@ -752,7 +752,16 @@ static int submit(spy_cluster *c, spy_err *err)
 {
   char *script = NULL;
   int rc = spy_slurm_job_script(&c->cfg, c->address, c->dir, &script, err);
-  if (rc) return rc;
+  struct stat st;
+  bool made = false;
+  if (!rc && c->cfg.log_directory && stat(c->cfg.log_directory, &st) != 0) {
+    rc = spy_mkdirs(c->cfg.log_directory, err);
+    made = rc == SPY_OK;
+  }
+  if (rc) {
+    free(script);
+    return rc;
+  }
   long id = -1;
   for (int attempt = 0; attempt < 5; attempt++) {
     id = spy_slurm_submit(script, err);
@@ -760,7 +769,10 @@ static int submit(spy_cluster *c, spy_err *err)
     usleep(500000); /* the controller sheds load: back off (dask-jobqueue#190) */
   }
   free(script);
-  if (id <= 0) return (int)id;
+  if (id <= 0) {
+    if (made) rmdir(c->cfg.log_directory); /* no job: no log folder (it is empty) */
+    return (int)id;
+  }
   pthread_mutex_lock(&c->lock);
   bool closing = c->closing;
   rc = closing ? SPY_OK : add_job(c, id);
@@ -1083,7 +1095,7 @@ int spy_cluster_new(spy_slurm_config *cfg, spy_cluster **out, spy_err *err)
   char secret[4200];
   snprintf(secret, sizeof secret, "%s/secret", c->dir);
   if ((rc = spy_secret_create(secret, c->key, err))) goto fail;
-  if (c->cfg.log_directory && (rc = spy_mkdirs(c->cfg.log_directory, err))) goto fail;
+  /* the log folder is made by submit(): a cluster that never submits leaves none */
   if ((rc = start_listening(c, err))) goto fail;
   if (pipe2(c->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
     rc = spy_fail(err, SPY_EIO, "pipe: %s", strerror(errno));

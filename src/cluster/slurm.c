@@ -395,6 +395,11 @@ long spy_slurm_submit(const char *script, spy_err *err)
   const char *argv[] = {"sbatch", "--parsable", NULL};
   char *out = NULL, *errs = NULL;
   int st = spy_cmd_run(argv, script, 60, &out, &errs, err);
+  if (st == SPY_ENOENT)
+    return spy_fail(err, SPY_ENOENT,
+                    "Slurm is not installed on this machine (no `sbatch` on PATH): a SLURMCluster "
+                    "cannot start workers here; use spy.LocalCluster{n_workers=...} to compute on "
+                    "this machine");
   if (st < 0) return st;
   chomp(out);
   chomp(errs);

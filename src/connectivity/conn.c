@@ -594,7 +594,7 @@ static int check_common(const cJSON *cfg, bool spectral_input, common *c, spy_er
   }
   int method = c->method;
   const cJSON *jk = spy_cfg_item(cfg, "jackknife");
-  if (jk && !cJSON_IsBool(jk)) return spy_fail_type(err, "jackknife", "boolean", spy_py_typename(jk));
+  if (jk && !cJSON_IsBool(jk)) return spy_fail_type(err, "jackknife", "boolean", spy_lua_typename(jk));
   if (cJSON_IsTrue(jk) && method != COH && method != GRANGER) {
     spy_py_warning("connectivityanalysis", "Jackknife is not available for method %s",
                    methods[method]);
@@ -615,7 +615,7 @@ static int check_common(const cJSON *cfg, bool spectral_input, common *c, spy_er
     spy_py_warning("connectivityanalysis", "Setting `output` for method %s has no effect!",
                    methods[method]);
   const cJSON *kt = spy_cfg_item(cfg, "keeptrials");
-  if (kt && !cJSON_IsBool(kt)) return spy_fail_type(err, "keeptrials", "bool", spy_py_typename(kt));
+  if (kt && !cJSON_IsBool(kt)) return spy_fail_type(err, "keeptrials", "boolean", spy_lua_typename(kt));
   c->keeptrials = cJSON_IsTrue(kt);
   if (!isnone(spy_cfg_item(cfg, "channelcmb"))) {
     if (!spectral_input)
@@ -741,17 +741,17 @@ static int cmb_side(const cJSON *v, const char *varname, const spy_data *in, int
 {
   char act[256];
   if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
-    return spy_fail_type(err, varname, "sequence", spy_py_typename(v));
+    return spy_fail_type(err, varname, "sequence", spy_lua_typename(v));
   *n = (size_t)cJSON_GetArraySize(v);
   if (!(*idx = malloc(*n * sizeof **idx))) return spy_fail(err, SPY_ENOMEM, "out of memory");
   size_t k = 0;
   const cJSON *e;
   cJSON_ArrayForEach(e, v) {
     int t = cJSON_IsString(e) ? 1 : cJSON_IsNumber(e) && e->valuedouble == floor(e->valuedouble) ? 2 : 0;
-    if (!t) return spy_fail_type(err, varname, "either `int` or `str`", spy_py_typename(e));
+    if (!t) return spy_fail_type(err, varname, "either `int` or `str`", spy_lua_typename(e));
     if (!*type) *type = t;
     if (t != *type)
-      return spy_fail_type(err, varname, *type == 1 ? "str" : "int", spy_py_typename(e));
+      return spy_fail_type(err, varname, *type == 1 ? "str" : "int", spy_lua_typename(e));
     size_t c = in->nchannel;
     if (t == 1) {
       for (c = 0; c < in->nchannel && strcmp(in->channel[c], e->valuestring); c++) {}
@@ -837,7 +837,7 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
   size_t *snd = NULL, *rcv = NULL, nS = 0, nR = 0;
   if (!isnone(cmb)) {
     int type = 0;
-    if (!cJSON_IsArray(cmb)) return spy_fail_type(err, "channelcmb", "list", spy_py_typename(cmb));
+    if (!cJSON_IsArray(cmb)) return spy_fail_type(err, "channelcmb", "list", spy_lua_typename(cmb));
     if (cJSON_GetArraySize(cmb) != 2) {
       snprintf(act, sizeof act, "length of %d", cJSON_GetArraySize(cmb));
       return spy_fail_value(err, "channelcmb", act,

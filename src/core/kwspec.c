@@ -53,7 +53,7 @@ const char *spy_kw_suggest(const spy_funcspec *f, const char *name)
 void spy_kw_typedesc(unsigned t, char *buf, size_t n)
 {
   static const struct { unsigned bit; const char *name; } names[] = {
-      {SPY_KT_BOOL, "bool"},           {SPY_KT_INT, "integer"},
+      {SPY_KT_BOOL, "boolean"},        {SPY_KT_INT, "integer"},
       {SPY_KT_NUM, "number"},          {SPY_KT_STR, "string"},
       {SPY_KT_NUMS, "list of numbers"}, {SPY_KT_STRS, "list of strings"},
       {SPY_KT_LIST, "list"},           {SPY_KT_DICT, "table"},
@@ -83,25 +83,15 @@ static const char *jsontype(const cJSON *v)
 
 void spy_json_brief(const cJSON *v, char *buf, size_t n)
 {
-  if (cJSON_IsString(v)) {
-    snprintf(buf, n, "%s", v->valuestring);
-    return;
-  }
-  if (cJSON_IsNull(v)) {
-    snprintf(buf, n, "nil");
-    return;
-  }
-  char *s = cJSON_PrintUnformatted(v);
-  if (!s) {
-    snprintf(buf, n, "?");
-    return;
-  }
-  if (strlen(s) >= n && n > 8) {
-    memcpy(buf, s, n - 5);
+  /* as the user wrote it in Lua: nil, true, {5, 6}, {"a", "b"}, text */
+  char full[4096];
+  spy_lua_str(v, full, sizeof full);
+  if (strlen(full) >= n && n > 8) {
+    memcpy(buf, full, n - 5);
     strcpy(buf + n - 5, "...");
-  } else
-    snprintf(buf, n, "%s", s);
-  cJSON_free(s);
+  } else if (n) {
+    snprintf(buf, n, "%s", full);
+  }
 }
 
 static bool islist_of(const cJSON *v, bool (*pred)(const cJSON *))

@@ -134,7 +134,7 @@ double spy_cfg_num(const cJSON *cfg, const char *key, double dflt);
 const char *spy_cfg_str(const cJSON *cfg, const char *key, const char *dflt);
 bool spy_cfg_bool(const cJSON *cfg, const char *key, bool dflt);
 
-/* Short JSON rendering of a value for messages ("[1, 2]", "foo"). */
+/* Short rendering of a value for messages, as Lua writes it ("{1, 2}", "foo"). */
 void spy_json_brief(const cJSON *v, char *buf, size_t n);
 
 #endif

@@ -198,6 +198,18 @@ const char *spy_py_typename(const cJSON *v)
   return "object";
 }
 
+const char *spy_lua_typename(const cJSON *v)
+{
+  if (!v || cJSON_IsNull(v)) return "nil";
+  if (cJSON_IsBool(v)) return "boolean";
+  if (cJSON_IsNumber(v))
+    return (isfinite(v->valuedouble) && v->valuedouble == floor(v->valuedouble)) ? "integer" : "number";
+  if (cJSON_IsString(v)) return "string";
+  if (cJSON_IsArray(v)) return "list";
+  if (cJSON_IsObject(v)) return "table";
+  return "value";
+}
+
 /* Appends to buf at *used, keeping it terminated. */
 static void put(char *buf, size_t n, size_t *used, const char *s)
 {
@@ -255,6 +267,53 @@ void spy_py_repr(const cJSON *v, char *buf, size_t n)
   pyfmt(v, true, buf, n, &used);
 }
 
+static void luafmt(const cJSON *v, bool quote, char *buf, size_t n, size_t *used)
+{
+  char tmp[64];
+  if (!v || cJSON_IsNull(v)) {
+    put(buf, n, used, "nil");
+  } else if (cJSON_IsBool(v)) {
+    put(buf, n, used, cJSON_IsTrue(v) ? "true" : "false");
+  } else if (cJSON_IsNumber(v)) {
+    spy_py_num(v->valuedouble, tmp, sizeof tmp);
+    put(buf, n, used, tmp);
+  } else if (cJSON_IsString(v)) {
+    if (quote) put(buf, n, used, "\"");
+    put(buf, n, used, v->valuestring);
+    if (quote) put(buf, n, used, "\"");
+  } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+    bool obj = cJSON_IsObject(v);
+    const cJSON *e;
+    bool first = true;
+    put(buf, n, used, "{");
+    cJSON_ArrayForEach(e, v)
+    {
+      if (!first) put(buf, n, used, ", ");
+      first = false;
+      if (obj) {
+        put(buf, n, used, e->string);
+        put(buf, n, used, "=");
+      }
+      luafmt(e, true, buf, n, used);
+    }
+    put(buf, n, used, "}");
+  }
+}
+
+void spy_lua_str(const cJSON *v, char *buf, size_t n)
+{
+  size_t used = 0;
+  if (n) buf[0] = '\0';
+  luafmt(v, false, buf, n, &used);
+}
+
+void spy_lua_repr(const cJSON *v, char *buf, size_t n)
+{
+  size_t used = 0;
+  if (n) buf[0] = '\0';
+  luafmt(v, true, buf, n, &used);
+}
+
 void spy_py_or_list(const char *const *names, size_t count, char *buf, size_t n)
 {
   size_t used = 0;
@@ -266,19 +325,19 @@ void spy_py_or_list(const char *const *names, size_t count, char *buf, size_t n)
   }
 }
 
-static void pylog(int level, const char *tag, const char *caller, const char *fmt, va_list ap)
+static void pylog(int level, const char *caller, const char *fmt, va_list ap)
 {
   char msg[2048];
   if (level < spy_log_get_level()) return;
   vsnprintf(msg, sizeof msg, fmt, ap);
-  spy_log(level, "Syncopy <%s> %s: %s", caller, tag, msg);
+  spy_log(level, "Syncopy <%s>: %s", caller, msg);
 }
 
 void spy_py_warning(const char *caller, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  pylog(SPY_LOG_WARNING, "WARNING", caller, fmt, ap);
+  pylog(SPY_LOG_WARNING, caller, fmt, ap);
   va_end(ap);
 }
 
@@ -286,7 +345,7 @@ void spy_py_info(const char *caller, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  pylog(SPY_LOG_INFO, "INFO", caller, fmt, ap);
+  pylog(SPY_LOG_INFO, caller, fmt, ap);
   va_end(ap);
 }
 
@@ -296,7 +355,7 @@ int spy_scalar_parser(const cJSON *v, const char *name, bool int_like, double lo
                       const char *los, const char *his, spy_err *err)
 {
   char act[64], lb[64], ub[64];
-  if (!cJSON_IsNumber(v)) return spy_fail_type(err, name, "scalar", spy_py_typename(v));
+  if (!cJSON_IsNumber(v)) return spy_fail_type(err, name, "scalar", spy_lua_typename(v));
   double x = v->valuedouble;
   spy_py_num(x, act, sizeof act);
   if (int_like && isfinite(x) && round(x) != x) return spy_fail_value(err, name, act, "int_like");
@@ -317,7 +376,7 @@ int spy_array_parser(const cJSON *v, const char *name, double lo, double hi, con
   char act[160];
   *out = NULL;
   *n = 0;
-  if (!cJSON_IsArray(v)) return spy_fail_type(err, name, "array_like", spy_py_typename(v));
+  if (!cJSON_IsArray(v)) return spy_fail_type(err, name, "array_like", spy_lua_typename(v));
   size_t cnt = (size_t)cJSON_GetArraySize(v), ninf = 0, nnan = 0;
   const cJSON *e;
   cJSON_ArrayForEach(e, v) if (!cJSON_IsNumber(e)) return spy_fail_value(

@@ -42,14 +42,24 @@ void spy_py_list(const double *v, size_t count, char *buf, size_t n);
 ** True, 'text' (repr) or text (str), [1, 2.5], {'beta': 8}. */
 void spy_py_str(const cJSON *v, char *buf, size_t n);
 void spy_py_repr(const cJSON *v, char *buf, size_t n);
-/* type(v).__name__: NoneType, bool, int, float, str, list, dict */
+/* type(v).__name__: NoneType, bool, int, float, str, list, dict.  For
+** values a Python program wrote; messages about what the user typed use
+** spy_lua_typename (docs/messages.md). */
 const char *spy_py_typename(const cJSON *v);
+/* The Lua type of the value the user wrote, for messages about keywords:
+** nil, boolean, integer, number, string, list (a sequence), table. */
+const char *spy_lua_typename(const cJSON *v);
+/* The value as the user wrote it in Lua, for messages: nil, true, 2.5,
+** text (str) or "text" (repr), {1, 2}, {beta=8}. */
+void spy_lua_str(const cJSON *v, char *buf, size_t n);
+void spy_lua_repr(const cJSON *v, char *buf, size_t n);
 
 /* Syncopy's list of options "'a' or 'b' or 'c' " (with its trailing space). */
 void spy_py_or_list(const char *const *names, size_t count, char *buf, size_t n);
 
 /* SPYWarning / SPYInfo: spy_log at WARNING / INFO of
-** "Syncopy <caller> WARNING: <message>" ("... INFO: ..."). */
+** "Syncopy <caller>: <message>" (Syncopy writes "Syncopy <caller> WARNING:
+** <message>"; spy's log line already names the level, see docs/messages.md). */
 void spy_py_warning(const char *caller, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void spy_py_info(const char *caller, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

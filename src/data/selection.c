@@ -62,6 +62,50 @@ static bool intlike(const cJSON *v)
   return cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble == floor(v->valuedouble);
 }
 
+/* Edit distance (Levenshtein) of two short names, capped at 64 characters. */
+static size_t edit_distance(const char *a, const char *b)
+{
+  size_t na = strnlen(a, 64), nb = strnlen(b, 64), row[65];
+  for (size_t j = 0; j <= nb; j++) row[j] = j;
+  for (size_t i = 1; i <= na; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= nb; j++) {
+      size_t up = row[j];
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best) best = up + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[nb];
+}
+
+/* "; 'x' is not a channel name (did you mean 'y'?); the names are 'a', 'b',
+** ... (N in all)": the object's names, with the nearest one first. */
+static void unknown_label_hint(const char *name, char *const *labels, size_t nlab, const char *what,
+                               char *buf, size_t n)
+{
+  size_t best = 0, bestd = (size_t)-1, used = 0;
+  for (size_t i = 0; i < nlab; i++) {
+    size_t d = edit_distance(name, labels[i]);
+    if (d < bestd) bestd = d, best = i;
+  }
+  int w = snprintf(buf, n, "; '%s' is not a %s name", name, what);
+  if (w > 0) used = (size_t)w;
+  if (nlab && bestd <= (strlen(name) + 1) / 2 + 1 && used < n) {
+    w = snprintf(buf + used, n - used, " (did you mean '%s'?)", labels[best]);
+    if (w > 0) used += (size_t)w;
+  }
+  size_t shown = nlab < 8 ? nlab : 8;
+  for (size_t i = 0; i < shown && used < n; i++) {
+    w = snprintf(buf + used, n - used, "%s'%s'", i ? ", " : "; the names are ", labels[i]);
+    if (w > 0) used += (size_t)w;
+  }
+  if (nlab > shown && used < n) snprintf(buf + used, n - used, ", ... (%zu in all)", nlab);
+}
+
 /* Indices (1-based ints) or names into 0-based indices; `what` names the key. */
 static int resolve_labels(const cJSON *v, char *const *labels, size_t nlab, const char *what,
                           size_t **out, size_t *nout, spy_err *err)
@@ -78,8 +122,11 @@ static int resolve_labels(const cJSON *v, char *const *labels, size_t nlab, cons
       size_t i = 0;
       while (i < nlab && strcmp(labels[i], e->valuestring) != 0) i++;
       if (i == nlab) {
+        char hint[1024];
+        unknown_label_hint(e->valuestring, labels, nlab, what, hint, sizeof hint);
         free(idx);
-        return spy_fail_value(err, what, brief, "list/array of %s existing names or indices", what);
+        return spy_fail_value(err, what, brief, "list/array of %s existing names or indices%s", what,
+                              hint);
       }
       idx[m++] = i;
     } else if (intlike(e)) {
@@ -162,8 +209,12 @@ static int latency(const spy_data *d, const cJSON *lat, spy_selection *s, spy_er
              cJSON_IsNumber(cJSON_GetArrayItem(lat, 0)) && cJSON_IsNumber(cJSON_GetArrayItem(lat, 1))) {
     w0 = cJSON_GetArrayItem(lat, 0)->valuedouble;
     w1 = cJSON_GetArrayItem(lat, 1)->valuedouble;
-    if (w0 > hi) return spy_fail_value(err, "latency", brief, "start of latency window < %gs", hi);
-    if (w1 < lo) return spy_fail_value(err, "latency", brief, "end of latency window > %gs", lo);
+    if (w0 > hi)
+      return spy_fail_value(err, "latency", brief,
+                            "start of latency window < %gs (the trials span %g s to %g s)", hi, lo, hi);
+    if (w1 < lo)
+      return spy_fail_value(err, "latency", brief,
+                            "end of latency window > %gs (the trials span %g s to %g s)", lo, lo, hi);
     if (w0 > w1) return spy_fail_value(err, "latency", brief, "start < end latency window");
   } else {
     return spy_fail_value(err, "latency", brief,

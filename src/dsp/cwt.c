@@ -207,7 +207,7 @@ int spy_cwt_sel_parse(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
   sel->ntrials = nt;
   sel->samplerate = in->samplerate;
   if (!toi || cJSON_IsNull(toi))
-    return spy_fail_type(err, "toi", "scalar or array-like or 'all'", "NoneType");
+    return spy_fail_type(err, "toi", "scalar or array-like or 'all'", "nil");
   if (cJSON_IsNumber(toi)) {
     spy_py_num(toi->valuedouble, buf, sizeof buf);
     return toi_invalid(err, buf);

@@ -3,7 +3,7 @@
 ** in its order, with its messages: the common validation, padding,
 ** foi/foilim, toi presence and trial times, taper processing for the FFT
 ** methods, then the method plan.  Warnings and infos go through spy_log in
-** Syncopy's "Syncopy <caller> WARNING: ..." form.
+** Syncopy's "Syncopy <caller>: ..." form.
 */
 #include "dsp/freqanalysis.h"
 
@@ -98,7 +98,7 @@ static int padding(const cJSON *pad, const spy_trials *in, size_t maxlen, size_t
              (cJSON_IsString(pad) && strcmp(pad->valuestring, "maxperlen") &&
               strcmp(pad->valuestring, "nextpow2"));
   if (bad) {
-    spy_py_str(pad, act, sizeof act);
+    spy_lua_str(pad, act, sizeof act);
     return spy_fail_value(err, "pad", act, "'maxperlen', 'nextpow2' or a float number");
   }
   double sr = in->samplerate;
@@ -223,6 +223,13 @@ static int mtm_common(const cJSON *cfg, const char *method, const char *output,
     spy_py_float(1 / sr, lo, sizeof lo);
     spy_py_float((double)minlen / sr, hi, sizeof hi);
     const cJSON *tw = spy_cfg_item(cfg, "t_ftimwin");
+    if (!tw || cJSON_IsNull(tw)) {
+      spy_py_info("freqanalysis", "Please specify 't_ftimwin' parameter.. exiting!");
+      return spy_fail(err, SPY_ETYPE,
+                      "Wrong type of `t_ftimwin`: expected scalar found nil (method='%s' needs a "
+                      "window length: give it in seconds, e.g. {method=\"%s\", t_ftimwin=0.5})",
+                      method, method);
+    }
     if ((rc =
              spy_scalar_parser(tw, "t_ftimwin", false, 1 / sr, (double)minlen / sr, lo, hi, err))) {
       spy_py_info("freqanalysis", "Please specify 't_ftimwin' parameter.. exiting!");
@@ -231,7 +238,7 @@ static int mtm_common(const cJSON *cfg, const char *method, const char *output,
     s->nsamples = (size_t)(tw->valuedouble * sr);
     if (!strcmp(method, "welch")) {
       if (cJSON_IsTrue(spy_cfg_item(cfg, "keeptapers")))
-        return spy_fail_value(err, "keeptapers", "True", "keeptapers='False' with method='welch'");
+        return spy_fail_value(err, "keeptapers", "true", "keeptapers=false with method='welch'");
       if (strcmp(output, "pow"))
         return spy_fail_value(err, "output", output, "output='pow' with method='welch'");
     }
@@ -300,7 +307,7 @@ static int process_toi(const cJSON *toi, bool welch, const spy_trials *in, const
     return SPY_OK;
   }
   if (welch) {
-    spy_py_str(toi, act, sizeof act);
+    spy_lua_str(toi, act, sizeof act);
     return spy_fail_value(err, "toi", act, "toi to be a float in range [0, 1] for method='welch'");
   }
   double tmin = INFINITY, tmax = -INFINITY;
@@ -379,12 +386,12 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   }
   if (!in_list(methods, method)) {
     spy_py_or_list(methods, count(methods), legal, sizeof legal);
-    spy_py_str(mv, act, sizeof act);
+    spy_lua_str(mv, act, sizeof act);
     return spy_fail_value(err, "method", act, "%s", legal);
   }
   spy_specout out;
   if (!cJSON_IsString(outv) && !fooof) {
-    spy_py_str(outv, act, sizeof act);
+    spy_lua_str(outv, act, sizeof act);
     spy_py_or_list(outputs, count(outputs), legal, sizeof legal);
     return spy_fail_value(err, "output", act, "%s", legal);
   }
@@ -395,11 +402,11 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   static const char *const bools[] = {"keeptrials", "keeptapers", "demean_taper", "ft_compat"};
   for (int i = 0; i < 4; i++) {
     const cJSON *v = spy_cfg_item(cfg, bools[i]);
-    if (v && !cJSON_IsBool(v)) return spy_fail_type(err, bools[i], "Bool", spy_py_typename(v));
+    if (v && !cJSON_IsBool(v)) return spy_fail_type(err, bools[i], "boolean", spy_lua_typename(v));
   }
   const cJSON *toi = spy_cfg_item(cfg, "toi");
   if (in->time_selected && cJSON_IsArray(toi)) {
-    spy_py_str(toi, act, sizeof act);
+    spy_lua_str(toi, act, sizeof act);
     return spy_fail_value(err, "toi", act,
                           "no `toi` specification due to active in-place time-selection in input "
                           "dataset");
@@ -443,7 +450,7 @@ int spy_freqanalysis_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   bool tf = strcmp(method, "mtmfft") != 0;
   if (tf) {
     if (isnone(toi)) {
-      rc = spy_fail_type(err, "toi", "scalar or array-like or 'all'", "NoneType");
+      rc = spy_fail_type(err, "toi", "scalar or array-like or 'all'", "nil");
       goto done;
     }
     if (!(tbuf = malloc(2 * in->ntrials * sizeof *tbuf))) {

@@ -434,10 +434,10 @@ static const char *const windows[] = {"hamming", "hann", "blackman", NULL};
 static const char *const hilbert_outputs[] = {"abs",    "complex", "real",  "imag",
                                               "absreal", "absimag", "angle", NULL};
 
-static const char nan_but[] = "Syncopy <preprocessing> WARNING: Data contains NaNs! See "
+static const char nan_but[] = "Syncopy <preprocessing>: Data contains NaNs! See "
                               "`.info['nan_trials']` for the offending trials\n\t\t try using a "
                               "'onepass' FIR filter of low order..";
-static const char nan_plain[] = "Syncopy <preprocessing> WARNING: Data contains NaNs! See "
+static const char nan_plain[] = "Syncopy <preprocessing>: Data contains NaNs! See "
                                 "`.info['nan_trials']` for the offending trials";
 
 /* Validated filter settings, gathered before the routines are chosen. */
@@ -465,13 +465,13 @@ static int check_common(const cJSON *cfg, const spy_trials *in, pp_args *A, spy_
 
   if (!isnull(fc)) {
     if (!str_in(fc, filters)) {
-      spy_py_str(fc, act, sizeof act);
+      spy_lua_str(fc, act, sizeof act);
       spy_py_or_list(NAMES(filters), lgl, sizeof lgl);
       return spy_fail_value(err, "filter_class", act, "%s", lgl);
     }
     A->fclass = fc->valuestring;
     if (!str_in(ft, ftypes)) {
-      spy_py_str(ft, act, sizeof act);
+      spy_lua_str(ft, act, sizeof act);
       return spy_fail_value(err, "filter_type", act, "one of ('lp', 'hp', 'bp', 'bs')");
     }
     spy_btype_parse(ft->valuestring, &A->btype);
@@ -499,25 +499,25 @@ static int check_common(const cJSON *cfg, const spy_trials *in, pp_args *A, spy_
     A->poly = (int)poly->valuedouble;
   }
   if (!cJSON_IsBool(zs)) {
-    spy_py_str(zs, act, sizeof act);
-    return spy_fail_value(err, "zscore", act, "either `True` or `False`");
+    spy_lua_str(zs, act, sizeof act);
+    return spy_fail_value(err, "zscore", act, "either `true` or `false`");
   }
   if (!cJSON_IsBool(rect)) {
-    spy_py_str(rect, act, sizeof act);
-    return spy_fail_value(err, "rectify", act, "either `True` or `False`");
+    spy_lua_str(rect, act, sizeof act);
+    return spy_fail_value(err, "rectify", act, "either `true` or `false`");
   }
   A->zscore = cJSON_IsTrue(zs);
   A->rectify = cJSON_IsTrue(rect);
   if (A->rectify && truthy(hil)) {
     char h[64];
-    spy_py_repr(hil, h, sizeof h);
-    snprintf(act, sizeof act, "(True, %s)", h);
+    spy_lua_repr(hil, h, sizeof h);
+    snprintf(act, sizeof act, "rectify=true, hilbert=%s", h);
     return spy_fail_value(err, "rectify/hilbert", act,
                           "either rectification or Hilbert transform");
   }
   if (truthy(hil)) {
     if (!str_in(hil, hilbert_outputs)) {
-      spy_py_str(hil, act, sizeof act);
+      spy_lua_str(hil, act, sizeof act);
       return spy_fail_value(err, "hilbert", act,
                             "one of {'abs', 'complex', 'real', 'imag', 'absreal', 'absimag', "
                             "'angle'}");
@@ -554,7 +554,7 @@ static int direction_of(const cJSON *dir, const char *const *allowed, size_t n, 
     return SPY_OK;
   }
   if (!str_in(dir, allowed)) {
-    spy_py_str(dir, act, sizeof act);
+    spy_lua_str(dir, act, sizeof act);
     spy_py_or_list(allowed, n, lgl, sizeof lgl);
     return spy_fail_value(err, "direction", act, "%s", lgl);
   }
@@ -600,7 +600,7 @@ int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, s
 
   if (A.fclass && strcmp(A.fclass, "but") == 0) {
     if (!isnull(win) && !(cJSON_IsString(win) && strcmp(win->valuestring, "hamming") == 0)) {
-      spy_py_str(win, act, sizeof act);
+      spy_lua_str(win, act, sizeof act);
       return spy_fail_value(err, "window", act, "no `window` setting for IIR filtering");
     }
     if ((rc = direction_of(dir, NAMES(iir_directions), "twopass", "IIR", &direction, err)))
@@ -639,7 +639,7 @@ int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, s
     cf = "but_filtering_cF";
   } else if (A.fclass) { /* firws */
     if (!str_in(win, windows)) {
-      spy_py_str(win, act, sizeof act);
+      spy_lua_str(win, act, sizeof act);
       spy_py_or_list(NAMES(windows), lgl, sizeof lgl);
       return spy_fail_value(err, "window", act, "%s", lgl);
     }
@@ -739,7 +739,7 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   const cJSON *method = spy_cfg_item(cfg, "method"), *fsv = spy_cfg_item(cfg, "resamplefs");
   const cJSON *lpv = spy_cfg_item(cfg, "lpfreq"), *ordv = spy_cfg_item(cfg, "order");
   if (!str_in(method, rs_methods)) {
-    spy_py_str(method, act, sizeof act);
+    spy_lua_str(method, act, sizeof act);
     spy_py_or_list(NAMES(rs_methods), lgl, sizeof lgl);
     return spy_fail_value(err, "method", act, "%s", lgl);
   }
@@ -786,7 +786,7 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
 
   if (down) {
     if (rem != 0) {
-      spy_py_str(fsv, act, sizeof act);
+      spy_lua_str(fsv, act, sizeof act);
       return spy_fail_value(err, "resamplefs", act,
                             "integer division of the original sampling rate for "
                             "`method='downsample'`");
@@ -805,7 +805,7 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
     cf = "downsample_cF";
   } else {
     if (rem == 0)
-      spy_py_warning("resampledata", "New sampling rate is integeger division of the original "
+      spy_py_warning("resampledata", "New sampling rate is an integer division of the original "
                                      "sampling rate, consider using `method='downsample'`");
     P->resample = true;
     if (spy_rational_approx(newfs / fs, 1000000, &P->pp.up, &P->pp.down))

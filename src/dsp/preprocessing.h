@@ -29,7 +29,7 @@
 **     and post-processing returns a fresh one) with the absolute trial
 **     numbers whose tasks raised the flag, ascending; and
 **   - if any did, logs spy_preprocessing_nan_warning(op) at WARNING:
-**       Syncopy <preprocessing> WARNING: Data contains NaNs! See
+**       Syncopy <preprocessing>: Data contains NaNs! See
 **       `.info['nan_trials']` for the offending trials
 **     with, for filter_class='but', the extra line
 **       "\n\t\t try using a 'onepass' FIR filter of low order.."

@@ -44,7 +44,7 @@ static int multi_taper(const char *name, const cJSON *taper_opt, const cJSON *ta
   double maxbw = fmin(sr / 2 - 1 / ns, sr * (ns + 1) / (2 * ns));
   if (!cJSON_IsNumber(tapsmofrq) || !isfinite(tapsmofrq->valuedouble) ||
       tapsmofrq->valuedouble < 0) {
-    spy_py_str(tapsmofrq, act, sizeof act);
+    spy_lua_str(tapsmofrq, act, sizeof act);
     return spy_fail_value(err, "tapsmofrq", act,
                           "smoothing bandwidth in Hz, typical values are in the range 1-10Hz");
   }
@@ -67,7 +67,7 @@ static int multi_taper(const char *name, const cJSON *taper_opt, const cJSON *ta
     spy_py_info("process_taper", "Using %ld taper(s) for multi-tapering", kmax);
   } else {
     if (!cJSON_IsNumber(nTaper))
-      return spy_fail_type(err, "nTaper", "scalar", spy_py_typename(nTaper));
+      return spy_fail_type(err, "nTaper", "scalar", spy_lua_typename(nTaper));
     double v = nTaper->valuedouble;
     spy_py_num(v, act, sizeof act);
     if (isfinite(v) && round(v) != v) return spy_fail_value(err, "nTaper", act, "int_like");
@@ -114,12 +114,12 @@ int spy_taper_process(const cJSON *taper, const cJSON *taper_opt, const cJSON *t
       names[n++] = w->name;
     char legal[1024];
     spy_py_or_list(names, n, legal, sizeof legal);
-    spy_py_str(taper, act, sizeof act);
+    spy_lua_str(taper, act, sizeof act);
     return spy_fail_value(err, "taper", act, "%s", legal);
   }
   if (!isnone(taper_opt) && !cJSON_IsObject(taper_opt)) {
-    snprintf(act, sizeof act, "<class '%s'>", spy_py_typename(taper_opt));
-    return spy_fail_value(err, "taper_opt", act, "dict or None");
+    snprintf(act, sizeof act, "%s", spy_lua_typename(taper_opt));
+    return spy_fail_value(err, "taper_opt", act, "a table or nil");
   }
   if (isnone(tapsmofrq)) {
     if (!isnone(nTaper))

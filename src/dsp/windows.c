@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/pyfmt.h"
 #include "dsp/fft.h"
 
 const spy_window_info spy_windows[] = {
@@ -432,17 +433,6 @@ static const struct {
 _Static_assert(sizeof impl / sizeof impl[0] + 1 == sizeof spy_windows / sizeof spy_windows[0],
                "impl[] and spy_windows[] list the same windows");
 
-static const char *json_type(const cJSON *v)
-{
-  if (cJSON_IsNull(v)) return "NoneType";
-  if (cJSON_IsBool(v)) return "bool";
-  if (cJSON_IsNumber(v)) return "float";
-  if (cJSON_IsString(v)) return "str";
-  if (cJSON_IsArray(v)) return "list";
-  if (cJSON_IsObject(v)) return "dict";
-  return "object";
-}
-
 /* The Python list repr of the window's parameter names: ['nbar', 'sll', 'norm']. */
 static void param_list(const spy_window_info *info, char *buf, size_t len)
 {
@@ -453,7 +443,7 @@ static void param_list(const spy_window_info *info, char *buf, size_t len)
 }
 
 /* Reads and checks the parameters of `info` from opts.  Missing ones get
-** Syncopy's process_taper messages (its `actual` is Python's None); the
+** Syncopy's process_taper messages (its `actual`, Python's None, printed as nil); the
 ** value checks are ours: SciPy would return NaNs or raise a Python error. */
 static int params(const spy_window_info *info, const cJSON *opts, wpar *p, spy_err *err)
 {
@@ -462,7 +452,7 @@ static int params(const spy_window_info *info, const cJSON *opts, wpar *p, spy_e
   if (!cJSON_IsObject(opts)) {
     char list[256];
     param_list(info, list, sizeof list);
-    return spy_fail_value(err, "taper_opt", "None", "additional parameters for taper '%s': %s", win,
+    return spy_fail_value(err, "taper_opt", "nil", "additional parameters for taper '%s': %s", win,
                           list);
   }
   for (int i = 0; info->params[i]; i++) {
@@ -471,10 +461,10 @@ static int params(const spy_window_info *info, const cJSON *opts, wpar *p, spy_e
     char var[64];
     snprintf(var, sizeof var, "taper_opt['%s']", k);
     if (!v)
-      return spy_fail_value(err, "taper_opt", "None", "additional parameter '%s' for `taper='%s'`",
+      return spy_fail_value(err, "taper_opt", "nil", "additional parameter '%s' for `taper='%s'`",
                             k, win);
     if (strcmp(k, "a") == 0) {
-      if (!cJSON_IsArray(v)) return spy_fail_type(err, var, "list of numbers", json_type(v));
+      if (!cJSON_IsArray(v)) return spy_fail_type(err, var, "list of numbers", spy_lua_typename(v));
       p->a = v;
       p->na = 0;
       for (const cJSON *c = v->child; c; c = c->next, p->na++)
@@ -483,11 +473,11 @@ static int params(const spy_window_info *info, const cJSON *opts, wpar *p, spy_e
       continue;
     }
     if (strcmp(k, "norm") == 0) {
-      if (!cJSON_IsBool(v)) return spy_fail_type(err, var, "bool", json_type(v));
+      if (!cJSON_IsBool(v)) return spy_fail_type(err, var, "boolean", spy_lua_typename(v));
       p->v[i] = cJSON_IsTrue(v);
       continue;
     }
-    if (!cJSON_IsNumber(v)) return spy_fail_type(err, var, "a number", json_type(v));
+    if (!cJSON_IsNumber(v)) return spy_fail_type(err, var, "a number", spy_lua_typename(v));
     double x = v->valuedouble;
     char actual[64];
     snprintf(actual, sizeof actual, "%.17g", x);
@@ -512,40 +502,7 @@ static int unknown(const char *name, spy_err *err)
   for (const spy_window_info *i = spy_windows; i->name && used < sizeof legal; i++)
     used += (size_t)snprintf(legal + used, sizeof legal - used, "%s'%s' ",
                              i == spy_windows ? "" : "or ", i->name);
-  return spy_fail_value(err, "taper", name ? name : "None", "%s", legal);
-}
-
-/* Python's repr of a JSON value, as Syncopy's messages print taper_opt
-** (numbers as JSON writes them: Python would say 2.0 for a float 2). */
-static size_t pyrepr(const cJSON *v, char *buf, size_t len)
-{
-  size_t used = 0;
-#define PUT(...)                                                                                   \
-  do {                                                                                             \
-    if (used < len) used += (size_t)snprintf(buf + used, len - used, __VA_ARGS__);                 \
-  } while (0)
-  if (cJSON_IsNull(v))
-    PUT("None");
-  else if (cJSON_IsBool(v))
-    PUT("%s", cJSON_IsTrue(v) ? "True" : "False");
-  else if (cJSON_IsString(v))
-    PUT("'%s'", v->valuestring);
-  else if (cJSON_IsNumber(v)) {
-    char *t = cJSON_PrintUnformatted(v);
-    PUT("%s", t ? t : "?");
-    cJSON_free(t);
-  } else {
-    bool obj = cJSON_IsObject(v);
-    PUT("%c", obj ? '{' : '[');
-    for (const cJSON *c = v->child; c; c = c->next) {
-      if (c != v->child) PUT(", ");
-      if (obj) PUT("'%s': ", c->string);
-      if (used < len) used += pyrepr(c, buf + used, len - used);
-    }
-    PUT("%c", obj ? '}' : ']');
-  }
-#undef PUT
-  return used < len ? used : len;
+  return spy_fail_value(err, "taper", name ? name : "nil", "%s", legal);
 }
 
 int spy_window_check_opts(const char *name, const cJSON *opts, spy_err *err)
@@ -554,20 +511,20 @@ int spy_window_check_opts(const char *name, const cJSON *opts, spy_err *err)
   if (!info) return unknown(name, err);
   if (opts && !cJSON_IsNull(opts) && !cJSON_IsObject(opts)) {
     char cls[32];
-    snprintf(cls, sizeof cls, "<class '%s'>", json_type(opts));
-    return spy_fail_value(err, "taper_opt", cls, "dict or None");
+    snprintf(cls, sizeof cls, "%s", spy_lua_typename(opts));
+    return spy_fail_value(err, "taper_opt", cls, "a table or nil");
   }
   bool given = cJSON_IsObject(opts);
   char list[256], text[512];
   param_list(info, list, sizeof list);
   if (given && !info->params[0]) {
-    pyrepr(opts, text, sizeof text);
-    return spy_fail_value(err, "taper_opt", text, "`None`, taper '%s' has no additional parameters",
+    spy_lua_repr(opts, text, sizeof text);
+    return spy_fail_value(err, "taper_opt", text, "nil, taper '%s' has no additional parameters",
                           name);
   }
   if (!given) {
     if (!info->params[0]) return SPY_OK;
-    return spy_fail_value(err, "taper_opt", "None", "additional parameters for taper '%s': %s",
+    return spy_fail_value(err, "taper_opt", "nil", "additional parameters for taper '%s': %s",
                           name, list);
   }
   for (const cJSON *c = opts->child; c; c = c->next) {

@@ -240,10 +240,10 @@ static int num_opt(const cJSON *v, const char *name, double lo, bool lo_open, do
                    spy_err *err)
 {
   char act[128];
-  if (!cJSON_IsNumber(v)) return spy_fail_type(err, name, "scalar", spy_py_typename(v));
+  if (!cJSON_IsNumber(v)) return spy_fail_type(err, name, "scalar", spy_lua_typename(v));
   double d = v->valuedouble;
   if (isnan(d) || (lo_open ? !(d > lo) : !(d >= lo))) {
-    spy_py_str(v, act, sizeof act);
+    spy_lua_str(v, act, sizeof act);
     return spy_fail_value(err, name, act, "value %s %g", lo_open ? ">" : ">=", lo);
   }
   *out = d;
@@ -255,7 +255,7 @@ int spy_fooof_parse_opts(const cJSON *fo, spy_fooof_opts *o, bool *verbose, spy_
   *o = SPY_FOOOF_DEFAULTS;
   *verbose = false;
   if (!fo || cJSON_IsNull(fo)) return SPY_OK;
-  if (!cJSON_IsObject(fo)) return spy_fail_type(err, "fooof_opt", "dict", spy_py_typename(fo));
+  if (!cJSON_IsObject(fo)) return spy_fail_type(err, "fooof_opt", "table", spy_lua_typename(fo));
   char bad[512] = "", act[256];
   size_t used = 0, nbad = 0;
   const cJSON *e;
@@ -280,9 +280,9 @@ int spy_fooof_parse_opts(const cJSON *fo, spy_fooof_opts *o, bool *verbose, spy_
     double lo = ok ? cJSON_GetArrayItem(v, 0)->valuedouble : 0;
     double hi = ok ? cJSON_GetArrayItem(v, 1)->valuedouble : 0;
     if (!ok || !(lo > 0) || !(hi > lo) || !isfinite(hi)) {
-      spy_py_str(v, act, sizeof act);
+      spy_lua_str(v, act, sizeof act);
       return spy_fail_value(err, "peak_width_limits", act,
-                            "two increasing positive finite widths in Hz, e.g. (0.5, 12.0)");
+                            "two increasing positive finite widths in Hz, e.g. {0.5, 12}");
     }
     o->width_lo = lo, o->width_hi = hi;
   }
@@ -291,7 +291,7 @@ int spy_fooof_parse_opts(const cJSON *fo, spy_fooof_opts *o, bool *verbose, spy_
     int rc = num_opt(v, "max_n_peaks", 0, false, &o->max_n_peaks, err);
     if (rc) return rc;
     if (isfinite(o->max_n_peaks) && o->max_n_peaks != floor(o->max_n_peaks)) {
-      spy_py_str(v, act, sizeof act);
+      spy_lua_str(v, act, sizeof act);
       return spy_fail_value(err, "max_n_peaks", act, "an integer >= 0 or inf");
     }
   }
@@ -309,14 +309,14 @@ int spy_fooof_parse_opts(const cJSON *fo, spy_fooof_opts *o, bool *verbose, spy_
   if (v) {
     if (!cJSON_IsString(v) ||
         (strcmp(v->valuestring, "fixed") && strcmp(v->valuestring, "knee"))) {
-      spy_py_str(v, act, sizeof act);
+      spy_lua_str(v, act, sizeof act);
       return spy_fail_value(err, "aperiodic_mode", act, "'fixed' or 'knee'");
     }
     o->knee = strcmp(v->valuestring, "knee") == 0;
   }
   v = cJSON_GetObjectItem(fo, "verbose");
   if (v) {
-    if (!cJSON_IsBool(v)) return spy_fail_type(err, "verbose", "Bool", spy_py_typename(v));
+    if (!cJSON_IsBool(v)) return spy_fail_type(err, "verbose", "boolean", spy_lua_typename(v));
     *verbose = cJSON_IsTrue(v);
   }
   for (int i = 0; i < 3; i++) {
@@ -355,7 +355,7 @@ int spy_fooof_wrap(spy_op *op, const char *output, const cJSON *fooof_opt, size_
   int rc = spy_fooof_parse_opts(fooof_opt, &o, &verbose, err);
   if (rc) return rc;
   if (op->ninner != 2 || op->inner[0] != 1 || op->out_dtype != SPY_DT_F32)
-    return spy_fail_value(err, "keeptapers", "True", "False with FOOOF outputs");
+    return spy_fail_value(err, "keeptapers", "true", "false with FOOOF outputs");
   size_t nf = op->nfreq, nc = nchan ? nchan : 1;
   if (nf < 3)
     return spy_fail_value(err, "foi/foilim", "fewer than 3 frequencies",

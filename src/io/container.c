@@ -614,7 +614,7 @@ int spy_save(spy_data *d, const spy_save_opts *o, spy_err *err)
       goto exit;
     }
     if (!o->overwrite) {
-      rc = spy_fail(err, SPY_EEXIST, "Cannot write %s: object already exists", hdf);
+      rc = spy_fail(err, SPY_EEXIST, "Cannot write %s: object already exists (overwrite=true replaces it)", hdf);
       goto exit;
     }
   }

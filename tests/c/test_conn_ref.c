@@ -443,17 +443,17 @@ static void warnings(void)
   spy_trials tr = {2, 3, 1000, trl, 3, SPY_DT_F32, false};
   static const char *const cases[][2] = {
       {"{\"method\": \"corr\", \"taper\": \"hamming\", \"foi\": [10]}",
-       "Syncopy <input_processors> WARNING: option `taper` has no effect for `CrossCovariance`!"},
+       "Syncopy <input_processors>: option `taper` has no effect for `CrossCovariance`!"},
       {"{\"method\": \"corr\", \"foi\": [10]}",
-       "Syncopy <connectivityanalysis> WARNING: Parameter `foi` has no effect for method `corr`"},
+       "Syncopy <connectivityanalysis>: Parameter `foi` has no effect for method `corr`"},
       {"{\"method\": \"csd\", \"output\": \"pow\"}",
-       "Syncopy <connectivityanalysis> WARNING: Setting `output` for method csd has no effect!"},
+       "Syncopy <connectivityanalysis>: Setting `output` for method csd has no effect!"},
       {"{\"method\": \"csd\", \"jackknife\": true}",
-       "Syncopy <connectivityanalysis> WARNING: Jackknife is not available for method csd"},
+       "Syncopy <connectivityanalysis>: Jackknife is not available for method csd"},
       {"{\"method\": \"ppc\", \"taper_opt\": {\"beta\": 2}, \"taper\": \"kaiser\"}",
-       "Syncopy <input_processors> WARNING: option `taper_opt` has no effect for `PPC_column`!"},
+       "Syncopy <input_processors>: option `taper_opt` has no effect for `PPC_column`!"},
       {"{\"method\": \"granger\"}",
-       "WARNING: Multi-channel Granger analysis can be numerically unstable, it is recommended to "
+       "Syncopy <connectivityanalysis>: Multi-channel Granger analysis can be numerically unstable, it is recommended to "
        "have at least 10 times the number of trials compared to the number of channels. Try "
        "calculating in sub-groups of fewer channels!"},
   };

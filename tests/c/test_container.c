@@ -368,7 +368,7 @@ static void test_save_roundtrip(void)
   char *before = t_slurp(hdf, &n0);
   rc = spy_save(d, &o, &err);
   CHECK(rc == SPY_EEXIST, "second save refused");
-  CHECK(strcmp(err.msg, sp("Cannot write %s%s: object already exists", hdf, "")) == 0, "%s",
+  CHECK(strcmp(err.msg, sp("Cannot write %s%s: object already exists (overwrite=true replaces it)", hdf, "")) == 0, "%s",
         err.msg);
   size_t n1;
   char *after = t_slurp(hdf, &n1);

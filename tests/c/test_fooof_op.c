@@ -46,23 +46,23 @@ int main(void)
   EXPECT("{" BASE ", \"fooof_opt\": {\"aperiodic_mode\": \"lorentz\"}}",
          "Invalid value of `aperiodic_mode`: 'lorentz'; expected 'fixed' or 'knee'");
   EXPECT("{" BASE ", \"fooof_opt\": {\"peak_width_limits\": [8, 1]}}",
-         "Invalid value of `peak_width_limits`: '[8, 1]'; expected two increasing positive finite "
-         "widths in Hz, e.g. (0.5, 12.0)");
+         "Invalid value of `peak_width_limits`: '{8, 1}'; expected two increasing positive finite "
+         "widths in Hz, e.g. {0.5, 12}");
   EXPECT("{" BASE ", \"fooof_opt\": {\"peak_width_limits\": 3}}",
          "Invalid value of `peak_width_limits`: '3'; expected two increasing positive finite "
-         "widths in Hz, e.g. (0.5, 12.0)");
+         "widths in Hz, e.g. {0.5, 12}");
   EXPECT("{" BASE ", \"fooof_opt\": {\"max_n_peaks\": 2.5}}",
          "Invalid value of `max_n_peaks`: '2.5'; expected an integer >= 0 or inf");
   EXPECT("{" BASE ", \"fooof_opt\": {\"max_n_peaks\": -1}}",
          "Invalid value of `max_n_peaks`: '-1'; expected value >= 0");
   EXPECT("{" BASE ", \"fooof_opt\": {\"peak_threshold\": \"2\"}}",
-         "Wrong type of `peak_threshold`: expected scalar found str");
+         "Wrong type of `peak_threshold`: expected scalar found string");
   EXPECT("{" BASE ", \"fooof_opt\": {\"verbose\": 1}}",
-         "Wrong type of `verbose`: expected Bool found int");
+         "Wrong type of `verbose`: expected boolean found integer");
   EXPECT("{" BASE ", \"fooof_opt\": [1, 2]}",
          "Wrong type of `fooof_opt`: expected table or nil found list");
   EXPECT("{" BASE ", \"tapsmofrq\": 4, \"keeptapers\": true}",
-         "Invalid value of `keeptapers`: 'True'; expected False with FOOOF outputs");
+         "Invalid value of `keeptapers`: 'true'; expected false with FOOOF outputs");
   EXPECT("{\"output\": \"fooof\", \"foilim\": [1, 100]}", "");
   EXPECT("{\"output\": \"fooof\", \"keeptrials\": false, \"foilim\": [1, 2]}",
          "Invalid value of `foi/foilim`: 'fewer than 3 frequencies'; expected at least 3 "

@@ -67,7 +67,7 @@ int main(void)
          "'imag' or 'angle' or 'absreal' or 'absimag' or 'complex' ");
   EXPECT("{\"output\": \"fooof_x\"}", "Invalid value of `output_fooof`: 'fooof_x'; expected "
                                       "'fooof' or 'fooof_aperiodic' or 'fooof_peaks' ");
-  EXPECT("{\"keeptapers\": 1}", "Wrong type of `keeptapers`: expected Bool found int");
+  EXPECT("{\"keeptapers\": 1}", "Wrong type of `keeptapers`: expected boolean found integer");
   EXPECT("{\"polyremoval\": 2}", "Invalid value of `polyremoval`: '2'; expected value to be "
                                  "greater or equals 0 and less or equals 1");
   EXPECT("{\"polyremoval\": 0.5}", "Invalid value of `polyremoval`: '0.5'; expected int_like");
@@ -92,12 +92,12 @@ int main(void)
   EXPECT("{\"foilim\": [100.1, 100.2]}", "Invalid value of `foi/foilim`: 'empty frequency "
                                          "selection'; expected non-empty frequency specification");
   EXPECT("{\"method\": \"mtmconvol\", \"toi\": null}",
-         "Wrong type of `toi`: expected scalar or array-like or 'all' found NoneType");
+         "Wrong type of `toi`: expected scalar or array-like or 'all' found nil");
 
   /* 2.4: tapers */
   EXPECT("{\"taper\": \"dpss\"}", "Invalid value of `taper`: 'dpss'; expected set `tapsmofrq` "
                                   "parameter directly for multi-tapering");
-  EXPECT("{\"taper\": \"kaiser\"}", "Invalid value of `taper_opt`: 'None'; expected additional "
+  EXPECT("{\"taper\": \"kaiser\"}", "Invalid value of `taper_opt`: 'nil'; expected additional "
                                     "parameters for taper 'kaiser': ['beta']");
   EXPECT("{\"taper\": \"boxcar\", \"tapsmofrq\": 4}",
          "Invalid value of `taper`: 'boxcar'; expected `None` for multi-tapering, just set "
@@ -112,6 +112,9 @@ int main(void)
         "unknown taper: %s", msg_of("{\"taper\": \"nope\"}"));
 
   /* 2.7, 2.8 */
+  EXPECT("{\"method\": \"mtmconvol\", \"toi\": \"all\"}",
+         "Wrong type of `t_ftimwin`: expected scalar found nil (method='mtmconvol' needs a window "
+         "length: give it in seconds, e.g. {method=\"mtmconvol\", t_ftimwin=0.5})");
   EXPECT("{\"method\": \"mtmconvol\", \"t_ftimwin\": 5}",
          "Invalid value of `t_ftimwin`: '5'; expected value to be greater or equals 0.001 and less "
          "or equals 2.0");
@@ -128,7 +131,7 @@ int main(void)
          "Invalid value of `toi`: 'all'; expected toi to be a float in range [0, 1] for "
          "method='welch'");
   EXPECT("{\"method\": \"welch\", \"t_ftimwin\": 0.1, \"toi\": 0.5, \"keeptapers\": true}",
-         "Invalid value of `keeptapers`: 'True'; expected keeptapers='False' with method='welch'");
+         "Invalid value of `keeptapers`: 'true'; expected keeptapers=false with method='welch'");
   EXPECT("{\"method\": \"welch\", \"t_ftimwin\": 0.1, \"toi\": 0.5, \"output\": \"abs\"}",
          "Invalid value of `output`: 'abs'; expected output='pow' with method='welch'");
   EXPECT("{\"method\": \"welch\", \"t_ftimwin\": 0.1, \"toi\": 0.5}", "");
@@ -161,13 +164,13 @@ int main(void)
   msg_of("{\"nTaper\": 3, \"keeptapers\": true}");
   char *l = log_since(&pos);
   CHECK(
-      strstr(l, "Syncopy <process_taper> WARNING: `nTaper` is only used for multi-tapering!") &&
+      strstr(l, "Syncopy <process_taper>: `nTaper` is only used for multi-tapering!") &&
           strstr(l,
-                 "Syncopy <process_taper> WARNING: `keeptapers` is only used for multi-tapering!"),
+                 "Syncopy <process_taper>: `keeptapers` is only used for multi-tapering!"),
       "single-taper warnings: %s", l);
   msg_of("{\"toi\": 0.5, \"width\": 7}");
   l = log_since(&pos);
-  CHECK(strstr(l, "Syncopy <input_processors> WARNING: option `toi` has no effect for "
+  CHECK(strstr(l, "Syncopy <input_processors>: option `toi` has no effect for "
                   "`MultiTaperFFT`!") &&
             strstr(l, "option `width` has no effect for `MultiTaperFFT`!"),
         "ineffective options: %s", l);

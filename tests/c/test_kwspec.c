@@ -139,7 +139,7 @@ int main(void)
         "suggestion: %s", err.msg);
 
   CHECK(apply("{\"keeptrials\":1}", &out, &err) == SPY_ETYPE, "type");
-  CHECK(strcmp(err.msg, "Wrong type of `keeptrials`: expected bool found number") == 0, "%s",
+  CHECK(strcmp(err.msg, "Wrong type of `keeptrials`: expected boolean found number") == 0, "%s",
         err.msg);
 
   CHECK(apply("{\"nTaper\":2.5}", &out, &err) == SPY_ETYPE, "int");

@@ -48,7 +48,7 @@ static void validation(void)
   expect_error("{\"freq\":600}", &in,
                "Invalid value of `freq`: '600'; expected value to be greater or equals 0 and less "
                "or equals 500.0");
-  expect_error("{}", &in, "Wrong type of `freq`: expected scalar found NoneType");
+  expect_error("{}", &in, "Wrong type of `freq`: expected scalar found nil");
   expect_error("{\"filter_type\":\"lp\",\"freq\":[10,20]}", &in,
                "Wrong type of `freq`: expected scalar found list");
   expect_error("{\"filter_type\":\"bp\",\"freq\":[20,20]}", &in,
@@ -59,7 +59,7 @@ static void validation(void)
   expect_error("{\"filter_type\":\"bs\",\"freq\":[10,20,30]}", &in,
                "Invalid value of `freq`: 'shape = (3,)'; expected array of shape (2,)");
   expect_error("{\"filter_type\":\"bs\",\"freq\":50}", &in,
-               "Wrong type of `freq`: expected array_like found int");
+               "Wrong type of `freq`: expected array_like found integer");
   expect_error("{\"freq\":40,\"order\":4.5}", &in,
                "Invalid value of `order`: '4.5'; expected int_like");
   expect_error("{\"freq\":40,\"order\":-1}", &in,
@@ -72,13 +72,13 @@ static void validation(void)
                "Invalid value of `polyremoval`: '2'; expected value to be greater or equals 0 and "
                "less or equals 1");
   expect_error("{\"freq\":40,\"rectify\":true,\"hilbert\":\"abs\"}", &in,
-               "Invalid value of `rectify/hilbert`: '(True, 'abs')'; expected either "
+               "Invalid value of `rectify/hilbert`: 'rectify=true, hilbert=\"abs\"'; expected either "
                "rectification or Hilbert transform");
   expect_error("{\"freq\":40,\"hilbert\":\"foo\"}", &in,
                "Invalid value of `hilbert`: 'foo'; expected one of {'abs', 'complex', 'real', "
                "'imag', 'absreal', 'absimag', 'angle'}");
   expect_error("{\"freq\":40,\"hilbert\":true}", &in,
-               "Invalid value of `hilbert`: 'True'; expected one of {'abs', 'complex', 'real', "
+               "Invalid value of `hilbert`: 'true'; expected one of {'abs', 'complex', 'real', "
                "'imag', 'absreal', 'absimag', 'angle'}");
   expect_error("{\"freq\":40,\"window\":\"hann\"}", &in,
                "Invalid value of `window`: 'hann'; expected no `window` setting for IIR "
@@ -211,7 +211,7 @@ static void nan_reporting(void)
   CHECK(nnan == 201 && elsewhere == 0, "firws: NaN spread to %zu samples, %zu outside +-100",
         nnan, elsewhere);
   const char *w = spy_preprocessing_nan_warning(&op);
-  CHECK(w && strcmp(w, "Syncopy <preprocessing> WARNING: Data contains NaNs! See "
+  CHECK(w && strcmp(w, "Syncopy <preprocessing>: Data contains NaNs! See "
                        "`.info['nan_trials']` for the offending trials") == 0,
         "firws warning: %s", w);
   const cJSON *nt = op.info ? cJSON_GetObjectItemCaseSensitive(op.info, "nan_trials") : NULL;

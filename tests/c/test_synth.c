@@ -609,10 +609,10 @@ static void test_errors(void)
   expect_error("harmonic", "{}", SPY_EINVAL,
                "harmonic: missing required keyword `freq` (a number)");
   expect_error("ar2_network", "{\"AdjMat\":[[0,1],[0]]}", SPY_EINVAL,
-               "Invalid value of `AdjMat`: '[[0,1],[0]]'; expected square nChannels x nChannels "
+               "Invalid value of `AdjMat`: '{{0, 1}, {0}}'; expected square nChannels x nChannels "
                "array of finite numbers ({{a, b}, {c, d}}, nChannels >= 1)");
   expect_error("ar2_network", "{\"alphas\":[0.5]}", SPY_EINVAL,
-               "Invalid value of `alphas`: '[0.5]'; expected 2-element sequence of finite numbers");
+               "Invalid value of `alphas`: '{0.5}'; expected 2-element sequence of finite numbers");
   expect_error("ar2_network", "{\"nChannels\":3}", SPY_EINVAL,
                "unknown keyword `nChannels` for synthdata.ar2_network (valid keywords: AdjMat, "
                "nSamples, alphas, seed, nTrials, samplerate, seed_per_trial, parallel)");

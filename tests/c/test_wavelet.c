@@ -203,7 +203,7 @@ static void test_messages(void)
             "Invalid value of `width`: '0.5'; expected value to be greater or equals 1 and less "
             "or equals inf");
   CHECK_MSG("{\"method\": \"wavelet\", \"wavelet\": \"Paul\"}", t,
-            "Wrong type of `order`: expected scalar found NoneType");
+            "Wrong type of `order`: expected scalar found nil");
   CHECK_MSG("{\"method\": \"wavelet\", \"wavelet\": \"Paul\", \"order\": 3}", t,
             "Invalid value of `order`: '3'; expected value to be greater or equals 4 and less or "
             "equals 50");

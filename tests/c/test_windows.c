@@ -377,20 +377,20 @@ static void test_errors(void)
             strstr(err.msg, "or 'taylor' or 'lanczos' ") != NULL,
         "%s", err.msg);
   expect_err("taylor", 8, true, NULL, SPY_EINVAL,
-             "Invalid value of `taper_opt`: 'None'; expected additional parameters for taper "
+             "Invalid value of `taper_opt`: 'nil'; expected additional parameters for taper "
              "'taylor': ['nbar', 'sll', 'norm']");
   expect_err("taylor", 8, true, "{\"nbar\":4,\"norm\":true}", SPY_EINVAL,
-             "Invalid value of `taper_opt`: 'None'; expected additional parameter 'sll' for "
+             "Invalid value of `taper_opt`: 'nil'; expected additional parameter 'sll' for "
              "`taper='taylor'`");
   expect_err("kaiser", 8, true, "{}", SPY_EINVAL,
-             "Invalid value of `taper_opt`: 'None'; expected additional parameter 'beta' for "
+             "Invalid value of `taper_opt`: 'nil'; expected additional parameter 'beta' for "
              "`taper='kaiser'`");
   expect_err("taylor", 8, true, "{\"nbar\":4,\"sll\":30,\"norm\":1}", SPY_ETYPE,
-             "Wrong type of `taper_opt['norm']`: expected bool found float");
+             "Wrong type of `taper_opt['norm']`: expected boolean found integer");
   expect_err("kaiser", 8, true, "{\"beta\":\"big\"}", SPY_ETYPE,
-             "Wrong type of `taper_opt['beta']`: expected a number found str");
+             "Wrong type of `taper_opt['beta']`: expected a number found string");
   expect_err("general_cosine", 8, true, "{\"a\":0.5}", SPY_ETYPE,
-             "Wrong type of `taper_opt['a']`: expected list of numbers found float");
+             "Wrong type of `taper_opt['a']`: expected list of numbers found number");
   expect_err("taylor", 8, true, "{\"nbar\":0,\"sll\":30,\"norm\":true}", SPY_EINVAL,
              "Invalid value of `taper_opt['nbar']`: '0'; expected an integer between 1 and 10000");
   expect_err("gaussian", 8, true, "{\"std\":0}", SPY_EINVAL,
@@ -407,16 +407,16 @@ static void test_errors(void)
       {"hann", "null", ""},
       {"kaiser", "{\"beta\":2}", ""},
       {"hann", "{\"a\":1,\"b\":[0.5,true,null,\"x\"]}",
-       "Invalid value of `taper_opt`: '{'a': 1, 'b': [0.5, True, None, 'x']}'; expected `None`, "
+       "Invalid value of `taper_opt`: '{a=1, b={0.5, true, nil, \"x\"}}'; expected nil, "
        "taper 'hann' has no additional parameters"},
-      {"hann", "[1]", "Invalid value of `taper_opt`: '<class 'list'>'; expected dict or None"},
+      {"hann", "[1]", "Invalid value of `taper_opt`: 'list'; expected a table or nil"},
       {"kaiser", "{\"beta\":1,\"foo\":2}",
        "Invalid value of `taper_opt key`: 'foo'; expected one of ['beta'] for `taper='kaiser'`"},
       {"taylor", NULL,
-       "Invalid value of `taper_opt`: 'None'; expected additional parameters for taper 'taylor': "
+       "Invalid value of `taper_opt`: 'nil'; expected additional parameters for taper 'taylor': "
        "['nbar', 'sll', 'norm']"},
       {"tukey", "{}",
-       "Invalid value of `taper_opt`: 'None'; expected additional parameter 'alpha' for "
+       "Invalid value of `taper_opt`: 'nil'; expected additional parameter 'alpha' for "
        "`taper='tukey'`"},
       {"dpss", NULL, NULL},
   };

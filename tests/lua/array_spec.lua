@@ -287,7 +287,7 @@ describe("spy.array conversions", function()
     local a = spy.array{{1, 2}, {3, 4.5}}
     assert.same({{1, 2}, {3, 4.5}}, getmetatable(a).__tojson(a))
     -- a cfg sees a list; a keyword that takes no list names it an array (issue #10)
-    assert.matches("Wrong type of `overwrite`: expected bool found array",
+    assert.matches("Wrong type of `overwrite`: expected boolean found array",
                    err(spy._kwcheck, "h5write", {overwrite = a}), 1, true)
   end)
 end)

@@ -187,7 +187,7 @@ describe("clusters", function()
   it("LocalCluster and Client print like dask and are used by computations", function()
     local cluster = spy.LocalCluster{ n_workers = 2 }
     local client = spy.Client(cluster)
-    assert.truthy(tostring(client):match("^<Client: 'local://spy' processes=1 threads=2, memory=[%d.]+ [GMk]iB>$"))
+    assert.truthy(tostring(client):match("^<Client: 'local://spy' workers=2 threads=2, memory=[%d.]+ [GMk]iB>$"))
     assert.are.equal(client, spy.get_client())
     local w = spy.synthdata.white_noise{ nTrials = 6, nSamples = 100, nChannels = 2, seed = 5 }
     local w0 = spy.synthdata.white_noise{ nTrials = 6, nSamples = 100, nChannels = 2, seed = 5, parallel = false }

@@ -22,7 +22,7 @@ describe("bad input", function()
     { "latency outside", function() return spy.freqanalysis(w, { select = { latency = { 5, 6 } } }) end, "start of latency window" },
     { "chan_per_worker 0", function() return spy.freqanalysis(w, { chan_per_worker = 0 }) end, "expected a positive integer" },
     { "unknown keyword", function() return spy.freqanalysis(w, { tapsmofreq = 4 }) end, "did you mean `tapsmofrq`" },
-    { "wrong type", function() return spy.freqanalysis(w, { keeptrials = 1 }) end, "Wrong type of `keeptrials`: expected bool found number" },
+    { "wrong type", function() return spy.freqanalysis(w, { keeptrials = 1 }) end, "Wrong type of `keeptrials`: expected boolean found number" },
     { "filter without freq", function() return spy.preprocessing(w, {}) end, "Wrong type of `freq`" },
     { "freq above Nyquist", function() return spy.preprocessing(w, { freq = 600 }) end, "less or equals 500.0" },
     { "band of zero width", function() return spy.preprocessing(w, { filter_type = "bp", freq = { 10, 10 } }) end, "two different frequencies" },

@@ -49,12 +49,12 @@ expect \n16\nspy>
 send cluster = spy.LocalCluster{n_workers = 2}; client = spy.Client(cluster)\n
 expect \nspy> 
 send client\n
-expect <Client: 'local://spy' processes=1 threads=2, memory=
+expect <Client: 'local://spy' workers=2 threads=2, memory=
 expect spy> 
 send s = spy.freqanalysis(w, {method = "mtmfft", foilim = {1, 100}})\n
 expect - IMPORTANT: 2/2 workers available, starting computation..
 expect - IMPORTANT: ..attaching to running client:
-expect \n\t<Client: 'local://spy' processes=1 threads=2, memory=
+expect \n\t<Client: 'local://spy' workers=2 threads=2, memory=
 expect \nspy> 
 absent IMPORTANT
 send #s.trials\n
@@ -62,6 +62,22 @@ expect \n16\nspy>
 send s = spy.freqanalysis(w, {method = "mtmfft", foilim = {1, 100}, parallel = false})\n
 expect \nspy> 
 absent IMPORTANT
+
+# A second client warns (the guide: one cluster per session), then replaces
+# the first; data generation prints the attach block once per client.
+send client2 = spy.Client(cluster)\n
+expect - WARNING: a client is already attached: <Client: 'local://spy' workers=2 threads=2, memory=
+expect client:close() detaches a client, cluster:close() stops its workers)
+expect \nspy> 
+send g = spy.synthdata.white_noise{nTrials = 2, nSamples = 100, nChannels = 2, seed = 2}\n
+expect - IMPORTANT: ..attaching to running client:
+expect \nspy> 
+send g = spy.synthdata.white_noise{nTrials = 2, nSamples = 100, nChannels = 2, seed = 3}\n
+expect \nspy> 
+absent IMPORTANT
+send client2:close(); client3 = spy.Client(cluster)\n
+expect \nspy> 
+absent WARNING
 key C-d
 exit 0
 

@@ -31,7 +31,7 @@ expect   output = "pow"  (string)\n      one of "pow", "fourier" or "abs"\n     
 expect   taper = "hann"  (string or spy.null)\n      one of "hann", "dpss" or "boxcar"\n      Windowing function.\n
 expect   tapsmofrq = nil  (number or nil)\n      Spectral smoothing box half-width in Hz.\n
 expect   foilim = {1, 100}  (list of numbers or spy.null)\n      Frequency window [fmin, fmax] in Hz.\n
-expect   keeptrials = true  (bool)\n      Keep single-trial results.\n
+expect   keeptrials = true  (boolean)\n      Keep single-trial results.\n
 expect \nExample:\n  repltest(data, {method="mtmfft", taper="dpss", tapsmofrq=4})\nspy> 
 # by name, as spec or namespace entry
 send help("repltest")\n
