@@ -8,13 +8,19 @@ local H = dofile(arg[0]:match("^(.*)/") .. "/helpers.lua")
 local function cfg(par) return { method = "mtmfft", tapsmofrq = 4, foilim = { 1, 100 }, keeptrials = true, parallel = par } end
 local function noise(n) return spy.synthdata.white_noise{ nTrials = n, nSamples = 20000, nChannels = 8, samplerate = 1000,
                                                           seed = 2, parallel = false } end
--- as many trials as take ~100 s here (one worker runs them as fast as this session); timed in
--- wall-clock seconds over 8 trials, as the check below is; at most 2000 trials (1.3 GB), which
--- an idle 2-core machine needs (~0.07 s per trial under the sanitizers)
-local t = spy.clock()
-spy.freqanalysis(noise(8), cfg(false))
-local per = (spy.clock() - t) / 8
-local ntrials = math.max(60, math.min(2000, math.ceil(100 / per)))
+-- as many trials as take ~100 s here (one worker runs them as fast as this session): the
+-- marginal wall-clock time of a trial, from 8 and 24 trials (a call's planning, the DPSS
+-- tapers of 20000 samples, would otherwise count as trial time); at most 3000 trials (1.9 GB):
+-- an idle 2-core machine needs ~1500 (~0.07 s per trial under the sanitizers)
+local function timed(n)
+  local d = noise(n)
+  local t = spy.clock()
+  spy.freqanalysis(d, cfg(false))
+  return spy.clock() - t
+end
+local t8, t24 = timed(8), timed(24)
+local per = t24 > t8 and (t24 - t8) / 16 or t24 / 24
+local ntrials = math.max(60, math.min(3000, math.ceil(100 / per)))
 local data = noise(ntrials)
 
 local cl = H.cluster{ walltime = "00:01:00" }
