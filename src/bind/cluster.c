@@ -404,8 +404,8 @@ static const spy_funcspec spec_cleanup = {
     "Shut down the client's cluster (default: the current one) and cancel Slurm jobs left over by "
     "earlier spy sessions of this user.",
     "Leftover jobs are recognised by their name, spy-worker-<user>-<session>, where <session> is "
-    "no longer running (its lock in SPYTMPDIR is free).  Jobs of other running sessions are left "
-    "alone.",
+    "no longer running (its lock in SPYTMPDIR is free).  Jobs of other running sessions, and of "
+    "sessions whose lock is not in this SPYTMPDIR, are left alone.",
     "spy.cluster_cleanup()", NULL};
 
 static int l_cluster_cleanup(lua_State *L)

@@ -1775,13 +1775,16 @@ void spy_cluster_expect_external(spy_cluster *c, int n, int threads, const char 
 
 /* ---- leftovers of earlier sessions ---------------------------------------------------- */
 
-/* true when session id's lock file is held by a running session */
+/* false only when session id's lock file is in our SPYTMPDIR and no running
+** session holds it (a session that died).  Without a lock file here the session
+** used another temporary storage (or ended cleanly and cancelled its own jobs):
+** its jobs are not ours to judge, so they count as alive. */
 static bool session_alive(const char *id)
 {
   char path[4200];
   if (spy_session_lock_path(path, sizeof path, id) != SPY_OK) return true;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+  if (fd < 0) return true;
   bool held = flock(fd, LOCK_SH | LOCK_NB) != 0;
   close(fd);
   return held;
