@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/progress.h"
 #include "core/settings.h"
+#include "remote.h"
 #include "t.h"
 
 enum { NIDLE = 400 };
@@ -53,19 +54,6 @@ static int closed_by_peer(int fd)
     if (k == 0) return 1;
     if (k < 0) return 0;
   }
-}
-
-static pid_t start_worker(const char *exe, const char *address, const char *dir)
-{
-  char secret[4200];
-  snprintf(secret, sizeof secret, "%s/secret", dir);
-  pid_t p = fork();
-  if (p == 0) {
-    execl(exe, exe, "--worker", address, "--secret-file", secret, "--local-directory", dir,
-          "--death-timeout", "30", "--name", "flooded", (char *)NULL);
-    _exit(127);
-  }
-  return p;
 }
 
 int main(void)
@@ -102,8 +90,8 @@ int main(void)
   CHECK(nopen == NIDLE, "opened %d of %d idle connections", nopen, NIDLE);
   usleep(300000); /* let the session accept them all */
 
-  pid_t w[2] = {start_worker(exe, spy_cluster_address(c), dir),
-                start_worker(exe, spy_cluster_address(c), dir)};
+  pid_t w[2] = {t_start_worker(exe, spy_cluster_address(c), dir, "flooded", "30"),
+                t_start_worker(exe, spy_cluster_address(c), dir, "flooded", "30")};
   spy_cluster_status s = {0};
   for (int i = 0; i < 200 && s.workers < 2; i++) { /* within the 5 s handshake deadline */
     usleep(20000);

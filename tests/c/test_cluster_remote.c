@@ -24,20 +24,8 @@
 #include "data/selection.h"
 #include "dsp/freqanalysis_spec.h"
 #include "sched/methods.h"
+#include "remote.h"
 #include "t.h"
-
-static pid_t start_worker(const char *exe, const char *address, const char *dir)
-{
-  char secret[4200];
-  snprintf(secret, sizeof secret, "%s/secret", dir);
-  pid_t p = fork();
-  if (p == 0) {
-    execl(exe, exe, "--worker", address, "--secret-file", secret, "--local-directory", dir, "--death-timeout",
-          "20", "--name", "hand-made", (char *)NULL);
-    _exit(127);
-  }
-  return p;
-}
 
 /* A raw peer: reads HELLO, answers AUTH with `key`; returns the reply type
 ** (WELCOME / REJECT / -1) and checks the session's proof on WELCOME. */
@@ -87,15 +75,6 @@ out:
   spy_inbuf_free(&in);
   close(fd);
   return type;
-}
-
-static cJSON *plan_cfg(const char *fname, const char *json)
-{
-  cJSON *given = cJSON_Parse(json), *cfg = NULL;
-  spy_err err = {0};
-  CHECK(spy_kw_apply(spy_method_spec(fname), given, &cfg, &err) == 0, "%s: %s", fname, err.msg);
-  cJSON_Delete(given);
-  return cfg;
 }
 
 /* max |a - b| over the whole dataset of two objects of equal shape */
@@ -156,7 +135,8 @@ int main(void)
         "wrong secret: '%s'", reason);
   CHECK(handshake(spy_cluster_address(c), key, key, reason, sizeof reason) == SPY_MSG_WELCOME, "right secret");
 
-  pid_t w[2] = {start_worker(exe, spy_cluster_address(c), dir), start_worker(exe, spy_cluster_address(c), dir)};
+  pid_t w[2] = {t_start_worker(exe, spy_cluster_address(c), dir, "hand-made", "20"),
+                t_start_worker(exe, spy_cluster_address(c), dir, "hand-made", "20")};
   spy_cluster_status s = {0};
   for (int i = 0; i < 600 && s.workers < 2; i++) {
     usleep(50000);
@@ -167,7 +147,7 @@ int main(void)
   CHECK(rem != NULL, "%s", err.msg);
 
   /* a generator: nothing to read, blocks come back from the workers */
-  cJSON *gcfg = plan_cfg("white_noise", "{\"nTrials\":12,\"nSamples\":700,\"nChannels\":5,\"seed\":9}");
+  cJSON *gcfg = t_plan_cfg("white_noise", "{\"nTrials\":12,\"nSamples\":700,\"nChannels\":5,\"seed\":9}");
   spy_op op = {0}, op2 = {0};
   CHECK(spy_method_plan("white_noise", gcfg, NULL, &op, &err) == 0, "%s", err.msg);
   CHECK(spy_method_plan("white_noise", gcfg, NULL, &op2, &err) == 0, "%s", err.msg);
@@ -198,7 +178,7 @@ int main(void)
   if (sel) {
     spy_trials tr = {sel->ntrials, sel->nchan, here->samplerate, sel->trldef, sel->trlcols, here->dtype,
                      sel->time_selected};
-    cJSON *fcfg = plan_cfg("freqanalysis", "{\"method\":\"mtmfft\",\"tapsmofrq\":8,\"output\":\"fourier\",\"keeptapers\":true}");
+    cJSON *fcfg = t_plan_cfg("freqanalysis", "{\"method\":\"mtmfft\",\"tapsmofrq\":8,\"output\":\"fourier\",\"keeptapers\":true}");
     CHECK(spy_method_plan("freqanalysis", fcfg, &tr, &op, &err) == 0, "%s", err.msg);
     CHECK(spy_method_plan("freqanalysis", fcfg, &tr, &op2, &err) == 0, "%s", err.msg);
     spy_data *a = spy_data_new(op.cls), *b = spy_data_new(op.cls);

@@ -17,29 +17,8 @@
 #include "data/data.h"
 #include "data/selection.h"
 #include "sched/methods.h"
+#include "remote.h"
 #include "t.h"
-
-static pid_t start_worker(const char *exe, const char *address, const char *dir)
-{
-  char secret[4200];
-  snprintf(secret, sizeof secret, "%s/secret", dir);
-  pid_t p = fork();
-  if (p == 0) {
-    execl(exe, exe, "--worker", address, "--secret-file", secret, "--local-directory", dir,
-          "--death-timeout", "20", "--name", "fooof-test", (char *)NULL);
-    _exit(127);
-  }
-  return p;
-}
-
-static cJSON *plan_cfg(const char *fname, const char *json)
-{
-  cJSON *given = cJSON_Parse(json), *cfg = NULL;
-  spy_err err = {0};
-  CHECK(spy_kw_apply(spy_method_spec(fname), given, &cfg, &err) == 0, "%s: %s", fname, err.msg);
-  cJSON_Delete(given);
-  return cfg;
-}
 
 static double maxdiff(spy_data *a, spy_data *b)
 {
@@ -81,8 +60,8 @@ int main(void)
   if (!c) return t_done();
   char dir[4096];
   snprintf(dir, sizeof dir, "%s", spy_cluster_dir(c));
-  pid_t w[2] = {start_worker(exe, spy_cluster_address(c), dir),
-                start_worker(exe, spy_cluster_address(c), dir)};
+  pid_t w[2] = {t_start_worker(exe, spy_cluster_address(c), dir, "fooof-test", "20"),
+                t_start_worker(exe, spy_cluster_address(c), dir, "fooof-test", "20")};
   spy_cluster_status s = {0};
   for (int i = 0; i < 600 && s.workers < 2; i++) {
     usleep(50000);
@@ -93,7 +72,7 @@ int main(void)
   CHECK(rem != NULL, "%s", err.msg);
 
   /* input: red noise made inline */
-  cJSON *gcfg = plan_cfg("red_noise", "{\"nTrials\":6,\"nSamples\":1000,\"nChannels\":3,"
+  cJSON *gcfg = t_plan_cfg("red_noise", "{\"nTrials\":6,\"nSamples\":1000,\"nChannels\":3,"
                                       "\"samplerate\":1000,\"alpha\":0.9,\"seed\":5}");
   spy_op gop = {0};
   CHECK(spy_method_plan("red_noise", gcfg, NULL, &gop, &err) == 0, "%s", err.msg);
@@ -113,7 +92,7 @@ int main(void)
   spy_trials tr = {sel->ntrials, sel->nchan, in->samplerate, sel->trldef, sel->trlcols, in->dtype,
                    sel->time_selected};
   for (int keep = 0; keep < 2; keep++) {
-    cJSON *fcfg = plan_cfg("freqanalysis", keep ? "{\"output\":\"fooof\",\"foilim\":[1,100]}"
+    cJSON *fcfg = t_plan_cfg("freqanalysis", keep ? "{\"output\":\"fooof\",\"foilim\":[1,100]}"
                                                 : "{\"output\":\"fooof\",\"foilim\":[1,100],"
                                                   "\"keeptrials\":false}");
     spy_op op = {0}, op2 = {0};

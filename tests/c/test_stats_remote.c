@@ -16,29 +16,8 @@
 #include "core/settings.h"
 #include "sched/methods.h"
 #include "sched/sched.h"
+#include "remote.h"
 #include "t.h"
-
-static pid_t start_worker(const char *exe, const char *address, const char *dir)
-{
-  char secret[4200];
-  snprintf(secret, sizeof secret, "%s/secret", dir);
-  pid_t p = fork();
-  if (p == 0) {
-    execl(exe, exe, "--worker", address, "--secret-file", secret, "--local-directory", dir,
-          "--death-timeout", "20", "--name", "stats-test", (char *)NULL);
-    _exit(127);
-  }
-  return p;
-}
-
-static cJSON *plan_cfg(const char *fname, const char *json)
-{
-  cJSON *given = cJSON_Parse(json), *cfg = NULL;
-  spy_err err = {0};
-  CHECK(spy_kw_apply(spy_method_spec(fname), given, &cfg, &err) == 0, "%s: %s", fname, err.msg);
-  cJSON_Delete(given);
-  return cfg;
-}
 
 /* bit-exact comparison of two objects' data (as float64) */
 static bool identical(spy_data *a, spy_data *b)
@@ -66,7 +45,7 @@ static void both_ways(spy_remote *rem, spy_data *in, const char *fname, const ch
   if (!sel) return;
   spy_trials tr = {sel->ntrials, sel->nchan, in->samplerate, sel->trldef,
                    sel->trlcols, in->dtype,  false};
-  cJSON *cfg = plan_cfg(fname, json);
+  cJSON *cfg = t_plan_cfg(fname, json);
   spy_op op = {0}, op2 = {0};
   CHECK(spy_method_plan(fname, cfg, &tr, &op, &err) == 0, "%s", err.msg);
   CHECK(spy_method_plan(fname, cfg, &tr, &op2, &err) == 0, "%s", err.msg);
@@ -113,8 +92,8 @@ int main(void)
   if (!c) return t_done();
   char dir[4096];
   snprintf(dir, sizeof dir, "%s", spy_cluster_dir(c));
-  pid_t w[2] = {start_worker(exe, spy_cluster_address(c), dir),
-                start_worker(exe, spy_cluster_address(c), dir)};
+  pid_t w[2] = {t_start_worker(exe, spy_cluster_address(c), dir, "stats-test", "20"),
+                t_start_worker(exe, spy_cluster_address(c), dir, "stats-test", "20")};
   spy_cluster_status s = {0};
   for (int i = 0; i < 600 && s.workers < 2; i++) {
     usleep(50000);
@@ -126,7 +105,7 @@ int main(void)
 
   /* the input: white noise generated inline, 10 trials x 300 samples x 4 channels */
   cJSON *gcfg =
-      plan_cfg("white_noise", "{\"nTrials\":10,\"nSamples\":300,\"nChannels\":4,\"seed\":5}");
+      t_plan_cfg("white_noise", "{\"nTrials\":10,\"nSamples\":300,\"nChannels\":4,\"seed\":5}");
   spy_op gop = {0};
   CHECK(spy_method_plan("white_noise", gcfg, NULL, &gop, &err) == 0, "%s", err.msg);
   spy_data *in = spy_data_new(gop.cls);

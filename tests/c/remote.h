@@ -1,0 +1,44 @@
+/*
+** Helpers of the tests that run real `spy --worker` processes against a
+** cluster's session side in the test process (no Slurm).
+*/
+#ifndef SPY_TEST_REMOTE_H
+#define SPY_TEST_REMOTE_H
+
+#include <stdio.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "core/kwspec.h"
+#include "sched/methods.h"
+#include "t.h"
+
+/* Starts `exe --worker address` with the secret of the cluster directory dir;
+** returns its pid. */
+static inline pid_t t_start_worker(const char *exe, const char *address, const char *dir,
+                                   const char *name, const char *death_timeout)
+{
+  char secret[4200];
+  snprintf(secret, sizeof secret, "%s/secret", dir);
+  pid_t p = fork();
+  if (p == 0) {
+    execl(exe, exe, "--worker", address, "--secret-file", secret, "--local-directory", dir,
+          "--death-timeout", death_timeout, "--name", name, (char *)NULL);
+    _exit(127);
+  }
+  return p;
+}
+
+/* The complete cfg of computation fname for the keywords in json. */
+static inline cJSON *t_plan_cfg(const char *fname, const char *json)
+{
+  cJSON *given = cJSON_Parse(json), *cfg = NULL;
+  spy_err err = {0};
+  CHECK(spy_kw_apply(spy_method_spec(fname), given, &cfg, &err) == 0, "%s: %s", fname, err.msg);
+  cJSON_Delete(given);
+  return cfg;
+}
+
+#endif
