@@ -4,6 +4,8 @@
 -- are paths and polygons whose pixel coordinates map back to data units
 -- through the tick labels.
 local spy = require "spy"
+local S = require "svgread"
+local texts, hastext, axis, lines, count, errmsg = S.texts, S.hastext, S.axis, S.lines, S.count, S.errmsg
 local DATA = os.getenv("SPY_TEST_DATA")
 
 local DIR = os.tmpname()
@@ -21,58 +23,10 @@ local function svgof(fig, name)
   return s
 end
 
-local function texts(svg)
-  local out = {}
-  for x, y, rest, t in svg:gmatch('translate%(([%d%.%-]+),([%d%.%-]+)%)([^>]*)>%s*<text>(.-)</text>') do
-    out[#out + 1] = { x = tonumber(x), y = tonumber(y), anchor = rest:match('text%-anchor="(%a+)"'),
-                      rotated = rest:find("rotate", 1, true) ~= nil, text = t }
-  end
-  return out
-end
 
-local function hastext(svg, s)
-  for _, t in ipairs(texts(svg)) do
-    if t.text == s then return true end
-  end
-  return false
-end
 
-local function count(s, pat)
-  local n = 0
-  for _ in s:gmatch(pat) do n = n + 1 end
-  return n
-end
 
--- pixel -> value of an axis from its numeric tick labels (see plot_spec.lua)
-local function axis(svg, which)
-  local pts = {}
-  for _, t in ipairs(texts(svg)) do
-    local v = tonumber(t.text)
-    if v and not t.rotated and ((which == "x" and t.anchor == "middle") or (which == "y" and t.anchor == "end")) then
-      pts[#pts + 1] = { px = which == "x" and t.x or t.y, v = v }
-    end
-  end
-  assert.is_true(#pts >= 2, "fewer than two " .. which .. " tick labels")
-  table.sort(pts, function(a, b) return a.v < b.v end)
-  local a, b = pts[1], pts[#pts]
-  local shift = which == "y" and tonumber(svg:match('font%-size="([%d%.]+)"')) / 3 or 0
-  return function(px) return a.v + (px + shift - a.px) * (b.v - a.v) / (b.px - a.px) end, pts
-end
 
--- data polylines (longest sub-path of each stroked coloured path)
-local function lines(svg)
-  local out = {}
-  for d in svg:gmatch("<path stroke='rgb%([^']*%)'%s+d='([^']*)'") do
-    local best = {}
-    for sub in d:gmatch("M[^M]*") do
-      local pts = {}
-      for x, y in sub:gmatch("([%d%.]+),([%d%.]+)") do pts[#pts + 1] = { tonumber(x), tonumber(y) } end
-      if #pts > #best then best = pts end
-    end
-    if #best > 2 then out[#out + 1] = best end
-  end
-  return out
-end
 
 -- filled translucent polygons (bands): their points
 local function polygons(svg)
@@ -106,11 +60,6 @@ local function yticks(svg)
   return out
 end
 
-local function errmsg(f, ...)
-  local ok, e = pcall(f, ...)
-  assert.is_false(ok)
-  return tostring(e)
-end
 
 describe("TimeLockData", function()
   local src = spy.AnalogData { data = h5("stat_timelock", "input"), samplerate = 1000,
