@@ -37,11 +37,6 @@ static spy_data *analog_arg(lua_State *L, int idx)
 }
 
 static void release_selection(void *p) { spy_selection_free(p); }
-static void release_op(void *p)
-{
-  spy_op_free(p);
-  free(p);
-}
 
 /* The common body: args -> cfg -> selection -> plan -> run -> result. */
 static int analyse(lua_State *L, const spy_funcspec *spec)
@@ -57,14 +52,7 @@ static int analyse(lua_State *L, const spy_funcspec *spec)
   spy_selection *sel = NULL;
   if (spy_select(d, cJSON_GetObjectItem(cfg, "select"), &sel, &err)) return spy_bind_raise(L, &err);
   selbox->ptr = sel;
-  spy_trials tr;
-  spy_bind_trials(d, sel, &tr);
-  spy_gcbox *opbox = spy_bind_gcbox(L, release_op);
-  spy_op *op = calloc(1, sizeof *op);
-  if (!op) return luaL_error(L, "out of memory");
-  opbox->ptr = op;
-  /* the same table of computations a remote worker plans through */
-  if (spy_method_plan(spec->name, cfg, &tr, op, &err) != SPY_OK) return spy_bind_raise(L, &err);
+  spy_op *op = spy_bind_plan(L, spec->name, cfg, d, sel);
   /* runop frees the op's contents; the box then frees the zeroed struct */
   const char *warn = strcmp(spec->name, "preprocessing") == 0 ? spy_preprocessing_nan_warning(op) : NULL;
   if (warn) lua_pushstring(L, warn); /* the op's string dies with the op */

@@ -13,11 +13,6 @@
 #include "sched/methods.h"
 
 static void release_selection(void *p) { spy_selection_free(p); }
-static void release_op(void *p)
-{
-  spy_op_free(p);
-  free(p);
-}
 
 static void release_data(void *p) { spy_data_unref(p); }
 
@@ -80,13 +75,7 @@ static int l_connectivityanalysis(lua_State *L)
   if (spy_select(d, cJSON_GetObjectItem(cfg, "select"), &sel, &err)) return spy_bind_raise(L, &err);
   selbox->ptr = sel;
   if (d->cls == SPY_SPECTRAL) return spectral_input(L, cfg, d, sel);
-  spy_trials tr;
-  spy_bind_trials(d, sel, &tr);
-  spy_gcbox *opbox = spy_bind_gcbox(L, release_op);
-  spy_op *op = calloc(1, sizeof *op);
-  if (!op) return luaL_error(L, "out of memory");
-  opbox->ptr = op;
-  if (spy_method_plan(spec->name, cfg, &tr, op, &err) != SPY_OK) return spy_bind_raise(L, &err);
+  spy_op *op = spy_bind_plan(L, spec->name, cfg, d, sel);
   spy_bind_runop(L, spec->name, cfg, d, sel, op, NULL, 0, NULL);
   /* jackknife: leave-one-out bias and variance next to the result */
   spy_data *out = spy_bind_todata(L, -1);

@@ -19,6 +19,7 @@
 #include "core/settings.h"
 #include "data/extra.h"
 #include "io/h5.h"
+#include "sched/methods.h"
 #include "sched/sched.h"
 
 #define METHODS "spy.data.methods" /* registry: methods table shared by all classes */
@@ -1331,6 +1332,26 @@ void spy_bind_trials(const spy_data *d, const spy_selection *sel, spy_trials *t)
   t->trlcols = sel->trlcols;
   t->dtype = d->dtype;
   t->time_selected = sel->time_selected;
+}
+
+static void release_op(void *p)
+{
+  spy_op_free(p);
+  free(p);
+}
+
+spy_op *spy_bind_plan(lua_State *L, const char *fname, const cJSON *cfg, const spy_data *d,
+                      const spy_selection *sel)
+{
+  spy_trials tr;
+  if (d) spy_bind_trials(d, sel, &tr);
+  spy_gcbox *box = spy_bind_gcbox(L, release_op);
+  spy_op *op = calloc(1, sizeof *op);
+  if (!op) luaL_error(L, "out of memory");
+  box->ptr = op;
+  spy_err err = {0};
+  if (spy_method_plan(fname, cfg, d ? &tr : NULL, op, &err) != SPY_OK) spy_bind_raise(L, &err);
+  return op;
 }
 
 static int cmp_size(const void *a, const void *b)

@@ -36,6 +36,16 @@ void spy_bind_runop(lua_State *L, const char *fname, const cJSON *cfg, spy_data 
 /* spy_trials of a selection of d (views into sel; valid while sel lives). */
 void spy_bind_trials(const spy_data *d, const spy_selection *sel, spy_trials *t);
 
+/*
+** Plans computation fname with its validated cfg on the selection sel of d
+** (d and sel NULL for generators) through the table of computations remote
+** workers use (sched/methods.h).  The op is owned by a box pushed on the
+** stack (freed with it); raises on a planning error.  Hand it to
+** spy_bind_runop.
+*/
+spy_op *spy_bind_plan(lua_State *L, const char *fname, const cJSON *cfg, const spy_data *d,
+                      const spy_selection *sel);
+
 void spy_open_data(lua_State *L, int spy);
 /* SpikeData/EventData (bind/discrete.c); opened after data and synth. */
 void spy_open_discrete(lua_State *L, int spy);

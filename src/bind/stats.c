@@ -20,11 +20,6 @@ static void release_selection(void *p)
 {
   spy_selection_free(p);
 }
-static void release_op(void *p)
-{
-  spy_op_free(p);
-  free(p);
-}
 static void release_data(void *p)
 {
   spy_data_unref(p);
@@ -146,13 +141,7 @@ static int statistic(lua_State *L, const spy_funcspec *spec, spy_stat_kind k)
   }
   /* over trials: time x channel real data on the scheduler, the rest here */
   if (scheduled) {
-    spy_trials tr;
-    spy_bind_trials(d, sel, &tr);
-    spy_gcbox *opbox = spy_bind_gcbox(L, release_op);
-    spy_op *op = calloc(1, sizeof *op);
-    if (!op) return luaL_error(L, "out of memory");
-    opbox->ptr = op;
-    if (spy_method_plan(spec->name, cfg, &tr, op, &err)) return spy_bind_raise(L, &err);
+    spy_op *op = spy_bind_plan(L, spec->name, cfg, d, sel);
     op->cls = d->cls;
     spy_bind_runop(L, spec->name, cfg, d, sel, op, NULL, 0, NULL);
     return 1;
@@ -247,13 +236,7 @@ static int l_timelockanalysis(lua_State *L)
   spy_gcbox *tlbox = spy_bind_gcbox(L, release_data);
   tlbox->ptr = tl;
   /* avg, var (and cov) as one reduction over trials on the scheduler */
-  spy_trials tr;
-  spy_bind_trials(d, sel, &tr);
-  spy_gcbox *opbox = spy_bind_gcbox(L, release_op);
-  spy_op *op = calloc(1, sizeof *op);
-  if (!op) return luaL_error(L, "out of memory");
-  opbox->ptr = op;
-  if (spy_method_plan("timelockanalysis", cfg, &tr, op, &err)) return spy_bind_raise(L, &err);
+  spy_op *op = spy_bind_plan(L, "timelockanalysis", cfg, d, sel);
   spy_bind_runop(L, "timelockanalysis", cfg, d, sel, op, NULL, 0, NULL);
   spy_data *r = spy_bind_checkdata(L, -1);
   size_t len = sel->nrows[0], nch = sel->nchan, rows = r->shape[0];

@@ -13,11 +13,6 @@
 #include "sched/methods.h"
 #include "synth/synth_spec.h"
 
-static void release_op(void *p)
-{
-  spy_op_free(p);
-  free(p);
-}
 
 static int generate(lua_State *L, const char *name)
 {
@@ -28,12 +23,8 @@ static int generate(lua_State *L, const char *name)
   spy_jsonbox *box = spy_bind_jsonbox(L);
   box->json = cfg;
   if (dataidx) return luaL_error(L, "spy.synthdata.%s takes no data object", name);
-  spy_gcbox *opbox = spy_bind_gcbox(L, release_op);
-  spy_op *op = calloc(1, sizeof *op);
-  if (!op) return luaL_error(L, "out of memory");
-  opbox->ptr = op;
+  spy_op *op = spy_bind_plan(L, name, cfg, NULL, NULL);
   spy_err err = {0};
-  if (spy_method_plan(name, cfg, NULL, op, &err)) return spy_bind_raise(L, &err);
   if (spy_cfg_isnull(cfg, "nTrials")) { /* Syncopy: a plain array */
     size_t shape[2] = {op->out_rows[0], op->out_nchan};
     spy_array *a = spy_array_new(SPY_DT_F32, 2, shape);
