@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cluster/proto.h"
+#include "cluster/server.h"
 #include "cluster/worker.h"
 
 static int env_int(const char *name, int dflt)
@@ -61,23 +62,10 @@ bool spy_ranks_detect(spy_ranks *r)
   return r->nranks > 1 && r->rank >= 0 && r->rank < r->nranks;
 }
 
-static void user_name(char *buf, size_t n)
-{
-  struct passwd *pw = getpwuid(getuid());
-  const char *u = pw ? pw->pw_name : getenv("USER");
-  size_t k = 0;
-  for (const char *p = u ? u : "user"; *p && k + 1 < n; p++)
-    buf[k++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                              *p == '.' || *p == '_'
-                          ? *p
-                          : '_');
-  buf[k] = 0;
-}
-
 int spy_ranks_path(const spy_ranks *r, char *buf, size_t n)
 {
   char user[64];
-  user_name(user, sizeof user);
+  spy_cluster_user_name(user, sizeof user);
   const char *d = getenv("SPY_RANKS_DIR");
   int k;
   if (d && *d) k = snprintf(buf, n, "%s/spy-ranks-%s-%s", d, user, r->id);

@@ -175,7 +175,7 @@ static void wake(spy_cluster *c)
   (void)k;
 }
 
-static void user_name(char *buf, size_t n)
+void spy_cluster_user_name(char *buf, size_t n)
 {
   struct passwd *pw = getpwuid(getuid());
   const char *u = pw ? pw->pw_name : getenv("USER");
@@ -191,7 +191,7 @@ static void user_name(char *buf, size_t n)
 void spy_cluster_job_name(char *buf, size_t n)
 {
   char user[64];
-  user_name(user, sizeof user);
+  spy_cluster_user_name(user, sizeof user);
   snprintf(buf, n, "spy-worker-%s-%s", user, spy_session_id());
 }
 
@@ -878,29 +878,21 @@ static void *monitor_thread(void *arg)
     c->replacing += n + nretire;
     pthread_mutex_unlock(&c->lock);
     spy_slurm_cancel(lost, nlost);
-    for (int i = 0; i < nretire; i++) {
+    for (int i = 0; i < nretire + n; i++) { /* the retiring workers' successors first */
+      bool retiring = i < nretire;
       spy_err err = {0};
       int rc = submit(c, &err);
       pthread_mutex_lock(&c->lock);
       c->replacing--;
       pthread_cond_broadcast(&c->cond);
       pthread_mutex_unlock(&c->lock);
-      if (rc == SPY_OK)
+      if (rc != SPY_OK)
+        spy_log(SPY_LOG_WARNING, "cluster %s: cannot replace a %s worker: %s", c->id,
+                retiring ? "retiring" : "lost", err.msg);
+      else if (retiring)
         spy_log_keep(SPY_LOG_INFO, "cluster %s: submitted a Slurm job to take over from a retiring worker", c->id);
       else
-        spy_log(SPY_LOG_WARNING, "cluster %s: cannot replace a retiring worker: %s", c->id, err.msg);
-    }
-    for (int i = 0; i < n; i++) {
-      spy_err err = {0};
-      int rc = submit(c, &err);
-      pthread_mutex_lock(&c->lock);
-      c->replacing--;
-      pthread_cond_broadcast(&c->cond);
-      pthread_mutex_unlock(&c->lock);
-      if (rc == SPY_OK)
         spy_log(SPY_LOG_WARNING, "cluster %s: submitted a Slurm job to replace a lost worker", c->id);
-      else
-        spy_log(SPY_LOG_WARNING, "cluster %s: cannot replace a lost worker: %s", c->id, err.msg);
     }
     pthread_mutex_lock(&c->lock);
   }
@@ -1038,7 +1030,7 @@ static void install_exit_hooks(const char *jobname)
   }
   if (!*scancel_path) return;
   char user[64];
-  user_name(user, sizeof user);
+  spy_cluster_user_name(user, sizeof user);
   snprintf(scancel_user, sizeof scancel_user, "--user=%s", user);
   snprintf(scancel_name, sizeof scancel_name, "--name=%s", jobname);
   scancel_argv[0] = "scancel";
@@ -1797,7 +1789,7 @@ int spy_cluster_cancel_leftovers(long **ids, size_t *n, spy_err *err)
   size_t nj = 0;
   *ids = NULL;
   *n = 0;
-  user_name(user, sizeof user);
+  spy_cluster_user_name(user, sizeof user);
   snprintf(prefix, sizeof prefix, "spy-worker-%s-", user);
   int rc = spy_slurm_user_jobs(prefix, &jobs, &nj, err);
   if (rc) return rc;

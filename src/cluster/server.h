@@ -43,6 +43,9 @@ bool spy_cluster_closed(const spy_cluster *c);
 
 const char *spy_cluster_address(const spy_cluster *c); /* "tcp://ip:port" */
 const char *spy_cluster_id(const spy_cluster *c);      /* 8 hex digits */
+/* The user name as it goes into job names and rendezvous files ([A-Za-z0-9._],
+** anything else as _). */
+void spy_cluster_user_name(char *buf, size_t n);
 const char *spy_cluster_dir(const spy_cluster *c);
 const spy_slurm_config *spy_cluster_config(const spy_cluster *c);
 
