@@ -384,16 +384,25 @@ static int l_load_tdt(lua_State *L)
 
 /* ---- NWB -------------------------------------------------------------------------- */
 
+static const spy_kwarg kw_load_nwb[] = {
+    {"samplerate", SPY_KT_NUM | SPY_KT_NULL, "null", NULL,
+     "rate (Hz) turning units' spike times and TTL timestamps into samples; default: the first "
+     "ElectricalSeries' rate, else the units' `samplerate` column / the TTL timestamps' resolution"},
+    SPY_KW_END};
+
 static const spy_funcspec spec_load_nwb = {
     "load_nwb",
-    "spy.load_nwb(path)",
-    "Load the ElectricalSeries of an NWB 2.x file as AnalogData, as Syncopy's load_nwb does.",
-    "Returns a table {series_name = AnalogData}: data times channel_conversion, samplerate from "
-    "starting_time's rate, channel names from the electrodes table's `location` column, trials "
-    "from intervals/trials (else epochs) with the `offset` column spy and Syncopy write.  Other "
-    "acquisition types (TTLs, units) are skipped with a warning.",
-    "local lfp = spy.load_nwb('session.nwb').ElectricalSeries",
-    kw_none};
+    "spy.load_nwb(path [, {samplerate=}])",
+    "Load an NWB 2.x file: ElectricalSeries as AnalogData, units as SpikeData, TTLs as EventData.",
+    "Returns a table {name = object}: each ElectricalSeries by its name (data times "
+    "channel_conversion, samplerate from starting_time's rate, channel names from the electrodes "
+    "table's `location` column); `units` (SpikeData: unit indices are the table's ids, channels "
+    "the units' electrodes, spikes sorted by sample); `TTL_PulseValues` (EventData: sample, "
+    "eventid[, chans] from TTL_Channels).  Trials come from intervals/trials (else epochs) with "
+    "the `offset` column spy and Syncopy write.  Other acquisition types are skipped with a "
+    "warning.",
+    "local spikes = spy.load_nwb('session.nwb', {samplerate=30000}).units",
+    kw_load_nwb};
 
 static void release_nwb(void *p)
 {
@@ -404,12 +413,15 @@ static void release_nwb(void *p)
 static int l_load_nwb(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
+  spy_jsonbox *box = spy_bind_jsonbox(L);
+  box->json = spy_bind_kwargs(L, lua_istable(L, 2) ? 2 : 0, &spec_load_nwb);
+  double sr = spy_cfg_isnull(box->json, "samplerate") ? NAN : spy_cfg_num(box->json, "samplerate", NAN);
   spy_gcbox *gb = spy_bind_gcbox(L, release_nwb);
   spy_nwb_result *r = calloc(1, sizeof *r);
   if (!r) return luaL_error(L, "out of memory");
   gb->ptr = r;
   spy_err err = {0};
-  int rc = spy_load_nwb(path, r, &err);
+  int rc = spy_load_nwb(path, sr, r, &err);
   logwarnings(r->warnings);
   if (rc) return spy_bind_raise(L, &err);
   lua_createtable(L, 0, (int)r->n);
@@ -431,10 +443,14 @@ static const spy_kwarg kw_save_nwb[] = {
 static const spy_funcspec spec_save_nwb = {
     "save_nwb",
     "data:save_nwb(path [, {with_trialdefinition=true, is_raw=true}])",
-    "Write AnalogData as an NWB 2.x file (one ElectricalSeries), as Syncopy's save_nwb does.",
-    "Channel names go to the electrodes table's `location` column, the trial definition to "
-    "intervals/trials (start_time, stop_time, offset in seconds).  spy.load_nwb and pynwb read the "
-    "file.",
+    "Write AnalogData, TimeLockData, SpikeData or EventData as an NWB 2.x file, as Syncopy's "
+    "save_nwb does.",
+    "AnalogData/TimeLockData: one ElectricalSeries; channel names go to the electrodes table's "
+    "`location` column.  SpikeData: the units table (spike_times in s, ids = unit indices, "
+    "electrodes = the units' channels, unit_name, samplerate).  EventData: acquisition "
+    "TTL_PulseValues (+ TTL_Channels for a third column), timestamps in s.  The trial definition "
+    "goes to intervals/trials (start_time, stop_time, offset in seconds).  is_raw applies to "
+    "ElectricalSeries only.  spy.load_nwb and pynwb read the file.",
     "lfp:save_nwb('session.nwb')",
     kw_save_nwb};
 
