@@ -532,8 +532,9 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
       bool done;
       if ((rc = advance(&m, u, uid, &done, err))) break;
       m.heap[m.nheap++] = u;
+      /* labels: one per unit index that has spikes */
+      if (!rc && spy_ivec_add(&uset, uid[u])) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     }
-    if (!rc && spy_ivec_add(&uset, uid[u])) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   }
   for (size_t i = m.nheap; !rc && i-- > 0;)
     sift_down(&m, i);
@@ -569,7 +570,7 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
     char **byid = calloc(uset.n + 1, sizeof *byid);
     if (!byid) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     for (size_t u = nu; byid && u-- > 0;)
-      byid[spy_ivec_find(&uset, uid[u])] = names[u];
+      if (spy_ivec_find(&uset, uid[u]) >= 0) byid[spy_ivec_find(&uset, uid[u])] = names[u];
     if (byid && distinct((const char *const *)byid, uset.n))
       ulab = spy_strv_dup((const char *const *)byid, uset.n);
     free(byid);
