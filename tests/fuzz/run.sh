@@ -19,6 +19,8 @@ case $target in
   fuzz_formats)  # the format parsers (edflib is linked, not fuzzed)
     engine="$engine src/io/formats/npy.c src/io/formats/eeg.c src/io/formats/tdt.c src/io/formats/common.c src/core/progress.c"
     libs="-l:libedf.a" ;;
+  fuzz_nwb)  # the NWB units / TTL readers
+    engine="$engine src/io/formats/nwb.c src/io/formats/nwb_util.c src/io/formats/nwb_discrete.c src/io/formats/common.c src/data/discrete.c src/core/progress.c" ;;
 esac
 files=""
 for f in $engine; do files="$files $src/$f"; done

@@ -4,7 +4,7 @@
 find_program(SPY_CLANG clang)
 if(SPY_CLANG)
   set(SPY_FUZZ_SECONDS 30 CACHE STRING "Seconds each fuzz target runs under ctest")
-  foreach(target fuzz_info fuzz_load fuzz_h5 fuzz_formats)
+  foreach(target fuzz_info fuzz_load fuzz_h5 fuzz_formats fuzz_nwb)
     add_test(NAME ${target}
              COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/run.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}
                      ${target} ${SPY_FUZZ_SECONDS})

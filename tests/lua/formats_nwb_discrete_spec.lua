@@ -105,8 +105,10 @@ with h5py.File(%q, 'r') as f:
     local dir = scratch()
     python(PY .. ([==[
 f = nwbfile(%q)
+# ASCII variable-length strings (other writers than h5py's UTF-8 default)
+f.attrs.create('neurodata_type', 'NWBFile', dtype=h5py.string_dtype('ascii'))
 e = typed(f.create_group('general/extracellular_ephys/electrodes'), 'hdmf-common', 'DynamicTable')
-e['location'] = np.array([b'V1', b'V2', b'LGN'], dtype=h5py.string_dtype())
+e['location'] = np.array([b'V1', b'V2', b'LGN'], dtype=h5py.string_dtype('ascii'))
 es = typed(f.create_group('acquisition/lfp'), 'core', 'ElectricalSeries')
 es['data'] = np.zeros((5000, 3), np.float32); es['electrodes'] = [0, 1, 2]
 st = es.create_dataset('starting_time', data=2.0); st.attrs['rate'] = 1000.0

@@ -394,10 +394,10 @@ int spy_load_nwb(const char *path, double samplerate, spy_nwb_result *r, spy_err
   }
   /* spikes and TTLs share the first series' clock (Syncopy: tStarts[0], sRates[0]); a given
   ** samplerate wins */
-  double t0 = l && l->n ? cJSON_GetNumberValue(cJSON_GetObjectItem(r->objs[0]->info, "starting_time")) : 0;
-  double fs = !isnan(samplerate) ? samplerate : l && l->n ? r->objs[0]->samplerate : NAN;
-  double nsamp = l && l->n ? (double)r->objs[0]->shape[0] : -1;
-  if (!isnan(samplerate) && l && !l->n) t0 = 0;
+  const spy_data *first = rc == SPY_OK && l->n ? r->objs[0] : NULL;
+  double t0 = first ? cJSON_GetNumberValue(cJSON_GetObjectItem(first->info, "starting_time")) : 0;
+  double fs = !isnan(samplerate) ? samplerate : first ? first->samplerate : NAN;
+  double nsamp = first ? (double)first->shape[0] : -1;
   const char *extra[] = {"units", "TTL_PulseValues"};
   for (int k = 0; k < 2 && rc == SPY_OK; k++) {
     if (!(k == 0 ? units : l->ttl)) continue;

@@ -314,7 +314,7 @@ static int advance(merge *m, size_t u, const int64_t *uid, bool *done, spy_err *
     }
     if (get(m->st, H5T_NATIVE_DOUBLE, c->next, k, c->t) ||
         (m->se >= 0 && get(m->se, H5T_NATIVE_INT64, c->next, k, c->ch)))
-      return spy_h5_fail(err, SPY_EFORMAT, "'%s': cannot read the spike times of unit id %lld",
+      return spy_h5_fail(err, SPY_EFORMAT, "'%s': cannot read spike_times / spike_electrodes of unit id %lld",
                          m->path, (long long)uid[u]);
     c->next += k;
     c->have = k;

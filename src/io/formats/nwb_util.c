@@ -272,7 +272,7 @@ void spy_nwb_get_attr_str(hid_t obj, const char *name, char *out, size_t n)
   if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
     if (H5Tis_variable_str(t) > 0) {
       char *s = NULL;
-      hid_t mt = spy_nwb_vlstr();
+      hid_t mt = H5Tcopy(t); /* the file's own string type */
       if (H5Aread(a, mt, &s) >= 0 && s) {
         snprintf(out, n, "%s", s);
         H5free_memory(s);
@@ -336,7 +336,7 @@ char **spy_nwb_get_strings(hid_t g, const char *name, size_t *n)
     out = calloc((size_t)np, sizeof *out);
     if (out && H5Tis_variable_str(t) > 0) {
       char **raw = calloc((size_t)np, sizeof *raw);
-      hid_t mt = spy_nwb_vlstr();
+      hid_t mt = H5Tcopy(t); /* the file's own string type */
       if (raw && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0) {
         for (hssize_t i = 0; i < np; i++)
           out[i] = strdup(raw[i] ? raw[i] : "");
