@@ -101,6 +101,40 @@ with h5py.File(%q, 'r') as f:
     assert.are.equal("VectorData /units/spike_electrodes 3000 2\n", out)
   end)
 
+  it("writes waveforms as NWB's doubly ragged `waveforms` and reads them back with their spikes", function()
+    local dir = scratch()
+    local data = { { 3, 0, 1 }, { 5, 0, 0 }, { 9, 0, 1 }, { 12, 0, 0 }, { 130, 0, 1 } }
+    local wf = {}
+    for i = 1, #data do wf[i] = { i, 10 * i, 100 * i, -i } end
+    local s = spy.SpikeData { data = data, samplerate = 1000, waveform = spy.array(wf):astype("float32") }
+    s:save_nwb(dir .. "/w.nwb")
+    local b = spy.load_nwb(dir .. "/w.nwb").units
+    assert.are.same(rows(s), rows(b))
+    assert.are.equal("float32", b.waveform.dtype)
+    assert.are.same(wf, b.waveform:totable())
+    local out = python(([==[
+import h5py
+with h5py.File(%q, 'r') as f:
+    u = f['units']; w = u['waveforms']; i = u['waveforms_index']; ii = u['waveforms_index_index']
+    print(list(u.attrs['colnames']), w.attrs['neurodata_type'], w.shape, w[:, 0].tolist())
+    print(f[i.attrs['target']].name, i[()].tolist(), f[ii.attrs['target']].name, ii[()].tolist(), u['spike_times_index'][()].tolist())
+]==]):format(dir .. "/w.nwb"))
+    assert.are.equal("['spike_times', 'electrodes', 'unit_name', 'samplerate', 'waveforms'] VectorData (5, 4) [2.0, 4.0, 1.0, 3.0, 5.0]\n"
+      .. "/units/waveforms [1, 2, 3, 4, 5] /units/waveforms_index [2, 5] [2, 5]\n", out)
+    -- several waveforms per spike (one per electrode) load without them
+    python(PY .. ([==[
+f = nwbfile(%q); g = units(f, [[0.1, 0.2]], samplerate=[10.0])
+w = ragged(g, 'waveforms', [np.zeros((2, 3)), np.ones((2, 3))], np.float32)
+ii = typed(g.create_dataset('waveforms_index_index', data=np.array([2], np.uint8)), 'hdmf-common', 'VectorIndex')
+ii.attrs['target'] = g['waveforms_index'].ref
+del g['waveforms_index']; g['waveforms_index'] = np.array([2, 4], np.uint8)
+f.close()
+]==]):format(dir .. "/multi.nwb"))
+    local c = spy.load_nwb(dir .. "/multi.nwb").units
+    assert.are.same({ { 1, 0, 0 }, { 2, 0, 0 } }, rows(c))
+    assert.is_nil(c.waveform)
+  end)
+
   it("reads units as pynwb lays them out: sorted with their units, on the series' clock", function()
     local dir = scratch()
     python(PY .. ([==[

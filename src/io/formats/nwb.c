@@ -405,7 +405,7 @@ int spy_load_nwb(const char *path, double samplerate, spy_nwb_result *r, spy_err
     if (!(r->names[i] = strdup(extra[k]))) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     r->n = i + 1;
     if (!rc)
-      rc = k == 0 ? spy_nwb_load_units(f, path, fs, t0, nsamp, &r->objs[i], err)
+      rc = k == 0 ? spy_nwb_load_units(f, path, fs, t0, nsamp, &r->objs[i], &r->warnings, err)
                   : spy_nwb_load_ttls(f, path, isnan(samplerate) ? NAN : samplerate, t0,
                                       &r->objs[i], err);
   }

@@ -25,6 +25,7 @@
 
 #include "core/interrupt.h"
 #include "data/discrete.h"
+#include "io/formats/common.h"
 #include "io/formats/nwb_util.h"
 #include "io/h5.h"
 
@@ -32,14 +33,16 @@
 
 static size_t pos_of(const spy_ivec *s, int64_t x) { return (size_t)spy_ivec_find(s, x); }
 
-/* Writes n values at off of a 1-d dataset. */
-static int put(hid_t ds, hid_t mtype, size_t off, size_t n, const void *v)
+/* Reads or writes rows [off, off + n) of a 1-d dataset (cols 0) or of a 2-d
+** one with cols columns. */
+static int rows_io(hid_t ds, hid_t mtype, size_t off, size_t n, size_t cols, void *v, bool write)
 {
   if (!n) return 0;
-  hsize_t o = off, c = n;
-  hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(1, &c, NULL);
-  int rc = fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &o, NULL, &c, NULL) >= 0 &&
-                   H5Dwrite(ds, mtype, ms, fs, H5P_DEFAULT, v) >= 0
+  hsize_t o[2] = {off, 0}, c[2] = {n, cols};
+  hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(cols ? 2 : 1, c, NULL);
+  int rc = fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, o, NULL, c, NULL) >= 0 &&
+                   (write ? H5Dwrite(ds, mtype, ms, fs, H5P_DEFAULT, v)
+                          : H5Dread(ds, mtype, ms, fs, H5P_DEFAULT, v)) >= 0
                ? 0
                : -1;
   spy_h5_close_space(ms);
@@ -47,28 +50,31 @@ static int put(hid_t ds, hid_t mtype, size_t off, size_t n, const void *v)
   return rc;
 }
 
-/* Reads n values at off of a 1-d dataset. */
+static int put(hid_t ds, hid_t mtype, size_t off, size_t n, const void *v)
+{
+  return rows_io(ds, mtype, off, n, 0, (void *)v, true);
+}
+
 static int get(hid_t ds, hid_t mtype, size_t off, size_t n, void *v)
 {
-  if (!n) return 0;
-  hsize_t o = off, c = n;
-  hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(1, &c, NULL);
-  int rc = fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &o, NULL, &c, NULL) >= 0 &&
-                   H5Dread(ds, mtype, ms, fs, H5P_DEFAULT, v) >= 0
-               ? 0
-               : -1;
-  spy_h5_close_space(ms);
-  spy_h5_close_space(fs);
-  return rc;
+  return rows_io(ds, mtype, off, n, 0, v, false);
 }
 
 /* ---- writing units -------------------------------------------------------------------- */
 
 int spy_nwb_write_units(hid_t f, spy_data *d, spy_err *err)
 {
-  spy_discrete_scan sc;
-  int rc = spy_discrete_check(d, &sc, err);
+  spy_waveform w;
+  int rc = spy_waveform_info(d, &w, err);
   if (rc) return rc;
+  if (w.ndim > 2)
+    return spy_fail(err, SPY_ENOTSUP,
+                    "save_nwb writes SpikeData waveforms of shape (nSpikes, nSamples) (NWB's "
+                    "`waveforms`, one per spike); got %d dimensions",
+                    w.ndim);
+  size_t ws = w.ndim == 2 ? w.shape[1] : 0, wb = ws ? spy_waveform_row_bytes(&w) : 0;
+  spy_discrete_scan sc;
+  if ((rc = spy_discrete_check(d, &sc, err))) return rc;
   const spy_ivec *chans = &sc.col[0], *units = &sc.col[1];
   size_t nu = units->n, n = sc.nrows;
   uint64_t *ends = calloc(nu + 1, sizeof *ends), *cur = calloc(nu + 1, sizeof *cur);
@@ -76,9 +82,12 @@ int spy_nwb_write_units(hid_t f, spy_data *d, spy_err *err)
   int64_t *buf = malloc(ROWS * 3 * sizeof *buf), *tch = malloc(ROWS * sizeof *tch);
   double *tt = malloc(ROWS * sizeof *tt);
   size_t *tpos = malloc(ROWS * sizeof *tpos), *bcount = calloc(nu + 1, sizeof *bcount);
-  hid_t g = -1, st = -1, se = -1;
+  char *wbuf = ws ? malloc(ROWS * wb) : NULL, *wtmp = ws ? malloc(ROWS * wb) : NULL;
+  uint64_t *widx = ws ? malloc(ROWS * sizeof *widx) : NULL;
+  hid_t g = -1, st = -1, se = -1, wd = -1, wi = -1, wt = ws ? spy_h5_type(w.dtype) : -1;
   bool multi = false;
-  if (!ends || !cur || !uch || !buf || !tch || !tt || !tpos || !bcount) {
+  if (!ends || !cur || !uch || !buf || !tch || !tt || !tpos || !bcount ||
+      (ws && (!wbuf || !wtmp || !widx))) {
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto exit;
   }
@@ -113,13 +122,16 @@ int spy_nwb_write_units(hid_t f, spy_data *d, spy_err *err)
     regend[u] = k;
     sr[u] = d->samplerate;
   }
-  const char *cols[] = {"spike_times", "electrodes", "unit_name", "samplerate", "spike_electrodes"};
+  const char *cols[6] = {"spike_times", "electrodes", "unit_name", "samplerate"};
+  size_t ncols = 4;
+  if (ws) cols[ncols++] = "waveforms";
+  if (multi) cols[ncols++] = "spike_electrodes";
   g = spy_nwb_group(f, "units");
   hid_t vs = spy_nwb_vlstr(), rg = -1;
   bad = bad || g < 0 ||
         spy_nwb_typed(g, "core", "Units") |
             spy_nwb_attr_str(g, "description", "units (spike trains) exported by spy") |
-            spy_nwb_attr_strs(g, "colnames", cols, multi ? 5 : 4) | spy_nwb_ids(g, units->v, nu) |
+            spy_nwb_attr_strs(g, "colnames", cols, ncols) | spy_nwb_ids(g, units->v, nu) |
             spy_nwb_column(g, "samplerate", "the samplerate of the unit's spike train (Syncopy)",
                            H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, sr, nu);
   if (!bad)
@@ -152,6 +164,17 @@ int spy_nwb_write_units(hid_t f, spy_data *d, spy_err *err)
                                          "the electrodes-table row (channel) of each spike (spy)") |
                         spy_nwb_index(g, "spike_electrodes_index", "spike_electrodes", ends, nu);
   }
+  if (!bad && ws) { /* doubly ragged: one waveform per spike, spikes per unit */
+    hsize_t dims[2] = {n, ws};
+    hid_t sp = H5Screate_simple(2, dims, NULL);
+    wd = H5Dcreate2(g, "waveforms", wt, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    spy_h5_close_space(sp);
+    bad = wd < 0 || spy_nwb_typed(wd, "hdmf-common", "VectorData") |
+                        spy_nwb_attr_str(wd, "description", "the waveform of each spike") |
+                        spy_nwb_index(g, "waveforms_index", "waveforms", NULL, n) |
+                        spy_nwb_index(g, "waveforms_index_index", "waveforms_index", ends, nu) ||
+          (wi = H5Dopen2(g, "waveforms_index", H5P_DEFAULT)) < 0;
+  }
   if (bad) {
     rc = spy_h5_fail(err, SPY_EIO, "cannot write the units table");
     goto exit;
@@ -161,7 +184,14 @@ int spy_nwb_write_units(hid_t f, spy_data *d, spy_err *err)
     size_t m = n - r0 < ROWS ? n - r0 : ROWS;
     if (spy_interrupted()) rc = spy_fail(err, SPY_EINTR, "interrupted");
     if (!rc) rc = spy_discrete_read(d, r0, m, buf, err);
+    if (!rc && ws) rc = spy_waveform_read(d, &w, r0, m, wbuf, err);
     if (rc) break;
+    for (size_t i = 0; ws && i < m; i++)
+      widx[i] = r0 + i + 1;
+    if (ws && put(wi, H5T_NATIVE_UINT64, r0, m, widx)) {
+      rc = spy_h5_fail(err, SPY_EIO, "cannot write the waveforms");
+      break;
+    }
     memset(bcount, 0, (nu + 1) * sizeof *bcount);
     for (size_t i = 0; i < m; i++)
       bcount[(tpos[i] = pos_of(units, buf[3 * i + 2])) + 1]++;
@@ -171,12 +201,14 @@ int spy_nwb_write_units(hid_t f, spy_data *d, spy_err *err)
       size_t k = bcount[tpos[i]]++;
       tt[k] = (double)buf[3 * i] / d->samplerate;
       tch[k] = (int64_t)pos_of(chans, buf[3 * i + 1]);
+      if (ws) memcpy(wtmp + k * wb, wbuf + i * wb, wb);
     }
     /* bcount[u] is now the end of unit u's rows in tt */
     for (size_t u = 0, b = 0; !rc && u < nu; b = bcount[u++]) {
       size_t k = bcount[u] - b;
       if (put(st, H5T_NATIVE_DOUBLE, cur[u], k, tt + b) ||
-          (multi && put(se, H5T_NATIVE_INT64, cur[u], k, tch + b)))
+          (multi && put(se, H5T_NATIVE_INT64, cur[u], k, tch + b)) ||
+          (ws && rows_io(wd, wt, cur[u], k, ws, wtmp + b * wb, true)))
         rc = spy_h5_fail(err, SPY_EIO, "cannot write the spike times");
       cur[u] += k;
     }
@@ -184,6 +216,12 @@ int spy_nwb_write_units(hid_t f, spy_data *d, spy_err *err)
 exit:
   spy_h5_close_dset(st);
   spy_h5_close_dset(se);
+  spy_h5_close_dset(wd);
+  spy_h5_close_dset(wi);
+  spy_h5_close_type(wt);
+  free(wbuf);
+  free(wtmp);
+  free(widx);
   if (g >= 0) H5Gclose(g);
   for (size_t u = 0; uch && u < nu; u++)
     spy_ivec_free(&uch[u]);
@@ -268,11 +306,14 @@ typedef struct cursor {
   size_t have, at;  /* buffered values and the current one */
   double *t;
   int64_t *ch;
+  char *wf;         /* waveform rows, or NULL */
   int64_t sample, chan, prev;
 } cursor;
 
 typedef struct merge {
   hid_t st, se;     /* spike_times, spike_electrodes (or -1) */
+  hid_t wd, wt;     /* waveforms and their memory type (or -1) */
+  size_t ws, wb;    /* waveform samples and bytes per spike (0: none) */
   size_t block;
   double fs, t0;
   cursor *c;
@@ -313,7 +354,8 @@ static int advance(merge *m, size_t u, const int64_t *uid, bool *done, spy_err *
       return SPY_OK;
     }
     if (get(m->st, H5T_NATIVE_DOUBLE, c->next, k, c->t) ||
-        (m->se >= 0 && get(m->se, H5T_NATIVE_INT64, c->next, k, c->ch)))
+        (m->se >= 0 && get(m->se, H5T_NATIVE_INT64, c->next, k, c->ch)) ||
+        (m->ws && rows_io(m->wd, m->wt, c->next, k, m->ws, c->wf, false)))
       return spy_h5_fail(err, SPY_EFORMAT, "'%s': cannot read spike_times / spike_electrodes of unit id %lld",
                          m->path, (long long)uid[u]);
     c->next += k;
@@ -394,13 +436,68 @@ static char **labels(const char *prefix, const spy_ivec *idx, char **names, size
   return out;
 }
 
+/*
+** Whether units/waveforms can become SpikeData's `waveform`: 2-d numeric,
+** exactly one waveform per spike (waveforms_index = 1..n, checked in
+** blocks) and the spikes of each unit (waveforms_index_index = the spike
+** index).  Returns NULL and opens *wd, or says why not.
+*/
+static const char *waveforms_ok(hid_t g, size_t nspk, const double *ends, size_t nu, hid_t *wd,
+                                spy_waveform *w)
+{
+  *wd = H5Dopen2(g, "waveforms", H5P_DEFAULT);
+  hid_t sp = *wd >= 0 ? H5Dget_space(*wd) : -1, ty = *wd >= 0 ? H5Dget_type(*wd) : -1;
+  hsize_t dims[2] = {0, 0};
+  const char *why = NULL;
+  if (sp < 0 || H5Sget_simple_extent_ndims(sp) != 2 || ty < 0 ||
+      spy_h5_dtype_of(ty, &w->dtype) != SPY_OK)
+    why = "`waveforms` is not a 2-d numeric dataset";
+  else if (H5Sget_simple_extent_dims(sp, dims, NULL), dims[0] != nspk || dims[1] == 0)
+    why = "`waveforms` does not hold one waveform per spike";
+  spy_h5_close_space(sp);
+  spy_h5_close_type(ty);
+  size_t nii = 0;
+  double *ii = why ? NULL : spy_nwb_get_doubles(g, "waveforms_index_index", &nii);
+  for (size_t u = 0; !why && u < nu; u++)
+    if (!ii || nii != nu || ii[u] != ends[u]) why = "waveforms_index_index does not match spike_times_index";
+  free(ii);
+  hid_t wi = why ? -1 : H5Dopen2(g, "waveforms_index", H5P_DEFAULT);
+  hid_t wsp = wi >= 0 ? H5Dget_space(wi) : -1;
+  if (!why && (wsp < 0 || H5Sget_simple_extent_npoints(wsp) != (hssize_t)nspk))
+    why = "waveforms_index does not have one entry per spike";
+  spy_h5_close_space(wsp);
+  double *b = why ? NULL : malloc(ROWS * sizeof *b);
+  if (!why && !b) why = "out of memory";
+  for (size_t r0 = 0; !why && r0 < nspk; r0 += ROWS) {
+    size_t k = nspk - r0 < ROWS ? nspk - r0 : ROWS;
+    if (get(wi, H5T_NATIVE_DOUBLE, r0, k, b)) why = "waveforms_index cannot be read";
+    for (size_t i = 0; !why && i < k; i++)
+      if (b[i] != (double)(r0 + i + 1))
+        why = "spikes with several waveforms (electrodes) are not supported";
+  }
+  free(b);
+  spy_h5_close_dset(wi);
+  if (why) {
+    spy_h5_close_dset(*wd);
+    *wd = -1;
+  } else {
+    w->ndim = 2;
+    w->shape[0] = nspk;
+    w->shape[1] = (size_t)dims[1];
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return why;
+}
+
 int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double nsamp,
-                       spy_data **out, spy_err *err)
+                       spy_data **out, char **warnings, spy_err *err)
 {
   *out = NULL;
   int rc = SPY_OK;
   hid_t g = H5Gopen2(f, "/units", H5P_DEFAULT);
-  merge m = {.st = -1, .se = -1, .t0 = t0, .path = path};
+  merge m = {.st = -1, .se = -1, .wd = -1, .wt = -1, .t0 = t0, .path = path};
+  spy_waveform w = {0};
+  char *wout = NULL;
   size_t nu = 0, nend = 0, nsr = 0, nname = 0, nloc = 0, nspk = 0;
   double *uidd = spy_nwb_get_doubles(g, "id", &nu), *ends = NULL, *srcol = NULL,
          *first = NULL;
@@ -501,14 +598,26 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
     }
   }
   H5Eclear2(H5E_DEFAULT);
+  if (H5Lexists(g, "waveforms", H5P_DEFAULT) > 0) {
+    const char *why = waveforms_ok(g, nspk, ends, nu, &m.wd, &w);
+    if (why)
+      spy_warn_append(warnings, "'%s': units waveforms not loaded: %s", path, why);
+    else {
+      m.ws = w.shape[1];
+      m.wb = spy_waveform_row_bytes(&w);
+      m.wt = spy_h5_type(w.dtype);
+    }
+  }
+  H5Eclear2(H5E_DEFAULT);
   /* the merge: each unit's buffer of `block` spikes (memory ~ 1M values in all) */
-  m.block = ((size_t)1 << 20) / (nu ? nu : 1);
+  m.block = ((size_t)1 << 20) / (nu ? nu : 1) / (m.ws ? m.ws : 1);
   if (m.block > 4096) m.block = 4096;
   if (m.block < 16) m.block = 16;
   m.c = calloc(nu + 1, sizeof *m.c);
   m.heap = calloc(nu + 1, sizeof *m.heap);
   rows = malloc(ROWS * 3 * sizeof *rows);
-  if (!m.c || !m.heap || !rows) {
+  wout = m.ws ? malloc(ROWS * m.wb) : NULL;
+  if (!m.c || !m.heap || !rows || (m.ws && !wout)) {
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto exit;
   }
@@ -516,6 +625,7 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
   size_t shape[2] = {nspk, 3};
   if (!d) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   else rc = spy_data_create(d, SPY_DT_I64, 2, shape, err);
+  if (!rc && m.ws) rc = spy_waveform_create(d, &w, err);
   for (size_t u = 0; !rc && u < nu; u++) {
     cursor *c = &m.c[u];
     c->next = u ? (size_t)ends[u - 1] : 0;
@@ -524,7 +634,8 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
     c->chan = first ? (int64_t)first[u] : 0;
     if (c->end > c->next) {
       if (!(c->t = malloc(m.block * sizeof *c->t)) ||
-          (m.se >= 0 && !(c->ch = malloc(m.block * sizeof *c->ch)))) {
+          (m.se >= 0 && !(c->ch = malloc(m.block * sizeof *c->ch))) ||
+          (m.ws && !(c->wf = malloc(m.block * m.wb)))) {
         rc = spy_fail(err, SPY_ENOMEM, "out of memory");
         break;
       }
@@ -551,11 +662,13 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
     rows[3 * k] = c->sample;
     rows[3 * k + 1] = c->chan;
     rows[3 * k + 2] = uid[u];
+    if (m.ws) memcpy(wout + k * m.wb, c->wf + c->at * m.wb, m.wb);
     smax = c->sample;
     if (spy_ivec_add(&cset, c->chan)) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     if (++k == ROWS || nrow + k == nspk) {
       if (spy_interrupted()) rc = spy_fail(err, SPY_EINTR, "interrupted while loading '%s'", path);
       if (!rc) rc = spy_data_write(d, nrow, k, 0, 3, rows, SPY_DT_I64, err);
+      if (!rc && m.ws) rc = spy_waveform_write(d, &w, nrow, k, wout, err);
       nrow += k;
       k = 0;
     }
@@ -601,7 +714,11 @@ exit:
   for (size_t u = 0; m.c && u < nu; u++) {
     free(m.c[u].t);
     free(m.c[u].ch);
+    free(m.c[u].wf);
   }
+  free(wout);
+  spy_h5_close_dset(m.wd);
+  spy_h5_close_type(m.wt);
   free(m.c);
   free(m.heap);
   free(rows);

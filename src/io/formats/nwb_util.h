@@ -39,7 +39,7 @@ hid_t spy_nwb_ds_1d(hid_t g, const char *name, hid_t ftype, hid_t mtype, const v
 int spy_nwb_column(hid_t g, const char *name, const char *desc, hid_t ftype, hid_t mtype,
                    const void *v, size_t n);
 /* A VectorIndex `name` over the ragged column `target` (a dataset of g):
-** ends[i] = one past the last element of row i. */
+** ends[i] = one past the last element of row i (NULL: written later). */
 int spy_nwb_index(hid_t g, const char *name, const char *target, const uint64_t *ends, size_t n);
 /* ElementIdentifiers `id`: v[0..n) or 0..n-1 when v is NULL. */
 int spy_nwb_ids(hid_t g, const int64_t *v, size_t n);
@@ -80,7 +80,7 @@ int spy_nwb_read_trials(hid_t f, const char *path, const char *what, double t0, 
 int spy_nwb_write_units(hid_t f, spy_data *d, spy_err *err);
 int spy_nwb_write_ttls(hid_t f, spy_data *d, spy_err *err);
 int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double nsamp,
-                       spy_data **out, spy_err *err);
+                       spy_data **out, char **warnings, spy_err *err);
 int spy_nwb_load_ttls(hid_t f, const char *path, double fs, double t0, spy_data **out,
                       spy_err *err);
 
