@@ -198,6 +198,15 @@ f = nwbfile(%q); units(f, [[0.5, 1.0], [0.25]]); f.close()
     assert.matches("Invalid value of `samplerate`: '%-1'", errmsg(spy.load_nwb, dir .. "/n.nwb", { samplerate = -1 }))
   end)
 
+  it("ignores spike times past the last row of the ragged index", function()
+    local dir = scratch()
+    python(PY .. ([==[
+f = nwbfile(%q); g = units(f, [[0.1, 0.2], [0.3]], samplerate=[10.0, 10.0])
+del g['spike_times_index']; g['spike_times_index'] = np.array([1, 2], np.uint8); f.close()
+]==]):format(dir .. "/short.nwb"))
+    assert.are.same({ { 1, 0, 0 }, { 2, 0, 1 } }, rows(spy.load_nwb(dir .. "/short.nwb").units))
+  end)
+
   it("says what is wrong with a units table", function()
     local dir = scratch()
     python(PY .. ([==[

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/interrupt.h"
+#include "core/progress.h"
 #include "data/discrete.h"
 #include "io/formats/common.h"
 #include "io/formats/nwb_util.h"
@@ -498,7 +499,7 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
   merge m = {.st = -1, .se = -1, .wd = -1, .wt = -1, .t0 = t0, .path = path};
   spy_waveform w = {0};
   char *wout = NULL;
-  size_t nu = 0, nend = 0, nsr = 0, nname = 0, nloc = 0, nspk = 0;
+  size_t nu = 0, nend = 0, nsr = 0, nname = 0, nloc = 0, nspk = 0, ntot = 0;
   double *uidd = spy_nwb_get_doubles(g, "id", &nu), *ends = NULL, *srcol = NULL,
          *first = NULL;
   int64_t *uid = NULL, *rows = NULL;
@@ -548,6 +549,7 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
       goto exit;
     }
   }
+  ntot = nu ? (size_t)ends[nu - 1] : 0; /* spike_times past the last row belong to no unit */
   /* unit indices: the ids (Syncopy) */
   if (!(uid = malloc((nu + 1) * sizeof *uid))) {
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
@@ -599,7 +601,7 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
   }
   H5Eclear2(H5E_DEFAULT);
   if (H5Lexists(g, "waveforms", H5P_DEFAULT) > 0) {
-    const char *why = waveforms_ok(g, nspk, ends, nu, &m.wd, &w);
+    const char *why = waveforms_ok(g, ntot, ends, nu, &m.wd, &w);
     if (why)
       spy_warn_append(warnings, "'%s': units waveforms not loaded: %s", path, why);
     else {
@@ -622,7 +624,7 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
     goto exit;
   }
   d = spy_data_new(SPY_SPIKE);
-  size_t shape[2] = {nspk, 3};
+  size_t shape[2] = {ntot, 3};
   if (!d) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   else rc = spy_data_create(d, SPY_DT_I64, 2, shape, err);
   if (!rc && m.ws) rc = spy_waveform_create(d, &w, err);
@@ -651,6 +653,7 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
     sift_down(&m, i);
   size_t nrow = 0, k = 0;
   int64_t smax = -1;
+  spy_progress_begin(ntot / ROWS + 1);
   while (!rc && m.nheap) {
     size_t u = m.heap[0];
     cursor *c = &m.c[u];
@@ -665,18 +668,20 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
     if (m.ws) memcpy(wout + k * m.wb, c->wf + c->at * m.wb, m.wb);
     smax = c->sample;
     if (spy_ivec_add(&cset, c->chan)) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
-    if (++k == ROWS || nrow + k == nspk) {
+    if (++k == ROWS || nrow + k == ntot) {
       if (spy_interrupted()) rc = spy_fail(err, SPY_EINTR, "interrupted while loading '%s'", path);
       if (!rc) rc = spy_data_write(d, nrow, k, 0, 3, rows, SPY_DT_I64, err);
       if (!rc && m.ws) rc = spy_waveform_write(d, &w, nrow, k, wout, err);
       nrow += k;
       k = 0;
+      if (!rc) spy_progress_update(nrow / ROWS);
     }
     bool done = false;
     if (!rc) rc = advance(&m, u, uid, &done, err);
     if (done) m.heap[0] = m.heap[--m.nheap];
     sift_down(&m, 0);
   }
+  spy_progress_end(rc == SPY_OK);
   if (rc) goto exit;
   /* labels: unit_name of each id's first row; channels from the electrodes' location */
   if (names && nname == nu) {
