@@ -83,6 +83,24 @@ with h5py.File(%q, 'r') as f:
       "[0.0, 0.1] [-0.01, 0.0]", "" }, "\n"), out)
   end)
 
+  it("keeps channel and unit index values that are not 0..n-1 (electrode ids, unit ids)", function()
+    local dir = scratch()
+    local s = spy.SpikeData { data = { { 1, 5, 7 }, { 2, 0, 2 }, { 4, 5, 2 }, { 8, 0, 7 } }, samplerate = 100,
+      channel = { "left", "right" }, unit = { "u2", "u7" } }
+    s:save_nwb(dir .. "/ix.nwb")
+    local b = spy.load_nwb(dir .. "/ix.nwb").units
+    assert.are.same(rows(s), rows(b))
+    assert.are.same({ "left", "right" }, b.channel)
+    assert.are.same({ "u2", "u7" }, b.unit)
+    local out = python(([==[
+import h5py
+with h5py.File(%q, 'r') as f:
+    e = f['general/extracellular_ephys/electrodes']; u = f['units']
+    print(e['id'][()].tolist(), [x.decode() for x in e['location'][()]], u['id'][()].tolist(), u['spike_electrodes'][()].tolist())
+]==]):format(dir .. "/ix.nwb"))
+    assert.are.equal("[0, 5] ['left', 'right'] [2, 7] [0, 1, 1, 0]\n", out)
+  end)
+
   it("keeps the channel of each spike when a unit fires on several channels", function()
     local dir = scratch()
     local s = spy.synthdata.poisson_noise { nTrials = 3, nSpikes = 3000, nChannels = 3, nUnits = 4, seed = 7 }

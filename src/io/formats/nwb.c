@@ -23,7 +23,7 @@
 static int nwb_write(hid_t f, spy_data *d, bool trials, bool raw, spy_err *err)
 {
   size_t nch = d->nchannel;
-  int bad = spy_nwb_skeleton(f, (const char *const *)d->channel, nch);
+  int bad = spy_nwb_skeleton(f, (const char *const *)d->channel, NULL, nch);
   hid_t acq = H5Gopen2(f, "acquisition", H5P_DEFAULT), proc = H5Gopen2(f, "processing", H5P_DEFAULT);
   /* the series */
   hid_t home = acq, ecephys = -1, lfp = -1;
@@ -93,14 +93,17 @@ static int nwb_write(hid_t f, spy_data *d, bool trials, bool raw, spy_err *err)
   return rc;
 }
 
-/* A SpikeData's units table or an EventData's TTL series, with trials. */
+/* A SpikeData's units table or an EventData's TTL series, with trials (the units
+** writer writes the skeleton: its electrodes are the channels it finds). */
 static int nwb_write_discrete(hid_t f, spy_data *d, bool trials, spy_err *err)
 {
-  bool spike = d->cls == SPY_SPIKE;
-  int rc = spy_nwb_skeleton(f, (const char *const *)d->channel, spike ? d->nchannel : 0)
-               ? spy_h5_fail(err, SPY_EIO, "cannot write the NWB structure")
-               : SPY_OK;
-  if (!rc) rc = spike ? spy_nwb_write_units(f, d, err) : spy_nwb_write_ttls(f, d, err);
+  int rc = SPY_OK;
+  if (d->cls == SPY_SPIKE) {
+    rc = spy_nwb_write_units(f, d, err);
+  } else {
+    rc = spy_nwb_skeleton(f, NULL, NULL, 0) ? spy_h5_fail(err, SPY_EIO, "cannot write the NWB structure")
+                                            : spy_nwb_write_ttls(f, d, err);
+  }
   if (!rc && trials) rc = spy_nwb_write_trials(f, d, err);
   return rc;
 }

@@ -3,8 +3,9 @@
 **
 ** Units: one row per distinct unit index (the `id`), spike_times in s
 ** (sample / samplerate) as a ragged column (spike_times + spike_times_index),
-** `electrodes` (ragged DynamicTableRegion: the electrodes-table rows, i.e.
-** channel label positions, the unit fires on), `unit_name` (spy's unit
+** `electrodes` (ragged DynamicTableRegion: the electrodes-table rows the
+** unit fires on; the electrodes table has one row per channel index, its
+** `id` the index and its `location` the label), `unit_name` (spy's unit
 ** labels), `samplerate` (Syncopy's column, so its reader finds the rate)
 ** and, only when some unit fires on more than one channel, the per-spike
 ** electrode row `spike_electrodes` (+ index) so that channels survive.
@@ -78,6 +79,16 @@ int spy_nwb_write_units(hid_t f, spy_data *d, spy_err *err)
   if ((rc = spy_discrete_check(d, &sc, err))) return rc;
   const spy_ivec *chans = &sc.col[0], *units = &sc.col[1];
   size_t nu = units->n, n = sc.nrows;
+  /* the electrodes: one per channel index (id = the index, location = its label) */
+  char **cdflt = d->nchannel == chans->n ? NULL : spy_discrete_labels("channel", chans);
+  rc = spy_nwb_skeleton(f, (const char *const *)(cdflt ? cdflt : d->channel), chans->v, chans->n)
+           ? spy_h5_fail(err, SPY_EIO, "cannot write the NWB structure")
+           : SPY_OK;
+  spy_strv_free(cdflt, chans->n);
+  if (rc) {
+    spy_discrete_scan_free(&sc);
+    return rc;
+  }
   uint64_t *ends = calloc(nu + 1, sizeof *ends), *cur = calloc(nu + 1, sizeof *cur);
   spy_ivec *uch = calloc(nu + 1, sizeof *uch);
   int64_t *buf = malloc(ROWS * 3 * sizeof *buf), *tch = malloc(ROWS * sizeof *tch);
@@ -424,15 +435,26 @@ static bool distinct(const char *const *v, size_t n)
   return true;
 }
 
-/* Labels of the distinct indices idx: names[idx] when all exist and are
-** distinct (electrodes' location), else spy's defaults. */
-static char **labels(const char *prefix, const spy_ivec *idx, char **names, size_t nnames)
+/*
+** Channel labels, one per channel index in cset (ascending): the location of
+** the electrodes-table row of each index (the row whose id is the index,
+** or the row itself without ids), when all exist and are distinct; else
+** spy's defaults.  rset: the rows used (as many as indices).
+*/
+static char **channel_labels(const spy_ivec *cset, const spy_ivec *rset, const double *elid,
+                             size_t nelid, char **loc, size_t nloc)
 {
-  const char **v = names ? malloc((idx->n + 1) * sizeof *v) : NULL;
+  const char **v = loc && rset->n == cset->n ? malloc((cset->n + 1) * sizeof *v) : NULL;
   bool ok = v != NULL;
-  for (size_t i = 0; ok && i < idx->n; i++)
-    if ((ok = idx->v[i] >= 0 && (size_t)idx->v[i] < nnames)) v[i] = names[idx->v[i]];
-  char **out = ok && distinct(v, idx->n) ? spy_strv_dup(v, idx->n) : spy_discrete_labels(prefix, idx);
+  for (size_t i = 0; ok && i < cset->n; i++) {
+    size_t row = (size_t)cset->v[i];
+    if (elid)
+      for (row = 0; row < nelid && elid[row] != (double)cset->v[i]; row++) {
+      }
+    if ((ok = row < nloc && spy_ivec_find(rset, (int64_t)row) >= 0)) v[i] = loc[row];
+  }
+  char **out = ok && distinct(v, cset->n) ? spy_strv_dup(v, cset->n)
+                                          : spy_discrete_labels("channel", cset);
   free(v);
   return out;
 }
@@ -499,12 +521,12 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
   merge m = {.st = -1, .se = -1, .wd = -1, .wt = -1, .t0 = t0, .path = path};
   spy_waveform w = {0};
   char *wout = NULL;
-  size_t nu = 0, nend = 0, nsr = 0, nname = 0, nloc = 0, nspk = 0, ntot = 0;
+  size_t nu = 0, nend = 0, nsr = 0, nname = 0, nloc = 0, nspk = 0, ntot = 0, nelid = 0;
   double *uidd = spy_nwb_get_doubles(g, "id", &nu), *ends = NULL, *srcol = NULL,
-         *first = NULL;
+         *first = NULL, *elid = NULL;
   int64_t *uid = NULL, *rows = NULL;
   char **names = NULL, **loc = NULL, **ulab = NULL, **clab = NULL;
-  spy_ivec uset = {0}, cset = {0};
+  spy_ivec uset = {0}, cset = {0}, rset = {0}; /* unit ids, channel indices, electrode rows */
   spy_data *d = NULL;
   if (g < 0 || !uidd) {
     rc = spy_fail(err, SPY_EFORMAT, "'%s': the units table has no `id` column", path);
@@ -596,8 +618,16 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
     hid_t el = H5Gopen2(f, SPY_NWB_ELECTRODES, H5P_DEFAULT);
     if (el >= 0) {
       loc = spy_nwb_get_strings(el, "location", &nloc);
+      elid = spy_nwb_get_doubles(el, "id", &nelid);
       H5Gclose(el);
     }
+    /* channel indices are the electrodes' ids when these are indices */
+    for (size_t i = 0; elid && i < nelid; i++)
+      if (!(elid[i] >= 0 && elid[i] == floor(elid[i]) && elid[i] < 9e15)) {
+        free(elid);
+        elid = NULL;
+        nelid = 0;
+      }
   }
   H5Eclear2(H5E_DEFAULT);
   if (H5Lexists(g, "waveforms", H5P_DEFAULT) > 0) {
@@ -662,12 +692,14 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
                     (long long)uid[u]);
       break;
     }
+    int64_t chan = (size_t)c->chan < nelid ? (int64_t)elid[c->chan] : c->chan;
     rows[3 * k] = c->sample;
-    rows[3 * k + 1] = c->chan;
+    rows[3 * k + 1] = chan;
     rows[3 * k + 2] = uid[u];
     if (m.ws) memcpy(wout + k * m.wb, c->wf + c->at * m.wb, m.wb);
     smax = c->sample;
-    if (spy_ivec_add(&cset, c->chan)) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+    if (spy_ivec_add(&cset, chan) || spy_ivec_add(&rset, c->chan))
+      rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     if (++k == ROWS || nrow + k == ntot) {
       if (spy_interrupted()) rc = spy_fail(err, SPY_EINTR, "interrupted while loading '%s'", path);
       if (!rc) rc = spy_data_write(d, nrow, k, 0, 3, rows, SPY_DT_I64, err);
@@ -694,7 +726,7 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
     free(byid);
   }
   if (!rc && !ulab) ulab = spy_discrete_labels("unit", &uset);
-  if (!rc) clab = labels("channel", &cset, loc, nloc);
+  if (!rc) clab = channel_labels(&cset, &rset, elid, nelid, loc, nloc);
   if (!rc && (!ulab || !clab || spy_data_set_unit(d, (const char *const *)ulab, uset.n) ||
               spy_data_set_channel(d, (const char *const *)clab, cset.n)))
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
@@ -738,6 +770,8 @@ exit:
   spy_strv_free(clab, cset.n);
   spy_ivec_free(&uset);
   spy_ivec_free(&cset);
+  spy_ivec_free(&rset);
+  free(elid);
   spy_h5_close_dset(m.st);
   spy_h5_close_dset(m.se);
   if (g >= 0) H5Gclose(g);

@@ -163,7 +163,7 @@ int spy_nwb_ids(hid_t g, const int64_t *v, size_t n)
   return rc;
 }
 
-int spy_nwb_skeleton(hid_t f, const char *const *names, size_t nch)
+int spy_nwb_skeleton(hid_t f, const char *const *names, const int64_t *ids, size_t nch)
 {
   char now[64], id[37];
   time_t t = time(NULL);
@@ -197,7 +197,7 @@ int spy_nwb_skeleton(hid_t f, const char *const *names, size_t nch)
   const char *cols[] = {"location", "group", "group_name", "label"};
   bad |= spy_nwb_typed(el, "hdmf-common", "DynamicTable") |
          spy_nwb_attr_str(el, "description", "metadata about extracellular electrodes") |
-         spy_nwb_attr_strs(el, "colnames", cols, 4) | spy_nwb_ids(el, NULL, nch);
+         spy_nwb_attr_strs(el, "colnames", cols, 4) | spy_nwb_ids(el, ids, nch);
   hobj_ref_t *refs = malloc((nch + 1) * sizeof *refs);
   const char **gname = malloc((nch + 1) * sizeof *gname);
   char **label = calloc(nch + 1, sizeof *label);

@@ -46,9 +46,10 @@ int spy_nwb_ids(hid_t g, const int64_t *v, size_t n);
 /*
 ** The NWBFile skeleton: root attributes and required datasets, the
 ** required groups, Device "array", ElectrodeGroup "shank0" and the
-** electrodes table whose `location` holds the names (Syncopy's layout).
+** electrodes table whose `location` holds the names (Syncopy's layout) and
+** whose `id`s are ids[] (NULL: 0..n-1; SpikeData: the channel indices).
 */
-int spy_nwb_skeleton(hid_t f, const char *const *names, size_t n);
+int spy_nwb_skeleton(hid_t f, const char *const *names, const int64_t *ids, size_t n);
 /* intervals/trials: start_time, stop_time, offset in s (trial definition / samplerate). */
 int spy_nwb_write_trials(hid_t f, const spy_data *d, spy_err *err);
 
