@@ -309,6 +309,7 @@ static void send_result(const wtask *t, const unsigned char *p, size_t n, unsign
     spy_msg_raw(m, p + off, k);
     send_frame(m);
   }
+  if (stopping()) return; /* the connection is going: the session re-runs the task */
   spy_msg_begin(m, SPY_MSG_RESULT);
   spy_msg_u64(m, t->id);
   spy_msg_u32(m, flags);
