@@ -530,18 +530,20 @@ static void on_retire(spy_cluster *c, conn *w)
   if (w->busy == 0) queue_simple(w, SPY_MSG_SHUTDOWN, NULL);
 }
 
-static void on_readable(spy_cluster *c, conn *w)
+/* One read (at most 64 KiB or the rest of a frame) and the frames it
+** completed; false when nothing more is to be read now. */
+static bool read_some(spy_cluster *c, conn *w)
 {
   size_t max = w->stage == C_READY ? SPY_PROTO_MAX_REPLY : SPY_PROTO_MAX_HELLO;
   long k = spy_inbuf_fill(&w->in, w->fd, max);
-  if (k == -2) return;
+  if (k == -2) return false;
   if (k == 0) {
     drop(c, w, w->stage == C_READY ? "connection closed" : "closed during the handshake");
-    return;
+    return false;
   }
   if (k < 0) {
     drop(c, w, errno == EMSGSIZE ? "message over the size limit" : strerror(errno));
-    return;
+    return false;
   }
   w->heard = spy_clock();
   if (w->in.cap > c->recv_peak) c->recv_peak = w->in.cap;
@@ -550,7 +552,7 @@ static void on_readable(spy_cluster *c, conn *w)
   while (w->stage != C_CLOSING && (f = spy_inbuf_frame(&w->in, max, &type, &r)) != 0) {
     if (f < 0) {
       drop(c, w, "message over the size limit");
-      return;
+      return false;
     }
     int bad = 0;
     if (w->stage == C_HANDSHAKE) {
@@ -569,8 +571,17 @@ static void on_readable(spy_cluster *c, conn *w)
     spy_inbuf_pop(&w->in);
     if (bad) {
       drop(c, w, w->stage == C_HANDSHAKE ? "not a spy worker" : "malformed message");
-      return;
+      return false;
     }
+  }
+  return w->stage == C_READY;
+}
+
+/* A streaming result can fill the socket faster than one read a wakeup
+** drains it: read on, up to about 1 MiB, then serve the other connections. */
+static void on_readable(spy_cluster *c, conn *w)
+{
+  for (int i = 0; i < 16 && read_some(c, w); i++) {
   }
 }
 
