@@ -495,9 +495,10 @@ double spy_slurm_parse_endtime(const char *s)
 {
   struct tm tm = {0};
   char tail = 0;
-  while (s && (*s == ' ' || *s == '\t')) s++;
-  if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                   &tm.tm_min, &tm.tm_sec, &tail) < 6)
+  while (s && (*s == ' ' || *s == '\t'))
+    s++;
+  if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &tail) < 6)
     return 0; /* N/A, Unknown, NONE, empty */
   if (tail && tail != '\n' && tail != ' ' && tail != '\r') return 0;
   if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||

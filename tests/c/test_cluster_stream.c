@@ -42,7 +42,8 @@ static double maxdiff(spy_data *a, spy_data *b)
     size_t n = rows - r0 < step ? rows - r0 : step;
     CHECK(spy_data_read(a, r0, n, NULL, nch, x, SPY_DT_F64, &err) == 0, "%s", err.msg);
     CHECK(spy_data_read(b, r0, n, NULL, nch, y, SPY_DT_F64, &err) == 0, "%s", err.msg);
-    for (size_t i = 0; i < n * m1; i++) m = fmax(m, x[i] != x[i] || y[i] != y[i] ? INFINITY : fabs(x[i] - y[i]));
+    for (size_t i = 0; i < n * m1; i++)
+      m = fmax(m, x[i] != x[i] || y[i] != y[i] ? INFINITY : fabs(x[i] - y[i]));
   }
   free(x);
   free(y);
@@ -96,7 +97,8 @@ static void *generate(void *arg)
   free(st.flagged);
   memset(&st, 0, sizeof st);
   g->diff = -1;
-  if (g->rc == 0 && spy_run(&op2, NULL, NULL, here, &inl, &st, &err) == 0) g->diff = maxdiff(here, there);
+  if (g->rc == 0 && spy_run(&op2, NULL, NULL, here, &inl, &st, &err) == 0)
+    g->diff = maxdiff(here, there);
   free(st.flagged);
   spy_op_free(&op);
   spy_op_free(&op2);
@@ -134,8 +136,8 @@ static int peer_connect(const char *address, const unsigned char key[SPY_PROTO_K
   spy_msg_end(&b, &err);
   spy_send_all(fd, b.p, b.n, 5);
   spy_msgbuf_free(&b);
-  if (spy_recv_frame(fd, in, SPY_PROTO_MAX_HELLO, 5) != 1 || spy_inbuf_frame(in, SPY_PROTO_MAX_HELLO, &type, &r) != 1 ||
-      type != SPY_MSG_WELCOME)
+  if (spy_recv_frame(fd, in, SPY_PROTO_MAX_HELLO, 5) != 1 ||
+      spy_inbuf_frame(in, SPY_PROTO_MAX_HELLO, &type, &r) != 1 || type != SPY_MSG_WELCOME)
     return -1;
   spy_inbuf_pop(in);
   return fd;
@@ -195,7 +197,8 @@ static void *half_peer_run(void *arg)
 
 /* Starts a worker with SLURM_JOB_ID=4242 and a fake squeue on PATH that
 ** records its arguments in <bin>/args and prints `endtime`. */
-static pid_t squeue_worker(const char *address, const char *dir, const char *bin, const char *endtime)
+static pid_t squeue_worker(const char *address, const char *dir, const char *bin,
+                           const char *endtime)
 {
   char path[4400], script[4400];
   snprintf(path, sizeof path, "%s/squeue", bin);
@@ -213,8 +216,8 @@ static pid_t squeue_worker(const char *address, const char *dir, const char *bin
     setenv("SLURM_JOB_ID", "4242", 1);
     unsetenv("SLURM_JOB_END_TIME");
     snprintf(script, sizeof script, "%s/secret", dir);
-    execl(exe, exe, "--worker", address, "--secret-file", script, "--death-timeout", "20", "--name", "squeue-worker",
-          (char *)NULL);
+    execl(exe, exe, "--worker", address, "--secret-file", script, "--death-timeout", "20", "--name",
+          "squeue-worker", (char *)NULL);
     _exit(127);
   }
   return p;
@@ -237,15 +240,17 @@ static void test_endtime_parser(void)
   tzset();
   CHECK(spy_slurm_parse_endtime("2026-12-07T10:00:00") == 1796637600.0, "UTC: %.0f",
         spy_slurm_parse_endtime("2026-12-07T10:00:00"));
-  CHECK(spy_slurm_parse_endtime("2026-12-07T10:00:00           \n") == 1796637600.0, "squeue -O pads with blanks");
+  CHECK(spy_slurm_parse_endtime("2026-12-07T10:00:00           \n") == 1796637600.0,
+        "squeue -O pads with blanks");
   setenv("TZ", "Europe/Berlin", 1); /* squeue prints the controller's local time */
   tzset();
   CHECK(spy_slurm_parse_endtime("2026-12-07T10:00:00") == 1796637600.0 - 3600, "CET: %.0f",
         spy_slurm_parse_endtime("2026-12-07T10:00:00"));
   unsetenv("TZ");
   tzset();
-  const char *unknown[] = {"N/A", "Unknown", "NONE", "", "   \n", "2026-13-07T10:00:00", "2026-12-07T10:00:00x",
-                           "2026-12-07", "INVALID"};
+  const char *unknown[] = {
+      "N/A",        "Unknown", "NONE", "", "   \n", "2026-13-07T10:00:00", "2026-12-07T10:00:00x",
+      "2026-12-07", "INVALID"};
   for (size_t i = 0; i < sizeof unknown / sizeof *unknown; i++)
     CHECK(spy_slurm_parse_endtime(unknown[i]) == 0, "'%s' is no end time", unknown[i]);
   CHECK(spy_slurm_parse_endtime(NULL) == 0, "NULL");
@@ -312,7 +317,8 @@ int main(void)
 
   /* 2. a 100 MiB trial result (2621440 x 10 float32): identical, no file, bounded buffering */
   double m0 = dir_mtime(dir);
-  gen_run big = {rem, "{\"nTrials\":1,\"nSamples\":2621440,\"nChannels\":10,\"seed\":11}", -1, -1, {0}};
+  gen_run big = {
+      rem, "{\"nTrials\":1,\"nSamples\":2621440,\"nChannels\":10,\"seed\":11}", -1, -1, {0}};
   generate(&big);
   CHECK(big.rc == 0, "100 MiB result: %s", big.err.msg);
   CHECK(big.diff == 0, "100 MiB result differs from inline: %g", big.diff);
@@ -330,8 +336,8 @@ int main(void)
   CHECK(send_pieces(fd, 987654321, 0, 512) == 0, "32 MiB of unsolicited pieces sent");
   wait_workers(c, 2);
   spy_cluster_get_status(c, &s);
-  CHECK(s.workers == 2 && s.recv_peak <= 4 * SPY_PROTO_MAX_REPLY, "%d workers, %zu bytes buffered", s.workers,
-        s.recv_peak);
+  CHECK(s.workers == 2 && s.recv_peak <= 4 * SPY_PROTO_MAX_REPLY, "%d workers, %zu bytes buffered",
+        s.workers, s.recv_peak);
   close(fd);
   spy_inbuf_free(&in);
   wait_workers(c, 1);
@@ -356,7 +362,8 @@ int main(void)
   snprintf(args, sizeof args, "%s/args", bin);
   size_t n = 0;
   char *a = t_slurp(args, &n);
-  CHECK(a && strcmp(a, "-h -j 4242 -O EndTime\n") == 0, "squeue's arguments: '%s'", a ? a : "(not run)");
+  CHECK(a && strcmp(a, "-h -j 4242 -O EndTime\n") == 0, "squeue's arguments: '%s'",
+        a ? a : "(not run)");
   free(a);
   q = squeue_worker(spy_cluster_address(c), dir, bin, "N/A");
   wait_workers(c, 2);
