@@ -1734,6 +1734,7 @@ static void r_end(void *ctx)
   pthread_mutex_lock(&c->lock);
   c->adapt_busy = false;
   c->adapt_idle_since = spy_clock();
+  c->op = NULL; /* the scheduler frees it after the run */
   for (conn *w = c->conns; w; w = w->next)
     if (w->stage == C_READY && w->comp_sent == c->comp_id) {
       uint64_t id = c->comp_id;
