@@ -64,7 +64,7 @@ static const spy_kwarg kw_slurm[] = {
     {"walltime", SPY_KT_STR | SPY_KT_BOOL | SPY_KT_NULL, "\"00:30:00\"", NULL,
      "time limit per job (#SBATCH -t); false for the partition's default"},
     {"local_directory", SPY_KT_STR | SPY_KT_NULL, "null", NULL,
-     "shared folder for the cluster's directory (secret, result blocks); default SPYTMPDIR"},
+     "shared folder for the cluster's directory (its secret); default SPYTMPDIR"},
     {"log_directory", SPY_KT_STR | SPY_KT_NULL, "null", NULL,
      "job logs <name>-<jobid>.out/.err; default <SPYLOGDIR>/slurm/<user>_<date>-<time>"},
     {"job_extra_directives", SPY_KT_STRS, "[]", NULL, "extra '#SBATCH <item>' lines, verbatim"},
@@ -91,9 +91,9 @@ static const spy_funcspec spec_slurm = {
     "Options and defaults are dask-jobqueue's.  Each job runs `spy --worker <address>`, which "
     "connects back to this session over TCP and authenticates with a per-cluster secret; tasks "
     "carry the computation's cfg and a slice; workers read their slices from the input file and "
-    "write result blocks into the cluster's directory (local_directory must be visible from the "
-    "compute nodes).  cluster:job_script() shows the script, cluster:scale(n) submits or "
-    "cancels jobs, cluster:adapt{minimum_jobs=0, maximum_jobs=8, wait=3} lets the jobs follow "
+    "send result blocks back over the connection (local_directory, which holds the secret, must "
+    "be visible from the compute nodes).  cluster:job_script() shows the script, "
+    "cluster:scale(n) submits or cancels jobs, cluster:adapt{minimum_jobs=0, maximum_jobs=8, wait=3} lets the jobs follow "
     "the computations (dask-jobqueue's adapt), cluster:close() cancels them all (as does the end "
     "of the session).  Workers retire before their walltime and are replaced first.  Inside "
     "`srun -n N spy script.lua` no cluster is needed: spy.Client() attaches the other ranks.",

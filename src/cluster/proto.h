@@ -21,6 +21,12 @@
 **
 ** Integers are big-endian; strings are a u32 length and bytes (no NUL);
 ** doubles travel as their IEEE bits in a u64.
+**
+** Results travel over the connection (version 2): a task's block as BLOCK
+** frames of at most SPY_PROTO_BLOCK_BYTES bytes each, in order, then RESULT
+** with the total; the session copies each piece straight into the buffer
+** the task's proxy waits with, so it holds at most one frame per connection
+** besides the scheduler's own task buffers.
 */
 #ifndef SPY_PROTO_H
 #define SPY_PROTO_H
@@ -32,13 +38,16 @@
 #include "core/err.h"
 
 #define SPY_PROTO_MAGIC "SPYW"
-#define SPY_PROTO_VERSION 1u
+#define SPY_PROTO_VERSION 2u
 #define SPY_PROTO_NONCE 32
 #define SPY_PROTO_MAC 32
 #define SPY_PROTO_KEY 32
 #define SPY_PROTO_MAX_HELLO 4096u
 #define SPY_PROTO_MAX_FRAME (64u << 20)
 #define SPY_PROTO_MAX_REPLY (64u << 10)
+/* result bytes per BLOCK frame: the reply limit less type, task and offset,
+** rounded down to whole complex values */
+#define SPY_PROTO_BLOCK_BYTES (SPY_PROTO_MAX_REPLY - 64u)
 
 enum {
   SPY_MSG_HELLO = 1,     /* S->W  magic, u32 version, nonce */
@@ -46,14 +55,15 @@ enum {
   SPY_MSG_WELCOME = 3,   /* S->W  mac, str json {"id", "heartbeat"} */
   SPY_MSG_REJECT = 4,    /* S->W  str reason */
   SPY_MSG_COMP = 10,     /* S->W  u64 comp, str computation-json */
-  SPY_MSG_TASK = 11,     /* S->W  u64 comp, u64 task, u64 trial, row0, nsamp, c0, nc, rows, str path */
+  SPY_MSG_TASK = 11,     /* S->W  u64 comp, u64 task, u64 trial, row0, nsamp, c0, nc, rows */
   SPY_MSG_CANCEL = 12,   /* S->W  u64 comp: stop its running tasks */
   SPY_MSG_DROP = 13,     /* S->W  u64 comp: forget it (close its input) */
   SPY_MSG_PING = 20,     /* both  heartbeat, empty */
   SPY_MSG_SHUTDOWN = 21, /* S->W  exit now, empty */
-  SPY_MSG_RESULT = 30,   /* W->S  u64 task, u32 flags */
+  SPY_MSG_RESULT = 30,   /* W->S  u64 task, u32 flags, u64 bytes (after all its BLOCKs) */
   SPY_MSG_FAIL = 31,     /* W->S  u64 task, i32 code, str message */
-  SPY_MSG_RETIRE = 32    /* W->S  empty: the job's walltime is near, no new tasks please */
+  SPY_MSG_RETIRE = 32,   /* W->S  empty: the job's walltime is near, no new tasks please */
+  SPY_MSG_BLOCK = 33     /* W->S  u64 task, u64 offset, bytes of its result block */
 };
 
 /* ---- building a frame ---------------------------------------------------- */

@@ -32,7 +32,6 @@
 #include "core/settings.h"
 #include "dash/events.h"
 #include "data/data.h"
-#include "io/chunk.h"
 
 /* Unauthenticated connections hold no slot anyone needs: there is no small
 ** pool to fill (a pending connection costs a descriptor and ~300 bytes), and
@@ -113,7 +112,11 @@ typedef struct ptask {
   char *msg;
   char worker[128];
   long job;
-  char path[4200];
+  /* the result block arrives in BLOCK frames straight into the buffer the
+  ** proxy waits with; NULL once the proxy gave up on the task (its bytes
+  ** are then dropped) */
+  unsigned char *dst;
+  size_t want, got;
   struct ptask *next;
 } ptask;
 
@@ -146,16 +149,14 @@ struct spy_cluster {
   /* the current computation */
   uint64_t comp_id;
   spy_msgbuf comp_frame;
-  spy_dtype out_dtype;
-  int ninner;
-  size_t inner[2];
-  size_t acc_elems;     /* custom reduction: tasks ship acc_elems doubles */
+  const spy_op *op;      /* its op, valid from begin to end (the block sizes) */
   char fname[64];
   size_t nchan;          /* selected channels (the dashboard's task labels) */
   /* executor */
   spy_remote remote;
   spy_pool *pool;
   int pool_slots;
+  size_t recv_peak;     /* the largest receive buffer a connection held */
   struct spy_cluster *next_open;
   /* rate limit of refusal warnings, per reason */
   refusal_kind refusals[REFUSAL_KINDS];
@@ -330,7 +331,6 @@ static void drop(spy_cluster *c, conn *w, const char *why)
       ptask *p = *pp;
       if (p->wid == w->wid && p->state == T_SENT && p->abandoned) {
         *pp = p->next;
-        unlink(p->path);
         free(p);
         continue;
       }
@@ -461,9 +461,12 @@ static int on_reply(spy_cluster *c, conn *w, int type, spy_msgreader *r)
   uint64_t id = spy_rd_u64(r);
   unsigned flags = 0;
   int code = 0;
+  uint64_t bytes = 0;
   char *msg = NULL;
-  if (type == SPY_MSG_RESULT) flags = spy_rd_u32(r);
-  else {
+  if (type == SPY_MSG_RESULT) {
+    flags = spy_rd_u32(r);
+    bytes = spy_rd_u64(r);
+  } else {
     code = (int)spy_rd_u32(r);
     msg = spy_rd_str(r);
   }
@@ -476,10 +479,12 @@ static int on_reply(spy_cluster *c, conn *w, int type, spy_msgreader *r)
     free(msg);
     return 0; /* a task given up on (its worker was declared dead): ignore */
   }
+  /* a result must be the whole block, received: anything else is a broken
+  ** worker, dropped (its tasks re-run) */
+  if (type == SPY_MSG_RESULT && !p->abandoned && (bytes != p->want || p->got != p->want)) return -1;
   if (w->busy > 0) w->busy--;
   if (w->retiring && w->busy == 0) queue_simple(w, SPY_MSG_SHUTDOWN, NULL);
   if (p->abandoned) {
-    unlink(p->path);
     unlink_task(c, p);
     free(msg);
     free(p);
@@ -490,6 +495,21 @@ static int on_reply(spy_cluster *c, conn *w, int type, spy_msgreader *r)
     p->msg = msg;
   }
   pthread_cond_broadcast(&c->cond);
+  return 0;
+}
+
+/* BLOCK: the next piece of a task's result, copied into the proxy's buffer
+** (pieces arrive in order; one beyond the block is a broken worker). */
+static int on_block(spy_cluster *c, conn *w, spy_msgreader *r)
+{
+  uint64_t id = spy_rd_u64(r), off = spy_rd_u64(r);
+  if (r->bad) return -1;
+  size_t n = r->n - r->off;
+  ptask *p = find_task(c, id, w->wid);
+  if (!p || p->state != T_SENT || !p->dst) return 0; /* given up on: dropped */
+  if (off != p->got || n > p->want - p->got) return -1;
+  memcpy(p->dst + p->got, r->p + r->off, n);
+  p->got += n;
   return 0;
 }
 
@@ -510,32 +530,37 @@ static void on_retire(spy_cluster *c, conn *w)
   if (w->busy == 0) queue_simple(w, SPY_MSG_SHUTDOWN, NULL);
 }
 
-static void on_readable(spy_cluster *c, conn *w)
+/* One read (at most 64 KiB or the rest of a frame) and the frames it
+** completed; false when nothing more is to be read now. */
+static bool read_some(spy_cluster *c, conn *w)
 {
   size_t max = w->stage == C_READY ? SPY_PROTO_MAX_REPLY : SPY_PROTO_MAX_HELLO;
   long k = spy_inbuf_fill(&w->in, w->fd, max);
-  if (k == -2) return;
+  if (k == -2) return false;
   if (k == 0) {
     drop(c, w, w->stage == C_READY ? "connection closed" : "closed during the handshake");
-    return;
+    return false;
   }
   if (k < 0) {
     drop(c, w, errno == EMSGSIZE ? "message over the size limit" : strerror(errno));
-    return;
+    return false;
   }
   w->heard = spy_clock();
+  if (w->in.cap > c->recv_peak) c->recv_peak = w->in.cap;
   int type, f;
   spy_msgreader r;
   while (w->stage != C_CLOSING && (f = spy_inbuf_frame(&w->in, max, &type, &r)) != 0) {
     if (f < 0) {
       drop(c, w, "message over the size limit");
-      return;
+      return false;
     }
     int bad = 0;
     if (w->stage == C_HANDSHAKE) {
       if (type == SPY_MSG_AUTH) on_auth(c, w, &r);
       else bad = 1;
       max = SPY_PROTO_MAX_REPLY;
+    } else if (type == SPY_MSG_BLOCK) {
+      bad = on_block(c, w, &r) != 0;
     } else if (type == SPY_MSG_RESULT || type == SPY_MSG_FAIL) {
       bad = on_reply(c, w, type, &r) != 0;
     } else if (type == SPY_MSG_RETIRE) {
@@ -546,8 +571,17 @@ static void on_readable(spy_cluster *c, conn *w)
     spy_inbuf_pop(&w->in);
     if (bad) {
       drop(c, w, w->stage == C_HANDSHAKE ? "not a spy worker" : "malformed message");
-      return;
+      return false;
     }
+  }
+  return w->stage == C_READY;
+}
+
+/* A streaming result can fill the socket faster than one read a wakeup
+** drains it: read on, up to about 1 MiB, then serve the other connections. */
+static void on_readable(spy_cluster *c, conn *w)
+{
+  for (int i = 0; i < 16 && read_some(c, w); i++) {
   }
 }
 
@@ -641,6 +675,8 @@ static void housekeeping(spy_cluster *c, double now)
       w->pinged = now;
     }
     if (w->overflow && w->stage != C_CLOSING) drop(c, w, "send queue overflow");
+    /* a connection that streamed a result gives its receive buffer back */
+    if (w->in.n == 0 && w->in.cap > 16384) spy_inbuf_free(&w->in);
   }
   for (int i = 0; i < REFUSAL_KINDS; i++) {
     refusal_kind *k = &c->refusals[i];
@@ -1354,6 +1390,7 @@ void spy_cluster_get_status(spy_cluster *c, spy_cluster_status *s)
     }
   s->requested = c->target_jobs * c->cfg.processes + c->external;
   s->jobs = live_jobs(c);
+  s->recv_peak = c->recv_peak;
   pthread_mutex_unlock(&c->lock);
 }
 
@@ -1548,10 +1585,7 @@ static int r_begin(void *ctx, const spy_op *op, const spy_computation *comp, spy
   spy_msg_u64(&c->comp_frame, c->comp_id);
   spy_msg_str(&c->comp_frame, s);
   rc = spy_msg_end(&c->comp_frame, err);
-  c->out_dtype = op->out_dtype;
-  c->ninner = op->ninner;
-  for (int i = 0; i < op->ninner && i < 2; i++) c->inner[i] = op->inner[i];
-  c->acc_elems = op->acc_elems;
+  c->op = op;
   snprintf(c->fname, sizeof c->fname, "%s", op->name);
   c->nchan = comp->nchan;
   pthread_mutex_unlock(&c->lock);
@@ -1624,7 +1658,8 @@ static int r_compute(void *ctx, int slot, const spy_remote_task *t, void *out, u
     p->job = w->job;
     p->state = T_SENT;
     snprintf(p->worker, sizeof p->worker, "%s", w->name);
-    snprintf(p->path, sizeof p->path, "%s/w%d-t%llu.h5", c->dir, w->wid, (unsigned long long)p->id);
+    p->dst = out;
+    p->want = spy_op_task_bytes(c->op, t->rows, t->nc);
     p->next = c->tasks;
     c->tasks = p;
     w->busy++;
@@ -1642,7 +1677,6 @@ static int r_compute(void *ctx, int slot, const spy_remote_task *t, void *out, u
     spy_msg_u64(&b, t->c0);
     spy_msg_u64(&b, t->nc);
     spy_msg_u64(&b, t->rows);
-    spy_msg_str(&b, p->path);
     queue_msg(w, &b);
     spy_msgbuf_free(&b);
     wake(c);
@@ -1650,6 +1684,7 @@ static int r_compute(void *ctx, int slot, const spy_remote_task *t, void *out, u
     while (p->state == T_SENT) {
       if (atomic_load(t->cancel) || spy_interrupted()) {
         p->abandoned = true; /* the server thread frees it when the worker answers */
+        p->dst = NULL;       /* and drops what still arrives for it */
         pthread_mutex_unlock(&c->lock);
         spy_ev_task_end(ev, SPY_EINTR);
         return spy_fail(err, SPY_EINTR, "interrupted");
@@ -1658,23 +1693,11 @@ static int r_compute(void *ctx, int slot, const spy_remote_task *t, void *out, u
     }
     spy_ev_task_end(ev, p->state == T_DONE ? SPY_OK : SPY_ERUNTIME);
     unlink_task(c, p);
-    if (p->state == T_DONE) {
-      size_t shape[4], nd = 0;
-      spy_dtype dt = c->out_dtype;
-      if (c->acc_elems) {
-        shape[nd++] = c->acc_elems;
-        dt = SPY_DT_F64;
-      } else {
-        shape[nd++] = t->rows;
-        for (int i = 0; i < c->ninner; i++) shape[nd++] = c->inner[i];
-        shape[nd++] = t->nc;
-      }
-      pthread_mutex_unlock(&c->lock);
-      int rc = spy_chunk_read(p->path, dt, (int)nd, shape, out, err);
-      unlink(p->path);
+    if (p->state == T_DONE) { /* the block is in `out`, whole (on_reply checked) */
       *flags = p->flags;
       free(p);
-      return rc;
+      pthread_mutex_unlock(&c->lock);
+      return SPY_OK;
     }
     if (p->state == T_FAILED) {
       int code = p->code;
@@ -1692,7 +1715,6 @@ static int r_compute(void *ctx, int slot, const spy_remote_task *t, void *out, u
       snprintf(last, sizeof last, "%s (Slurm job %ld, log %s)", p->worker, p->job, lp);
     else /* an in-allocation rank: its output is the run's */
       snprintf(last, sizeof last, "%s", p->worker);
-    unlink(p->path);
     free(p);
     if (deaths > ALLOWED_FAILURES) {
       pthread_mutex_unlock(&c->lock);
@@ -1712,6 +1734,7 @@ static void r_end(void *ctx)
   pthread_mutex_lock(&c->lock);
   c->adapt_busy = false;
   c->adapt_idle_since = spy_clock();
+  c->op = NULL; /* the scheduler frees it after the run */
   for (conn *w = c->conns; w; w = w->next)
     if (w->stage == C_READY && w->comp_sent == c->comp_id) {
       uint64_t id = c->comp_id;

@@ -69,6 +69,9 @@ typedef struct spy_cluster_status {
   double memory;     /* their memory limits, bytes */
   int requested;     /* workers asked for (jobs x processes) */
   int jobs;          /* live jobs (submitted or running) */
+  size_t recv_peak;  /* bytes: the largest receive buffer one connection has held (results
+                        stream through it one frame at a time, so it stays near
+                        SPY_PROTO_MAX_REPLY whatever the block size) */
 } spy_cluster_status;
 
 void spy_cluster_get_status(spy_cluster *c, spy_cluster_status *s);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cluster/proto.h"
@@ -488,6 +489,44 @@ int spy_slurm_query(spy_jobinfo *jobs, size_t n, spy_err *err)
   free(out);
   free(errs);
   return SPY_OK;
+}
+
+double spy_slurm_parse_endtime(const char *s)
+{
+  struct tm tm = {0};
+  char tail = 0;
+  while (s && (*s == ' ' || *s == '\t'))
+    s++;
+  if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &tail) < 6)
+    return 0; /* N/A, Unknown, NONE, empty */
+  if (tail && tail != '\n' && tail != ' ' && tail != '\r') return 0;
+  if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 60)
+    return 0;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  tm.tm_isdst = -1; /* Slurm prints local time */
+  time_t t = mktime(&tm);
+  return t == (time_t)-1 ? 0 : (double)t;
+}
+
+int spy_slurm_job_end(const char *job, double *end, spy_err *err)
+{
+  *end = 0;
+  if (!job || !*job || strspn(job, "0123456789_.") != strlen(job))
+    return spy_fail_value(err, "job", job ? job : "", "a Slurm job id");
+  const char *argv[] = {"squeue", "-h", "-j", job, "-O", "EndTime", NULL};
+  char *out = NULL, *errs = NULL;
+  int st = spy_cmd_run(argv, NULL, 30, &out, &errs, err);
+  if (st > 0) {
+    chomp(errs);
+    spy_fail(err, SPY_ERUNTIME, "squeue failed (exit code %d): %s", st, errs ? errs : "");
+  }
+  if (st == 0) *end = spy_slurm_parse_endtime(out);
+  free(out);
+  free(errs);
+  return st > 0 ? SPY_ERUNTIME : st;
 }
 
 int spy_slurm_user_jobs(const char *prefix, spy_jobinfo **jobs, size_t *n, spy_err *err)

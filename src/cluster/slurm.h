@@ -85,6 +85,13 @@ typedef struct spy_jobinfo {
 
 /* squeue -t all for ids: fills states (state "" for jobs squeue no longer knows). */
 int spy_slurm_query(spy_jobinfo *jobs, size_t n, spy_err *err);
+/* squeue's EndTime ("2026-12-07T10:00:00", the controller's local time) as
+** epoch seconds; 0 for "N/A", "Unknown" or anything that is not such a time. */
+double spy_slurm_parse_endtime(const char *s);
+/* `squeue -h -j <job> -O EndTime`: the job's end in epoch seconds, *end = 0
+** when Slurm does not know it (yet). */
+int spy_slurm_job_end(const char *job, double *end, spy_err *err);
+
 /* This user's jobs whose name starts with prefix (caller frees *jobs). */
 int spy_slurm_user_jobs(const char *prefix, spy_jobinfo **jobs, size_t *n, spy_err *err);
 

@@ -14,13 +14,13 @@
 #include <unistd.h>
 
 #include "cluster/proto.h"
+#include "cluster/slurm.h"
 #include "core/interrupt.h"
 #include "core/kwspec.h"
 #include "core/log.h"
 #include "core/settings.h"
 #include "data/data.h"
 #include "dsp/fft.h"
-#include "io/chunk.h"
 #include "sched/methods.h"
 
 typedef struct opts {
@@ -50,7 +50,6 @@ typedef struct wtask {
   comp *c;
   uint64_t id;
   size_t trial, row0, nsamp, c0, nc, rows;
-  char *path;
   struct wtask *next;
 } wtask;
 
@@ -239,6 +238,14 @@ static comp *comp_find(uint64_t id)
 
 /* ---- compute threads ---------------------------------------------------------- */
 
+static bool stopping(void)
+{
+  pthread_mutex_lock(&W.lock);
+  bool s = W.stop;
+  pthread_mutex_unlock(&W.lock);
+  return s;
+}
+
 typedef struct buffers {
   void *in, *out, *scratch;
   size_t nin, nout, nscratch;
@@ -253,22 +260,12 @@ static int grow(void **p, size_t *have, size_t need)
   return *p ? 0 : -1;
 }
 
-static bool inside(const char *path)
-{
-  size_t k = strlen(W.o.dir);
-  const char *base = path + k + 1;
-  return strncmp(path, W.o.dir, k) == 0 && path[k] == '/' && *base && !strchr(base, '/') &&
-         strcmp(base, ".") != 0 && strcmp(base, "..") != 0;
-}
-
-static int run_task(const wtask *t, buffers *b, unsigned *flags, spy_err *err)
+/* Runs t into b->out; *nbytes is the size of its block. */
+static int run_task(const wtask *t, buffers *b, unsigned *flags, size_t *nbytes, spy_err *err)
 {
   comp *c = t->c;
   const spy_op *op = &c->op;
   if (!c->planned) return spy_fail(err, c->errcode, "%s", c->errmsg ? c->errmsg : "not planned");
-  if (!inside(t->path))
-    return spy_fail(err, SPY_EINVAL, "refusing to write '%s' outside the local directory %s", t->path,
-                    W.o.dir);
   size_t nch = c->in ? c->nchan : op->out_nchan ? op->out_nchan : SIZE_MAX;
   if (t->trial >= op->ntrials || t->rows != op->out_rows[t->trial] || t->nc > nch ||
       t->c0 > nch - t->nc || (c->in && t->row0 + t->nsamp > c->in->shape[0]))
@@ -294,23 +291,37 @@ static int run_task(const wtask *t, buffers *b, unsigned *flags, spy_err *err)
   kt.scratch = nscr ? b->scratch : NULL;
   if ((rc = op->kernel(op->plan, &kt, err))) return rc;
   *flags = kt.flags;
-  size_t shape[4];
-  int nd = spy_op_task_shape(op, t->rows, t->nc, shape);
-  return spy_chunk_write(t->path, spy_op_task_dtype(op), nd, shape, b->out, err);
+  *nbytes = nout;
+  return SPY_OK;
 }
 
-static bool stopping(void)
+/* The block as BLOCK frames, then RESULT.  Each frame goes out whole under
+** the send lock, so heartbeats and other threads' frames pass in between;
+** a session that reads slowly slows this thread down (TCP's flow control),
+** and one that stops reading for 30 s ends the worker (send_frame). */
+static void send_result(const wtask *t, const unsigned char *p, size_t n, unsigned flags, spy_msgbuf *m)
 {
-  pthread_mutex_lock(&W.lock);
-  bool s = W.stop;
-  pthread_mutex_unlock(&W.lock);
-  return s;
+  for (size_t off = 0; off < n && !stopping(); off += SPY_PROTO_BLOCK_BYTES) {
+    size_t k = n - off < SPY_PROTO_BLOCK_BYTES ? n - off : SPY_PROTO_BLOCK_BYTES;
+    spy_msg_begin(m, SPY_MSG_BLOCK);
+    spy_msg_u64(m, t->id);
+    spy_msg_u64(m, off);
+    spy_msg_raw(m, p + off, k);
+    send_frame(m);
+  }
+  if (stopping()) return; /* the connection is going: the session re-runs the task */
+  spy_msg_begin(m, SPY_MSG_RESULT);
+  spy_msg_u64(m, t->id);
+  spy_msg_u32(m, flags);
+  spy_msg_u64(m, n);
+  send_frame(m);
 }
 
 static void *compute_thread(void *arg)
 {
   (void)arg;
   buffers b = {0};
+  spy_msgbuf m = {0}; /* reused: one frame's worth of memory per thread */
   pthread_mutex_lock(&W.lock);
   for (;;) {
     while (!W.stop && (W.draining || !W.head)) pthread_cond_wait(&W.cond, &W.lock);
@@ -323,14 +334,10 @@ static void *compute_thread(void *arg)
 
     spy_err err = {0};
     unsigned flags = 0;
-    int rc = run_task(t, &b, &flags, &err);
+    size_t nout = 0;
+    int rc = run_task(t, &b, &flags, &nout, &err);
     if (rc == SPY_OK) {
-      spy_msgbuf m = {0};
-      spy_msg_begin(&m, SPY_MSG_RESULT);
-      spy_msg_u64(&m, t->id);
-      spy_msg_u32(&m, flags);
-      send_frame(&m);
-      spy_msgbuf_free(&m);
+      send_result(t, b.out, nout, flags, &m);
     } else if (rc != SPY_EINTR || !(got_signal || stopping())) {
       /* a worker being stopped (scancel, walltime) just goes away: the
       ** session re-runs its tasks elsewhere, as after any other death */
@@ -345,13 +352,13 @@ static void *compute_thread(void *arg)
       pthread_cond_broadcast(&W.cond);
     }
     comp_unref(t->c);
-    free(t->path);
     free(t);
   }
   pthread_mutex_unlock(&W.lock);
   spy_fft_free(b.in);
   spy_fft_free(b.out);
   spy_fft_free(b.scratch);
+  spy_msgbuf_free(&m);
   return NULL;
 }
 
@@ -369,11 +376,9 @@ static int on_task(spy_msgreader *r)
   t->c0 = spy_rd_u64(r);
   t->nc = spy_rd_u64(r);
   t->rows = spy_rd_u64(r);
-  t->path = spy_rd_str(r);
   comp *c = comp_find(cid);
   if (r->bad || !c) {
     if (!r->bad) send_fail(t->id, SPY_EINVAL, "task for an unknown computation");
-    free(t->path);
     free(t);
     return r->bad ? -1 : 0;
   }
@@ -418,7 +423,6 @@ static void on_cancel(uint64_t cid)
     pthread_mutex_lock(&W.lock);
     comp_unref(t->c);
     pthread_mutex_unlock(&W.lock);
-    free(t->path);
     free(t);
   }
 }
@@ -595,6 +599,24 @@ static int connect_session(spy_inbuf *in, spy_err *err)
   }
 }
 
+/* The job's end in epoch seconds (0: unknown, the worker runs until Slurm
+** ends it): SLURM_JOB_END_TIME, else start + --walltime, else what squeue
+** says of SLURM_JOB_ID (one query per worker, only when neither is known:
+** in-allocation ranks and jobs whose -t was skipped, on a Slurm that does
+** not export the end time). */
+static double job_end_time(void)
+{
+  const char *et = getenv("SLURM_JOB_END_TIME"), *job = getenv("SLURM_JOB_ID");
+  if (et && strtod(et, NULL) > 0) return strtod(et, NULL);
+  if (W.o.walltime > 0) return W.t_start + W.o.walltime;
+  double end = 0;
+  spy_err err = {0};
+  if (job && *job && spy_slurm_job_end(job, &end, &err) != SPY_OK)
+    spy_log(SPY_LOG_INFO, "cannot learn the job's end time: %s", err.msg);
+  if (end > 0) spy_log(SPY_LOG_INFO, "the job ends in %.0f s (squeue)", end - (double)time(NULL));
+  return end;
+}
+
 /* One worker process: connect, serve until told otherwise; the exit status. */
 static int serve(void)
 {
@@ -617,12 +639,9 @@ static int serve(void)
     status = 1;
   }
 
-  /* the job's end: SLURM_JOB_END_TIME, else start + --walltime; retire
-  ** `margin` s before it (default a quarter of the walltime, 10 to 60 s) */
-  double end_at = 0, margin = W.o.margin, t_start = W.t_start;
-  const char *et = getenv("SLURM_JOB_END_TIME");
-  if (et && strtod(et, NULL) > 0) end_at = strtod(et, NULL);
-  else if (W.o.walltime > 0) end_at = W.t_start + W.o.walltime;
+  /* the job's end; retire `margin` s before it (default a quarter of the
+  ** walltime, 10 to 60 s) */
+  double end_at = job_end_time(), margin = W.o.margin, t_start = W.t_start;
   if (end_at > 0 && !(margin > 0)) {
     double life = W.o.walltime > 0 ? W.o.walltime : end_at - t_start;
     margin = life / 4 < 10 ? 10 : life / 4 > 60 ? 60 : life / 4;
@@ -704,7 +723,6 @@ done:
     wtask *t = W.head;
     W.head = t->next;
     comp_unref(t->c);
-    free(t->path);
     free(t);
   }
   while (W.comps) {
@@ -720,7 +738,7 @@ static int usage(const char *msg)
 {
   fprintf(stderr,
           "spy --worker: %s\n"
-          "usage: spy --worker tcp://<host>:<port> --secret-file FILE --local-directory DIR\n"
+          "usage: spy --worker tcp://<host>:<port> --secret-file FILE [--local-directory DIR]\n"
           "                    [--nthreads N] [--nworkers P] [--memory-limit BYTES]\n"
           "                    [--death-timeout SECONDS] [--name NAME]\n"
           "                    [--walltime SECONDS] [--lifetime-margin SECONDS]\n",
@@ -753,7 +771,7 @@ int spy_worker_main(int argc, char **argv)
     if (end && *end) return usage("a numeric option has a bad value");
     i++;
   }
-  if (!o->secret || !o->dir) return usage("--secret-file and --local-directory are required");
+  if (!o->secret) return usage("--secret-file is required");
   if (o->nthreads < 1 || o->nthreads > 1024 || o->nworkers < 1 || o->nworkers > 256 ||
       !(o->death_timeout > 0))
     return usage("--nthreads, --nworkers and --death-timeout must be positive");

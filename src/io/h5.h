@@ -42,7 +42,7 @@ int spy_h5_open_local(hid_t loc, const char *name, const char *file, hid_t *ds, 
 ** raw data files, not virtual). */
 int spy_h5_check_local(hid_t ds, const char *name, const char *file, spy_err *err);
 /* H5Fcreate of a file readable by its owner only (mode 0600, whatever the
-** umask): temporary storage and result blocks hold a session's data.  excl:
+** umask): temporary storage holds a session's data.  excl:
 ** fail when path exists (else it is truncated). */
 hid_t spy_h5_create_private(const char *path, bool excl);
 

@@ -3,7 +3,7 @@
 -- (scripts/bench-ranks runs 33, 129 and 513 ranks and adds the shutdown time).
 -- Prints: time until every worker is connected, the session's resident
 -- memory and CPU before/after, tasks per second on tiny tasks (the cost is
--- the round trip and the per-task result file, not the kernel), and the
+-- the round trip and the result transport, not the kernel), and the
 -- session's CPU seconds per task.
 spy.set_progress(false)
 local function now() local p = io.popen("date +%s.%N"); local t = tonumber(p:read("l")); p:close(); return t end
@@ -38,4 +38,5 @@ print(("workers %d | all connected after %.2f s | %d tasks in %.2f s = %.0f task
        "session RSS %.1f MB alone, %.1f MB with workers (%.1f kB/worker), %.1f MB after tasks, %d threads")
       :format(n, tup, ntasks, dt, ntasks / dt, dc, dc / ntasks * 1e6, rss0 / 1024, rss1 / 1024,
               (rss1 - rss0) / n, rss2 / 1024, thr1))
+print(("SPY_BENCH_TASKS %d"):format(2 * ntasks)) -- the warm-up run's and the timed run's
 print(("SPY_BENCH_END %.6f"):format(now()))
