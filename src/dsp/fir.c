@@ -117,9 +117,10 @@ int spy_fir_prepare(spy_fir *f, const double *h, size_t m, size_t maxlen, spy_er
 {
   memset(f, 0, sizeof *f);
   if (m == 0) return spy_fail(err, SPY_EINVAL, "an FIR filter needs at least one tap");
-  /* blocks of about 8 kernel lengths (or the whole longest signal if
-  ** shorter); a power of two, which FFTW plans fastest and runs well */
-  size_t full = maxlen + m - 1, target = 8 * m > 4096 ? 8 * m : 4096;
+  /* blocks of about 4 kernel lengths (or the whole longest signal if
+  ** shorter); a power of two, which FFTW plans fastest and runs well.  At
+  ** 1001 taps 4096-point blocks ran 25% faster than 8192 (issue #20). */
+  size_t full = maxlen + m - 1, target = 4 * m > 4096 ? 4 * m : 4096;
   f->nfft = 1;
   while (f->nfft < (full < target ? full : target)) f->nfft *= 2;
   if (f->nfft > (size_t)1 << 30)
@@ -162,6 +163,18 @@ size_t spy_fir_scratch_bytes(const spy_fir *f)
   return align64(f->nfft * sizeof(double)) + align64((f->nfft / 2 + 1) * sizeof(double complex));
 }
 
+/* X[k] *= H[k] over n complex values as (re, im) pairs: the plain
+** product, without the C library's checks for infinite operands (the
+** spectra are finite), so the loop vectorises. */
+static void cmul_spectrum(double *restrict X, const double *restrict H, size_t n)
+{
+  for (size_t k = 0; k < n; k++) {
+    double a = X[2 * k], b = X[2 * k + 1], c = H[2 * k], d = H[2 * k + 1];
+    X[2 * k] = a * c - b * d;
+    X[2 * k + 1] = a * d + b * c;
+  }
+}
+
 void spy_fir_same(const spy_fir *f, const double *x, size_t n, double *y, void *scratch)
 {
   const size_t m = f->m, L = f->nfft, B = L - m + 1, c = (m - 1) / 2;
@@ -177,7 +190,7 @@ void spy_fir_same(const spy_fir *f, const double *x, size_t n, double *y, void *
     memcpy(r + lo, x + (s + lo), (size_t)(hi - lo) * sizeof *r);
     memset(r + hi, 0, (L - (size_t)hi) * sizeof *r);
     fftw_execute_dft_r2c(f->r2c, r, (fftw_complex *)X);
-    for (size_t k = 0; k <= L / 2; k++) X[k] *= f->H[k];
+    cmul_spectrum((double *)X, (const double *)f->H, L / 2 + 1);
     fftw_execute_dft_c2r(f->c2r, (fftw_complex *)X, r);
     size_t cnt = n - o < B ? n - o : B;
     memcpy(y + o, r + m - 1, cnt * sizeof *y);

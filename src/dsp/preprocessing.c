@@ -85,17 +85,30 @@ static bool needs_lane_buffers(const pp_plan *P)
   return P->filt == FILT_FIR || P->post == POST_HILBERT;
 }
 
+/* fir_kernel's channel groups, and its lane pitch: n rounded up to whole
+** 64-byte lines, so that every lane is aligned as FFTW's plans need */
+enum { FIR_LANES = 8 };
+static size_t lane_pitch(size_t n) { return (n + 7) & ~(size_t)7; }
+
+static size_t fir_group(size_t nchan) { return nchan < FIR_LANES ? nchan : FIR_LANES; }
+
+/* Whether fir_kernel runs the task (FIR filters without zscore). */
+static bool lane_fir(const pp_plan *P) { return P->filt == FILT_FIR && !P->zscore; }
+
 static size_t pp_scratch(const void *vp, size_t nsamp, size_t nchan)
 {
   const pp_plan *P = vp;
   if (P->resample) return 2 * al64(nsamp * sizeof(double)); /* a channel, its output (up <= down) */
+  if (lane_fir(P))
+    return fir_group(nchan) * lane_pitch(nsamp) * sizeof(double) + al64(nsamp * sizeof(double)) +
+           spy_fir_scratch_bytes(&P->fir) +
+           (P->post == POST_HILBERT ? al64(nsamp * sizeof(double complex)) : 0);
   size_t L = lanes_for(nchan); /* channels go one block of lanes at a time */
   size_t b = al64((nsamp + 2 * edge_of(P)) * L * sizeof(double));
   b += al64((P->nsec ? P->nsec : 1) * 2 * L * sizeof(double));
   if (needs_lane_buffers(P)) b += 2 * al64(nsamp * sizeof(double));
   if (P->filt == FILT_FIR) b += spy_fir_scratch_bytes(&P->fir);
-  if (P->post == POST_HILBERT)
-    b += spy_hilbert_scratch_bytes(nsamp) + al64(nsamp * sizeof(double complex));
+  if (P->post == POST_HILBERT) b += al64(nsamp * sizeof(double complex));
   return b;
 }
 
@@ -194,9 +207,9 @@ static int rs_kernel(const pp_plan *P, spy_task *t, spy_err *err)
 
 /* The FIR stage of one lane: a -> b (and back for two passes); the result
 ** is left in *res.  Time-domain sums when the lane holds NaN. */
-static void fir_lane(const pp_plan *P, double *a, double *b, size_t n, void *fscr, double **res)
+static void fir_lane(const pp_plan *P, double *a, double *b, size_t n, void *fscr, bool direct,
+                     double **res)
 {
-  bool direct = any_nan(a, n);
   double *src = a, *dst = b;
   for (int pass = 0; pass < P->passes; pass++) {
     if (direct)
@@ -208,6 +221,71 @@ static void fir_lane(const pp_plan *P, double *a, double *b, size_t n, void *fsc
     dst = tmp;
   }
   *res = src;
+}
+
+/* FIR filtering without zscore, FIR_LANES channels at a time: gathered
+** in one pass over the rows into contiguous lanes (NaN check on the way),
+** each lane de-trended and convolved, and the group written back row by
+** row (or each lane Hilbert-transformed).  Gathering lane by lane would
+** walk the whole interleaved trial once per channel. */
+/* out rows r of channels c0 .. c0+w from lanes g (lane j at g + j*ld),
+** taking every step-th sample, |.| for rectify */
+static void write_lanes(const pp_plan *P, const double *g, size_t ld, size_t w, size_t rows,
+                        void *out, size_t C, size_t c0)
+{
+  const size_t step = P->step;
+  const bool rect = P->post == POST_RECTIFY;
+  if (P->out_dtype == SPY_DT_F32 && !rect) {
+    for (size_t r = 0; r < rows; r++) {
+      float *dst = (float *)out + r * C + c0;
+      for (size_t j = 0; j < w; j++) dst[j] = (float)g[j * ld + r * step];
+    }
+    return;
+  }
+  for (size_t r = 0; r < rows; r++)
+    for (size_t j = 0; j < w; j++) {
+      double v = g[j * ld + r * step];
+      store(out, P->out_dtype, r * C + c0 + j, rect ? fabs(v) : v);
+    }
+}
+
+static int fir_kernel(const pp_plan *P, const spy_hilbert *hil, spy_task *t, spy_err *err)
+{
+  const size_t N = t->nsamp, C = t->nchan, ld = lane_pitch(N);
+  char *p = t->scratch;
+  void *g_, *b_, *fscr, *z_ = NULL;
+  carve(&p, &g_, fir_group(C) * ld * sizeof(double));
+  carve(&p, &b_, N * sizeof(double));
+  carve(&p, &fscr, spy_fir_scratch_bytes(&P->fir));
+  if (hil) carve(&p, &z_, N * sizeof(double complex));
+  double *g = g_, *b = b_;
+  for (size_t c0 = 0; c0 < C;) {
+    if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+    const size_t w = fir_group(C - c0);
+    bool nan[FIR_LANES] = {false};
+    for (size_t i = 0; i < N; i++) {
+      const double *row = t->in + i * C + c0;
+      for (size_t j = 0; j < w; j++) {
+        g[j * ld + i] = row[j];
+        nan[j] |= row[j] != row[j];
+      }
+    }
+    for (size_t j = 0; j < w; j++) {
+      double *lane = g + j * ld, *res;
+      if (P->nanmsg && nan[j]) t->flags |= SPY_TASK_HAS_NAN;
+      spy_detrend(lane, N, 1, P->poly);
+      fir_lane(P, lane, b, N, fscr, nan[j], &res);
+      if (hil) {
+        spy_hilbert_run(hil, res, z_);
+        spy_specout_convert(P->hout, z_, N,
+                            (char *)t->out + (c0 + j) * spy_dtype_size(P->out_dtype), C);
+      } else if (res != lane)
+        memcpy(lane, res, N * sizeof *lane);
+    }
+    if (!hil) write_lanes(P, g, ld, w, t->rows, t->out, C, c0);
+    c0 += w;
+  }
+  return SPY_OK;
 }
 
 static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
@@ -224,9 +302,10 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
   const spy_hilbert *hil = NULL;
   if (P->post == POST_HILBERT && !(hil = find_hilbert(P, N)))
     return spy_fail(err, SPY_ERUNTIME, "no Hilbert transform was planned for %zu samples", N);
+  if (lane_fir(P)) return fir_kernel(P, hil, t, err);
 
   char *p = t->scratch;
-  void *blk_, *state_, *a_, *b_, *fscr = NULL, *hscr = NULL, *z_ = NULL;
+  void *blk_, *state_, *a_, *b_, *fscr = NULL, *z_ = NULL;
   size_t L = lanes_for(C);
   carve(&p, &blk_, (N + 2 * e) * L * sizeof(double));
   carve(&p, &state_, (P->nsec ? P->nsec : 1) * 2 * L * sizeof(double));
@@ -236,10 +315,7 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
     carve(&p, &b_, N * sizeof(double));
   }
   if (P->filt == FILT_FIR) carve(&p, &fscr, spy_fir_scratch_bytes(&P->fir));
-  if (P->post == POST_HILBERT) {
-    carve(&p, &hscr, spy_hilbert_scratch_bytes(N));
-    carve(&p, &z_, N * sizeof(double complex));
-  }
+  if (P->post == POST_HILBERT) carve(&p, &z_, N * sizeof(double complex));
   double *blk = blk_, *state = state_, *a = a_, *b = b_;
   double complex *z = z_;
   const size_t rows = t->rows;
@@ -282,7 +358,7 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
       for (size_t j = 0; j < w; j++) {
         double *res;
         for (size_t i = 0; i < N; i++) a[i] = x[i * W + j];
-        fir_lane(P, a, b, N, fscr, &res);
+        fir_lane(P, a, b, N, fscr, any_nan(a, N), &res);
         for (size_t i = 0; i < N; i++) x[i * W + j] = res[i];
       }
     }
@@ -291,7 +367,7 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
       size_t es = spy_dtype_size(P->out_dtype);
       for (size_t j = 0; j < w; j++) {
         for (size_t i = 0; i < N; i++) a[i] = x[i * W + j];
-        spy_hilbert_run(hil, a, z, hscr);
+        spy_hilbert_run(hil, a, z);
         spy_specout_convert(P->hout, z, N, (char *)t->out + (c0 + j) * es, C);
       }
     } else
