@@ -72,18 +72,28 @@ static size_t edge_of(const pp_plan *P)
   return P->filt == FILT_BUT && P->twopass ? P->edge : 0;
 }
 
-/* Lanes of the widest block a task of nchan channels uses (pp_kernel's W). */
+/* Lanes of the widest block a task of nchan channels uses (pp_kernel's W):
+** one channel takes one lane (a streamed long trial goes channel by
+** channel), more are padded to vectors of 4. */
 static size_t lanes_for(size_t nchan)
 {
+  if (nchan <= 1) return 1;
   size_t w = (nchan + 3) / 4 * 4;
-  return w < MAXLANES ? (w ? w : 4) : MAXLANES;
+  return w < MAXLANES ? w : MAXLANES;
 }
 
-/* Whether the kernel needs the two single-lane buffers a and b. */
-static bool needs_lane_buffers(const pp_plan *P)
+/* Whether the kernel needs the two single-lane buffers a and b: the FIR
+** stage after zscore, and the Hilbert transform of interleaved lanes (a
+** single lane is transformed where it lies). */
+static bool needs_lane_buffers(const pp_plan *P, size_t lanes)
 {
-  return P->filt == FILT_FIR || P->post == POST_HILBERT;
+  return P->filt == FILT_FIR || (P->post == POST_HILBERT && lanes > 1);
 }
+
+/* pp_kernel's block of W lanes starts `shift` doubles into its scratch, so
+** that the signal rows x = blk + e*W start on a 64-byte line (FFTW's
+** alignment, for the Hilbert transform of a single lane in place). */
+static size_t block_shift(size_t e, size_t W) { return (8 - e * W % 8) % 8; }
 
 /* fir_kernel's channel groups, and its lane pitch: n rounded up to whole
 ** 64-byte lines, so that every lane is aligned as FFTW's plans need */
@@ -104,9 +114,9 @@ static size_t pp_scratch(const void *vp, size_t nsamp, size_t nchan)
            spy_fir_scratch_bytes(&P->fir) +
            (P->post == POST_HILBERT ? al64(nsamp * sizeof(double complex)) : 0);
   size_t L = lanes_for(nchan); /* channels go one block of lanes at a time */
-  size_t b = al64((nsamp + 2 * edge_of(P)) * L * sizeof(double));
+  size_t b = al64(((nsamp + 2 * edge_of(P)) * L + 8) * sizeof(double));
   b += al64((P->nsec ? P->nsec : 1) * 2 * L * sizeof(double));
-  if (needs_lane_buffers(P)) b += 2 * al64(nsamp * sizeof(double));
+  if (needs_lane_buffers(P, L)) b += 2 * al64(nsamp * sizeof(double));
   if (P->filt == FILT_FIR) b += spy_fir_scratch_bytes(&P->fir);
   if (P->post == POST_HILBERT) b += al64(nsamp * sizeof(double complex));
   return b;
@@ -307,16 +317,16 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
   char *p = t->scratch;
   void *blk_, *state_, *a_, *b_, *fscr = NULL, *z_ = NULL;
   size_t L = lanes_for(C);
-  carve(&p, &blk_, (N + 2 * e) * L * sizeof(double));
+  carve(&p, &blk_, ((N + 2 * e) * L + 8) * sizeof(double));
   carve(&p, &state_, (P->nsec ? P->nsec : 1) * 2 * L * sizeof(double));
   a_ = b_ = NULL;
-  if (needs_lane_buffers(P)) {
+  if (needs_lane_buffers(P, L)) {
     carve(&p, &a_, N * sizeof(double));
     carve(&p, &b_, N * sizeof(double));
   }
   if (P->filt == FILT_FIR) carve(&p, &fscr, spy_fir_scratch_bytes(&P->fir));
   if (P->post == POST_HILBERT) carve(&p, &z_, N * sizeof(double complex));
-  double *blk = blk_, *state = state_, *a = a_, *b = b_;
+  double *state = state_, *a = a_, *b = b_;
   double complex *z = z_;
   const size_t rows = t->rows;
 
@@ -325,12 +335,13 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
     /* W lanes in the block, the first w of them channels */
     size_t left = C - c0, W, w;
     if (P->filt == FILT_BUT)
-      W = left >= MAXLANES ? MAXLANES : (left + 3) / 4 * 4;
+      W = left >= MAXLANES ? MAXLANES : C == 1 ? 1 : (left + 3) / 4 * 4;
     else
       W = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
     w = left < W ? left : W;
-    double *x = blk + e * W;
+    double *blk = (double *)blk_ + block_shift(e, W), *x = blk + e * W;
     bool nan = false;
+    /* (a streamed channel arrives in x itself: src == dst) */
     for (size_t i = 0; i < N; i++) {
       const double *src = t->in + i * C + c0;
       double *dst = x + i * W;
@@ -366,13 +377,61 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
     if (P->post == POST_HILBERT) {
       size_t es = spy_dtype_size(P->out_dtype);
       for (size_t j = 0; j < w; j++) {
-        for (size_t i = 0; i < N; i++) a[i] = x[i * W + j];
-        spy_hilbert_run(hil, a, z);
+        const double *lane = x;
+        if (W > 1) {
+          for (size_t i = 0; i < N; i++) a[i] = x[i * W + j];
+          lane = a;
+        }
+        spy_hilbert_run(hil, lane, z);
         spy_specout_convert(P->hout, z, N, (char *)t->out + (c0 + j) * es, C);
       }
     } else
       write_rows(P, x, W, w, rows, t->out, C, c0);
     c0 += w;
+  }
+  return SPY_OK;
+}
+
+/* Long trials stream channel by channel (ARCHITECTURE invariant 6): each
+** channel is read straight into the place where the kernel gathers it
+** (so the gather copies it onto itself), run through the same kernel as a
+** one-channel task, and written out.  A task then holds a few channel
+** lengths, whatever its number of channels, and its numbers are those of
+** the whole-trial kernel: every stage works lane by lane. */
+static double *stream_lane(const pp_plan *P, void *scratch)
+{
+  if (P->resample || lane_fir(P)) return scratch;
+  size_t e = edge_of(P);
+  return (double *)scratch + block_shift(e, 1) + e;
+}
+
+static size_t pp_stream_scratch(const void *vp, size_t nsamp, size_t nchan)
+{
+  (void)nchan;
+  const pp_plan *P = vp;
+  return pp_scratch(P, nsamp, 1) + al64(nsamp * spy_dtype_size(P->out_dtype));
+}
+
+static int pp_stream(const void *vp, spy_task *t, const spy_task_io *io, spy_err *err)
+{
+  const pp_plan *P = vp;
+  const size_t N = t->nsamp;
+  if (N == 0) return SPY_OK;
+  void *out = (char *)t->scratch + pp_scratch(P, N, 1); /* rows <= N */
+  double *x = stream_lane(P, t->scratch);
+  for (size_t j = 0; j < t->nchan; j++) {
+    if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+    spy_task one = *t;
+    one.chan0 = t->chan0 + j;
+    one.nchan = 1;
+    one.in = x;
+    one.out = out;
+    one.flags = 0;
+    int rc = io->read(io->ctx, 0, N, j, 1, x, err);
+    if (!rc) rc = pp_kernel(P, &one, err);
+    if (!rc && t->rows) rc = io->write(io->ctx, 0, t->rows, j, 1, out, err);
+    if (rc) return rc;
+    t->flags |= one.flags;
   }
   return SPY_OK;
 }
@@ -757,6 +816,8 @@ int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, s
   op->name = "preprocessing";
   op->kernel = pp_kernel;
   op->scratch_bytes = pp_scratch;
+  op->stream = pp_stream;
+  op->stream_scratch = pp_stream_scratch;
   op->chan_independent = true;
   op->cls = SPY_ANALOG;
   op->out_dtype = P->out_dtype;
@@ -922,6 +983,8 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   op->name = "resampledata";
   op->kernel = pp_kernel;
   op->scratch_bytes = pp_scratch;
+  op->stream = pp_stream;
+  op->stream_scratch = pp_stream_scratch;
   op->chan_independent = true;
   op->cls = SPY_ANALOG;
   op->out_dtype = P->out_dtype;
