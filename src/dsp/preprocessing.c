@@ -1,16 +1,19 @@
 #include "dsp/preprocessing.h"
 
 #include <complex.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/interrupt.h"
 #include "core/kwspec.h"
 #include "core/log.h"
 #include "core/pyfmt.h"
+#include "core/settings.h"
 #include "core/sizeset.h"
 #include "dsp/fir.h"
 #include "dsp/hilbert.h"
@@ -405,10 +408,205 @@ static double *stream_lane(const pp_plan *P, void *scratch)
   return (double *)scratch + block_shift(e, 1) + e;
 }
 
+/*
+** Butterworth filters without zscore or Hilbert transform go further: in
+** blocks of rows, a group of up to 16 channels at once (the recursion's
+** vectors, as pp_kernel runs it), the section states carried from block to
+** block, de-trending from sums taken in a first pass over the trial in the
+** same order as spy_detrend.  The recursion sees the same values in the
+** same order as over the whole trial, so the numbers are the same.  The
+** two-pass filter writes its forward pass (odd extensions included,
+** float64) to an unlinked temporary file and runs the backward pass over
+** it from the end.  Memory: a few blocks, whatever the trial length.
+*/
+static bool iir_streams(const pp_plan *P)
+{
+  return P->filt == FILT_BUT && !P->zscore && P->post != POST_HILBERT && P->step == 1;
+}
+
+/* rows per block: also the two odd extensions with their e+1 samples */
+static size_t iir_block_rows(const pp_plan *P)
+{
+  size_t R = (size_t)1 << 16, e = edge_of(P);
+  return R > 2 * e + 1 ? R : 2 * e + 1;
+}
+
+/* x (n rows of W lanes, the first w of them channels) from the task's
+** rows [row0, row0+n), channels c0.., through `tmp`; de-trended with
+** mean/slope; NaN noted in *nan. */
+static int iir_read(const pp_plan *P, const spy_task_io *io, size_t row0, size_t n, size_t c0,
+                    size_t w, size_t W, const double *mean, const double *slope, double nbar,
+                    double *tmp, double *x, bool *nan, spy_err *err)
+{
+  int rc = io->read(io->ctx, row0, n, c0, w, tmp, err);
+  if (rc) return rc;
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j < w; j++) {
+      double v = tmp[i * w + j];
+      *nan |= v != v;
+      if (P->poly == 0) v -= mean[j];
+      else if (P->poly == 1) v -= mean[j] + slope[j] * ((double)(row0 + i) - nbar);
+      x[i * W + j] = v;
+    }
+    for (size_t j = w; j < W; j++) x[i * W + j] = 0;
+  }
+  return SPY_OK;
+}
+
+/* spy_detrend's mean and slope of the w channels from c0, summed in its
+** order (slope 0 for polyremoval 0 or a single sample). */
+static int iir_trend(const pp_plan *P, const spy_task_io *io, size_t N, size_t c0, size_t w,
+                     size_t R, double *tmp, double *mean, double *slope, spy_err *err)
+{
+  double sxy[MAXLANES] = {0}, sxx = 0, nbar = (double)(N - 1) / 2.0;
+  for (size_t j = 0; j < w; j++) mean[j] = slope[j] = 0;
+  for (int pass = 0; pass < (P->poly == 1 && N > 1 ? 2 : 1); pass++)
+    for (size_t r0 = 0; r0 < N; r0 += R) {
+      size_t n = N - r0 < R ? N - r0 : R;
+      int rc = io->read(io->ctx, r0, n, c0, w, tmp, err);
+      if (rc) return rc;
+      for (size_t i = 0; i < n; i++) {
+        double d = (double)(r0 + i) - nbar;
+        if (pass == 1) sxx += d * d;
+        for (size_t j = 0; j < w; j++)
+          if (pass == 0) mean[j] += tmp[i * w + j];
+          else sxy[j] += d * (tmp[i * w + j] - mean[j]);
+      }
+      if (pass == 0 && r0 + n == N)
+        for (size_t j = 0; j < w; j++) mean[j] /= (double)N;
+    }
+  if (P->poly == 1 && N > 1)
+    for (size_t j = 0; j < w; j++) slope[j] = sxy[j] / sxx;
+  return SPY_OK;
+}
+
+/* Rows [row0, row0+n) of a temporary file of W-lane float64 rows. */
+static int file_rows(int fd, bool wr, size_t row0, size_t n, size_t W, double *x, spy_err *err)
+{
+  size_t bytes = n * W * sizeof *x, done = 0;
+  off_t off = (off_t)(row0 * W * sizeof *x);
+  while (done < bytes) {
+    ssize_t k = wr ? pwrite(fd, (char *)x + done, bytes - done, off + (off_t)done)
+                   : pread(fd, (char *)x + done, bytes - done, off + (off_t)done);
+    if (k <= 0)
+      return spy_fail(err, SPY_EIO, "cannot %s the filter's temporary file in '%s': %s",
+                      wr ? "write" : "read", spy_tmpdir(), k < 0 ? strerror(errno) : "end of file");
+    done += (size_t)k;
+  }
+  return SPY_OK;
+}
+
+static void init_state(const pp_plan *P, const double *row, size_t W, double *state)
+{
+  for (size_t q = 0; q < P->nsec; q++)
+    for (size_t j = 0; j < W; j++) {
+      state[2 * q * W + j] = P->zi[2 * q] * row[j];
+      state[(2 * q + 1) * W + j] = P->zi[2 * q + 1] * row[j];
+    }
+}
+
+/* Output rows [row0, row0+n) of the w channels from c0, from x. */
+static int iir_write(const pp_plan *P, const spy_task_io *io, const double *x, size_t row0,
+                     size_t n, size_t c0, size_t w, size_t W, void *obuf, spy_err *err)
+{
+  write_rows(P, x, W, w, n, obuf, w, 0);
+  return io->write(io->ctx, row0, n, c0, w, obuf, err);
+}
+
+static int iir_group(const pp_plan *P, spy_task *t, const spy_task_io *io, size_t c0, size_t w,
+                     int fd, spy_err *err)
+{
+  const size_t N = t->nsamp, W = lanes_for(w), R = iir_block_rows(P), e = edge_of(P);
+  char *p = t->scratch;
+  void *x_, *tmp_, *state_, *obuf;
+  carve(&p, &x_, R * W * sizeof(double));
+  carve(&p, &tmp_, R * W * sizeof(double));
+  carve(&p, &state_, P->nsec * 2 * W * sizeof(double));
+  carve(&p, &obuf, R * W * spy_dtype_size(P->out_dtype));
+  double *x = x_, *tmp = tmp_, *state = state_;
+  double mean[MAXLANES], slope[MAXLANES], nbar = (double)(N - 1) / 2.0;
+  bool nan = false;
+  int rc = SPY_OK;
+  if (P->poly >= 0 && (rc = iir_trend(P, io, N, c0, w, R, tmp, mean, slope, err))) return rc;
+  if (!P->twopass) {
+    memset(state, 0, P->nsec * 2 * W * sizeof *state);
+    for (size_t r0 = 0; r0 < N && !rc; r0 += R) {
+      size_t n = N - r0 < R ? N - r0 : R;
+      if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+      rc = iir_read(P, io, r0, n, c0, w, W, mean, slope, nbar, tmp, x, &nan, err);
+      if (!rc) spy_sosfilt(P->sos, P->nsec, x, n, W, false, state);
+      if (!rc) rc = iir_write(P, io, x, r0, n, c0, w, W, obuf, err);
+    }
+  } else {
+    /* forward: the odd extension of the first e+1 samples, the trial, that
+    ** of the last e+1; file rows [0, N + 2e) */
+    const size_t total = N + 2 * e;
+    double *x0 = x + e * W;
+    if ((rc = iir_read(P, io, 0, e + 1, c0, w, W, mean, slope, nbar, tmp, x0, &nan, err)))
+      return rc;
+    for (size_t i = 1; i <= e; i++)
+      for (size_t j = 0; j < W; j++) x[(e - i) * W + j] = 2 * x0[j] - x0[i * W + j];
+    init_state(P, x, W, state);
+    spy_sosfilt(P->sos, P->nsec, x, e, W, false, state);
+    rc = file_rows(fd, true, 0, e, W, x, err);
+    for (size_t r0 = 0; r0 < N && !rc; r0 += R) {
+      size_t n = N - r0 < R ? N - r0 : R;
+      if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+      rc = iir_read(P, io, r0, n, c0, w, W, mean, slope, nbar, tmp, x, &nan, err);
+      if (!rc) spy_sosfilt(P->sos, P->nsec, x, n, W, false, state);
+      if (!rc) rc = file_rows(fd, true, e + r0, n, W, x, err);
+    }
+    /* x[0..e] = the trial's last e+1 samples, x[e+1..2e] their extension */
+    bool ignore = false;
+    if (!rc) rc = iir_read(P, io, N - 1 - e, e + 1, c0, w, W, mean, slope, nbar, tmp, x, &ignore, err);
+    if (rc) return rc;
+    const double *xl = x + e * W;
+    for (size_t i = 1; i <= e; i++)
+      for (size_t j = 0; j < W; j++) x[(e + i) * W + j] = 2 * xl[j] - xl[-(ptrdiff_t)(i * W) + (ptrdiff_t)j];
+    spy_sosfilt(P->sos, P->nsec, x + (e + 1) * W, e, W, false, state);
+    if ((rc = file_rows(fd, true, e + N, e, W, x + (e + 1) * W, err))) return rc;
+    /* backward from zi * the last forward sample, block by block from the
+    ** end; rows [e, e + N) are the result */
+    init_state(P, x + (2 * e) * W, W, state);
+    for (size_t hi = total; hi > e && !rc;) {
+      size_t lo = hi - e > R ? hi - R : e, n = hi - lo;
+      if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+      rc = file_rows(fd, false, lo, n, W, x, err);
+      if (!rc) spy_sosfilt(P->sos, P->nsec, x, n, W, true, state);
+      size_t a = lo, b = hi < e + N ? hi : e + N; /* the trial's rows in [lo, hi) */
+      if (!rc && b > a) rc = iir_write(P, io, x + (a - lo) * W, a - e, b - a, c0, w, W, obuf, err);
+      hi = lo;
+    }
+  }
+  if (!rc && P->nanmsg && nan) t->flags |= SPY_TASK_HAS_NAN;
+  return rc;
+}
+
+static int iir_stream(const pp_plan *P, spy_task *t, const spy_task_io *io, spy_err *err)
+{
+  int fd = -1, rc = SPY_OK;
+  if (P->twopass) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/spy-filter-XXXXXX", spy_tmpdir());
+    if ((fd = mkstemp(path)) < 0)
+      return spy_fail(err, SPY_EIO, "cannot create a temporary file in '%s': %s", spy_tmpdir(),
+                      strerror(errno));
+    unlink(path);
+  }
+  for (size_t c0 = 0; c0 < t->nchan && !rc; c0 += MAXLANES)
+    rc = iir_group(P, t, io, c0, t->nchan - c0 < MAXLANES ? t->nchan - c0 : MAXLANES, fd, err);
+  if (fd >= 0) close(fd);
+  return rc;
+}
+
 static size_t pp_stream_scratch(const void *vp, size_t nsamp, size_t nchan)
 {
-  (void)nchan;
   const pp_plan *P = vp;
+  if (iir_streams(P)) {
+    size_t W = lanes_for(nchan < MAXLANES ? nchan : MAXLANES), R = iir_block_rows(P);
+    return 2 * al64(R * W * sizeof(double)) + al64(P->nsec * 2 * W * sizeof(double)) +
+           al64(R * W * spy_dtype_size(P->out_dtype));
+  }
   return pp_scratch(P, nsamp, 1) + al64(nsamp * spy_dtype_size(P->out_dtype));
 }
 
@@ -417,6 +615,7 @@ static int pp_stream(const void *vp, spy_task *t, const spy_task_io *io, spy_err
   const pp_plan *P = vp;
   const size_t N = t->nsamp;
   if (N == 0) return SPY_OK;
+  if (iir_streams(P)) return iir_stream(P, t, io, err);
   void *out = (char *)t->scratch + pp_scratch(P, N, 1); /* rows <= N */
   double *x = stream_lane(P, t->scratch);
   for (size_t j = 0; j < t->nchan; j++) {
