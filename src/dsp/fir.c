@@ -209,3 +209,95 @@ void spy_fir_same_direct(const double *h, size_t m, const double *x, size_t n, d
     y[i] = acc;
   }
 }
+
+/* ---- two passes as one convolution ------------------------------------------ */
+
+/* r = FFT-convolution of r[0..len) (zero beyond) with h at length Le
+** (no wrap-around: len + m - 1 <= Le); result in r[0..Le). */
+static void edge_conv(const spy_fir2 *f, double *r, size_t len, double complex *X)
+{
+  memset(r + len, 0, (f->Le - len) * sizeof *r);
+  fftw_execute_dft_r2c(f->r2c, r, (fftw_complex *)X);
+  cmul_spectrum((double *)X, (const double *)f->He, f->Le / 2 + 1);
+  fftw_execute_dft_c2r(f->c2r, (fftw_complex *)X, r);
+}
+
+int spy_fir2_prepare(spy_fir2 *f, const double *h, size_t m, size_t maxlen, spy_err *err)
+{
+  memset(f, 0, sizeof *f);
+  if (m == 0 || m % 2 == 0)
+    return spy_fail(err, SPY_EINVAL, "a two-pass FIR filter needs an odd number of taps");
+  const size_t c = (m - 1) / 2, mg = 2 * m - 1;
+  double *g = calloc(mg, sizeof *g);
+  if (!g) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  for (size_t i = 0; i < m; i++)
+    for (size_t k = 0; k < m; k++) g[i + k] += h[i] * h[k];
+  int rc = spy_fir_prepare(&f->g, g, mg, maxlen, err);
+  free(g);
+  if (rc) return rc;
+  f->c = c;
+  f->Le = 1;
+  while (f->Le < 3 * c + 1) f->Le *= 2;
+  f->He = spy_fft_alloc((f->Le / 2 + 1) * sizeof *f->He);
+  double *r = spy_fft_alloc(f->Le * sizeof *r);
+  f->r2c = spy_fft_plan_simple(SPY_FFT_R2C, (int)f->Le, 1, err);
+  f->c2r = f->r2c ? spy_fft_plan_simple(SPY_FFT_C2R, (int)f->Le, 1, err) : NULL;
+  if (!f->He || !r || !f->c2r) {
+    spy_fft_free(r);
+    spy_fir2_release(f);
+    return f->He && r ? (err ? err->code : SPY_ERUNTIME)
+                      : spy_fail(err, SPY_ENOMEM, "out of memory");
+  }
+  memset(r, 0, f->Le * sizeof *r);
+  memcpy(r, h, m * sizeof *h);
+  fftw_execute_dft_r2c(f->r2c, r, (fftw_complex *)f->He);
+  for (size_t k = 0; k <= f->Le / 2; k++) f->He[k] /= (double)f->Le;
+  spy_fft_free(r);
+  return SPY_OK;
+}
+
+void spy_fir2_release(spy_fir2 *f)
+{
+  spy_fir_release(&f->g);
+  spy_fft_free(f->He);
+  memset(f, 0, sizeof *f);
+}
+
+size_t spy_fir2_scratch_bytes(const spy_fir2 *f)
+{
+  size_t a = spy_fir_scratch_bytes(&f->g);
+  size_t b = align64(f->Le * sizeof(double)) + align64((f->Le / 2 + 1) * sizeof(double complex));
+  return a > b ? a : b;
+}
+
+/*
+** With f = x * h (full), c = (m-1)/2 and 'same' cutting f to [c, n+c),
+** the second pass y[i] = sum_k h[k] same1[i+c-k] is the 'same' convolution
+** with h * h less the terms of f the first pass cut off:
+**   i < c:     sum_{j=i}^{c-1} h[i+2c-j] f[j]      = (fL * h)[2c+i],
+**   i >= n-c:  sum_{j=n+c}^{i+2c} h[i+2c-j] f[j]   = (fR * h)[i-n+c],
+** where fL = f[0..c) = (x[0..c) * h)[0..c) and fR = f[n+c..n+2c) =
+** (x[n-c..n) * h)[2c..3c).  Four short FFT convolutions per signal.
+*/
+void spy_fir2_same(const spy_fir2 *f, const double *x, size_t n, double *y, void *scratch)
+{
+  spy_fir_same(&f->g, x, n, y, scratch);
+  const size_t c = f->c;
+  if (c == 0 || n == 0) return;
+  double *r = scratch;
+  double complex *X = (double complex *)((char *)scratch + align64(f->Le * sizeof(double)));
+  /* left edge */
+  size_t k = n < c ? n : c;
+  memcpy(r, x, k * sizeof *r);
+  edge_conv(f, r, k, X);
+  edge_conv(f, r, c, X); /* r[0..c) = fL */
+  for (size_t i = 0; i < k; i++) y[i] -= r[2 * c + i];
+  /* right edge: x[n-c..n), zero before the signal */
+  size_t lead = n < c ? c - n : 0;
+  memset(r, 0, lead * sizeof *r);
+  memcpy(r + lead, x + (n - (c - lead)), (c - lead) * sizeof *r);
+  edge_conv(f, r, c, X);
+  memmove(r, r + 2 * c, c * sizeof *r); /* fR */
+  edge_conv(f, r, c, X);
+  for (size_t s = lead; s < c; s++) y[n - c + s] -= r[s];
+}

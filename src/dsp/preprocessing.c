@@ -36,6 +36,7 @@ typedef struct pp_plan {
   size_t nsec, edge;
   bool twopass;
   spy_fir fir;
+  spy_fir2 fir2; /* passes == 2 as one convolution (g.m == 0: not used) */
   int passes; /* FIR convolutions: 1 or 2 */
   post_kind post;
   spy_specout hout;
@@ -56,6 +57,7 @@ static void pp_free(void *vp)
   free(P->sos);
   free(P->zi);
   spy_fir_release(&P->fir);
+  spy_fir2_release(&P->fir2);
   free(P->hil);
   spy_polyphase_release(&P->pp);
   free(P);
@@ -105,6 +107,13 @@ static size_t lane_pitch(size_t n) { return (n + 7) & ~(size_t)7; }
 
 static size_t fir_group(size_t nchan) { return nchan < FIR_LANES ? nchan : FIR_LANES; }
 
+/* Scratch of the FIR stage (one pass, or two as one). */
+static size_t fir_scratch(const pp_plan *P)
+{
+  size_t a = spy_fir_scratch_bytes(&P->fir), b = P->fir2.g.m ? spy_fir2_scratch_bytes(&P->fir2) : 0;
+  return a > b ? a : b;
+}
+
 /* Whether fir_kernel runs the task (FIR filters without zscore). */
 static bool lane_fir(const pp_plan *P) { return P->filt == FILT_FIR && !P->zscore; }
 
@@ -114,13 +123,13 @@ static size_t pp_scratch(const void *vp, size_t nsamp, size_t nchan)
   if (P->resample) return 2 * al64(nsamp * sizeof(double)); /* a channel, its output (up <= down) */
   if (lane_fir(P))
     return fir_group(nchan) * lane_pitch(nsamp) * sizeof(double) + al64(nsamp * sizeof(double)) +
-           spy_fir_scratch_bytes(&P->fir) +
+           fir_scratch(P) +
            (P->post == POST_HILBERT ? al64(nsamp * sizeof(double complex)) : 0);
   size_t L = lanes_for(nchan); /* channels go one block of lanes at a time */
   size_t b = al64(((nsamp + 2 * edge_of(P)) * L + 8) * sizeof(double));
   b += al64((P->nsec ? P->nsec : 1) * 2 * L * sizeof(double));
   if (needs_lane_buffers(P, L)) b += 2 * al64(nsamp * sizeof(double));
-  if (P->filt == FILT_FIR) b += spy_fir_scratch_bytes(&P->fir);
+  if (P->filt == FILT_FIR) b += fir_scratch(P);
   if (P->post == POST_HILBERT) b += al64(nsamp * sizeof(double complex));
   return b;
 }
@@ -223,6 +232,11 @@ static int rs_kernel(const pp_plan *P, spy_task *t, spy_err *err)
 static void fir_lane(const pp_plan *P, double *a, double *b, size_t n, void *fscr, bool direct,
                      double **res)
 {
+  if (!direct && P->passes == 2 && P->fir2.g.m) {
+    spy_fir2_same(&P->fir2, a, n, b, fscr);
+    *res = b;
+    return;
+  }
   double *src = a, *dst = b;
   for (int pass = 0; pass < P->passes; pass++) {
     if (direct)
@@ -269,7 +283,7 @@ static int fir_kernel(const pp_plan *P, const spy_hilbert *hil, spy_task *t, spy
   void *g_, *b_, *fscr, *z_ = NULL;
   carve(&p, &g_, fir_group(C) * ld * sizeof(double));
   carve(&p, &b_, N * sizeof(double));
-  carve(&p, &fscr, spy_fir_scratch_bytes(&P->fir));
+  carve(&p, &fscr, fir_scratch(P));
   if (hil) carve(&p, &z_, N * sizeof(double complex));
   double *g = g_, *b = b_;
   for (size_t c0 = 0; c0 < C;) {
@@ -327,7 +341,7 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
     carve(&p, &a_, N * sizeof(double));
     carve(&p, &b_, N * sizeof(double));
   }
-  if (P->filt == FILT_FIR) carve(&p, &fscr, spy_fir_scratch_bytes(&P->fir));
+  if (P->filt == FILT_FIR) carve(&p, &fscr, fir_scratch(P));
   if (P->post == POST_HILBERT) carve(&p, &z_, N * sizeof(double complex));
   double *state = state_, *a = a_, *b = b_;
   double complex *z = z_;
@@ -751,6 +765,15 @@ static int plan_fir(pp_plan *P, const char *window, long order, const double *fc
   return rc;
 }
 
+/* Two FIR passes as one convolution with the combined kernel (about half
+** the FFT work; docs/internals/filters.md).  Designing it costs m^2
+** multiply-adds, so orders above 4096 keep the two passes. */
+static int plan_twopass(pp_plan *P, size_t maxlen, spy_err *err)
+{
+  if (P->passes != 2 || P->fir.m > 4097) return SPY_OK;
+  return spy_fir2_prepare(&P->fir2, P->fir.h, P->fir.m, maxlen, err);
+}
+
 static int empty_data(const spy_trials *in, spy_err *err)
 {
   if (in->ntrials == 0)
@@ -990,6 +1013,7 @@ int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, s
                        strcmp(direction, "onepass-minphase") == 0, maxlen, err)))
       return rc;
     P->passes = strcmp(direction, "twopass") == 0 ? 2 : 1;
+    if ((rc = plan_twopass(P, maxlen, err))) return rc;
     P->nanmsg = nan_plain;
     cf = "sinc_filtering_cF";
   } else if (A.poly >= 0 && !A.zscore) {
@@ -1132,6 +1156,7 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
       double fc[1] = {lpv->valuedouble / fs};
       if ((rc = plan_fir(P, "hamming", order, fc, SPY_LOWPASS, false, maxlen, err))) return rc;
       P->passes = 2;
+      if ((rc = plan_twopass(P, maxlen, err))) return rc;
       P->out_dtype = SPY_DT_F32;
     }
     for (size_t k = 0; k < in->ntrials; k++) {
