@@ -621,7 +621,9 @@ static size_t pp_stream_scratch(const void *vp, size_t nsamp, size_t nchan)
     return 2 * al64(R * W * sizeof(double)) + al64(P->nsec * 2 * W * sizeof(double)) +
            al64(R * W * spy_dtype_size(P->out_dtype));
   }
-  return pp_scratch(P, nsamp, 1) + al64(nsamp * spy_dtype_size(P->out_dtype));
+  /* the Hilbert transform's output goes where its input lane was */
+  return pp_scratch(P, nsamp, 1) +
+         (P->post == POST_HILBERT ? 0 : al64(nsamp * spy_dtype_size(P->out_dtype)));
 }
 
 static int pp_stream(const void *vp, spy_task *t, const spy_task_io *io, spy_err *err)
@@ -630,8 +632,10 @@ static int pp_stream(const void *vp, spy_task *t, const spy_task_io *io, spy_err
   const size_t N = t->nsamp;
   if (N == 0) return SPY_OK;
   if (iir_streams(P)) return iir_stream(P, t, io, err);
-  void *out = (char *)t->scratch + pp_scratch(P, N, 1); /* rows <= N */
   double *x = stream_lane(P, t->scratch);
+  /* rows <= N; a transformed lane is not read again, so the Hilbert output
+  ** (at most 8 bytes a sample) takes its place */
+  void *out = P->post == POST_HILBERT ? (void *)x : (char *)t->scratch + pp_scratch(P, N, 1);
   for (size_t j = 0; j < t->nchan; j++) {
     if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
     spy_task one = *t;
