@@ -117,9 +117,10 @@ int spy_fir_prepare(spy_fir *f, const double *h, size_t m, size_t maxlen, spy_er
 {
   memset(f, 0, sizeof *f);
   if (m == 0) return spy_fail(err, SPY_EINVAL, "an FIR filter needs at least one tap");
-  /* blocks of about 8 kernel lengths (or the whole longest signal if
-  ** shorter); a power of two, which FFTW plans fastest and runs well */
-  size_t full = maxlen + m - 1, target = 8 * m > 4096 ? 8 * m : 4096;
+  /* blocks of about 4 kernel lengths (or the whole longest signal if
+  ** shorter); a power of two, which FFTW plans fastest and runs well.  At
+  ** 1001 taps 4096-point blocks ran 25% faster than 8192 (issue #20). */
+  size_t full = maxlen + m - 1, target = 4 * m > 4096 ? 4 * m : 4096;
   f->nfft = 1;
   while (f->nfft < (full < target ? full : target)) f->nfft *= 2;
   if (f->nfft > (size_t)1 << 30)
@@ -162,6 +163,18 @@ size_t spy_fir_scratch_bytes(const spy_fir *f)
   return align64(f->nfft * sizeof(double)) + align64((f->nfft / 2 + 1) * sizeof(double complex));
 }
 
+/* X[k] *= H[k] over n complex values as (re, im) pairs: the plain
+** product, without the C library's checks for infinite operands (the
+** spectra are finite), so the loop vectorises. */
+static void cmul_spectrum(double *restrict X, const double *restrict H, size_t n)
+{
+  for (size_t k = 0; k < n; k++) {
+    double a = X[2 * k], b = X[2 * k + 1], c = H[2 * k], d = H[2 * k + 1];
+    X[2 * k] = a * c - b * d;
+    X[2 * k + 1] = a * d + b * c;
+  }
+}
+
 void spy_fir_same(const spy_fir *f, const double *x, size_t n, double *y, void *scratch)
 {
   const size_t m = f->m, L = f->nfft, B = L - m + 1, c = (m - 1) / 2;
@@ -177,7 +190,7 @@ void spy_fir_same(const spy_fir *f, const double *x, size_t n, double *y, void *
     memcpy(r + lo, x + (s + lo), (size_t)(hi - lo) * sizeof *r);
     memset(r + hi, 0, (L - (size_t)hi) * sizeof *r);
     fftw_execute_dft_r2c(f->r2c, r, (fftw_complex *)X);
-    for (size_t k = 0; k <= L / 2; k++) X[k] *= f->H[k];
+    cmul_spectrum((double *)X, (const double *)f->H, L / 2 + 1);
     fftw_execute_dft_c2r(f->c2r, (fftw_complex *)X, r);
     size_t cnt = n - o < B ? n - o : B;
     memcpy(y + o, r + m - 1, cnt * sizeof *y);
@@ -195,4 +208,96 @@ void spy_fir_same_direct(const double *h, size_t m, const double *x, size_t n, d
     for (size_t k = kmin; k <= kmax && k < m; k++) acc += h[k] * x[i + c - k];
     y[i] = acc;
   }
+}
+
+/* ---- two passes as one convolution ------------------------------------------ */
+
+/* r = FFT-convolution of r[0..len) (zero beyond) with h at length Le
+** (no wrap-around: len + m - 1 <= Le); result in r[0..Le). */
+static void edge_conv(const spy_fir2 *f, double *r, size_t len, double complex *X)
+{
+  memset(r + len, 0, (f->Le - len) * sizeof *r);
+  fftw_execute_dft_r2c(f->r2c, r, (fftw_complex *)X);
+  cmul_spectrum((double *)X, (const double *)f->He, f->Le / 2 + 1);
+  fftw_execute_dft_c2r(f->c2r, (fftw_complex *)X, r);
+}
+
+int spy_fir2_prepare(spy_fir2 *f, const double *h, size_t m, size_t maxlen, spy_err *err)
+{
+  memset(f, 0, sizeof *f);
+  if (m == 0 || m % 2 == 0)
+    return spy_fail(err, SPY_EINVAL, "a two-pass FIR filter needs an odd number of taps");
+  const size_t c = (m - 1) / 2, mg = 2 * m - 1;
+  double *g = calloc(mg, sizeof *g);
+  if (!g) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  for (size_t i = 0; i < m; i++)
+    for (size_t k = 0; k < m; k++) g[i + k] += h[i] * h[k];
+  int rc = spy_fir_prepare(&f->g, g, mg, maxlen, err);
+  free(g);
+  if (rc) return rc;
+  f->c = c;
+  f->Le = 1;
+  while (f->Le < 3 * c + 1) f->Le *= 2;
+  f->He = spy_fft_alloc((f->Le / 2 + 1) * sizeof *f->He);
+  double *r = spy_fft_alloc(f->Le * sizeof *r);
+  f->r2c = spy_fft_plan_simple(SPY_FFT_R2C, (int)f->Le, 1, err);
+  f->c2r = f->r2c ? spy_fft_plan_simple(SPY_FFT_C2R, (int)f->Le, 1, err) : NULL;
+  if (!f->He || !r || !f->c2r) {
+    spy_fft_free(r);
+    spy_fir2_release(f);
+    return f->He && r ? (err ? err->code : SPY_ERUNTIME)
+                      : spy_fail(err, SPY_ENOMEM, "out of memory");
+  }
+  memset(r, 0, f->Le * sizeof *r);
+  memcpy(r, h, m * sizeof *h);
+  fftw_execute_dft_r2c(f->r2c, r, (fftw_complex *)f->He);
+  for (size_t k = 0; k <= f->Le / 2; k++) f->He[k] /= (double)f->Le;
+  spy_fft_free(r);
+  return SPY_OK;
+}
+
+void spy_fir2_release(spy_fir2 *f)
+{
+  spy_fir_release(&f->g);
+  spy_fft_free(f->He);
+  memset(f, 0, sizeof *f);
+}
+
+size_t spy_fir2_scratch_bytes(const spy_fir2 *f)
+{
+  size_t a = spy_fir_scratch_bytes(&f->g);
+  size_t b = align64(f->Le * sizeof(double)) + align64((f->Le / 2 + 1) * sizeof(double complex));
+  return a > b ? a : b;
+}
+
+/*
+** With f = x * h (full), c = (m-1)/2 and 'same' cutting f to [c, n+c),
+** the second pass y[i] = sum_k h[k] same1[i+c-k] is the 'same' convolution
+** with h * h less the terms of f the first pass cut off:
+**   i < c:     sum_{j=i}^{c-1} h[i+2c-j] f[j]      = (fL * h)[2c+i],
+**   i >= n-c:  sum_{j=n+c}^{i+2c} h[i+2c-j] f[j]   = (fR * h)[i-n+c],
+** where fL = f[0..c) = (x[0..c) * h)[0..c) and fR = f[n+c..n+2c) =
+** (x[n-c..n) * h)[2c..3c).  Four short FFT convolutions per signal.
+*/
+void spy_fir2_same(const spy_fir2 *f, const double *x, size_t n, double *y, void *scratch)
+{
+  spy_fir_same(&f->g, x, n, y, scratch);
+  const size_t c = f->c;
+  if (c == 0 || n == 0) return;
+  double *r = scratch;
+  double complex *X = (double complex *)((char *)scratch + align64(f->Le * sizeof(double)));
+  /* left edge */
+  size_t k = n < c ? n : c;
+  memcpy(r, x, k * sizeof *r);
+  edge_conv(f, r, k, X);
+  edge_conv(f, r, c, X); /* r[0..c) = fL */
+  for (size_t i = 0; i < k; i++) y[i] -= r[2 * c + i];
+  /* right edge: x[n-c..n), zero before the signal */
+  size_t lead = n < c ? c - n : 0;
+  memset(r, 0, lead * sizeof *r);
+  memcpy(r + lead, x + (n - (c - lead)), (c - lead) * sizeof *r);
+  edge_conv(f, r, c, X);
+  memmove(r, r + 2 * c, c * sizeof *r); /* fR */
+  edge_conv(f, r, c, X);
+  for (size_t s = lead; s < c; s++) y[n - c + s] -= r[s];
 }

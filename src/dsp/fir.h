@@ -72,6 +72,26 @@ size_t spy_fir_scratch_bytes(const spy_fir *f);
 ** overlapping; scratch aligned as fftw_malloc's. */
 void spy_fir_same(const spy_fir *f, const double *x, size_t n, double *y, void *scratch);
 
+/*
+** Two 'same' passes, y = same(same(x, h), h) as Syncopy's twopass computes
+** it, as one convolution with h * h (2m-1 taps) corrected at both ends for
+** what the first pass cuts off (four short FFT convolutions of the first
+** and last (m-1)/2 samples).  Agrees with two spy_fir_same passes to
+** rounding.  m odd.  Ownership as spy_fir.
+*/
+typedef struct spy_fir2 {
+  spy_fir g;          /* h * h */
+  size_t c;           /* (m-1)/2 */
+  size_t Le;          /* edge transform length, >= 3c + 1 */
+  double complex *He; /* spectrum of h at Le, scaled by 1/Le */
+  fftw_plan r2c, c2r;
+} spy_fir2;
+
+int spy_fir2_prepare(spy_fir2 *f, const double *h, size_t m, size_t maxlen, spy_err *err);
+void spy_fir2_release(spy_fir2 *f);
+size_t spy_fir2_scratch_bytes(const spy_fir2 *f);
+void spy_fir2_same(const spy_fir2 *f, const double *x, size_t n, double *y, void *scratch);
+
 /* The same by the time-domain sum (NaN stays local). */
 void spy_fir_same_direct(const double *h, size_t m, const double *x, size_t n, double *y);
 

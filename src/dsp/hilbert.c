@@ -17,14 +17,11 @@ int spy_hilbert_prepare(spy_hilbert *h, size_t n, bool estimate, spy_err *err)
   return h->inv ? SPY_OK : (err ? err->code : SPY_ERUNTIME);
 }
 
-size_t spy_hilbert_scratch_bytes(size_t n) { return ((n * sizeof(double)) + 63) & ~(size_t)63; }
-
-void spy_hilbert_run(const spy_hilbert *h, const double *x, double complex *z, void *scratch)
+void spy_hilbert_run(const spy_hilbert *h, const double *x, double complex *z)
 {
   const size_t n = h->n, half = n / 2;
-  double *r = scratch;
-  memcpy(r, x, n * sizeof *r);
-  fftw_execute_dft_r2c(h->r2c, r, (fftw_complex *)z);
+  /* an out-of-place r2c keeps its input (FFTW's default for r2c) */
+  fftw_execute_dft_r2c(h->r2c, (double *)x, (fftw_complex *)z);
   /* doubled: 1 .. (n-1)/2 for odd n, 1 .. n/2-1 for even n */
   size_t top = n % 2 ? (n + 1) / 2 : half;
   for (size_t k = 1; k < top; k++) z[k] *= 2;

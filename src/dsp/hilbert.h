@@ -27,12 +27,8 @@ typedef struct spy_hilbert {
 ** many different lengths each serve few trials). */
 int spy_hilbert_prepare(spy_hilbert *h, size_t n, bool estimate, spy_err *err);
 
-/* Scratch bytes of spy_hilbert_run for length n. */
-size_t spy_hilbert_scratch_bytes(size_t n);
-
 /* z[0..n) = analytic signal of x[0..n) (x contiguous, not overwritten);
-** z must be SIMD-aligned (from scratch or spy_fft_alloc), scratch holds a
-** real copy of x. */
-void spy_hilbert_run(const spy_hilbert *h, const double *x, double complex *z, void *scratch);
+** x and z must be SIMD-aligned (from scratch or spy_fft_alloc). */
+void spy_hilbert_run(const spy_hilbert *h, const double *x, double complex *z);
 
 #endif

@@ -1,16 +1,19 @@
 #include "dsp/preprocessing.h"
 
 #include <complex.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/interrupt.h"
 #include "core/kwspec.h"
 #include "core/log.h"
 #include "core/pyfmt.h"
+#include "core/settings.h"
 #include "core/sizeset.h"
 #include "dsp/fir.h"
 #include "dsp/hilbert.h"
@@ -33,6 +36,7 @@ typedef struct pp_plan {
   size_t nsec, edge;
   bool twopass;
   spy_fir fir;
+  spy_fir2 fir2; /* passes == 2 as one convolution (g.m == 0: not used) */
   int passes; /* FIR convolutions: 1 or 2 */
   post_kind post;
   spy_specout hout;
@@ -53,6 +57,7 @@ static void pp_free(void *vp)
   free(P->sos);
   free(P->zi);
   spy_fir_release(&P->fir);
+  spy_fir2_release(&P->fir2);
   free(P->hil);
   spy_polyphase_release(&P->pp);
   free(P);
@@ -72,30 +77,60 @@ static size_t edge_of(const pp_plan *P)
   return P->filt == FILT_BUT && P->twopass ? P->edge : 0;
 }
 
-/* Lanes of the widest block a task of nchan channels uses (pp_kernel's W). */
+/* Lanes of the widest block a task of nchan channels uses (pp_kernel's W):
+** one channel takes one lane (a streamed long trial goes channel by
+** channel), more are padded to vectors of 4. */
 static size_t lanes_for(size_t nchan)
 {
+  if (nchan <= 1) return 1;
   size_t w = (nchan + 3) / 4 * 4;
-  return w < MAXLANES ? (w ? w : 4) : MAXLANES;
+  return w < MAXLANES ? w : MAXLANES;
 }
 
-/* Whether the kernel needs the two single-lane buffers a and b. */
-static bool needs_lane_buffers(const pp_plan *P)
+/* Whether the kernel needs the two single-lane buffers a and b: the FIR
+** stage after zscore, and the Hilbert transform of interleaved lanes (a
+** single lane is transformed where it lies). */
+static bool needs_lane_buffers(const pp_plan *P, size_t lanes)
 {
-  return P->filt == FILT_FIR || P->post == POST_HILBERT;
+  return P->filt == FILT_FIR || (P->post == POST_HILBERT && lanes > 1);
 }
+
+/* pp_kernel's block of W lanes starts `shift` doubles into its scratch, so
+** that the signal rows x = blk + e*W start on a 64-byte line (FFTW's
+** alignment, for the Hilbert transform of a single lane in place). */
+static size_t block_shift(size_t e, size_t W) { return (8 - e * W % 8) % 8; }
+
+/* fir_kernel's channel groups, and its lane pitch: n rounded up to whole
+** 64-byte lines, so that every lane is aligned as FFTW's plans need */
+enum { FIR_LANES = 8 };
+static size_t lane_pitch(size_t n) { return (n + 7) & ~(size_t)7; }
+
+static size_t fir_group(size_t nchan) { return nchan < FIR_LANES ? nchan : FIR_LANES; }
+
+/* Scratch of the FIR stage (one pass, or two as one). */
+static size_t fir_scratch(const pp_plan *P)
+{
+  size_t a = spy_fir_scratch_bytes(&P->fir), b = P->fir2.g.m ? spy_fir2_scratch_bytes(&P->fir2) : 0;
+  return a > b ? a : b;
+}
+
+/* Whether fir_kernel runs the task (FIR filters without zscore). */
+static bool lane_fir(const pp_plan *P) { return P->filt == FILT_FIR && !P->zscore; }
 
 static size_t pp_scratch(const void *vp, size_t nsamp, size_t nchan)
 {
   const pp_plan *P = vp;
   if (P->resample) return 2 * al64(nsamp * sizeof(double)); /* a channel, its output (up <= down) */
+  if (lane_fir(P))
+    return fir_group(nchan) * lane_pitch(nsamp) * sizeof(double) + al64(nsamp * sizeof(double)) +
+           fir_scratch(P) +
+           (P->post == POST_HILBERT ? al64(nsamp * sizeof(double complex)) : 0);
   size_t L = lanes_for(nchan); /* channels go one block of lanes at a time */
-  size_t b = al64((nsamp + 2 * edge_of(P)) * L * sizeof(double));
+  size_t b = al64(((nsamp + 2 * edge_of(P)) * L + 8) * sizeof(double));
   b += al64((P->nsec ? P->nsec : 1) * 2 * L * sizeof(double));
-  if (needs_lane_buffers(P)) b += 2 * al64(nsamp * sizeof(double));
-  if (P->filt == FILT_FIR) b += spy_fir_scratch_bytes(&P->fir);
-  if (P->post == POST_HILBERT)
-    b += spy_hilbert_scratch_bytes(nsamp) + al64(nsamp * sizeof(double complex));
+  if (needs_lane_buffers(P, L)) b += 2 * al64(nsamp * sizeof(double));
+  if (P->filt == FILT_FIR) b += fir_scratch(P);
+  if (P->post == POST_HILBERT) b += al64(nsamp * sizeof(double complex));
   return b;
 }
 
@@ -194,9 +229,14 @@ static int rs_kernel(const pp_plan *P, spy_task *t, spy_err *err)
 
 /* The FIR stage of one lane: a -> b (and back for two passes); the result
 ** is left in *res.  Time-domain sums when the lane holds NaN. */
-static void fir_lane(const pp_plan *P, double *a, double *b, size_t n, void *fscr, double **res)
+static void fir_lane(const pp_plan *P, double *a, double *b, size_t n, void *fscr, bool direct,
+                     double **res)
 {
-  bool direct = any_nan(a, n);
+  if (!direct && P->passes == 2 && P->fir2.g.m) {
+    spy_fir2_same(&P->fir2, a, n, b, fscr);
+    *res = b;
+    return;
+  }
   double *src = a, *dst = b;
   for (int pass = 0; pass < P->passes; pass++) {
     if (direct)
@@ -208,6 +248,71 @@ static void fir_lane(const pp_plan *P, double *a, double *b, size_t n, void *fsc
     dst = tmp;
   }
   *res = src;
+}
+
+/* FIR filtering without zscore, FIR_LANES channels at a time: gathered
+** in one pass over the rows into contiguous lanes (NaN check on the way),
+** each lane de-trended and convolved, and the group written back row by
+** row (or each lane Hilbert-transformed).  Gathering lane by lane would
+** walk the whole interleaved trial once per channel. */
+/* out rows r of channels c0 .. c0+w from lanes g (lane j at g + j*ld),
+** taking every step-th sample, |.| for rectify */
+static void write_lanes(const pp_plan *P, const double *g, size_t ld, size_t w, size_t rows,
+                        void *out, size_t C, size_t c0)
+{
+  const size_t step = P->step;
+  const bool rect = P->post == POST_RECTIFY;
+  if (P->out_dtype == SPY_DT_F32 && !rect) {
+    for (size_t r = 0; r < rows; r++) {
+      float *dst = (float *)out + r * C + c0;
+      for (size_t j = 0; j < w; j++) dst[j] = (float)g[j * ld + r * step];
+    }
+    return;
+  }
+  for (size_t r = 0; r < rows; r++)
+    for (size_t j = 0; j < w; j++) {
+      double v = g[j * ld + r * step];
+      store(out, P->out_dtype, r * C + c0 + j, rect ? fabs(v) : v);
+    }
+}
+
+static int fir_kernel(const pp_plan *P, const spy_hilbert *hil, spy_task *t, spy_err *err)
+{
+  const size_t N = t->nsamp, C = t->nchan, ld = lane_pitch(N);
+  char *p = t->scratch;
+  void *g_, *b_, *fscr, *z_ = NULL;
+  carve(&p, &g_, fir_group(C) * ld * sizeof(double));
+  carve(&p, &b_, N * sizeof(double));
+  carve(&p, &fscr, fir_scratch(P));
+  if (hil) carve(&p, &z_, N * sizeof(double complex));
+  double *g = g_, *b = b_;
+  for (size_t c0 = 0; c0 < C;) {
+    if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+    const size_t w = fir_group(C - c0);
+    bool nan[FIR_LANES] = {false};
+    for (size_t i = 0; i < N; i++) {
+      const double *row = t->in + i * C + c0;
+      for (size_t j = 0; j < w; j++) {
+        g[j * ld + i] = row[j];
+        nan[j] |= row[j] != row[j];
+      }
+    }
+    for (size_t j = 0; j < w; j++) {
+      double *lane = g + j * ld, *res;
+      if (P->nanmsg && nan[j]) t->flags |= SPY_TASK_HAS_NAN;
+      spy_detrend(lane, N, 1, P->poly);
+      fir_lane(P, lane, b, N, fscr, nan[j], &res);
+      if (hil) {
+        spy_hilbert_run(hil, res, z_);
+        spy_specout_convert(P->hout, z_, N,
+                            (char *)t->out + (c0 + j) * spy_dtype_size(P->out_dtype), C);
+      } else if (res != lane)
+        memcpy(lane, res, N * sizeof *lane);
+    }
+    if (!hil) write_lanes(P, g, ld, w, t->rows, t->out, C, c0);
+    c0 += w;
+  }
+  return SPY_OK;
 }
 
 static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
@@ -224,23 +329,21 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
   const spy_hilbert *hil = NULL;
   if (P->post == POST_HILBERT && !(hil = find_hilbert(P, N)))
     return spy_fail(err, SPY_ERUNTIME, "no Hilbert transform was planned for %zu samples", N);
+  if (lane_fir(P)) return fir_kernel(P, hil, t, err);
 
   char *p = t->scratch;
-  void *blk_, *state_, *a_, *b_, *fscr = NULL, *hscr = NULL, *z_ = NULL;
+  void *blk_, *state_, *a_, *b_, *fscr = NULL, *z_ = NULL;
   size_t L = lanes_for(C);
-  carve(&p, &blk_, (N + 2 * e) * L * sizeof(double));
+  carve(&p, &blk_, ((N + 2 * e) * L + 8) * sizeof(double));
   carve(&p, &state_, (P->nsec ? P->nsec : 1) * 2 * L * sizeof(double));
   a_ = b_ = NULL;
-  if (needs_lane_buffers(P)) {
+  if (needs_lane_buffers(P, L)) {
     carve(&p, &a_, N * sizeof(double));
     carve(&p, &b_, N * sizeof(double));
   }
-  if (P->filt == FILT_FIR) carve(&p, &fscr, spy_fir_scratch_bytes(&P->fir));
-  if (P->post == POST_HILBERT) {
-    carve(&p, &hscr, spy_hilbert_scratch_bytes(N));
-    carve(&p, &z_, N * sizeof(double complex));
-  }
-  double *blk = blk_, *state = state_, *a = a_, *b = b_;
+  if (P->filt == FILT_FIR) carve(&p, &fscr, fir_scratch(P));
+  if (P->post == POST_HILBERT) carve(&p, &z_, N * sizeof(double complex));
+  double *state = state_, *a = a_, *b = b_;
   double complex *z = z_;
   const size_t rows = t->rows;
 
@@ -249,12 +352,13 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
     /* W lanes in the block, the first w of them channels */
     size_t left = C - c0, W, w;
     if (P->filt == FILT_BUT)
-      W = left >= MAXLANES ? MAXLANES : (left + 3) / 4 * 4;
+      W = left >= MAXLANES ? MAXLANES : C == 1 ? 1 : (left + 3) / 4 * 4;
     else
       W = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
     w = left < W ? left : W;
-    double *x = blk + e * W;
+    double *blk = (double *)blk_ + block_shift(e, W), *x = blk + e * W;
     bool nan = false;
+    /* (a streamed channel arrives in x itself: src == dst) */
     for (size_t i = 0; i < N; i++) {
       const double *src = t->in + i * C + c0;
       double *dst = x + i * W;
@@ -282,7 +386,7 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
       for (size_t j = 0; j < w; j++) {
         double *res;
         for (size_t i = 0; i < N; i++) a[i] = x[i * W + j];
-        fir_lane(P, a, b, N, fscr, &res);
+        fir_lane(P, a, b, N, fscr, any_nan(a, N), &res);
         for (size_t i = 0; i < N; i++) x[i * W + j] = res[i];
       }
     }
@@ -290,13 +394,261 @@ static int pp_kernel(const void *vp, spy_task *t, spy_err *err)
     if (P->post == POST_HILBERT) {
       size_t es = spy_dtype_size(P->out_dtype);
       for (size_t j = 0; j < w; j++) {
-        for (size_t i = 0; i < N; i++) a[i] = x[i * W + j];
-        spy_hilbert_run(hil, a, z, hscr);
+        const double *lane = x;
+        if (W > 1) {
+          for (size_t i = 0; i < N; i++) a[i] = x[i * W + j];
+          lane = a;
+        }
+        spy_hilbert_run(hil, lane, z);
         spy_specout_convert(P->hout, z, N, (char *)t->out + (c0 + j) * es, C);
       }
     } else
       write_rows(P, x, W, w, rows, t->out, C, c0);
     c0 += w;
+  }
+  return SPY_OK;
+}
+
+/* Long trials stream channel by channel (ARCHITECTURE invariant 6): each
+** channel is read straight into the place where the kernel gathers it
+** (so the gather copies it onto itself), run through the same kernel as a
+** one-channel task, and written out.  A task then holds a few channel
+** lengths, whatever its number of channels, and its numbers are those of
+** the whole-trial kernel: every stage works lane by lane. */
+static double *stream_lane(const pp_plan *P, void *scratch)
+{
+  if (P->resample || lane_fir(P)) return scratch;
+  size_t e = edge_of(P);
+  return (double *)scratch + block_shift(e, 1) + e;
+}
+
+/*
+** Butterworth filters without zscore or Hilbert transform go further: in
+** blocks of rows, a group of up to 16 channels at once (the recursion's
+** vectors, as pp_kernel runs it), the section states carried from block to
+** block, de-trending from sums taken in a first pass over the trial in the
+** same order as spy_detrend.  The recursion sees the same values in the
+** same order as over the whole trial, so the numbers are the same.  The
+** two-pass filter writes its forward pass (odd extensions included,
+** float64) to an unlinked temporary file and runs the backward pass over
+** it from the end.  Memory: a few blocks, whatever the trial length.
+*/
+static bool iir_streams(const pp_plan *P)
+{
+  return P->filt == FILT_BUT && !P->zscore && P->post != POST_HILBERT && P->step == 1;
+}
+
+/* rows per block: also the two odd extensions with their e+1 samples */
+static size_t iir_block_rows(const pp_plan *P)
+{
+  size_t R = (size_t)1 << 16, e = edge_of(P);
+  return R > 2 * e + 1 ? R : 2 * e + 1;
+}
+
+/* x (n rows of W lanes, the first w of them channels) from the task's
+** rows [row0, row0+n), channels c0.., through `tmp`; de-trended with
+** mean/slope; NaN noted in *nan. */
+static int iir_read(const pp_plan *P, const spy_task_io *io, size_t row0, size_t n, size_t c0,
+                    size_t w, size_t W, const double *mean, const double *slope, double nbar,
+                    double *tmp, double *x, bool *nan, spy_err *err)
+{
+  int rc = io->read(io->ctx, row0, n, c0, w, tmp, err);
+  if (rc) return rc;
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j < w; j++) {
+      double v = tmp[i * w + j];
+      *nan |= v != v;
+      if (P->poly == 0) v -= mean[j];
+      else if (P->poly == 1) v -= mean[j] + slope[j] * ((double)(row0 + i) - nbar);
+      x[i * W + j] = v;
+    }
+    for (size_t j = w; j < W; j++) x[i * W + j] = 0;
+  }
+  return SPY_OK;
+}
+
+/* spy_detrend's mean and slope of the w channels from c0, summed in its
+** order (slope 0 for polyremoval 0 or a single sample). */
+static int iir_trend(const pp_plan *P, const spy_task_io *io, size_t N, size_t c0, size_t w,
+                     size_t R, double *tmp, double *mean, double *slope, spy_err *err)
+{
+  double sxy[MAXLANES] = {0}, sxx = 0, nbar = (double)(N - 1) / 2.0;
+  for (size_t j = 0; j < w; j++) mean[j] = slope[j] = 0;
+  for (int pass = 0; pass < (P->poly == 1 && N > 1 ? 2 : 1); pass++)
+    for (size_t r0 = 0; r0 < N; r0 += R) {
+      size_t n = N - r0 < R ? N - r0 : R;
+      int rc = io->read(io->ctx, r0, n, c0, w, tmp, err);
+      if (rc) return rc;
+      for (size_t i = 0; i < n; i++) {
+        double d = (double)(r0 + i) - nbar;
+        if (pass == 1) sxx += d * d;
+        for (size_t j = 0; j < w; j++)
+          if (pass == 0) mean[j] += tmp[i * w + j];
+          else sxy[j] += d * (tmp[i * w + j] - mean[j]);
+      }
+      if (pass == 0 && r0 + n == N)
+        for (size_t j = 0; j < w; j++) mean[j] /= (double)N;
+    }
+  if (P->poly == 1 && N > 1)
+    for (size_t j = 0; j < w; j++) slope[j] = sxy[j] / sxx;
+  return SPY_OK;
+}
+
+/* Rows [row0, row0+n) of a temporary file of W-lane float64 rows. */
+static int file_rows(int fd, bool wr, size_t row0, size_t n, size_t W, double *x, spy_err *err)
+{
+  size_t bytes = n * W * sizeof *x, done = 0;
+  off_t off = (off_t)(row0 * W * sizeof *x);
+  while (done < bytes) {
+    ssize_t k = wr ? pwrite(fd, (char *)x + done, bytes - done, off + (off_t)done)
+                   : pread(fd, (char *)x + done, bytes - done, off + (off_t)done);
+    if (k <= 0)
+      return spy_fail(err, SPY_EIO, "cannot %s the filter's temporary file in '%s': %s",
+                      wr ? "write" : "read", spy_tmpdir(), k < 0 ? strerror(errno) : "end of file");
+    done += (size_t)k;
+  }
+  return SPY_OK;
+}
+
+static void init_state(const pp_plan *P, const double *row, size_t W, double *state)
+{
+  for (size_t q = 0; q < P->nsec; q++)
+    for (size_t j = 0; j < W; j++) {
+      state[2 * q * W + j] = P->zi[2 * q] * row[j];
+      state[(2 * q + 1) * W + j] = P->zi[2 * q + 1] * row[j];
+    }
+}
+
+/* Output rows [row0, row0+n) of the w channels from c0, from x. */
+static int iir_write(const pp_plan *P, const spy_task_io *io, const double *x, size_t row0,
+                     size_t n, size_t c0, size_t w, size_t W, void *obuf, spy_err *err)
+{
+  write_rows(P, x, W, w, n, obuf, w, 0);
+  return io->write(io->ctx, row0, n, c0, w, obuf, err);
+}
+
+static int iir_group(const pp_plan *P, spy_task *t, const spy_task_io *io, size_t c0, size_t w,
+                     int fd, spy_err *err)
+{
+  const size_t N = t->nsamp, W = lanes_for(w), R = iir_block_rows(P), e = edge_of(P);
+  char *p = t->scratch;
+  void *x_, *tmp_, *state_, *obuf;
+  carve(&p, &x_, R * W * sizeof(double));
+  carve(&p, &tmp_, R * W * sizeof(double));
+  carve(&p, &state_, P->nsec * 2 * W * sizeof(double));
+  carve(&p, &obuf, R * W * spy_dtype_size(P->out_dtype));
+  double *x = x_, *tmp = tmp_, *state = state_;
+  double mean[MAXLANES], slope[MAXLANES], nbar = (double)(N - 1) / 2.0;
+  bool nan = false;
+  int rc = SPY_OK;
+  if (P->poly >= 0 && (rc = iir_trend(P, io, N, c0, w, R, tmp, mean, slope, err))) return rc;
+  if (!P->twopass) {
+    memset(state, 0, P->nsec * 2 * W * sizeof *state);
+    for (size_t r0 = 0; r0 < N && !rc; r0 += R) {
+      size_t n = N - r0 < R ? N - r0 : R;
+      if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+      rc = iir_read(P, io, r0, n, c0, w, W, mean, slope, nbar, tmp, x, &nan, err);
+      if (!rc) spy_sosfilt(P->sos, P->nsec, x, n, W, false, state);
+      if (!rc) rc = iir_write(P, io, x, r0, n, c0, w, W, obuf, err);
+    }
+  } else {
+    /* forward: the odd extension of the first e+1 samples, the trial, that
+    ** of the last e+1; file rows [0, N + 2e) */
+    const size_t total = N + 2 * e;
+    double *x0 = x + e * W;
+    if ((rc = iir_read(P, io, 0, e + 1, c0, w, W, mean, slope, nbar, tmp, x0, &nan, err)))
+      return rc;
+    for (size_t i = 1; i <= e; i++)
+      for (size_t j = 0; j < W; j++) x[(e - i) * W + j] = 2 * x0[j] - x0[i * W + j];
+    init_state(P, x, W, state);
+    spy_sosfilt(P->sos, P->nsec, x, e, W, false, state);
+    rc = file_rows(fd, true, 0, e, W, x, err);
+    for (size_t r0 = 0; r0 < N && !rc; r0 += R) {
+      size_t n = N - r0 < R ? N - r0 : R;
+      if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+      rc = iir_read(P, io, r0, n, c0, w, W, mean, slope, nbar, tmp, x, &nan, err);
+      if (!rc) spy_sosfilt(P->sos, P->nsec, x, n, W, false, state);
+      if (!rc) rc = file_rows(fd, true, e + r0, n, W, x, err);
+    }
+    /* x[0..e] = the trial's last e+1 samples, x[e+1..2e] their extension */
+    bool ignore = false;
+    if (!rc) rc = iir_read(P, io, N - 1 - e, e + 1, c0, w, W, mean, slope, nbar, tmp, x, &ignore, err);
+    if (rc) return rc;
+    const double *xl = x + e * W;
+    for (size_t i = 1; i <= e; i++)
+      for (size_t j = 0; j < W; j++) x[(e + i) * W + j] = 2 * xl[j] - xl[-(ptrdiff_t)(i * W) + (ptrdiff_t)j];
+    spy_sosfilt(P->sos, P->nsec, x + (e + 1) * W, e, W, false, state);
+    if ((rc = file_rows(fd, true, e + N, e, W, x + (e + 1) * W, err))) return rc;
+    /* backward from zi * the last forward sample, block by block from the
+    ** end; rows [e, e + N) are the result */
+    init_state(P, x + (2 * e) * W, W, state);
+    for (size_t hi = total; hi > e && !rc;) {
+      size_t lo = hi - e > R ? hi - R : e, n = hi - lo;
+      if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+      rc = file_rows(fd, false, lo, n, W, x, err);
+      if (!rc) spy_sosfilt(P->sos, P->nsec, x, n, W, true, state);
+      size_t a = lo, b = hi < e + N ? hi : e + N; /* the trial's rows in [lo, hi) */
+      if (!rc && b > a) rc = iir_write(P, io, x + (a - lo) * W, a - e, b - a, c0, w, W, obuf, err);
+      hi = lo;
+    }
+  }
+  if (!rc && P->nanmsg && nan) t->flags |= SPY_TASK_HAS_NAN;
+  return rc;
+}
+
+static int iir_stream(const pp_plan *P, spy_task *t, const spy_task_io *io, spy_err *err)
+{
+  int fd = -1, rc = SPY_OK;
+  if (P->twopass) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/spy-filter-XXXXXX", spy_tmpdir());
+    if ((fd = mkstemp(path)) < 0)
+      return spy_fail(err, SPY_EIO, "cannot create a temporary file in '%s': %s", spy_tmpdir(),
+                      strerror(errno));
+    unlink(path);
+  }
+  for (size_t c0 = 0; c0 < t->nchan && !rc; c0 += MAXLANES)
+    rc = iir_group(P, t, io, c0, t->nchan - c0 < MAXLANES ? t->nchan - c0 : MAXLANES, fd, err);
+  if (fd >= 0) close(fd);
+  return rc;
+}
+
+static size_t pp_stream_scratch(const void *vp, size_t nsamp, size_t nchan)
+{
+  const pp_plan *P = vp;
+  if (iir_streams(P)) {
+    size_t W = lanes_for(nchan < MAXLANES ? nchan : MAXLANES), R = iir_block_rows(P);
+    return 2 * al64(R * W * sizeof(double)) + al64(P->nsec * 2 * W * sizeof(double)) +
+           al64(R * W * spy_dtype_size(P->out_dtype));
+  }
+  /* the Hilbert transform's output goes where its input lane was */
+  return pp_scratch(P, nsamp, 1) +
+         (P->post == POST_HILBERT ? 0 : al64(nsamp * spy_dtype_size(P->out_dtype)));
+}
+
+static int pp_stream(const void *vp, spy_task *t, const spy_task_io *io, spy_err *err)
+{
+  const pp_plan *P = vp;
+  const size_t N = t->nsamp;
+  if (N == 0) return SPY_OK;
+  if (iir_streams(P)) return iir_stream(P, t, io, err);
+  double *x = stream_lane(P, t->scratch);
+  /* rows <= N; a transformed lane is not read again, so the Hilbert output
+  ** (at most 8 bytes a sample) takes its place */
+  void *out = P->post == POST_HILBERT ? (void *)x : (char *)t->scratch + pp_scratch(P, N, 1);
+  for (size_t j = 0; j < t->nchan; j++) {
+    if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+    spy_task one = *t;
+    one.chan0 = t->chan0 + j;
+    one.nchan = 1;
+    one.in = x;
+    one.out = out;
+    one.flags = 0;
+    int rc = io->read(io->ctx, 0, N, j, 1, x, err);
+    if (!rc) rc = pp_kernel(P, &one, err);
+    if (!rc && t->rows) rc = io->write(io->ctx, 0, t->rows, j, 1, out, err);
+    if (rc) return rc;
+    t->flags |= one.flags;
   }
   return SPY_OK;
 }
@@ -415,6 +767,15 @@ static int plan_fir(pp_plan *P, const char *window, long order, const double *fc
   free(h);
   P->filt = FILT_FIR;
   return rc;
+}
+
+/* Two FIR passes as one convolution with the combined kernel (about half
+** the FFT work; docs/internals/filters.md).  Designing it costs m^2
+** multiply-adds, so orders above 4096 keep the two passes. */
+static int plan_twopass(pp_plan *P, size_t maxlen, spy_err *err)
+{
+  if (P->passes != 2 || P->fir.m > 4097) return SPY_OK;
+  return spy_fir2_prepare(&P->fir2, P->fir.h, P->fir.m, maxlen, err);
 }
 
 static int empty_data(const spy_trials *in, spy_err *err)
@@ -656,6 +1017,7 @@ int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, s
                        strcmp(direction, "onepass-minphase") == 0, maxlen, err)))
       return rc;
     P->passes = strcmp(direction, "twopass") == 0 ? 2 : 1;
+    if ((rc = plan_twopass(P, maxlen, err))) return rc;
     P->nanmsg = nan_plain;
     cf = "sinc_filtering_cF";
   } else if (A.poly >= 0 && !A.zscore) {
@@ -681,6 +1043,8 @@ int spy_preprocessing_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, s
   op->name = "preprocessing";
   op->kernel = pp_kernel;
   op->scratch_bytes = pp_scratch;
+  op->stream = pp_stream;
+  op->stream_scratch = pp_stream_scratch;
   op->chan_independent = true;
   op->cls = SPY_ANALOG;
   op->out_dtype = P->out_dtype;
@@ -796,6 +1160,7 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
       double fc[1] = {lpv->valuedouble / fs};
       if ((rc = plan_fir(P, "hamming", order, fc, SPY_LOWPASS, false, maxlen, err))) return rc;
       P->passes = 2;
+      if ((rc = plan_twopass(P, maxlen, err))) return rc;
       P->out_dtype = SPY_DT_F32;
     }
     for (size_t k = 0; k < in->ntrials; k++) {
@@ -846,6 +1211,8 @@ int spy_resampledata_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, sp
   op->name = "resampledata";
   op->kernel = pp_kernel;
   op->scratch_bytes = pp_scratch;
+  op->stream = pp_stream;
+  op->stream_scratch = pp_stream_scratch;
   op->chan_independent = true;
   op->cls = SPY_ANALOG;
   op->out_dtype = P->out_dtype;

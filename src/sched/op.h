@@ -64,6 +64,23 @@ typedef struct spy_task {
   unsigned flags;     /* out: SPY_TASK_* */
 } spy_task;
 
+/* How a streaming kernel (spy_op.stream) reads and writes its task's data
+** in pieces.  Rows count from the start of the task's trial (input rows,
+** resp. output rows), channels from the start of its channel chunk.  read
+** fills buf with n x nc float64 values; write stores n x inner x nc values
+** of op->out_dtype.  Both may be called from any executor thread. */
+typedef struct spy_task_io {
+  void *ctx;
+  int (*read)(void *ctx, size_t row0, size_t n, size_t c0, size_t nc, double *buf, spy_err *err);
+  int (*write)(void *ctx, size_t row0, size_t n, size_t c0, size_t nc, const void *buf,
+               spy_err *err);
+} spy_task_io;
+
+/* Tasks whose input and output buffers would hold more than this many
+** bytes stream (see spy_op.stream) unless spy_runopts.stream_bytes says
+** otherwise. */
+#define SPY_STREAM_BYTES ((size_t)64 << 20)
+
 typedef struct spy_op {
   const char *name; /* method name for messages and logs, e.g. "mtmfft" */
   void *plan;
@@ -98,6 +115,16 @@ typedef struct spy_op {
   /* The kernels leave per-trial results in the plan (for metadata): the op
   ** runs inline or on threads only; remote workers refuse it. */
   bool in_process;
+
+  /* Long trials (optional).  A task whose float64 input and output
+  ** buffers would exceed the run's stream limit (SPY_STREAM_BYTES) runs
+  ** `stream` instead of `kernel`: task->in and task->out are NULL, and the
+  ** kernel reads its input and writes its output through `io` in pieces of
+  ** its choosing, holding only stream_scratch(plan, nsamp, nchan) bytes
+  ** (task->scratch).  Inline and thread executors; remote workers and
+  ** average mode always run `kernel`.  Results must equal the kernel's. */
+  int (*stream)(const void *plan, spy_task *task, const spy_task_io *io, spy_err *err);
+  size_t (*stream_scratch)(const void *plan, size_t nsamp, size_t nchan);
 
   /* output metadata */
   double samplerate;

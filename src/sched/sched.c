@@ -43,6 +43,8 @@ typedef struct run {
   buffers *buf;        /* one per worker */
   spy_remote *remote;
   size_t inbytes, outbytes, scratchbytes;
+  size_t stream_bytes; /* tasks moving more stream (op->stream) */
+  bool any_stream;
 
   pthread_mutex_t lock;
   pthread_cond_t cond;
@@ -74,6 +76,17 @@ static bool grow(void **p, size_t *cap, size_t n)
   return true;
 }
 
+/* Whether task t streams: op->stream reads and writes it in pieces,
+** because its whole input and output would take more than stream_bytes. */
+static bool streamed(const run *r, const task *t)
+{
+  const spy_op *op = r->op;
+  if (!op->stream || r->remote || op->average || !r->in) return false;
+  size_t inb = trial_nsamp(r, t->sel) * t->nc * sizeof(double);
+  size_t outb = op->out_rows[t->sel] * r->rowelems * t->nc * r->es;
+  return inb + outb > r->stream_bytes;
+}
+
 /* Makes b hold the buffers task t needs among `which` (BUF_* bits). */
 enum { BUF_IN = 1, BUF_OUT = 2, BUF_SCRATCH = 4, BUF_ALL = 7 };
 static int task_buffers(run *r, const task *t, buffers *b, int which, spy_err *e)
@@ -86,6 +99,10 @@ static int task_buffers(run *r, const task *t, buffers *b, int which, spy_err *e
                                    : op->out_rows[k] * r->rowelems * t->nc * r->es;
   size_t scb = which & BUF_SCRATCH && r->scratchbytes ? op->scratch_bytes(op->plan, nsamp, t->nc)
                                                        : 0;
+  if (streamed(r, t)) {
+    inb = outb = 0;
+    scb = which & BUF_SCRATCH ? op->stream_scratch(op->plan, nsamp, t->nc) : 0;
+  }
   /* a buffer the run has is never NULL, even for an empty task */
   if (!grow((void **)&b->in, &b->incap, which & BUF_IN && r->inbytes && !inb ? 1 : inb) ||
       !grow(&b->out, &b->outcap, which & BUF_OUT && !outb ? 1 : outb) ||
@@ -149,9 +166,56 @@ static void accumulate(run *r, double *acc, const task *t)
 static int stage_read(run *r, task *t, double *in, spy_err *e)
 {
   size_t k = t->sel;
-  if (!r->in || r->remote) return SPY_OK;
+  if (!r->in || r->remote || streamed(r, t)) return SPY_OK;
   return spy_data_read(r->in, r->sel->row0[k], trial_nsamp(r, k), r->chans + t->c0, t->nc, in,
                        SPY_DT_F64, e);
+}
+
+/* A streamed task's pieces: rows relative to its trial, channels to its
+** chunk. */
+typedef struct stream_ctx {
+  run *r;
+  const task *t;
+} stream_ctx;
+
+static int stream_read(void *ctx, size_t row0, size_t n, size_t c0, size_t nc, double *buf,
+                       spy_err *e)
+{
+  const stream_ctx *s = ctx;
+  const run *r = s->r;
+  size_t k = s->t->sel;
+  if (row0 + n > trial_nsamp(r, k) || c0 + nc > s->t->nc)
+    return spy_fail(e, SPY_EINVAL, "%s: read beyond its task", r->op->name);
+  return spy_data_read(r->in, r->sel->row0[k] + row0, n, r->chans + s->t->c0 + c0, nc, buf,
+                       SPY_DT_F64, e);
+}
+
+static int stream_write(void *ctx, size_t row0, size_t n, size_t c0, size_t nc, const void *buf,
+                        spy_err *e)
+{
+  const stream_ctx *s = ctx;
+  const run *r = s->r;
+  size_t k = s->t->sel;
+  if (row0 + n > r->op->out_rows[k] || c0 + nc > s->t->nc)
+    return spy_fail(e, SPY_EINVAL, "%s: write beyond its task", r->op->name);
+  return spy_data_write(r->out, r->outrow0[k] + row0, n, s->t->c0 + c0, nc, buf,
+                        r->op->out_dtype, e);
+}
+
+static int stream_compute(run *r, task *t, void *scratch, spy_err *e)
+{
+  stream_ctx ctx = {r, t};
+  spy_task_io io = {&ctx, stream_read, stream_write};
+  spy_task kt = {0};
+  kt.trial = t->sel;
+  kt.chan0 = t->c0;
+  kt.nchan = t->nc;
+  kt.nsamp = trial_nsamp(r, t->sel);
+  kt.rows = r->op->out_rows[t->sel];
+  kt.scratch = scratch;
+  int rc = r->op->stream(r->op->plan, &kt, &io, e);
+  t->flags = kt.flags;
+  return rc;
 }
 
 static int stage_compute(run *r, task *t, const double *in, void *out, void *scratch, int w,
@@ -166,6 +230,7 @@ static int stage_compute(run *r, task *t, const double *in, void *out, void *scr
                           &r->cancel};
     return r->remote->compute(r->remote->ctx, w, &rt, out, &t->flags, e);
   }
+  if (streamed(r, t)) return stream_compute(r, t, scratch, e);
   spy_task kt = {0};
   kt.trial = k;
   kt.chan0 = t->c0;
@@ -180,9 +245,11 @@ static int stage_compute(run *r, task *t, const double *in, void *out, void *scr
   return rc;
 }
 
-/* Writes the task's block into the output (not in average mode). */
+/* Writes the task's block into the output (not in average mode; a
+** streamed task has written its own). */
 static int stage_write(run *r, task *t, const void *out, spy_err *e)
 {
+  if (streamed(r, t)) return SPY_OK;
   return spy_data_write(r->out, r->outrow0[t->sel], r->op->out_rows[t->sel], t->c0, t->nc, out,
                         r->op->out_dtype, e);
 }
@@ -281,7 +348,8 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
 {
   buffers *b = r->buf; /* two sets: b[0], b[1]; b[1] only when pipelining */
   spy_err *e = &b[0].err;
-  if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES || ntasks < 2) { /* nothing to overlap */
+  if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES || ntasks < 2 ||
+      r->any_stream) { /* nothing to overlap (streamed tasks do their own I/O) */
     for (size_t i = 0; i < ntasks; i++) {
       task *t = &tasks[i];
       ev_begin(r, t, 0);
@@ -484,8 +552,12 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
                              : maxrows * r.rowelems * chunk * r.es;
   r.scratchbytes = op->scratch_bytes ? op->scratch_bytes(op->plan, maxsamp, chunk) : 0;
 
+  r.stream_bytes = opts->stream_bytes ? opts->stream_bytes : SPY_STREAM_BYTES;
   if (opts->worker_memory > 0) { /* Syncopy's check against the worker memory */
     double need = (double)(r.inbytes + r.outbytes + r.scratchbytes);
+    if (op->stream && !opts->remote && !op->average && in &&
+        r.inbytes + r.outbytes > r.stream_bytes) /* the longest trial streams */
+      need = (double)op->stream_scratch(op->plan, maxsamp, chunk);
     if (need > opts->worker_memory) {
       rc = spy_fail(err, SPY_ENOMEM,
                     "Single-trial processing requires %.2f GB of memory which is larger than "
@@ -522,6 +594,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
       tasks[i].c0 = c * chunk;
       tasks[i].nc = (c + 1) * chunk <= r.nchan ? chunk : r.nchan - c * chunk;
       tasks[i].status = 1;
+      r.any_stream |= streamed(&r, &tasks[i]);
     }
   if (op->average) {
     size_t n = op->acc_elems ? op->acc_elems

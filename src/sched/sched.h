@@ -86,6 +86,7 @@ typedef struct spy_runopts {
   spy_remote *remote;           /* remote workers (pool ignored), or NULL */
   double worker_memory;         /* bytes a worker may use (memory_limit), 0: unchecked */
   const spy_computation *comp;  /* required with remote */
+  size_t stream_bytes;          /* stream tasks moving more (op->stream); 0: SPY_STREAM_BYTES */
 } spy_runopts;
 
 typedef struct spy_runstats {

@@ -12,7 +12,8 @@
 -- m500, m5000, m50000 (the same Butterworth low-pass over 500, 5000 and
 -- 50,000 trials of 100 x 4: peak memory must not grow with the number of
 -- trials), long (one trial of 5,000,000 x 4 low-pass filtered; 80 MB of
--- float32).
+-- float32), long_fir, long_hilbert, long_resample (the same trial by firws,
+-- Butterworth + Hilbert, resampledata).
 -- Prints: case workers first best peak_MB call_MB.  peak_MB is the
 -- process's peak RSS during the timed calls (the peak is reset after the
 -- data are generated), call_MB that peak less the RSS held before the calls.
@@ -90,6 +91,14 @@ local setups = {
   m5000 = function() return white(5000, 100, 4), spy.preprocessing, { freq = 40, filter_type = "lp" } end,
   m50000 = function() return white(50000, 100, 4), spy.preprocessing, { freq = 40, filter_type = "lp" } end,
   long = function() return white(1, 5000000, 4), spy.preprocessing, { freq = 40, filter_type = "lp" } end,
+  -- the same trial through the other long-trial paths (issue 20: peak under 3x its float32 size)
+  long_fir = function()
+    return white(1, 5000000, 4), spy.preprocessing, { filter_class = "firws", freq = 40, filter_type = "lp" }
+  end,
+  long_hilbert = function()
+    return white(1, 5000000, 4), spy.preprocessing, { freq = { 8, 12 }, filter_type = "bp", hilbert = "abs" }
+  end,
+  long_resample = function() return white(1, 5000000, 4), spy.resampledata, { resamplefs = 300, method = "resample" } end,
   big = function()
     -- 4 GB of float32: 1000 trials x 20000 samples x 50 channels
     return white(1000, 20000, 50), spy.freqanalysis, { method = "mtmfft", foilim = { 1, 100 } }
