@@ -18,7 +18,6 @@ typedef struct task {
   spy_err *err;        /* the cause, allocated only when the task fails */
   void *result;        /* average mode: a copy of the kernel output */
   uint64_t ev;         /* dashboard record (dash/events.h) */
-  struct task *next;   /* completion queue */
 } task;
 
 /* A worker's buffers, allocated on its first task and grown only when a
@@ -46,8 +45,14 @@ typedef struct run {
 
   pthread_mutex_t lock;
   pthread_cond_t cond;
-  task *done_head, *done_tail;
   atomic_int cancel;
+  /* pool executor: workers claim tasks themselves (see run_pool) */
+  task *tasks;
+  size_t ntasks, next, frontier, window, active;
+  bool *isdone;
+  double *acc;
+  task *failed;
+  atomic_size_t ndone;
   int ev_worker;       /* dashboard id of worker 0 (0: tasks not recorded; remote: the cluster's) */
 } run;
 
@@ -375,26 +380,95 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
   return failed;
 }
 
-typedef struct pooljob {
-  run *r;
-  task *t;
-} pooljob;
-
-static void pool_run(void *arg, int w)
+/*
+** The pool executor.  Each pool thread runs one runner that claims tasks in
+** order (next) until none is left or the run is cancelled, so the calling
+** thread neither hands out tasks nor wakes per task: with two workers on
+** two cores, a third thread woken after every task preempted a worker.  In
+** average mode the runner that completes the task at the reduction
+** frontier adds the finished results into acc strictly in trial order
+** (under the lock: the numbers are those of any worker count), and no task
+** is claimed more than `window` ahead of the frontier, so buffered results
+** stay bounded.  The calling thread sleeps until the last runner is done,
+** waking every 50 ms for the progress bar and Ctrl-C.
+*/
+static void runner(void *arg, int w)
 {
-  pooljob *j = arg;
-  run *r = j->r;
-  task *t = j->t;
-  free(j);
-  execute(r, t, w);
-  spy_ev_task_end(t->ev, t->status);
+  run *r = arg;
   pthread_mutex_lock(&r->lock);
-  t->next = NULL;
-  if (r->done_tail) r->done_tail->next = t;
-  else r->done_head = t;
-  r->done_tail = t;
-  pthread_cond_signal(&r->cond);
+  for (;;) {
+    while (!atomic_load(&r->cancel) && r->next < r->ntasks && r->op->average &&
+           r->next >= r->frontier + r->window)
+      pthread_cond_wait(&r->cond, &r->lock);
+    if (atomic_load(&r->cancel) || r->next >= r->ntasks) break;
+    task *t = &r->tasks[r->next++];
+    pthread_mutex_unlock(&r->lock);
+    execute(r, t, w);
+    spy_ev_task_end(t->ev, t->status);
+    pthread_mutex_lock(&r->lock);
+    r->isdone[t - r->tasks] = true;
+    atomic_fetch_add(&r->ndone, 1);
+    if (t->status && t->status != 1 && !r->failed) {
+      r->failed = t;
+      atomic_store(&r->cancel, 1);
+    }
+    bool moved = false;
+    while (r->op->average && !r->failed && r->frontier < r->ntasks && r->isdone[r->frontier]) {
+      task *f = &r->tasks[r->frontier++];
+      if (f->status == SPY_OK) accumulate(r, r->acc, f);
+      free(f->result);
+      f->result = NULL;
+      moved = true;
+    }
+    if (moved || r->failed) pthread_cond_broadcast(&r->cond);
+  }
+  if (--r->active == 0) pthread_cond_broadcast(&r->cond);
   pthread_mutex_unlock(&r->lock);
+}
+
+/* Runs the tasks on the pool; returns the failed task or NULL, *rc set when
+** the runners could not be started. */
+static task *run_pool(run *r, spy_pool *pool, int nworkers, bool quiet, int *rc, spy_err *err)
+{
+  size_t nrun = r->ntasks < (size_t)nworkers ? r->ntasks : (size_t)nworkers;
+  r->window = 2 * (size_t)nworkers + 2;
+  if (!(r->isdone = calloc(r->ntasks ? r->ntasks : 1, sizeof *r->isdone))) {
+    *rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+    return NULL;
+  }
+  pthread_mutex_lock(&r->lock);
+  for (size_t i = 0; i < nrun; i++) {
+    if (spy_pool_submit(pool, runner, r) != SPY_OK) {
+      *rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+      atomic_store(&r->cancel, 1);
+      pthread_cond_broadcast(&r->cond);
+      break;
+    }
+    r->active++;
+  }
+  while (r->active > 0) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 50 * 1000 * 1000;
+    if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+    pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+    if (spy_interrupted() && !atomic_load(&r->cancel)) {
+      atomic_store(&r->cancel, 1);
+      pthread_cond_broadcast(&r->cond);
+    }
+    size_t nd = atomic_load(&r->ndone);
+    pthread_mutex_unlock(&r->lock);
+    spy_ev_comp_progress(nd);
+    if (!quiet) spy_progress_update(nd);
+    pthread_mutex_lock(&r->lock);
+  }
+  task *failed = r->failed;
+  pthread_mutex_unlock(&r->lock);
+  spy_ev_comp_progress(atomic_load(&r->ndone));
+  if (!quiet) spy_progress_update(atomic_load(&r->ndone));
+  free(r->isdone);
+  r->isdone = NULL;
+  return failed;
 }
 
 static void task_context(const run *r, const task *t, spy_err *err)
@@ -433,6 +507,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   pthread_mutex_init(&r.lock, NULL);
   pthread_cond_init(&r.cond, NULL);
   atomic_init(&r.cancel, 0);
+  atomic_init(&r.ndone, 0);
 
   if (in) {
     if (!sel || sel->ntrials != ntr) {
@@ -536,68 +611,16 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   spy_ev_comp_begin(op->name, ntasks, r.remote ? 0 : nworkers);
   evbegun = true;
   if (!opts->quiet) spy_progress_begin(ntasks);
-  size_t ndone = 0;
   task *failed = NULL;
   if (!pool) {
     failed = run_inline(&r, tasks, ntasks, acc, opts->quiet, &rc, err);
     if (rc) goto exit;
   } else {
-    /* Dispatch with a bounded window ahead of the in-order reduction
-    ** frontier (average mode) or of completions (keeps queues short so a
-    ** cancel takes effect quickly and buffered results stay bounded). */
-    size_t window = 2 * (size_t)nworkers + 2, next = 0, frontier = 0, inflight = 0;
-    bool *isdone = calloc(ntasks ? ntasks : 1, sizeof *isdone);
-    if (!isdone) goto nomem;
-    for (;;) {
-      while (!atomic_load(&r.cancel) && next < ntasks && inflight < window &&
-             (!op->average || next < frontier + window)) {
-        pooljob *j = malloc(sizeof *j);
-        if (j) {
-          j->r = &r;
-          j->t = &tasks[next];
-        }
-        if (!j || spy_pool_submit(pool, pool_run, j) != SPY_OK) {
-          free(j);
-          rc = spy_fail(err, SPY_ENOMEM, "out of memory");
-          atomic_store(&r.cancel, 1);
-          break;
-        }
-        next++;
-        inflight++;
-      }
-      if (inflight == 0) break;
-      pthread_mutex_lock(&r.lock);
-      if (!r.done_head) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
-        pthread_cond_timedwait(&r.cond, &r.lock, &ts);
-      }
-      task *d = r.done_head;
-      r.done_head = r.done_tail = NULL;
-      pthread_mutex_unlock(&r.lock);
-      for (; d; d = d->next) {
-        inflight--;
-        ndone++;
-        isdone[d - tasks] = true;
-        if (d->status && d->status != 1 && !failed) {
-          failed = d;
-          atomic_store(&r.cancel, 1);
-        }
-      }
-      if (spy_interrupted()) atomic_store(&r.cancel, 1);
-      /* in-order reduction */
-      while (op->average && !failed && frontier < ntasks && isdone[frontier]) {
-        if (tasks[frontier].status == SPY_OK) accumulate(&r, acc, &tasks[frontier]);
-        free(tasks[frontier].result);
-        tasks[frontier].result = NULL;
-        frontier++;
-      }
-      spy_ev_comp_progress(ndone);
-      if (!opts->quiet) spy_progress_update(ndone);
-    }
-    free(isdone);
+    r.tasks = tasks;
+    r.ntasks = ntasks;
+    r.acc = acc;
+    failed = run_pool(&r, pool, nworkers, opts->quiet, &rc, err);
+    if (rc) goto exit;
   }
   if (!opts->quiet) spy_progress_end(!failed && !atomic_load(&r.cancel) && !spy_interrupted());
 
