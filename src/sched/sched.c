@@ -68,12 +68,61 @@ static int alloc_buffers(run *r, int nworkers, spy_err *err)
   return SPY_OK;
 }
 
-/* Grows *p to at least n bytes (contents not kept). */
+/*
+** Buffers of finished runs, kept for the next one: a fresh allocation of a
+** few MB costs a page fault per 4 KB page on first touch (12% of a short
+** mtmconvol call), a kept one only its zeroing.  Blocks of at most
+** KEEP_BYTES, at most KEEP_BLOCKS of them (so at most 16 MB are held between
+** runs); a run's buffers are zeroed whether fresh or kept, as before.
+*/
+#define KEEP_BLOCKS 8
+#define KEEP_BYTES ((size_t)2 << 20)
+static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { void *p; size_t cap; } kept[KEEP_BLOCKS];
+
+static void *take(size_t n, size_t *cap)
+{
+  size_t best = KEEP_BLOCKS;
+  pthread_mutex_lock(&keep_lock);
+  for (size_t i = 0; i < KEEP_BLOCKS; i++)
+    if (kept[i].p && kept[i].cap >= n && (best == KEEP_BLOCKS || kept[i].cap < kept[best].cap))
+      best = i;
+  void *p = NULL;
+  if (best < KEEP_BLOCKS) {
+    p = kept[best].p;
+    *cap = kept[best].cap;
+    kept[best].p = NULL;
+  }
+  pthread_mutex_unlock(&keep_lock);
+  if (p) memset(p, 0, *cap);
+  return p;
+}
+
+static void give(void *p, size_t cap)
+{
+  if (!p) return;
+  if (cap <= KEEP_BYTES) {
+    pthread_mutex_lock(&keep_lock);
+    for (size_t i = 0; i < KEEP_BLOCKS; i++)
+      if (!kept[i].p) {
+        kept[i].p = p;
+        kept[i].cap = cap;
+        p = NULL;
+        break;
+      }
+    pthread_mutex_unlock(&keep_lock);
+  }
+  spy_fft_free(p);
+}
+
+/* Grows *p to at least n bytes (contents not kept; zeroed). */
 static bool grow(void **p, size_t *cap, size_t n)
 {
   if (n <= *cap) return true;
-  spy_fft_free(*p);
+  give(*p, *cap);
+  *p = NULL;
   *cap = 0;
+  if (n <= KEEP_BYTES && (*p = take(n, cap))) return true;
   if (!(*p = spy_fft_alloc(n))) return false;
   *cap = n;
   return true;
@@ -115,9 +164,9 @@ static void free_buffers(run *r, int nworkers)
 {
   if (!r->buf) return;
   for (int w = 0; w < nworkers; w++) {
-    spy_fft_free(r->buf[w].in);
-    spy_fft_free(r->buf[w].out);
-    spy_fft_free(r->buf[w].scratch);
+    give(r->buf[w].in, r->buf[w].incap);
+    give(r->buf[w].out, r->buf[w].outcap);
+    give(r->buf[w].scratch, r->buf[w].scratchcap);
   }
   free(r->buf);
 }
@@ -276,6 +325,101 @@ static void io_submit(spy_pool *io, iojob *j, run *r, task *t, void *buf, int ki
   if (spy_pool_submit(io, io_run, j) != SPY_OK) io_run(j, 0); /* no memory: do it here */
 }
 
+/* Small tasks, in batches: consecutive tasks over every channel whose input
+** rows follow each other are read with one HDF5 call, and their outputs
+** (consecutive rows of the result) written with one, up to BATCH_BYTES of
+** input and output together.  Each HDF5 call costs ~20 us besides its
+** bytes, as much as a small task's kernel.  Averages are reduced per task
+** as before (no output is written). */
+#define BATCH_BYTES ((size_t)1 << 20)
+
+static size_t in_bytes(const run *r, const task *t)
+{
+  return r->in && !r->remote ? trial_nsamp(r, t->sel) * t->nc * sizeof(double) : 0;
+}
+
+static size_t out_bytes(const run *r, const task *t)
+{
+  return r->op->out_rows[t->sel] * r->rowelems * t->nc * r->es;
+}
+
+/* May task b join the batch that ends with task a? */
+static bool joins(const run *r, const task *a, const task *b)
+{
+  if (r->op->average || r->op->acc_elems || a->nc != r->nchan || b->nc != r->nchan ||
+      b->sel != a->sel + 1)
+    return false;
+  if (!r->in || r->remote) return true;
+  return r->sel->row0[b->sel] == r->sel->row0[a->sel] + trial_nsamp(r, a->sel);
+}
+
+static task *run_small(run *r, task *tasks, size_t ntasks, double *acc, bool quiet)
+{
+  buffers *b = &r->buf[0];
+  spy_err *e = &b->err;
+  for (size_t i = 0, j; i < ntasks; i = j) {
+    size_t inb = in_bytes(r, &tasks[i]), outb = out_bytes(r, &tasks[i]);
+    for (j = i + 1; j < ntasks && joins(r, &tasks[j - 1], &tasks[j]) &&
+                    inb + outb + in_bytes(r, &tasks[j]) + out_bytes(r, &tasks[j]) <= BATCH_BYTES;
+         j++)
+      inb += in_bytes(r, &tasks[j]), outb += out_bytes(r, &tasks[j]);
+    task *t = &tasks[i];
+    if (j - i == 1) { /* one task: its own buffers (average mode, channel chunks) */
+      ev_begin(r, t, 0);
+      if ((t->status = task_buffers(r, t, b, BUF_ALL, e)) ||
+          (t->status = stage_read(r, t, b->in, e)) ||
+          (t->status = stage_compute(r, t, b->in, b->out, b->scratch, 0, e))) {
+        keep_err(t, t->status, e);
+        spy_ev_task_end(t->ev, t->status);
+        return t;
+      }
+      if (r->op->average) {
+        t->result = b->out;
+        accumulate(r, acc, t);
+        t->result = NULL;
+      } else if ((t->status = keep_err(t, stage_write(r, t, b->out, e), e))) {
+        spy_ev_task_end(t->ev, t->status);
+        return t;
+      }
+      spy_ev_task_end(t->ev, SPY_OK);
+      spy_ev_comp_progress(i + 1);
+      if (!quiet) spy_progress_update(i + 1);
+      continue;
+    }
+    size_t rows = 0, outrows = 0;
+    for (size_t q = i; q < j; q++) rows += trial_nsamp(r, tasks[q].sel), outrows += r->op->out_rows[tasks[q].sel];
+    if (!grow((void **)&b->in, &b->incap, inb ? inb : 1) || !grow(&b->out, &b->outcap, outb ? outb : 1)) {
+      t->status = keep_err(t, spy_fail(e, SPY_ENOMEM, "cannot allocate %.1f MB of per-task buffers",
+                                       (double)(inb + outb) / 1e6), e);
+      return t;
+    }
+    if (inb && (t->status = keep_err(t, spy_data_read(r->in, r->sel->row0[t->sel], rows, r->chans,
+                                                      r->nchan, b->in, SPY_DT_F64, e), e)))
+      return t;
+    size_t ioff = 0, ooff = 0;
+    for (size_t q = i; q < j; q++) {
+      task *u = &tasks[q];
+      ev_begin(r, u, 0);
+      if ((u->status = task_buffers(r, u, b, BUF_SCRATCH, e)) ||
+          (u->status = stage_compute(r, u, (const double *)((char *)b->in + ioff),
+                                     (char *)b->out + ooff, b->scratch, 0, e))) {
+        keep_err(u, u->status, e);
+        spy_ev_task_end(u->ev, u->status);
+        return u;
+      }
+      spy_ev_task_end(u->ev, SPY_OK);
+      ioff += in_bytes(r, u);
+      ooff += out_bytes(r, u);
+    }
+    if ((t->status = keep_err(t, spy_data_write(r->out, r->outrow0[t->sel], outrows, 0, r->nchan,
+                                                b->out, r->op->out_dtype, e), e)))
+      return t;
+    spy_ev_comp_progress(j);
+    if (!quiet) spy_progress_update(j);
+  }
+  return NULL;
+}
+
 /*
 ** Runs the tasks in order on the calling thread with two input and two
 ** output buffers: read(i+1) and write(i-1) run on the I/O thread while
@@ -286,31 +430,8 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
 {
   buffers *b = r->buf; /* two sets: b[0], b[1]; b[1] only when pipelining */
   spy_err *e = &b[0].err;
-  if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES || ntasks < 2) { /* nothing to overlap */
-    for (size_t i = 0; i < ntasks; i++) {
-      task *t = &tasks[i];
-      ev_begin(r, t, 0);
-      if ((t->status = task_buffers(r, t, &b[0], BUF_ALL, e)) ||
-          (t->status = stage_read(r, t, b[0].in, e)) ||
-          (t->status = stage_compute(r, t, b[0].in, b[0].out, b[0].scratch, 0, e))) {
-        keep_err(t, t->status, e);
-        spy_ev_task_end(t->ev, t->status);
-        return t;
-      }
-      if (r->op->average) {
-        t->result = b[0].out;
-        accumulate(r, acc, t);
-        t->result = NULL;
-      } else if ((t->status = keep_err(t, stage_write(r, t, b[0].out, e), e))) {
-        spy_ev_task_end(t->ev, t->status);
-        return t;
-      }
-      spy_ev_task_end(t->ev, SPY_OK);
-      spy_ev_comp_progress(i + 1);
-      if (!quiet) spy_progress_update(i + 1);
-    }
-    return NULL;
-  }
+  if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES || ntasks < 2) /* nothing to overlap */
+    return run_small(r, tasks, ntasks, acc, quiet);
   spy_pool *io = spy_pool_new(1, err);
   if (!io) {
     *rc = err->code;
