@@ -222,8 +222,9 @@ int spy_data_read(spy_data *d, size_t row0, size_t nrows, const size_t *chans, s
 {
   int rc = SPY_OK, nd = d->ndim;
   hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-  size_t *uniq = NULL, nuniq = 0;
+  size_t *uniq = NULL, nuniq = 0, nelem = 0, es = spy_dtype_size(t);
   void *tmp = NULL;
+  bool widen = false;
   size_t inner = 1, lastdim = d->shape[nd - 1];
   for (int i = 1; i < nd - 1; i++) inner *= d->shape[i];
   if (row0 + nrows > d->shape[0])
@@ -277,7 +278,6 @@ int spy_data_read(spy_data *d, size_t row0, size_t nrows, const size_t *chans, s
   ms = H5Screate_simple(3, mdims, NULL);
   mt = spy_h5_type(t);
   void *target = buf;
-  size_t es = spy_dtype_size(t);
   if (!contiguous) {
     tmp = malloc(nrows * inner * nuniq * es);
     if (!tmp) {
@@ -289,8 +289,8 @@ int spy_data_read(spy_data *d, size_t row0, size_t nrows, const size_t *chans, s
   /* float32 data read as float64: HDF5's conversion (and the buffer it
   ** callocs per call) costs more than the read; read the floats into the
   ** upper half of the caller's buffer and widen them in place instead. */
-  bool widen = contiguous && t == SPY_DT_F64 && d->dtype == SPY_DT_F32;
-  size_t nelem = nrows * inner * nsel;
+  widen = contiguous && t == SPY_DT_F64 && d->dtype == SPY_DT_F32;
+  nelem = nrows * inner * nsel;
   if (widen) {
     spy_h5_close_type(mt);
     mt = spy_h5_type(SPY_DT_F32);
@@ -300,34 +300,38 @@ int spy_data_read(spy_data *d, size_t row0, size_t nrows, const size_t *chans, s
     rc = spy_h5_fail(err, SPY_EIO, "cannot read rows %zu..%zu of '%s'", row0, row0 + nrows, d->path);
     goto exit;
   }
-  if (widen) {
-    /* In chunks copied out first (memcpy keeps the aliasing well defined):
-    ** doubles [i, i+m) overwrite float slots below 2(i+m) <= nelem + i + m,
-    ** i.e. only floats of this or earlier chunks. */
-    char *base = buf;
-    for (size_t i = 0; i < nelem; i += 256) {
-      float chunk[256];
-      size_t m = nelem - i < 256 ? nelem - i : 256;
-      memcpy(chunk, base + (nelem + i) * sizeof(float), m * sizeof(float));
-      for (size_t j = 0; j < m; j++) {
-        double v = chunk[j];
-        memcpy(base + (i + j) * sizeof(double), &v, sizeof v);
-      }
-    }
-  }
-  if (!contiguous) {
-    size_t blocks = nrows * inner;
-    for (size_t c = 0; c < nch; c++) {
-      size_t u = spy_sizeset_find(uniq, nuniq, chans[c]);
-      for (size_t b = 0; b < blocks; b++)
-        memcpy((char *)buf + (b * nch + c) * es, (char *)tmp + (b * nuniq + u) * es, es);
-    }
-  }
 exit:
   spy_h5_close_type(mt);
   spy_h5_close_space(ms);
   spy_h5_close_space(fs);
   spy_h5_unlock();
+  /* widening and scattering need no HDF5: done after the lock is released,
+  ** so another worker's read or write is not held up by them */
+  if (rc == SPY_OK) {
+    if (widen) {
+      /* In chunks copied out first (memcpy keeps the aliasing well defined):
+      ** doubles [i, i+m) overwrite float slots below 2(i+m) <= nelem + i + m,
+      ** i.e. only floats of this or earlier chunks. */
+      char *base = buf;
+      for (size_t i = 0; i < nelem; i += 256) {
+        float chunk[256];
+        size_t m = nelem - i < 256 ? nelem - i : 256;
+        memcpy(chunk, base + (nelem + i) * sizeof(float), m * sizeof(float));
+        for (size_t j = 0; j < m; j++) {
+          double v = chunk[j];
+          memcpy(base + (i + j) * sizeof(double), &v, sizeof v);
+        }
+      }
+    }
+    if (!contiguous) {
+      size_t blocks = nrows * inner;
+      for (size_t c = 0; c < nch; c++) {
+        size_t u = spy_sizeset_find(uniq, nuniq, chans[c]);
+        for (size_t b = 0; b < blocks; b++)
+          memcpy((char *)buf + (b * nch + c) * es, (char *)tmp + (b * nuniq + u) * es, es);
+      }
+    }
+  }
   free(tmp);
   free(uniq);
   return rc;

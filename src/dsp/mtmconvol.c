@@ -108,7 +108,8 @@ static void fill_window(const conv_plan *p, const double *x, size_t L, size_t C,
   }
   if (m1 > m0)
     spy_mtm_fill(x + (a + (long)m0) * (long)C, m1 - m0, C, K > 1 ? NULL : p->w + m0,
-                 mbar - (double)m0, dst + m0, M, tile, mean, slope);
+                 mbar - (double)m0, dst + m0, M, tile, p->poly >= 0 ? mean : NULL,
+                 p->poly == 1 ? slope : NULL);
   spy_mtm_trend(p->poly, M, C, mean, slope, mean, slope);
   if (K > 1)
     for (size_t k = 0; k < K; k++) {

@@ -145,8 +145,9 @@ size_t spy_mtm_rows(const spy_mtm_args *a, size_t C);
 ** The tapered transpose of n samples of x (n x C, row-major), in one pass:
 ** rows[c ld + j] = w[j] x[j C + c] (w NULL: no taper), in 8-sample tiles
 ** (`tile`: 8 x C doubles) so both sides stay in cache.  Adds each
-** channel's sum_j x to sum[c] and, when sumd is not NULL,
-** sum_j (j - jbar) x to sumd[c]: the trend follows from them.
+** channel's sum_j x to sum[c] when sum is not NULL and, when sumd is not
+** NULL, sum_j (j - jbar) x to sumd[c]: the trend follows from them (a
+** caller that does not detrend passes NULL for both).
 */
 void spy_mtm_fill(const double *restrict x, size_t n, size_t C, const double *restrict w,
                   double jbar, double *restrict rows, size_t ld, double *restrict tile,

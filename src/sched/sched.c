@@ -18,7 +18,6 @@ typedef struct task {
   spy_err *err;        /* the cause, allocated only when the task fails */
   void *result;        /* average mode: a copy of the kernel output */
   uint64_t ev;         /* dashboard record (dash/events.h) */
-  struct task *next;   /* completion queue */
 } task;
 
 /* A worker's buffers, allocated on its first task and grown only when a
@@ -48,8 +47,14 @@ typedef struct run {
 
   pthread_mutex_t lock;
   pthread_cond_t cond;
-  task *done_head, *done_tail;
   atomic_int cancel;
+  /* pool executor: workers claim tasks themselves (see run_pool) */
+  task *tasks;
+  size_t ntasks, next, frontier, window, active;
+  bool *isdone;
+  double *acc;
+  task *failed;
+  atomic_size_t ndone;
   int ev_worker;       /* dashboard id of worker 0 (0: tasks not recorded; remote: the cluster's) */
 } run;
 
@@ -65,12 +70,61 @@ static int alloc_buffers(run *r, int nworkers, spy_err *err)
   return SPY_OK;
 }
 
-/* Grows *p to at least n bytes (contents not kept). */
+/*
+** Buffers of finished runs, kept for the next one: a fresh allocation of a
+** few MB costs a page fault per 4 KB page on first touch (12% of a short
+** mtmconvol call), a kept one only its zeroing.  Blocks of at most
+** KEEP_BYTES, at most KEEP_BLOCKS of them (so at most 16 MB are held between
+** runs); a run's buffers are zeroed whether fresh or kept, as before.
+*/
+#define KEEP_BLOCKS 8
+#define KEEP_BYTES ((size_t)2 << 20)
+static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { void *p; size_t cap; } kept[KEEP_BLOCKS];
+
+static void *take(size_t n, size_t *cap)
+{
+  size_t best = KEEP_BLOCKS;
+  pthread_mutex_lock(&keep_lock);
+  for (size_t i = 0; i < KEEP_BLOCKS; i++)
+    if (kept[i].p && kept[i].cap >= n && (best == KEEP_BLOCKS || kept[i].cap < kept[best].cap))
+      best = i;
+  void *p = NULL;
+  if (best < KEEP_BLOCKS) {
+    p = kept[best].p;
+    *cap = kept[best].cap;
+    kept[best].p = NULL;
+  }
+  pthread_mutex_unlock(&keep_lock);
+  if (p) memset(p, 0, *cap);
+  return p;
+}
+
+static void give(void *p, size_t cap)
+{
+  if (!p) return;
+  if (cap <= KEEP_BYTES) {
+    pthread_mutex_lock(&keep_lock);
+    for (size_t i = 0; i < KEEP_BLOCKS; i++)
+      if (!kept[i].p) {
+        kept[i].p = p;
+        kept[i].cap = cap;
+        p = NULL;
+        break;
+      }
+    pthread_mutex_unlock(&keep_lock);
+  }
+  spy_fft_free(p);
+}
+
+/* Grows *p to at least n bytes (contents not kept; zeroed). */
 static bool grow(void **p, size_t *cap, size_t n)
 {
   if (n <= *cap) return true;
-  spy_fft_free(*p);
+  give(*p, *cap);
+  *p = NULL;
   *cap = 0;
+  if (n <= KEEP_BYTES && (*p = take(n, cap))) return true;
   if (!(*p = spy_fft_alloc(n))) return false;
   *cap = n;
   return true;
@@ -127,9 +181,9 @@ static void free_buffers(run *r, int nworkers)
 {
   if (!r->buf) return;
   for (int w = 0; w < nworkers; w++) {
-    spy_fft_free(r->buf[w].in);
-    spy_fft_free(r->buf[w].out);
-    spy_fft_free(r->buf[w].scratch);
+    give(r->buf[w].in, r->buf[w].incap);
+    give(r->buf[w].out, r->buf[w].outcap);
+    give(r->buf[w].scratch, r->buf[w].scratchcap);
   }
   free(r->buf);
 }
@@ -338,6 +392,101 @@ static void io_submit(spy_pool *io, iojob *j, run *r, task *t, void *buf, int ki
   if (spy_pool_submit(io, io_run, j) != SPY_OK) io_run(j, 0); /* no memory: do it here */
 }
 
+/* Small tasks, in batches: consecutive tasks over every channel whose input
+** rows follow each other are read with one HDF5 call, and their outputs
+** (consecutive rows of the result) written with one, up to BATCH_BYTES of
+** input and output together.  Each HDF5 call costs ~20 us besides its
+** bytes, as much as a small task's kernel.  Averages are reduced per task
+** as before (no output is written). */
+#define BATCH_BYTES ((size_t)1 << 20)
+
+static size_t in_bytes(const run *r, const task *t)
+{
+  return r->in && !r->remote ? trial_nsamp(r, t->sel) * t->nc * sizeof(double) : 0;
+}
+
+static size_t out_bytes(const run *r, const task *t)
+{
+  return r->op->out_rows[t->sel] * r->rowelems * t->nc * r->es;
+}
+
+/* May task b join the batch that ends with task a? */
+static bool joins(const run *r, const task *a, const task *b)
+{
+  if (r->op->average || r->op->acc_elems || a->nc != r->nchan || b->nc != r->nchan ||
+      b->sel != a->sel + 1 || streamed(r, a) || streamed(r, b))
+    return false;
+  if (!r->in || r->remote) return true;
+  return r->sel->row0[b->sel] == r->sel->row0[a->sel] + trial_nsamp(r, a->sel);
+}
+
+static task *run_small(run *r, task *tasks, size_t ntasks, double *acc, bool quiet)
+{
+  buffers *b = &r->buf[0];
+  spy_err *e = &b->err;
+  for (size_t i = 0, j; i < ntasks; i = j) {
+    size_t inb = in_bytes(r, &tasks[i]), outb = out_bytes(r, &tasks[i]);
+    for (j = i + 1; j < ntasks && joins(r, &tasks[j - 1], &tasks[j]) &&
+                    inb + outb + in_bytes(r, &tasks[j]) + out_bytes(r, &tasks[j]) <= BATCH_BYTES;
+         j++)
+      inb += in_bytes(r, &tasks[j]), outb += out_bytes(r, &tasks[j]);
+    task *t = &tasks[i];
+    if (j - i == 1) { /* one task: its own buffers (average mode, channel chunks) */
+      ev_begin(r, t, 0);
+      if ((t->status = task_buffers(r, t, b, BUF_ALL, e)) ||
+          (t->status = stage_read(r, t, b->in, e)) ||
+          (t->status = stage_compute(r, t, b->in, b->out, b->scratch, 0, e))) {
+        keep_err(t, t->status, e);
+        spy_ev_task_end(t->ev, t->status);
+        return t;
+      }
+      if (r->op->average) {
+        t->result = b->out;
+        accumulate(r, acc, t);
+        t->result = NULL;
+      } else if ((t->status = keep_err(t, stage_write(r, t, b->out, e), e))) {
+        spy_ev_task_end(t->ev, t->status);
+        return t;
+      }
+      spy_ev_task_end(t->ev, SPY_OK);
+      spy_ev_comp_progress(i + 1);
+      if (!quiet) spy_progress_update(i + 1);
+      continue;
+    }
+    size_t rows = 0, outrows = 0;
+    for (size_t q = i; q < j; q++) rows += trial_nsamp(r, tasks[q].sel), outrows += r->op->out_rows[tasks[q].sel];
+    if (!grow((void **)&b->in, &b->incap, inb ? inb : 1) || !grow(&b->out, &b->outcap, outb ? outb : 1)) {
+      t->status = keep_err(t, spy_fail(e, SPY_ENOMEM, "cannot allocate %.1f MB of per-task buffers",
+                                       (double)(inb + outb) / 1e6), e);
+      return t;
+    }
+    if (inb && (t->status = keep_err(t, spy_data_read(r->in, r->sel->row0[t->sel], rows, r->chans,
+                                                      r->nchan, b->in, SPY_DT_F64, e), e)))
+      return t;
+    size_t ioff = 0, ooff = 0;
+    for (size_t q = i; q < j; q++) {
+      task *u = &tasks[q];
+      ev_begin(r, u, 0);
+      if ((u->status = task_buffers(r, u, b, BUF_SCRATCH, e)) ||
+          (u->status = stage_compute(r, u, (const double *)((char *)b->in + ioff),
+                                     (char *)b->out + ooff, b->scratch, 0, e))) {
+        keep_err(u, u->status, e);
+        spy_ev_task_end(u->ev, u->status);
+        return u;
+      }
+      spy_ev_task_end(u->ev, SPY_OK);
+      ioff += in_bytes(r, u);
+      ooff += out_bytes(r, u);
+    }
+    if ((t->status = keep_err(t, spy_data_write(r->out, r->outrow0[t->sel], outrows, 0, r->nchan,
+                                                b->out, r->op->out_dtype, e), e)))
+      return t;
+    spy_ev_comp_progress(j);
+    if (!quiet) spy_progress_update(j);
+  }
+  return NULL;
+}
+
 /*
 ** Runs the tasks in order on the calling thread with two input and two
 ** output buffers: read(i+1) and write(i-1) run on the I/O thread while
@@ -349,31 +498,8 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
   buffers *b = r->buf; /* two sets: b[0], b[1]; b[1] only when pipelining */
   spy_err *e = &b[0].err;
   if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES || ntasks < 2 ||
-      r->any_stream) { /* nothing to overlap (streamed tasks do their own I/O) */
-    for (size_t i = 0; i < ntasks; i++) {
-      task *t = &tasks[i];
-      ev_begin(r, t, 0);
-      if ((t->status = task_buffers(r, t, &b[0], BUF_ALL, e)) ||
-          (t->status = stage_read(r, t, b[0].in, e)) ||
-          (t->status = stage_compute(r, t, b[0].in, b[0].out, b[0].scratch, 0, e))) {
-        keep_err(t, t->status, e);
-        spy_ev_task_end(t->ev, t->status);
-        return t;
-      }
-      if (r->op->average) {
-        t->result = b[0].out;
-        accumulate(r, acc, t);
-        t->result = NULL;
-      } else if ((t->status = keep_err(t, stage_write(r, t, b[0].out, e), e))) {
-        spy_ev_task_end(t->ev, t->status);
-        return t;
-      }
-      spy_ev_task_end(t->ev, SPY_OK);
-      spy_ev_comp_progress(i + 1);
-      if (!quiet) spy_progress_update(i + 1);
-    }
-    return NULL;
-  }
+      r->any_stream) /* nothing to overlap (streamed tasks do their own I/O) */
+    return run_small(r, tasks, ntasks, acc, quiet);
   spy_pool *io = spy_pool_new(1, err);
   if (!io) {
     *rc = err->code;
@@ -443,26 +569,95 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
   return failed;
 }
 
-typedef struct pooljob {
-  run *r;
-  task *t;
-} pooljob;
-
-static void pool_run(void *arg, int w)
+/*
+** The pool executor.  Each pool thread runs one runner that claims tasks in
+** order (next) until none is left or the run is cancelled, so the calling
+** thread neither hands out tasks nor wakes per task: with two workers on
+** two cores, a third thread woken after every task preempted a worker.  In
+** average mode the runner that completes the task at the reduction
+** frontier adds the finished results into acc strictly in trial order
+** (under the lock: the numbers are those of any worker count), and no task
+** is claimed more than `window` ahead of the frontier, so buffered results
+** stay bounded.  The calling thread sleeps until the last runner is done,
+** waking every 50 ms for the progress bar and Ctrl-C.
+*/
+static void runner(void *arg, int w)
 {
-  pooljob *j = arg;
-  run *r = j->r;
-  task *t = j->t;
-  free(j);
-  execute(r, t, w);
-  spy_ev_task_end(t->ev, t->status);
+  run *r = arg;
   pthread_mutex_lock(&r->lock);
-  t->next = NULL;
-  if (r->done_tail) r->done_tail->next = t;
-  else r->done_head = t;
-  r->done_tail = t;
-  pthread_cond_signal(&r->cond);
+  for (;;) {
+    while (!atomic_load(&r->cancel) && r->next < r->ntasks && r->op->average &&
+           r->next >= r->frontier + r->window)
+      pthread_cond_wait(&r->cond, &r->lock);
+    if (atomic_load(&r->cancel) || r->next >= r->ntasks) break;
+    task *t = &r->tasks[r->next++];
+    pthread_mutex_unlock(&r->lock);
+    execute(r, t, w);
+    spy_ev_task_end(t->ev, t->status);
+    pthread_mutex_lock(&r->lock);
+    r->isdone[t - r->tasks] = true;
+    atomic_fetch_add(&r->ndone, 1);
+    if (t->status && t->status != 1 && !r->failed) {
+      r->failed = t;
+      atomic_store(&r->cancel, 1);
+    }
+    bool moved = false;
+    while (r->op->average && !r->failed && r->frontier < r->ntasks && r->isdone[r->frontier]) {
+      task *f = &r->tasks[r->frontier++];
+      if (f->status == SPY_OK) accumulate(r, r->acc, f);
+      free(f->result);
+      f->result = NULL;
+      moved = true;
+    }
+    if (moved || r->failed) pthread_cond_broadcast(&r->cond);
+  }
+  if (--r->active == 0) pthread_cond_broadcast(&r->cond);
   pthread_mutex_unlock(&r->lock);
+}
+
+/* Runs the tasks on the pool; returns the failed task or NULL, *rc set when
+** the runners could not be started. */
+static task *run_pool(run *r, spy_pool *pool, int nworkers, bool quiet, int *rc, spy_err *err)
+{
+  size_t nrun = r->ntasks < (size_t)nworkers ? r->ntasks : (size_t)nworkers;
+  r->window = 2 * (size_t)nworkers + 2;
+  if (!(r->isdone = calloc(r->ntasks ? r->ntasks : 1, sizeof *r->isdone))) {
+    *rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+    return NULL;
+  }
+  pthread_mutex_lock(&r->lock);
+  for (size_t i = 0; i < nrun; i++) {
+    if (spy_pool_submit(pool, runner, r) != SPY_OK) {
+      *rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+      atomic_store(&r->cancel, 1);
+      pthread_cond_broadcast(&r->cond);
+      break;
+    }
+    r->active++;
+  }
+  while (r->active > 0) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 50 * 1000 * 1000;
+    if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+    pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+    if (spy_interrupted() && !atomic_load(&r->cancel)) {
+      atomic_store(&r->cancel, 1);
+      pthread_cond_broadcast(&r->cond);
+    }
+    size_t nd = atomic_load(&r->ndone);
+    pthread_mutex_unlock(&r->lock);
+    spy_ev_comp_progress(nd);
+    if (!quiet) spy_progress_update(nd);
+    pthread_mutex_lock(&r->lock);
+  }
+  task *failed = r->failed;
+  pthread_mutex_unlock(&r->lock);
+  spy_ev_comp_progress(atomic_load(&r->ndone));
+  if (!quiet) spy_progress_update(atomic_load(&r->ndone));
+  free(r->isdone);
+  r->isdone = NULL;
+  return failed;
 }
 
 static void task_context(const run *r, const task *t, spy_err *err)
@@ -501,6 +696,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   pthread_mutex_init(&r.lock, NULL);
   pthread_cond_init(&r.cond, NULL);
   atomic_init(&r.cancel, 0);
+  atomic_init(&r.ndone, 0);
 
   if (in) {
     if (!sel || sel->ntrials != ntr) {
@@ -609,68 +805,16 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   spy_ev_comp_begin(op->name, ntasks, r.remote ? 0 : nworkers);
   evbegun = true;
   if (!opts->quiet) spy_progress_begin(ntasks);
-  size_t ndone = 0;
   task *failed = NULL;
   if (!pool) {
     failed = run_inline(&r, tasks, ntasks, acc, opts->quiet, &rc, err);
     if (rc) goto exit;
   } else {
-    /* Dispatch with a bounded window ahead of the in-order reduction
-    ** frontier (average mode) or of completions (keeps queues short so a
-    ** cancel takes effect quickly and buffered results stay bounded). */
-    size_t window = 2 * (size_t)nworkers + 2, next = 0, frontier = 0, inflight = 0;
-    bool *isdone = calloc(ntasks ? ntasks : 1, sizeof *isdone);
-    if (!isdone) goto nomem;
-    for (;;) {
-      while (!atomic_load(&r.cancel) && next < ntasks && inflight < window &&
-             (!op->average || next < frontier + window)) {
-        pooljob *j = malloc(sizeof *j);
-        if (j) {
-          j->r = &r;
-          j->t = &tasks[next];
-        }
-        if (!j || spy_pool_submit(pool, pool_run, j) != SPY_OK) {
-          free(j);
-          rc = spy_fail(err, SPY_ENOMEM, "out of memory");
-          atomic_store(&r.cancel, 1);
-          break;
-        }
-        next++;
-        inflight++;
-      }
-      if (inflight == 0) break;
-      pthread_mutex_lock(&r.lock);
-      if (!r.done_head) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
-        pthread_cond_timedwait(&r.cond, &r.lock, &ts);
-      }
-      task *d = r.done_head;
-      r.done_head = r.done_tail = NULL;
-      pthread_mutex_unlock(&r.lock);
-      for (; d; d = d->next) {
-        inflight--;
-        ndone++;
-        isdone[d - tasks] = true;
-        if (d->status && d->status != 1 && !failed) {
-          failed = d;
-          atomic_store(&r.cancel, 1);
-        }
-      }
-      if (spy_interrupted()) atomic_store(&r.cancel, 1);
-      /* in-order reduction */
-      while (op->average && !failed && frontier < ntasks && isdone[frontier]) {
-        if (tasks[frontier].status == SPY_OK) accumulate(&r, acc, &tasks[frontier]);
-        free(tasks[frontier].result);
-        tasks[frontier].result = NULL;
-        frontier++;
-      }
-      spy_ev_comp_progress(ndone);
-      if (!opts->quiet) spy_progress_update(ndone);
-    }
-    free(isdone);
+    r.tasks = tasks;
+    r.ntasks = ntasks;
+    r.acc = acc;
+    failed = run_pool(&r, pool, nworkers, opts->quiet, &rc, err);
+    if (rc) goto exit;
   }
   if (!opts->quiet) spy_progress_end(!failed && !atomic_load(&r.cancel) && !spy_interrupted());
 

@@ -8,8 +8,8 @@
 ** by a worker on its first task and grown only when a task needs more, so
 ** idle workers hold none: peak memory is at most workers x per-task buffers,
 ** independent of the number of trials; a task record holds no error text
-** until it fails) and writes its slice of the output.  With op->average the per-task results are summed on
-** the calling thread strictly in trial order (so the numbers are identical
+** until it fails) and writes its slice of the output.  With op->average the per-task results are summed
+** strictly in trial order (so the numbers are identical
 ** for any worker count and completion order) and divided at the end.
 **
 ** Execution is inline on the calling thread (no pool) or on a spy_pool.

@@ -152,6 +152,31 @@ int main(void)
   free(avg);
   spy_op_free(&(spy_op){.out_rows = op.out_rows, .out_trldef = op.out_trldef});
 
+  /* small tasks are read and written in batches inline: a selection whose
+  ** trials do not follow each other in the file (and a channel subset) gives
+  ** the numbers of per-task runs on threads */
+  {
+    cJSON *sj = cJSON_Parse("{\"trials\":[3,4,5,10,9,11,12,1],\"channel\":[6,2,3]}");
+    spy_selection *ss = NULL;
+    CHECK(spy_select(in, sj, &ss, &err) == SPY_OK, "%s", err.msg);
+    cJSON_Delete(sj);
+    fill_op(&op, &p, ss, false);
+    float *inl = run_and_read(in, ss, &op, NULL, 0, &rc, &err, &n0);
+    CHECK(rc == SPY_OK && n0 == 8 * 50 * 3, "batched inline run: %s", err.msg);
+    spy_pool *p1 = spy_pool_new(1, &err);
+    float *par = run_and_read(in, ss, &op, p1, 0, &rc, &err, &n);
+    CHECK(rc == SPY_OK && n == n0 && memcmp(inl, par, n * sizeof *par) == 0,
+          "batched inline = one thread, task by task");
+    float x;
+    spy_data_read(in, 9 * 50 + 7, 1, (size_t[]){5}, 1, &x, SPY_DT_F32, &err);
+    CHECK_NEAR(inl[(3 * 50 + 7) * 3], 2.0 * x + 4 / 1000.0, 1e-5, "4th selected trial (file trial 10), channel 6");
+    free(inl);
+    free(par);
+    spy_pool_free(p1);
+    spy_op_free(&(spy_op){.out_rows = op.out_rows, .out_trldef = op.out_trldef});
+    spy_selection_free(ss);
+  }
+
   /* failure names trial and chunk; output removed */
   p.fail_at = 4;
   fill_op(&op, &p, s, false);
