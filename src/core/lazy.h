@@ -63,6 +63,7 @@ extern spy_lazylib spy_lazy_edf;      /* spy.load_edf */
 extern spy_lazylib spy_lazy_mhd;      /* the dashboard's HTTP server */
 extern spy_lazylib spy_lazy_cminpack; /* FOOOF's unbounded fits */
 extern spy_lazylib spy_lazy_crypto;   /* .spy checksums, worker authentication */
+extern spy_lazylib spy_lazy_fftw;     /* every FFT */
 
 /* ---- building a stub table (src/core/lazy_<lib>.c) -----------------------
 ** #define SPY_LAZY_LIB spy_lazy_edf

@@ -1,5 +1,5 @@
 -- Start-up (issue 20): the shell maps only what every session needs; HDF5,
--- LAPACK, matio, edflib, libmicrohttpd, cminpack and libcrypto (and the ~40
+-- LAPACK, matio, edflib, libmicrohttpd, cminpack, libcrypto, FFTW (and the ~40
 -- libraries they pull: curl, gnutls, krb5, gfortran, ...) are opened by the
 -- first call that needs them (src/core/lazy.h), and a library opened that
 -- way is the one its other users in the process share.
@@ -39,7 +39,7 @@ end
 
 local optional = {"libhdf5_serial", "liblapack", "libblas", "libgfortran", "libmatio", "libedf",
                   "libmicrohttpd", "libcminpack", "libcrypto", "libssl", "libcurl", "libgnutls",
-                  "libkrb5", "libgssapi_krb5", "libldap-2"}
+                  "libkrb5", "libgssapi_krb5", "libldap-2", "libfftw3"}
 
 describe("spy's start-up", function()
   it("maps none of the libraries only some calls need", function()
@@ -62,6 +62,7 @@ print("power", s:show{trials=1}[2][1])
     assert.is_truthy(out:find("power\t%d"), out)
     assert.are.equal(1, m.data.libhdf5_serial, out)
     assert.is_nil(m.data.liblapack, out)
+    assert.are.equal(1, m.hann.libfftw3, out)
     assert.is_nil(m.hann.liblapack, out)
     assert.are.equal(1, m.dpss.liblapack, out)
     for _, lib in ipairs({"libmatio", "libedf", "libmicrohttpd", "libcminpack"}) do
