@@ -52,10 +52,3 @@ int spy_lazy_need(spy_lazylib *lib, const char *who, spy_err *err)
   return spy_fail(err, SPY_ERUNTIME, "%s needs %s (Debian package %s): %s", who, lib->soname,
                   lib->package, lib->why);
 }
-
-bool spy_lazy_is_loaded(const spy_lazylib *lib)
-{
-  void *h = dlopen(lib->soname, RTLD_LAZY | RTLD_NOLOAD);
-  if (h) dlclose(h);
-  return h != NULL;
-}

@@ -51,9 +51,6 @@ bool spy_lazy_load(spy_lazylib *lib);
 /* SPY_OK when lib is loaded, else SPY_EIO with "<who> needs <soname>
 ** (Debian package <pkg>): <reason>" in err. */
 int spy_lazy_need(spy_lazylib *lib, const char *who, spy_err *err);
-/* Has lib been loaded into this process (by spy or by anyone)?  Does not
-** load it. */
-bool spy_lazy_is_loaded(const spy_lazylib *lib);
 
 /* The libraries and what in spy needs them. */
 extern spy_lazylib spy_lazy_hdf5;     /* data objects, .spy containers, MAT v7.3, NWB */

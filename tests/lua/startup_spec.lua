@@ -6,7 +6,7 @@
 
 -- The shared objects mapped into the running spy at each "mark" of body:
 -- {mark = {name = count of distinct paths, ...}, ...}.
-local function mapped(body)
+local function mapped(body, env)
   local dir = os.tmpname()
   os.remove(dir)
   assert(os.execute(("mkdir -p %q"):format(dir)))
@@ -25,7 +25,8 @@ function mark(name)
 end
 ]] .. body)
   f:close()
-  local p = assert(io.popen(("cd %q && %q %q 2>&1"):format(dir, assert(os.getenv("SPY_BIN")), script)))
+  local p = assert(io.popen(("cd %q && %s %q %q 2>&1"):format(dir, env or "", assert(os.getenv("SPY_BIN")),
+                                                            script)))
   local out = p:read("a")
   assert.is_true(p:close(), out)
   local marks = {}
@@ -86,5 +87,59 @@ print("read back")
     -- matio itself links libhdf5: loading it maps the one HDF5 spy's stubs open
     assert.are.equal(1, m.v5.libhdf5_serial, out)
     assert.are.equal(1, m.v73.libhdf5_serial, out)
+  end)
+
+  it("maps none of them when Lua requires the module either", function()
+    local p = assert(io.popen([[lua5.4 -e 'require "spy"
+      for l in io.lines("/proc/self/maps") do
+        local lib = l:match("/([^/%s]+)%.so[%.%d]*$")
+        if lib then print(lib) end
+      end' 2>&1]]))
+    local out = p:read("a")
+    assert.is_true(p:close(), out)
+    assert.is_truthy(out:find("\nspy\n", 1, true) or out:find("^spy\n"), out)
+    for _, lib in ipairs(optional) do assert.is_nil(out:find("\n" .. lib .. "\n", 1, true), lib) end
+  end)
+end)
+
+-- A library that is missing or broken (here: an empty shared object under
+-- the library's soname, found first through LD_LIBRARY_PATH) gives an error
+-- naming it and its Debian package; the session goes on.
+describe("a missing library", function()
+  local function fake(soname)
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute(("mkdir -p %q && echo 'int spy_fake;' | cc -shared -fPIC -x c -o %q/%s -"):format(
+      dir, dir, soname)))
+    return "LD_LIBRARY_PATH=" .. dir
+  end
+
+  it("is named with its package when a call needs it", function()
+    local _, out = mapped([[
+local ok, e = pcall(spy.load_edf, "x.edf")
+print("edf", e)
+ok, e = pcall(spy.savemat, "x.mat", {x = spy.array{1, 2}})
+print("mat", e)
+print("still", 1 + 1)
+]], fake("libedf.so.1") .. ":" .. fake("libmatio.so.11"):match("=(.*)"))
+    assert.is_truthy(out:find("edf\tspy.load_edf needs libedf.so.1 (Debian package libedf1): "
+                              .. "libedf.so.1 has no function ", 1, true), out)
+    assert.is_truthy(out:find("mat\tspy.savemat needs libmatio.so.11 (Debian package libmatio11): "
+                              .. "libmatio.so.11 has no function ", 1, true), out)
+    assert.is_truthy(out:find("still\t2", 1, true), out)
+  end)
+
+  it("fails HDF5 calls with the package's name, not a crash", function()
+    local _, out = mapped([[
+local ok, e = pcall(spy.synthdata.white_noise, {nTrials=2, nChannels=2, nSamples=20, seed=1})
+print("data", e)
+ok, e = pcall(spy.load, "nothing.spy")
+print("load", e)
+print("still", 1 + 1)
+]], fake("libhdf5_serial.so.103"))
+    assert.is_truthy(out:find("data\t[^\n]*needs libhdf5_serial.so.103 %(Debian package libhdf5%-103%-1%): "
+                              .. "libhdf5_serial.so.103 has no function "), out)
+    assert.is_truthy(out:find("load\t[^\n]*", 1), out)
+    assert.is_truthy(out:find("still\t2", 1, true), out)
   end)
 end)
