@@ -1,5 +1,5 @@
 /*
-** Libraries loaded on first use (issue #20: start-up).  Linking HDF5,
+** Libraries loaded on first use (issue #20: start-up).  Linking HDF5, FFTW,
 ** LAPACK, matio, edflib, libmicrohttpd, cminpack and libcrypto made the
 ** dynamic loader map ~50 shared objects (HDF5 alone pulls curl, gnutls,
 ** krb5; LAPACK pulls gfortran) before `spy -e 'print(1)'` could print.
@@ -8,7 +8,8 @@
 ** one table line per function; the compiler checks each line against the
 ** library's header).  The first call of any stub dlopen()s the library
 ** (its soname, found by CMake at configure time) and resolves the whole
-** table with dlsym() under pthread_once; later calls are an indirect call.
+** table with dlsym(), once, under a mutex; later calls cost an atomic load
+** (acquire) and an indirect call.
 ** Call sites do not change.
 **
 ** The stubs are hidden symbols: neither the shell (which exports its
@@ -48,7 +49,7 @@ typedef struct spy_lazylib {
 /* Loads lib once (thread-safe: the first caller loads, the others wait);
 ** true when it and all its functions are there. */
 bool spy_lazy_load(spy_lazylib *lib);
-/* SPY_OK when lib is loaded, else SPY_EIO with "<who> needs <soname>
+/* SPY_OK when lib is loaded, else SPY_ERUNTIME with "<who> needs <soname>
 ** (Debian package <pkg>): <reason>" in err. */
 int spy_lazy_need(spy_lazylib *lib, const char *who, spy_err *err);
 
