@@ -9,6 +9,7 @@
 
 #include "bind/array.h"
 #include "bind/data.h"
+#include "core/lazy.h"
 #include "core/log.h"
 #include "io/formats/eeg.h"
 #include "io/formats/events.h"
@@ -30,6 +31,14 @@ static const spy_funcspec spec_savenpy = {
     "float32 '<f4', float64 '<f8', complex64 '<c8', complex128 '<c16', int64 '<i8'.",
     "spy.savenpy('power.npy', spec)",
     kw_none};
+
+/* Raises "<who> needs <library> (Debian package ...): ..." when lib, opened on
+** first use (src/core/lazy.h), cannot be loaded. */
+static void need(lua_State *L, spy_lazylib *lib, const char *who)
+{
+  spy_err err = {0};
+  if (spy_lazy_need(lib, who, &err) != SPY_OK) spy_bind_raise(L, &err);
+}
 
 static int l_savenpy(lua_State *L)
 {
@@ -148,6 +157,7 @@ static int cmpstr(const void *a, const void *b)
 static int l_savemat(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
+  need(L, &spy_lazy_matio, "spy.savemat");
   luaL_checktype(L, 2, LUA_TTABLE);
   spy_jsonbox *box = spy_bind_jsonbox(L);
   box->json = spy_bind_kwargs(L, lua_istable(L, 3) ? 3 : 0, &spec_savemat);
@@ -229,6 +239,7 @@ static void logwarnings(const char *w)
 static int l_load_ft_raw(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
+  need(L, &spy_lazy_matio, "spy.load_ft_raw");
   spy_jsonbox *box = spy_bind_jsonbox(L);
   box->json = spy_bind_kwargs(L, lua_istable(L, 2) ? 2 : 0, &spec_load_ft);
   spy_ft_opts o = {0};
@@ -301,6 +312,7 @@ static const spy_funcspec spec_load_bv = {
 static int load_eeg(lua_State *L, bool edf)
 {
   const char *path = luaL_checkstring(L, 1);
+  if (edf) need(L, &spy_lazy_edf, "spy.load_edf");
   spy_jsonbox *box = spy_bind_jsonbox(L);
   box->json = spy_bind_kwargs(L, lua_istable(L, 2) ? 2 : 0, edf ? &spec_load_edf : &spec_load_bv);
   spy_eeg_opts o = {0};

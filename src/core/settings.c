@@ -104,7 +104,10 @@ static int lock_session(const char *id)
     if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
       char pid[32];
       int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-      if (ftruncate(fd, 0) == 0 && write(fd, pid, (size_t)n) != n) { /* informational only */ }
+      /* The pid is informational.  Written over, then cut to its length: ext4
+      ** writes a file truncated to zero out to disk when it is closed, and every
+      ** start-up waited for that. */
+      if (pwrite(fd, pid, (size_t)n, 0) == n && ftruncate(fd, n) != 0) { /* no matter */ }
       session_fd = fd;
       return 0;
     }

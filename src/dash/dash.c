@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/lazy.h"
 #include "core/log.h"
 #include "core/progress.h"
 #include "core/settings.h"
@@ -514,6 +515,7 @@ int spy_dash_acquire(const char *address, spy_err *err)
   int port = 0, bound = 0, rc;
   bool v6 = false;
   if ((rc = parse_address(address ? address : SPY_DASH_DEFAULT, host, sizeof host, &port, err))) goto out;
+  if ((rc = spy_lazy_need(&spy_lazy_mhd, "the dashboard", err))) goto out;
   int fd = listen_on(host, port, PORT_TRIES, &bound, &v6, err);
   if (fd < 0) {
     rc = fd;

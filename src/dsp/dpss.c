@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lazy.h"
 #include "dsp/fft.h"
 #include "dsp/windows.h"
 
@@ -126,6 +127,7 @@ int spy_dpss(size_t n, double NW, size_t K, bool sym, double *tapers, double *ra
     return spy_fail_value(err, "NW", actual, "less than M/2 = %.17g", (double)n / 2.0);
   size_t M = sym ? n : n + 1;
   if (M > INT_MAX / 5) return spy_fail(err, SPY_EINVAL, "dpss: window too long (%zu)", n);
+  if (spy_lazy_need(&spy_lazy_lapack, "dpss", err) != SPY_OK) return SPY_ERUNTIME;
 
   int Mi = (int)M, il = Mi - (int)K + 1, iu = Mi, m = 0, nsplit = 0, info = 0, ldz = Mi;
   double W = NW / (double)M, c = cos(2.0 * M_PI * W), vl = 0, vu = 0, abstol = 0;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lazy.h"
+
 typedef struct entry {
   spy_fft_geom g;
   fftw_plan plan;
@@ -42,6 +44,7 @@ static size_t span(int n, int howmany, int stride, int dist)
 
 static fftw_plan make(const spy_fft_geom *g, bool quick, spy_err *err)
 {
+  if (spy_lazy_need(&spy_lazy_fftw, "the FFT", err) != SPY_OK) return NULL;
   int n = g->n, nc = n / 2 + 1;
   int nin = (g->kind == SPY_FFT_C2R) ? nc : (g->kind == SPY_FFT_R2C ? n : n);
   int nout = (g->kind == SPY_FFT_R2C) ? nc : n;

@@ -7,6 +7,7 @@
 #include <float.h>
 #include <stdlib.h>
 
+#include "core/lazy.h"
 #include "fit/lsq.h"
 
 typedef struct {
@@ -30,6 +31,8 @@ int spy_lsq_lm(spy_lsq_fn fn, void *ctx, size_t m, size_t n, double *x, int maxf
                     "for n=%zu parameters",
                     m, n);
   if (maxfev <= 0) maxfev = 200 * ((int)n + 1);
+  if (spy_lazy_need(&spy_lazy_cminpack, "the least-squares fit", err) != SPY_OK)
+    return SPY_ERUNTIME;
   /* fvec m, diag n, fjac m*n, qtf n, wa1..3 n, wa4 m */
   double *w = malloc((2 * m + 6 * n + m * n) * sizeof *w);
   int *ipvt = malloc(n * sizeof *ipvt);

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lazy.h"
 #include "fit/lsq.h"
 
 extern void dgesdd_(const char *jobz, const int *m, const int *n, double *a, const int *lda,
@@ -303,6 +304,8 @@ int spy_lsq_trf(spy_lsq_fn fn, void *ctx, size_t m, size_t n, double *x, const d
     if (!(x[j] >= lb[j] && x[j] <= ub[j])) return spy_fail(err, SPY_EINVAL, "`x0` is infeasible.");
   }
   if (max_nfev <= 0) max_nfev = 100 * (int)n;
+  if (spy_lazy_need(&spy_lazy_lapack, "the bounded least-squares fit", err) != SPY_OK)
+    return SPY_ERUNTIME;
   problem P = {fn, ctx, m, n, lb, ub};
   const double ftol = 1e-8, xtol = 1e-8, gtol = 1e-8;
   size_t ma = m + n;

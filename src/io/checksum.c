@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/interrupt.h"
+#include "core/lazy.h"
 
 enum { BLOCK = 65536 };
 
@@ -32,6 +33,10 @@ static int sha1_file(const char *path, char hex[SPY_SHA1_HEXLEN + 1], char *alt,
   FILE *f = fopen(path, "rb");
   if (alt) alt[0] = '\0';
   if (!f) return spy_fail(err, SPY_EIO, "Cannot read %s: %s", path, strerror(errno));
+  if (spy_lazy_need(&spy_lazy_crypto, "the SHA-1 checksum", err) != SPY_OK) {
+    fclose(f);
+    return SPY_ERUNTIME;
+  }
   EVP_MD_CTX *ctx = EVP_MD_CTX_new(), *ctx2 = alt ? EVP_MD_CTX_new() : NULL;
   buf = malloc(BLOCK);
   if (!ctx || !buf || (alt && !ctx2)) {

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/lazy.h"
+
 static pthread_mutex_t lock;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static hid_t local_dapl = H5I_INVALID_HID; /* external links refused */
@@ -173,6 +175,10 @@ int spy_h5_fail(spy_err *err, int code, const char *fmt, ...)
   vsnprintf(ctx, sizeof ctx, fmt, ap);
   va_end(ap);
   int saved = errno;
+  if (spy_lazy_need(&spy_lazy_hdf5, "reading and writing HDF5 files", err) != SPY_OK) {
+    spy_err_prefix(err, "%s", ctx);
+    return SPY_ERUNTIME;
+  }
   walkdata w = {{0}, {0}, false};
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walker, &w);
   H5Eclear2(H5E_DEFAULT);

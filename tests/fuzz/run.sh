@@ -13,7 +13,8 @@ mkdir -p "$out/corpus-$target"
 engine="src/io/info.c src/io/container.c src/io/checksum.c src/io/h5.c src/io/metadata.c
         src/data/data.c src/data/dataclass.c src/data/extra.c
         src/core/err.c src/core/log.c src/core/settings.c src/core/array.c src/core/interrupt.c
-        src/core/pyfmt.c src/core/strbuf.c src/core/sizeset.c src/core/array_fmt.c"
+        src/core/pyfmt.c src/core/strbuf.c src/core/sizeset.c src/core/array_fmt.c
+        src/core/lazy.c src/core/lazy_hdf5.c src/core/lazy_crypto.c"
 libs=""
 case $target in
   fuzz_formats)  # the format parsers (edflib is linked, not fuzzed)
@@ -24,12 +25,18 @@ case $target in
 esac
 files=""
 for f in $engine; do files="$files $src/$f"; done
+# HDF5 and libcrypto are opened on first use (src/core/lazy.h), by soname
+soname() { # pkg-config package, library name
+  dir=$(pkg-config --libs-only-L "$1" | sed -n 's/^ *-L\([^ ]*\).*/\1/p')
+  objdump -p "${dir:-$(pkg-config --variable=libdir "$1")}/lib$2.so" | awk '/SONAME/ {print $2}'
+}
+sonames="-DSPY_SONAME_HDF5=\"$(soname hdf5 hdf5)\" -DSPY_SONAME_CRYPTO=\"$(soname libcrypto crypto)\""
 # shellcheck disable=SC2086
-clang -g -O1 -std=c11 -D_GNU_SOURCE -DH5_USE_110_API -DSPY_VERSION='"fuzz"' \
+clang -g -O1 -std=c11 -D_GNU_SOURCE -DH5_USE_110_API -DSPY_VERSION='"fuzz"' $sonames \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$src/src" $(pkg-config --cflags hdf5 libcjson) \
   "$src/tests/fuzz/$target.c" $files \
-  $(pkg-config --libs hdf5 libcjson libcrypto fftw3 fftw3f) $libs -lm -lpthread \
+  $(pkg-config --libs hdf5 libcjson libcrypto fftw3 fftw3f) $libs -lm -lpthread -ldl \
   -o "$out/$target"
 cd "$out"
 # libhdf5 asks for absurd sizes on damaged files and copes with NULL, as it
