@@ -143,6 +143,125 @@ static void matmul(const cplx *a, const cplx *b, size_t n, bool bh, cplx *c)
     }
 }
 
+/*
+** The Wilson iteration's per-frequency steps in real arithmetic on the
+** interleaved (re, im) doubles of row-major n x n complex matrices: no
+** complex multiplications or divisions through libgcc's NaN-checking
+** helpers, no hypot in the pivot search.  Wilson's loop runs them
+** nf x (iterations) times.
+*/
+
+/* g = X X^H + I with X = psi^-1 u: Gauss-Jordan elimination of [psi | u]
+** with partial pivoting (largest |.|^2); w: 4 n^2 doubles.  Returns -1 when
+** psi is singular. */
+static int wilson_g(const double *psi, const double *u, size_t n, double *g, double *w)
+{
+  size_t m = 2 * n; /* complex columns of the augmented matrix */
+  for (size_t i = 0; i < n; i++) {
+    memcpy(w + 2 * i * m, psi + 2 * i * n, 2 * n * sizeof *w);
+    memcpy(w + 2 * (i * m + n), u + 2 * i * n, 2 * n * sizeof *w);
+  }
+  for (size_t c = 0; c < n; c++) {
+    size_t piv = c;
+    double best = -1;
+    for (size_t r = c; r < n; r++) {
+      const double *e = w + 2 * (r * m + c);
+      double a = e[0] * e[0] + e[1] * e[1];
+      if (a > best) {
+        best = a;
+        piv = r;
+      }
+    }
+    if (!(best > 0)) return -1;
+    if (piv != c)
+      for (size_t j = 2 * c; j < 2 * m; j++) {
+        double t = w[2 * c * m + j];
+        w[2 * c * m + j] = w[2 * piv * m + j];
+        w[2 * piv * m + j] = t;
+      }
+    double *pr = w + 2 * c * m;
+    double dr = pr[2 * c] / best, di = -pr[2 * c + 1] / best; /* 1 / pivot */
+    for (size_t j = c; j < m; j++) {
+      double a = pr[2 * j], b = pr[2 * j + 1];
+      pr[2 * j] = a * dr - b * di;
+      pr[2 * j + 1] = a * di + b * dr;
+    }
+    for (size_t r = 0; r < n; r++) {
+      if (r == c) continue;
+      double *row = w + 2 * r * m;
+      double fr = row[2 * c], fi = row[2 * c + 1];
+      if (fr == 0 && fi == 0) continue;
+      for (size_t j = c; j < m; j++) {
+        double a = pr[2 * j], b = pr[2 * j + 1];
+        row[2 * j] -= fr * a - fi * b;
+        row[2 * j + 1] -= fr * b + fi * a;
+      }
+    }
+  }
+  /* X = the right half; g = X X^H + I (Hermitian: the upper triangle, mirrored) */
+  for (size_t i = 0; i < n; i++) {
+    const double *xi = w + 2 * (i * m + n);
+    for (size_t j = i; j < n; j++) {
+      const double *xj = w + 2 * (j * m + n);
+      double sr = 0, si = 0;
+      for (size_t k = 0; k < n; k++) {
+        sr += xi[2 * k] * xj[2 * k] + xi[2 * k + 1] * xj[2 * k + 1];
+        si += xi[2 * k + 1] * xj[2 * k] - xi[2 * k] * xj[2 * k + 1];
+      }
+      if (i == j) {
+        g[2 * (i * n + i)] = sr + 1;
+        g[2 * (i * n + i) + 1] = 0;
+      } else {
+        g[2 * (i * n + j)] = sr;
+        g[2 * (i * n + j) + 1] = si;
+        g[2 * (j * n + i)] = sr;
+        g[2 * (j * n + i) + 1] = -si;
+      }
+    }
+  }
+  return 0;
+}
+
+/* psi := psi (gp + r0) for the real n x n r0, in place (row by row through
+** the n complex scratch `row`); returns max_e |s - psi psi^H|^2 / |s|^2 over
+** the upper triangle (the lower one mirrors it: s and psi psi^H are exactly
+** Hermitian in this arithmetic). */
+static double wilson_update(double *psi, const double *gp, const double *r0, const double *s,
+                            size_t n, double *row)
+{
+  for (size_t i = 0; i < n; i++) {
+    double *pi = psi + 2 * i * n;
+    for (size_t j = 0; j < n; j++) {
+      double sr = 0, si = 0;
+      for (size_t k = 0; k < n; k++) {
+        double br = gp[2 * (k * n + j)] + r0[k * n + j], bi = gp[2 * (k * n + j) + 1];
+        sr += pi[2 * k] * br - pi[2 * k + 1] * bi;
+        si += pi[2 * k] * bi + pi[2 * k + 1] * br;
+      }
+      row[2 * j] = sr;
+      row[2 * j + 1] = si;
+    }
+    memcpy(pi, row, 2 * n * sizeof *row);
+  }
+  double worst = 0;
+  for (size_t i = 0; i < n; i++) {
+    const double *pi = psi + 2 * i * n;
+    for (size_t j = i; j < n; j++) {
+      const double *pj = psi + 2 * j * n;
+      double sr = 0, si = 0;
+      for (size_t k = 0; k < n; k++) {
+        sr += pi[2 * k] * pj[2 * k] + pi[2 * k + 1] * pj[2 * k + 1];
+        si += pi[2 * k + 1] * pj[2 * k] - pi[2 * k] * pj[2 * k + 1];
+      }
+      const double *a = s + 2 * (i * n + j);
+      double dr = a[0] - sr, di = a[1] - si;
+      double e = (dr * dr + di * di) / (a[0] * a[0] + a[1] * a[1]);
+      worst = e > worst ? e : worst; /* as fmax: NaN ignored */
+    }
+  }
+  return worst;
+}
+
 /* ---- Wilson's factorisation ---------------------------------------------------- */
 
 /* FFT over the frequency axis of nf matrices n x n ([f][i][j]): n*n
@@ -241,16 +360,12 @@ int spy_granger(const cplx *csd, size_t nfreq, size_t n, double *granger, spy_gr
   double maxerr = INFINITY;
   size_t lag = nf / 2;
   for (int it = 0; it < nIter; it++) {
-    for (size_t f = 0; f < nf; f++) { /* g = (psi^-1 U)(psi^-1 U)^H + I */
-      if (inverse(psi + f * nn, n, inv, gw)) {
+    for (size_t f = 0; f < nf; f++) /* g = (psi^-1 U)(psi^-1 U)^H + I */
+      if (wilson_g((const double *)(psi + f * nn), (const double *)(U + f * nn), n,
+                   (double *)(g + f * nn), (double *)gw)) {
         rc = spy_fail(err, SPY_EINVAL, "granger: singular spectral factor in Wilson's iteration");
         goto done;
       }
-      matmul(inv, U + f * nn, n, false, t1);
-      matmul(t1, t1, n, true, g + f * nn);
-      for (size_t i = 0; i < n; i++)
-        g[f * nn + i * (n + 1)] += 1;
-    }
     /* plus operator: causal part (half of lag 0 and of the Nyquist lag) */
     fftw_execute_dft(bwd, (fftw_complex *)g, (fftw_complex *)beta);
     for (size_t t = 0; t < nf; t++)
@@ -267,11 +382,11 @@ int spy_granger(const cplx *csd, size_t nfreq, size_t n, double *granger, spy_gr
     for (size_t i = 0; i < n; i++)
       for (size_t j = 0; j < n; j++)
         r0[i * n + j] = i < j ? g0[i * n + j] : i > j ? -g0[j * n + i] : 0;
-    for (size_t f = 0; f < nf; f++) {
-      for (size_t e = 0; e < nn; e++)
-        t1[e] = g[f * nn + e] + r0[e];
-      matmul(psi + f * nn, t1, n, false, t2);
-      memcpy(psi + f * nn, t2, nn * sizeof *t2);
+    double maxerr2 = 0; /* squared, to spare the square roots */
+    for (size_t f = 0; f < nf; f++) { /* psi := psi (gplus + S), and its error */
+      double e = wilson_update((double *)(psi + f * nn), (const double *)(g + f * nn), r0,
+                               (const double *)(S + f * nn), n, (double *)t1);
+      maxerr2 = e > maxerr2 ? e : maxerr2;
     }
     for (size_t i = 0; i < n; i++) /* psi0 = psi0 (g0 + S), real */
       for (size_t j = 0; j < n; j++) {
@@ -281,16 +396,6 @@ int spy_granger(const cplx *csd, size_t nfreq, size_t n, double *granger, spy_gr
         work[i * n + j] = s;
       }
     memcpy(psi0, work, nn * sizeof *psi0);
-    double maxerr2 = 0; /* squared, to spare the square roots */
-    for (size_t f = 0; f < nf; f++) {
-      matmul(psi + f * nn, psi + f * nn, n, true, t1);
-      for (size_t e = 0; e < nn; e++) {
-        cplx a = S[f * nn + e], d = a - t1[e];
-        double dd = creal(d) * creal(d) + cimag(d) * cimag(d);
-        double aa = creal(a) * creal(a) + cimag(a) * cimag(a);
-        maxerr2 = fmax(maxerr2, dd / aa);
-      }
-    }
     maxerr = sqrt(maxerr2);
     if (maxerr < rtol) {
       converged = true;
