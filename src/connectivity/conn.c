@@ -98,10 +98,21 @@ static size_t fourier_bytes(const conn_plan *p)
   return spy_mtm_round(p->K * p->nfreq * p->C * 2 * sizeof(float));
 }
 
-/* then the per-frequency sums: xr, xi (C), sr, si (C x C) doubles */
+/* Channel block of the cross-spectral products (spectral_row). */
+enum { JB = 8 };
+
+/* Row stride of the per-frequency split Fourier coefficients: C plus room
+** for a full block read past the last channel (zeros). */
+static size_t xld(const conn_plan *p)
+{
+  return p->C + JB;
+}
+
+/* then the per-frequency scratch: xr, xi (K x xld) and one packed upper
+** triangle (C (C + 1) / 2 pairs) doubles */
 static size_t sums_bytes(const conn_plan *p)
 {
-  return spy_mtm_round((2 * p->C + 2 * p->C * p->C) * sizeof(double));
+  return spy_mtm_round((2 * p->K * xld(p) + p->C * (p->C + 1)) * sizeof(double));
 }
 
 static size_t conn_scratch(const void *plan, size_t nsamp, size_t nchan)
@@ -119,21 +130,52 @@ static size_t conn_scratch(const void *plan, size_t nsamp, size_t nchan)
 }
 
 /*
-** One trial's cross spectra.  Averaged: nfreq x C x C complex as pairs of
-** doubles (ppc: the unit vectors CS / |CS|); single trials (csd): complex64.
+** One frequency's cross spectra: the packed upper triangle (pairs (i, j),
+** j >= i, row by row, as (re, im) doubles) of inv * sum_k x_k^T conj(x_k)
+** for the K tapers' coefficients x_k = xr + i xi (rows of stride ld, zero
+** past C).  The hot loop of the spectral methods (O(freq x tapers x
+** channels^2) per trial): each block of JB pairs of a row is summed over
+** the tapers in registers and stored once, in real arithmetic (a complex
+** product would call __muldc3); built for AVX2 too, the CPU picks the
+** version at load time.  The diagonal's imaginary part is exactly 0.
 */
-/* r + i m += (ar + i ai) conj(x) over n channels: the hot loop of the
-** spectral methods (O(freq x tapers x channels^2) per trial), so it is
-** built for AVX2 too and the CPU picks the version at load time. */
+typedef double v4d __attribute__((vector_size(32), aligned(8), may_alias));
+typedef long long v4i __attribute__((vector_size(32)));
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("avx2", "default")))
 #endif
-static void row_update(double ar, double ai, const double *restrict xr, const double *restrict xi,
-                       size_t n, double *restrict r, double *restrict m)
+static void spectral_row(const double *restrict xr, const double *restrict xi, size_t K, size_t C,
+                         size_t ld, double inv, double *restrict a)
 {
-  for (size_t j = 0; j < n; j++) {
-    r[j] += ar * xr[j] + ai * xi[j];
-    m[j] += ai * xr[j] - ar * xi[j];
+  const v4i lo = {0, 4, 1, 5}, hi = {2, 6, 3, 7};
+  for (size_t i = 0; i < C; i++) {
+    double *row = a;
+    for (size_t j0 = i; j0 < C; j0 += JB) {
+      v4d r0 = {0}, r1 = {0}, m0 = {0}, m1 = {0};
+      for (size_t k = 0; k < K; k++) {
+        double ar = xr[k * ld + i], ai = xi[k * ld + i];
+        const double *br = xr + k * ld + j0, *bi = xi + k * ld + j0;
+        v4d b0 = *(const v4d *)br, b1 = *(const v4d *)(br + 4);
+        v4d c0 = *(const v4d *)bi, c1 = *(const v4d *)(bi + 4);
+        r0 += ar * b0 + ai * c0;
+        r1 += ar * b1 + ai * c1;
+        m0 += ai * b0 - ar * c0;
+        m1 += ai * b1 - ar * c1;
+      }
+      r0 *= inv, r1 *= inv, m0 *= inv, m1 *= inv;
+      v4d o[4] = {__builtin_shuffle(r0, m0, lo), __builtin_shuffle(r0, m0, hi),
+                  __builtin_shuffle(r1, m1, lo), __builtin_shuffle(r1, m1, hi)};
+      size_t n = C - j0 < JB ? C - j0 : JB;
+      if (n == JB) {
+        for (int q = 0; q < 4; q++)
+          *(v4d *)(a + 4 * q) = o[q];
+      } else {
+        memcpy(a, o, 2 * n * sizeof *a);
+      }
+      a += 2 * n;
+    }
+    row[1] = 0;
   }
 }
 
@@ -170,49 +212,39 @@ static int spectral_kernel(const conn_plan *p, spy_task *task, spy_err *err)
   int rc = p->fft.kernel(p->fft.plan, &ft, err);
   task->flags |= ft.flags;
   if (rc) return rc;
-  /* per frequency: sr + i si = sum_k x_k^T conj(x_k) over the upper
-  ** triangle, in real arithmetic (a complex product would call __muldc3) */
+  /* per frequency: the packed upper triangle of mean_k x_k^T conj(x_k),
+  ** written straight into the trial's block when averaging */
+  size_t ld = xld(p), P = C * (C + 1) / 2;
   double *xr = (double *)(void *)((char *)task->scratch + fourier_bytes(p));
-  double *xi = xr + C, *sr = xi + C, *si = sr + C * C;
+  double *xi = xr + K * ld, *pk = xi + K * ld;
+  memset(xr, 0, 2 * K * ld * sizeof *xr);
   double inv = 1.0 / (double)K;
   double *acc = p->average ? task->out : NULL;
   float complex *cs = p->average ? NULL : task->out;
   bool ppc = p->method == PPC;
   for (size_t f = 0; f < F; f++) {
     if ((f & 63) == 0 && spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
-    memset(sr, 0, 2 * C * C * sizeof *sr);
     for (size_t k = 0; k < K; k++) {
-      const float complex *x = X + (k * F + f) * C;
+      const float *x = (const float *)(X + (k * F + f) * C);
       for (size_t c = 0; c < C; c++) {
-        xr[c] = crealf(x[c]);
-        xi[c] = cimagf(x[c]);
+        xr[k * ld + c] = x[2 * c];
+        xi[k * ld + c] = x[2 * c + 1];
       }
-      for (size_t i = 0; i < C; i++)
-        row_update(xr[i], xi[i], xr + i, xi + i, C - i, sr + i * C + i, si + i * C + i);
     }
-    if (acc) { /* packed upper triangle, pairs in order: the lower one is its conjugate */
-      double *a = acc + 2 * f * (C * (C + 1) / 2);
-      for (size_t i = 0; i < C; i++) {
-        const double *r = sr + i * C, *m = si + i * C;
-        *a++ = r[i] * inv;
-        *a++ = 0;
-        for (size_t j = i + 1; j < C; j++) {
-          *a++ = r[j] * inv;
-          *a++ = m[j] * inv;
+    double *a = acc ? acc + 2 * f * P : pk;
+    spectral_row(xr, xi, K, C, ld, inv, a);
+    if (acc) {
+      if (ppc) /* unit vectors CS / |CS| (numpy: angle(0) = 0, so 1 for 0) */
+        for (size_t q = 0; q < P; q++) {
+          double mag = hypot(a[2 * q], a[2 * q + 1]);
+          a[2 * q] = mag > 0 ? a[2 * q] / mag : 1;
+          a[2 * q + 1] = mag > 0 ? a[2 * q + 1] / mag : 0;
         }
-      }
-      if (ppc) { /* unit vectors CS / |CS| (numpy: angle(0) = 0, so 1 for 0) */
-        double *b = acc + 2 * f * (C * (C + 1) / 2);
-        for (size_t q = 0; q < C * (C + 1) / 2; q++) {
-          double mag = hypot(b[2 * q], b[2 * q + 1]);
-          b[2 * q] = mag > 0 ? b[2 * q] / mag : 1;
-          b[2 * q + 1] = mag > 0 ? b[2 * q + 1] / mag : 0;
-        }
-      }
     } else {
       for (size_t i = 0; i < C; i++)
         for (size_t j = i; j < C; j++) {
-          float re = (float)(sr[i * C + j] * inv), im = i == j ? 0 : (float)(si[i * C + j] * inv);
+          const double *v = pk + 2 * upper(i, j, C);
+          float re = (float)v[0], im = (float)v[1];
           cs[(f * C + i) * C + j] = re + I * im;
           cs[(f * C + j) * C + i] = re - I * im;
         }
@@ -315,6 +347,62 @@ static float convert(double complex c, spy_specout o)
   }
 }
 
+/*
+** csd, coh and ppc from the packed upper triangles of the sum over N trials
+** (finalize): each pair (i, j), j >= i, once, its mirror (j, i) from the
+** conjugate, so no full nfreq x C x C copy of the mean.  coh divides by
+** sqrt(S_ii S_jj) of the real diagonal (exactly real: spectral_row writes
+** its imaginary part as 0).
+*/
+static int finalize_packed(const conn_plan *p, const double *acc, double N, void *out, spy_err *err)
+{
+  size_t C = p->C, F = p->nfreq, P = C * (C + 1) / 2;
+  float complex *oc = out;
+  float *of = out;
+  bool cplx = p->method == CSD || (p->method == COH && p->output == SPY_OUT_FOURIER);
+  double *d = malloc((C + 1) * sizeof *d);
+  if (!d) return spy_fail(err, SPY_ENOMEM, "out of memory");
+  for (size_t f = 0; f < F; f++) {
+    const double *a = acc + 2 * f * P;
+    for (size_t i = 0; i < C; i++)
+      d[i] = a[2 * upper(i, i, C)] / N;
+    for (size_t i = 0; i < C; i++)
+      for (size_t j = i; j < C; j++, a += 2) {
+        size_t e = (f * C + i) * C + j, m = (f * C + j) * C + i;
+        double re = a[0] / N, im = a[1] / N;
+        if (p->method == PPC) { /* sum_{j<k} cos(theta_j - theta_k) = (|sum u|^2 - N) / 2 for unit u */
+          double s = (re * re + im * im) * N * N;
+          of[e] = of[m] = (float)((s - N) / (N * (N - 1)));
+          continue;
+        }
+        if (p->method == COH) {
+          double nrm = sqrt(d[i] * d[j]);
+          re /= nrm, im /= nrm;
+        }
+        if (cplx) {
+          oc[e] = (float)re + I * (float)im;
+          oc[m] = (float)re - I * (float)im;
+          continue;
+        }
+        switch (p->output) {
+        case SPY_OUT_POW: of[e] = of[m] = (float)(re * re + im * im); break;
+        case SPY_OUT_ANGLE:
+          of[e] = (float)atan2(im, re);
+          of[m] = (float)atan2(-im, re);
+          break;
+        case SPY_OUT_REAL: of[e] = of[m] = (float)re; break;
+        case SPY_OUT_IMAG:
+          of[e] = (float)im;
+          of[m] = (float)-im;
+          break;
+        default: of[e] = of[m] = (float)sqrt(re * re + im * im);
+        }
+      }
+  }
+  free(d);
+  return SPY_OK;
+}
+
 static int conn_finalize(const void *plan, const double *acc, size_t ntrials, void *out,
                          spy_err *err)
 {
@@ -334,33 +422,14 @@ static int conn_finalize(const void *plan, const double *acc, size_t ntrials, vo
     return SPY_OK;
   }
   if (p->method == PPC && ntrials < 2) return spy_fail(err, SPY_EINVAL, "ppc needs at least two trials");
-  /* the trial mean (ppc: of the unit cross spectra) as full matrices */
+  if (p->method != GRANGER) /* csd, coh, ppc: straight from the packed sums */
+    return finalize_packed(p, acc, N, out, err);
+  /* the trial mean as full matrices */
   double complex *S = malloc((F * nn + 1) * sizeof *S);
   if (!S) return spy_fail(err, SPY_ENOMEM, "out of memory");
   unpack(acc, F, C, N, S);
   int rc = SPY_OK;
   switch (p->method) {
-  case CSD:
-    for (size_t e = 0; e < F * nn; e++)
-      ((float complex *)out)[e] = (float complex)S[e];
-    break;
-  case COH:
-    for (size_t f = 0; f < F; f++)
-      for (size_t i = 0; i < C; i++)
-        for (size_t j = 0; j < C; j++) {
-          size_t e = (f * C + i) * C + j;
-          double complex c = S[e] / csqrt(S[(f * C + i) * C + i] * S[(f * C + j) * C + j]);
-          if (p->output == SPY_OUT_FOURIER) ((float complex *)out)[e] = (float complex)c;
-          else ((float *)out)[e] = convert(c, p->output);
-        }
-    break;
-  case PPC:
-    /* sum_{j<k} cos(theta_j - theta_k) = (|sum u|^2 - N) / 2 for unit u */
-    for (size_t e = 0; e < F * nn; e++) {
-      double m = cabs(S[e]) * N;
-      ((float *)out)[e] = (float)((m * m - N) / (N * (N - 1)));
-    }
-    break;
   case GRANGER: {
     double *gc = malloc((F * nn + 1) * sizeof *gc);
     spy_granger_info gi = {0};
@@ -894,7 +963,8 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
   }
   double complex *X = malloc((maxrows * Kin * Fin * C + 1) * sizeof *X);
   double *acc = p.average ? calloc(2 * R * F * P + 1, sizeof *acc) : NULL;
-  double *sums = malloc((2 * C + 2 * nn + 1) * sizeof *sums);
+  size_t ld = C + JB; /* spectral_row's rows, zero past C */
+  double *sums = calloc(2 * K * ld + 2 * P + 1, sizeof *sums);
   void *obuf = malloc((maxrows * F * nn + 1) * spy_dtype_size(dt));
   void *pbuf = pick ? malloc((maxrows * F * CI * CJ + 1) * spy_dtype_size(dt)) : obuf;
   if (method == GRANGER) p.info = cJSON_CreateObject();
@@ -905,7 +975,7 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
   if (!quiet) spy_progress_begin(nt);
   size_t row0 = 0;
   double inv = 1.0 / (double)K;
-  double *xr = sums, *xi = xr + C, *sr = xi + C, *si = sr + nn;
+  double *xr = sums, *xi = xr + K * ld, *pk = xi + K * ld;
   for (size_t k = 0; k < nt; k++) {
     if (spy_interrupted()) {
       rc = spy_fail(err, SPY_EINTR, "interrupted");
@@ -915,19 +985,17 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
     if ((rc = spy_data_read(in, sel->row0[k], Rk, sel->chans, C, X, SPY_DT_C128, err))) break;
     for (size_t r = 0; r < Rk; r++)
       for (size_t f = 0; f < F; f++) {
-        memset(sr, 0, 2 * nn * sizeof *sr);
         for (size_t t = 0; t < K; t++) {
           const double complex *x = X + ((r * Kin + sel->tapers[t]) * Fin + sel->freqs[f]) * C;
           for (size_t c = 0; c < C; c++) {
-            xr[c] = creal(x[c]);
-            xi[c] = cimag(x[c]);
+            xr[t * ld + c] = creal(x[c]);
+            xi[t * ld + c] = cimag(x[c]);
           }
-          for (size_t i = 0; i < C; i++)
-            row_update(xr[i], xi[i], xr + i, xi + i, C - i, sr + i * C + i, si + i * C + i);
         }
+        spectral_row(xr, xi, K, C, ld, inv, pk);
         for (size_t i = 0; i < C; i++)
           for (size_t j = i; j < C; j++) {
-            double re = sr[i * C + j] * inv, im = i == j ? 0 : si[i * C + j] * inv;
+            double re = pk[2 * upper(i, j, C)], im = pk[2 * upper(i, j, C) + 1];
             if (p.average) {
               if (method == PPC) {
                 double mag = hypot(re, im);
