@@ -28,7 +28,7 @@ static const char *const outputs[] = {"abs", "pow", "complex", "fourier", "angle
 
 typedef struct corrlen {
   size_t N;       /* trial length */
-  size_t M;       /* transform length >= 2N - 1 */
+  size_t M;       /* transform length >= N + nlags(N): linear for the lags kept */
   size_t ldr;     /* row stride of the real rows (doubles, 64-byte multiple) */
   size_t ldc;     /* row stride of the spectra (complex, 64-byte multiple) */
   fftw_plan r2c, c2r;
@@ -123,6 +123,7 @@ static size_t conn_scratch(const void *plan, size_t nsamp, size_t nchan)
     if (!l) return 64;
     return (nchan * l->ldr + l->ldr) * sizeof(double) +
            (nchan * l->ldc + l->ldc) * sizeof(double complex) + 64 * 2 +
+           round64(nlags(nsamp), sizeof(double)) * sizeof(double) +
            (p->average ? 0 : nchan * nchan * nlags(nsamp) * sizeof(double));
   }
   size_t s = p->fft.scratch_bytes ? p->fft.scratch_bytes(p->fft.plan, nsamp, nchan) : 0;
@@ -289,9 +290,12 @@ static int corr_kernel(const conn_plan *p, spy_task *task, spy_err *err)
     fftw_execute_dft_r2c(l->r2c, x, (fftw_complex *)(X + c * l->ldc));
   }
   /* pair-major blocks (lags contiguous): the averaged sum itself, or a
-  ** scratch block transposed into the output at the end */
+  ** scratch block transposed into the output at the end; w: the lags'
+  ** 1 / (M (N - lag)), after it */
   double *T = p->average ? task->out : (double *)(void *)(P + l->ldc);
-  double scale = 1.0 / (double)M;
+  double *w = p->average ? (double *)(void *)(P + l->ldc) : T + C * C * L;
+  for (size_t t = 0; t < L; t++)
+    w[t] = 1.0 / (double)M / (double)(N - t);
   for (size_t i = 0; i < C; i++) {
     if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
     for (size_t j = 0; j <= i; j++) {
@@ -303,11 +307,13 @@ static int corr_kernel(const conn_plan *p, spy_task *task, spy_err *err)
       }
       fftw_execute_dft_c2r(l->c2r, (fftw_complex *)P, r);
       double *tij = T + (i * C + j) * L, *tji = T + (j * C + i) * L;
-      for (size_t t = 0; t < L; t++) {
-        double w = scale / (double)(N - t);
-        size_t neg = N % 2 == 0 ? M - t - 1 : (t == 0 ? 0 : M - t);
-        tij[t] = r[t] * w;
-        if (i != j) tji[t] = r[neg] * w;
+      for (size_t t = 0; t < L; t++)
+        tij[t] = r[t] * w[t];
+      if (i != j) { /* negative lags: -(t+1) for even N (Syncopy's off-by-one), -t for odd */
+        const double *rn = N % 2 == 0 ? r + M - 1 : r + M;
+        tji[0] = (N % 2 == 0 ? rn[0] : r[0]) * w[0];
+        for (size_t t = 1; t < L; t++)
+          tji[t] = rn[-(ptrdiff_t)t] * w[t];
       }
     }
   }
@@ -473,7 +479,9 @@ static int plan_corr(conn_plan *p, const spy_trials *in, spy_op *op, spy_err *er
     if (N < 1) return spy_fail_value(err, "data", "empty trial", "non-empty trials");
     corrlen *l = &p->lens[p->nlen++];
     l->N = N;
-    size_t M = spy_fft_good_size(2 * N - 1);
+    /* the kept lags -nlags..nlags-1 of the circular correlation are the
+    ** linear ones when M >= N + nlags (no wrap-around reaches them) */
+    size_t M = spy_fft_good_size(N + nlags(N));
     while (M % 2) M = spy_fft_good_size(M + 1);
     l->M = M;
     l->ldr = round64(M, sizeof(double));
