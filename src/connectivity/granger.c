@@ -265,7 +265,8 @@ static double wilson_update(double *psi, const double *gp, const double *r0, con
 /* ---- Wilson's factorisation ---------------------------------------------------- */
 
 /* FFT over the frequency axis of nf matrices n x n ([f][i][j]): n*n
-** transforms of length nf, stride n*n, distance 1. */
+** transforms of length nf, stride n*n, distance 1 (c2r: nf / 2 + 1
+** complex matrices in, nf real out; r2c the reverse). */
 static fftw_plan axis_plan(spy_fft_kind kind, size_t nf, size_t n, spy_err *err)
 {
   spy_fft_geom g = {kind, (int)nf, (int)(n * n), (int)(n * n), 1, (int)(n * n), 1, false};
@@ -281,14 +282,23 @@ int spy_granger(const cplx *csd, size_t nfreq, size_t n, double *granger, spy_gr
   if (n == 0) return spy_fail(err, SPY_EINVAL, "granger: needs at least one channel");
   size_t nn = n * n, nf = 2 * nfreq - 2; /* two-sided spectrum */
   int rc = SPY_OK;
-  fftw_plan fwd = axis_plan(SPY_FFT_FORWARD, nf, n, err);
-  fftw_plan bwd = fwd ? axis_plan(SPY_FFT_BACKWARD, nf, n, err) : NULL;
+  /*
+  ** The two-sided spectra are Hermitian along frequency (X[nf - f] =
+  ** conj(X[f]) for S, U, psi, g, gplus: the iteration maps conjugate inputs
+  ** to exactly conjugate outputs), so the iteration keeps the nfreq
+  ** one-sided matrices only and does the plus operator with a c2r (g is
+  ** Hermitian, its inverse transform real) and an r2c (of the real causal
+  ** part): half the work of Syncopy's full-spectrum loop, same iterates up
+  ** to rounding.
+  */
+  fftw_plan fwd = axis_plan(SPY_FFT_R2C, nf, n, err);
+  fftw_plan bwd = fwd ? axis_plan(SPY_FFT_C2R, nf, n, err) : NULL;
   if (!fwd || !bwd) return err->code;
   cplx *S = fftw_malloc(nf * nn * sizeof *S);     /* regularised two-sided CSD */
-  cplx *U = fftw_malloc(nf * nn * sizeof *U);     /* chol(S) */
-  cplx *psi = fftw_malloc(nf * nn * sizeof *psi);
-  cplx *g = fftw_malloc(nf * nn * sizeof *g);
-  cplx *beta = fftw_malloc(nf * nn * sizeof *beta);
+  cplx *U = fftw_malloc(nfreq * nn * sizeof *U);  /* chol(S) */
+  cplx *psi = fftw_malloc(nfreq * nn * sizeof *psi);
+  cplx *g = fftw_malloc(nfreq * nn * sizeof *g);
+  double *beta = fftw_malloc(nf * nn * sizeof *beta);
   cplx *tmp = calloc(6 * nn, sizeof *tmp);
   double *work = malloc((4 * nn + 2 * n + 1) * sizeof *work);
   double *psi0 = malloc(3 * nn * sizeof *psi0);
@@ -344,14 +354,14 @@ int spy_granger(const cplx *csd, size_t nfreq, size_t n, double *granger, spy_gr
       for (size_t j = 0; j < n; j++)
         psi0[i * n + j] = creal(t2[j * n + i]);
   }
-  for (size_t f = 0; f < nf; f++) {
+  for (size_t f = 0; f < nfreq; f++) {
     for (size_t e = 0; e < nn; e++)
       psi[f * nn + e] = psi0[e];
     if (chol(S + f * nn, n, U + f * nn)) {
       rc = spy_fail(err, SPY_EINVAL,
                     "granger: the cross-spectral matrix is not positive definite at frequency "
                     "bin %zu (Cholesky failed): NaN in the data, or linearly dependent channels?",
-                    f < nfreq ? f : nf - f);
+                    f);
       goto done;
     }
   }
@@ -360,30 +370,30 @@ int spy_granger(const cplx *csd, size_t nfreq, size_t n, double *granger, spy_gr
   double maxerr = INFINITY;
   size_t lag = nf / 2;
   for (int it = 0; it < nIter; it++) {
-    for (size_t f = 0; f < nf; f++) /* g = (psi^-1 U)(psi^-1 U)^H + I */
+    for (size_t f = 0; f < nfreq; f++) /* g = (psi^-1 U)(psi^-1 U)^H + I */
       if (wilson_g((const double *)(psi + f * nn), (const double *)(U + f * nn), n,
                    (double *)(g + f * nn), (double *)gw)) {
         rc = spy_fail(err, SPY_EINVAL, "granger: singular spectral factor in Wilson's iteration");
         goto done;
       }
     /* plus operator: causal part (half of lag 0 and of the Nyquist lag) */
-    fftw_execute_dft(bwd, (fftw_complex *)g, (fftw_complex *)beta);
+    fftw_execute_dft_c2r(bwd, (fftw_complex *)g, beta);
     for (size_t t = 0; t < nf; t++)
       for (size_t e = 0; e < nn; e++) {
-        double v = creal(beta[t * nn + e]) / (double)nf;
+        double v = beta[t * nn + e] / (double)nf;
         if (t == 0 || t == lag) v *= 0.5;
         if (t > lag) v = 0;
         beta[t * nn + e] = v;
       }
     for (size_t e = 0; e < nn; e++)
-      g0[e] = creal(beta[e]);
-    fftw_execute_dft(fwd, (fftw_complex *)beta, (fftw_complex *)g); /* g := gplus */
+      g0[e] = beta[e];
+    fftw_execute_dft_r2c(fwd, beta, (fftw_complex *)g); /* g := gplus */
     /* S = triu(g0) - triu(g0)^T: zero diagonal, antisymmetric */
     for (size_t i = 0; i < n; i++)
       for (size_t j = 0; j < n; j++)
         r0[i * n + j] = i < j ? g0[i * n + j] : i > j ? -g0[j * n + i] : 0;
     double maxerr2 = 0; /* squared, to spare the square roots */
-    for (size_t f = 0; f < nf; f++) { /* psi := psi (gplus + S), and its error */
+    for (size_t f = 0; f < nfreq; f++) { /* psi := psi (gplus + S), and its error */
       double e = wilson_update((double *)(psi + f * nn), (const double *)(g + f * nn), r0,
                                (const double *)(S + f * nn), n, (double *)t1);
       maxerr2 = e > maxerr2 ? e : maxerr2;
