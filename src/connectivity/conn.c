@@ -168,13 +168,16 @@ static void spectral_row(const double *restrict xr, const double *restrict xi, s
       v4d o[4] = {__builtin_shuffle(r0, m0, lo), __builtin_shuffle(r0, m0, hi),
                   __builtin_shuffle(r1, m1, lo), __builtin_shuffle(r1, m1, hi)};
       size_t n = C - j0 < JB ? C - j0 : JB;
-      if (n == JB) {
-        for (int q = 0; q < 4; q++)
-          *(v4d *)(a + 4 * q) = o[q];
-      } else {
-        memcpy(a, o, 2 * n * sizeof *a);
+      /* n pairs by constant-size stores (a memcpy of variable size is a
+      ** library call, per row and frequency) */
+      const v4d *op = o;
+      double *end = a + 2 * n;
+      for (; a + 4 <= end; a += 4)
+        *(v4d *)a = *op++;
+      if (a < end) {
+        memcpy(a, op, 2 * sizeof *a);
+        a += 2;
       }
-      a += 2 * n;
     }
     row[1] = 0;
   }
