@@ -18,60 +18,61 @@ typedef double complex cplx;
 
 /* ---- small dense linear algebra (row-major n x n) --------------------------- */
 
-/* Eigenvalues of the real symmetric m x m matrix a (destroyed), cyclic Jacobi. */
-static void sym_eig(double *a, size_t m, double *ev)
-{
-  for (int sweep = 0; sweep < 100; sweep++) {
-    double off = 0, tot = 0;
-    for (size_t i = 0; i < m; i++)
-      for (size_t j = 0; j < m; j++) {
-        tot += a[i * m + j] * a[i * m + j];
-        if (i != j) off += a[i * m + j] * a[i * m + j];
-      }
-    if (off <= 1e-30 * tot || off == 0) break;
-    for (size_t p = 0; p < m; p++)
-      for (size_t q = p + 1; q < m; q++) {
-        double apq = a[p * m + q];
-        if (apq == 0) continue;
-        double theta = (a[q * m + q] - a[p * m + p]) / (2 * apq);
-        double t = (theta >= 0 ? 1 : -1) / (fabs(theta) + sqrt(theta * theta + 1));
-        double c = 1 / sqrt(t * t + 1), s = t * c;
-        for (size_t k = 0; k < m; k++) { /* columns p, q */
-          double akp = a[k * m + p], akq = a[k * m + q];
-          a[k * m + p] = c * akp - s * akq;
-          a[k * m + q] = s * akp + c * akq;
-        }
-        for (size_t k = 0; k < m; k++) { /* rows p, q */
-          double apk = a[p * m + k], aqk = a[q * m + k];
-          a[p * m + k] = c * apk - s * aqk;
-          a[q * m + k] = s * apk + c * aqk;
-        }
-      }
-  }
-  for (size_t i = 0; i < m; i++)
-    ev[i] = a[i * m + i];
-}
-
-/* 2-norm condition number of the Hermitian n x n matrix h (+ eps I): the
-** ratio of its largest and smallest |eigenvalue|, from the real symmetric
-** embedding [[Re, -Im], [Im, Re]] (each eigenvalue twice). */
+/*
+** 2-norm condition number of the Hermitian n x n matrix h (+ eps I): the
+** ratio of its largest and smallest |eigenvalue|, by cyclic complex Jacobi
+** rotations on a copy (work: 2 n^2 doubles as n^2 complex).  Each rotation
+** of the pair (p, q) is the unitary J = D R, D = diag(1, e^{-i phi}) at q
+** making the pivot |a_pq| real, R the real Jacobi rotation: a quarter of
+** the work of the real symmetric embedding [[Re, -Im], [Im, Re]] of twice
+** the size.
+*/
 static double herm_cond(const cplx *h, size_t n, double eps, double *work)
 {
-  size_t m = 2 * n;
-  double *a = work, *ev = work + m * m;
+  cplx *a = (cplx *)(void *)work;
   for (size_t i = 0; i < n; i++)
-    for (size_t j = 0; j < n; j++) {
-      double re = creal(h[i * n + j]) + (i == j ? eps : 0), im = cimag(h[i * n + j]);
-      a[i * m + j] = re;
-      a[(i + n) * m + j + n] = re;
-      a[i * m + j + n] = -im;
-      a[(i + n) * m + j] = im;
-    }
-  sym_eig(a, m, ev);
+    for (size_t j = 0; j < n; j++)
+      a[i * n + j] = h[i * n + j] + (i == j ? eps : 0);
+  for (size_t i = 0; i < n; i++) /* the diagonal of a Hermitian matrix is real */
+    a[i * n + i] = creal(a[i * n + i]);
+  for (int sweep = 0; sweep < 100; sweep++) {
+    double off = 0, tot = 0;
+    for (size_t i = 0; i < n; i++)
+      for (size_t j = 0; j < n; j++) {
+        double m = creal(a[i * n + j]) * creal(a[i * n + j]) + cimag(a[i * n + j]) * cimag(a[i * n + j]);
+        tot += m;
+        if (i != j) off += m;
+      }
+    if (off <= 1e-30 * tot || off == 0) break;
+    for (size_t p = 0; p < n; p++)
+      for (size_t q = p + 1; q < n; q++) {
+        cplx apq = a[p * n + q];
+        double mag = hypot(creal(apq), cimag(apq));
+        if (mag == 0) continue;
+        cplx ph = conj(apq) / mag; /* e^{-i phi} */
+        double theta = (creal(a[q * n + q]) - creal(a[p * n + p])) / (2 * mag);
+        double t = (theta >= 0 ? 1 : -1) / (fabs(theta) + sqrt(theta * theta + 1));
+        double c = 1 / sqrt(t * t + 1), s = t * c;
+        for (size_t k = 0; k < n; k++) { /* columns p, q: A J */
+          cplx akp = a[k * n + p], akq = a[k * n + q] * ph;
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
+        }
+        for (size_t k = 0; k < n; k++) { /* rows p, q: J^H A */
+          cplx apk = a[p * n + k], aqk = a[q * n + k] * conj(ph);
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
+        }
+        a[p * n + q] = a[q * n + p] = 0; /* zero in exact arithmetic */
+        a[p * n + p] = creal(a[p * n + p]);
+        a[q * n + q] = creal(a[q * n + q]);
+      }
+  }
   double lo = INFINITY, hi = 0;
-  for (size_t i = 0; i < m; i++) {
-    lo = fmin(lo, fabs(ev[i]));
-    hi = fmax(hi, fabs(ev[i]));
+  for (size_t i = 0; i < n; i++) {
+    double ev = fabs(creal(a[i * n + i]));
+    lo = fmin(lo, ev);
+    hi = fmax(hi, ev);
   }
   return lo > 0 ? hi / lo : INFINITY;
 }
