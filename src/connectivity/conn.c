@@ -168,16 +168,18 @@ static void spectral_row(const double *restrict xr, const double *restrict xi, s
       v4d o[4] = {__builtin_shuffle(r0, m0, lo), __builtin_shuffle(r0, m0, hi),
                   __builtin_shuffle(r1, m1, lo), __builtin_shuffle(r1, m1, hi)};
       size_t n = C - j0 < JB ? C - j0 : JB;
-      /* n pairs by constant-size stores (a memcpy of variable size is a
-      ** library call, per row and frequency) */
-      const v4d *op = o;
-      double *end = a + 2 * n;
-      for (; a + 4 <= end; a += 4)
-        *(v4d *)a = *op++;
-      if (a < end) {
-        memcpy(a, op, 2 * sizeof *a);
-        a += 2;
+      /* n pairs by constant-size stores (no loop GCC would turn into a
+      ** memcpy call, per row and frequency) */
+      size_t nv = n / 2;
+      if (nv > 0) *(v4d *)a = o[0];
+      if (nv > 1) *(v4d *)(a + 4) = o[1];
+      if (nv > 2) *(v4d *)(a + 8) = o[2];
+      if (nv > 3) *(v4d *)(a + 12) = o[3];
+      if (n & 1) {
+        a[4 * nv] = o[nv][0];
+        a[4 * nv + 1] = o[nv][1];
       }
+      a += 2 * n;
     }
     row[1] = 0;
   }
