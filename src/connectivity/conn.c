@@ -144,8 +144,12 @@ typedef double v4d __attribute__((vector_size(32), aligned(8), may_alias));
 typedef long long v4i __attribute__((vector_size(32)));
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
+#define SPY_CONN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SPY_CONN_CLONES
 #endif
+
+SPY_CONN_CLONES
 static void spectral_row(const double *restrict xr, const double *restrict xi, size_t K, size_t C,
                          size_t ld, double inv, double *restrict a)
 {
@@ -259,6 +263,32 @@ static int spectral_kernel(const conn_plan *p, spy_task *task, spy_err *err)
   return SPY_OK;
 }
 
+/* The corr kernel's loops around its inverse transforms, built for AVX2
+** too: p = a conj(b) over nc interleaved complex values (real arithmetic),
+** and the lags of r scaled by w: tp[t] = r[t] w[t] and, when rn is given,
+** tn[t] = rn[-t] w[t] (tn[0] = rn[0] w[0] when rn0, else r[0] w[0]). */
+SPY_CONN_CLONES
+static void corr_product(const double *restrict a, const double *restrict b, size_t nc,
+                         double *restrict p)
+{
+  for (size_t q = 0; q < nc; q++) {
+    p[2 * q] = a[2 * q] * b[2 * q] + a[2 * q + 1] * b[2 * q + 1];
+    p[2 * q + 1] = a[2 * q + 1] * b[2 * q] - a[2 * q] * b[2 * q + 1];
+  }
+}
+
+SPY_CONN_CLONES
+static void corr_lags(const double *restrict r, const double *restrict w, size_t L,
+                      const double *rn, bool rn0, double *restrict tp, double *restrict tn)
+{
+  for (size_t t = 0; t < L; t++)
+    tp[t] = r[t] * w[t];
+  if (!rn) return;
+  tn[0] = (rn0 ? rn[0] : r[0]) * w[0];
+  for (size_t t = 1; t < L; t++)
+    tn[t] = rn[-(ptrdiff_t)t] * w[t];
+}
+
 /*
 ** One trial's cross-covariance over the positive lags, as Syncopy's
 ** fftconvolve(x_i, x_j[::-1], "same")[N//2:] / (N - lag) for i >= j, and the
@@ -305,21 +335,13 @@ static int corr_kernel(const conn_plan *p, spy_task *task, spy_err *err)
     if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
     for (size_t j = 0; j <= i; j++) {
       const double *a = (const double *)(X + i * l->ldc), *b = (const double *)(X + j * l->ldc);
-      double *pp = (double *)P;
-      for (size_t q = 0; q < nc; q++) { /* a conj(b), real arithmetic */
-        pp[2 * q] = a[2 * q] * b[2 * q] + a[2 * q + 1] * b[2 * q + 1];
-        pp[2 * q + 1] = a[2 * q + 1] * b[2 * q] - a[2 * q] * b[2 * q + 1];
-      }
+      corr_product(a, b, nc, (double *)P);
       fftw_execute_dft_c2r(l->c2r, (fftw_complex *)P, r);
       double *tij = T + (i * C + j) * L, *tji = T + (j * C + i) * L;
-      for (size_t t = 0; t < L; t++)
-        tij[t] = r[t] * w[t];
-      if (i != j) { /* negative lags: -(t+1) for even N (Syncopy's off-by-one), -t for odd */
-        const double *rn = N % 2 == 0 ? r + M - 1 : r + M;
-        tji[0] = (N % 2 == 0 ? rn[0] : r[0]) * w[0];
-        for (size_t t = 1; t < L; t++)
-          tji[t] = rn[-(ptrdiff_t)t] * w[t];
-      }
+      if (i != j) /* negative lags: -(t+1) for even N (Syncopy's off-by-one), -t for odd */
+        corr_lags(r, w, L, N % 2 == 0 ? r + M - 1 : r + M, N % 2 == 0, tij, tji);
+      else
+        corr_lags(r, w, L, NULL, false, tij, NULL);
     }
   }
   if (!p->average) { /* normalise by std_i std_j, transpose to lag x C x C in blocks */
