@@ -123,8 +123,9 @@ static size_t conn_scratch(const void *plan, size_t nsamp, size_t nchan)
     if (!l) return 64;
     return (nchan * l->ldr + l->ldr) * sizeof(double) +
            (nchan * l->ldc + l->ldc) * sizeof(double complex) + 64 * 2 +
-           round64(nlags(nsamp), sizeof(double)) * sizeof(double) +
-           (p->average ? 0 : nchan * nchan * nlags(nsamp) * sizeof(double));
+           (p->average ? 0
+                       : (nchan * nchan * nlags(nsamp) + round64(nlags(nsamp), sizeof(double))) *
+                             sizeof(double));
   }
   size_t s = p->fft.scratch_bytes ? p->fft.scratch_bytes(p->fft.plan, nsamp, nchan) : 0;
   return fourier_bytes(p) + sums_bytes(p) + s;
@@ -267,6 +268,12 @@ static int spectral_kernel(const conn_plan *p, spy_task *task, spy_err *err)
 ** too: p = a conj(b) over nc interleaved complex values (real arithmetic),
 ** and the lags of r scaled by w: tp[t] = r[t] w[t] and, when rn is given,
 ** tn[t] = rn[-t] w[t] (tn[0] = rn[0] w[0] when rn0, else r[0] w[0]). */
+static void corr_weights(size_t N, size_t M, size_t L, double *w)
+{
+  for (size_t t = 0; t < L; t++)
+    w[t] = 1.0 / (double)M / (double)(N - t);
+}
+
 SPY_CONN_CLONES
 static void corr_product(const double *restrict a, const double *restrict b, size_t nc,
                          double *restrict p)
@@ -324,13 +331,19 @@ static int corr_kernel(const conn_plan *p, spy_task *task, spy_err *err)
     memset(x + N, 0, (M - N) * sizeof *x);
     fftw_execute_dft_r2c(l->r2c, x, (fftw_complex *)(X + c * l->ldc));
   }
-  /* pair-major blocks (lags contiguous): the averaged sum itself, or a
-  ** scratch block transposed into the output at the end; w: the lags'
-  ** 1 / (M (N - lag)), after it */
-  double *T = p->average ? task->out : (double *)(void *)(P + l->ldc);
-  double *w = p->average ? (double *)(void *)(P + l->ldc) : T + C * C * L;
-  for (size_t t = 0; t < L; t++)
-    w[t] = 1.0 / (double)M / (double)(N - t);
+  if (p->average) { /* the cross spectra X_i conj(X_j), j <= i: finalize transforms their sums */
+    double *o = task->out;
+    for (size_t i = 0; i < C; i++) {
+      if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
+      for (size_t j = 0; j <= i; j++, o += 2 * nc)
+        corr_product((const double *)(X + i * l->ldc), (const double *)(X + j * l->ldc), nc, o);
+    }
+    return SPY_OK;
+  }
+  /* single trials: pair-major blocks (lags contiguous) transposed into the
+  ** output at the end; w: the lags' 1 / (M (N - lag)), after them */
+  double *T = (double *)(void *)(P + l->ldc), *w = T + C * C * L;
+  corr_weights(N, M, L, w);
   for (size_t i = 0; i < C; i++) {
     if (spy_interrupted()) return spy_fail(err, SPY_EINTR, "interrupted");
     for (size_t j = 0; j <= i; j++) {
@@ -344,7 +357,7 @@ static int corr_kernel(const conn_plan *p, spy_task *task, spy_err *err)
         corr_lags(r, w, L, NULL, false, tij, NULL);
     }
   }
-  if (!p->average) { /* normalise by std_i std_j, transpose to lag x C x C in blocks */
+  { /* normalise by std_i std_j, transpose to lag x C x C in blocks */
     float *out = task->out;
     for (size_t t0 = 0; t0 < L; t0 += 64) {
       size_t t1 = t0 + 64 < L ? t0 + 64 : L;
@@ -436,24 +449,57 @@ static int finalize_packed(const conn_plan *p, const double *acc, double N, void
   return SPY_OK;
 }
 
+/*
+** corr, averaged: acc holds the sums over the trials of X_i conj(X_j) (j <=
+** i, nc complex each), so one inverse transform per pair makes the summed
+** cross-covariances (the transform is linear), then as per trial: lag t of
+** r / (M (N - t)) for (i, j), the reversed sequence for (j, i); the mean
+** over N trials normalised by sqrt(C_ii(0) C_jj(0)).
+*/
+static int finalize_corr(const conn_plan *p, const double *acc, double ntr, void *out,
+                         spy_err *err)
+{
+  const corrlen *l = &p->lens[0];
+  size_t C = p->C, N = l->N, M = l->M, nc = M / 2 + 1, L = p->nfreq;
+  double *T = malloc((C * C * L + L + 1) * sizeof *T), *w = T ? T + C * C * L : NULL;
+  double *r = fftw_malloc(M * sizeof *r);
+  fftw_complex *P = fftw_malloc(nc * sizeof *P);
+  int rc = T && r && P ? SPY_OK : spy_fail(err, SPY_ENOMEM, "out of memory");
+  if (!rc) {
+    corr_weights(N, M, L, w);
+    const double *a = acc;
+    for (size_t i = 0; i < C; i++)
+      for (size_t j = 0; j <= i; j++, a += 2 * nc) {
+        memcpy(P, a, nc * sizeof *P); /* c2r overwrites its input */
+        fftw_execute_dft_c2r(l->c2r, P, r);
+        double *tij = T + (i * C + j) * L, *tji = T + (j * C + i) * L;
+        if (i != j)
+          corr_lags(r, w, L, N % 2 == 0 ? r + M - 1 : r + M, N % 2 == 0, tij, tji);
+        else
+          corr_lags(r, w, L, NULL, false, tij, NULL);
+      }
+    float *o = out;
+    for (size_t t = 0; t < L; t++)
+      for (size_t i = 0; i < C; i++)
+        for (size_t j = 0; j < C; j++) {
+          double v = T[(i * C + j) * L + t] / ntr; /* pair-major */
+          double d = sqrt((T[(i * C + i) * L] / ntr) * (T[(j * C + j) * L] / ntr));
+          o[(t * C + i) * C + j] = (float)(v / d);
+        }
+  }
+  free(T);
+  fftw_free(r);
+  fftw_free(P);
+  return rc;
+}
+
 static int conn_finalize(const void *plan, const double *acc, size_t ntrials, void *out,
                          spy_err *err)
 {
   const conn_plan *p = plan;
   size_t C = p->C, F = p->nfreq, nn = C * C;
   double N = (double)ntrials;
-  if (p->method == CORR) {
-    float *o = out;
-    size_t L = p->nfreq; /* corr keeps its lag count in nfreq's place */
-    for (size_t t = 0; t < L; t++)
-      for (size_t i = 0; i < C; i++)
-        for (size_t j = 0; j < C; j++) {
-          double v = acc[(i * C + j) * L + t] / N; /* pair-major */
-          double d = sqrt((acc[(i * C + i) * L] / N) * (acc[(j * C + j) * L] / N));
-          o[(t * C + i) * C + j] = (float)(v / d);
-        }
-    return SPY_OK;
-  }
+  if (p->method == CORR) return finalize_corr(p, acc, N, out, err);
   if (p->method == PPC && ntrials < 2) return spy_fail(err, SPY_EINVAL, "ppc needs at least two trials");
   if (p->method != GRANGER) /* csd, coh, ppc: straight from the packed sums */
     return finalize_packed(p, acc, N, out, err);
@@ -536,7 +582,12 @@ static int plan_corr(conn_plan *p, const spy_trials *in, spy_op *op, spy_err *er
   if (!(op->freq = calloc(1, sizeof(double)))) goto nomem;
   op->nfreq = 1;
   op->out_dtype = SPY_DT_F32;
-  if (p->average) op->acc_elems = p->nfreq * p->C * p->C;
+  if (p->average) { /* the trials' cross spectra, summed (finalize_corr) */
+    if (p->nlen > 1)
+      return spy_fail(err, SPY_ENOTSUP,
+                      "Averaging trials of unequal lengths in output currently not supported!");
+    op->acc_elems = p->C * (p->C + 1) / 2 * 2 * (p->lens[0].M / 2 + 1);
+  }
   return SPY_OK;
 nomem:
   return spy_fail(err, SPY_ENOMEM, "out of memory");

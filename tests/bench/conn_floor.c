@@ -35,11 +35,16 @@ static double spectral(int n, int C, int K, int ntrials)
   return best;
 }
 
-/* ntrials x (C r2c of length M + C(C+1)/2 c2r of length M). */
+/* ntrials x (C r2c of length M + C(C+1)/2 c2r of length M), M the length
+** the corr kernel uses: the smallest even good size >= N + nlags(N) (the
+** lags it keeps are linear there). */
 static double correlation(int N, int C, int ntrials)
 {
   spy_err err = {0};
-  int M = (int)spy_fft_good_size((size_t)(2 * N - 1));
+  size_t L = (size_t)N % 2 == 0 ? (size_t)N / 2 : (size_t)N / 2 + 1;
+  size_t m = spy_fft_good_size((size_t)N + L);
+  while (m % 2) m = spy_fft_good_size(m + 1);
+  int M = (int)m;
   fftw_plan f = spy_fft_plan_simple(SPY_FFT_R2C, M, C, &err);
   fftw_plan b = spy_fft_plan_simple(SPY_FFT_C2R, M, 1, &err);
   double *in = spy_fft_alloc((size_t)M * (size_t)C * sizeof *in);

@@ -347,7 +347,7 @@ describe("connectivityanalysis in parallel", function()
   it("gives identical numbers with 1, 2 and 4 workers", function()
     local r = ref("conn_coh_dpss")
     local cases = { { method = "coh", tapsmofrq = 3 }, { method = "ppc" }, { method = "corr" },
-                    { method = "csd", keeptrials = true } }
+                    { method = "csd", keeptrials = true }, { method = "granger", tapsmofrq = 3 } }
     for _, kw in ipairs(cases) do
       local seq = whole(spy.connectivityanalysis(r.data, kw))
       for _, n in ipairs{ 2, 4 } do
@@ -386,6 +386,18 @@ describe("connectivityanalysis rejects bad input as Syncopy does", function()
         "Invalid value of `foi/foilim`: 'foi or foilim specification'; expected no foi specification for Granger analysis")
     has(msg(r.data, { channelcmb = { { 1 }, { 2 } } }),
         "Wrong type of `data`: expected SpectralData, `channelcmb` not supported for other data types,  found AnalogData")
+  end)
+  it("averages corr only over trials of equal length", function()
+    local rows, trl, row = {}, {}, 0
+    for k, ns in ipairs{ 300, 400, 350 } do
+      for n = 1, ns do rows[#rows + 1] = { math.sin(n * 0.1 * k), math.cos(n * 0.07) + 0.01 * n } end
+      trl[k] = { row, row + ns, 0 }
+      row = row + ns
+    end
+    local d = spy.AnalogData{ data = spy.array(rows), samplerate = 1000, trialdefinition = spy.array(trl) }
+    has(msg(d, { method = "corr" }), "Averaging trials of unequal lengths in output currently not supported!")
+    local kept = spy.connectivityanalysis(d, { method = "corr", keeptrials = true })
+    assert.are.equal(150 + 200 + 175, kept.shape[1])
   end)
   it("needs several trials for spectral measures", function()
     local one = spy.selectdata(r.data, { trials = { 1 } })
