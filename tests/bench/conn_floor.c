@@ -35,9 +35,10 @@ static double spectral(int n, int C, int K, int ntrials)
   return best;
 }
 
-/* ntrials x (C r2c of length M + C(C+1)/2 c2r of length M), M the length
-** the corr kernel uses: the smallest even good size >= N + nlags(N) (the
-** lags it keeps are linear there). */
+/* ntrials x (C r2c of length M) + C(C+1)/2 c2r of length M once (the
+** averaged cross-covariances are the inverse transforms of the summed cross
+** spectra), M the length the corr kernel uses: the smallest even good size
+** >= N + nlags(N) (the lags it keeps are linear there). */
 static double correlation(int N, int C, int ntrials)
 {
   spy_err err = {0};
@@ -54,10 +55,8 @@ static double correlation(int N, int C, int ntrials)
   double best = 1e30;
   for (int rep = 0; rep < 3; rep++) {
     double t0 = spy_now();
-    for (int k = 0; k < ntrials; k++) {
-      fftw_execute_dft_r2c(f, in, out);
-      for (int p = 0; p < C * (C + 1) / 2; p++) fftw_execute_dft_c2r(b, prod, r);
-    }
+    for (int k = 0; k < ntrials; k++) fftw_execute_dft_r2c(f, in, out);
+    for (int p = 0; p < C * (C + 1) / 2; p++) fftw_execute_dft_c2r(b, prod, r);
     double dt = spy_now() - t0;
     if (dt < best) best = dt;
   }
