@@ -170,19 +170,20 @@ static void spectral_row(const double *restrict xr, const double *restrict xi, s
         m1 += ai * b1 - ar * c1;
       }
       r0 *= inv, r1 *= inv, m0 *= inv, m1 *= inv;
-      v4d o[4] = {__builtin_shuffle(r0, m0, lo), __builtin_shuffle(r0, m0, hi),
-                  __builtin_shuffle(r1, m1, lo), __builtin_shuffle(r1, m1, hi)};
+      v4d o0 = __builtin_shuffle(r0, m0, lo), o1 = __builtin_shuffle(r0, m0, hi);
+      v4d o2 = __builtin_shuffle(r1, m1, lo), o3 = __builtin_shuffle(r1, m1, hi);
       size_t n = C - j0 < JB ? C - j0 : JB;
-      /* n pairs by constant-size stores (no loop GCC would turn into a
-      ** memcpy call, per row and frequency) */
+      /* n pairs by constant-size stores from registers (no loop GCC would
+      ** turn into a memcpy call, no indexed spill of the vectors) */
       size_t nv = n / 2;
-      if (nv > 0) *(v4d *)a = o[0];
-      if (nv > 1) *(v4d *)(a + 4) = o[1];
-      if (nv > 2) *(v4d *)(a + 8) = o[2];
-      if (nv > 3) *(v4d *)(a + 12) = o[3];
+      if (nv > 0) *(v4d *)a = o0;
+      if (nv > 1) *(v4d *)(a + 4) = o1;
+      if (nv > 2) *(v4d *)(a + 8) = o2;
+      if (nv > 3) *(v4d *)(a + 12) = o3;
       if (n & 1) {
-        a[4 * nv] = o[nv][0];
-        a[4 * nv + 1] = o[nv][1];
+        v4d t = nv == 0 ? o0 : nv == 1 ? o1 : nv == 2 ? o2 : o3;
+        a[4 * nv] = t[0];
+        a[4 * nv + 1] = t[1];
       }
       a += 2 * n;
     }
