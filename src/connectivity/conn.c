@@ -136,10 +136,11 @@ static size_t conn_scratch(const void *plan, size_t nsamp, size_t nchan)
 ** j >= i, row by row, as (re, im) doubles) of inv * sum_k x_k^T conj(x_k)
 ** for the K tapers' coefficients x_k = xr + i xi (rows of stride ld, zero
 ** past C).  The hot loop of the spectral methods (O(freq x tapers x
-** channels^2) per trial): each block of JB pairs of a row is summed over
-** the tapers in registers and stored once, in real arithmetic (a complex
-** product would call __muldc3); built for AVX2 too, the CPU picks the
-** version at load time.  The diagonal's imaginary part is exactly 0.
+** channels^2) per trial): each block of JB pairs of a row (4 for its last
+** 1-4) is summed over the tapers in registers and stored once, in real
+** arithmetic (a complex product would call __muldc3); built for AVX2 too,
+** the CPU picks the version at load time.  The diagonal's imaginary part
+** is exactly 0.
 */
 typedef double v4d __attribute__((vector_size(32), aligned(8), may_alias));
 typedef long long v4i __attribute__((vector_size(32)));
@@ -158,6 +159,27 @@ static void spectral_row(const double *restrict xr, const double *restrict xi, s
   for (size_t i = 0; i < C; i++) {
     double *row = a;
     for (size_t j0 = i; j0 < C; j0 += JB) {
+      if (C - j0 <= 4) { /* the row's last 1-4 pairs: one vector */
+        v4d r0 = {0}, m0 = {0};
+        for (size_t k = 0; k < K; k++) {
+          double ar = xr[k * ld + i], ai = xi[k * ld + i];
+          v4d b0 = *(const v4d *)(xr + k * ld + j0), c0 = *(const v4d *)(xi + k * ld + j0);
+          r0 += ar * b0 + ai * c0;
+          m0 += ai * b0 - ar * c0;
+        }
+        r0 *= inv, m0 *= inv;
+        v4d o0 = __builtin_shuffle(r0, m0, lo), o1 = __builtin_shuffle(r0, m0, hi);
+        size_t n = C - j0;
+        if (n >= 2) *(v4d *)a = o0;
+        if (n == 4) *(v4d *)(a + 4) = o1;
+        if (n & 1) {
+          v4d t = n == 1 ? o0 : o1;
+          a[2 * (n - 1)] = t[0];
+          a[2 * (n - 1) + 1] = t[1];
+        }
+        a += 2 * n;
+        break;
+      }
       v4d r0 = {0}, r1 = {0}, m0 = {0}, m1 = {0};
       for (size_t k = 0; k < K; k++) {
         double ar = xr[k * ld + i], ai = xi[k * ld + i];
@@ -417,7 +439,7 @@ static int finalize_packed(const conn_plan *p, const double *acc, double N, void
       for (size_t j = i; j < C; j++, a += 2) {
         size_t e = (f * C + i) * C + j, m = (f * C + j) * C + i;
         double re = a[0] / N, im = a[1] / N;
-        if (p->method == PPC) { /* sum_{j<k} cos(theta_j - theta_k) = (|sum u|^2 - N) / 2 for unit u */
+        if (p->method == PPC) { /* sum_{j<k} cos(th_j - th_k) = (|sum u|^2 - N) / 2, unit u */
           double s = (re * re + im * im) * N * N;
           of[e] = of[m] = (float)((s - N) / (N * (N - 1)));
           continue;

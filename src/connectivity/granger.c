@@ -39,7 +39,7 @@ static double herm_cond(const cplx *h, size_t n, double eps, double *work)
     double off = 0, tot = 0;
     for (size_t i = 0; i < n; i++)
       for (size_t j = 0; j < n; j++) {
-        double m = creal(a[i * n + j]) * creal(a[i * n + j]) + cimag(a[i * n + j]) * cimag(a[i * n + j]);
+        double re = creal(a[i * n + j]), im = cimag(a[i * n + j]), m = re * re + im * im;
         tot += m;
         if (i != j) off += m;
       }
