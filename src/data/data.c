@@ -246,6 +246,8 @@ exit:
 ** through spy_data_write and when the handles close.
 */
 
+#define RAW_MAX_UNDONE 16
+
 /* The dataset's byte offset for raw reads, or -1 (caller holds the io lock,
 ** dataset open). */
 static long long raw_offset(spy_data *d)
@@ -255,6 +257,9 @@ static long long raw_offset(spy_data *d)
   raw_reset(d);
   d->raw_dset = d->dset;
   if (d->dtype != SPY_DT_F32 && d->dtype != SPY_DT_F64) return -1;
+  /* reads and writes alternating on one object: a flush each time would
+  ** cost more than raw reads save */
+  if (d->raw_undone >= RAW_MAX_UNDONE) return -1;
   hid_t dcpl = H5Dget_create_plist(d->dset), ft = H5Dget_type(d->dset);
   hid_t want = spy_h5_type(d->dtype);
   bool ok = dcpl >= 0 && ft >= 0 && want >= 0 && H5Pget_layout(dcpl) == H5D_CONTIGUOUS &&
@@ -465,6 +470,7 @@ int spy_data_write(spy_data *d, size_t row0, size_t nrows, size_t chan0, size_t 
     return spy_fail(err, SPY_EINVAL, "write outside the data");
   if (!d->writable) return spy_fail(err, SPY_EIO, "object is read-only");
   spy_h5_lock();
+  if (d->raw_off >= 0) d->raw_undone++;
   raw_reset(d); /* HDF5 may hold the new bytes in its buffers: flush before the next raw read */
   if ((rc = ensure_open(d, err)) != SPY_OK) goto exit;
   fs = H5Dget_space(d->dset);

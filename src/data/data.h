@@ -79,6 +79,7 @@ typedef struct spy_data {
   hid_t raw_dset;
   int raw_fd;
   long long raw_off;
+  unsigned raw_undone; /* raw states undone by writes (each cost a flush) */
 } spy_data;
 
 /* A new, empty object of class cls holding one reference; NULL if out of memory. */

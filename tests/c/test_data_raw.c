@@ -77,6 +77,16 @@ int main(void)
   for (size_t i = 0; i < 14; i++) bad += y[i] != (double)(float)other(i);
   CHECK(bad == 0, "%zu of 14 values written through HDF5 not seen by the raw read", bad);
   same_as_hdf5(f32, 0, 20, SPY_DT_F64, "after the write");
+  /* writes and reads alternating (raw reads give way to HDF5's after a few) */
+  bad = 0;
+  for (size_t it = 0; it < 40; it++) {
+    for (size_t i = 0; i < 7; i++) w[i] = other(i + it);
+    spy_data_write(f32, 500 + it, 1, 0, 7, w, SPY_DT_F64, &err);
+    CHECK(spy_data_read(f32, 500 + it, 1, all, 7, y, SPY_DT_F64, &err) == SPY_OK, "%s", err.msg);
+    for (size_t i = 0; i < 7; i++) bad += y[i] != (double)(float)other(i + it);
+  }
+  CHECK(bad == 0, "alternating writes and reads: %zu values not seen", bad);
+  same_as_hdf5(f32, 490, 60, SPY_DT_F64, "after alternating");
 
   /* rows x tapers x freqs x channels */
   size_t s4[4] = {50, 3, 11, 4};
