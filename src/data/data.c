@@ -71,6 +71,7 @@ static void raw_reset(spy_data *d)
   if (d->raw_fd >= 0) close(d->raw_fd);
   d->raw_fd = -1;
   d->raw_off = -1;
+  d->raw_stale = false;
   d->raw_dset = H5I_INVALID_HID;
 }
 
@@ -253,13 +254,22 @@ exit:
 static long long raw_offset(spy_data *d)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (d->raw_dset == d->dset && d->raw_stale && d->raw_off >= 0) {
+    /* written through HDF5 since: its buffers to the file first (the
+    ** descriptor stays: a read on another thread may be using it) */
+    d->raw_stale = false;
+    d->raw_undone++;
+    /* reads and writes alternating on one object: a flush each time would
+    ** cost more than raw reads save */
+    if (d->raw_undone > RAW_MAX_UNDONE || H5Fflush(d->file, H5F_SCOPE_LOCAL) < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      d->raw_off = -1;
+    }
+  }
   if (d->raw_dset == d->dset) return d->raw_off;
   raw_reset(d);
   d->raw_dset = d->dset;
   if (d->dtype != SPY_DT_F32 && d->dtype != SPY_DT_F64) return -1;
-  /* reads and writes alternating on one object: a flush each time would
-  ** cost more than raw reads save */
-  if (d->raw_undone >= RAW_MAX_UNDONE) return -1;
   hid_t dcpl = H5Dget_create_plist(d->dset), ft = H5Dget_type(d->dset);
   hid_t want = spy_h5_type(d->dtype);
   bool ok = dcpl >= 0 && ft >= 0 && want >= 0 && H5Pget_layout(dcpl) == H5D_CONTIGUOUS &&
@@ -470,8 +480,11 @@ int spy_data_write(spy_data *d, size_t row0, size_t nrows, size_t chan0, size_t 
     return spy_fail(err, SPY_EINVAL, "write outside the data");
   if (!d->writable) return spy_fail(err, SPY_EIO, "object is read-only");
   spy_h5_lock();
-  if (d->raw_off >= 0) d->raw_undone++;
-  raw_reset(d); /* HDF5 may hold the new bytes in its buffers: flush before the next raw read */
+  /* HDF5 may hold the new bytes in its buffers: flush before a raw read;
+  ** not readable raw so far (e.g. no storage before the first write): look
+  ** again, unless given up on alternating writes and reads */
+  if (d->raw_off >= 0) d->raw_stale = true;
+  else if (d->raw_undone <= RAW_MAX_UNDONE) d->raw_dset = H5I_INVALID_HID;
   if ((rc = ensure_open(d, err)) != SPY_OK) goto exit;
   fs = H5Dget_space(d->dset);
   hsize_t start[4] = {0}, count[4];

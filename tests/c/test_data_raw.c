@@ -88,6 +88,24 @@ int main(void)
   CHECK(bad == 0, "alternating writes and reads: %zu values not seen", bad);
   same_as_hdf5(f32, 490, 60, SPY_DT_F64, "after alternating");
 
+  /* read before the first write (no storage yet), then written: read raw */
+  {
+    spy_data *e = spy_data_new(SPY_ANALOG);
+    size_t se[2] = {30, 7};
+    CHECK(spy_data_create(e, SPY_DT_F32, 2, se, &err) == SPY_OK, "%s", err.msg);
+    double z[30 * 7];
+    spy_data_read(e, 0, 30, all, 7, z, SPY_DT_F64, &err);
+    for (size_t i = 0; i < 30 * 7; i++) z[i] = ramp(i);
+    CHECK(spy_data_write(e, 0, 30, 0, 7, z, SPY_DT_F64, &err) == SPY_OK, "%s", err.msg);
+    double u[30 * 7];
+    CHECK(spy_data_read(e, 0, 30, all, 7, u, SPY_DT_F64, &err) == SPY_OK, "%s", err.msg);
+    bad = 0;
+    for (size_t i = 0; i < 30 * 7; i++) bad += u[i] != (double)(float)ramp(i);
+    CHECK(bad == 0, "written after an early read: %zu values wrong", bad);
+    CHECK(e->raw_off > 0, "not read raw once written");
+    spy_data_unref(e);
+  }
+
   /* rows x tapers x freqs x channels */
   size_t s4[4] = {50, 3, 11, 4};
   spy_data *d4 = make(SPY_DT_F32, 4, s4, ramp);
