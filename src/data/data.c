@@ -65,10 +65,19 @@ spy_data *spy_data_ref(spy_data *d)
   return d;
 }
 
+/* Descriptors held for raw reads, at most RAW_MAX_FDS (objects beyond read
+** through HDF5: HDF5 holds a descriptor per open file too, and the
+** process's limit may be 1024); guarded by the io lock. */
+#define RAW_MAX_FDS 64
+static int raw_nfd;
+
 /* Forgets the raw-read state (caller holds the io lock). */
 static void raw_reset(spy_data *d)
 {
-  if (d->raw_fd >= 0) close(d->raw_fd);
+  if (d->raw_fd >= 0) {
+    close(d->raw_fd);
+    raw_nfd--;
+  }
   d->raw_fd = -1;
   d->raw_off = -1;
   d->raw_stale = false;
@@ -284,7 +293,7 @@ static long long raw_offset(spy_data *d)
     H5Eclear2(H5E_DEFAULT);
     return -1;
   }
-  int fd = open(d->path, O_RDONLY | O_CLOEXEC);
+  int fd = raw_nfd < RAW_MAX_FDS ? open(d->path, O_RDONLY | O_CLOEXEC) : -1;
   if (fd < 0) return -1;
   /* offsets are from the superblock: use them only when it starts the file
   ** (no user block) */
@@ -295,6 +304,7 @@ static long long raw_offset(spy_data *d)
     return -1;
   }
   d->raw_fd = fd;
+  raw_nfd++;
   d->raw_off = (long long)off;
   return d->raw_off;
 #else

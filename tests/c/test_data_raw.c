@@ -2,6 +2,7 @@
 ** every channel read with pread give the bytes HDF5 gives, see writes made
 ** through HDF5 just before, and files with a user block still read right. */
 #include <string.h>
+#include <sys/resource.h>
 
 #include "data/data.h"
 #include "t.h"
@@ -131,6 +132,30 @@ int main(void)
     CHECK(bad == 0, "user block file: %zu of 120 values wrong", bad);
   }
   spy_data_unref(ub);
+
+  /* many objects open at once under a low descriptor limit: raw reads hold
+  ** at most 64 descriptors besides HDF5's one per file, so 120 objects fit
+  ** in 200 */
+  struct rlimit lim, low;
+  getrlimit(RLIMIT_NOFILE, &lim);
+  low = lim;
+  low.rlim_cur = 200;
+  if (lim.rlim_cur > 200 && setrlimit(RLIMIT_NOFILE, &low) == 0) {
+    enum { NOBJ = 120 };
+    spy_data *objs[NOBJ] = {0};
+    size_t sm[2] = {10, 7}, failed = 0;
+    err = (spy_err){0};
+    for (size_t i = 0; i < NOBJ; i++) {
+      objs[i] = make(SPY_DT_F32, 2, sm, ramp);
+      double z[10 * 7];
+      if (!objs[i] || spy_data_read(objs[i], 0, 10, all, 7, z, SPY_DT_F64, &err) != SPY_OK ||
+          z[69] != (double)(float)ramp(69))
+        failed++;
+    }
+    CHECK(failed == 0, "%zu of %d objects could not be created or read: %s", failed, NOBJ, err.msg);
+    for (size_t i = 0; i < NOBJ; i++) spy_data_unref(objs[i]);
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
   spy_data_unref(f32);
   spy_data_unref(f64);
   spy_data_unref(d4);
