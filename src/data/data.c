@@ -252,8 +252,10 @@ exit:
 ** one worker's read does not wait for another's read or write, and without
 ** HDF5's per-call overhead.  The range is established once per open
 ** dataset under the lock (its offset, a read-only descriptor, and a flush
-** of HDF5's buffers when the file is writable), and forgotten on any write
-** through spy_data_write and when the handles close.
+** of HDF5's buffers when the file is writable), marked stale by a write
+** through spy_data_write (flushed again before the next raw read; after
+** RAW_MAX_UNDONE such flushes the object reads through HDF5), and forgotten
+** when the handles close.
 */
 
 #define RAW_MAX_UNDONE 16
