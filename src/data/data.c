@@ -1,5 +1,8 @@
 #include "data/data.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -42,6 +45,9 @@ spy_data *spy_data_new(spy_dataclass cls)
   d->dtype = SPY_DT_F32;
   d->ndim = spy_dataclass_ndim(cls);
   d->file = d->dset = H5I_INVALID_HID;
+  d->raw_dset = H5I_INVALID_HID;
+  d->raw_fd = -1;
+  d->raw_off = -1;
   d->cfg = cJSON_CreateObject();
   d->info = cJSON_CreateObject();
   d->log = strdup("");
@@ -59,9 +65,29 @@ spy_data *spy_data_ref(spy_data *d)
   return d;
 }
 
+/* Descriptors held for raw reads, at most RAW_MAX_FDS (objects beyond read
+** through HDF5: HDF5 holds a descriptor per open file too, and the
+** process's limit may be 1024); guarded by the io lock. */
+#define RAW_MAX_FDS 64
+static int raw_nfd;
+
+/* Forgets the raw-read state (caller holds the io lock). */
+static void raw_reset(spy_data *d)
+{
+  if (d->raw_fd >= 0) {
+    close(d->raw_fd);
+    raw_nfd--;
+  }
+  d->raw_fd = -1;
+  d->raw_off = -1;
+  d->raw_stale = false;
+  d->raw_dset = H5I_INVALID_HID;
+}
+
 void spy_data_close(spy_data *d)
 {
   spy_h5_lock();
+  raw_reset(d);
   spy_h5_close_dset(d->dset);
   spy_h5_close_file(d->file);
   d->dset = d->file = H5I_INVALID_HID;
@@ -135,6 +161,7 @@ int spy_data_create(spy_data *d, spy_dtype t, int ndim, const size_t *shape, spy
     rc = spy_h5_fail(err, SPY_EIO, "cannot create dataset `data` in '%s'", path);
     goto exit;
   }
+  raw_reset(d);
   spy_h5_close_dset(d->dset);
   spy_h5_close_file(d->file);
   d->file = f;
@@ -179,6 +206,7 @@ int spy_data_open(spy_data *d, const char *path, bool writable, spy_err *err)
   int rc;
   hid_t sp = H5I_INVALID_HID, ty = H5I_INVALID_HID;
   spy_h5_lock();
+  raw_reset(d);
   spy_h5_close_dset(d->dset);
   spy_h5_close_file(d->file);
   d->dset = d->file = H5I_INVALID_HID;
@@ -217,6 +245,132 @@ exit:
   return rc;
 }
 
+/*
+** Raw reads.  Rows over every channel of a contiguous, unfiltered float32
+** or float64 dataset (every dataset spy writes, and Syncopy's) are one byte
+** range of the file: they are read with pread(2), outside the io lock, so
+** one worker's read does not wait for another's read or write, and without
+** HDF5's per-call overhead.  The range is established once per open
+** dataset under the lock (its offset, a read-only descriptor, and a flush
+** of HDF5's buffers when the file is writable), marked stale by a write
+** through spy_data_write (flushed again before the next raw read; after
+** RAW_MAX_UNDONE such flushes the object reads through HDF5), and forgotten
+** when the handles close.
+*/
+
+#define RAW_MAX_UNDONE 16
+
+/* The dataset's byte offset for raw reads, or -1 (caller holds the io lock,
+** dataset open). */
+static long long raw_offset(spy_data *d)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (d->raw_dset == d->dset && d->raw_stale && d->raw_off >= 0) {
+    /* written through HDF5 since: its buffers to the file first (the
+    ** descriptor stays: a read on another thread may be using it) */
+    d->raw_stale = false;
+    d->raw_undone++;
+    /* reads and writes alternating on one object: a flush each time would
+    ** cost more than raw reads save */
+    if (d->raw_undone > RAW_MAX_UNDONE || H5Fflush(d->file, H5F_SCOPE_LOCAL) < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      d->raw_off = -1;
+    }
+  }
+  if (d->raw_dset == d->dset) return d->raw_off;
+  raw_reset(d);
+  d->raw_dset = d->dset;
+  if (d->dtype != SPY_DT_F32 && d->dtype != SPY_DT_F64) return -1;
+  hid_t dcpl = H5Dget_create_plist(d->dset), ft = H5Dget_type(d->dset);
+  hid_t want = spy_h5_type(d->dtype);
+  bool ok = dcpl >= 0 && ft >= 0 && want >= 0 && H5Pget_layout(dcpl) == H5D_CONTIGUOUS &&
+            H5Pget_nfilters(dcpl) == 0 && H5Pget_external_count(dcpl) == 0 && H5Tequal(ft, want) > 0;
+  spy_h5_close_type(want);
+  spy_h5_close_type(ft);
+  spy_h5_close_plist(dcpl);
+  haddr_t off = ok ? H5Dget_offset(d->dset) : HADDR_UNDEF;
+  /* written through HDF5 in this process: its buffers to the file first */
+  if (off == HADDR_UNDEF || off > (haddr_t)LLONG_MAX ||
+      (d->writable && H5Fflush(d->file, H5F_SCOPE_LOCAL) < 0)) {
+    H5Eclear2(H5E_DEFAULT);
+    return -1;
+  }
+  int fd = raw_nfd < RAW_MAX_FDS ? open(d->path, O_RDONLY | O_CLOEXEC) : -1;
+  if (fd < 0) return -1;
+  /* offsets are from the superblock: use them only when it starts the file
+  ** (no user block) */
+  static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  unsigned char head[8];
+  if (pread(fd, head, sizeof head, 0) != (ssize_t)sizeof head || memcmp(head, sig, sizeof sig) != 0) {
+    close(fd);
+    return -1;
+  }
+  d->raw_fd = fd;
+  raw_nfd++;
+  d->raw_off = (long long)off;
+  return d->raw_off;
+#else
+  (void)d;
+  return -1;
+#endif
+}
+
+static int pread_all(int fd, void *buf, size_t n, off_t at)
+{
+  char *p = buf;
+  while (n) {
+    ssize_t k = pread(fd, p, n < ((size_t)1 << 30) ? n : (size_t)1 << 30, at);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return -1;
+    p += k;
+    n -= (size_t)k;
+    at += k;
+  }
+  return 0;
+}
+
+/* float32 values stored from byte nelem * 4 of buf on, widened to the
+** nelem doubles of buf in place.  In chunks copied out first (memcpy keeps
+** the aliasing well defined): doubles [i, i+m) overwrite float slots below
+** 2(i+m) <= nelem + i + m, i.e. only floats of this or earlier chunks. */
+static void widen_upper(void *buf, size_t nelem)
+{
+  char *base = buf;
+  for (size_t i = 0; i < nelem; i += 256) {
+    float chunk[256];
+    size_t m = nelem - i < 256 ? nelem - i : 256;
+    memcpy(chunk, base + (nelem + i) * sizeof(float), m * sizeof(float));
+    for (size_t j = 0; j < m; j++) {
+      double v = chunk[j];
+      memcpy(base + (i + j) * sizeof(double), &v, sizeof v);
+    }
+  }
+}
+
+/* Reads rows [row0, row0+nrows) over every channel raw when the dataset
+** allows it; *done tells whether it did. */
+static int raw_read(spy_data *d, size_t row0, size_t nrows, void *buf, spy_dtype t, bool *done,
+                    spy_err *err)
+{
+  *done = false;
+  spy_h5_lock();
+  int rc = ensure_open(d, err);
+  long long off = rc == SPY_OK ? raw_offset(d) : -1;
+  int fd = d->raw_fd;
+  spy_h5_unlock();
+  if (rc != SPY_OK || off < 0) return rc;
+  size_t fes = spy_dtype_size(d->dtype), nelem = nrows * spy_data_row_elems(d);
+  bool widen = t != d->dtype; /* float32 -> float64 */
+  void *target = widen ? (float *)buf + nelem : buf;
+  unsigned long long at = (unsigned long long)off + (unsigned long long)row0 * spy_data_row_elems(d) * fes;
+  if (at > (unsigned long long)LLONG_MAX ||
+      pread_all(fd, target, nelem * fes, (off_t)at) != 0)
+    return spy_fail(err, SPY_EIO, "cannot read rows %zu..%zu of '%s'", row0, row0 + nrows, d->path);
+  if (widen) widen_upper(buf, nelem);
+  *done = true;
+  return SPY_OK;
+}
+
 int spy_data_read(spy_data *d, size_t row0, size_t nrows, const size_t *chans, size_t nch,
                   void *buf, spy_dtype t, spy_err *err)
 {
@@ -249,6 +403,11 @@ int spy_data_read(spy_data *d, size_t row0, size_t nrows, const size_t *chans, s
   } else if (c0 + nch > lastdim) {
     return spy_fail(err, SPY_EINVAL, "channels %zu..%zu outside the data (%zu)", c0, c0 + nch,
                     lastdim);
+  }
+  if (contiguous && c0 == 0 && nch == lastdim &&
+      (t == d->dtype || (t == SPY_DT_F64 && d->dtype == SPY_DT_F32))) {
+    bool done;
+    if ((rc = raw_read(d, row0, nrows, buf, t, &done, err)) != SPY_OK || done) return rc;
   }
 
   spy_h5_lock();
@@ -308,21 +467,7 @@ exit:
   /* widening and scattering need no HDF5: done after the lock is released,
   ** so another worker's read or write is not held up by them */
   if (rc == SPY_OK) {
-    if (widen) {
-      /* In chunks copied out first (memcpy keeps the aliasing well defined):
-      ** doubles [i, i+m) overwrite float slots below 2(i+m) <= nelem + i + m,
-      ** i.e. only floats of this or earlier chunks. */
-      char *base = buf;
-      for (size_t i = 0; i < nelem; i += 256) {
-        float chunk[256];
-        size_t m = nelem - i < 256 ? nelem - i : 256;
-        memcpy(chunk, base + (nelem + i) * sizeof(float), m * sizeof(float));
-        for (size_t j = 0; j < m; j++) {
-          double v = chunk[j];
-          memcpy(base + (i + j) * sizeof(double), &v, sizeof v);
-        }
-      }
-    }
+    if (widen) widen_upper(buf, nelem);
     if (!contiguous) {
       size_t blocks = nrows * inner;
       for (size_t c = 0; c < nch; c++) {
@@ -347,6 +492,11 @@ int spy_data_write(spy_data *d, size_t row0, size_t nrows, size_t chan0, size_t 
     return spy_fail(err, SPY_EINVAL, "write outside the data");
   if (!d->writable) return spy_fail(err, SPY_EIO, "object is read-only");
   spy_h5_lock();
+  /* HDF5 may hold the new bytes in its buffers: flush before a raw read;
+  ** not readable raw so far (e.g. no storage before the first write): look
+  ** again, unless given up on alternating writes and reads */
+  if (d->raw_off >= 0) d->raw_stale = true;
+  else if (d->raw_undone <= RAW_MAX_UNDONE) d->raw_dset = H5I_INVALID_HID;
   if ((rc = ensure_open(d, err)) != SPY_OK) goto exit;
   fs = H5Dget_space(d->dset);
   hsize_t start[4] = {0}, count[4];

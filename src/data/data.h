@@ -71,6 +71,16 @@ typedef struct spy_data {
   /* EventData with extra columns: its own dimord ("sample", "eventid",
   ** extra names; NULL-terminated), NULL for the class's */
   char **dimord;
+
+  /* Raw reads (data.c, raw_offset): while raw_dset == dset, rows of `data`
+  ** are read with pread(2) on raw_fd at byte offset raw_off (-1: not
+  ** readable that way), without HDF5 or the io lock; raw_stale: written
+  ** through HDF5 since, flush first.  Set and cleared under the io lock. */
+  hid_t raw_dset;
+  int raw_fd;
+  long long raw_off;
+  bool raw_stale;
+  unsigned raw_undone; /* flushes made because of writes */
 } spy_data;
 
 /* A new, empty object of class cls holding one reference; NULL if out of memory. */
