@@ -103,6 +103,10 @@ static size_t block_shift(size_t e, size_t W) { return (8 - e * W % 8) % 8; }
 /* fir_kernel's channel groups, and its lane pitch: n rounded up to whole
 ** 64-byte lines, so that every lane is aligned as FFTW's plans need */
 enum { FIR_LANES = 8 };
+/* rows per block of the gather into lanes and the write back: their
+** interleaved rows (at most 8 KB of float64 per channel-group row block
+** of 16 channels) stay in L1 while the lanes are visited one by one */
+enum { TILE_ROWS = 256 };
 static size_t lane_pitch(size_t n) { return (n + 7) & ~(size_t)7; }
 
 static size_t fir_group(size_t nchan) { return nchan < FIR_LANES ? nchan : FIR_LANES; }
@@ -258,9 +262,14 @@ static void write_lanes(const pp_plan *P, double *const *g, size_t w, size_t row
   const size_t step = P->step;
   const bool rect = P->post == POST_RECTIFY;
   if (P->out_dtype == SPY_DT_F32 && !rect) {
-    for (size_t r = 0; r < rows; r++) {
-      float *dst = (float *)out + r * C + c0;
-      for (size_t j = 0; j < w; j++) dst[j] = (float)g[j][r * step];
+    /* in blocks of rows whose output stays in L1, lane by lane */
+    for (size_t r0 = 0; r0 < rows; r0 += TILE_ROWS) {
+      const size_t r1 = rows - r0 < TILE_ROWS ? rows : r0 + TILE_ROWS;
+      for (size_t j = 0; j < w; j++) {
+        const double *src = g[j];
+        float *dst = (float *)out + c0 + j;
+        for (size_t r = r0; r < r1; r++) dst[r * C] = (float)src[r * step];
+      }
     }
     return;
   }
@@ -277,25 +286,33 @@ static void write_lanes(const pp_plan *P, double *const *g, size_t w, size_t row
 static void gather_lanes(const spy_task *t, size_t c0, size_t w, double *const *g, bool *nan)
 {
   const size_t N = t->nsamp, C = t->nchan;
-  if (t->flags & SPY_TASK_IN_F32) {
-    const float *in = (const float *)(const void *)t->in;
-    for (size_t i = 0; i < N; i++) {
-      const float *row = in + i * C + c0;
-      for (size_t j = 0; j < w; j++) {
-        double v = row[j];
-        g[j][i] = v;
-        nan[j] |= v != v;
-      }
-    }
-    return;
-  }
-  for (size_t i = 0; i < N; i++) {
-    const double *row = t->in + i * C + c0;
+  const bool f32 = t->flags & SPY_TASK_IN_F32;
+  int bad[FIR_LANES] = {0};
+  /* in blocks of rows that stay in L1, lane by lane */
+  for (size_t i0 = 0; i0 < N; i0 += TILE_ROWS) {
+    const size_t i1 = N - i0 < TILE_ROWS ? N : i0 + TILE_ROWS;
     for (size_t j = 0; j < w; j++) {
-      g[j][i] = row[j];
-      nan[j] |= row[j] != row[j];
+      double *dst = g[j];
+      int b = 0;
+      if (f32) {
+        const float *src = (const float *)(const void *)t->in + c0 + j;
+        for (size_t i = i0; i < i1; i++) {
+          double v = src[i * C];
+          dst[i] = v;
+          b |= v != v;
+        }
+      } else {
+        const double *src = t->in + c0 + j;
+        for (size_t i = i0; i < i1; i++) {
+          double v = src[i * C];
+          dst[i] = v;
+          b |= v != v;
+        }
+      }
+      bad[j] |= b;
     }
   }
+  for (size_t j = 0; j < w; j++) nan[j] = bad[j];
 }
 
 /* FIR filtering without zscore, FIR_LANES channels at a time: gathered
