@@ -317,12 +317,12 @@ static void gather_lanes(const spy_task *t, size_t c0, size_t w, double *const *
 }
 
 /* FIR filtering without zscore, FIR_LANES channels at a time: gathered
-** in one pass over the rows into contiguous lanes (NaN check on the way),
-** each lane de-trended and convolved, and the group written back row by
-** row (or each lane Hilbert-transformed).  Gathering lane by lane would
-** walk the whole interleaved trial once per channel.  A lane's result
-** lands in the spare buffer, which then takes the lane's place (no copy
-** back). */
+** into contiguous lanes in blocks of TILE_ROWS rows (NaN check on the
+** way), each lane de-trended and convolved, and the group written back the
+** same way (or each lane Hilbert-transformed).  Gathering lane by lane
+** over the whole trial would walk the interleaved trial once per channel.
+** A lane's result lands in the spare buffer, which then takes the lane's
+** place (no copy back). */
 static int fir_kernel(const pp_plan *P, const spy_hilbert *hil, spy_task *t, spy_err *err)
 {
   const size_t N = t->nsamp, C = t->nchan, ld = lane_pitch(N);

@@ -54,8 +54,10 @@ static inline double spy_trial_offset(const spy_trials *t, size_t k)
 enum { SPY_TASK_HAS_NAN = 1 << 0 };
 
 /* Set by the scheduler on entry when an op with in_f32 gets its input as
-** stored float32 values: task->in then points to nsamp x nchan floats
-** (read it as (const float *)task->in).  The kernel may leave it set. */
+** stored float32 values: task->in then points to nsamp x nchan floats,
+** aligned for float only (batched small tasks follow each other in one
+** buffer); read it as (const float *)(const void *)task->in.  The kernel
+** may leave the flag set. */
 enum { SPY_TASK_IN_F32 = 1 << 8 };
 
 typedef struct spy_task {
