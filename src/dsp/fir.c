@@ -113,16 +113,43 @@ int spy_minphase_rceps(const double *h, size_t n, double *out, spy_err *err)
   return SPY_OK;
 }
 
+/*
+** The overlap-save block length for m taps and signals of up to maxlen
+** samples: the candidate with the least estimated work, blocks x L log2 L.
+** Candidates are 2^k, 5 * 2^k and 25 * 2^k from 2m (at least half of a
+** block is output) up to 20480 (or the power of two >= 4m when that is
+** longer).  FFTW's estimated plans ran these at 0.20-0.25 ns per L log2 L
+** on this machine kind, except powers of two above 4096 (0.35 ns: weighed
+** 1.5 here); longer blocks ran slower per point (0.28-0.36 ns).  At 2001
+** taps and 10,000 samples: one block of 12,800 points instead of two of
+** 8192 (issue #20, docs/internals/filters.md).
+*/
+static size_t block_len(size_t m, size_t maxlen)
+{
+  size_t p2 = 1;
+  while (p2 < 4 * m) p2 *= 2;
+  const size_t cap = p2 > 20480 ? p2 : 20480, n = maxlen ? maxlen : 1;
+  static const size_t bases[] = {1, 5, 25};
+  size_t best = p2;
+  double bestcost = -1;
+  for (size_t i = 0; i < sizeof bases / sizeof *bases; i++)
+    for (size_t L = bases[i]; L <= cap; L *= 2) {
+      if (L < 2 * m || L < 16) continue;
+      size_t B = L - m + 1, nb = (n + B - 1) / B;
+      double cost = (double)nb * (double)L * log2((double)L);
+      if (bases[i] == 1 && L > 4096) cost *= 1.5;
+      if (bestcost < 0 || cost < bestcost) best = L, bestcost = cost;
+    }
+  return best;
+}
+
 int spy_fir_prepare(spy_fir *f, const double *h, size_t m, size_t maxlen, spy_err *err)
 {
   memset(f, 0, sizeof *f);
   if (m == 0) return spy_fail(err, SPY_EINVAL, "an FIR filter needs at least one tap");
-  /* blocks of about 4 kernel lengths (or the whole longest signal if
-  ** shorter); a power of two, which FFTW plans fastest and runs well.  At
-  ** 1001 taps 4096-point blocks ran 25% faster than 8192 (issue #20). */
-  size_t full = maxlen + m - 1, target = 4 * m > 4096 ? 4 * m : 4096;
-  f->nfft = 1;
-  while (f->nfft < (full < target ? full : target)) f->nfft *= 2;
+  if (m > (size_t)1 << 28)
+    return spy_fail(err, SPY_EINVAL, "an FIR filter of %zu taps is too long for this version", m);
+  f->nfft = block_len(m, maxlen);
   if (f->nfft > (size_t)1 << 30)
     return spy_fail(err, SPY_EINVAL, "an FIR filter of %zu taps is too long for this version", m);
   f->m = m;
@@ -165,8 +192,11 @@ size_t spy_fir_scratch_bytes(const spy_fir *f)
 
 /* X[k] *= H[k] over n complex values as (re, im) pairs: the plain
 ** product, without the C library's checks for infinite operands (the
-** spectra are finite), so the loop vectorises. */
-static void cmul_spectrum(double *restrict X, const double *restrict H, size_t n)
+** spectra are finite), so the loop vectorises; in wider vectors where the
+** CPU has them (ISO C mode keeps the compiler from fusing multiply-adds, so
+** every version rounds alike). */
+__attribute__((target_clones("avx2", "default"))) static void
+cmul_spectrum(double *restrict X, const double *restrict H, size_t n)
 {
   for (size_t k = 0; k < n; k++) {
     double a = X[2 * k], b = X[2 * k + 1], c = H[2 * k], d = H[2 * k + 1];
@@ -212,14 +242,25 @@ void spy_fir_same_direct(const double *h, size_t m, const double *x, size_t n, d
 
 /* ---- two passes as one convolution ------------------------------------------ */
 
-/* r = FFT-convolution of r[0..len) (zero beyond) with h at length Le
-** (no wrap-around: len + m - 1 <= Le); result in r[0..Le). */
-static void edge_conv(const spy_fir2 *f, double *r, size_t len, double complex *X)
+/* r = FFT-convolution of r[0..len) (zero beyond) with the half kernel
+** whose spectrum is H, at length Lc (no wrap-around: len + c - 1 <= Lc);
+** result in r[0..Lc). */
+static void edge_conv(const spy_fir2 *f, double *r, size_t len, const double complex *H,
+                      double complex *X)
 {
-  memset(r + len, 0, (f->Le - len) * sizeof *r);
+  memset(r + len, 0, (f->Lc - len) * sizeof *r);
   fftw_execute_dft_r2c(f->r2c, r, (fftw_complex *)X);
-  cmul_spectrum((double *)X, (const double *)f->He, f->Le / 2 + 1);
+  cmul_spectrum((double *)X, (const double *)H, f->Lc / 2 + 1);
   fftw_execute_dft_c2r(f->c2r, (fftw_complex *)X, r);
+}
+
+/* spectrum of h[0..c) at Lc, scaled by 1/Lc, into H (r: Lc doubles of scratch) */
+static void half_spectrum(const spy_fir2 *f, const double *h, double *r, double complex *H)
+{
+  memset(r, 0, f->Lc * sizeof *r);
+  memcpy(r, h, f->c * sizeof *h);
+  fftw_execute_dft_r2c(f->r2c, r, (fftw_complex *)H);
+  for (size_t k = 0; k <= f->Lc / 2; k++) H[k] /= (double)f->Lc;
 }
 
 int spy_fir2_prepare(spy_fir2 *f, const double *h, size_t m, size_t maxlen, spy_err *err)
@@ -236,22 +277,21 @@ int spy_fir2_prepare(spy_fir2 *f, const double *h, size_t m, size_t maxlen, spy_
   free(g);
   if (rc) return rc;
   f->c = c;
-  f->Le = 1;
-  while (f->Le < 3 * c + 1) f->Le *= 2;
-  f->He = spy_fft_alloc((f->Le / 2 + 1) * sizeof *f->He);
-  double *r = spy_fft_alloc(f->Le * sizeof *r);
-  f->r2c = spy_fft_plan_simple(SPY_FFT_R2C, (int)f->Le, 1, err);
-  f->c2r = f->r2c ? spy_fft_plan_simple(SPY_FFT_C2R, (int)f->Le, 1, err) : NULL;
-  if (!f->He || !r || !f->c2r) {
+  f->Lc = 1;
+  while (f->Lc < 2 * c) f->Lc *= 2;
+  f->Ha = spy_fft_alloc((f->Lc / 2 + 1) * sizeof *f->Ha);
+  f->Hb = spy_fft_alloc((f->Lc / 2 + 1) * sizeof *f->Hb);
+  double *r = spy_fft_alloc(f->Lc * sizeof *r);
+  f->r2c = spy_fft_plan_simple(SPY_FFT_R2C, (int)f->Lc, 1, err);
+  f->c2r = f->r2c ? spy_fft_plan_simple(SPY_FFT_C2R, (int)f->Lc, 1, err) : NULL;
+  if (!f->Ha || !f->Hb || !r || !f->c2r) {
+    bool mem = !f->Ha || !f->Hb || !r;
     spy_fft_free(r);
     spy_fir2_release(f);
-    return f->He && r ? (err ? err->code : SPY_ERUNTIME)
-                      : spy_fail(err, SPY_ENOMEM, "out of memory");
+    return mem ? spy_fail(err, SPY_ENOMEM, "out of memory") : (err ? err->code : SPY_ERUNTIME);
   }
-  memset(r, 0, f->Le * sizeof *r);
-  memcpy(r, h, m * sizeof *h);
-  fftw_execute_dft_r2c(f->r2c, r, (fftw_complex *)f->He);
-  for (size_t k = 0; k <= f->Le / 2; k++) f->He[k] /= (double)f->Le;
+  half_spectrum(f, h, r, f->Ha);         /* h[0..c) */
+  half_spectrum(f, h + c + 1, r, f->Hb); /* h[c+1..2c] */
   spy_fft_free(r);
   return SPY_OK;
 }
@@ -259,14 +299,15 @@ int spy_fir2_prepare(spy_fir2 *f, const double *h, size_t m, size_t maxlen, spy_
 void spy_fir2_release(spy_fir2 *f)
 {
   spy_fir_release(&f->g);
-  spy_fft_free(f->He);
+  spy_fft_free(f->Ha);
+  spy_fft_free(f->Hb);
   memset(f, 0, sizeof *f);
 }
 
 size_t spy_fir2_scratch_bytes(const spy_fir2 *f)
 {
   size_t a = spy_fir_scratch_bytes(&f->g);
-  size_t b = align64(f->Le * sizeof(double)) + align64((f->Le / 2 + 1) * sizeof(double complex));
+  size_t b = align64(f->Lc * sizeof(double)) + align64((f->Lc / 2 + 1) * sizeof(double complex));
   return a > b ? a : b;
 }
 
@@ -274,10 +315,11 @@ size_t spy_fir2_scratch_bytes(const spy_fir2 *f)
 ** With f = x * h (full), c = (m-1)/2 and 'same' cutting f to [c, n+c),
 ** the second pass y[i] = sum_k h[k] same1[i+c-k] is the 'same' convolution
 ** with h * h less the terms of f the first pass cut off:
-**   i < c:     sum_{j=i}^{c-1} h[i+2c-j] f[j]      = (fL * h)[2c+i],
-**   i >= n-c:  sum_{j=n+c}^{i+2c} h[i+2c-j] f[j]   = (fR * h)[i-n+c],
-** where fL = f[0..c) = (x[0..c) * h)[0..c) and fR = f[n+c..n+2c) =
-** (x[n-c..n) * h)[2c..3c).  Four short FFT convolutions per signal.
+**   i < c:     sum_{j=i}^{c-1} h[i+2c-j] f[j]      = (fL * hb)[c-1+i],
+**   i >= n-c:  sum_{j=n+c}^{i+2c} h[i+2c-j] f[j]   = (fR * ha)[i-n+c],
+** where ha = h[0..c), hb = h[c+1..2c], fL = f[0..c) = (x[0..c) * ha)[0..c)
+** and fR = f[n+c..n+2c) = (x[n-c..n) * hb)[c-1..2c-1): four convolutions
+** of half-kernel length per signal (FFT length >= 2c).
 */
 void spy_fir2_same(const spy_fir2 *f, const double *x, size_t n, double *y, void *scratch)
 {
@@ -285,19 +327,19 @@ void spy_fir2_same(const spy_fir2 *f, const double *x, size_t n, double *y, void
   const size_t c = f->c;
   if (c == 0 || n == 0) return;
   double *r = scratch;
-  double complex *X = (double complex *)((char *)scratch + align64(f->Le * sizeof(double)));
+  double complex *X = (double complex *)((char *)scratch + align64(f->Lc * sizeof(double)));
   /* left edge */
   size_t k = n < c ? n : c;
   memcpy(r, x, k * sizeof *r);
-  edge_conv(f, r, k, X);
-  edge_conv(f, r, c, X); /* r[0..c) = fL */
-  for (size_t i = 0; i < k; i++) y[i] -= r[2 * c + i];
+  edge_conv(f, r, k, f->Ha, X);
+  edge_conv(f, r, c, f->Hb, X); /* r[0..c) = fL */
+  for (size_t i = 0; i < k; i++) y[i] -= r[c - 1 + i];
   /* right edge: x[n-c..n), zero before the signal */
   size_t lead = n < c ? c - n : 0;
   memset(r, 0, lead * sizeof *r);
   memcpy(r + lead, x + (n - (c - lead)), (c - lead) * sizeof *r);
-  edge_conv(f, r, c, X);
-  memmove(r, r + 2 * c, c * sizeof *r); /* fR */
-  edge_conv(f, r, c, X);
+  edge_conv(f, r, c, f->Hb, X);
+  memmove(r, r + c - 1, c * sizeof *r); /* fR */
+  edge_conv(f, r, c, f->Ha, X);
   for (size_t s = lead; s < c; s++) y[n - c + s] -= r[s];
 }

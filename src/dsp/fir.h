@@ -5,9 +5,10 @@
 ** with the signal zero outside [0, n).
 **
 ** The FFT path convolves by overlap-save in blocks of one FFT length chosen
-** when the filter is prepared (about 8 kernel lengths, or the whole signal
-** when that is shorter), so scratch stays a few block lengths whatever the
-** trial length.  The direct path is the time-domain sum, used when a
+** when the filter is prepared (the least estimated work for the longest
+** signal among lengths FFTW's estimated plans run well, at most 20480 for
+** kernels under 5121 taps; fir.c), so scratch stays a few block lengths
+** whatever the trial length.  The direct path is the time-domain sum, used when a
 ** signal contains NaN so that a NaN spoils only the outputs within half a
 ** kernel of it (the FFT would spread it over a whole block).
 **
@@ -75,15 +76,15 @@ void spy_fir_same(const spy_fir *f, const double *x, size_t n, double *y, void *
 /*
 ** Two 'same' passes, y = same(same(x, h), h) as Syncopy's twopass computes
 ** it, as one convolution with h * h (2m-1 taps) corrected at both ends for
-** what the first pass cuts off (four short FFT convolutions of the first
-** and last (m-1)/2 samples).  Agrees with two spy_fir_same passes to
+** what the first pass cuts off (four FFT convolutions of half-kernel
+** length at each signal's ends).  Agrees with two spy_fir_same passes to
 ** rounding.  m odd.  Ownership as spy_fir.
 */
 typedef struct spy_fir2 {
-  spy_fir g;          /* h * h */
-  size_t c;           /* (m-1)/2 */
-  size_t Le;          /* edge transform length, >= 3c + 1 */
-  double complex *He; /* spectrum of h at Le, scaled by 1/Le */
+  spy_fir g;                /* h * h */
+  size_t c;                 /* (m-1)/2 */
+  size_t Lc;                /* edge transform length, >= 2c */
+  double complex *Ha, *Hb;  /* spectra of h[0..c) and h[c+1..2c] at Lc, scaled by 1/Lc */
   fftw_plan r2c, c2r;
 } spy_fir2;
 

@@ -53,6 +53,13 @@ static inline double spy_trial_offset(const spy_trials *t, size_t k)
 /* Flags a kernel may raise for its task (reported in the result's .info). */
 enum { SPY_TASK_HAS_NAN = 1 << 0 };
 
+/* Set by the scheduler on entry when an op with in_f32 gets its input as
+** stored float32 values: task->in then points to nsamp x nchan floats,
+** aligned for float only (batched small tasks follow each other in one
+** buffer); read it as (const float *)(const void *)task->in.  The kernel
+** may leave the flag set. */
+enum { SPY_TASK_IN_F32 = 1 << 8 };
+
 typedef struct spy_task {
   size_t trial;       /* index into spy_trials */
   size_t chan0, nchan; /* channel chunk (indices among the selected channels) */
@@ -115,6 +122,11 @@ typedef struct spy_op {
   /* The kernels leave per-trial results in the plan (for metadata): the op
   ** runs inline or on threads only; remote workers refuse it. */
   bool in_process;
+  /* The kernel also takes float32 input as it is stored (SPY_TASK_IN_F32):
+  ** the inline and thread executors then read float32 input without
+  ** widening it to float64 (half the bytes, one pass less over memory).
+  ** Remote workers and streamed tasks always hand over float64. */
+  bool in_f32;
 
   /* Long trials (optional).  A task whose float64 input and output
   ** buffers would exceed the run's stream limit (SPY_STREAM_BYTES) runs

@@ -63,6 +63,16 @@ static size_t trial_nsamp(const run *r, size_t k)
   return r->sel ? r->sel->nrows[k] : 0;
 }
 
+/* Whether tasks read the input as stored float32 (op->in_f32): no widened
+** float64 copy of each trial; the kernel converts while it gathers. */
+static bool raw_f32(const run *r)
+{
+  return r->op->in_f32 && r->in && !r->remote && r->in->dtype == SPY_DT_F32;
+}
+
+static spy_dtype in_type(const run *r) { return raw_f32(r) ? SPY_DT_F32 : SPY_DT_F64; }
+static size_t in_es(const run *r) { return raw_f32(r) ? sizeof(float) : sizeof(double); }
+
 static int alloc_buffers(run *r, int nworkers, spy_err *err)
 {
   r->buf = calloc((size_t)nworkers, sizeof *r->buf);
@@ -147,7 +157,7 @@ static int task_buffers(run *r, const task *t, buffers *b, int which, spy_err *e
 {
   const spy_op *op = r->op;
   size_t k = t->sel, nsamp = trial_nsamp(r, k);
-  size_t inb = which & BUF_IN && r->inbytes ? nsamp * t->nc * sizeof(double) : 0;
+  size_t inb = which & BUF_IN && r->inbytes ? nsamp * t->nc * in_es(r) : 0;
   size_t outb = !(which & BUF_OUT) ? 0
                 : op->acc_elems    ? spy_op_task_bytes(op, op->out_rows[k], t->nc)
                                    : op->out_rows[k] * r->rowelems * t->nc * r->es;
@@ -222,7 +232,7 @@ static int stage_read(run *r, task *t, double *in, spy_err *e)
   size_t k = t->sel;
   if (!r->in || r->remote || streamed(r, t)) return SPY_OK;
   return spy_data_read(r->in, r->sel->row0[k], trial_nsamp(r, k), r->chans + t->c0, t->nc, in,
-                       SPY_DT_F64, e);
+                       in_type(r), e);
 }
 
 /* A streamed task's pieces: rows relative to its trial, channels to its
@@ -294,8 +304,9 @@ static int stage_compute(run *r, task *t, const double *in, void *out, void *scr
   kt.out = out;
   kt.rows = op->out_rows[k];
   kt.scratch = scratch;
+  kt.flags = raw_f32(r) ? SPY_TASK_IN_F32 : 0;
   int rc = op->kernel(op->plan, &kt, e);
-  t->flags = kt.flags;
+  t->flags = kt.flags & ~(unsigned)SPY_TASK_IN_F32;
   return rc;
 }
 
@@ -402,7 +413,7 @@ static void io_submit(spy_pool *io, iojob *j, run *r, task *t, void *buf, int ki
 
 static size_t in_bytes(const run *r, const task *t)
 {
-  return r->in && !r->remote ? trial_nsamp(r, t->sel) * t->nc * sizeof(double) : 0;
+  return r->in && !r->remote ? trial_nsamp(r, t->sel) * t->nc * in_es(r) : 0;
 }
 
 static size_t out_bytes(const run *r, const task *t)
@@ -461,7 +472,7 @@ static task *run_small(run *r, task *tasks, size_t ntasks, double *acc, bool qui
       return t;
     }
     if (inb && (t->status = keep_err(t, spy_data_read(r->in, r->sel->row0[t->sel], rows, r->chans,
-                                                      r->nchan, b->in, SPY_DT_F64, e), e)))
+                                                      r->nchan, b->in, in_type(r), e), e)))
       return t;
     size_t ioff = 0, ooff = 0;
     for (size_t q = i; q < j; q++) {

@@ -8,12 +8,14 @@
 ** floor (reading its float32 input from a file in the page cache and
 ** writing its float32 output to a new file), each printed on its own as
 ** "floor a_fft" and "floor a_io".  c_firws likewise: "floor c_firws_fft"
-** the overlap-save FFT convolution alone (the fastest block length) with
+** the overlap-save FFT convolution alone (the fastest block length among
+** those spy chooses from; "floor c_firws_fft_pow2": powers of two only) with
 ** the combined kernel of its two passes ("floor c_firws_1001": one pass),
 ** "floor c_firws_io" reading and writing its float32 samples, "floor
 ** c_firws" their sum.
 */
 #include <fftw3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,15 +98,19 @@ static double io(size_t nin, size_t nout, int reps)
 
 /* Overlap-save 'same' convolution of `lanes` signals of n samples with an
 ** m-tap kernel, raw FFTW: per block a copy in, r2c, the spectrum product,
-** c2r (no zero padding, no copy out); best of `reps`, and the fastest
-** power-of-two block length from 2048 to 32768. */
-static double firconv(size_t lanes, size_t n, size_t m, int reps)
+** c2r (no zero padding, no copy out); best of `reps`, and the fastest block
+** length from 2048 to 32768: powers of two only (pow2), or also 5 * 2^k
+** and 25 * 2^k, the lengths spy's FIR chooses from (src/dsp/fir.c). */
+static double firconv(size_t lanes, size_t n, size_t m, int reps, bool pow2)
 {
   double best = 1e30;
   double *x = malloc(n * sizeof *x);
   for (size_t i = 0; i < n; i++) x[i] = (double)((i * 7919) % 1000) / 1000.0;
-  for (int L = 2048; L <= 32768; L *= 2) {
-    if ((size_t)L <= m) continue;
+  static const int lens[] = {2048, 2560, 3200, 4096, 5120, 6400, 8192, 10240, 12800,
+                             16384, 20480, 25600, 32768};
+  for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
+    int L = lens[li];
+    if ((size_t)L <= m || (pow2 && (L & (L - 1)))) continue;
     size_t B = (size_t)L - m + 1, nb = (n + B - 1) / B;
     spy_err err = {0};
     fftw_plan f = spy_fft_plan_simple(SPY_FFT_R2C, L, 1, &err);
@@ -158,8 +164,9 @@ int main(void)
   /* c_firws: 100 trials x 10 channels of 10000 samples */
   /* c_firws is Syncopy's default twopass: 'same' twice with 1001 taps, at
   ** least one convolution with the combined kernel of 2001 taps */
-  double ff = firconv(100 * 10, 10000, 2001, 3), fi = io((size_t)100 * 10000 * 10 * 4, (size_t)100 * 10000 * 10 * 4, 5);
-  printf("floor c_firws_1001 %.6f\n", firconv(100 * 10, 10000, 1001, 3));
+  double ff = firconv(100 * 10, 10000, 2001, 3, false), fi = io((size_t)100 * 10000 * 10 * 4, (size_t)100 * 10000 * 10 * 4, 5);
+  printf("floor c_firws_1001 %.6f\n", firconv(100 * 10, 10000, 1001, 3, false));
+  printf("floor c_firws_fft_pow2 %.6f\n", firconv(100 * 10, 10000, 2001, 3, true));
   printf("floor c_firws_fft %.6f\n", ff);
   printf("floor c_firws_io %.6f\n", fi);
   printf("floor c_firws %.6f\n", ff + fi);

@@ -165,11 +165,42 @@ static void convolution_cases(void)
   free(x), free(y), free(h);
 }
 
+/* Short kernels and signal lengths around them: the block lengths chosen
+** include odd ones (25 points) and single blocks; FFT 'same' equals the
+** time-domain sum for each, and a block is at least twice the kernel. */
+static void short_kernel_cases(void)
+{
+  spy_err err;
+  size_t ms[] = {1, 3, 11, 13, 51, 129}, ns[] = {1, 7, 24, 25, 30, 1000, 3001};
+  for (size_t a = 0; a < sizeof ms / sizeof *ms; a++)
+    for (size_t q = 0; q < sizeof ns / sizeof *ns; q++) {
+      size_t m = ms[a], n = ns[q];
+      double *h = malloc(m * sizeof *h), *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y),
+             *d = malloc(n * sizeof *d);
+      for (size_t k = 0; k < m; k++) h[k] = 1.0 / (1.0 + (double)k) - 0.01 * (double)(k % 3);
+      for (size_t i = 0; i < n; i++) x[i] = cos(0.07 * (double)(i * i)) - 0.2 * (double)(i % 5);
+      spy_fir f;
+      CHECK(spy_fir_prepare(&f, h, m, n, &err) == 0, "%s", err.msg);
+      CHECK(f.nfft >= 2 * m, "m=%zu: block %zu shorter than twice the kernel", m, f.nfft);
+      void *scr = spy_fft_alloc(spy_fir_scratch_bytes(&f));
+      spy_fir_same(&f, x, n, y, scr);
+      spy_fir_same_direct(h, m, x, n, d);
+      double worst = 0;
+      for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs(d[i] - y[i]));
+      CHECK(worst < 1e-12, "m=%zu n=%zu (block %zu): FFT and direct differ by %g", m, n, f.nfft,
+            worst);
+      spy_fft_free(scr);
+      spy_fir_release(&f);
+      free(h), free(x), free(y), free(d);
+    }
+}
+
 int main(void)
 {
   design_cases();
   minphase_case();
   convolution_cases();
+  short_kernel_cases();
   spy_fft_cleanup();
   return t_done();
 }
