@@ -108,6 +108,12 @@ typedef struct spy_op {
   ** output is the mean: sum / ntrials (acc_elems must then be 0). */
   size_t acc_elems;
   int (*finalize)(const void *plan, const double *acc, size_t ntrials, void *out, spy_err *err);
+  /* Optional, with acc_elems: adds one trial's input (task->in) into acc
+  ** directly and leaves acc exactly as the kernel's block summed into it
+  ** would.  The inline executor calls it in trial order instead of kernel
+  ** and sum (no block written and read back: one pass over the input);
+  ** pools and remote workers run the kernel, so the numbers agree. */
+  void (*fold)(const void *plan, double *acc, const spy_task *task);
   /* After a successful run (and finalize): the result's metadata, Syncopy's
   ** out.metadata (e.g. FOOOF's fitted parameters), a new JSON object the
   ** caller owns; NULL only when out of memory.  May be NULL: no metadata. */

@@ -299,6 +299,21 @@ static int stage_compute(run *r, task *t, const double *in, void *out, void *scr
   return rc;
 }
 
+/* Average mode with op->fold (inline): the trial's input goes into acc
+** directly, in trial order. */
+static int stage_fold(run *r, task *t, const double *in, double *acc, spy_err *e)
+{
+  if (spy_interrupted()) return spy_fail(e, SPY_EINTR, "interrupted");
+  spy_task kt = {0};
+  kt.trial = t->sel;
+  kt.chan0 = t->c0;
+  kt.nchan = t->nc;
+  kt.in = in;
+  kt.nsamp = trial_nsamp(r, t->sel);
+  r->op->fold(r->op->plan, acc, &kt);
+  return SPY_OK;
+}
+
 /* Writes the task's block into the output (not in average mode; a
 ** streamed task has written its own). */
 static int stage_write(run *r, task *t, const void *out, spy_err *e)
@@ -433,16 +448,18 @@ static task *run_small(run *r, task *tasks, size_t ntasks, double *acc, bool qui
     task *t = &tasks[i];
     if (j - i == 1) { /* one task: its own buffers (average mode, channel chunks) */
       ev_begin(r, t, 0);
-      if ((t->status = task_buffers(r, t, b, BUF_ALL, e)) ||
+      bool fold = r->op->fold && r->in;
+      if ((t->status = task_buffers(r, t, b, fold ? BUF_IN : BUF_ALL, e)) ||
           (t->status = stage_read(r, t, b->in, e)) ||
-          (t->status = stage_compute(r, t, b->in, b->out, b->scratch, 0, e))) {
+          (t->status = fold ? stage_fold(r, t, b->in, acc, e)
+                            : stage_compute(r, t, b->in, b->out, b->scratch, 0, e))) {
         keep_err(t, t->status, e);
         spy_ev_task_end(t->ev, t->status);
         return t;
       }
       if (r->op->average) {
         t->result = b->out;
-        accumulate(r, acc, t);
+        if (!fold) accumulate(r, acc, t);
         t->result = NULL;
       } else if ((t->status = keep_err(t, stage_write(r, t, b->out, e), e))) {
         spy_ev_task_end(t->ev, t->status);
@@ -498,7 +515,7 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
   buffers *b = r->buf; /* two sets: b[0], b[1]; b[1] only when pipelining */
   spy_err *e = &b[0].err;
   if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES || ntasks < 2 ||
-      r->any_stream) /* nothing to overlap (streamed tasks do their own I/O) */
+      r->any_stream || r->op->fold) /* nothing to overlap (streamed tasks do their own I/O) */
     return run_small(r, tasks, ntasks, acc, quiet);
   spy_pool *io = spy_pool_new(1, err);
   if (!io) {
@@ -537,9 +554,12 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
       }
     }
     ev_begin(r, t, 0);
-    if ((t->status = task_buffers(r, t, &b[s], BUF_OUT, e)) ||
-        (t->status = task_buffers(r, t, &b[0], BUF_SCRATCH, e)) ||
-        (t->status = stage_compute(r, t, b[s].in, b[s].out, b[0].scratch, 0, e)))
+    bool fold = r->op->fold && r->in;
+    if (fold)
+      keep_err(t, t->status = stage_fold(r, t, b[s].in, acc, e), e);
+    else if ((t->status = task_buffers(r, t, &b[s], BUF_OUT, e)) ||
+             (t->status = task_buffers(r, t, &b[0], BUF_SCRATCH, e)) ||
+             (t->status = stage_compute(r, t, b[s].in, b[s].out, b[0].scratch, 0, e)))
       keep_err(t, t->status, e);
     spy_ev_task_end(t->ev, t->status);
     if (t->status) {
@@ -548,7 +568,7 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
     }
     if (r->op->average) {
       t->result = b[s].out;
-      accumulate(r, acc, t);
+      if (!fold) accumulate(r, acc, t);
       t->result = NULL;
     } else {
       io_submit(io, &wr[s], r, t, b[s].out, 1);
@@ -727,7 +747,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
     }
   }
   if (op->average) totalrows = ntr ? op->out_rows[0] : 0;
-  if (op->acc_elems && (!op->average || !op->finalize)) {
+  if ((op->acc_elems || op->fold) && (!op->average || !op->finalize || !op->acc_elems)) {
     rc = spy_fail(err, SPY_EINVAL, "%s: a custom reduction needs average mode and a finalize step",
                   op->name);
     goto exit;
