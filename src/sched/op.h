@@ -62,6 +62,7 @@ typedef struct spy_task {
   size_t rows;        /* op->out_rows[trial] */
   void *scratch;      /* op->scratch_bytes(plan, nsamp, nchan) bytes, SIMD-aligned */
   unsigned flags;     /* out: SPY_TASK_* */
+  const float *in32;  /* spy_op.fold only: float32 input read as stored (in is NULL then) */
 } spy_task;
 
 /* How a streaming kernel (spy_op.stream) reads and writes its task's data
@@ -112,7 +113,8 @@ typedef struct spy_op {
   ** directly and leaves acc exactly as the kernel's block summed into it
   ** would.  The inline executor calls it in trial order instead of kernel
   ** and sum (no block written and read back: one pass over the input);
-  ** pools and remote workers run the kernel, so the numbers agree. */
+  ** pools and remote workers run the kernel, so the numbers agree.  Input
+  ** stored as float32 comes as such (task->in32), not widened. */
   void (*fold)(const void *plan, double *acc, const spy_task *task);
   /* After a successful run (and finalize): the result's metadata, Syncopy's
   ** out.metadata (e.g. FOOOF's fitted parameters), a new JSON object the

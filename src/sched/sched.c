@@ -44,6 +44,7 @@ typedef struct run {
   size_t inbytes, outbytes, scratchbytes;
   size_t stream_bytes; /* tasks moving more stream (op->stream) */
   bool any_stream;
+  bool fold;           /* inline average with op->fold: trials go into acc directly */
 
   pthread_mutex_t lock;
   pthread_cond_t cond;
@@ -217,12 +218,18 @@ static void accumulate(run *r, double *acc, const task *t)
 ** thread while the calling thread computes).  Each returns the status and
 ** fills t->err. */
 
+/* Inline folds take float32 input as stored (spy_op.fold). */
+static bool fold_f32(const run *r)
+{
+  return r->fold && r->in->dtype == SPY_DT_F32;
+}
+
 static int stage_read(run *r, task *t, double *in, spy_err *e)
 {
   size_t k = t->sel;
   if (!r->in || r->remote || streamed(r, t)) return SPY_OK;
   return spy_data_read(r->in, r->sel->row0[k], trial_nsamp(r, k), r->chans + t->c0, t->nc, in,
-                       SPY_DT_F64, e);
+                       fold_f32(r) ? SPY_DT_F32 : SPY_DT_F64, e);
 }
 
 /* A streamed task's pieces: rows relative to its trial, channels to its
@@ -308,7 +315,10 @@ static int stage_fold(run *r, task *t, const double *in, double *acc, spy_err *e
   kt.trial = t->sel;
   kt.chan0 = t->c0;
   kt.nchan = t->nc;
-  kt.in = in;
+  if (fold_f32(r))
+    kt.in32 = (const float *)in;
+  else
+    kt.in = in;
   kt.nsamp = trial_nsamp(r, t->sel);
   r->op->fold(r->op->plan, acc, &kt);
   return SPY_OK;
@@ -448,7 +458,7 @@ static task *run_small(run *r, task *tasks, size_t ntasks, double *acc, bool qui
     task *t = &tasks[i];
     if (j - i == 1) { /* one task: its own buffers (average mode, channel chunks) */
       ev_begin(r, t, 0);
-      bool fold = r->op->fold && r->in;
+      bool fold = r->fold;
       if ((t->status = task_buffers(r, t, b, fold ? BUF_IN : BUF_ALL, e)) ||
           (t->status = stage_read(r, t, b->in, e)) ||
           (t->status = fold ? stage_fold(r, t, b->in, acc, e)
@@ -515,7 +525,8 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
   buffers *b = r->buf; /* two sets: b[0], b[1]; b[1] only when pipelining */
   spy_err *e = &b[0].err;
   if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES || ntasks < 2 ||
-      r->any_stream || r->op->fold) /* nothing to overlap (streamed tasks do their own I/O) */
+      r->any_stream || r->fold) /* nothing to overlap (streamed tasks do their own I/O; a fold
+                                  is cheaper than the hand-offs) */
     return run_small(r, tasks, ntasks, acc, quiet);
   spy_pool *io = spy_pool_new(1, err);
   if (!io) {
@@ -554,12 +565,9 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
       }
     }
     ev_begin(r, t, 0);
-    bool fold = r->op->fold && r->in;
-    if (fold)
-      keep_err(t, t->status = stage_fold(r, t, b[s].in, acc, e), e);
-    else if ((t->status = task_buffers(r, t, &b[s], BUF_OUT, e)) ||
-             (t->status = task_buffers(r, t, &b[0], BUF_SCRATCH, e)) ||
-             (t->status = stage_compute(r, t, b[s].in, b[s].out, b[0].scratch, 0, e)))
+    if ((t->status = task_buffers(r, t, &b[s], BUF_OUT, e)) ||
+        (t->status = task_buffers(r, t, &b[0], BUF_SCRATCH, e)) ||
+        (t->status = stage_compute(r, t, b[s].in, b[s].out, b[0].scratch, 0, e)))
       keep_err(t, t->status, e);
     spy_ev_task_end(t->ev, t->status);
     if (t->status) {
@@ -568,7 +576,7 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
     }
     if (r->op->average) {
       t->result = b[s].out;
-      if (!fold) accumulate(r, acc, t);
+      accumulate(r, acc, t);
       t->result = NULL;
     } else {
       io_submit(io, &wr[s], r, t, b[s].out, 1);
@@ -827,6 +835,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   if (!opts->quiet) spy_progress_begin(ntasks);
   task *failed = NULL;
   if (!pool) {
+    r.fold = op->fold && in;
     failed = run_inline(&r, tasks, ntasks, acc, opts->quiet, &rc, err);
     if (rc) goto exit;
   } else {

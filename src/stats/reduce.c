@@ -244,19 +244,29 @@ static void tr_set(double *acc, const double *x, size_t n, bool sq)
 }
 
 typedef double v4d __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
 typedef long long v4l __attribute__((vector_size(32)));
 
 /* Four elements at a time (the compiler left the scalar loop unvectorised:
 ** 3x slower); a NaN lane's bits are cleared, i.e. it adds +0 as tr_set's
-** block does. */
-__attribute__((target_clones("avx2", "default"))) static void
-tr_add(double *restrict acc, const double *restrict x, size_t n, bool sq)
+** block does.  x is float32 (f32) or float64: a float converts to double
+** exactly, so either adds the values the widened input would. */
+static inline __attribute__((always_inline)) void
+add_n(double *restrict acc, const void *restrict xv, bool f32, size_t n, bool sq)
 {
+  const float *xf = xv;
+  const double *xd = xv;
   v4l any = {0, 0, 0, 0};
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     v4d v, s, q;
-    memcpy(&v, x + i, sizeof v);
+    if (f32) {
+      v4f w;
+      memcpy(&w, xf + i, sizeof w);
+      v = __builtin_convertvector(w, v4d);
+    } else {
+      memcpy(&v, xd + i, sizeof v);
+    }
     v4l nan = v != v;
     any |= nan;
     v = (v4d)((v4l)v & ~nan);
@@ -271,13 +281,22 @@ tr_add(double *restrict acc, const double *restrict x, size_t n, bool sq)
   }
   bool nan = (any[0] | any[1] | any[2] | any[3]) != 0;
   for (; i < n; i++) {
-    double v = x[i] != x[i] ? 0 : x[i];
-    nan |= x[i] != x[i];
+    double x = f32 ? (double)xf[i] : xd[i], v = x != x ? 0 : x;
+    nan |= x != x;
     acc[i] += v;
     if (sq) acc[2 * n + i] += v * v;
   }
   if (nan)
-    for (i = 0; i < n; i++) acc[n + i] += x[i] != x[i];
+    for (i = 0; i < n; i++) acc[n + i] += f32 ? xf[i] != xf[i] : xd[i] != xd[i];
+}
+
+__attribute__((target_clones("avx2", "default"))) static void
+tr_add(double *restrict acc, const void *restrict x, bool f32, size_t n, bool sq)
+{
+  if (f32)
+    add_n(acc, x, true, n, sq);
+  else
+    add_n(acc, x, false, n, sq);
 }
 
 /* y: n values (complex mean: n pairs).  var = E|x|^2 - |E x|^2, clamped at 0.
@@ -436,7 +455,8 @@ static int tr_kernel(const void *plan, spy_task *t, spy_err *err)
 static void tr_fold(const void *plan, double *acc, const spy_task *t)
 {
   const trplan *p = plan;
-  tr_add(acc, t->in, p->n, p->k != SPY_STAT_MEAN);
+  bool f32 = t->in32 != NULL;
+  tr_add(acc, f32 ? (const void *)t->in32 : (const void *)t->in, f32, p->n, p->k != SPY_STAT_MEAN);
 }
 
 static int tr_finalize(const void *plan, const double *acc, size_t ntrials, void *out, spy_err *err)
