@@ -44,7 +44,7 @@ typedef struct run {
   size_t inbytes, outbytes, scratchbytes;
   size_t stream_bytes; /* tasks moving more stream (op->stream) */
   bool any_stream;
-  bool fold;           /* inline average with op->fold: trials go into acc directly */
+  bool fold;           /* average with op->fold (not remote): trials go into acc directly */
 
   pthread_mutex_t lock;
   pthread_cond_t cond;
@@ -218,7 +218,7 @@ static void accumulate(run *r, double *acc, const task *t)
 ** thread while the calling thread computes).  Each returns the status and
 ** fills t->err. */
 
-/* Inline folds take float32 input as stored (spy_op.fold). */
+/* Folds take float32 input as stored (spy_op.fold). */
 static bool fold_f32(const run *r)
 {
   return r->fold && r->in->dtype == SPY_DT_F32;
@@ -306,11 +306,11 @@ static int stage_compute(run *r, task *t, const double *in, void *out, void *scr
   return rc;
 }
 
-/* Average mode with op->fold (inline): the trial's input goes into acc
-** directly, in trial order. */
-static int stage_fold(run *r, task *t, const double *in, double *acc, spy_err *e)
+/* Average mode with op->fold: the trial's input goes into acc directly, in
+** trial order (inline as it is read; on a pool by the runner that moves the
+** reduction frontier). */
+static void fold_into(run *r, task *t, const double *in, double *acc)
 {
-  if (spy_interrupted()) return spy_fail(e, SPY_EINTR, "interrupted");
   spy_task kt = {0};
   kt.trial = t->sel;
   kt.chan0 = t->c0;
@@ -321,6 +321,12 @@ static int stage_fold(run *r, task *t, const double *in, double *acc, spy_err *e
     kt.in = in;
   kt.nsamp = trial_nsamp(r, t->sel);
   r->op->fold(r->op->plan, acc, &kt);
+}
+
+static int stage_fold(run *r, task *t, const double *in, double *acc, spy_err *e)
+{
+  if (spy_interrupted()) return spy_fail(e, SPY_EINTR, "interrupted");
+  fold_into(r, t, in, acc);
   return SPY_OK;
 }
 
@@ -349,6 +355,14 @@ static void execute(run *r, task *t, int w)
   }
   spy_err *e = &b->err;
   ev_begin(r, t, w);
+  if (r->fold) { /* the input itself waits for its turn (runner) */
+    size_t nbytes = trial_nsamp(r, t->sel) * t->nc * sizeof(double);
+    if (!(t->result = malloc(nbytes ? nbytes : 1)))
+      t->status = keep_err(t, spy_fail(e, SPY_ENOMEM, "out of memory"), e);
+    else
+      t->status = keep_err(t, stage_read(r, t, t->result, e), e);
+    return;
+  }
   if ((t->status = task_buffers(r, t, b, BUF_ALL, e)) ||
       (t->status = stage_read(r, t, b->in, e)) ||
       (t->status = stage_compute(r, t, b->in, b->out, b->scratch, w, e))) {
@@ -632,7 +646,10 @@ static void runner(void *arg, int w)
     bool moved = false;
     while (r->op->average && !r->failed && r->frontier < r->ntasks && r->isdone[r->frontier]) {
       task *f = &r->tasks[r->frontier++];
-      if (f->status == SPY_OK) accumulate(r, r->acc, f);
+      if (f->status == SPY_OK && r->fold)
+        fold_into(r, f, f->result, r->acc);
+      else if (f->status == SPY_OK)
+        accumulate(r, r->acc, f);
       free(f->result);
       f->result = NULL;
       moved = true;
@@ -834,8 +851,8 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   evbegun = true;
   if (!opts->quiet) spy_progress_begin(ntasks);
   task *failed = NULL;
+  r.fold = op->fold && in && !opts->remote;
   if (!pool) {
-    r.fold = op->fold && in;
     failed = run_inline(&r, tasks, ntasks, acc, opts->quiet, &rc, err);
     if (rc) goto exit;
   } else {
