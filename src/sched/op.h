@@ -111,9 +111,9 @@ typedef struct spy_op {
   int (*finalize)(const void *plan, const double *acc, size_t ntrials, void *out, spy_err *err);
   /* Optional, with acc_elems: adds one trial's input (task->in) into acc
   ** directly and leaves acc exactly as the kernel's block summed into it
-  ** would.  The inline executor calls it in trial order instead of kernel
-  ** and sum (no block written and read back: one pass over the input);
-  ** pools and remote workers run the kernel, so the numbers agree.  Input
+  ** would.  The inline and pool executors call it in trial order instead
+  ** of kernel and sum (no block written and read back: one pass over the
+  ** input); remote workers run the kernel, so the numbers agree.  Input
   ** stored as float32 comes as such (task->in32), not widened. */
   void (*fold)(const void *plan, double *acc, const spy_task *task);
   /* After a successful run (and finalize): the result's metadata, Syncopy's
