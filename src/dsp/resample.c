@@ -86,42 +86,104 @@ void spy_polyphase_release(spy_polyphase *pp)
 
 typedef double v4d __attribute__((vector_size(32)));
 
-/* sum a[i] b[i] in eight partial sums (a different order than SciPy's
-** loop: the results agree to rounding) */
-static inline __attribute__((always_inline)) double dot(const double *a, const double *b,
+/*
+** sum g[i] x[i] over 0 <= i < n: one chain of four partial sums (i mod 4),
+** added pairwise, then the last n mod 4 terms in order (a different order
+** than SciPy's loop: the results agree to rounding).  dot_block computes
+** the same sums, term for term in the same order, for NB outputs that share
+** the sub-filter g and whose stretches of x lie `step` samples apart: one
+** load of the taps serves NB outputs, so the loop is no longer bound by
+** loads (two per four multiply-adds in a plain dot product).  An output's
+** value therefore does not depend on whether it was computed alone or in
+** a block.
+*/
+#define NB 8
+
+static inline __attribute__((always_inline)) double dot(const double *g, const double *x,
                                                         size_t n)
 {
-  v4d s0 = {0, 0, 0, 0}, s1 = {0, 0, 0, 0};
+  v4d s = {0, 0, 0, 0};
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    v4d a0, a1, b0, b1;
-    memcpy(&a0, a + i, sizeof a0);
-    memcpy(&a1, a + i + 4, sizeof a1);
-    memcpy(&b0, b + i, sizeof b0);
-    memcpy(&b1, b + i + 4, sizeof b1);
-    s0 += a0 * b0;
-    s1 += a1 * b1;
+  for (; i + 4 <= n; i += 4) {
+    v4d a, b;
+    memcpy(&a, g + i, sizeof a);
+    memcpy(&b, x + i, sizeof b);
+    s += a * b;
   }
-  s0 += s1;
-  double s = (s0[0] + s0[1]) + (s0[2] + s0[3]);
-  for (; i < n; i++) s += a[i] * b[i];
-  return s;
+  double r = (s[0] + s[1]) + (s[2] + s[3]);
+  for (; i < n; i++) r += g[i] * x[i];
+  return r;
+}
+
+static inline __attribute__((always_inline)) void dot_block(const double *g, const double *x,
+                                                            size_t n, size_t step, double *y,
+                                                            size_t ystep)
+{
+  v4d s[NB];
+  for (int j = 0; j < NB; j++) s[j] = (v4d){0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v4d a;
+    memcpy(&a, g + i, sizeof a);
+    for (int j = 0; j < NB; j++) {
+      v4d b;
+      memcpy(&b, x + j * step + i, sizeof b);
+      s[j] += a * b;
+    }
+  }
+  for (int j = 0; j < NB; j++) {
+    double r = (s[j][0] + s[j][1]) + (s[j][2] + s[j][3]);
+    for (size_t q = i; q < n; q++) r += g[q] * x[j * step + q];
+    y[j * ystep] = r;
+  }
+}
+
+/* output k: its sub-filter, and the stretch of x it meets (taps i0..i1 of
+** the reversed sub-filter meet x[start + i0 .. start + i1)) */
+static inline __attribute__((always_inline)) const double *
+tap_range(const spy_polyphase *pp, size_t n, size_t k, ptrdiff_t *start, size_t *i0, size_t *i1)
+{
+  const size_t U = (size_t)pp->up, D = (size_t)pp->down;
+  size_t q = k * D + pp->half, p = q % U, base = q / U, L = pp->len[p];
+  *start = (ptrdiff_t)base - (ptrdiff_t)L + 1;
+  *i0 = *start < 0 ? (size_t)(-*start) : 0;
+  *i1 = L;
+  if ((ptrdiff_t)n - *start < (ptrdiff_t)*i1)
+    *i1 = (ptrdiff_t)n - *start > 0 ? (size_t)((ptrdiff_t)n - *start) : 0;
+  return pp->g + pp->off[p];
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void
 spy_resample_channel(const spy_polyphase *pp, const double *x, size_t n, size_t k0, size_t k1,
                      double *y)
 {
+  /* outputs k and k + U use the same sub-filter, their stretches of x
+  ** D samples apart (up/down are coprime) */
   const size_t U = (size_t)pp->up, D = (size_t)pp->down;
-  for (size_t k = k0; k < k1; k++) {
-    size_t q = k * D + pp->half, p = q % U, base = q / U, L = pp->len[p];
-    /* taps i' of the reversed sub-filter meet x[base - (L-1) + i'] */
-    const double *g = pp->g + pp->off[p];
-    ptrdiff_t start = (ptrdiff_t)base - (ptrdiff_t)L + 1;
-    size_t i0 = start < 0 ? (size_t)(-start) : 0;
-    size_t i1 = L;
-    if ((ptrdiff_t)n - start < (ptrdiff_t)i1) i1 = (ptrdiff_t)n - start > 0 ? (size_t)((ptrdiff_t)n - start) : 0;
-    y[k - k0] = i1 > i0 ? dot(g + i0, x + (start + (ptrdiff_t)i0), i1 - i0) : 0;
+  size_t k = k0;
+  while (k < k1) {
+    ptrdiff_t s0, s1;
+    size_t a0, a1, b0, b1;
+    if (k1 - k >= NB * U) {
+      tap_range(pp, n, k, &s0, &a0, &a1);
+      tap_range(pp, n, k + NB * U - 1, &s1, &b0, &b1);
+      /* every output of the block meets its whole sub-filter */
+      if (a0 == 0 && b1 == pp->len[((k + NB * U - 1) * D + pp->half) % U] && s0 >= 0) {
+        for (size_t r = 0; r < U; r++) {
+          ptrdiff_t st;
+          size_t i0, i1;
+          const double *g = tap_range(pp, n, k + r, &st, &i0, &i1);
+          dot_block(g, x + st, i1, D, y + (k + r - k0), U);
+        }
+        k += NB * U;
+        continue;
+      }
+    }
+    ptrdiff_t st;
+    size_t i0, i1;
+    const double *g = tap_range(pp, n, k, &st, &i0, &i1);
+    y[k - k0] = i1 > i0 ? dot(g + i0, x + (st + (ptrdiff_t)i0), i1 - i0) : 0;
+    k++;
   }
 }
 

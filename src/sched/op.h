@@ -69,6 +69,7 @@ typedef struct spy_task {
   size_t rows;        /* op->out_rows[trial] */
   void *scratch;      /* op->scratch_bytes(plan, nsamp, nchan) bytes, SIMD-aligned */
   unsigned flags;     /* out: SPY_TASK_* */
+  const float *in32;  /* spy_op.fold only: float32 input read as stored (in is NULL then) */
 } spy_task;
 
 /* How a streaming kernel (spy_op.stream) reads and writes its task's data
@@ -115,6 +116,13 @@ typedef struct spy_op {
   ** output is the mean: sum / ntrials (acc_elems must then be 0). */
   size_t acc_elems;
   int (*finalize)(const void *plan, const double *acc, size_t ntrials, void *out, spy_err *err);
+  /* Optional, with acc_elems: adds one trial's input (task->in) into acc
+  ** directly and leaves acc exactly as the kernel's block summed into it
+  ** would.  The inline and pool executors call it in trial order instead
+  ** of kernel and sum (no block written and read back: one pass over the
+  ** input); remote workers run the kernel, so the numbers agree.  Input
+  ** stored as float32 comes as such (task->in32), not widened. */
+  void (*fold)(const void *plan, double *acc, const spy_task *task);
   /* After a successful run (and finalize): the result's metadata, Syncopy's
   ** out.metadata (e.g. FOOOF's fitted parameters), a new JSON object the
   ** caller owns; NULL only when out of memory.  May be NULL: no metadata. */

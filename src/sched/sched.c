@@ -44,6 +44,7 @@ typedef struct run {
   size_t inbytes, outbytes, scratchbytes;
   size_t stream_bytes; /* tasks moving more stream (op->stream) */
   bool any_stream;
+  bool fold;           /* average with op->fold (not remote): trials go into acc directly */
 
   pthread_mutex_t lock;
   pthread_cond_t cond;
@@ -70,8 +71,17 @@ static bool raw_f32(const run *r)
   return r->op->in_f32 && r->in && !r->remote && r->in->dtype == SPY_DT_F32;
 }
 
-static spy_dtype in_type(const run *r) { return raw_f32(r) ? SPY_DT_F32 : SPY_DT_F64; }
-static size_t in_es(const run *r) { return raw_f32(r) ? sizeof(float) : sizeof(double); }
+/* Folds take float32 input as stored (spy_op.fold). */
+static bool fold_f32(const run *r)
+{
+  return r->fold && r->in->dtype == SPY_DT_F32;
+}
+
+static spy_dtype in_type(const run *r)
+{
+  return raw_f32(r) || fold_f32(r) ? SPY_DT_F32 : SPY_DT_F64;
+}
+static size_t in_es(const run *r) { return raw_f32(r) || fold_f32(r) ? sizeof(float) : sizeof(double); }
 
 static int alloc_buffers(run *r, int nworkers, spy_err *err)
 {
@@ -310,6 +320,30 @@ static int stage_compute(run *r, task *t, const double *in, void *out, void *scr
   return rc;
 }
 
+/* Average mode with op->fold: the trial's input goes into acc directly, in
+** trial order (inline as it is read; on a pool by the runner that moves the
+** reduction frontier). */
+static void fold_into(run *r, task *t, const double *in, double *acc)
+{
+  spy_task kt = {0};
+  kt.trial = t->sel;
+  kt.chan0 = t->c0;
+  kt.nchan = t->nc;
+  if (fold_f32(r))
+    kt.in32 = (const float *)in;
+  else
+    kt.in = in;
+  kt.nsamp = trial_nsamp(r, t->sel);
+  r->op->fold(r->op->plan, acc, &kt);
+}
+
+static int stage_fold(run *r, task *t, const double *in, double *acc, spy_err *e)
+{
+  if (spy_interrupted()) return spy_fail(e, SPY_EINTR, "interrupted");
+  fold_into(r, t, in, acc);
+  return SPY_OK;
+}
+
 /* Writes the task's block into the output (not in average mode; a
 ** streamed task has written its own). */
 static int stage_write(run *r, task *t, const void *out, spy_err *e)
@@ -335,6 +369,14 @@ static void execute(run *r, task *t, int w)
   }
   spy_err *e = &b->err;
   ev_begin(r, t, w);
+  if (r->fold) { /* the input itself waits for its turn (runner) */
+    size_t nbytes = trial_nsamp(r, t->sel) * t->nc * sizeof(double);
+    if (!(t->result = malloc(nbytes ? nbytes : 1)))
+      t->status = keep_err(t, spy_fail(e, SPY_ENOMEM, "out of memory"), e);
+    else
+      t->status = keep_err(t, stage_read(r, t, t->result, e), e);
+    return;
+  }
   if ((t->status = task_buffers(r, t, b, BUF_ALL, e)) ||
       (t->status = stage_read(r, t, b->in, e)) ||
       (t->status = stage_compute(r, t, b->in, b->out, b->scratch, w, e))) {
@@ -444,16 +486,18 @@ static task *run_small(run *r, task *tasks, size_t ntasks, double *acc, bool qui
     task *t = &tasks[i];
     if (j - i == 1) { /* one task: its own buffers (average mode, channel chunks) */
       ev_begin(r, t, 0);
-      if ((t->status = task_buffers(r, t, b, BUF_ALL, e)) ||
+      bool fold = r->fold;
+      if ((t->status = task_buffers(r, t, b, fold ? BUF_IN : BUF_ALL, e)) ||
           (t->status = stage_read(r, t, b->in, e)) ||
-          (t->status = stage_compute(r, t, b->in, b->out, b->scratch, 0, e))) {
+          (t->status = fold ? stage_fold(r, t, b->in, acc, e)
+                            : stage_compute(r, t, b->in, b->out, b->scratch, 0, e))) {
         keep_err(t, t->status, e);
         spy_ev_task_end(t->ev, t->status);
         return t;
       }
       if (r->op->average) {
         t->result = b->out;
-        accumulate(r, acc, t);
+        if (!fold) accumulate(r, acc, t);
         t->result = NULL;
       } else if ((t->status = keep_err(t, stage_write(r, t, b->out, e), e))) {
         spy_ev_task_end(t->ev, t->status);
@@ -509,7 +553,8 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
   buffers *b = r->buf; /* two sets: b[0], b[1]; b[1] only when pipelining */
   spy_err *e = &b[0].err;
   if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES || ntasks < 2 ||
-      r->any_stream) /* nothing to overlap (streamed tasks do their own I/O) */
+      r->any_stream || r->fold) /* nothing to overlap (streamed tasks do their own I/O; a fold
+                                  is cheaper than the hand-offs) */
     return run_small(r, tasks, ntasks, acc, quiet);
   spy_pool *io = spy_pool_new(1, err);
   if (!io) {
@@ -615,7 +660,10 @@ static void runner(void *arg, int w)
     bool moved = false;
     while (r->op->average && !r->failed && r->frontier < r->ntasks && r->isdone[r->frontier]) {
       task *f = &r->tasks[r->frontier++];
-      if (f->status == SPY_OK) accumulate(r, r->acc, f);
+      if (f->status == SPY_OK && r->fold)
+        fold_into(r, f, f->result, r->acc);
+      else if (f->status == SPY_OK)
+        accumulate(r, r->acc, f);
       free(f->result);
       f->result = NULL;
       moved = true;
@@ -738,7 +786,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
     }
   }
   if (op->average) totalrows = ntr ? op->out_rows[0] : 0;
-  if (op->acc_elems && (!op->average || !op->finalize)) {
+  if ((op->acc_elems || op->fold) && (!op->average || !op->finalize || !op->acc_elems)) {
     rc = spy_fail(err, SPY_EINVAL, "%s: a custom reduction needs average mode and a finalize step",
                   op->name);
     goto exit;
@@ -817,6 +865,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   evbegun = true;
   if (!opts->quiet) spy_progress_begin(ntasks);
   task *failed = NULL;
+  r.fold = op->fold && in && !opts->remote;
   if (!pool) {
     failed = run_inline(&r, tasks, ntasks, acc, opts->quiet, &rc, err);
     if (rc) goto exit;

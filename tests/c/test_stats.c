@@ -2,10 +2,13 @@
 ** Statistics from first principles through the C API: medians over trials
 ** computed in channel blocks equal the one-block result and the values
 ** known by construction, the bound's error, per-trial statistics along an
-** axis, elementwise maths and redefinetrial's sample checks.
+** axis, elementwise maths and redefinetrial's sample checks, and the two
+** ways the scheduler reduces over trials (fold and blocks) agree.
 */
+#include <cjson/cJSON.h>
 #include <string.h>
 
+#include "sched/op.h"
 #include "stats/stats.h"
 #include "t.h"
 
@@ -172,9 +175,73 @@ static void apply_and_redefine(void)
   spy_selection_free(s), spy_data_unref(d);
 }
 
+/* The scheduler's two ways of reducing over trials (op.fold into the sums,
+** or the kernel's block summed in trial order; remote workers use the
+** latter) must leave the same bytes, for float64 input and for float32
+** input read as stored, with NaNs anywhere (also in the last, unvectorised
+** elements: 7 x 3 values per trial). */
+static void fold_equals_blocks(void)
+{
+  const size_t ntr = 6, len = 7, nch = 3, n = len * nch;
+  double trl[6 * 3], x[6 * 21];
+  float xf[6 * 21];
+  for (size_t k = 0; k < ntr; k++) {
+    trl[3 * k] = (double)(k * len), trl[3 * k + 1] = (double)((k + 1) * len), trl[3 * k + 2] = 0;
+    for (size_t i = 0; i < n; i++) {
+      xf[k * n + i] = (float)(sin(1.3 * (double)(k * n + i)) * (double)(k + 1));
+      if ((k == 1 && i == 2) || (k == 4 && i == 20) || (k % 2 == 0 && i == 9)) xf[k * n + i] = NAN;
+    }
+  }
+  const char *const names[] = {"mean", "var", "std"};
+  int (*const plans[])(const cJSON *, const spy_trials *, spy_op *, spy_err *) = {
+      spy_stat_mean_plan, spy_stat_var_plan, spy_stat_std_plan};
+  cJSON *cfg = cJSON_Parse("{\"dim\":\"trials\"}");
+  for (int f32 = 0; f32 < 2; f32++)
+    for (int q = 0; q < 3; q++) {
+      spy_trials tr = {ntr, nch, 1000, trl, 3, f32 ? SPY_DT_F32 : SPY_DT_F64, false};
+      spy_op op = {0};
+      spy_err err = {0};
+      CHECK(plans[q](cfg, &tr, &op, &err) == 0, "%s: %s", names[q], err.msg);
+      CHECK(op.fold != NULL, "%s: no fold", names[q]);
+      if (!op.fold) continue;
+      size_t na = op.acc_elems;
+      double *a = calloc(na, sizeof *a), *b = calloc(na, sizeof *b), *blk = malloc(na * sizeof *blk);
+      for (size_t k = 0; k < ntr; k++) {
+        for (size_t i = 0; i < n; i++) x[k * n + i] = xf[k * n + i];
+        spy_task t = {0};
+        t.trial = k, t.nchan = nch, t.nsamp = len, t.in = x + k * n, t.out = blk, t.rows = len;
+        CHECK(op.kernel(op.plan, &t, &err) == 0, "%s: %s", names[q], err.msg);
+        for (size_t i = 0; i < na; i++) a[i] += blk[i];
+        if (f32) t.in = NULL, t.in32 = xf + k * n;
+        op.fold(op.plan, b, &t);
+      }
+      CHECK(memcmp(a, b, na * sizeof *a) == 0, "%s (%s input): folded sums differ from the blocks'",
+            names[q], f32 ? "float32" : "float64");
+      double ya[21], yb[21];
+      float fa[21], fb[21];
+      void *oa = f32 ? (void *)fa : (void *)ya, *ob = f32 ? (void *)fb : (void *)yb;
+      CHECK(op.finalize(op.plan, a, ntr, oa, &err) == 0 && op.finalize(op.plan, b, ntr, ob, &err) == 0,
+            "%s", err.msg);
+      CHECK(memcmp(oa, ob, n * (f32 ? sizeof(float) : sizeof(double))) == 0, "%s: results differ",
+            names[q]);
+      /* element 9 is NaN in trials 1, 3, 5: the mean of trials 2, 4, 6 */
+      if (q == 0) {
+        double m = ((double)xf[n + 9] + (double)xf[3 * n + 9] + (double)xf[5 * n + 9]) / 3;
+        double got = f32 ? (double)fa[9] : ya[9];
+        CHECK(fabs(got - m) <= (f32 ? 1e-6 : 1e-15) * fabs(m), "nanmean %g, want %g", got, m);
+      }
+      free(a);
+      free(b);
+      free(blk);
+      spy_op_free(&op);
+    }
+  cJSON_Delete(cfg);
+}
+
 int main(void)
 {
   median_blocks();
+  fold_equals_blocks();
   nan_and_axes();
   apply_and_redefine();
   return t_done();

@@ -128,7 +128,7 @@ describe("reductions over trials on workers", function()
 end)
 
 -- n trials of len samples x nch channels with x = f(k, s, c)
-local function build(n, len, nch, f, cls)
+local function build(n, len, nch, f, cls, dtype)
   local list = {}
   for k = 1, n do
     local t = {}
@@ -137,7 +137,7 @@ local function build(n, len, nch, f, cls)
       for c = 1, nch do row[c] = f(k, s, c) end
       t[s] = row
     end
-    list[k] = spy.array(t, "float64")
+    list[k] = spy.array(t, dtype or "float64")
   end
   return (cls or spy.AnalogData){ data = list, samplerate = 100 }
 end
@@ -393,4 +393,56 @@ describe("bad input", function()
       "expected either `trials != 'all'` or selection", 1, true))
     assert.truthy(err(spy.timelockanalysis, d, { ddof = -1 }):find("Invalid value of `ddof`", 1, true))
   end)
+end)
+
+describe("reductions over trials with NaNs", function()
+  -- Sequentially the trials are added into the sums directly (op.fold),
+  -- on workers each trial's block is summed: the same numbers either way.
+  -- Channel 2 is NaN in trials 2 and 5, channel 3 at sample 7 in every trial.
+  local function f(k, s, c)
+    if (c == 2 and (k == 2 or k == 5)) or (c == 3 and s == 7) then return 0 / 0 end
+    return math.sin(k * 1.7 + s * 0.31 + c) * (1 + k / 3)
+  end
+  local function same(a, b)
+    for s = 1, a.shape[1] do
+      for c = 1, a.shape[2] do
+        local x, y = a:get(s, c), b:get(s, c)
+        if not (x == y or (x ~= x and y ~= y)) then return false, s, c end
+      end
+    end
+    return true
+  end
+
+  for _, dtype in ipairs { "float64", "float32" } do
+  it("skip the NaNs (numpy's nanmean / nanvar) and agree bit for bit on workers (" .. dtype .. ")", function()
+    local d = build(7, 40, 4, f, nil, dtype)
+    local function stored(k, s, c) -- the values as stored
+      local x = f(k, s, c)
+      return dtype == "float32" and x == x and string.unpack("f", string.pack("f", x)) or x
+    end
+    local seq = { mean = spy.mean(d, "trials").trials[1], var = spy.var(d, "trials").trials[1],
+                  std = spy.std(d, "trials").trials[1] }
+    -- nanmean and nanvar of trials 1, 3, 4, 6, 7 at sample 11, channel 2
+    local v, sum, sq = {}, 0, 0
+    for _, k in ipairs { 1, 3, 4, 6, 7 } do v[#v + 1] = stored(k, 11, 2) end
+    for _, x in ipairs(v) do sum = sum + x end
+    local m = sum / #v
+    for _, x in ipairs(v) do sq = sq + (x - m) ^ 2 end
+    local tol = dtype == "float32" and 1e-6 or 1e-12 -- float32 data give float32 results
+    assert.are.equal(dtype, seq.mean.dtype)
+    assert.is_true(math.abs(seq.mean:get(11, 2) - m) < tol)
+    assert.is_true(math.abs(seq.var:get(11, 2) - sq / #v) < tol)
+    assert.is_true(math.abs(seq.std:get(11, 2) - math.sqrt(sq / #v)) < tol)
+    local x = seq.mean:get(7, 3)
+    assert.is_true(x ~= x, "sample 7 of channel 3 is NaN in every trial")
+    local cluster = spy.LocalCluster{ n_workers = 2 }
+    local client = spy.Client(cluster)
+    for _, name in ipairs { "mean", "var", "std" } do
+      local ok, s, c = same(spy[name](d, "trials").trials[1], seq[name])
+      assert.is_true(ok, ("%s differs on workers at sample %s, channel %s"):format(name, s, c))
+    end
+    client:close()
+    cluster:close()
+  end)
+  end
 end)
