@@ -52,6 +52,12 @@ typedef struct run {
   /* pool executor: workers claim tasks themselves (see run_pool) */
   task *tasks;
   size_t ntasks, next, frontier, window, active;
+  bool reducing; /* a runner is adding the tasks at the frontier into acc (outside lock) */
+  /* fold on a pool: trial buffers of foldbytes each, reused once folded
+  ** (at most `window` are live; a fresh trial-sized malloc is an mmap whose
+  ** pages fault in again for every trial) */
+  size_t foldbytes, nspare;
+  void **spare;
   bool *isdone;
   double *acc;
   task *failed;
@@ -370,8 +376,11 @@ static void execute(run *r, task *t, int w)
   spy_err *e = &b->err;
   ev_begin(r, t, w);
   if (r->fold) { /* the input itself waits for its turn (runner) */
-    size_t nbytes = trial_nsamp(r, t->sel) * t->nc * sizeof(double);
-    if (!(t->result = malloc(nbytes ? nbytes : 1)))
+    pthread_mutex_lock(&r->lock);
+    t->result = r->nspare ? r->spare[--r->nspare] : NULL;
+    pthread_mutex_unlock(&r->lock);
+    if (!t->result) t->result = malloc(r->foldbytes ? r->foldbytes : 1);
+    if (!t->result)
       t->status = keep_err(t, spy_fail(e, SPY_ENOMEM, "out of memory"), e);
     else
       t->status = keep_err(t, stage_read(r, t, t->result, e), e);
@@ -657,15 +666,38 @@ static void runner(void *arg, int w)
       r->failed = t;
       atomic_store(&r->cancel, 1);
     }
+    /* One runner at a time reduces the finished tasks at the frontier, in
+    ** trial order, outside the lock: the others go on reading and
+    ** computing meanwhile, and it looks again before it lets go. */
     bool moved = false;
-    while (r->op->average && !r->failed && r->frontier < r->ntasks && r->isdone[r->frontier]) {
-      task *f = &r->tasks[r->frontier++];
-      if (f->status == SPY_OK && r->fold)
-        fold_into(r, f, f->result, r->acc);
-      else if (f->status == SPY_OK)
-        accumulate(r, r->acc, f);
-      free(f->result);
-      f->result = NULL;
+    while (r->op->average && !r->failed && !r->reducing && r->frontier < r->ntasks &&
+           r->isdone[r->frontier]) {
+      size_t f0 = r->frontier, f1 = f0;
+      while (f1 < r->ntasks && r->isdone[f1]) f1++;
+      r->reducing = true;
+      pthread_mutex_unlock(&r->lock);
+      for (size_t q = f0; q < f1; q++) {
+        task *f = &r->tasks[q];
+        if (f->status == SPY_OK && r->fold)
+          fold_into(r, f, f->result, r->acc);
+        else if (f->status == SPY_OK)
+          accumulate(r, r->acc, f);
+        if (!r->fold) {
+          free(f->result);
+          f->result = NULL;
+        }
+      }
+      pthread_mutex_lock(&r->lock);
+      for (size_t q = f0; q < f1 && r->fold; q++) { /* buffers back for the next trials */
+        task *f = &r->tasks[q];
+        if (f->result && r->nspare < r->window)
+          r->spare[r->nspare++] = f->result;
+        else
+          free(f->result);
+        f->result = NULL;
+      }
+      r->frontier = f1;
+      r->reducing = false;
       moved = true;
     }
     if (moved || r->failed) pthread_cond_broadcast(&r->cond);
@@ -680,7 +712,15 @@ static task *run_pool(run *r, spy_pool *pool, int nworkers, bool quiet, int *rc,
 {
   size_t nrun = r->ntasks < (size_t)nworkers ? r->ntasks : (size_t)nworkers;
   r->window = 2 * (size_t)nworkers + 2;
-  if (!(r->isdone = calloc(r->ntasks ? r->ntasks : 1, sizeof *r->isdone))) {
+  r->foldbytes = r->nspare = 0;
+  for (size_t i = 0; r->fold && i < r->ntasks; i++) {
+    size_t nb = trial_nsamp(r, r->tasks[i].sel) * r->tasks[i].nc * in_es(r);
+    if (nb > r->foldbytes) r->foldbytes = nb;
+  }
+  if (!(r->isdone = calloc(r->ntasks ? r->ntasks : 1, sizeof *r->isdone)) ||
+      !(r->spare = calloc(r->window, sizeof *r->spare))) {
+    free(r->isdone);
+    r->isdone = NULL;
     *rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     return NULL;
   }
@@ -716,6 +756,9 @@ static task *run_pool(run *r, spy_pool *pool, int nworkers, bool quiet, int *rc,
   if (!quiet) spy_progress_update(atomic_load(&r->ndone));
   free(r->isdone);
   r->isdone = NULL;
+  while (r->nspare) free(r->spare[--r->nspare]);
+  free(r->spare);
+  r->spare = NULL;
   return failed;
 }
 

@@ -446,3 +446,26 @@ describe("reductions over trials with NaNs", function()
   end)
   end
 end)
+
+describe("reductions over many trials on workers", function()
+  -- more trials than the workers may hold at once, so trial buffers are
+  -- reused once folded (and folded by whichever worker moves the frontier)
+  for _, dtype in ipairs { "float64", "float32" } do
+  it("equal the sequential sums bit for bit and the mean of first principles (" .. dtype .. ")", function()
+    local n = 64
+    local d = build(n, 30, 3, function(k, s, c) return k * 0.5 + s * 0.01 + c end, nil, dtype)
+    local seq = { mean = spy.mean(d, "trials").trials[1], var = spy.var(d, "trials").trials[1] }
+    -- mean over k of k/2 is (n+1)/4
+    local want = (n + 1) / 4 + 12 * 0.01 + 2
+    assert.is_true(math.abs(seq.mean:get(12, 2) - want) < (dtype == "float32" and 1e-4 or 1e-12))
+    local cluster = spy.LocalCluster{ n_workers = 2 }
+    local client = spy.Client(cluster)
+    for _ = 1, 3 do
+      assert.are.equal(0, (spy.mean(d, "trials").trials[1] - seq.mean):abs():max())
+      assert.are.equal(0, (spy.var(d, "trials").trials[1] - seq.var):abs():max())
+    end
+    client:close()
+    cluster:close()
+  end)
+  end
+end)
