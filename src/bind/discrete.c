@@ -440,7 +440,7 @@ static int construct(lua_State *L, spy_dataclass cls, const spy_funcspec *spec)
                            sr);
   lua_getfield(L, 1, "data");
   if (lua_isnil(L, -1)) return luaL_error(L, "Invalid value of `data`: expected non empty data set");
-  size_t n, cols;
+  size_t n = 0, cols = 0;
   int64_t *rows = int_rows(L, lua_gettop(L), cls == SPY_SPIKE ? 3 : 2, cls == SPY_SPIKE ? 3 : 8, &n, &cols,
                            cls == SPY_SPIKE ? "nSpikes x 3 array [sample, channel, unit]"
                                             : "nEvents x 2 array [sample, eventid] (more columns with a dimord)");
