@@ -6,12 +6,15 @@
 #define SPY_TEST_REMOTE_H
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "cluster/slurm.h"
 #include "core/kwspec.h"
+#include "core/settings.h"
 #include "sched/methods.h"
 #include "t.h"
 
@@ -29,6 +32,23 @@ static inline pid_t t_start_worker(const char *exe, const char *address, const c
     _exit(127);
   }
   return p;
+}
+
+/* The session side of a cluster whose workers the test starts itself
+** (one core each, on loopback, in spy's temporary directory). */
+static inline spy_slurm_config t_local_config(const char *exe, const char *job_name,
+                                              double death_timeout)
+{
+  spy_slurm_config cfg = {0};
+  cfg.cores = cfg.processes = 1;
+  cfg.memory = 1e9;
+  cfg.local_directory = strdup(spy_tmpdir());
+  cfg.interface = strdup("lo");
+  cfg.death_timeout = death_timeout;
+  cfg.timeout = 60;
+  cfg.spy = strdup(exe);
+  cfg.job_name = strdup(job_name);
+  return cfg;
 }
 
 /* The complete cfg of computation fname for the keywords in json. */

@@ -69,15 +69,7 @@ int main(void)
     return 1;
   }
   spy_progress_enable(false);
-  spy_slurm_config cfg = {0};
-  cfg.cores = cfg.processes = 1;
-  cfg.memory = 1e9;
-  cfg.local_directory = strdup(spy_tmpdir());
-  cfg.interface = strdup("lo");
-  cfg.death_timeout = 30;
-  cfg.timeout = 60;
-  cfg.spy = strdup(exe);
-  cfg.job_name = strdup("spy-worker-flood");
+  spy_slurm_config cfg = t_local_config(exe, "spy-worker-flood", 30);
   spy_cluster *c = NULL;
   CHECK(spy_cluster_new(&cfg, &c, &err) == 0, "%s", err.msg);
   if (!c) return t_done();
