@@ -324,10 +324,7 @@ static int load_series(hid_t f, hid_t es, const char *path, const char *name, sp
   char unit[64];
   spy_nwb_get_attr_str(dd, "unit", unit, sizeof unit);
   cJSON_AddStringToObject(d->info, "unit", unit);
-  char msg[1200];
-  snprintf(msg, sizeof msg, "Read data from NWB file %s", path);
-  spy_data_log(d, "load_nwb", msg);
-  if ((rc = spy_data_sync_meta(d, err))) goto exit;
+  if ((rc = spy_nwb_loaded(d, path, err))) goto exit;
   *out = d;
   d = NULL;
 exit:

@@ -732,18 +732,10 @@ int spy_nwb_load_units(hid_t f, const char *path, double fs, double t0, double n
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   if (rc) goto exit;
   d->samplerate = fs;
-  double *trl = NULL, whole[3] = {0, nsamp >= 0 ? nsamp : (double)(smax + 1), 0};
-  size_t ntr = 0;
-  if ((rc = spy_nwb_read_trials(f, path, "units", t0, fs, -1, &trl, &ntr, err))) goto exit;
-  if (spy_data_set_trldef(d, trl ? trl : whole, trl ? ntr : 1, 3))
-    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
-  free(trl);
-  if (rc) goto exit;
-  cJSON_AddNumberToObject(d->info, "starting_time", t0);
-  char msg[1200];
-  snprintf(msg, sizeof msg, "Read data from NWB file %s", path);
-  spy_data_log(d, "load_nwb", msg);
-  if ((rc = spy_data_sync_meta(d, err))) goto exit;
+  double whole[3] = {0, nsamp >= 0 ? nsamp : (double)(smax + 1), 0};
+  if ((rc = spy_nwb_discrete_trials(f, path, "units", t0, fs, whole, d, err)) ||
+      (rc = spy_nwb_loaded(d, path, err)))
+    goto exit;
   *out = d;
   d = NULL;
 exit:
@@ -876,19 +868,10 @@ int spy_nwb_load_ttls(hid_t f, const char *path, double fs, double t0, spy_data 
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto exit;
   }
-  double *trl = NULL, whole[3] = {(double)ev[0].sample, (double)ev[nv - 1].sample, 0};
-  size_t ntr = 0;
-  if ((rc = spy_nwb_read_trials(f, path, "TTL_PulseValues", t0, fs, -1, &trl, &ntr, err)))
+  double whole[3] = {(double)ev[0].sample, (double)ev[nv - 1].sample, 0};
+  if ((rc = spy_nwb_discrete_trials(f, path, "TTL_PulseValues", t0, fs, whole, d, err)) ||
+      (rc = spy_nwb_loaded(d, path, err)))
     goto exit;
-  if (spy_data_set_trldef(d, trl ? trl : whole, trl ? ntr : 1, 3))
-    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
-  free(trl);
-  if (rc) goto exit;
-  cJSON_AddNumberToObject(d->info, "starting_time", t0);
-  char msg[1200];
-  snprintf(msg, sizeof msg, "Read data from NWB file %s", path);
-  spy_data_log(d, "load_nwb", msg);
-  if ((rc = spy_data_sync_meta(d, err))) goto exit;
   *out = d;
   d = NULL;
 exit:

@@ -441,3 +441,24 @@ int spy_nwb_read_trials(hid_t f, const char *path, const char *what, double t0, 
   free(offs);
   return rc;
 }
+
+int spy_nwb_discrete_trials(hid_t f, const char *path, const char *what, double t0, double fs,
+                            const double whole[3], spy_data *d, spy_err *err)
+{
+  double *trl = NULL;
+  size_t ntr = 0;
+  int rc = spy_nwb_read_trials(f, path, what, t0, fs, -1, &trl, &ntr, err);
+  if (!rc && spy_data_set_trldef(d, trl ? trl : whole, trl ? ntr : 1, 3))
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+  free(trl);
+  if (!rc) cJSON_AddNumberToObject(d->info, "starting_time", t0);
+  return rc;
+}
+
+int spy_nwb_loaded(spy_data *d, const char *path, spy_err *err)
+{
+  char msg[1200];
+  snprintf(msg, sizeof msg, "Read data from NWB file %s", path);
+  spy_data_log(d, "load_nwb", msg);
+  return spy_data_sync_meta(d, err);
+}

@@ -69,6 +69,12 @@ bool spy_nwb_exists(hid_t f, const char *path);
 */
 int spy_nwb_read_trials(hid_t f, const char *path, const char *what, double t0, double fs,
                         double limit, double **trl, size_t *n, spy_err *err);
+/* A discrete object's trials: the file's (spy_nwb_read_trials, no limit),
+** else the one trial `whole`; and its starting_time t0. */
+int spy_nwb_discrete_trials(hid_t f, const char *path, const char *what, double t0, double fs,
+                            const double whole[3], spy_data *d, spy_err *err);
+/* The end of every reader: the object's log line and its metadata synced. */
+int spy_nwb_loaded(spy_data *d, const char *path, spy_err *err);
 
 /*
 ** nwb_discrete.c.  Writers: the units table of a SpikeData (one row per
