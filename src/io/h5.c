@@ -97,17 +97,29 @@ int spy_h5_open_local(hid_t loc, const char *name, const char *file, hid_t *out,
 
 hid_t spy_h5_create_private(const char *path, bool excl)
 {
-  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (excl ? O_EXCL : O_TRUNC), 0600);
+  if (excl) {
+    /* A new file is made by HDF5 itself (O_EXCL) and never truncated: on ext4 a
+    ** truncate to zero arms auto_da_alloc, which writes the file's pages back to
+    ** disk when it is closed, so every temporary result was flushed to disk when
+    ** it was freed. The mode is narrowed before anything is written into it. */
+    hid_t f = H5Fcreate(path, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) return H5I_INVALID_HID;
+    if (chmod(path, 0600) != 0) {
+      H5Fclose(f);
+      unlink(path);
+      return H5I_INVALID_HID;
+    }
+    return f;
+  }
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_TRUNC, 0600);
   if (fd < 0) return H5I_INVALID_HID;
-  if (!excl && fchmod(fd, 0600) != 0) {
+  if (fchmod(fd, 0600) != 0) {
     close(fd);
     return H5I_INVALID_HID;
   }
   close(fd);
   /* truncating keeps the mode of the file made above */
-  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (f < 0 && excl) unlink(path);
-  return f;
+  return H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
 }
 
 bool spy_h5_backed(hid_t ds, size_t bytes)
