@@ -264,12 +264,9 @@ fill_quads(const double *restrict x, size_t n8, size_t C, const double *restrict
   }
 }
 
-static bool have_avx(void)
-{
-  static int known = -1; /* racy but idempotent: every thread computes the same */
-  if (known < 0) known = __builtin_cpu_supports("avx") ? 1 : 0;
-  return known == 1;
-}
+/* libgcc fills the CPU model in a constructor; the test is a load and a bit
+** test, so nothing is cached here (a cached static was a data race). */
+static bool have_avx(void) { return __builtin_cpu_supports("avx"); }
 #endif
 
 void spy_mtm_fill(const double *restrict x, size_t n, size_t C, const double *restrict w,
