@@ -438,8 +438,8 @@ static int raw_write(spy_data *d, size_t row0, size_t nrows, const void *buf, bo
   *done = false;
   spy_h5_lock();
   int rc = ensure_open(d, err);
-  if (rc == SPY_OK && d->raw_h5io) rc = reopen_dset(d, err);
   long long off = rc == SPY_OK ? raw_offset(d) : -1;
+  if (off >= 0 && d->raw_h5io && (rc = reopen_dset(d, err)) != SPY_OK) off = -1;
   int fd = d->raw_fd;
   spy_h5_unlock();
   if (rc != SPY_OK || off < 0) return rc;
