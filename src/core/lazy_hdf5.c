@@ -66,6 +66,7 @@ VARS(DEFINE_VAR)
   F(int, H5Pget_external_count, (hid_t plist_id), (plist_id), -1) \
   F(H5D_layout_t, H5Pget_layout, (hid_t plist_id), (plist_id), -1) \
   F(int, H5Pget_nfilters, (hid_t plist_id), (plist_id), -1) \
+  F(herr_t, H5Pset_alloc_time, (hid_t plist_id, H5D_alloc_time_t alloc_time), (plist_id, alloc_time), -1) \
   F(herr_t, H5Pset_chunk, (hid_t plist_id, int ndims, const hsize_t dim[ ]), (plist_id, ndims, dim), -1) \
   F(herr_t, H5Pset_create_intermediate_group, (hid_t plist_id, unsigned crt_intmd), (plist_id, crt_intmd), -1) \
   F(herr_t, H5Pset_elink_cb, (hid_t lapl_id, H5L_elink_traverse_t func, void *op_data), (lapl_id, func, op_data), -1) \

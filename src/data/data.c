@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -81,6 +82,7 @@ static void raw_reset(spy_data *d)
   d->raw_fd = -1;
   d->raw_off = -1;
   d->raw_stale = false;
+  d->raw_h5io = false;
   d->raw_dset = H5I_INVALID_HID;
 }
 
@@ -133,6 +135,16 @@ size_t spy_data_trial_rows(const spy_data *d, size_t k)
   return (size_t)(d->trldef[k * d->trlcols + 1] - d->trldef[k * d->trlcols]);
 }
 
+static long long raw_offset(spy_data *d);
+
+/* Whether fd's file system allocates without writing (unwritten extents:
+** ext4, XFS); tmpfs would allocate and zero the pages at once. */
+static bool unwritten_extents(int fd)
+{
+  struct statfs fs;
+  return fstatfs(fd, &fs) == 0 && (fs.f_type == 0xEF53 /* ext2/3/4 */ || fs.f_type == 0x58465342 /* XFS */);
+}
+
 int spy_data_create(spy_data *d, spy_dtype t, int ndim, const size_t *shape, spy_err *err)
 {
   char path[4200];
@@ -156,6 +168,8 @@ int spy_data_create(spy_data *d, spy_dtype t, int ndim, const size_t *shape, spy
   dcpl = H5Pcreate(H5P_DATASET_CREATE);
   H5Pset_layout(dcpl, H5D_CONTIGUOUS);
   H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+  /* storage placed now (not filled): the first write can go raw */
+  H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
   ds = H5Dcreate2(f, "data", ty, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   if (ds < 0) {
     rc = spy_h5_fail(err, SPY_EIO, "cannot create dataset `data` in '%s'", path);
@@ -174,6 +188,15 @@ int spy_data_create(spy_data *d, spy_dtype t, int ndim, const size_t *shape, spy
   d->dtype = t;
   d->ndim = ndim;
   for (int i = 0; i < ndim; i++) d->shape[i] = shape[i];
+  /* The data's blocks allocated now (unwritten extents): writing into them
+  ** costs ext4 ~35% less CPU than into a hole (no delayed-allocation
+  ** reservation per 4 KB block; docs/internals/scheduler.md).  Best effort:
+  ** without it the writes allocate as before. */
+  if (raw_offset(d) >= 0 && unwritten_extents(d->raw_fd)) {
+    size_t bytes = spy_dtype_size(t);
+    for (int i = 0; i < ndim; i++) bytes *= shape[i];
+    if (bytes > 0) (void)fallocate(d->raw_fd, 0, (off_t)d->raw_off, (off_t)bytes);
+  }
 exit:
   spy_h5_close_dset(ds);
   spy_h5_close_plist(dcpl);
@@ -246,16 +269,21 @@ exit:
 }
 
 /*
-** Raw reads.  Rows over every channel of a contiguous, unfiltered float32
-** or float64 dataset (every dataset spy writes, and Syncopy's) are one byte
-** range of the file: they are read with pread(2), outside the io lock, so
-** one worker's read does not wait for another's read or write, and without
-** HDF5's per-call overhead.  The range is established once per open
-** dataset under the lock (its offset, a read-only descriptor, and a flush
-** of HDF5's buffers when the file is writable), marked stale by a write
-** through spy_data_write (flushed again before the next raw read; after
-** RAW_MAX_UNDONE such flushes the object reads through HDF5), and forgotten
-** when the handles close.
+** Raw reads and writes.  Rows over every channel of a contiguous, unfiltered
+** float32 or float64 dataset (every dataset spy writes, and Syncopy's) are
+** one byte range of the file: they are read with pread(2) and, in the
+** dataset's own type, written with pwrite(2), outside the io lock, so one
+** worker's read or write does not wait for another's, and without HDF5's
+** per-call overhead.  The range is established once per open dataset under
+** the lock (its offset, a descriptor, read-write for writable objects, and
+** a flush of HDF5's buffers when the file is writable), marked stale by a
+** write through HDF5 (flushed again before the next raw read; after
+** RAW_MAX_UNDONE such flushes the object reads and writes through HDF5),
+** and forgotten when the handles close.  HDF5 never holds the raw bytes
+** itself except in a contiguous dataset's sieve buffer, which reads and
+** writes smaller than it go through: before a raw write the dataset is
+** reopened if it read or wrote data through HDF5 since it was opened
+** (raw_h5io), which writes a dirty sieve buffer out and drops it.
 */
 
 #define RAW_MAX_UNDONE 16
@@ -295,7 +323,7 @@ static long long raw_offset(spy_data *d)
     H5Eclear2(H5E_DEFAULT);
     return -1;
   }
-  int fd = raw_nfd < RAW_MAX_FDS ? open(d->path, O_RDONLY | O_CLOEXEC) : -1;
+  int fd = raw_nfd < RAW_MAX_FDS ? open(d->path, (d->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC) : -1;
   if (fd < 0) return -1;
   /* offsets are from the superblock: use them only when it starts the file
   ** (no user block) */
@@ -327,6 +355,37 @@ static int pread_all(int fd, void *buf, size_t n, off_t at)
     at += k;
   }
   return 0;
+}
+
+static int pwrite_all(int fd, const void *buf, size_t n, off_t at)
+{
+  const char *p = buf;
+  while (n) {
+    ssize_t k = pwrite(fd, p, n < ((size_t)1 << 30) ? n : (size_t)1 << 30, at);
+    if (k < 0 && errno == EINTR) continue;
+    if (k == 0) errno = EIO;
+    if (k <= 0) return -1;
+    p += k;
+    n -= (size_t)k;
+    at += k;
+  }
+  return 0;
+}
+
+/* Reopens the dataset (caller holds the io lock): HDF5 writes a dirty sieve
+** buffer out and drops it, so it holds none of the bytes a raw write
+** changes.  Same dataset, same offset: the raw state stays. */
+static int reopen_dset(spy_data *d, spy_err *err)
+{
+  bool same = d->raw_dset == d->dset;
+  spy_h5_close_dset(d->dset);
+  d->dset = H5I_INVALID_HID;
+  int rc = ensure_open(d, err);
+  if (rc == SPY_OK) {
+    if (same) d->raw_dset = d->dset;
+    d->raw_h5io = false;
+  }
+  return rc;
 }
 
 /* float32 values stored from byte nelem * 4 of buf on, widened to the
@@ -367,6 +426,37 @@ static int raw_read(spy_data *d, size_t row0, size_t nrows, void *buf, spy_dtype
       pread_all(fd, target, nelem * fes, (off_t)at) != 0)
     return spy_fail(err, SPY_EIO, "cannot read rows %zu..%zu of '%s'", row0, row0 + nrows, d->path);
   if (widen) widen_upper(buf, nelem);
+  *done = true;
+  return SPY_OK;
+}
+
+/* Writes rows [row0, row0+nrows) over every channel (buf in the dataset's
+** own type) raw when the dataset allows it; *done tells whether it did. */
+static int raw_write(spy_data *d, size_t row0, size_t nrows, const void *buf, bool *done,
+                     spy_err *err)
+{
+  *done = false;
+  spy_h5_lock();
+  int rc = ensure_open(d, err);
+  long long off = rc == SPY_OK ? raw_offset(d) : -1;
+  if (off >= 0 && d->raw_h5io && (rc = reopen_dset(d, err)) != SPY_OK) off = -1;
+  int fd = d->raw_fd;
+  spy_h5_unlock();
+  if (rc != SPY_OK || off < 0) return rc;
+  size_t fes = spy_dtype_size(d->dtype), nelem = nrows * spy_data_row_elems(d);
+  unsigned long long at = (unsigned long long)off + (unsigned long long)row0 * spy_data_row_elems(d) * fes;
+  errno = EOVERFLOW;
+  if (at > (unsigned long long)LLONG_MAX || pwrite_all(fd, buf, nelem * fes, (off_t)at) != 0) {
+    int e = errno;
+    if (e == ENOSPC) { /* spy_h5_fail's wording: the folder, then the context */
+      const char *slash = strrchr(d->path, '/');
+      int len = !slash ? 1 : slash == d->path ? 1 : (int)(slash - d->path);
+      return spy_fail(err, SPY_EIO, "no space left on device in %.*s (cannot write rows %zu..%zu of '%s')",
+                      len, slash ? d->path : ".", row0, row0 + nrows, d->path);
+    }
+    return spy_fail(err, SPY_EIO, "cannot write rows %zu..%zu of '%s' (%s)", row0, row0 + nrows,
+                    d->path, strerror(e));
+  }
   *done = true;
   return SPY_OK;
 }
@@ -455,6 +545,7 @@ int spy_data_read(spy_data *d, size_t row0, size_t nrows, const size_t *chans, s
     mt = spy_h5_type(SPY_DT_F32);
     target = (float *)buf + nelem;
   }
+  d->raw_h5io = true;
   if (H5Dread(d->dset, mt, ms, fs, H5P_DEFAULT, target) < 0) {
     rc = spy_h5_fail(err, SPY_EIO, "cannot read rows %zu..%zu of '%s'", row0, row0 + nrows, d->path);
     goto exit;
@@ -491,6 +582,10 @@ int spy_data_write(spy_data *d, size_t row0, size_t nrows, size_t chan0, size_t 
   if (row0 + nrows > d->shape[0] || chan0 + nch > d->shape[nd - 1])
     return spy_fail(err, SPY_EINVAL, "write outside the data");
   if (!d->writable) return spy_fail(err, SPY_EIO, "object is read-only");
+  if (chan0 == 0 && nch == d->shape[nd - 1] && t == d->dtype) {
+    bool done;
+    if ((rc = raw_write(d, row0, nrows, buf, &done, err)) != SPY_OK || done) return rc;
+  }
   spy_h5_lock();
   /* HDF5 may hold the new bytes in its buffers: flush before a raw read;
   ** not readable raw so far (e.g. no storage before the first write): look
@@ -513,6 +608,7 @@ int spy_data_write(spy_data *d, size_t row0, size_t nrows, size_t chan0, size_t 
   hsize_t mdims[3] = {nrows, inner, nch};
   ms = H5Screate_simple(3, mdims, NULL);
   mt = spy_h5_type(t);
+  d->raw_h5io = true;
   if (H5Dwrite(d->dset, mt, ms, fs, H5P_DEFAULT, buf) < 0)
     rc = spy_h5_fail(err, SPY_EIO, "cannot write rows %zu..%zu of '%s'", row0, row0 + nrows, d->path);
 exit:

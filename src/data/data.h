@@ -72,14 +72,18 @@ typedef struct spy_data {
   ** extra names; NULL-terminated), NULL for the class's */
   char **dimord;
 
-  /* Raw reads (data.c, raw_offset): while raw_dset == dset, rows of `data`
-  ** are read with pread(2) on raw_fd at byte offset raw_off (-1: not
-  ** readable that way), without HDF5 or the io lock; raw_stale: written
-  ** through HDF5 since, flush first.  Set and cleared under the io lock. */
+  /* Raw reads and writes (data.c, raw_offset): while raw_dset == dset, rows
+  ** of `data` are read with pread(2) and written with pwrite(2) on raw_fd
+  ** (read-write for writable objects) at byte offset raw_off (-1: not
+  ** that way), without HDF5 or the io lock; raw_stale: written through
+  ** HDF5 since, flush first; raw_h5io: dset has read or written data
+  ** through HDF5 (its sieve buffer may hold bytes), so it is reopened
+  ** before a raw write.  Set and cleared under the io lock. */
   hid_t raw_dset;
   int raw_fd;
   long long raw_off;
   bool raw_stale;
+  bool raw_h5io;
   unsigned raw_undone; /* flushes made because of writes */
 } spy_data;
 

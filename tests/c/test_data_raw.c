@@ -1,8 +1,13 @@
-/* Raw reads (spy_data_read outside HDF5, docs/internals/speed.md): rows over
-** every channel read with pread give the bytes HDF5 gives, see writes made
-** through HDF5 just before, and files with a user block still read right. */
+/* Raw reads and writes (spy_data_read/spy_data_write outside HDF5,
+** docs/internals/scheduler.md): rows over every channel read with pread give
+** the bytes HDF5 gives, see writes made through HDF5 just before, and files
+** with a user block still read right; rows written with pwrite are what
+** HDF5 and a later reader of the file see, whatever HDF5 held in its sieve
+** buffer, and a new result's data blocks are allocated when it is created. */
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "data/data.h"
 #include "t.h"
@@ -50,8 +55,106 @@ static void same_as_hdf5(spy_data *d, size_t r0, size_t n, spy_dtype t, const ch
   free(rev);
 }
 
+static float wval(size_t i, int round) { return (float)ramp(i + 37 * (size_t)round) * (float)(round + 1); }
+
+/* Raw writes of a float32 result (200 rows x 5 channels). */
+static void raw_writes(void)
+{
+  spy_err err = {0};
+  enum { R = 200, C = 5 };
+  size_t shape[2] = {R, C};
+  spy_data *w = spy_data_new(SPY_ANALOG);
+  int rc = w ? spy_data_create(w, SPY_DT_F32, 2, shape, &err) : SPY_ENOMEM;
+  CHECK(rc == SPY_OK, "create: %s", err.msg);
+  if (rc) {
+    spy_data_unref(w);
+    return;
+  }
+  /* created with its data blocks allocated where the file system has
+  ** unwritten extents (ext4, XFS: tmpfs would zero the pages) */
+  struct stat st;
+  struct statfs fs;
+  CHECK(stat(w->path, &st) == 0 && statfs(w->path, &fs) == 0, "stat %s", w->path);
+  if (fs.f_type == 0xEF53 || fs.f_type == 0x58465342)
+    CHECK((size_t)st.st_blocks * 512 >= R * C * sizeof(float),
+          "data blocks not allocated at creation: %lld bytes on disk for %zu of data",
+          (long long)st.st_blocks * 512, R * C * sizeof(float));
+
+  float v[R * C], u[R * C];
+  for (size_t i = 0; i < R * C; i++) v[i] = wval(i, 0);
+  CHECK(spy_data_write(w, 0, R, 0, C, v, SPY_DT_F32, &err) == SPY_OK, "%s", err.msg);
+  CHECK(w->raw_off > 0 && w->raw_fd >= 0 && !w->raw_h5io, "rows over every channel were not written raw");
+
+  /* a small write through HDF5 (one channel: it sits in HDF5's sieve
+  ** buffer, which covers the whole dataset), then raw rows over it: the
+  ** raw rows are what stays */
+  float one[10];
+  for (size_t i = 0; i < 10; i++) one[i] = -1000.0f - (float)i;
+  CHECK(spy_data_write(w, 100, 10, 2, 1, one, SPY_DT_F32, &err) == SPY_OK, "%s", err.msg);
+  for (size_t i = 0; i < R * C; i++) v[i] = wval(i, 1);
+  CHECK(spy_data_write(w, 50, 100, 0, C, v + 50 * C, SPY_DT_F32, &err) == SPY_OK, "%s", err.msg);
+  /* a read through HDF5 (channels reversed) fills the sieve buffer; raw
+  ** rows written after it are what the next HDF5 read sees */
+  size_t rev[C] = {4, 3, 2, 1, 0};
+  CHECK(spy_data_read(w, 0, 20, rev, C, u, SPY_DT_F32, &err) == SPY_OK, "%s", err.msg);
+  for (size_t i = 0; i < 10 * C; i++) v[i] = wval(i, 2);
+  CHECK(spy_data_write(w, 0, 10, 0, C, v, SPY_DT_F32, &err) == SPY_OK, "%s", err.msg);
+  /* expected: rows 0-9 round 2, 10-49 and 150-199 round 0, 50-149 round 1 */
+  float want[R * C];
+  for (size_t i = 0; i < R * C; i++) {
+    size_t row = i / C;
+    want[i] = wval(i, row < 10 ? 2 : row >= 50 && row < 150 ? 1 : 0);
+  }
+  CHECK(spy_data_read(w, 0, R, rev, C, u, SPY_DT_F32, &err) == SPY_OK, "%s", err.msg);
+  size_t bad = 0;
+  for (size_t i = 0; i < R * C; i++) bad += u[(i / C) * C + (C - 1 - i % C)] != want[i];
+  CHECK(bad == 0, "HDF5 reads %zu of %d values other than the raw writes left", bad, R * C);
+  same_as_hdf5(w, 0, R, SPY_DT_F32, "raw-written rows");
+
+  /* the file as another program reads it: closed, reopened read-only */
+  char *path = strdup(w->path);
+  spy_data_close(w);
+  spy_data *r = spy_data_new(SPY_ANALOG);
+  rc = spy_data_open(r, path, false, &err);
+  CHECK(rc == SPY_OK, "reopen %s: %s", path, err.msg);
+  if (rc == SPY_OK) {
+    CHECK(spy_data_read(r, 0, R, rev, C, u, SPY_DT_F32, &err) == SPY_OK, "%s", err.msg);
+    bad = 0;
+    for (size_t i = 0; i < R * C; i++) bad += u[(i / C) * C + (C - 1 - i % C)] != want[i];
+    CHECK(bad == 0, "reopened file: %zu of %d values wrong", bad, R * C);
+    /* a read-only object is never written, raw or not */
+    CHECK(spy_data_write(r, 0, 1, 0, C, v, SPY_DT_F32, &err) == SPY_EIO, "read-only object written");
+  }
+  spy_data_unref(r);
+  free(path);
+  spy_data_unref(w);
+
+  /* rows x tapers x freqs x channels written raw, a row range in the middle */
+  size_t s4[4] = {30, 2, 7, 3}, n4 = 30 * 2 * 7 * 3, row = 2 * 7 * 3;
+  spy_data *q = spy_data_new(SPY_SPECTRAL);
+  rc = q ? spy_data_create(q, SPY_DT_F32, 4, s4, &err) : SPY_ENOMEM;
+  CHECK(rc == SPY_OK, "create 4-d: %s", err.msg);
+  if (rc == SPY_OK) {
+    float *a = malloc(n4 * sizeof *a), *b = malloc(n4 * sizeof *b);
+    for (size_t i = 0; i < n4; i++) a[i] = wval(i, 3);
+    CHECK(spy_data_write(q, 0, 12, 0, 3, a, SPY_DT_F32, &err) == SPY_OK &&
+              spy_data_write(q, 12, 18, 0, 3, a + 12 * row, SPY_DT_F32, &err) == SPY_OK,
+          "%s", err.msg);
+    CHECK(q->raw_off > 0 && !q->raw_h5io, "4-d rows were not written raw");
+    size_t r3[3] = {2, 1, 0};
+    CHECK(spy_data_read(q, 0, 30, r3, 3, b, SPY_DT_F32, &err) == SPY_OK, "%s", err.msg);
+    bad = 0;
+    for (size_t i = 0; i < n4; i++) bad += b[(i / 3) * 3 + (2 - i % 3)] != a[i];
+    CHECK(bad == 0, "4-d raw writes: %zu of %zu values wrong through HDF5", bad, n4);
+    free(a);
+    free(b);
+  }
+  spy_data_unref(q);
+}
+
 int main(void)
 {
+  raw_writes();
   spy_err err = {0};
   /* float32 read as float64 (widened) and as float32, float64 as float64 */
   size_t s2[2] = {1000, 7};
