@@ -128,6 +128,7 @@ static int kernel(const void *pp, spy_task *task, spy_err *err)
   if (task->rows != nout)
     return spy_fail(err, SPY_ERUNTIME, "superlet: task has %zu rows, the plan %zu", task->rows,
                     nout);
+  if (spy_cwt_ready(w)) return SPY_EINTR;
   for (size_t c0 = 0, cb; c0 < nch; c0 += cb) {
     cb = spy_cwt_block(nch - c0);
     if (!spy_cwt_channels(w, c0, cb, p->poly)) task->flags |= SPY_TASK_HAS_NAN;
