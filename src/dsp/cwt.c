@@ -742,11 +742,19 @@ bool spy_cwt_channels(spy_cwt_work *w, size_t col0, size_t cb, int poly)
   bool finite = true;
   w->cb = cb;
   for (size_t ch = 0; ch < cb; ch++) {
-    for (size_t i = 0; i < ns; i++) {
-      double v = task->in[i * nch + col0 + ch];
-      finite &= v == v;
-      w->xd[i] = v;
-    }
+    if (task->flags & SPY_TASK_IN_F32) { /* stored float32: widening is exact */
+      const float *in = (const float *)(const void *)task->in + col0 + ch;
+      for (size_t i = 0; i < ns; i++) {
+        double v = in[i * nch];
+        finite &= v == v;
+        w->xd[i] = v;
+      }
+    } else
+      for (size_t i = 0; i < ns; i++) {
+        double v = task->in[i * nch + col0 + ch];
+        finite &= v == v;
+        w->xd[i] = v;
+      }
     spy_detrend(w->xd, ns, 1, poly);
     for (size_t c = 0; c < b->nclass; c++) {
       const spy_cwt_class *C = &b->cls[c];

@@ -127,7 +127,8 @@ void spy_cwt_bank_free(spy_cwt_bank *b);
 ** sure every kernel spectrum is stored (SPY_OK, or SPY_EINTR on Ctrl-C),
 ** computing those no other task has claimed.  For each block
 ** (spy_cwt_block gives its size: 4, 2 or 1), spy_cwt_channels loads
-** channels col0.. of task->in, detrends each over the whole trial with
+** channels col0.. of task->in (float64, or the stored float32 values when
+** the scheduler sets SPY_TASK_IN_F32: the plans set op->in_f32), detrends each over the whole trial with
 ** `poly` and transforms it once per FFT class; spy_cwt_apply then evaluates
 ** kernel i at the trial's output rows: vals[c * nout + m] for channel c of
 ** the block and output row m.

@@ -330,6 +330,7 @@ int spy_superlet_plan(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
 
   op->kernel = kernel;
   op->scratch_bytes = scratch_bytes;
+  op->in_f32 = true;
   static const char *const logged[] = {"c_1", "order_max", "order_min", NULL};
   if ((rc = spy_cwt_op(op, cfg, c, &p->sel, in, &g, p->scales, foi, n, "superlet_cF", logged,
                        err)))

@@ -250,6 +250,7 @@ int spy_wavelet_plan(const cJSON *cfg, const spy_trials *in, const spy_fa_common
 
   op->kernel = kernel;
   op->scratch_bytes = scratch_bytes;
+  op->in_f32 = true;
   static const char *const logged[] = {"wavelet", "width", "order", NULL};
   if ((rc = spy_cwt_op(op, cfg, c, &p->sel, in, &g, p->scales, foi, n, "wavelet_cF", logged, err)))
     goto fail;

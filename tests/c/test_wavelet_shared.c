@@ -5,7 +5,9 @@
 ** of a sequential run however the work was shared: four threads running
 ** the trials of one plan at once, several times over on fresh plans, for a
 ** Morlet with a two-residue toi (twiddle tables as well as spectra), a
-** Morlet over every sample and a multiplicative superlet.  A task stopped
+** Morlet over every sample and a multiplicative superlet, every other
+** round with the input handed over as stored float32 (SPY_TASK_IN_F32, as
+** the scheduler does for float32 data: widening is exact).  A task stopped
 ** by Ctrl-C before the bank is made returns SPY_EINTR, and a later run of
 ** the same plan still gives the sequential bytes.
 */
@@ -36,6 +38,7 @@ typedef struct shared_run {
   double complex *res; /* rows x nf x nch */
   atomic_size_t next;  /* next trial to take */
   atomic_int failures;
+  bool f32;            /* hand the input over as float32 */
 } shared_run;
 
 /* One worker: takes trials until none is left, with its own scratch. */
@@ -48,10 +51,16 @@ static void *worker(void *arg)
   for (size_t k = 0; k < t->trials.ntrials; k++)
     if (spy_trial_len(&t->trials, k) > maxlen) maxlen = spy_trial_len(&t->trials, k);
   void *scratch = spy_fft_alloc(op->scratch_bytes(op->plan, maxlen, nch));
+  float *in32 = malloc(maxlen * nch * sizeof *in32 + 1);
   for (size_t k; (k = atomic_fetch_add(&s->next, 1)) < op->ntrials;) {
-    size_t a = (size_t)t->trl[k * 3], r = op->out_rows[k];
+    size_t a = (size_t)t->trl[k * 3], r = op->out_rows[k], ns = spy_trial_len(&t->trials, k);
     void *out = malloc(r * nf * nch * es + 1);
-    spy_task task = {k, 0, nch, t->data + a * nch, spy_trial_len(&t->trials, k), out, r, scratch, 0};
+    spy_task task = {k, 0, nch, t->data + a * nch, ns, out, r, scratch, 0};
+    if (s->f32) {
+      for (size_t i = 0; i < ns * nch; i++) in32[i] = (float)t->data[a * nch + i];
+      task.in = (const double *)(const void *)in32;
+      task.flags = SPY_TASK_IN_F32;
+    }
     spy_err err = {0};
     if (op->kernel(op->plan, &task, &err) != SPY_OK) atomic_fetch_add(&s->failures, 1);
     for (size_t i = 0; i < r * nf * nch; i++)
@@ -61,18 +70,21 @@ static void *worker(void *arg)
     free(out);
   }
   spy_fft_free(scratch);
+  free(in32);
   return NULL;
 }
 
 /* Runs a fresh plan of cfg on NTHREADS threads at once; the outputs as tf_run. */
-static double complex *run_threads(plan_fn plan, const cJSON *cfg, tf_input *t, size_t *rows)
+static double complex *run_threads(plan_fn plan, const cJSON *cfg, tf_input *t, bool f32,
+                                   size_t *rows)
 {
   spy_op op = {0};
   spy_err err = {0};
   int rc = plan(cfg, &t->trials, &t->c, &op, &err);
   CHECK(rc == 0, "plan: %s", err.msg);
   if (rc) return NULL;
-  shared_run s = {.op = &op, .t = t};
+  shared_run s = {.op = &op, .t = t, .f32 = f32};
+  CHECK(op.in_f32, "the plan takes float32 input as stored");
   s.row0 = malloc(op.ntrials * sizeof *s.row0);
   size_t total = 0;
   for (size_t k = 0; k < op.ntrials; k++) s.row0[k] = total, total += op.out_rows[k];
@@ -105,9 +117,10 @@ static void check_shared(const char *what, plan_fn plan, const char *json, tf_in
   n = rows * op.nfreq * t->nchan;
   for (int rep = 0; rep < 5; rep++) {
     size_t r2 = 0;
-    double complex *par = run_threads(plan, cfg, t, &r2);
+    double complex *par = run_threads(plan, cfg, t, rep % 2, &r2);
     CHECK(par && r2 == rows && memcmp(par, seq, n * sizeof *seq) == 0,
-          "%s: %d threads, round %d: not the sequential bytes", what, NTHREADS, rep);
+          "%s: %d threads, round %d%s: not the sequential bytes", what, NTHREADS, rep,
+          rep % 2 ? " (float32 input)" : "");
     free(par);
   }
 
