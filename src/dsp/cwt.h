@@ -20,13 +20,13 @@
 ** Each residue present among a trial's output indices costs one fold;
 ** trials whose indices use too many residues take the full inverse FFT.
 **
-** The spectra are computed on first use, by the tasks (spy_cwt_ready), not
-** by the plan: the kernels are independent, so every worker of a run claims
-** kernels not yet claimed and transforms them in its own scratch until all
-** are done; a sequential run does the same work in its first task.  Each
-** spectrum is made by the same code from the same input whoever makes it,
-** so the numbers do not depend on the worker count (docs/internals/
-** wavelets.md, "The bank on first use").
+** The spectra (and twiddle tables) are computed on first use, by the tasks
+** (spy_cwt_ready), not by the plan: they are independent, so every worker
+** of a run claims items not yet claimed and makes them in its own scratch
+** until all are done; a sequential run does the same work in its first
+** task.  Each item is made by the same code from the same input whoever
+** makes it, so the numbers do not depend on the worker count
+** (docs/internals/wavelets.md, "The bank on first use").
 **
 ** Ownership: a spy_cwt_bank owns its spectra and twiddle tables (FFTW plans
 ** belong to the cache of dsp/fft.h); spy_cwt_bank_free releases them and is
@@ -83,7 +83,7 @@ typedef struct spy_cwt_class {
   fftw_plan r2c;       /* real nfft -> half spectrum */
   fftw_plan inv[3];      /* backward, length nf, batches of 1, 2, 4 interleaved channels */
   fftw_plan inv_full[3]; /* the same of length nfft (NULL unless needed) */
-  double complex *tw;  /* e^{2 pi i j/nfft}, j < nfft (NULL when k == 1) */
+  double complex *tw;  /* e^{2 pi i j/nfft}, j < nfft (NULL when maxres == 1) */
 } spy_cwt_class;
 
 typedef struct spy_cwt_lazy spy_cwt_lazy;
@@ -123,13 +123,14 @@ void spy_cwt_bank_free(spy_cwt_bank *b);
 ** Per-task work, in blocks of up to SPY_CWT_CB channels.
 ** spy_cwt_scratch_bytes sizes the scratch of a task on a trial of nsamp
 ** samples plus `extra` bytes for the caller; spy_cwt_begin lays the work
-** area out in it and returns the caller's part.  spy_cwt_ready then makes
-** sure every kernel spectrum is stored (SPY_OK, or SPY_EINTR on Ctrl-C),
-** computing those no other task has claimed.  For each block
+** area out in it and returns the caller's part.  spy_cwt_ready, before the
+** task's first spy_cwt_channels (it works in the same part of the scratch),
+** makes sure every kernel spectrum is stored (SPY_OK, or SPY_EINTR on
+** Ctrl-C), making those no other task has claimed.  For each block
 ** (spy_cwt_block gives its size: 4, 2 or 1), spy_cwt_channels loads
 ** channels col0.. of task->in (float64, or the stored float32 values when
-** the scheduler sets SPY_TASK_IN_F32: the plans set op->in_f32), detrends each over the whole trial with
-** `poly` and transforms it once per FFT class; spy_cwt_apply then evaluates
+** the scheduler sets SPY_TASK_IN_F32: the plans set op->in_f32), detrends
+** each over the whole trial with `poly` and transforms it once per FFT class; spy_cwt_apply then evaluates
 ** kernel i at the trial's output rows: vals[c * nout + m] for channel c of
 ** the block and output row m.
 */
