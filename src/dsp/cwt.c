@@ -2,6 +2,8 @@
 
 #include <limits.h>
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -367,11 +369,29 @@ static size_t grid_step(const spy_cwt_sel *sel)
 
 /* ---- kernel bank ----------------------------------------------------------- */
 
+/* What is still to make, claimed by the tasks one item at a time: first
+** the classes' twiddle tables (when a trial needs more than one residue),
+** then the kernel spectra in `order` (longest FFT first, so that the last
+** claims are the cheapest). */
+struct spy_cwt_lazy {
+  size_t ntw, nitems;   /* twiddle tables, all items */
+  atomic_size_t next;   /* claims handed out (may run past nitems) */
+  atomic_size_t done;   /* items made */
+  spy_cwt_fill fill;
+  const void *ctx;
+  size_t *len, *order;
+};
+
 void spy_cwt_bank_free(spy_cwt_bank *b)
 {
   if (!b) return;
   if (b->cls)
     for (size_t c = 0; c < b->nclass; c++) spy_fft_free(b->cls[c].tw);
+  if (b->lazy) {
+    free(b->lazy->len);
+    free(b->lazy->order);
+    free(b->lazy);
+  }
   free(b->cls);
   free(b->kcls);
   free(b->hoff);
@@ -427,9 +447,6 @@ int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt
 {
   int rc = SPY_ENOMEM;
   size_t *own = NULL, *order = NULL;
-  double complex *h = NULL;
-  double *gr = NULL, *gi = NULL;
-  fftw_complex *Rs = NULL, *Is = NULL;
   memset(b, 0, sizeof *b);
 
   b->k = grid_step(sel);
@@ -450,7 +467,8 @@ int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt
   b->kcls = calloc(nkern + 1, sizeof *b->kcls);
   b->hoff = malloc((nkern + 1) * sizeof *b->hoff);
   b->cls = calloc(nkern + 1, sizeof *b->cls);
-  if (!own || !order || !b->kcls || !b->hoff || !b->cls) goto fail;
+  b->lazy = calloc(1, sizeof *b->lazy);
+  if (!own || !order || !b->kcls || !b->hoff || !b->cls || !b->lazy) goto fail;
   size_t k = b->k, maxlen = 1;
   for (size_t i = 0; i < nkern; i++) {
     size_t need = b->nmax + reach(len[i]);
@@ -477,20 +495,17 @@ int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt
     while (i < nkern && own[order[i]] * 5 >= S * 4) b->kcls[order[i++]] = c;
   }
 
-  size_t total = 0, maxfft = 1;
+  size_t total = 0;
   for (size_t i = 0; i < nkern; i++) {
     b->hoff[i] = total;
     total += b->cls[b->kcls[i]].nfft;
   }
-  for (size_t c = 0; c < b->nclass; c++) maxfft = b->cls[c].nfft > maxfft ? b->cls[c].nfft : maxfft;
-  b->hre = spy_fft_alloc((total ? total : 1) * sizeof *b->hre);
-  b->him = spy_fft_alloc((total ? total : 1) * sizeof *b->him);
-  h = malloc(maxlen * sizeof *h);
-  gr = spy_fft_alloc(maxfft * sizeof *gr);
-  gi = spy_fft_alloc(maxfft * sizeof *gi);
-  Rs = spy_fft_alloc((maxfft / 2 + 1) * sizeof *Rs);
-  Is = spy_fft_alloc((maxfft / 2 + 1) * sizeof *Is);
-  if (!b->hre || !b->him || !h || !gr || !gi || !Rs || !Is) goto fail;
+  b->maxlen = maxlen;
+  /* not zeroed: spy_cwt_ready writes every value (zeroing 6 MB for case
+  ** d2 cost 3 ms of page faults on the calling thread) */
+  b->hre = fftw_malloc((total ? total : 1) * sizeof *b->hre);
+  b->him = fftw_malloc((total ? total : 1) * sizeof *b->him);
+  if (!b->hre || !b->him) goto fail;
   b->bytes = 2 * total * sizeof(double);
 
   for (size_t c = 0; c < b->nclass; c++) {
@@ -507,26 +522,24 @@ int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt
       spy_fft_geom gf = {SPY_FFT_BACKWARD, n, cb, 1, n, 1, n, false};
       if (b->need_full && k > 1 && !(C->inv_full[q] = spy_fft_plan_quick(&gf, err))) goto fail;
     }
-    if (k > 1) {
+    if (b->maxres > 1) { /* the phase ramps of residues other than the first */
       rc = SPY_ENOMEM;
-      if (!(C->tw = spy_fft_alloc(C->nfft * sizeof *C->tw))) goto fail;
-      for (size_t j = 0; j < C->nfft; j++) {
-        double a = 2 * M_PI * (double)j / (double)C->nfft;
-        C->tw[j] = CMPLX(cos(a), sin(a));
-      }
+      if (!(C->tw = fftw_malloc(C->nfft * sizeof *C->tw))) goto fail;
       b->bytes += C->nfft * sizeof *C->tw;
     }
   }
-  for (size_t i = 0; i < nkern; i++) {
-    spy_cwt_class *C = &b->cls[b->kcls[i]];
-    if (spy_interrupted()) {
-      rc = spy_fail(err, SPY_EINTR, "interrupted");
-      goto fail;
-    }
-    fill(ctx, i, h);
-    kernel_spectrum(h, len[i], C->nfft, C->r2c, gr, gi, Rs, Is, b->hre + b->hoff[i],
-                    b->him + b->hoff[i]);
-  }
+  rc = SPY_ENOMEM;
+  spy_cwt_lazy *z = b->lazy;
+  if (!(z->len = malloc((nkern + 1) * sizeof *z->len))) goto fail;
+  memcpy(z->len, len, nkern * sizeof *len);
+  z->order = order; /* longest FFT first */
+  order = NULL;
+  z->fill = fill;
+  z->ctx = ctx;
+  z->ntw = b->maxres > 1 ? b->nclass : 0;
+  z->nitems = z->ntw + nkern;
+  atomic_init(&z->next, 0);
+  atomic_init(&z->done, 0);
   spy_log(SPY_LOG_DEBUG,
           "wavelet kernel bank: %zu kernels, %zu FFT lengths (%zu..%zu), output step %zu, "
           "%zu residues%s, %.1f MB",
@@ -538,11 +551,6 @@ fail:
   if (rc == SPY_ENOMEM) spy_fail(err, rc, "out of memory building the wavelet kernels");
   free(own);
   free(order);
-  free(h);
-  spy_fft_free(gr);
-  spy_fft_free(gi);
-  spy_fft_free(Rs);
-  spy_fft_free(Is);
   if (rc) spy_cwt_bank_free(b);
   return rc;
 }
@@ -573,6 +581,9 @@ struct spy_cwt_work {
   double **xre, **xim;    /* [class * maxres + q] block spectra */
   double *zr, *zi;        /* fold accumulators */
   fftw_complex *z, *r;    /* inverse FFT in/out */
+  double complex *kh;     /* spy_cwt_ready, in the block spectra's area: one kernel, */
+  double *kgr, *kgi;      /* its real and imaginary parts on the circular grid, */
+  fftw_complex *kRs, *kIs;/* and their half spectra */
 };
 
 #define ALIGN(x) (((x) + 63) & ~(size_t)63)
@@ -582,8 +593,13 @@ size_t spy_cwt_block(size_t remaining)
   return remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1);
 }
 
-/* Lengths shared by spy_cwt_scratch_bytes and spy_cwt_begin. */
-static void lengths(const spy_cwt_bank *b, size_t *maxfft, size_t *zlen, size_t *sum)
+/*
+** Lengths shared by spy_cwt_scratch_bytes and spy_cwt_begin.  `area` holds
+** the block spectra, and before them (spy_cwt_ready comes before the first
+** spy_cwt_channels) the buffers that make kernel spectra: the area is the
+** larger of the two.
+*/
+static void lengths(const spy_cwt_bank *b, size_t *maxfft, size_t *zlen, size_t *area)
 {
   size_t mf = 1, mn = 1, s = 0;
   for (size_t c = 0; c < b->nclass; c++) {
@@ -591,18 +607,20 @@ static void lengths(const spy_cwt_bank *b, size_t *maxfft, size_t *zlen, size_t 
     mn = b->cls[c].nf > mn ? b->cls[c].nf : mn;
     s += ALIGN(b->cls[c].nfft * SPY_CWT_CB * sizeof(double));
   }
+  size_t make = ALIGN(b->maxlen * sizeof(double complex)) + 2 * ALIGN(mf * sizeof(double)) +
+                2 * ALIGN((mf / 2 + 1) * sizeof(fftw_complex));
   *maxfft = mf;
   *zlen = (b->need_full ? mf : mn) * SPY_CWT_CB;
-  *sum = s;
+  *area = 2 * b->maxres * s > make ? 2 * b->maxres * s : make;
 }
 
 size_t spy_cwt_scratch_bytes(const spy_cwt_bank *b, size_t nsamp, size_t extra)
 {
-  size_t maxfft, zlen, sum, nptr = b->nclass * b->maxres;
-  lengths(b, &maxfft, &zlen, &sum);
+  size_t maxfft, zlen, area, nptr = b->nclass * b->maxres;
+  lengths(b, &maxfft, &zlen, &area);
   return 64 + ALIGN(sizeof(spy_cwt_work)) + ALIGN(2 * nptr * sizeof(double *)) +
          ALIGN(b->ntoi) + ALIGN(nsamp * sizeof(double)) + ALIGN(maxfft * sizeof(double)) +
-         ALIGN((maxfft / 2 + 1) * sizeof(fftw_complex)) + 2 * b->maxres * sum +
+         ALIGN((maxfft / 2 + 1) * sizeof(fftw_complex)) + area +
          2 * ALIGN(zlen * sizeof(double)) + 2 * ALIGN(zlen * sizeof(fftw_complex)) +
          ALIGN(extra);
 }
@@ -642,19 +660,26 @@ void *spy_cwt_begin(spy_cwt_work **wp, const spy_cwt_bank *b, const spy_cwt_sel 
       w->res[0] = 0;
     }
   }
-  size_t maxfft, zlen, sum, nptr = b->nclass * b->maxres;
-  lengths(b, &maxfft, &zlen, &sum);
+  size_t maxfft, zlen, area, nptr = b->nclass * b->maxres;
+  lengths(b, &maxfft, &zlen, &area);
   w->xre = carve(&p, 2 * nptr * sizeof(double *));
   w->xim = w->xre + nptr;
   w->rq = carve(&p, b->ntoi);
   w->xd = carve(&p, task->nsamp * sizeof(double));
   w->rbuf = carve(&p, maxfft * sizeof(double));
   w->half = carve(&p, (maxfft / 2 + 1) * sizeof(fftw_complex));
+  char *a = carve(&p, area), *base = a;
   for (size_t c = 0; c < b->nclass; c++)
     for (size_t q = 0; q < b->maxres; q++) {
-      w->xre[c * b->maxres + q] = carve(&p, b->cls[c].nfft * SPY_CWT_CB * sizeof(double));
-      w->xim[c * b->maxres + q] = carve(&p, b->cls[c].nfft * SPY_CWT_CB * sizeof(double));
+      w->xre[c * b->maxres + q] = carve(&a, b->cls[c].nfft * SPY_CWT_CB * sizeof(double));
+      w->xim[c * b->maxres + q] = carve(&a, b->cls[c].nfft * SPY_CWT_CB * sizeof(double));
     }
+  a = base;
+  w->kh = carve(&a, b->maxlen * sizeof(double complex));
+  w->kgr = carve(&a, maxfft * sizeof(double));
+  w->kgi = carve(&a, maxfft * sizeof(double));
+  w->kRs = carve(&a, (maxfft / 2 + 1) * sizeof(fftw_complex));
+  w->kIs = carve(&a, (maxfft / 2 + 1) * sizeof(fftw_complex));
   w->zr = carve(&p, zlen * sizeof(double));
   w->zi = carve(&p, zlen * sizeof(double));
   w->z = carve(&p, zlen * sizeof(fftw_complex));
@@ -671,6 +696,44 @@ void *spy_cwt_begin(spy_cwt_work **wp, const spy_cwt_bank *b, const spy_cwt_sel 
 
 size_t spy_cwt_nout(const spy_cwt_work *w) { return w->nout; }
 
+/*
+** Claims kernels until none is left, then waits for those other tasks are
+** still transforming (one each at most).  A claimed kernel is always
+** finished, so a task that stops on Ctrl-C leaves none half made for the
+** others to wait on.
+*/
+int spy_cwt_ready(spy_cwt_work *w)
+{
+  const spy_cwt_bank *b = w->b;
+  spy_cwt_lazy *z = b->lazy;
+  size_t n = z->nitems;
+  if (atomic_load_explicit(&z->done, memory_order_acquire) == n) return SPY_OK;
+  for (;;) {
+    if (spy_interrupted()) return SPY_EINTR;
+    size_t j = atomic_fetch_add_explicit(&z->next, 1, memory_order_relaxed);
+    if (j >= n) break;
+    if (j < z->ntw) {
+      const spy_cwt_class *C = &b->cls[j];
+      for (size_t q = 0; q < C->nfft; q++) {
+        double a = 2 * M_PI * (double)q / (double)C->nfft;
+        C->tw[q] = CMPLX(cos(a), sin(a));
+      }
+    } else {
+      size_t i = z->order[j - z->ntw];
+      const spy_cwt_class *C = &b->cls[b->kcls[i]];
+      z->fill(z->ctx, i, w->kh);
+      kernel_spectrum(w->kh, z->len[i], C->nfft, C->r2c, w->kgr, w->kgi, w->kRs, w->kIs,
+                      b->hre + b->hoff[i], b->him + b->hoff[i]);
+    }
+    atomic_fetch_add_explicit(&z->done, 1, memory_order_release);
+  }
+  while (atomic_load_explicit(&z->done, memory_order_acquire) < n) {
+    if (spy_interrupted()) return SPY_EINTR;
+    sched_yield();
+  }
+  return SPY_OK;
+}
+
 bool spy_cwt_channels(spy_cwt_work *w, size_t col0, size_t cb, int poly)
 {
   const spy_cwt_bank *b = w->b;
@@ -679,11 +742,19 @@ bool spy_cwt_channels(spy_cwt_work *w, size_t col0, size_t cb, int poly)
   bool finite = true;
   w->cb = cb;
   for (size_t ch = 0; ch < cb; ch++) {
-    for (size_t i = 0; i < ns; i++) {
-      double v = task->in[i * nch + col0 + ch];
-      finite &= v == v;
-      w->xd[i] = v;
-    }
+    if (task->flags & SPY_TASK_IN_F32) { /* stored float32: widening is exact */
+      const float *in = (const float *)(const void *)task->in + col0 + ch;
+      for (size_t i = 0; i < ns; i++) {
+        double v = in[i * nch];
+        finite &= v == v;
+        w->xd[i] = v;
+      }
+    } else
+      for (size_t i = 0; i < ns; i++) {
+        double v = task->in[i * nch + col0 + ch];
+        finite &= v == v;
+        w->xd[i] = v;
+      }
     spy_detrend(w->xd, ns, 1, poly);
     for (size_t c = 0; c < b->nclass; c++) {
       const spy_cwt_class *C = &b->cls[c];

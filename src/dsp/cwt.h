@@ -20,6 +20,14 @@
 ** Each residue present among a trial's output indices costs one fold;
 ** trials whose indices use too many residues take the full inverse FFT.
 **
+** The spectra (and twiddle tables) are computed on first use, by the tasks
+** (spy_cwt_ready), not by the plan: they are independent, so every worker
+** of a run claims items not yet claimed and makes them in its own scratch
+** until all are done; a sequential run does the same work in its first
+** task.  Each item is made by the same code from the same input whoever
+** makes it, so the numbers do not depend on the worker count
+** (docs/internals/wavelets.md, "The bank on first use").
+**
 ** Ownership: a spy_cwt_bank owns its spectra and twiddle tables (FFTW plans
 ** belong to the cache of dsp/fft.h); spy_cwt_bank_free releases them and is
 ** safe on a zeroed bank.  A spy_cwt_sel owns its arrays likewise.
@@ -75,8 +83,10 @@ typedef struct spy_cwt_class {
   fftw_plan r2c;       /* real nfft -> half spectrum */
   fftw_plan inv[3];      /* backward, length nf, batches of 1, 2, 4 interleaved channels */
   fftw_plan inv_full[3]; /* the same of length nfft (NULL unless needed) */
-  double complex *tw;  /* e^{2 pi i j/nfft}, j < nfft (NULL when k == 1) */
+  double complex *tw;  /* e^{2 pi i j/nfft}, j < nfft (NULL when maxres == 1) */
 } spy_cwt_class;
+
+typedef struct spy_cwt_lazy spy_cwt_lazy;
 
 typedef struct spy_cwt_bank {
   size_t k;             /* output grid step */
@@ -91,6 +101,8 @@ typedef struct spy_cwt_bank {
   size_t maxres;        /* most residues any trial needs (1 for "all") */
   bool need_full;
   size_t bytes;         /* memory held by spectra and tables */
+  size_t maxlen;        /* longest kernel */
+  spy_cwt_lazy *lazy;   /* what spy_cwt_ready needs to make the spectra */
 } spy_cwt_bank;
 
 /* Samples kernel i (len[i] values, see spy_cwt_bank_build) into h. */
@@ -99,7 +111,9 @@ typedef void (*spy_cwt_fill)(const void *ctx, size_t i, double complex *h);
 /*
 ** Builds the bank for nkern kernels of lengths len[] sampled by fill(ctx,..),
 ** for the trial sections of sel: output step k and residue needs come from
-** sel (k = 1 for "all").  Plans every FFT the kernel will execute.
+** sel (k = 1 for "all").  Plans every FFT the kernel will execute and
+** allocates the spectra; spy_cwt_ready fills them.  fill must be safe to
+** call from several threads at once, and ctx must live as long as the bank.
 */
 int spy_cwt_bank_build(spy_cwt_bank *b, size_t nkern, const size_t *len, spy_cwt_fill fill,
                        const void *ctx, const spy_cwt_sel *sel, spy_err *err);
@@ -109,10 +123,14 @@ void spy_cwt_bank_free(spy_cwt_bank *b);
 ** Per-task work, in blocks of up to SPY_CWT_CB channels.
 ** spy_cwt_scratch_bytes sizes the scratch of a task on a trial of nsamp
 ** samples plus `extra` bytes for the caller; spy_cwt_begin lays the work
-** area out in it and returns the caller's part.  For each block
+** area out in it and returns the caller's part.  spy_cwt_ready, before the
+** task's first spy_cwt_channels (it works in the same part of the scratch),
+** makes sure every kernel spectrum is stored (SPY_OK, or SPY_EINTR on
+** Ctrl-C), making those no other task has claimed.  For each block
 ** (spy_cwt_block gives its size: 4, 2 or 1), spy_cwt_channels loads
-** channels col0.. of task->in, detrends each over the whole trial with
-** `poly` and transforms it once per FFT class; spy_cwt_apply then evaluates
+** channels col0.. of task->in (float64, or the stored float32 values when
+** the scheduler sets SPY_TASK_IN_F32: the plans set op->in_f32), detrends
+** each over the whole trial with `poly` and transforms it once per FFT class; spy_cwt_apply then evaluates
 ** kernel i at the trial's output rows: vals[c * nout + m] for channel c of
 ** the block and output row m.
 */
@@ -125,6 +143,7 @@ size_t spy_cwt_scratch_bytes(const spy_cwt_bank *b, size_t nsamp, size_t extra);
 size_t spy_cwt_maxout(const spy_cwt_bank *b, size_t nsamp);
 void *spy_cwt_begin(spy_cwt_work **w, const spy_cwt_bank *b, const spy_cwt_sel *sel,
                     const spy_task *task, void *scratch);
+int spy_cwt_ready(spy_cwt_work *w);
 size_t spy_cwt_nout(const spy_cwt_work *w);
 size_t spy_cwt_block(size_t remaining);
 /* False when a channel holds NaN (its outputs are then NaN, as in Syncopy). */

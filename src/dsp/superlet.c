@@ -128,6 +128,7 @@ static int kernel(const void *pp, spy_task *task, spy_err *err)
   if (task->rows != nout)
     return spy_fail(err, SPY_ERUNTIME, "superlet: task has %zu rows, the plan %zu", task->rows,
                     nout);
+  if (spy_cwt_ready(w)) return SPY_EINTR;
   for (size_t c0 = 0, cb; c0 < nch; c0 += cb) {
     cb = spy_cwt_block(nch - c0);
     if (!spy_cwt_channels(w, c0, cb, p->poly)) task->flags |= SPY_TASK_HAS_NAN;
@@ -329,6 +330,7 @@ int spy_superlet_plan(const cJSON *cfg, const spy_trials *in, const spy_fa_commo
 
   op->kernel = kernel;
   op->scratch_bytes = scratch_bytes;
+  op->in_f32 = true;
   static const char *const logged[] = {"c_1", "order_max", "order_min", NULL};
   if ((rc = spy_cwt_op(op, cfg, c, &p->sel, in, &g, p->scales, foi, n, "superlet_cF", logged,
                        err)))

@@ -49,11 +49,22 @@ int spy_window_check_opts(const char *name, const cJSON *opts, spy_err *err);
 ** `ratios` (may be NULL) receives the K concentration ratios.
 **
 ** Requires 1 <= K <= n and 0 < NW < n/2 (n >= 2); n == 1 gives ones, as
-** SciPy.  Cost O(n K): about 10 ms for (2000, 8, 15), 0.4 s for
-** (100000, 8, 15).  Ratios add two FFTs of ~2n points per taper, planned
-** once per length by dsp/fft.h.  Reentrant; meant for plan time.
+** SciPy.  Cost O(n K): about 10 ms for (2000, 8, 15), 6.4 ms for
+** (1000, 10, 19), 0.4 s for (100000, 8, 15), almost all of it LAPACK's
+** bisection.  Ratios add two FFTs of ~2n points per taper, planned once per
+** length by dsp/fft.h.  Reentrant (thread-safe); meant for plan time.
+**
+** Tapers asked for without ratios are kept for later calls with the same
+** (n, NW, K, sym), the tapers of a session's repeated analyses of equally
+** long trials: at most SPY_DPSS_KEEP sets and SPY_DPSS_KEEP_BYTES in all,
+** the least recently used given up first; a set larger than that is not
+** kept.  A kept set is the bytes the computation gave.
 */
+#define SPY_DPSS_KEEP 16
+#define SPY_DPSS_KEEP_BYTES ((size_t)32 << 20)
 int spy_dpss(size_t n, double NW, size_t K, bool sym, double *tapers, double *ratios,
              spy_err *err);
+/* Bytes of tapers kept (at most SPY_DPSS_KEEP_BYTES) and their count. */
+size_t spy_dpss_kept(size_t *count);
 
 #endif

@@ -62,6 +62,7 @@ static void check(const char *what, const char *toi_json, size_t nch, int poly)
       spy_cwt_work *w;
       double complex *vals = spy_cwt_begin(&w, &b, &sel, &task, scratch);
       size_t nout = spy_cwt_nout(w);
+      CHECK(spy_cwt_ready(w) == SPY_OK, "%s: spectra made", what);
       for (size_t c0 = 0, cb; c0 < nch; c0 += cb) {
         cb = spy_cwt_block(nch - c0);
         spy_cwt_channels(w, c0, cb, poly);

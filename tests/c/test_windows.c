@@ -9,6 +9,7 @@
 ** end-to-end check of DPSS multitaper power against Syncopy's reference
 ** tests/data/mtmfft_dpss_pow.h5.
 */
+#include <pthread.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -616,6 +617,67 @@ static void test_dpss_properties(void)
         "dpss(1) = ones");
 }
 
+/* Kept tapers (windows.h): a later call with the same parameters gets the
+** bytes of a fresh computation (calls with ratios always compute), other
+** parameters do not match, and at most SPY_DPSS_KEEP sets are kept, also
+** when threads ask at the same time. */
+typedef struct dpss_job {
+  double NW;
+  double w[7 * 257];
+} dpss_job;
+
+static void *dpss_thread(void *arg)
+{
+  dpss_job *j = arg;
+  spy_err err = {0};
+  spy_dpss(257, j->NW, 7, true, j->w, NULL, &err);
+  return NULL;
+}
+
+static void test_dpss_kept(void)
+{
+  enum { N = 257, K = 7 };
+  static double fresh[K * N], again[K * N], other[K * N];
+  double r[K];
+  spy_err err = {0};
+  CHECK(spy_dpss(N, 4.5, K, true, fresh, r, &err) == SPY_OK, "%s", err.msg);
+  for (int i = 0; i < 2; i++) {
+    memset(again, 0, sizeof again);
+    CHECK(spy_dpss(N, 4.5, K, true, again, NULL, &err) == SPY_OK, "%s", err.msg);
+    CHECK(memcmp(fresh, again, sizeof fresh) == 0, "kept dpss(257, 4.5, 7): not the computed bytes");
+  }
+  size_t count = 0;
+  CHECK(spy_dpss_kept(&count) > 0 && count > 0, "a set is kept");
+  /* another NW, the periodic variant, fewer tapers: other sets */
+  spy_dpss(N, 4.500001, K, true, other, NULL, &err);
+  CHECK(memcmp(fresh, other, sizeof fresh) != 0, "NW 4.500001 served the set of 4.5");
+  spy_dpss(N, 4.5, K, false, other, NULL, &err);
+  CHECK(memcmp(fresh, other, sizeof fresh) != 0, "sym=false served the sym=true set");
+  spy_dpss(N, 4.5, K - 1, true, other, r, &err);
+  spy_dpss(N, 4.5, K - 1, true, again, NULL, &err);
+  CHECK(memcmp(other, again, (K - 1) * N * sizeof *other) == 0, "K = 6: kept bytes");
+
+  /* more sets than are kept, from 8 threads at once: each result is the
+  ** single-threaded computation's, and the bounds hold */
+  static dpss_job jobs[3 * SPY_DPSS_KEEP];
+  pthread_t th[8];
+  size_t nj = sizeof jobs / sizeof jobs[0];
+  for (size_t i = 0; i < nj; i++) jobs[i].NW = 2 + 0.125 * (double)(i % (nj / 2));
+  for (size_t i0 = 0; i0 < nj; i0 += 8) {
+    size_t nt = nj - i0 < 8 ? nj - i0 : 8;
+    for (size_t i = 0; i < nt; i++) pthread_create(&th[i], NULL, dpss_thread, &jobs[i0 + i]);
+    for (size_t i = 0; i < nt; i++) pthread_join(th[i], NULL);
+  }
+  size_t bytes = spy_dpss_kept(&count);
+  CHECK(count <= SPY_DPSS_KEEP && bytes <= SPY_DPSS_KEEP_BYTES && bytes == count * K * N * sizeof(double),
+        "kept %zu sets, %zu bytes", count, bytes);
+  for (size_t i = 0; i < nj; i++) {
+    spy_dpss(N, jobs[i].NW, K, true, again, r, &err); /* with ratios: computed */
+    CHECK(memcmp(jobs[i].w, again, sizeof again) == 0, "thread job %zu (NW %g): bytes differ", i,
+          jobs[i].NW);
+  }
+}
+
 static void test_dpss_errors(void)
 {
   spy_err err = {0};
@@ -700,6 +762,7 @@ int main(void)
   test_dpss_literals();
   test_dpss_properties();
   test_dpss_errors();
+  test_dpss_kept();
   test_mtmfft_reference();
   spy_fft_cleanup();
   return t_done();
