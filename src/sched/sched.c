@@ -482,8 +482,29 @@ static bool joins(const run *r, const task *a, const task *b)
   return r->sel->row0[b->sel] == r->sel->row0[a->sel] + trial_nsamp(r, a->sel);
 }
 
-static task *run_small(run *r, task *tasks, size_t ntasks, double *acc, bool quiet)
+static double thread_cpu(void)
 {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU seconds of the calling thread spent from *t0 on, added to *io and
+** restarted (io NULL: nothing timed) */
+static void io_lap(double *io, double *t0, bool start)
+{
+  if (!io) return;
+  double now = thread_cpu();
+  if (!start) *io += now - *t0;
+  *t0 = now;
+}
+
+/* io: when not NULL, the calling thread's CPU seconds in reads and writes are
+** added to it */
+static task *run_small(run *r, task *tasks, size_t ntasks, size_t base, double *acc, bool quiet,
+                       double *io)
+{
+  double t0 = 0;
   buffers *b = &r->buf[0];
   spy_err *e = &b->err;
   for (size_t i = 0, j; i < ntasks; i = j) {
@@ -497,7 +518,8 @@ static task *run_small(run *r, task *tasks, size_t ntasks, double *acc, bool qui
       ev_begin(r, t, 0);
       bool fold = r->fold;
       if ((t->status = task_buffers(r, t, b, fold ? BUF_IN : BUF_ALL, e)) ||
-          (t->status = stage_read(r, t, b->in, e)) ||
+          (io_lap(io, &t0, true), t->status = stage_read(r, t, b->in, e), io_lap(io, &t0, false),
+           t->status) ||
           (t->status = fold ? stage_fold(r, t, b->in, acc, e)
                             : stage_compute(r, t, b->in, b->out, b->scratch, 0, e))) {
         keep_err(t, t->status, e);
@@ -508,13 +530,14 @@ static task *run_small(run *r, task *tasks, size_t ntasks, double *acc, bool qui
         t->result = b->out;
         if (!fold) accumulate(r, acc, t);
         t->result = NULL;
-      } else if ((t->status = keep_err(t, stage_write(r, t, b->out, e), e))) {
+      } else if ((io_lap(io, &t0, true), t->status = keep_err(t, stage_write(r, t, b->out, e), e),
+                  io_lap(io, &t0, false), t->status)) {
         spy_ev_task_end(t->ev, t->status);
         return t;
       }
       spy_ev_task_end(t->ev, SPY_OK);
-      spy_ev_comp_progress(i + 1);
-      if (!quiet) spy_progress_update(i + 1);
+      spy_ev_comp_progress(base + i + 1);
+      if (!quiet) spy_progress_update(base + i + 1);
       continue;
     }
     size_t rows = 0, outrows = 0;
@@ -524,9 +547,11 @@ static task *run_small(run *r, task *tasks, size_t ntasks, double *acc, bool qui
                                        (double)(inb + outb) / 1e6), e);
       return t;
     }
+    io_lap(io, &t0, true);
     if (inb && (t->status = keep_err(t, spy_data_read(r->in, r->sel->row0[t->sel], rows, r->chans,
                                                       r->nchan, b->in, in_type(r), e), e)))
       return t;
+    io_lap(io, &t0, false);
     size_t ioff = 0, ooff = 0;
     for (size_t q = i; q < j; q++) {
       task *u = &tasks[q];
@@ -542,11 +567,13 @@ static task *run_small(run *r, task *tasks, size_t ntasks, double *acc, bool qui
       ioff += in_bytes(r, u);
       ooff += out_bytes(r, u);
     }
+    io_lap(io, &t0, true);
     if ((t->status = keep_err(t, spy_data_write(r->out, r->outrow0[t->sel], outrows, 0, r->nchan,
                                                 b->out, r->op->out_dtype, e), e)))
       return t;
-    spy_ev_comp_progress(j);
-    if (!quiet) spy_progress_update(j);
+    io_lap(io, &t0, false);
+    spy_ev_comp_progress(base + j);
+    if (!quiet) spy_progress_update(base + j);
   }
   return NULL;
 }
@@ -556,15 +583,11 @@ static task *run_small(run *r, task *tasks, size_t ntasks, double *acc, bool qui
 ** output buffers: read(i+1) and write(i-1) run on the I/O thread while
 ** compute(i) runs here.  Returns the failed task or NULL.
 */
-static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool quiet, int *rc,
-                        spy_err *err)
+static task *run_pipelined(run *r, task *tasks, size_t ntasks, size_t base, double *acc, bool quiet,
+                           int *rc, spy_err *err)
 {
-  buffers *b = r->buf; /* two sets: b[0], b[1]; b[1] only when pipelining */
+  buffers *b = r->buf; /* two sets: b[0], b[1] */
   spy_err *e = &b[0].err;
-  if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES || ntasks < 2 ||
-      r->any_stream || r->fold) /* nothing to overlap (streamed tasks do their own I/O; a fold
-                                  is cheaper than the hand-offs) */
-    return run_small(r, tasks, ntasks, acc, quiet);
   spy_pool *io = spy_pool_new(1, err);
   if (!io) {
     *rc = err->code;
@@ -619,8 +642,8 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
       io_submit(io, &wr[s], r, t, b[s].out, 1);
       wpending[s] = true;
     }
-    spy_ev_comp_progress(i + 1);
-    if (!quiet) spy_progress_update(i + 1);
+    spy_ev_comp_progress(base + i + 1);
+    if (!quiet) spy_progress_update(base + i + 1);
   }
   for (int s = 0; s < 2; s++)
     if (wpending[s]) {
@@ -632,6 +655,39 @@ static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool qu
     }
   spy_pool_free(io); /* waits for a pending read-ahead */
   return failed;
+}
+
+/* The I/O thread pays when it takes more off the calling thread than the two
+** hand-offs per task cost it (a futex wake-up each way, and in a VM the
+** wake-up of an idle virtual CPU: ~50 us of CPU per task in all, measured on
+** case a).  So the first tasks run without it, in batches, with the calling
+** thread's CPU in their reads and writes timed, and the rest are pipelined
+** only when that was at least PIPELINE_MIN_IO_S per task: case a's 500
+** tasks (~25 us of I/O each) ran 15% faster without the I/O thread and
+** without its slow runs, firws and Butterworth (~0.1 ms of I/O per task)
+** faster with it.  Which way a task runs changes no number. */
+#define PIPELINE_MIN_IO_S 60e-6
+#define PIPELINE_PROBE 4
+
+static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool quiet, int pipeline,
+                        int *rc, spy_err *err)
+{
+  if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES || ntasks < 2 ||
+      r->any_stream || r->fold) /* nothing to overlap (streamed tasks do their own I/O; a fold
+                                  is cheaper than the hand-offs) */
+    return run_small(r, tasks, ntasks, 0, acc, quiet, NULL);
+  if (pipeline < 0) return run_small(r, tasks, ntasks, 0, acc, quiet, NULL);
+  if (pipeline > 0 || ntasks < 4 * PIPELINE_PROBE)
+    return run_pipelined(r, tasks, ntasks, 0, acc, quiet, rc, err);
+  /* the first task pays the buffers' first touch: timed are the next ones */
+  task *failed = run_small(r, tasks, 1, 0, acc, quiet, NULL);
+  if (failed) return failed;
+  size_t k = 1 + PIPELINE_PROBE;
+  double io = 0;
+  if ((failed = run_small(r, tasks + 1, PIPELINE_PROBE, 1, acc, quiet, &io))) return failed;
+  if (io / PIPELINE_PROBE < PIPELINE_MIN_IO_S)
+    return run_small(r, tasks + k, ntasks - k, k, acc, quiet, NULL);
+  return run_pipelined(r, tasks + k, ntasks - k, k, acc, quiet, rc, err);
 }
 
 /*
@@ -910,7 +966,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
   task *failed = NULL;
   r.fold = op->fold && in && !opts->remote;
   if (!pool) {
-    failed = run_inline(&r, tasks, ntasks, acc, opts->quiet, &rc, err);
+    failed = run_inline(&r, tasks, ntasks, acc, opts->quiet, opts->pipeline, &rc, err);
     if (rc) goto exit;
   } else {
     r.tasks = tasks;

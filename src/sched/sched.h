@@ -87,6 +87,8 @@ typedef struct spy_runopts {
   double worker_memory;         /* bytes a worker may use (memory_limit), 0: unchecked */
   const spy_computation *comp;  /* required with remote */
   size_t stream_bytes;          /* stream tasks moving more (op->stream); 0: SPY_STREAM_BYTES */
+  int pipeline;                 /* inline runs' I/O thread: 0 by the first tasks' I/O time,
+                                   1 always, -1 never (tests) */
 } spy_runopts;
 
 typedef struct spy_runstats {

@@ -74,10 +74,12 @@ static void fill_op(spy_op *op, plan_t *p, const spy_selection *s, bool average)
   memcpy(op->out_trldef, s->trldef, s->ntrials * 3 * sizeof(double));
 }
 
+static int pipeline; /* spy_runopts.pipeline of the runs below */
+
 static float *run_and_read(spy_data *in, const spy_selection *s, spy_op *op, spy_pool *pool,
                            size_t cpw, int *rc, spy_err *err, size_t *n)
 {
-  spy_runopts o = {.pool = pool, .chan_per_worker = cpw, .quiet = true};
+  spy_runopts o = {.pool = pool, .chan_per_worker = cpw, .quiet = true, .pipeline = pipeline};
   spy_runstats st;
   spy_data *out = spy_data_new(SPY_ANALOG);
   *rc = spy_run(op, in, s, out, &o, &st, err);
@@ -226,6 +228,46 @@ int main(void)
     got3 = run_and_read(big, bs, &op, NULL, 0, &rc, &err, &n);
     CHECK(rc == SPY_EINTR && !got3, "pipelined interrupt: %d %s", rc, err.msg);
     spy_interrupt_clear();
+    spy_pool_free(p2);
+    spy_op_free(&(spy_op){.out_rows = op.out_rows, .out_trldef = op.out_trldef});
+    spy_selection_free(bs);
+    spy_data_unref(big);
+  }
+
+  /* 40 such trials: the first ones run without the I/O thread and decide by
+  ** their I/O time whether the rest use it.  Both ways (and the deciding one)
+  ** give the same numbers; failures before, in and after the first tasks
+  ** name their trial. */
+  {
+    spy_data *big = make_input(40, 20000, 4);
+    spy_selection *bs = NULL;
+    CHECK(spy_select(big, NULL, &bs, &err) == SPY_OK, "%s", err.msg);
+    plan_t bp = {-1, 0};
+    fill_op(&op, &bp, bs, false);
+    spy_pool *p2 = spy_pool_new(2, &err);
+    pipeline = 0;
+    float *par = run_and_read(big, bs, &op, p2, 0, &rc, &err, &n0);
+    CHECK(rc == SPY_OK, "40 trials on 2 threads: %s", err.msg);
+    for (int mode = -1; mode <= 1; mode++) {
+      pipeline = mode;
+      float *inl = run_and_read(big, bs, &op, NULL, 0, &rc, &err, &n);
+      CHECK(rc == SPY_OK && n == n0 && inl && memcmp(inl, par, n * sizeof *par) == 0,
+            "40 trials inline (pipeline %d) = 2 threads: %s", mode, err.msg);
+      free(inl);
+      long at[3] = {0, 3, 30};
+      for (int k = 0; k < 3; k++) {
+        bp.fail_at = at[k];
+        char want[64];
+        snprintf(want, sizeof want, "failed in trial %ld: synthetic failure", at[k] + 1);
+        float *got4 = run_and_read(big, bs, &op, NULL, 0, &rc, &err, &n);
+        CHECK(rc == SPY_EINVAL && !got4 && strstr(err.msg, want), "pipeline %d, failure in trial %ld: %s",
+              mode, at[k] + 1, err.msg);
+        free(got4);
+      }
+      bp.fail_at = -1;
+    }
+    pipeline = 0;
+    free(par);
     spy_pool_free(p2);
     spy_op_free(&(spy_op){.out_rows = op.out_rows, .out_trldef = op.out_trldef});
     spy_selection_free(bs);
