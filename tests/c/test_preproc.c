@@ -298,14 +298,14 @@ static void zscore_rectify_chunks(void)
   free(x);
 }
 
-/* firws (two passes as one) of 11 channels, 8 of them a group: every
+/* firws (two passes as one) of 19 channels (a group of 16, one of 3): every
 ** channel's float32 result has the bytes of that channel filtered alone,
 ** from float64 input and from float32 input as stored (the scheduler's
 ** SPY_TASK_IN_F32), so the gathers into lanes and the write back put each
 ** sample where it belongs (trial lengths with and without a tail of 8). */
 static void firws_channels_alone(void)
 {
-  size_t len[] = {2500, 1803}, C = 11;
+  size_t len[] = {2500, 1803}, C = 19;
   spy_trials in = trials(2, len, C);
   double *x = signal(len, 2, C);
   spy_op op;
@@ -336,7 +336,7 @@ static void firws_channels_alone(void)
       CHECK(op.kernel(op.plan, &t1, &err) == 0, "%s", err.msg);
       for (size_t i = 0; i < n; i++) same_seam = same_seam && memcmp(&one[i], &seam[i * C + c], sizeof *one) == 0;
     }
-    CHECK(same, "trial %zu: 11 channels filtered together give each channel's own bytes", k);
+    CHECK(same, "trial %zu: 19 channels filtered together give each channel's own bytes", k);
     CHECK(same_seam, "trial %zu: the same from float32 input as stored", k);
     spy_fft_free(scr);
     free(xf), free(whole), free(seam), free(one), free(ch);
