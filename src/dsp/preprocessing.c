@@ -290,8 +290,8 @@ __attribute__((target("avx2"))) static inline void transpose8(__m256 r[8])
   }
 }
 
-/* The first w <= 8 floats at p (the rest neither read nor written:
-** masked, so a short group at the end of a row stays inside it). */
+/* The mask of the first w <= 8 floats of a row: a short group at the end
+** of a row is loaded without reading past it. */
 __attribute__((target("avx2"))) static inline __m256i first_w(size_t w)
 {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)w), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -429,13 +429,6 @@ static void gather_lanes(const spy_task *t, size_t c0, size_t w, double *const *
   for (size_t j = 0; j < w; j++) nan[j] = bad[j];
 }
 
-/* FIR filtering without zscore, FIR_LANES channels at a time: gathered
-** into contiguous lanes in blocks of TILE_ROWS rows (NaN check on the
-** way), each lane de-trended and convolved, and the group written back the
-** same way (or each lane Hilbert-transformed).  Gathering lane by lane
-** over the whole trial would walk the interleaved trial once per channel.
-** A lane's result lands in the spare buffer, which then takes the lane's
-** place (no copy back). */
 /* fir_kernel for trials that fit one block (fir_in_blocks): each channel
 ** of a group is gathered straight into its own FFT block, filtered there
 ** (spy_fir2_block), and written back from it; a lane holding NaN goes the
@@ -474,6 +467,13 @@ static int fir_block_kernel(const pp_plan *P, spy_task *t, spy_err *err)
   return SPY_OK;
 }
 
+/* FIR filtering without zscore, FIR_LANES channels at a time: gathered
+** into contiguous lanes in blocks of TILE_ROWS rows (NaN check on the
+** way), each lane de-trended and convolved, and the group written back the
+** same way (or each lane Hilbert-transformed).  Gathering lane by lane
+** over the whole trial would walk the interleaved trial once per channel.
+** A lane's result lands in the spare buffer, which then takes the lane's
+** place (no copy back). */
 static int fir_kernel(const pp_plan *P, const spy_hilbert *hil, spy_task *t, spy_err *err)
 {
   if (!hil && fir_in_blocks(P, t->nsamp)) return fir_block_kernel(P, t, err);

@@ -12,8 +12,10 @@
 ** those spy chooses from; "floor c_firws_fft_pow2": powers of two only) with
 ** the combined kernel of its two passes ("floor c_firws_1001": one pass),
 ** "floor c_firws_io" reading and writing its float32 samples, "floor
-** c_firws" their sum.  stat_mean: reading its 640 MB of float32 (8 MB
-** pieces: "floor stat_mean_io") and that plus the sums ("floor stat_mean").
+** c_firws" their sum (`bench_floor c_firws` prints only c_firws_fft,
+** c_firws_io and c_firws, for runs paired with spy's call).  stat_mean:
+** reading its 640 MB of float32 (8 MB pieces: "floor stat_mean_io") and
+** that plus the sums ("floor stat_mean").
 */
 #include <fftw3.h>
 #include <stdbool.h>
