@@ -304,11 +304,24 @@ void spy_fir2_release(spy_fir2 *f)
   memset(f, 0, sizeof *f);
 }
 
+/* Scratch of the edge corrections: their transform buffer r (Lc doubles)
+** and the corrections of both ends (2c doubles); the spectrum goes where
+** the caller says. */
+static size_t edge_bytes(const spy_fir2 *f)
+{
+  return align64(f->Lc * sizeof(double)) + align64(2 * f->c * sizeof(double));
+}
+
+static size_t spectrum_bytes(const spy_fir2 *f)
+{
+  return align64((f->g.nfft / 2 + 1) * sizeof(double complex));
+}
+
 size_t spy_fir2_scratch_bytes(const spy_fir2 *f)
 {
-  size_t a = spy_fir_scratch_bytes(&f->g);
-  size_t b = align64(f->Lc * sizeof(double)) + align64((f->Lc / 2 + 1) * sizeof(double complex));
-  return a > b ? a : b;
+  /* the main convolution's block and spectrum, then the edges' buffers;
+  ** the edges' spectrum (Lc/2+1 values) reuses the main one */
+  return spy_fir_scratch_bytes(&f->g) + edge_bytes(f);
 }
 
 /*
@@ -319,21 +332,20 @@ size_t spy_fir2_scratch_bytes(const spy_fir2 *f)
 **   i >= n-c:  sum_{j=n+c}^{i+2c} h[i+2c-j] f[j]   = (fR * ha)[i-n+c],
 ** where ha = h[0..c), hb = h[c+1..2c], fL = f[0..c) = (x[0..c) * ha)[0..c)
 ** and fR = f[n+c..n+2c) = (x[n-c..n) * hb)[c-1..2c-1): four convolutions
-** of half-kernel length per signal (FFT length >= 2c).
+** of half-kernel length per signal (FFT length >= 2c).  edges() leaves the
+** terms of the left end in cl[0..min(n,c)), those of y[n-c+s] in cr[s]
+** for s >= lead = max(c-n, 0); sub_edges() takes them off y.
 */
-void spy_fir2_same(const spy_fir2 *f, const double *x, size_t n, double *y, void *scratch)
+static void edges(const spy_fir2 *f, const double *x, size_t n, double *r, double complex *X,
+                  double *cl, double *cr)
 {
-  spy_fir_same(&f->g, x, n, y, scratch);
   const size_t c = f->c;
-  if (c == 0 || n == 0) return;
-  double *r = scratch;
-  double complex *X = (double complex *)((char *)scratch + align64(f->Lc * sizeof(double)));
   /* left edge */
   size_t k = n < c ? n : c;
   memcpy(r, x, k * sizeof *r);
   edge_conv(f, r, k, f->Ha, X);
   edge_conv(f, r, c, f->Hb, X); /* r[0..c) = fL */
-  for (size_t i = 0; i < k; i++) y[i] -= r[c - 1 + i];
+  memcpy(cl, r + c - 1, k * sizeof *cl);
   /* right edge: x[n-c..n), zero before the signal */
   size_t lead = n < c ? c - n : 0;
   memset(r, 0, lead * sizeof *r);
@@ -341,5 +353,55 @@ void spy_fir2_same(const spy_fir2 *f, const double *x, size_t n, double *y, void
   edge_conv(f, r, c, f->Hb, X);
   memmove(r, r + c - 1, c * sizeof *r); /* fR */
   edge_conv(f, r, c, f->Ha, X);
-  for (size_t s = lead; s < c; s++) y[n - c + s] -= r[s];
+  memcpy(cr + lead, r + lead, (c - lead) * sizeof *cr);
+}
+
+static void sub_edges(const spy_fir2 *f, double *y, size_t n, const double *cl, const double *cr)
+{
+  const size_t c = f->c, k = n < c ? n : c, lead = n < c ? c - n : 0;
+  for (size_t i = 0; i < k; i++) y[i] -= cl[i];
+  for (size_t s = lead; s < c; s++) y[n - c + s] -= cr[s];
+}
+
+void spy_fir2_same(const spy_fir2 *f, const double *x, size_t n, double *y, void *scratch)
+{
+  spy_fir_same(&f->g, x, n, y, scratch);
+  if (f->c == 0 || n == 0) return;
+  char *e = (char *)scratch + spy_fir_scratch_bytes(&f->g);
+  double *r = (double *)(void *)e, *cl = (double *)(void *)(e + align64(f->Lc * sizeof(double)));
+  double complex *X = (double complex *)((char *)scratch + align64(f->g.nfft * sizeof(double)));
+  edges(f, x, n, r, X, cl, cl + f->c);
+  sub_edges(f, y, n, cl, cl + f->c);
+}
+
+/* ---- one signal in its own block ------------------------------------------- */
+
+bool spy_fir2_fits(const spy_fir2 *f, size_t n)
+{
+  return f->g.m && n > 0 && n <= f->g.nfft - f->g.m + 1;
+}
+
+size_t spy_fir2_block_scratch_bytes(const spy_fir2 *f) { return spectrum_bytes(f) + edge_bytes(f); }
+
+/*
+** spy_fir_same's only block, done where the signal lies: the segment it
+** transforms is x with (g.m-1)/2 zeros before it and zeros after it up to
+** the block length, so the caller gathers x into its place and the result
+** comes back in the same buffer (the same operations as spy_fir2_same, so
+** the same bytes, without the copies into and out of a separate block).
+*/
+void spy_fir2_block(const spy_fir2 *f, double *blk, size_t n, void *scratch)
+{
+  const spy_fir *g = &f->g;
+  const size_t L = g->nfft, off = SPY_FIR2_IN(f);
+  double complex *X = scratch;
+  double *r = (double *)(void *)((char *)scratch + spectrum_bytes(f));
+  double *cl = (double *)(void *)((char *)r + align64(f->Lc * sizeof(double)));
+  if (f->c) edges(f, blk + off, n, r, X, cl, cl + f->c);
+  memset(blk, 0, off * sizeof *blk);
+  memset(blk + off + n, 0, (L - off - n) * sizeof *blk);
+  fftw_execute_dft_r2c(g->r2c, blk, (fftw_complex *)X);
+  cmul_spectrum((double *)X, (const double *)g->H, L / 2 + 1);
+  fftw_execute_dft_c2r(g->c2r, (fftw_complex *)X, blk);
+  if (f->c) sub_edges(f, blk + SPY_FIR2_OUT(f), n, cl, cl + f->c);
 }

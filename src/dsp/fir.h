@@ -93,6 +93,20 @@ void spy_fir2_release(spy_fir2 *f);
 size_t spy_fir2_scratch_bytes(const spy_fir2 *f);
 void spy_fir2_same(const spy_fir2 *f, const double *x, size_t n, double *y, void *scratch);
 
+/*
+** The same for a signal that fits one overlap-save block (spy_fir2_fits),
+** filtered inside that block: blk holds f->g.nfft doubles (aligned as
+** fftw_malloc's), the caller puts x[0..n) at blk + SPY_FIR2_IN(f) (anything
+** elsewhere), and y comes back at blk + SPY_FIR2_OUT(f), the same bytes as
+** spy_fir2_same's; no copies into or out of a separate FFT block.
+** Scratch: spy_fir2_block_scratch_bytes, aligned as fftw_malloc's.
+*/
+#define SPY_FIR2_IN(f) (((f)->g.m - 1) / 2)
+#define SPY_FIR2_OUT(f) ((f)->g.m - 1)
+bool spy_fir2_fits(const spy_fir2 *f, size_t n);
+size_t spy_fir2_block_scratch_bytes(const spy_fir2 *f);
+void spy_fir2_block(const spy_fir2 *f, double *blk, size_t n, void *scratch);
+
 /* The same by the time-domain sum (NaN stays local). */
 void spy_fir_same_direct(const double *h, size_t m, const double *x, size_t n, double *y);
 

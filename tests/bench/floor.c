@@ -12,8 +12,10 @@
 ** those spy chooses from; "floor c_firws_fft_pow2": powers of two only) with
 ** the combined kernel of its two passes ("floor c_firws_1001": one pass),
 ** "floor c_firws_io" reading and writing its float32 samples, "floor
-** c_firws" their sum.  stat_mean: reading its 640 MB of float32 (8 MB
-** pieces: "floor stat_mean_io") and that plus the sums ("floor stat_mean").
+** c_firws" their sum (`bench_floor c_firws` prints only c_firws_fft,
+** c_firws_io and c_firws, for runs paired with spy's call).  stat_mean:
+** reading its 640 MB of float32 (8 MB pieces: "floor stat_mean_io") and
+** that plus the sums ("floor stat_mean").
 */
 #include <fftw3.h>
 #include <stdbool.h>
@@ -177,8 +179,30 @@ static double firconv(size_t lanes, size_t n, size_t m, int reps, bool pow2)
   return best;
 }
 
-int main(void)
+/* c_firws: 100 trials x 10 channels of 10000 samples.  c_firws is
+** Syncopy's default twopass: 'same' twice with 1001 taps, at least one
+** convolution with the combined kernel of 2001 taps */
+static void firws_floors(bool all)
 {
+  double ff = firconv(100 * 10, 10000, 2001, 3, false), fi = io((size_t)100 * 10000 * 10 * 4, (size_t)100 * 10000 * 10 * 4, 5);
+  if (all) {
+    printf("floor c_firws_1001 %.6f\n", firconv(100 * 10, 10000, 1001, 3, false));
+    printf("floor c_firws_fft_pow2 %.6f\n", firconv(100 * 10, 10000, 2001, 3, true));
+  }
+  printf("floor c_firws_fft %.6f\n", ff);
+  printf("floor c_firws_io %.6f\n", fi);
+  printf("floor c_firws %.6f\n", ff + fi);
+}
+
+/* With the argument c_firws, only that case's floors c_firws_fft,
+** c_firws_io and c_firws (for paired runs against spy's call, interleaved
+** in one loop). */
+int main(int argc, char **argv)
+{
+  if (argc > 1 && strcmp(argv[1], "c_firws") == 0) {
+    firws_floors(false);
+    return 0;
+  }
   /* a: 500 trials x 32 channels, one r2c of 1000 samples each; end to end
   ** it reads 500 x 1000 x 32 float32 and writes 500 x 501 x 32 float32 */
   double fa = r2c(1000, 32, 500, 5), ia = io((size_t)500 * 1000 * 32 * 4, (size_t)500 * 501 * 32 * 4, 5);
@@ -195,15 +219,7 @@ int main(void)
   int nfull = (int)spy_fft_good_size(5000 + 4840), ndec = (int)spy_fft_good_size(500 + 484);
   printf("floor d2 %.6f\n", r2c(nfull, 4, 50, 5) + c2c(ndec, 50 * 4 * 50, 5));
 
-  /* c_firws: 100 trials x 10 channels of 10000 samples */
-  /* c_firws is Syncopy's default twopass: 'same' twice with 1001 taps, at
-  ** least one convolution with the combined kernel of 2001 taps */
-  double ff = firconv(100 * 10, 10000, 2001, 3, false), fi = io((size_t)100 * 10000 * 10 * 4, (size_t)100 * 10000 * 10 * 4, 5);
-  printf("floor c_firws_1001 %.6f\n", firconv(100 * 10, 10000, 1001, 3, false));
-  printf("floor c_firws_fft_pow2 %.6f\n", firconv(100 * 10, 10000, 2001, 3, true));
-  printf("floor c_firws_fft %.6f\n", ff);
-  printf("floor c_firws_io %.6f\n", fi);
-  printf("floor c_firws %.6f\n", ff + fi);
+  firws_floors(true);
 
   /* stat_mean: the mean over 5000 trials of 1000 x 32 float32 (640 MB)
   ** reads every byte once; "floor stat_mean_io" reads them from a file in

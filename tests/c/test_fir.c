@@ -142,6 +142,21 @@ static void convolution_cases(void)
       for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs(d[i] - y[i]));
       CHECK(worst <= 1e-12 * fmax(scale, 1), "%s kernel, n=%zu: two passes as one off by %g",
             kk ? "asymmetric" : "symmetric", n, worst);
+      /* filtered inside its own FFT block (preprocessing's trials that fit
+      ** one): spy_fir2_same's bytes, whatever the block held around x */
+      CHECK(n > 450 || spy_fir2_fits(&f2, n), "n=%zu: one block holds it", n);
+      if (spy_fir2_fits(&f2, n)) {
+        double *blk = spy_fft_alloc(f2.g.nfft * sizeof *blk);
+        void *bscr = spy_fft_alloc(spy_fir2_block_scratch_bytes(&f2));
+        for (size_t i = 0; i < f2.g.nfft; i++) blk[i] = NAN;
+        memcpy(blk + SPY_FIR2_IN(&f2), x, n * sizeof *x);
+        spy_fir2_block(&f2, blk, n, bscr);
+        CHECK(memcmp(blk + SPY_FIR2_OUT(&f2), y, n * sizeof *y) == 0,
+              "%s kernel, n=%zu: filtered in its block, not spy_fir2_same's bytes",
+              kk ? "asymmetric" : "symmetric", n);
+        spy_fft_free(blk);
+        spy_fft_free(bscr);
+      }
       spy_fft_free(scr);
       spy_fir2_release(&f2);
       free(x), free(y), free(d), free(d1);

@@ -298,6 +298,53 @@ static void zscore_rectify_chunks(void)
   free(x);
 }
 
+/* firws (two passes as one) of 19 channels (a group of 16, one of 3): every
+** channel's float32 result has the bytes of that channel filtered alone,
+** from float64 input and from float32 input as stored (the scheduler's
+** SPY_TASK_IN_F32), so the gathers into lanes and the write back put each
+** sample where it belongs (trial lengths with and without a tail of 8). */
+static void firws_channels_alone(void)
+{
+  size_t len[] = {2500, 1803}, C = 19;
+  spy_trials in = trials(2, len, C);
+  double *x = signal(len, 2, C);
+  spy_op op;
+  spy_err err;
+  CHECK(plan("{\"filter_class\":\"firws\",\"freq\":40,\"order\":500}", &in, &op, &err) == 0,
+        "%s", err.msg);
+  for (size_t k = 0, off = 0; k < 2; off += len[k], k++) {
+    const size_t n = len[k];
+    float *xf = malloc(n * C * sizeof *xf), *whole = malloc(n * C * sizeof *whole);
+    float *seam = malloc(n * C * sizeof *seam), *one = malloc(n * sizeof *one);
+    double *ch = malloc(n * sizeof *ch);
+    for (size_t i = 0; i < n * C; i++) xf[i] = (float)x[off * C + i];
+    void *scr = spy_fft_alloc(op.scratch_bytes(op.plan, n, C));
+    spy_task t = {k, 0, C, x + off * C, n, whole, n, scr, 0};
+    CHECK(op.kernel(op.plan, &t, &err) == 0, "%s", err.msg);
+    spy_task tf = {k, 0, C, (const double *)(const void *)xf, n, seam, n, scr, SPY_TASK_IN_F32};
+    CHECK(op.kernel(op.plan, &tf, &err) == 0, "%s", err.msg);
+    bool same = true, same_seam = true;
+    for (size_t c = 0; c < C; c++) {
+      for (size_t i = 0; i < n; i++) ch[i] = x[(off + i) * C + c];
+      spy_task t1 = {k, c, 1, ch, n, one, n, scr, 0};
+      CHECK(op.kernel(op.plan, &t1, &err) == 0, "%s", err.msg);
+      for (size_t i = 0; i < n; i++) {
+        same = same && memcmp(&one[i], &whole[i * C + c], sizeof *one) == 0;
+        /* the float32 input is x rounded to float32: compare with itself alone */
+        ch[i] = xf[i * C + c];
+      }
+      CHECK(op.kernel(op.plan, &t1, &err) == 0, "%s", err.msg);
+      for (size_t i = 0; i < n; i++) same_seam = same_seam && memcmp(&one[i], &seam[i * C + c], sizeof *one) == 0;
+    }
+    CHECK(same, "trial %zu: 19 channels filtered together give each channel's own bytes", k);
+    CHECK(same_seam, "trial %zu: the same from float32 input as stored", k);
+    spy_fft_free(scr);
+    free(xf), free(whole), free(seam), free(one), free(ch);
+  }
+  spy_op_free(&op);
+  free(x);
+}
+
 int main(void)
 {
   validation();
@@ -305,6 +352,7 @@ int main(void)
   hilbert_of_cosine();
   nan_reporting();
   zscore_rectify_chunks();
+  firws_channels_alone();
   spy_fft_cleanup();
   return t_done();
 }
