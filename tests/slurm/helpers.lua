@@ -37,8 +37,10 @@ function H.jobs(name)
 end
 
 -- squeue's state of one job ("" once purged)
+-- a job's state, "" once Slurm has forgotten it (squeue then answers "Invalid job id")
 function H.state(id)
-  return (H.sh("squeue -h -t all -j " .. id .. " -o %T")):match("%u[%u_]*") or ""
+  local out = H.sh("squeue -h -t all -j " .. id .. " -o %T")
+  return out:match("^%s*(%u[%u_]*)%s*$") or ""
 end
 
 -- max |a - b| over all trials of two data objects (same shapes)
