@@ -489,22 +489,18 @@ static double thread_cpu(void)
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* CPU seconds of the calling thread spent from *t0 on, added to *io and
-** restarted (io NULL: nothing timed) */
-static void io_lap(double *io, double *t0, bool start)
+/* The calling thread's CPU since c0 (io_start), added to *io (io NULL: not timed) */
+static void io_add(double *io, double c0)
 {
-  if (!io) return;
-  double now = thread_cpu();
-  if (!start) *io += now - *t0;
-  *t0 = now;
+  if (io) *io += thread_cpu() - c0;
 }
+static double io_start(const double *io) { return io ? thread_cpu() : 0; }
 
 /* io: when not NULL, the calling thread's CPU seconds in reads and writes are
 ** added to it */
 static task *run_small(run *r, task *tasks, size_t ntasks, size_t base, double *acc, bool quiet,
                        double *io)
 {
-  double t0 = 0;
   buffers *b = &r->buf[0];
   spy_err *e = &b->err;
   for (size_t i = 0, j; i < ntasks; i = j) {
@@ -517,11 +513,15 @@ static task *run_small(run *r, task *tasks, size_t ntasks, size_t base, double *
     if (j - i == 1) { /* one task: its own buffers (average mode, channel chunks) */
       ev_begin(r, t, 0);
       bool fold = r->fold;
-      if ((t->status = task_buffers(r, t, b, fold ? BUF_IN : BUF_ALL, e)) ||
-          (io_lap(io, &t0, true), t->status = stage_read(r, t, b->in, e), io_lap(io, &t0, false),
-           t->status) ||
-          (t->status = fold ? stage_fold(r, t, b->in, acc, e)
-                            : stage_compute(r, t, b->in, b->out, b->scratch, 0, e))) {
+      if (!(t->status = task_buffers(r, t, b, fold ? BUF_IN : BUF_ALL, e))) {
+        double c0 = io_start(io);
+        t->status = stage_read(r, t, b->in, e);
+        io_add(io, c0);
+      }
+      if (!t->status)
+        t->status = fold ? stage_fold(r, t, b->in, acc, e)
+                         : stage_compute(r, t, b->in, b->out, b->scratch, 0, e);
+      if (t->status) {
         keep_err(t, t->status, e);
         spy_ev_task_end(t->ev, t->status);
         return t;
@@ -530,10 +530,14 @@ static task *run_small(run *r, task *tasks, size_t ntasks, size_t base, double *
         t->result = b->out;
         if (!fold) accumulate(r, acc, t);
         t->result = NULL;
-      } else if ((io_lap(io, &t0, true), t->status = keep_err(t, stage_write(r, t, b->out, e), e),
-                  io_lap(io, &t0, false), t->status)) {
-        spy_ev_task_end(t->ev, t->status);
-        return t;
+      } else {
+        double c0 = io_start(io);
+        t->status = keep_err(t, stage_write(r, t, b->out, e), e);
+        io_add(io, c0);
+        if (t->status) {
+          spy_ev_task_end(t->ev, t->status);
+          return t;
+        }
       }
       spy_ev_task_end(t->ev, SPY_OK);
       spy_ev_comp_progress(base + i + 1);
@@ -547,11 +551,11 @@ static task *run_small(run *r, task *tasks, size_t ntasks, size_t base, double *
                                        (double)(inb + outb) / 1e6), e);
       return t;
     }
-    io_lap(io, &t0, true);
+    double c0 = io_start(io);
     if (inb && (t->status = keep_err(t, spy_data_read(r->in, r->sel->row0[t->sel], rows, r->chans,
                                                       r->nchan, b->in, in_type(r), e), e)))
       return t;
-    io_lap(io, &t0, false);
+    io_add(io, c0);
     size_t ioff = 0, ooff = 0;
     for (size_t q = i; q < j; q++) {
       task *u = &tasks[q];
@@ -567,11 +571,11 @@ static task *run_small(run *r, task *tasks, size_t ntasks, size_t base, double *
       ioff += in_bytes(r, u);
       ooff += out_bytes(r, u);
     }
-    io_lap(io, &t0, true);
+    c0 = io_start(io);
     if ((t->status = keep_err(t, spy_data_write(r->out, r->outrow0[t->sel], outrows, 0, r->nchan,
                                                 b->out, r->op->out_dtype, e), e)))
       return t;
-    io_lap(io, &t0, false);
+    io_add(io, c0);
     spy_ev_comp_progress(base + j);
     if (!quiet) spy_progress_update(base + j);
   }
@@ -672,11 +676,10 @@ static task *run_pipelined(run *r, task *tasks, size_t ntasks, size_t base, doub
 static task *run_inline(run *r, task *tasks, size_t ntasks, double *acc, bool quiet, int pipeline,
                         int *rc, spy_err *err)
 {
-  if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES || ntasks < 2 ||
-      r->any_stream || r->fold) /* nothing to overlap (streamed tasks do their own I/O; a fold
-                                  is cheaper than the hand-offs) */
+  if (r->inbytes + r->outbytes < PIPELINE_MIN_BYTES || ntasks < 2 || r->any_stream || r->fold ||
+      pipeline < 0) /* nothing to overlap (streamed tasks do their own I/O; a fold is cheaper
+                       than the hand-offs), or told so */
     return run_small(r, tasks, ntasks, 0, acc, quiet, NULL);
-  if (pipeline < 0) return run_small(r, tasks, ntasks, 0, acc, quiet, NULL);
   if (pipeline > 0 || ntasks < 4 * PIPELINE_PROBE)
     return run_pipelined(r, tasks, ntasks, 0, acc, quiet, rc, err);
   /* the first task pays the buffers' first touch: timed are the next ones */

@@ -6,6 +6,7 @@
 #define SPY_TEST_REMOTE_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 
 #include "cluster/slurm.h"
 #include "core/kwspec.h"
+#include "core/progress.h"
 #include "core/settings.h"
 #include "sched/methods.h"
 #include "t.h"
@@ -59,6 +61,22 @@ static inline cJSON *t_plan_cfg(const char *fname, const char *json)
   CHECK(spy_kw_apply(spy_method_spec(fname), given, &cfg, &err) == 0, "%s: %s", fname, err.msg);
   cJSON_Delete(given);
   return cfg;
+}
+
+/* A remote test's start: its own temporary storage under $HOME (tmp_<name>),
+** settings read, no progress bars.  Returns the spy binary to start workers
+** from ($SPY_BIN), NULL (with a message) when it is not set. */
+static inline const char *t_remote_init(const char *name)
+{
+  spy_err err = {0};
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s/.spy/tmp_%s", getenv("HOME") ? getenv("HOME") : "/tmp", name);
+  setenv("SPYTMPDIR", tmp, 1);
+  CHECK(spy_settings_init(&err) == 0, "%s", err.msg);
+  spy_progress_enable(false);
+  const char *exe = getenv("SPY_BIN");
+  if (!exe) fprintf(stderr, "SPY_BIN not set\n");
+  return exe;
 }
 
 #endif

@@ -259,16 +259,8 @@ static void test_endtime_parser(void)
 int main(void)
 {
   spy_err err = {0};
-  exe = getenv("SPY_BIN");
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s/.spy/tmp_cluster_stream", getenv("HOME") ? getenv("HOME") : "/tmp");
-  setenv("SPYTMPDIR", tmp, 1);
-  CHECK(spy_settings_init(&err) == 0, "%s", err.msg);
-  if (!exe) {
-    fprintf(stderr, "SPY_BIN not set\n");
-    return 1;
-  }
-  spy_progress_enable(false);
+  exe = t_remote_init("cluster_stream");
+  if (!exe) return 1;
   signal(SIGPIPE, SIG_IGN);
   test_endtime_parser();
 
@@ -343,7 +335,7 @@ int main(void)
   **    so the worker retires at once and the session sends it home; "N/A"
   **    leaves it serving */
   char bin[4200], args[4300];
-  snprintf(bin, sizeof bin, "%s/bin-%ld", tmp, (long)getpid());
+  snprintf(bin, sizeof bin, "%s/bin-%ld", getenv("SPYTMPDIR"), (long)getpid());
   mkdir(bin, 0700);
   char when[64];
   time_t soon = time(NULL) + 5;

@@ -36,16 +36,8 @@ static double maxdiff(spy_data *a, spy_data *b)
 int main(void)
 {
   spy_err err = {0};
-  const char *exe = getenv("SPY_BIN");
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s/.spy/tmp_fooof_remote", getenv("HOME") ? getenv("HOME") : "/tmp");
-  setenv("SPYTMPDIR", tmp, 1);
-  CHECK(spy_settings_init(&err) == 0, "%s", err.msg);
-  if (!exe) {
-    fprintf(stderr, "SPY_BIN not set\n");
-    return 1;
-  }
-  spy_progress_enable(false);
+  const char *exe = t_remote_init("fooof_remote");
+  if (!exe) return 1;
   spy_slurm_config cfg = t_local_config(exe, "spy-worker-test", 20);
   spy_cluster *c = NULL;
   CHECK(spy_cluster_new(&cfg, &c, &err) == 0, "%s", err.msg);

@@ -21,15 +21,6 @@
 #define NTHREADS 4
 
 static uint64_t rng = 7;
-static double gauss(void)
-{
-  double u = 0;
-  for (int i = 0; i < 12; i++) {
-    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    u += (double)(rng >> 11) / 9007199254740992.0;
-  }
-  return u - 6;
-}
 
 typedef struct shared_run {
   const spy_op *op;
@@ -156,7 +147,7 @@ int main(void)
   const size_t nt = 12, ns = 2000, nch = 5;
   const double sr = 1000;
   double *data = malloc(nt * ns * nch * sizeof *data), *trl = malloc(nt * 3 * sizeof *trl);
-  for (size_t i = 0; i < nt * ns * nch; i++) data[i] = (float)gauss();
+  for (size_t i = 0; i < nt * ns * nch; i++) data[i] = (float)tf_gauss(&rng);
   for (size_t k = 0; k < nt; k++) {
     trl[k * 3] = (double)(k * ns);
     trl[k * 3 + 1] = (double)((k + 1) * ns);

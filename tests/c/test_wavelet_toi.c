@@ -13,15 +13,6 @@
 #include "test_wavelet_util.h"
 
 static uint64_t rng = 42;
-static double gauss(void)
-{
-  double u = 0;
-  for (int i = 0; i < 12; i++) {
-    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    u += (double)(rng >> 11) / 9007199254740992.0;
-  }
-  return u - 6;
-}
 
 /*
 ** Syncopy's toi path transforms the section [max(0, start), stop) of each
@@ -127,7 +118,7 @@ int main(void)
   const size_t nt = 50, ns = 5000, nch = 4;
   const double sr = 1000;
   double *data = malloc(nt * ns * nch * sizeof *data), *trl = malloc(nt * 3 * sizeof *trl);
-  for (size_t i = 0; i < nt * ns * nch; i++) data[i] = (float)gauss();
+  for (size_t i = 0; i < nt * ns * nch; i++) data[i] = (float)tf_gauss(&rng);
   for (size_t k = 0; k < nt; k++) {
     trl[k * 3] = (double)(k * ns);
     trl[k * 3 + 1] = (double)((k + 1) * ns);

@@ -11,6 +11,7 @@
 #include <complex.h>
 #include <hdf5.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -272,6 +273,18 @@ static inline void tf_check_reference(const char *file, plan_fn plan, double tol
   free(ref);
   free(freq);
   free(time);
+}
+
+/* approximately normal test data: sum of 12 uniforms from a 64-bit LCG with
+** state *rng (reproducible across runs and machines) */
+static inline double tf_gauss(uint64_t *rng)
+{
+  double u = 0;
+  for (int i = 0; i < 12; i++) {
+    *rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    u += (double)(*rng >> 11) / 9007199254740992.0;
+  }
+  return u - 6;
 }
 
 #endif
