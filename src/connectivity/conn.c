@@ -472,6 +472,21 @@ static int finalize_packed(const conn_plan *p, const double *acc, double N, void
   return SPY_OK;
 }
 
+/* Syncopy's out.info of a Granger result, its values filled by conn_finalize
+** (which replaces the items: they must exist, whatever the input class). */
+static cJSON *granger_info_new(void)
+{
+  cJSON *info = cJSON_CreateObject();
+  if (!info || !cJSON_AddFalseToObject(info, "converged") ||
+      !cJSON_AddNumberToObject(info, "max rel. err", 0) ||
+      !cJSON_AddNumberToObject(info, "reg. factor", 0) ||
+      !cJSON_AddNumberToObject(info, "initial cond. num", 0)) {
+    cJSON_Delete(info);
+    return NULL;
+  }
+  return info;
+}
+
 /*
 ** corr, averaged: acc holds the sums over the trials of X_i conj(X_j) (j <=
 ** i, nc complex each), so one inverse transform per pair makes the summed
@@ -887,11 +902,7 @@ int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *e
     if (method == PPC) check_effective(cfg, "PPC_column", valid_ppc_analog);
     if (method == GRANGER) check_effective(cfg, "GrangerCausality", valid_granger_analog);
     if (method == GRANGER) { /* Syncopy's out.info, filled by finalize */
-      if (!(op->info = cJSON_CreateObject()) ||
-          !cJSON_AddFalseToObject(op->info, "converged") ||
-          !cJSON_AddNumberToObject(op->info, "max rel. err", 0) ||
-          !cJSON_AddNumberToObject(op->info, "reg. factor", 0) ||
-          !cJSON_AddNumberToObject(op->info, "initial cond. num", 0)) {
+      if (!(op->info = granger_info_new())) {
         rc = spy_fail(err, SPY_ENOMEM, "out of memory");
         goto fail;
       }
@@ -1076,7 +1087,7 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
   double *sums = calloc(2 * K * ld + 2 * P + 1, sizeof *sums);
   void *obuf = malloc((maxrows * F * nn + 1) * spy_dtype_size(dt));
   void *pbuf = pick ? malloc((maxrows * F * CI * CJ + 1) * spy_dtype_size(dt)) : obuf;
-  if (method == GRANGER) p.info = cJSON_CreateObject();
+  if (method == GRANGER) p.info = granger_info_new();
   if (!X || (p.average && !acc) || !sums || !obuf || !pbuf || (method == GRANGER && !p.info)) {
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto done;

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <math.h>
 #include <pwd.h>
@@ -37,10 +39,57 @@ char **spy_strv_dup(const char *const *v, size_t n)
   return r;
 }
 
+/* The live objects (spy_data_file_in_use), under live_lock. */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static spy_data **live;
+static size_t nlive, caplive;
+
+static bool live_add(spy_data *d)
+{
+  pthread_mutex_lock(&live_lock);
+  bool ok = nlive < caplive;
+  if (!ok) {
+    size_t cap = caplive ? 2 * caplive : 64;
+    spy_data **nl = realloc(live, cap * sizeof *nl);
+    if (nl) live = nl, caplive = cap, ok = true;
+  }
+  if (ok) live[nlive++] = d;
+  pthread_mutex_unlock(&live_lock);
+  return ok;
+}
+
+static void live_remove(spy_data *d)
+{
+  pthread_mutex_lock(&live_lock);
+  for (size_t i = nlive; i-- > 0;)
+    if (live[i] == d) {
+      live[i] = live[--nlive];
+      break;
+    }
+  pthread_mutex_unlock(&live_lock);
+}
+
+bool spy_data_file_in_use(const char *path)
+{
+  struct stat t, s;
+  if (!path || stat(path, &t) != 0) return false;
+  bool used = false;
+  pthread_mutex_lock(&live_lock);
+  for (size_t i = 0; i < nlive && !used; i++)
+    used = live[i]->path && stat(live[i]->path, &s) == 0 && s.st_dev == t.st_dev &&
+           s.st_ino == t.st_ino;
+  pthread_mutex_unlock(&live_lock);
+  return used;
+}
+
 spy_data *spy_data_new(spy_dataclass cls)
 {
   spy_data *d = calloc(1, sizeof *d);
   if (!d) return NULL;
+  if (!live_add(d)) {
+    free(d);
+    return NULL;
+  }
   atomic_init(&d->refs, 1);
   d->cls = cls;
   d->dtype = SPY_DT_F32;
@@ -99,6 +148,7 @@ void spy_data_close(spy_data *d)
 void spy_data_unref(spy_data *d)
 {
   if (!d || atomic_fetch_sub(&d->refs, 1) != 1) return;
+  live_remove(d);
   spy_data_close(d);
   if (d->temporary && d->path) unlink(d->path);
   free(d->trldef);

@@ -92,6 +92,11 @@ spy_data *spy_data_new(spy_dataclass cls);
 spy_data *spy_data_ref(spy_data *d);
 void spy_data_unref(spy_data *d);
 
+/* Whether path is (the same file as) the backing file of a live object of
+** this process: writers refuse such a target, so writing a result never
+** replaces or changes the data an object reads (an input stays untouched). */
+bool spy_data_file_in_use(const char *path);
+
 /*
 ** Creates the backing file: a fresh temporary file "spy_<session>_<hex><ext>"
 ** in SPYTMPDIR with a contiguous dataset `data` of the given dtype and shape

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "data/data.h"
 #include "io/h5.h"
 
 #define SUPPORTED                                                                                  \
@@ -316,6 +317,13 @@ int spy_h5write(const char *path, const char *name, const spy_array *a, bool ove
     if (!(packed = malloc(n * es + 1))) return spy_fail(err, SPY_ENOMEM, "out of memory");
     spy_array_pack(a, packed, a->dtype);
     data = packed;
+  }
+  if (spy_data_file_in_use(path)) {
+    free(packed);
+    return spy_fail(err, SPY_EINVAL,
+                    "Cannot write '%s': it is the file of a data object of this session (it "
+                    "must stay unchanged); expected another path",
+                    path);
   }
   spy_h5_lock();
   if ((rc = open_write(path, &f, &created, err))) goto exit;

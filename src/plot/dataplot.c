@@ -186,15 +186,17 @@ static int plot_analog(const ctx *c, spy_figure **out, spy_err *err)
     double *off = calloc(nch, sizeof *off);
     const char **names = calloc(nch, sizeof *names);
     if (!off || !names || spy_panel_labels(p, NULL, "time (s)", "")) rc = nomem(err);
-    /* Syncopy's offsets: cumsum([0, max(prev) - min(cur)] * 1.1) */
+    /* Syncopy's offsets: cumsum([0, max(prev) - min(cur)] * 1.1), over the
+    ** finite values (an infinity or a channel without finite values would
+    ** make every later offset, and the y tick of its label, infinite) */
     for (size_t ch = 1; shift && !rc && ch < nch; ch++) {
       double mx = -INFINITY, mn = INFINITY;
       for (size_t k = 0; k < rows; k++) {
         double a = y[k * nch + ch - 1], b = y[k * nch + ch];
-        if (a > mx) mx = a;
-        if (b < mn) mn = b;
+        if (isfinite(a) && a > mx) mx = a;
+        if (isfinite(b) && b < mn) mn = b;
       }
-      off[ch] = off[ch - 1] + (mx - mn) * 1.1;
+      off[ch] = off[ch - 1] + (isfinite(mx - mn) ? (mx - mn) * 1.1 : 0);
     }
     for (size_t ch = 0; !rc && ch < nch; ch++) {
       names[ch] = d->channel[s->chans[ch]];

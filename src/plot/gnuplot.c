@@ -640,9 +640,21 @@ static void panel(spy_strbuf *b, const spy_plot_panel *p, const placing *at)
     if (im == &even) free(even.z);
     return;
   }
+  /* gnuplot refuses to autoscale an axis without one defined point ("all
+  ** points y value undefined!"): a panel of NaN/inf (a spectrum of data
+  ** holding a NaN) gets a fixed range and shows no line */
+  bool xdef = false, ydef = false;
+  for (size_t i = 0; i < p->nlines && !(xdef && ydef); i++)
+    for (size_t k = 0; k < p->lines[i].n; k++) {
+      bool fx = isfinite(p->lines[i].x[k]), fy = isfinite(p->lines[i].y[k]);
+      xdef |= fx, ydef |= fx && fy;
+    }
   if (p->yrange) printf_sb(b, "set yrange [%.17g:%.17g]\n", p->ymin, p->ymax);
+  else if (!ydef) spy_sb_puts(b, "set yrange [-1:1]\n");
   if (p->xrange)
     printf_sb(b, "set xrange [%.17g:%.17g]\n", p->xmin, p->xmax);
+  else if (!xdef)
+    spy_sb_puts(b, "set xrange [0:1]\n");
   else
     spy_sb_puts(b, "set autoscale xfix\n");
   bool legend = false;

@@ -81,7 +81,7 @@ static int window(const spy_psth_plan *p, const cJSON *lat, double *w, spy_err *
     if (strcmp(k, "maxperiod") == 0) {
       w[0] = lo, w[1] = hi;
     } else if (strcmp(k, "minperiod") == 0) {
-      if (maxlo > minhi)
+      if (maxlo >= minhi)
         return spy_fail_value(err, "latency", "minperiod - no common time window for all trials",
                               "overlapping trials");
       w[0] = maxlo, w[1] = minhi;
@@ -108,12 +108,17 @@ static int window(const spy_psth_plan *p, const cJSON *lat, double *w, spy_err *
   if (w[0] > hi) return spy_fail_value(err, "latency[0]", actual, "start of latency window < %gs", hi);
   snprintf(actual, sizeof actual, "%g", w[1]);
   if (w[1] < lo) return spy_fail_value(err, "latency[1]", actual, "end of latency window > %gs", lo);
-  if (w[0] > w[1]) {
+  if (w[0] >= w[1]) { /* an empty window has bins of width 0 */
     snprintf(actual, sizeof actual, "start=%g, end=%g", w[0], w[1]);
     return spy_fail_value(err, "latency", actual, "start < end latency window");
   }
   return SPY_OK;
 }
+
+/* At most this many bins (2^24: 128 MB of edges; the counts of one trial
+** are bins x channel-unit combinations, limited by PSTH_MAXCOUNTS). */
+#define PSTH_MAXBINS 16777216.0
+#define PSTH_MAXCOUNTS 134217728.0
 
 /* Bin edges: np.linspace(w0, w1, n) or np.arange(w0, w1 + bs, bs). */
 static int edges(spy_psth_plan *p, const cJSON *bs, const double *w, spy_err *err)
@@ -132,12 +137,14 @@ static int edges(spy_psth_plan *p, const cJSON *bs, const double *w, spy_err *er
     for (size_t i = 0; i < n; i++) p->edges[i] = (double)i * step + w[0];
     p->edges[n - 1] = w[1];
   } else {
-    double b = bs->valuedouble;
-    if (!(b > 0) || !(b <= w[1] - w[0])) {
+    /* Syncopy's range is (0, latency window]; the lower end here keeps the
+    ** bins (the edges, one trial's counts) to PSTH_MAXBINS */
+    double b = bs->valuedouble, bmin = (w[1] - w[0]) / PSTH_MAXBINS;
+    if (!(b > 0) || !(b >= bmin) || !(b <= w[1] - w[0])) {
       char actual[64];
       snprintf(actual, sizeof actual, "%g", b);
-      return spy_fail_value(err, "binsize", actual, "value to be greater or equals 0 and less or equals %g",
-                            w[1] - w[0]);
+      return spy_fail_value(err, "binsize", actual, "value to be greater or equals %g and less or equals %g",
+                            bmin, w[1] - w[0]);
     }
     double stop = w[1] + b, d = (w[0] + b) - w[0];
     n = (size_t)ceil((stop - w[0]) / b);
@@ -257,6 +264,10 @@ int spy_psth_plan_make(spy_data *d, const spy_dsel *sel, const cJSON *cfg, spy_p
       k++;
     }
   p->ncombos = k;
+  if (!rc && (double)p->nbins * (double)k > PSTH_MAXCOUNTS)
+    rc = spy_fail_value(err, "binsize", NULL,
+                        "at most %.0f bins x channel-unit combinations (found %zu bins x %zu); a larger binsize",
+                        PSTH_MAXCOUNTS, p->nbins, k);
   for (size_t c = 0; c < chans.n; c++) spy_ivec_free(&units[c]);
   free(units);
   spy_ivec_free(&chans);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *spy_errno_text(void)
@@ -15,6 +16,11 @@ const char *spy_errno_text(void)
 int spy_part_begin(spy_part *p, const char *path, bool open, spy_err *err)
 {
   memset(p, 0, sizeof *p);
+  if (spy_data_file_in_use(path))
+    return spy_fail(err, SPY_EINVAL,
+                    "Cannot write '%s': it is the file of a data object of this session (its "
+                    "data would be lost); expected another path",
+                    path);
   size_t n = strlen(path) + 40;
   p->path = strdup(path);
   p->tmp = malloc(n);
@@ -63,10 +69,26 @@ void spy_part_abort(spy_part *p)
   memset(p, 0, sizeof *p);
 }
 
+int spy_check_file(const char *path, spy_err *err)
+{
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return spy_fail(err, errno == ENOENT ? SPY_ENOENT : SPY_EIO, "cannot open '%s': %s", path,
+                    strerror(errno));
+  if (S_ISDIR(st.st_mode))
+    return spy_fail(err, SPY_EINVAL, "'%s' is a directory; expected a file", path);
+  if (!S_ISREG(st.st_mode))
+    return spy_fail(err, SPY_EINVAL,
+                    "'%s' is not a regular file (a FIFO, socket or device); expected a file", path);
+  return SPY_OK;
+}
+
 int spy_read_file(const char *path, size_t limit, char **out, size_t *n, spy_err *err)
 {
   *out = NULL;
   *n = 0;
+  int rc0 = spy_check_file(path, err);
+  if (rc0) return rc0;
   FILE *f = fopen(path, "rb");
   if (!f)
     return spy_fail(err, errno == ENOENT ? SPY_ENOENT : SPY_EIO, "cannot open '%s': %s", path,

@@ -32,6 +32,12 @@ int spy_part_commit(spy_part *p, spy_err *err);
 /* Closes and removes the part file; accepts a zeroed struct. */
 void spy_part_abort(spy_part *p);
 
+/* Whether path names a regular file (symlinks followed), before anything
+** opens it: a directory fails with a message saying so, and a FIFO, socket
+** or device is refused instead of blocking (open() of a FIFO waits for a
+** writer) or being read forever. */
+int spy_check_file(const char *path, spy_err *err);
+
 /* Whole file into a NUL-terminated buffer (caller frees); files larger than
 ** limit bytes are refused. */
 int spy_read_file(const char *path, size_t limit, char **out, size_t *n, spy_err *err);

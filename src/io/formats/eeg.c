@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/interrupt.h"
 #include "core/progress.h"
@@ -244,14 +245,11 @@ int spy_load_edf(const char *path, const spy_eeg_opts *o, spy_data **out, char *
   *out = NULL;
   struct edf_hdr_struct *h = calloc(1, sizeof *h);
   if (!h) return spy_fail(err, SPY_ENOMEM, "out of memory");
-  FILE *probe = fopen(path, "rb");
-  if (!probe) {
-    int rc = spy_fail(err, errno == ENOENT ? SPY_ENOENT : SPY_EIO, "cannot open '%s': %s", path,
-                      strerror(errno));
+  int rc0 = spy_check_file(path, err);
+  if (rc0) {
     free(h);
-    return rc;
+    return rc0;
   }
-  fclose(probe);
   pthread_mutex_lock(&edf_lock);
   int rc = SPY_OK, handle = -1;
   int *sig = NULL;
@@ -757,6 +755,8 @@ int spy_load_brainvision(const char *vhdr, const spy_eeg_opts *o, spy_data **out
       goto exit;
     }
   datapath = sibling(vhdr, b.datafile);
+  /* a missing file keeps the message below (it names the header too) */
+  if (datapath && access(datapath, F_OK) == 0 && (rc = spy_check_file(datapath, err))) goto exit;
   if (!datapath || !(f = fopen(datapath, "rb"))) {
     rc = spy_fail(err, datapath ? SPY_ENOENT : SPY_ENOMEM,
                   "cannot open the data file '%s' named by '%s': %s",

@@ -892,6 +892,8 @@ static hid_t h5_open(const char *path, spy_err *err)
 /* 73 for HDF5-based files, 5 for v5/v6/v7, 0 otherwise. */
 static int mat_version(const char *path, spy_err *err)
 {
+  int rc0 = spy_check_file(path, err);
+  if (rc0) return rc0;
   FILE *fp = fopen(path, "rb");
   if (!fp)
     return spy_fail(err, errno == ENOENT ? SPY_ENOENT : SPY_EIO, "cannot open '%s': %s", path,

@@ -251,6 +251,8 @@ static void decode(const spy_npy_header *h, const unsigned char *src, size_t n, 
 int spy_npy_load(const char *path, spy_array **out, spy_err *err)
 {
   *out = NULL;
+  int rc0 = spy_check_file(path, err);
+  if (rc0) return rc0;
   FILE *f = fopen(path, "rb");
   if (!f)
     return spy_fail(err, errno == ENOENT ? SPY_ENOENT : SPY_EIO, "cannot open '%s': %s", path,

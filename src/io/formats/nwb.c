@@ -342,9 +342,8 @@ exit:
 int spy_load_nwb(const char *path, double samplerate, spy_nwb_result *r, spy_err *err)
 {
   memset(r, 0, sizeof *r);
-  FILE *probe = fopen(path, "rb");
-  if (!probe) return spy_fail(err, SPY_ENOENT, "cannot open '%s': no such file", path);
-  fclose(probe);
+  int rc0 = spy_check_file(path, err);
+  if (rc0) return rc0;
   if (!isnan(samplerate) && !(samplerate > 0 && isfinite(samplerate)))
     return spy_fail(err, SPY_EINVAL,
                     "Invalid value of `samplerate`: '%g'; expected a positive number", samplerate);

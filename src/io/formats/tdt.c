@@ -282,8 +282,10 @@ static cJSON *tdt_info(const char *dir, const tsqinfo *t, char **files, size_t n
   double *on = malloc((non + 2) * sizeof *on), *ond = malloc((non + 2) * sizeof *ond),
          *off = malloc((non + noff + 2) * sizeof *off);
   if (on && ond && off) {
-    memcpy(on, t->on.v, non * sizeof *on);
-    memcpy(ond, t->on_data.v, non * sizeof *ond);
+    if (non) { /* a block without PDio events has no vectors (memcpy from NULL is undefined) */
+      memcpy(on, t->on.v, non * sizeof *on);
+      memcpy(ond, t->on_data.v, non * sizeof *ond);
+    }
     size_t nf;
     if (noff) {
       memcpy(off, t->off.v, noff * sizeof *off);
@@ -395,6 +397,7 @@ int spy_load_tdt(const char *dir, const spy_tdt_opts *o, spy_data **out, char **
   }
   size_t nsamp = 0;
   for (size_t c = 0; c < nsev; c++) {
+    if ((rc = spy_check_file(sev[c], err))) goto exit;
     fp[c] = fopen(sev[c], "rb");
     off_t size = -1;
     if (fp[c] && fseeko(fp[c], 0, SEEK_END) == 0) size = ftello(fp[c]);

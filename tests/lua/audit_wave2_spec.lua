@@ -1,0 +1,137 @@
+-- The outside review of the second wave (docs/internals/audit-wave2.md):
+-- each case is a call that crashed, hung, leaked, lost a file or printed a
+-- library's raw error before its fix, and what the user gets now.  Runs
+-- under ASan/UBSan: a leak or undefined behaviour fails it; a hang fails it
+-- through ctest's timeout.
+local spy = require "spy"
+local H = require "formats_helpers"
+local scratch, write = H.scratch, H.write
+
+local function errmsg(f, ...)
+  local ok, e = pcall(f, ...)
+  assert.is_false(ok, "expected an error")
+  return tostring(e)
+end
+
+local function has(msg, frag) assert.truthy(msg:find(frag, 1, true), ("%q lacks %q"):format(msg, frag)) end
+
+describe("connectivityanalysis granger from Fourier spectra", function()
+  it("carries Syncopy's info (converged, errors) as from AnalogData", function()
+    local w = spy.synthdata.white_noise{ nTrials = 3, nSamples = 200, nChannels = 2, samplerate = 100, seed = 1 }
+    local f = spy.freqanalysis(w, { method = "mtmfft", output = "fourier", taper = "hann", keeptrials = true })
+    local g = spy.connectivityanalysis(f, { method = "granger" })
+    assert.is_boolean(g.info.converged)
+    assert.is_number(g.info["max rel. err"])
+    assert.is_number(g.info["reg. factor"])
+    assert.is_true(g.info["initial cond. num"] > 0)
+  end)
+end)
+
+describe("spike_psth", function()
+  local s = spy.synthdata.poisson_noise{ nTrials = 2, nSpikes = 200, nChannels = 2, nUnits = 2, samplerate = 1000, seed = 2 }
+  it("refuses a binsize that makes more bins than memory holds", function()
+    local e = errmsg(spy.spike_psth, s, { binsize = 1e-12 })
+    has(e, "Invalid value of `binsize`: '1e-12'; expected value to be greater or equals ")
+    -- the smallest allowed width works
+    local lo = tonumber(e:match("greater or equals ([^ ]+) and"))
+    assert.is_true(lo > 0 and lo < 1e-6)
+    has(errmsg(spy.spike_psth, s, { binsize = 0 }), "Invalid value of `binsize`: '0'")
+  end)
+  it("refuses an empty latency window (its bins would have width 0)", function()
+    has(errmsg(spy.spike_psth, s, { latency = { 0.1, 0.1 } }),
+      "Invalid value of `latency`: 'start=0.1, end=0.1'; expected start < end latency window")
+  end)
+end)
+
+describe("plots of data holding NaN and infinities", function()
+  spy.set_plot{ terminal = "text", color = false }
+  it("draws a shifted analog panel with an infinite sample", function()
+    local a = spy.zeros{ 200, 2 }
+    a:set(1, 1, 1 / 0)
+    local d = spy.AnalogData{ data = a, samplerate = 100 }
+    local t = spy.singlepanelplot(d, { trials = 1 }):text()
+    has(t, "channel2")
+  end)
+  it("draws a panel whose every value is NaN (a spectrum of data with a NaN)", function()
+    local a = spy.zeros{ 200, 2 }
+    a:set(5, 1, 0 / 0)
+    local d = spy.AnalogData{ data = a, samplerate = 100 }
+    local spec = spy.freqanalysis(d, {})
+    assert.is_true(#spy.singlepanelplot(spec, {}):text() > 0)
+    assert.is_true(#spy.multipanelplot(spec, {}):text() > 0)
+  end)
+end)
+
+describe("loaders given a directory or a FIFO", function()
+  local dir = scratch()
+  os.execute("mkdir " .. dir .. "/d.edf && mkfifo " .. dir .. "/f.edf")
+  local loaders = {
+    { "load_edf", spy.load_edf }, { "load_brainvision", spy.load_brainvision }, { "loadnpy", spy.loadnpy },
+    { "load_ft_raw", spy.load_ft_raw }, { "load_nwb", spy.load_nwb },
+  }
+  for _, l in ipairs(loaders) do
+    it(l[1] .. " names the problem instead of blocking", function()
+      has(errmsg(l[2], dir .. "/d.edf"), "'" .. dir .. "/d.edf' is a directory; expected a file")
+      has(errmsg(l[2], dir .. "/f.edf"),
+        "'" .. dir .. "/f.edf' is not a regular file (a FIFO, socket or device); expected a file")
+    end)
+  end
+  it("load_brainvision with a data file that is a FIFO", function()
+    write(dir .. "/r.vhdr", table.concat({ "Brain Vision Data Exchange Header File Version 1.0", "[Common Infos]",
+      "DataFile=f.edf", "DataFormat=BINARY", "DataOrientation=MULTIPLEXED", "NumberOfChannels=1",
+      "SamplingInterval=2000", "[Binary Infos]", "BinaryFormat=INT_16", "[Channel Infos]", "Ch1=Cz,,1,uV", "" }, "\r\n"))
+    has(errmsg(spy.load_brainvision, dir .. "/r.vhdr"), "f.edf' is not a regular file")
+  end)
+end)
+
+describe("load_tdt", function()
+  local function rec(type, code, ts, val, fs)
+    return string.pack("<I4I4c4I2I2ddI4f", 40, type, code, 1, 0, ts, val, 0, fs or 0)
+  end
+  local function block(dir)
+    local r = { string.rep("\0", 40), rec(0x8801, string.pack("<I4", 1), 1700000000, 0) }
+    r[#r + 1] = rec(0x8101, "LFPs", 1700000000, 0, 1000)
+    r[#r + 1] = rec(0x8801, string.pack("<I4", 2), 1700000001, 0)
+    write(dir .. "/B.tsq", table.concat(r))
+    for c = 1, 2 do
+      local s = { string.rep("\0", 40) }
+      for i = 0, 99 do s[#s + 1] = string.pack("<f", i + c) end
+      write(dir .. "/B_LFPs_Ch" .. c .. ".sev", table.concat(s))
+    end
+  end
+  it("reads a block without photodiode (PDio) events", function()
+    local dir = scratch()
+    block(dir)
+    local d = spy.load_tdt(dir)
+    assert.equal(100, d.trials[1].shape[1])
+    assert.equal(2, d.trials[1]:get(1, 2))
+  end)
+  it("refuses a channel file that is a FIFO", function()
+    local dir = scratch()
+    block(dir)
+    os.remove(dir .. "/B_LFPs_Ch2.sev")
+    os.execute("mkfifo " .. dir .. "/B_LFPs_Ch2.sev")
+    has(errmsg(spy.load_tdt, dir), "B_LFPs_Ch2.sev' is not a regular file")
+  end)
+end)
+
+describe("writers never replace the file of a live object", function()
+  it("savenpy, savetxt, savemat, h5write and save_nwb refuse it; the object still reads", function()
+    local w = spy.synthdata.white_noise{ nTrials = 2, nSamples = 50, nChannels = 2, samplerate = 100, seed = 1 }
+    local before = w.trials[1]:sum()
+    local p = w.filename
+    local frag = "Cannot write '" .. p .. "': it is the file of a data object of this session"
+    has(errmsg(spy.savenpy, p, w), frag)
+    has(errmsg(spy.savetxt, p, spy.zeros{ 2 }), frag)
+    has(errmsg(spy.savemat, p, { a = spy.zeros{ 2 } }), frag)
+    has(errmsg(spy.h5write, p, "x", spy.zeros{ 2 }), frag)
+    has(errmsg(function() return w:save_nwb(p) end), frag)
+    assert.equal(before, w.trials[1]:sum())
+    -- a loaded .npy is an array in memory: overwriting its file is fine
+    local dir = scratch()
+    spy.savenpy(dir .. "/a.npy", spy.zeros{ 3 })
+    local a = spy.loadnpy(dir .. "/a.npy")
+    spy.savenpy(dir .. "/a.npy", a + 1)
+    assert.equal(3, spy.loadnpy(dir .. "/a.npy"):sum())
+  end)
+end)
