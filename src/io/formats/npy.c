@@ -488,6 +488,13 @@ int spy_data_toarray(spy_data *d, spy_array **out, spy_err *err)
   return SPY_OK;
 }
 
+/* NaN without its sign: C's printf writes a NaN with the sign bit (what 0/0
+** gives on x86) as "-nan", Python's % formatting (numpy.savetxt) "nan". */
+static double unsigned_nan(double x)
+{
+  return isnan(x) ? fabs(x) : x;
+}
+
 /* ---- text ----------------------------------------------------------------- */
 
 static bool valid_fmt(const char *f)
@@ -537,14 +544,14 @@ int spy_savetxt(const char *path, const spy_array *a, const char *fmt, const cha
       if (cplx) {
         double complex v = spy_array_getc(a, idx);
         char im[400];
-        snprintf(im, sizeof im, fmt, cimag(v));
+        snprintf(im, sizeof im, fmt, unsigned_nan(cimag(v)));
         fprintf(p.f, " (");
-        fprintf(p.f, fmt, creal(v));
+        fprintf(p.f, fmt, unsigned_nan(creal(v)));
         fprintf(p.f, "%s%sj)", im[0] == '-' || im[0] == '+' ? "" : "+", im);
       } else if (isint) {
         fprintf(p.f, fmt, (double)*(const int64_t *)spy_array_at(a, idx));
       } else {
-        fprintf(p.f, fmt, spy_array_getd(a, idx));
+        fprintf(p.f, fmt, unsigned_nan(spy_array_getd(a, idx)));
       }
     }
     fputc('\n', p.f);
