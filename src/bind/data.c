@@ -787,6 +787,20 @@ static int l_timelock(lua_State *L) { return construct(L, SPY_TIMELOCK, &spec_ti
 
 static const spy_kwarg kw_none[] = {{NULL, 0, NULL, NULL, NULL}};
 
+/* For help() and completion: the options of spy.definetrial are read by
+** spy_bind_discrete_definetrial and spy_bind_definetrial_args. */
+static const spy_kwarg kw_definetrial[] = {
+    {"trialdefinition", SPY_KT_OPAQUE, "null", NULL,
+     "the M x (3+k) array or the EventData (the second argument, or this keyword)"},
+    {"pre", SPY_KT_NUM | SPY_KT_NULL, "null", NULL, "EventData: s before the start/trigger event"},
+    {"post", SPY_KT_NUM | SPY_KT_NULL, "null", NULL, "EventData: s after the stop/trigger event"},
+    {"start", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "EventData: event code that starts a trial"},
+    {"trigger", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "EventData: event code at t = 0 of a trial"},
+    {"stop", SPY_KT_INT | SPY_KT_NULL, "null", NULL, "EventData: event code that ends a trial"},
+    {"clip_edges", SPY_KT_BOOL, "false", NULL,
+     "EventData: cut trials reaching past the data at its edges instead of an error"},
+    SPY_KW_END};
+
 static const spy_funcspec spec_definetrial = {
     "definetrial", "spy.definetrial(data [, trialdefinition | events [, {pre=, post=, trigger=, start=, stop=, clip_edges=}]])",
     "Set the trial definition: an M x (3+k) array of [start, stop, offset, trialinfo...] in "
@@ -795,7 +809,7 @@ static const spy_funcspec spec_definetrial = {
     "around its markers: begin = (start or trigger) - pre, end = (stop or trigger) + post (pre/post "
     "in s, start/trigger/stop event codes); without options the EventData's own trials are used.  "
     "The object is changed in place and returned.",
-    "spy.definetrial(data, {{0, 1000, -500}, {1000, 2000, -500}})", kw_none};
+    "spy.definetrial(data, {{0, 1000, -500}, {1000, 2000, -500}})", kw_definetrial};
 
 static int l_definetrial(lua_State *L)
 {

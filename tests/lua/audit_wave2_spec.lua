@@ -149,3 +149,15 @@ describe("savetxt", function()
     f:close()
   end)
 end)
+
+describe("help of definetrial", function()
+  it("lists the options the call reads", function()
+    local names = {}
+    for _, k in ipairs(spy._spec("definetrial").kw) do names[#names + 1] = k.name end
+    assert.same({ "trialdefinition", "pre", "post", "start", "trigger", "stop", "clip_edges" }, names)
+    -- and the call refuses any other
+    local d = spy.synthdata.white_noise{ nTrials = 1, nSamples = 100, nChannels = 1, seed = 1 }
+    local ev = spy.EventData{ data = spy.array{ { 10, 1 } }, samplerate = 1000 }
+    has(errmsg(spy.definetrial, d, ev, { trigr = 1 }), "unknown keyword 'trigr' for definetrial")
+  end)
+end)
