@@ -20,6 +20,7 @@
 #include "bind/data.h"
 #include "plot/dataplot.h"
 #include "plot/gnuplot.h"
+#include "plot/style.h"
 
 #define FIGURE "spy.Figure"
 
@@ -342,9 +343,20 @@ static int fig_save(lua_State *L)
   if (bad)
     return luaL_error(L, "Invalid value of `%s`: expected %s", bad,
                       bad[0] == 'd' ? "a number >= 10" : "a size >= 0.5 (inches)");
-  if (t.width * t.dpi > 20000 || t.height * t.dpi > 20000)
-    return luaL_error(L,
-                      "Invalid value of `width`/`height`: expected at most 20000 pixels per side");
+  /* the size gnuplot gets (defaults as in gnuplot.c's script): cairo fails
+  ** on larger surfaces with its own message; PDF pages end at 200 inches */
+  const spy_plot_style *st = &spy_plot_look;
+  double ew = t.width > 0 ? t.width : f->width > 0 ? f->width : st->single_w;
+  double eh = t.height > 0 ? t.height : f->height > 0 ? f->height : st->single_h;
+  double edpi = t.dpi > 0 ? t.dpi : st->dpi;
+  if (t.kind == SPY_PLOT_PDF && (ew > 200 || eh > 200))
+    return spy_bind_errorf(L, "Invalid value of `width`/`height`: '%g x %g'; expected at most 200 "
+                         "inches per side (a PDF page)", ew, eh);
+  if (t.kind != SPY_PLOT_PDF && (ew * edpi > 20000 || eh * edpi > 20000))
+    return spy_bind_errorf(L,
+                      "Invalid value of `width`/`height`/`dpi`: '%g x %g in at %g dpi'; expected "
+                      "at most 20000 pixels per side",
+                      ew, eh, edpi);
   if (spy_plot_render(f, &t, NULL, &err)) return spy_bind_raise(L, &err);
   lua_pushstring(L, path);
   return 1;

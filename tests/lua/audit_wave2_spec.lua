@@ -161,3 +161,16 @@ describe("help of definetrial", function()
     has(errmsg(spy.definetrial, d, ev, { trigr = 1 }), "unknown keyword 'trigr' for definetrial")
   end)
 end)
+
+describe("Figure:save sizes", function()
+  it("names the limit instead of cairo's error", function()
+    local w = spy.synthdata.white_noise{ nTrials = 1, nSamples = 100, nChannels = 2, samplerate = 100, seed = 1 }
+    local fig = spy.singlepanelplot(w)
+    local dir = scratch()
+    has(errmsg(fig.save, fig, dir .. "/a.png", { width = 1e6 }),
+      "Invalid value of `width`/`height`/`dpi`: '1e+06 x 4.2 in at 100 dpi'; expected at most 20000 pixels per side")
+    has(errmsg(fig.save, fig, dir .. "/a.svg", { dpi = 1e7 }), "expected at most 20000 pixels per side")
+    has(errmsg(fig.save, fig, dir .. "/a.pdf", { width = 1e9 }), "expected at most 200 inches per side (a PDF page)")
+    assert.equal(dir .. "/a.png", fig:save(dir .. "/a.png", { width = 8, dpi = 200 }))
+  end)
+end)
