@@ -76,6 +76,14 @@ describe("loaders given a directory or a FIFO", function()
         "'" .. dir .. "/f.edf' is not a regular file (a FIFO, socket or device); expected a file")
     end)
   end
+  it("load_brainvision refuses a SamplingInterval giving a rate beyond 1e15 Hz", function()
+    write(dir .. "/x.eeg", string.rep("\0", 20))
+    write(dir .. "/fast.vhdr", table.concat({ "Brain Vision Data Exchange Header File Version 1.0", "[Common Infos]",
+      "DataFile=x.eeg", "DataFormat=BINARY", "DataOrientation=MULTIPLEXED", "NumberOfChannels=1",
+      "SamplingInterval=1e-300", "[Binary Infos]", "BinaryFormat=INT_16", "[Channel Infos]", "Ch1=Cz,,1,uV", "" }, "\r\n"))
+    has(errmsg(spy.load_brainvision, dir .. "/fast.vhdr"),
+      "fast.vhdr': SamplingInterval=1e-300 gives a sample rate above 1e+15 Hz (microseconds are expected)")
+  end)
   it("load_brainvision with a data file that is a FIFO", function()
     write(dir .. "/r.vhdr", table.concat({ "Brain Vision Data Exchange Header File Version 1.0", "[Common Infos]",
       "DataFile=f.edf", "DataFormat=BINARY", "DataOrientation=MULTIPLEXED", "NumberOfChannels=1",
@@ -88,9 +96,9 @@ describe("load_tdt", function()
   local function rec(type, code, ts, val, fs)
     return string.pack("<I4I4c4I2I2ddI4f", 40, type, code, 1, 0, ts, val, 0, fs or 0)
   end
-  local function block(dir)
+  local function block(dir, fs)
     local r = { string.rep("\0", 40), rec(0x8801, string.pack("<I4", 1), 1700000000, 0) }
-    r[#r + 1] = rec(0x8101, "LFPs", 1700000000, 0, 1000)
+    r[#r + 1] = rec(0x8101, "LFPs", 1700000000, 0, fs or 1000)
     r[#r + 1] = rec(0x8801, string.pack("<I4", 2), 1700000001, 0)
     write(dir .. "/B.tsq", table.concat(r))
     for c = 1, 2 do
@@ -105,6 +113,11 @@ describe("load_tdt", function()
     local d = spy.load_tdt(dir)
     assert.equal(100, d.trials[1].shape[1])
     assert.equal(2, d.trials[1]:get(1, 2))
+  end)
+  it("refuses a sample rate no recording has", function()
+    local dir = scratch()
+    block(dir, 3e38)
+    has(errmsg(spy.load_tdt, dir), "B.tsq': the sample rate 3e+38 Hz of the LFPs/LFP1 store is not one a recording has")
   end)
   it("refuses a channel file that is a FIFO", function()
     local dir = scratch()

@@ -38,6 +38,10 @@ void spy_part_abort(spy_part *p);
 ** writer) or being read forever. */
 int spy_check_file(const char *path, spy_err *err);
 
+/* The largest sample rate a reader accepts from a file header: the largest
+** number a constructor's `samplerate` takes (SPY_KW_NUM_LIMIT, Hz). */
+#define SPY_MAX_SAMPLERATE 1e15
+
 /* Whole file into a NUL-terminated buffer (caller frees); files larger than
 ** limit bytes are refused. */
 int spy_read_file(const char *path, size_t limit, char **out, size_t *n, spy_err *err);

@@ -517,6 +517,11 @@ static int bv_parse(char *text, const char *name, bvhdr *b, spy_err *err)
           rc = spy_fail(err, SPY_EFORMAT,
                         "'%s': SamplingInterval=%s is not a positive number (microseconds)", name,
                         v);
+        else if (1e6 / b->interval > SPY_MAX_SAMPLERATE)
+          rc = spy_fail(err, SPY_EFORMAT,
+                        "'%s': SamplingInterval=%s gives a sample rate above %g Hz (microseconds "
+                        "are expected)",
+                        name, v, SPY_MAX_SAMPLERATE);
       }
     } else if (strcmp(section, "Binary Infos") == 0) {
       if (strcmp(k, "BinaryFormat") == 0) {

@@ -222,6 +222,12 @@ static int load_series(hid_t f, hid_t es, const char *path, const char *name, sp
       H5Dclose(s);
     }
   }
+  if (fs > SPY_MAX_SAMPLERATE) {
+    rc = spy_fail(err, SPY_EFORMAT,
+                  "'%s': ElectricalSeries '%s' has a `rate` of %g Hz; expected 0 < rate <= %g Hz",
+                  path, name, fs, SPY_MAX_SAMPLERATE);
+    goto exit;
+  }
   if (!(fs > 0 && isfinite(fs))) {
     rc = spy_fail(err, SPY_ENOTSUP,
                   "'%s': ElectricalSeries '%s' has no `starting_time` with a `rate` (series with "

@@ -137,6 +137,10 @@ static int tsq_parse(const unsigned char *buf, size_t n, const char *name, tsqin
   if (!(t->fs > 0 && isfinite(t->fs)))
     return spy_fail(err, SPY_EFORMAT,
                     "'%s' has no stream store 'LFPs' or 'LFP1' with a sample rate", name);
+  if (t->fs > SPY_MAX_SAMPLERATE)
+    return spy_fail(err, SPY_EFORMAT, "'%s': the sample rate %g Hz of the LFPs/LFP1 store is not "
+                                      "one a recording has (0 < rate <= %g Hz)",
+                    name, t->fs, SPY_MAX_SAMPLERATE);
   /* several Mark channels: channel 1's values (as Syncopy's reshape keeps) */
   double maxch = 0;
   for (size_t i = 0; i < t->mark_chan.n; i++)
