@@ -111,6 +111,10 @@ static int statistic(lua_State *L, const spy_funcspec *spec, spy_stat_kind k)
   spy_jsonbox *cfgbox = spy_bind_jsonbox(L);
   cfgbox->json = cfg;
   spy_data *d = data_arg(L, dataidx, "data");
+  if (spy_dataclass_discrete(d->cls)) /* rows of spikes/events, not samples */
+    return luaL_error(L, "Wrong type of `data`: expected AnalogData, SpectralData, "
+                         "CrossSpectralData or TimeLockData found %s",
+                      spy_dataclass_name(d->cls));
   const char *dim = spy_cfg_str(cfg, "dim", NULL);
   const char *const *dimord = spy_dataclass_dimord(d->cls);
   int axis = -1;

@@ -929,8 +929,9 @@ static int cmb_side(const cJSON *v, const char *varname, const spy_data *in, int
                     size_t *n, spy_err *err)
 {
   char act[256];
-  if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
-    return spy_fail_type(err, varname, "sequence", spy_lua_typename(v));
+  if (!cJSON_IsArray(v)) return spy_fail_type(err, varname, "sequence", spy_lua_typename(v));
+  if (cJSON_GetArraySize(v) == 0)
+    return spy_fail_value(err, varname, "[]", "non-empty list of channel names or indices");
   *n = (size_t)cJSON_GetArraySize(v);
   if (!(*idx = malloc(*n * sizeof **idx))) return spy_fail(err, SPY_ENOMEM, "out of memory");
   size_t k = 0;
@@ -1035,9 +1036,9 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
     if (sel->channel_selected)
       return spy_fail_value(err, "select/channelcmb", "both",
                             "either channel selection or use channelcmb");
-    if ((rc = cmb_side(cJSON_GetArrayItem(cmb, 0), "channelcmb[senders,", in, &type, &snd, &nS,
+    if ((rc = cmb_side(cJSON_GetArrayItem(cmb, 0), "channelcmb[1] (senders)", in, &type, &snd, &nS,
                        err)) ||
-        (rc = cmb_side(cJSON_GetArrayItem(cmb, 1), "channelcmb[,receivers]", in, &type, &rcv,
+        (rc = cmb_side(cJSON_GetArrayItem(cmb, 1), "channelcmb[2] (receivers)", in, &type, &rcv,
                        &nR, err))) {
       free(snd);
       free(rcv);

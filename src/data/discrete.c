@@ -307,8 +307,14 @@ static int sel_labels(const char *key, const cJSON *v, char *const *labels, size
     } else if (intlike(e) && e->valuedouble >= 0 && e->valuedouble < (double)nlab) {
       pos = (ptrdiff_t)e->valuedouble;
     }
-    if (pos < 0 || (size_t)pos >= idx->n)
-      return spy_fail_value(err, "select", NULL, "list/array of %s existing names or indices", key);
+    if (pos < 0 || (size_t)pos >= idx->n) { /* positions arrive 0-based: name only a name */
+      char names[512] = "";
+      for (size_t i = 0, n = 0; i < nlab && n + 1 < sizeof names; i++)
+        n += (size_t)snprintf(names + n, sizeof names - n, "%s'%s'", i ? ", " : "", labels[i]);
+      return spy_fail_value(err, key, cJSON_IsString(e) ? e->valuestring : NULL,
+                            "list/array of %s existing names or indices (1..%zu); the names are %s",
+                            key, nlab, names);
+    }
     if (spy_ivec_add(out, idx->v[pos])) return spy_fail(err, SPY_ENOMEM, "out of memory");
   }
   return SPY_OK;

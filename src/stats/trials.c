@@ -181,7 +181,11 @@ int spy_concat(spy_data *a, spy_data *b, const char *dim, spy_data **out, spy_er
   *out = NULL;
   bool bych = strcmp(dim, "channel") == 0, bytr = strcmp(dim, "trials") == 0;
   if (!bych && !bytr) return spy_fail_value(err, "dim", dim, "'channel' or 'trials'");
-  if (a->cls != b->cls || !spy_dataclass_timechannel(a->cls))
+  if (!spy_dataclass_timechannel(a->cls))
+    return spy_fail(err, SPY_ETYPE,
+                    "Wrong type of `obj1`: expected AnalogData or TimeLockData found %s",
+                    spy_dataclass_name(a->cls));
+  if (a->cls != b->cls)
     return spy_fail(
         err, SPY_ETYPE,
         "Wrong type of `obj2`: expected continuous data of the class of `obj1` (%s) found %s",

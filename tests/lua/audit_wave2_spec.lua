@@ -187,3 +187,52 @@ describe("Figure:save sizes", function()
     assert.equal(dir .. "/a.png", fig:save(dir .. "/a.png", { width = 8, dpi = 200 }))
   end)
 end)
+
+describe("messages", function()
+  it("a failed FOOOF fit names its trial once", function()
+    local w = spy.synthdata.white_noise{ nTrials = 3, nSamples = 200, nChannels = 2, samplerate = 100, seed = 1 }
+    local e = errmsg(spy.freqanalysis, w, { method = "mtmfft", output = "fooof", foilim = { 5, 6 } })
+    has(e, "fooof failed in trial ")
+    assert.is_nil(e:find("%) in trial"), e)
+  end)
+  it("selectdata of SpikeData names the selector, the value and the labels", function()
+    local s = spy.synthdata.poisson_noise{ nTrials = 2, nSpikes = 100, nChannels = 2, nUnits = 2, samplerate = 1000, seed = 2 }
+    has(errmsg(spy.selectdata, s, { channel = { "nope" } }),
+      "Invalid value of `channel`: 'nope'; expected list/array of channel existing names or indices (1..2); the names are 'channel1', 'channel2'")
+  end)
+end)
+
+describe("concat", function()
+  it("names obj1 when its class cannot be concatenated", function()
+    local w = spy.synthdata.white_noise{ nTrials = 2, nSamples = 100, nChannels = 2, samplerate = 100, seed = 1 }
+    local p = spy.freqanalysis(w, {})
+    has(errmsg(spy.concat, p, p), "Wrong type of `obj1`: expected AnalogData or TimeLockData found SpectralData")
+    has(errmsg(spy.concat, w, p),
+      "Wrong type of `obj2`: expected continuous data of the class of `obj1` (AnalogData) found SpectralData")
+  end)
+end)
+
+describe("mean/var/std/median", function()
+  it("refuse SpikeData and EventData by class (their trials are not samples)", function()
+    local s = spy.synthdata.poisson_noise{ nTrials = 2, nSpikes = 100, nChannels = 2, nUnits = 2, samplerate = 1000, seed = 2 }
+    local ev = spy.EventData{ data = spy.array{ { 10, 1 }, { 50, 2 } }, samplerate = 100 }
+    for _, f in ipairs{ "mean", "var", "std", "median" } do
+      for _, dim in ipairs{ "trials", "time", "channel" } do
+        has(errmsg(spy[f], s, dim),
+          "Wrong type of `data`: expected AnalogData, SpectralData, CrossSpectralData or TimeLockData found SpikeData")
+        has(errmsg(spy[f], ev, dim), "found EventData")
+      end
+    end
+  end)
+end)
+
+describe("connectivityanalysis channelcmb", function()
+  it("names the side that is empty", function()
+    local w = spy.synthdata.white_noise{ nTrials = 3, nSamples = 200, nChannels = 3, samplerate = 100, seed = 1 }
+    local f = spy.freqanalysis(w, { method = "mtmfft", output = "fourier", taper = "hann", keeptrials = true })
+    has(errmsg(spy.connectivityanalysis, f, { method = "coh", channelcmb = { {}, { 1 } } }),
+      "Invalid value of `channelcmb[1] (senders)`: '[]'; expected non-empty list of channel names or indices")
+    has(errmsg(spy.connectivityanalysis, f, { method = "coh", channelcmb = { { 1 }, {} } }),
+      "`channelcmb[2] (receivers)`")
+  end)
+end)
