@@ -128,9 +128,15 @@ static int edges(spy_psth_plan *p, const cJSON *bs, const double *w, spy_err *er
     double len = 0;
     for (size_t i = 0; i < p->ntrials; i++) len += p->trldef[3 * i + 1] - p->trldef[3 * i];
     len /= (double)p->ntrials;
-    if (strcmp(bs->valuestring, "rice") == 0) n = (size_t)(2 * pow(len, 1.0 / 3));
-    else if (strcmp(bs->valuestring, "sqrt") == 0) n = (size_t)ceil(sqrt(len));
+    double nd;
+    if (strcmp(bs->valuestring, "rice") == 0) nd = floor(2 * pow(len, 1.0 / 3));
+    else if (strcmp(bs->valuestring, "sqrt") == 0) nd = ceil(sqrt(len));
     else return spy_fail_value(err, "binsize", bs->valuestring, "a width in s, 'rice' or 'sqrt'");
+    if (nd - 1 > PSTH_MAXBINS)
+      return spy_fail_value(err, "binsize", bs->valuestring,
+                            "at most %.0f bins (%.0f edges for trials of %.0f samples); a width in s",
+                            PSTH_MAXBINS, nd, len);
+    n = (size_t)nd;
     if (n < 2) return spy_fail_value(err, "binsize", NULL, "trials long enough for at least one bin");
     if (!(p->edges = malloc(n * sizeof *p->edges))) return spy_fail(err, SPY_ENOMEM, "out of memory");
     double step = (w[1] - w[0]) / (double)(n - 1);

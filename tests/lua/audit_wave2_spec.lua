@@ -37,6 +37,12 @@ describe("spike_psth", function()
     assert.is_true(lo > 0 and lo < 1e-6)
     has(errmsg(spy.spike_psth, s, { binsize = 0 }), "Invalid value of `binsize`: '0'")
   end)
+  it("refuses binsize='sqrt' of trials so long it makes billions of bins", function()
+    local long = spy.SpikeData{ data = spy.array{ { 0, 0, 0 }, { 4e18, 0, 0 } }, samplerate = 1000 }
+    has(errmsg(spy.spike_psth, long, { binsize = "sqrt" }),
+      "Invalid value of `binsize`: 'sqrt'; expected at most 16777216 bins (2000000000 edges")
+    assert.is_true(#spy.spike_psth(long, { binsize = "rice" }).time[1] > 1000)
+  end)
   it("refuses an empty latency window (its bins would have width 0)", function()
     has(errmsg(spy.spike_psth, s, { latency = { 0.1, 0.1 } }),
       "Invalid value of `latency`: 'start=0.1, end=0.1'; expected start < end latency window")
