@@ -1077,6 +1077,20 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
   size_t rows_out = p.average ? R : total;
   size_t CI = pick ? nS : C, CJ = pick ? nR : C;
   size_t shape[4] = {rows_out, F, CI, CJ};
+  /* beyond the machine's memory an allocation aborts under the sanitizers or
+  ** thrashes with overcommit: refuse it by name */
+  double need = (double)maxrows * Kin * Fin * C * sizeof(double complex) +
+                (p.average ? 2.0 * R * F * P * sizeof(double) : 0) +
+                (double)maxrows * F * nn * spy_dtype_size(dt) * (pick ? 2 : 1);
+  if (need > (double)spy_physical_memory()) {
+    free(snd);
+    free(rcv);
+    cJSON_Delete(p.info);
+    return spy_fail(err, SPY_ENOMEM,
+                    "connectivityanalysis needs %.1f GB in memory, more than this machine has "
+                    "(%.1f GB); select fewer channels, frequencies or trials",
+                    need / 1e9, (double)spy_physical_memory() / 1e9);
+  }
   if ((rc = spy_data_create(out, dt, 4, shape, err))) {
     free(snd);
     free(rcv);

@@ -32,7 +32,7 @@ int spy_dtype_parse(const char *name, spy_dtype *t)
 ** shape announced by a file or a keyword beyond it is refused before any
 ** allocation is tried (with overcommit the attempt could succeed and thrash
 ** later; under the sanitizers it aborts). */
-static size_t physical_memory(void)
+size_t spy_physical_memory(void)
 {
   static size_t phys;
   if (!phys) {
@@ -44,7 +44,7 @@ static size_t physical_memory(void)
 
 static spy_buffer *buffer_new(size_t nbytes)
 {
-  if (nbytes > physical_memory()) return NULL;
+  if (nbytes > spy_physical_memory()) return NULL;
   spy_buffer *b = malloc(sizeof *b);
   if (!b) return NULL;
   b->data = fftw_malloc(nbytes ? nbytes : 1);

@@ -32,6 +32,10 @@ typedef enum {
 } spy_dtype;
 
 size_t spy_dtype_size(spy_dtype t);
+
+/* The machine's physical memory in bytes (SIZE_MAX when unknown): what no
+** buffer can exceed; callers refuse larger requests by name. */
+size_t spy_physical_memory(void);
 const char *spy_dtype_name(spy_dtype t); /* "float32", "complex64", ... */
 int spy_dtype_parse(const char *name, spy_dtype *t);
 bool spy_dtype_is_complex(spy_dtype t);

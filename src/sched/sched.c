@@ -923,6 +923,27 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
       goto exit;
     }
   }
+  { /* before the output exists: beyond the machine's memory an allocation
+    ** aborts under the sanitizers or thrashes with overcommit */
+    double trial = (double)r.inbytes + (double)r.outbytes + (double)r.scratchbytes;
+    if (op->stream && !opts->remote && !op->average && in &&
+        r.inbytes + r.outbytes > r.stream_bytes)
+      trial = (double)op->stream_scratch(op->plan, maxsamp, chunk);
+    double avg = !op->average ? 0
+                 : (double)(op->acc_elems ? op->acc_elems
+                                          : totalrows * r.rowelems * r.nchan *
+                                                (spy_dtype_is_complex(op->out_dtype) ? 2 : 1)) *
+                       sizeof(double);
+    double phys = (double)spy_physical_memory();
+    if (trial > phys || avg > phys) {
+      rc = spy_fail(err, SPY_ENOMEM,
+                    "%s: %s needs %.1f GB in memory, more than this machine has (%.1f GB); "
+                    "select fewer channels, frequencies or samples",
+                    op->name, avg > phys ? "the trial average" : "one trial",
+                    (avg > phys ? avg : trial) / 1e9, phys / 1e9);
+      goto exit;
+    }
+  }
   if (opts->remote) { /* workers read and compute: only output buffers here */
     if (op->in_process) {
       rc = spy_fail(err, SPY_ENOTSUP,

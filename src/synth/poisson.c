@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/npsum.h"
 #include "synth/rng.h"
@@ -153,6 +154,17 @@ int spy_poisson_noise(const spy_poisson_cfg *c, int64_t **rows, double **trl, si
   else if (spy_rng_seed_entropy(&r)) return spy_fail(err, SPY_ERUNTIME, "no OS entropy for an unseeded generator");
   fresh = r; /* a second default_rng(seed): the state right after seeding */
   if (!c->seeded && spy_rng_seed_entropy(&fresh)) return spy_fail(err, SPY_ERUNTIME, "no OS entropy");
+  /* every spike is in memory (sorted before writing): 4 int64 each.  Beyond
+  ** the machine's memory the attempt would abort under the sanitizers or
+  ** thrash with overcommit; refuse it by name instead */
+  long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+  double phys = pages > 0 && psize > 0 ? (double)pages * (double)psize : INFINITY;
+  if ((double)n * 4 * sizeof(int64_t) > phys)
+    return spy_fail_value(err, "nSpikes", NULL,
+                          "at most %.0f spikes (the generator holds all of them in memory: %.0f "
+                          "bytes each, %.1f GB on this machine)",
+                          floor(phys / (4 * sizeof(int64_t))), (double)(4 * sizeof(int64_t)),
+                          phys / 1e9);
   int64_t *samp = malloc(n * sizeof *samp), *out = malloc(3 * n * sizeof *out);
   size_t ncw = (size_t)(c->nchannels > c->nunits ? c->nchannels : c->nunits);
   double *cdf = malloc(ncw * sizeof *cdf), *t = malloc(3 * nt * sizeof *t);

@@ -242,3 +242,31 @@ describe("connectivityanalysis channelcmb", function()
       "`channelcmb[2] (receivers)`")
   end)
 end)
+
+describe("results larger than the machine's memory", function()
+  -- 400000 channels of 2 samples: a small input (13 MB) whose channel x
+  -- channel results need more than a TB; refused before any output exists
+  local wide = spy.AnalogData{ data = spy.zeros{ 4, 400000 }, samplerate = 100, trialdefinition = { { 0, 2, 0 }, { 2, 4, 0 } } }
+  local function files()
+    local n = 0
+    for f in io.popen('ls "' .. spy.__storage__ .. '"'):lines() do
+      if f:find("spy_" .. spy.__sessionid__, 1, true) then n = n + 1 end
+    end
+    return n
+  end
+  it("are refused by name, not by an allocation that aborts", function()
+    collectgarbage()
+    local before = files()
+    has(errmsg(spy.timelockanalysis, wide, { covariance = true }),
+      "timelockanalysis: the trial average needs 1280.0 GB in memory, more than this machine has")
+    has(errmsg(spy.connectivityanalysis, wide, { method = "coh" }), "coh: the trial average needs ")
+    has(errmsg(spy.connectivityanalysis, wide, { method = "csd", keeptrials = true }), "csd: one trial needs ")
+    local f = spy.freqanalysis(wide, { output = "fourier", keeptrials = true })
+    has(errmsg(spy.connectivityanalysis, f, { method = "coh" }), "connectivityanalysis needs ")
+    f = nil
+    collectgarbage()
+    assert.equal(before, files())
+    has(errmsg(spy.synthdata.poisson_noise, { nSpikes = 1e12 }),
+      "Invalid value of `nSpikes`: expected at most ")
+  end)
+end)
