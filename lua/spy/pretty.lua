@@ -130,6 +130,10 @@ return function(spy)
   end
 
   return function(v, opts)
+    if opts ~= nil and type(opts) ~= "table" then -- e.g. spy.pretty(f()) of a call returning two values
+      error(("bad argument #2 to 'pretty' (option table {width=, items=, depth=, strlen=, tables=} expected, got %s)")
+        :format(type(opts)), 2)
+    end
     local o = {}
     for k, d in pairs(defaults) do o[k] = (opts and opts[k]) or d end
     return render(v, o, "", 1, {path = {}, tables = 0})
