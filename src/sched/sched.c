@@ -924,9 +924,11 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
     }
   }
   { /* before the output exists: beyond the machine's memory an allocation
-    ** aborts under the sanitizers or thrashes with overcommit */
-    double trial = (double)r.inbytes + (double)r.outbytes + (double)r.scratchbytes;
-    if (op->stream && !opts->remote && !op->average && in &&
+    ** aborts under the sanitizers or thrashes with overcommit (remote workers
+    ** hold the trials on their own nodes; the average stays here) */
+    double trial =
+        opts->remote ? 0 : (double)r.inbytes + (double)r.outbytes + (double)r.scratchbytes;
+    if (!opts->remote && op->stream && !opts->remote && !op->average && in &&
         r.inbytes + r.outbytes > r.stream_bytes)
       trial = (double)op->stream_scratch(op->plan, maxsamp, chunk);
     double avg = !op->average ? 0

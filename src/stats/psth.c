@@ -134,7 +134,8 @@ static int edges(spy_psth_plan *p, const cJSON *bs, const double *w, spy_err *er
     else return spy_fail_value(err, "binsize", bs->valuestring, "a width in s, 'rice' or 'sqrt'");
     if (nd - 1 > PSTH_MAXBINS)
       return spy_fail_value(err, "binsize", bs->valuestring,
-                            "at most %.0f bins (%.0f edges for trials of %.0f samples); a width in s",
+                            "at most %.0f bins (%.0f edges for trials of %.0f samples); a "
+                            "width in s",
                             PSTH_MAXBINS, nd, len);
     n = (size_t)nd;
     if (n < 2) return spy_fail_value(err, "binsize", NULL, "trials long enough for at least one bin");
@@ -149,8 +150,9 @@ static int edges(spy_psth_plan *p, const cJSON *bs, const double *w, spy_err *er
     if (!(b > 0) || !(b >= bmin) || !(b <= w[1] - w[0])) {
       char actual[64];
       snprintf(actual, sizeof actual, "%g", b);
-      return spy_fail_value(err, "binsize", actual, "value to be greater or equals %g and less or equals %g",
-                            bmin, w[1] - w[0]);
+      return spy_fail_value(err, "binsize", actual,
+                            "value to be greater or equals %g and less or equals %g", bmin,
+                            w[1] - w[0]);
     }
     double stop = w[1] + b, d = (w[0] + b) - w[0];
     n = (size_t)ceil((stop - w[0]) / b);
@@ -272,7 +274,8 @@ int spy_psth_plan_make(spy_data *d, const spy_dsel *sel, const cJSON *cfg, spy_p
   p->ncombos = k;
   if (!rc && (double)p->nbins * (double)k > PSTH_MAXCOUNTS)
     rc = spy_fail_value(err, "binsize", NULL,
-                        "at most %.0f bins x channel-unit combinations (found %zu bins x %zu); a larger binsize",
+                        "at most %.0f bins x channel-unit combinations (found %zu bins x %zu); "
+                        "a larger binsize",
                         PSTH_MAXCOUNTS, p->nbins, k);
   for (size_t c = 0; c < chans.n; c++) spy_ivec_free(&units[c]);
   free(units);
