@@ -158,7 +158,9 @@ static int edges(spy_psth_plan *p, const cJSON *bs, const double *w, spy_err *er
   } else {
     p->out_samplerate = 1 / (p->edges[1] - p->edges[0]);
   }
-  p->out_offset = rint(p->edges[0] * p->out_samplerate);
+  /* Syncopy: offset rint(first bin midpoint * samplerate), so the time axis starts half a
+     bin after the first edge, rounded to the output's sample grid */
+  p->out_offset = rint((p->edges[0] + p->edges[1]) / 2 * p->out_samplerate);
   return SPY_OK;
 }
 
