@@ -57,3 +57,59 @@ describe("timelockanalysis of data with NaNs", function()
     end
   end)
 end)
+
+-- Decisions where Syncopy is wrong (docs/internals/xcheck-stats.md); each
+-- asserts spy's documented behaviour on the case that exposed Syncopy's.
+describe("where spy decides against Syncopy", function()
+  local one = spy.synthdata.white_noise { nTrials = 1, nSamples = 700, nChannels = 3, seed = 21 }
+  local anau = spy.AnalogData { data = one.trials[1], samplerate = 1000,
+    trialdefinition = { { 0, 250, -100, 1 }, { 250, 420, -50, 2 }, { 420, 700, -120, 1 } } }
+
+  it("a statistic over time keeps the trialinfo columns (Syncopy drops them)", function()
+    local m = spy.mean(anau, "time")
+    assert.are.same({ { 0, 1, 0, 1 }, { 1, 2, 0, 2 }, { 2, 3, 0, 1 } }, m.trialdefinition:totable())
+    assert.are.same({ { 1 }, { 2 }, { 1 } }, m.trialinfo:totable())
+  end)
+
+  it("timelockanalysis keeps the labels of the selected channels (Syncopy's become channel1..n)", function()
+    local d = spy.synthdata.white_noise { nTrials = 3, nSamples = 50, nChannels = 3, seed = 2 }
+    local tl = spy.timelockanalysis(d, { covariance = true, select = { channel = { 1, 3 } } })
+    assert.are.same({ "channel1", "channel3" }, tl.channel)
+    assert.are.same({ 2, 2 }, tl.cov.shape)
+  end)
+
+  it("eventid selects event codes (Syncopy checks positions, then compares them with codes)", function()
+    local evt = spy.EventData { data = { { 100, 1 }, { 180, 7 }, { 260, 9 }, { 400, 1 }, { 470, 7 }, { 530, 9 }, { 900, 1 } },
+                                samplerate = 1000 }
+    local s = spy.selectdata(evt, { eventid = { 9, 7 } })
+    assert.are.same({ { 180, 7 }, { 260, 9 }, { 470, 7 }, { 530, 9 } }, s.trials[1]:totable()) -- in sample order
+    assert.are.same({ 7, 9 }, s.eventid)
+  end)
+
+  it("a unit selection keeps the rows in sample order and the unit labels (Syncopy: grouped by unit, labels None)", function()
+    local s = spy.SpikeData { data = { { 1, 0, 0 }, { 2, 0, 2 }, { 3, 0, 1 }, { 4, 0, 0 }, { 5, 0, 2 }, { 9, 0, 0 } },
+                              samplerate = 1000 }
+    local sub = spy.selectdata(s, { unit = { "unit3", "unit1" } })
+    assert.are.same({ { 1, 0, 0 }, { 2, 0, 2 }, { 4, 0, 0 }, { 5, 0, 2 } }, sub.trials[1]:totable())
+    assert.are.same({ "unit1", "unit3" }, sub.unit)
+  end)
+end)
+
+describe("std and var along an axis of complex data (Syncopy fails writing them)", function()
+  it("are real: the population std/var of the complex values (numpy's np.std/np.var)", function()
+    local d = spy.synthdata.white_noise { nTrials = 2, nSamples = 200, nChannels = 2, seed = 3 }
+    local f = spy.freqanalysis(d, { method = "mtmfft", tapsmofrq = 20, output = "fourier", keeptapers = true,
+                                    foilim = { 0, 50 } })
+    local s, v = spy.std(f, "taper"), spy.var(f, "freq")
+    assert.are.equal("float32", s.dtype)
+    assert.are.equal("float32", v.dtype)
+    for k = 1, 2 do
+      local z = f.trials[k]:astype("complex128")
+      local want_s = z:std(2):reshape(s.trials[k].shape)
+      local sd = z:std(3)
+      local want_v = (sd * sd):reshape(v.trials[k].shape)
+      assert.is_true((s.trials[k]:astype("float64") - want_s):abs():max() <= TOL * want_s:abs():max())
+      assert.is_true((v.trials[k]:astype("float64") - want_v):abs():max() <= TOL * want_v:abs():max())
+    end
+  end)
+end)
