@@ -295,8 +295,10 @@ static int l_redefinetrial(lua_State *L)
   spy_jsonbox *cfgbox = spy_bind_jsonbox(L);
   cfgbox->json = cfg;
   spy_data *d = data_arg(L, dataidx, "AnalogData");
-  if (!spy_dataclass_timechannel(d->cls))
-    return luaL_error(L, "Wrong type of `data_obj`: expected Syncopy AnalogData object found %s",
+  if (!spy_dataclass_timechannel(d->cls) && d->cls != SPY_SPECTRAL && d->cls != SPY_CROSSSPECTRAL)
+    return luaL_error(L,
+                      "Wrong type of `data_obj`: expected Syncopy AnalogData, TimeLockData, "
+                      "SpectralData or CrossSpectralData object found %s",
                       spy_dataclass_name(d->cls));
   spy_jsonbox *selbox = spy_bind_jsonbox(L);
   selbox->json = cJSON_CreateObject();

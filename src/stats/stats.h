@@ -93,11 +93,13 @@ int spy_data_apply(spy_data *in, const char *fn, spy_data **out, spy_err *err);
 bool spy_data_apply_known(const char *fn);
 
 /*
-** spy.redefinetrial: new trials cut from the trials of a time x channel
-** object.  Exactly one of: toilim (via the latency selection in sel),
+** spy.redefinetrial: new trials cut from the trials of an object with a
+** time axis (AnalogData, TimeLockData, SpectralData, CrossSpectralData; all
+** inner axes are kept).  Exactly one of: toilim (via the latency selection in sel),
 ** begsample/endsample (1-based inclusive, per selected trial), trl (rows
 ** [start, stop, offset] in samples of the data, stop exclusive), minlength
-** (seconds; shorter trials dropped).  offset (samples; one value or one per
+** (seconds; trials of fewer than int(minlength * samplerate) samples are
+** dropped, Syncopy's rule).  offset (samples; one value or one per
 ** trial) replaces column 3.  Samples outside the data are an error.
 */
 typedef struct spy_redefine {

@@ -112,7 +112,8 @@ const spy_funcspec spy_spec_redefinetrial = {
     "At most one of toilim, begsample/endsample, trl and minlength.  Unlike Syncopy, "
     "begsample and endsample are 1-based and inclusive like every index in spy (Syncopy: "
     "0-based, exclusive end); samples keep their time (the offset moves with begsample) "
-    "unless offset is given.  Samples outside the data are an error, not NaN.",
+    "unless offset is given.  Samples outside the data are an error, not NaN.  Works on "
+    "AnalogData, TimeLockData, SpectralData and CrossSpectralData (rows of the time axis).",
     "local cut = spy.redefinetrial(data, {toilim={-0.5, 0.5}})\n"
     "local first = spy.redefinetrial(data, {begsample=1, endsample=100})",
     kw_redef};

@@ -61,14 +61,24 @@ end)
 -- Decisions where Syncopy is wrong (docs/internals/xcheck-stats.md); each
 -- asserts spy's documented behaviour on the case that exposed Syncopy's.
 describe("where spy decides against Syncopy", function()
-  local one = spy.synthdata.white_noise { nTrials = 1, nSamples = 700, nChannels = 3, seed = 21 }
+  local one = spy.synthdata.white_noise { nTrials = 1, nSamples = 1000, nChannels = 3, seed = 21 }
   local anau = spy.AnalogData { data = one.trials[1], samplerate = 1000,
-    trialdefinition = { { 0, 250, -100, 1 }, { 250, 420, -50, 2 }, { 420, 700, -120, 1 } } }
+    trialdefinition = { { 0, 250, -100, 1 }, { 250, 420, -50, 2 }, { 420, 700, -120, 1 }, { 700, 1000, 0, 3 } } }
 
   it("a statistic over time keeps the trialinfo columns (Syncopy drops them)", function()
     local m = spy.mean(anau, "time")
-    assert.are.same({ { 0, 1, 0, 1 }, { 1, 2, 0, 2 }, { 2, 3, 0, 1 } }, m.trialdefinition:totable())
-    assert.are.same({ { 1 }, { 2 }, { 1 } }, m.trialinfo:totable())
+    assert.are.same({ { 0, 1, 0, 1 }, { 1, 2, 0, 2 }, { 2, 3, 0, 1 }, { 3, 4, 0, 3 } }, m.trialdefinition:totable())
+    assert.are.same({ { 1 }, { 2 }, { 1 }, { 3 } }, m.trialinfo:totable())
+  end)
+
+  it("select= of a trial statistic drops trials not covering the latency (as selectdata) and keeps the channel order", function()
+    local m = spy.mean(anau, { dim = "trials", select = { latency = { -0.04, 0.03 }, channel = { 3, 1 } } })
+    local s = spy.selectdata(anau, { latency = { -0.04, 0.03 }, channel = { 3, 1 } })
+    assert.are.equal(3, #s.trials) -- the trial with offset 0 does not cover -0.04 s
+    assert.are.same({ "channel3", "channel1" }, m.channel)
+    local want = (s.trials[1]:astype("float64") + s.trials[2] + s.trials[3]) / 3
+    assert.is_true((m.trials[1]:astype("float64") - want):abs():max() <= 1e-6 * want:abs():max())
+    assert.are.same({ { 0, 71, -40, 1 } }, m.trialdefinition:totable())
   end)
 
   it("timelockanalysis keeps the labels of the selected channels (Syncopy's become channel1..n)", function()
@@ -111,5 +121,37 @@ describe("std and var along an axis of complex data (Syncopy fails writing them)
       assert.is_true((s.trials[k]:astype("float64") - want_s):abs():max() <= TOL * want_s:abs():max())
       assert.is_true((v.trials[k]:astype("float64") - want_v):abs():max() <= TOL * want_v:abs():max())
     end
+  end)
+end)
+
+describe("redefinetrial", function()
+  it("minlength keeps trials of at least int(minlength * samplerate) samples (Syncopy's rule)", function()
+    local a = spy.AnalogData { data = ref("anau_input"), samplerate = 1000,
+                               trialdefinition = ref("anau_input_trialdefinition") }
+    local r = spy.redefinetrial(a, { minlength = 0.2505 }) -- int(250.5) = 250: the 250-sample trial stays
+    local want = ref("redef_minlength_trialdefinition")
+    local got = r.trialdefinition
+    assert.are.same(want.shape, got.shape)
+    for k = 1, want.shape[1] do -- lengths, offsets and trialinfo (spy stores only the trials)
+      assert.are.equal(want:get(k, 2) - want:get(k, 1), got:get(k, 2) - got:get(k, 1))
+      assert.are.equal(want:get(k, 3), got:get(k, 3))
+      assert.are.equal(want:get(k, 4), got:get(k, 4))
+    end
+  end)
+
+  it("cuts time-frequency SpectralData like Syncopy (begsample/endsample, offset)", function()
+    local f = spy.SpectralData { data = ref("spectf_input"), samplerate = 20, freq = ref("spectf_freq"),
+                                 trialdefinition = ref("spectf_input_trialdefinition") }
+    local r = spy.redefinetrial(f, { begsample = 2, endsample = 3, offset = -1 }) -- Syncopy: 1, 3 (0-based, exclusive)
+    assert.are.equal("SpectralData", r.dataclass)
+    assert.are.equal("complex64", r.dtype)
+    assert.are.same(ref("redef_tf_len_offset"):totable(), (function()
+      local t = {}
+      for k, row in ipairs(r.trialdefinition:totable()) do t[k] = { row[2] - row[1], row[3] } end
+      return t
+    end)())
+    assert.are.equal(0, (r:toarray() - ref("redef_tf_trials")):abs():max())
+    assert.is_true((r.time[1] - ref("redef_tf_time_trial0")):abs():max() <= 1e-12)
+    assert.are.same(f.freq:totable(), r.freq:totable())
   end)
 end)
