@@ -103,6 +103,15 @@ describe("where spy decides against Syncopy", function()
     assert.are.same({ { 1, 0, 0 }, { 2, 0, 2 }, { 4, 0, 0 }, { 5, 0, 2 } }, sub.trials[1]:totable())
     assert.are.same({ "unit1", "unit3" }, sub.unit)
   end)
+
+  it("trials of SpikeData are selected in time order (Syncopy's reversed selection empties a trial)", function()
+    local s = spy.SpikeData { data = { { 1, 0, 0 }, { 5, 0, 1 }, { 12, 0, 0 }, { 15, 0, 1 } }, samplerate = 1000,
+                              trialdefinition = { { 0, 10, 0 }, { 10, 20, 0 } } }
+    local ok, e = pcall(spy.selectdata, s, { trials = { 2, 1 } })
+    assert.is_false(ok)
+    assert.matches("expected trials in ascending order of time, not overlapping", e, 1, true)
+    assert.are.same({ { 12, 0, 0 }, { 15, 0, 1 } }, spy.selectdata(s, { trials = { 2 } }).trials[1]:totable())
+  end)
 end)
 
 describe("std and var along an axis of complex data (Syncopy fails writing them)", function()
