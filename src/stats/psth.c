@@ -136,7 +136,8 @@ static int edges(spy_psth_plan *p, const cJSON *bs, const double *w, spy_err *er
     if (!(b > 0) || !(b <= w[1] - w[0])) {
       char actual[64];
       snprintf(actual, sizeof actual, "%g", b);
-      return spy_fail_value(err, "binsize", actual, "value to be greater or equals 0 and less or equals %g",
+      /* Syncopy says 'greater or equals 0', lets 0 through and then fails in np.arange */
+      return spy_fail_value(err, "binsize", actual, "value to be greater than 0 and less or equals %g",
                             w[1] - w[0]);
     }
     double stop = w[1] + b, d = (w[0] + b) - w[0];

@@ -114,7 +114,8 @@ typedef struct spy_redefine {
 int spy_redefinetrial(spy_data *in, const spy_selection *sel, const spy_redefine *r, spy_data **out,
                       spy_err *err);
 
-/* spy.concat(a, b, dim): "channel" (same trials, channels appended,
+/* spy.concat(a, b, dim) of AnalogData, TimeLockData or SpectralData (inner
+** axes of equal size, obj1's freq and taper): "channel" (same trials, channels appended,
 ** default labels as Syncopy) or "trials" (same channels and samplerate,
 ** trials of b after those of a). */
 int spy_concat(spy_data *a, spy_data *b, const char *dim, spy_data **out, spy_err *err);

@@ -126,10 +126,10 @@ static const spy_kwarg kw_concat[] = {
 const spy_funcspec spy_spec_concat = {
     "concat",
     "spy.concat(obj1, obj2 [, {dim='channel'} | 'channel' | 'trials'])",
-    "Concatenate two AnalogData (or TimeLockData) objects along channels or trials.",
+    "Concatenate two AnalogData, TimeLockData or SpectralData objects along channels or trials.",
     "dim='channel' needs the same trials (number and lengths); the channel labels become the "
     "defaults channel1, ... as in Syncopy.  dim='trials' (which Syncopy offers through "
     "AnalogData{data={obj1, obj2}}) needs the same channels, samplerate and dtype and keeps "
-    "obj1's labels.",
+    "obj1's labels.  SpectralData needs tapers and frequencies of equal number and keeps obj1's.",
     "local both = spy.concat(lfp, emg, {dim='channel'})",
     kw_concat};

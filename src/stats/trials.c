@@ -189,11 +189,27 @@ int spy_concat(spy_data *a, spy_data *b, const char *dim, spy_data **out, spy_er
   *out = NULL;
   bool bych = strcmp(dim, "channel") == 0, bytr = strcmp(dim, "trials") == 0;
   if (!bych && !bytr) return spy_fail_value(err, "dim", dim, "'channel' or 'trials'");
-  if (a->cls != b->cls || !spy_dataclass_timechannel(a->cls))
+  if (!spy_dataclass_timechannel(a->cls) && a->cls != SPY_SPECTRAL)
+    return spy_fail(err, SPY_ETYPE,
+                    "Wrong type of `obj1`: expected AnalogData, TimeLockData or SpectralData "
+                    "(continuous data with a `channel` axis) found %s",
+                    spy_dataclass_name(a->cls));
+  if (a->cls != b->cls)
     return spy_fail(
         err, SPY_ETYPE,
         "Wrong type of `obj2`: expected continuous data of the class of `obj1` (%s) found %s",
         spy_dataclass_name(a->cls), spy_dataclass_name(b->cls));
+  /* inner axes (SpectralData's taper and freq) must agree in size, as Syncopy's shape check */
+  size_t inner = 1;
+  for (int ax = 1; ax < a->ndim - 1; ax++) {
+    if (a->shape[ax] != b->shape[ax]) {
+      char actual[128];
+      snprintf(actual, sizeof actual, "axis %d ('%s') has %zu entries, %zu in obj1", ax + 1,
+               spy_data_dimord(a)[ax], b->shape[ax], a->shape[ax]);
+      return spy_fail_value(err, "obj2", actual, "the same shapes except along `%s`", dim);
+    }
+    inner *= a->shape[ax];
+  }
   if (!a->path || !b->path || a->ntrials == 0 || b->ntrials == 0)
     return spy_fail_value(err, "data", "empty", "non-empty objects");
   if (spy_dtype_is_complex(a->dtype) != spy_dtype_is_complex(b->dtype) ||
@@ -234,11 +250,13 @@ int spy_concat(spy_data *a, spy_data *b, const char *dim, spy_data **out, spy_er
       if (spy_data_trial_rows(a, k) > maxr) maxr = spy_data_trial_rows(a, k);
     }
     spy_dtype t = a->dtype;
-    size_t shape[2] = {rows, na + nb}, es = spy_dtype_size(t);
-    char *buf = malloc((maxr * (na > nb ? na : nb) + 1) * es);
+    size_t shape[4] = {rows, 0, 0, 0}, es = spy_dtype_size(t);
+    for (int ax = 1; ax < a->ndim - 1; ax++) shape[ax] = a->shape[ax];
+    shape[a->ndim - 1] = na + nb;
+    char *buf = malloc((maxr * inner * (na > nb ? na : nb) + 1) * es);
     double *trl = malloc((nt * cols + 1) * sizeof *trl);
     if (!buf || !trl) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
-    if (!rc) rc = spy_data_create(o, t, 2, shape, err);
+    if (!rc) rc = spy_data_create(o, t, a->ndim, shape, err);
     size_t row = 0;
     for (size_t k = 0; !rc && k < nt; k++) {
       size_t len = spy_data_trial_rows(a, k);
@@ -298,6 +316,11 @@ int spy_concat(spy_data *a, spy_data *b, const char *dim, spy_data **out, spy_er
     free(chans);
     free(trl);
   }
+  /* SpectralData: obj1's frequencies and tapers (Syncopy's result takes obj1's) */
+  if (!rc && a->cls == SPY_SPECTRAL &&
+      (spy_data_set_freq(o, a->freq, a->nfreq) ||
+       spy_data_set_taper(o, (const char *const *)a->taper, a->ntaper)))
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   if (!rc) {
     o->samplerate = a->samplerate;
     rc = spy_data_sync_meta(o, err);

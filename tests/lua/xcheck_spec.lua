@@ -164,3 +164,35 @@ describe("redefinetrial", function()
     assert.are.same(f.freq:totable(), r.freq:totable())
   end)
 end)
+
+describe("concat of SpectralData (Syncopy concatenates any continuous class along channel)", function()
+  local function tf()
+    return spy.SpectralData { data = ref("spectf_input"), samplerate = 20, freq = ref("spectf_freq"),
+                              trialdefinition = ref("spectf_input_trialdefinition") }
+  end
+  it("appends the channels trial by trial, labels channel1..n, obj1's freq", function()
+    local f = tf()
+    local c = spy.concat(f, f, { dim = "channel" })
+    assert.are.equal("SpectralData", c.dataclass)
+    assert.are.equal(0, (c:toarray() - ref("concat_tf_output")):abs():max())
+    assert.are.same(ref("concat_tf_trialdefinition"):totable(), c.trialdefinition:totable())
+    assert.are.same({ "channel1", "channel2", "channel3", "channel4", "channel5", "channel6" }, c.channel)
+    assert.are.same(f.freq:totable(), c.freq:totable())
+  end)
+  it("refuses spectra of different frequency axes, saying which axis", function()
+    local f = tf()
+    local ok, e = pcall(spy.concat, f, spy.selectdata(f, { frequency = { 20, 100 } }))
+    assert.is_false(ok)
+    assert.matches("axis 3 ('freq') has 5 entries, 10 in obj1'; expected the same shapes except along `channel`", e, 1, true)
+  end)
+end)
+
+describe("spike_psth binsize", function()
+  it("0 is refused saying the width must be positive (Syncopy lets it through to np.arange)", function()
+    local spk = spy.SpikeData { data = ref("spk_input"), samplerate = 10000,
+                                trialdefinition = ref("spk_input_trialdefinition") }
+    local ok, e = pcall(spy.spike_psth, spk, { binsize = 0 })
+    assert.is_false(ok)
+    assert.matches("Invalid value of `binsize`: '0'; expected value to be greater than 0 and less or equals", e, 1, true)
+  end)
+end)
