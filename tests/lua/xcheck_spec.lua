@@ -163,6 +163,16 @@ describe("redefinetrial", function()
     assert.is_true((r.time[1] - ref("redef_tf_time_trial0")):abs():max() <= 1e-12)
     assert.are.same(f.freq:totable(), r.freq:totable())
   end)
+
+  it("takes CrossSpectralData: trials and labels as given, rows copied exactly", function()
+    local d = spy.synthdata.white_noise { nTrials = 3, nSamples = 100, nChannels = 2, seed = 4 }
+    local c = spy.connectivityanalysis(d, { method = "coh", tapsmofrq = 20 })
+    local r = spy.redefinetrial(c, { trl = { { 0, 1, 0, 9 } } })
+    assert.are.equal("CrossSpectralData", r.dataclass)
+    assert.are.same({ { 0, 1, 0, 9 } }, r.trialdefinition:totable())
+    assert.are.same(c.channel_i, r.channel_i)
+    assert.are.equal(0, (r:toarray() - c:toarray()):abs():max())
+  end)
 end)
 
 describe("concat of SpectralData (Syncopy concatenates any continuous class along channel)", function()
