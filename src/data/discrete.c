@@ -551,8 +551,10 @@ int spy_dsel_copy(spy_data *d, const spy_dsel *s, spy_data **out, spy_err *err)
                (Syncopy's own result of such a selection has empty trials) */
             if (r[0] < prev) {
               char actual[160];
-              snprintf(actual, sizeof actual, "trial %zu has samples from %lld, before sample %lld of trial %zu",
-                       s->trials[i] + 1, (long long)r[0], (long long)prev, s->trials[prev_trial] + 1);
+              snprintf(actual, sizeof actual,
+                       "trial %zu has samples from %lld, before sample %lld of trial %zu",
+                       s->trials[i] + 1, (long long)r[0], (long long)prev,
+                       s->trials[prev_trial] + 1);
               rc = spy_fail_value(err, "trials", actual,
                                   "trials in ascending order of time, not overlapping (the rows of "
                                   "SpikeData and EventData stay sorted by sample)");

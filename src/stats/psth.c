@@ -137,8 +137,8 @@ static int edges(spy_psth_plan *p, const cJSON *bs, const double *w, spy_err *er
       char actual[64];
       snprintf(actual, sizeof actual, "%g", b);
       /* Syncopy says 'greater or equals 0', lets 0 through and then fails in np.arange */
-      return spy_fail_value(err, "binsize", actual, "value to be greater than 0 and less or equals %g",
-                            w[1] - w[0]);
+      return spy_fail_value(err, "binsize", actual,
+                            "value to be greater than 0 and less or equals %g", w[1] - w[0]);
     }
     double stop = w[1] + b, d = (w[0] + b) - w[0];
     n = (size_t)ceil((stop - w[0]) / b);
