@@ -339,15 +339,13 @@ static int corr_kernel(const conn_plan *p, spy_task *task, spy_err *err)
   double sd[C > 0 ? C : 1];
   for (size_t c = 0; c < C; c++) {
     double *x = rows + c * l->ldr, mean = 0;
-    for (size_t n = 0; n < N; n++) {
-      x[n] = task->in[n * C + c];
-      mean += x[n];
-    }
+    for (size_t n = 0; n < N; n++) x[n] = task->in[n * C + c];
+    /* SciPy's linear detrend with overwrite_data works in place on Syncopy's
+    ** contiguous trial, so polyremoval=1 does detrend (xcheck-conn.md) */
+    spy_detrend(x, N, 1, p->poly);
+    for (size_t n = 0; n < N; n++) mean += x[n];
     mean /= (double)N;
-    if (p->poly == 0) /* Syncopy discards the linear detrend: nothing for 1 */
-      for (size_t n = 0; n < N; n++)
-        x[n] -= mean;
-    double m2 = 0, mu = p->poly == 0 ? 0 : mean;
+    double m2 = 0, mu = p->poly < 0 ? mean : 0;
     for (size_t n = 0; n < N; n++)
       m2 += (x[n] - mu) * (x[n] - mu);
     sd[c] = sqrt(m2 / (double)N);
@@ -516,6 +514,14 @@ static int finalize_corr(const conn_plan *p, const double *acc, double ntr, void
   return rc;
 }
 
+/* Sets key to item in info: replaced where the op pre-filled it (the scheduler's
+** op), added where info starts empty (SpectralData input), never leaked. */
+static void set_info(cJSON *info, const char *key, cJSON *item)
+{
+  if (item && !cJSON_ReplaceItemInObject(info, key, item) && !cJSON_AddItemToObject(info, key, item))
+    cJSON_Delete(item);
+}
+
 static int conn_finalize(const void *plan, const double *acc, size_t ntrials, void *out,
                          spy_err *err)
 {
@@ -539,10 +545,10 @@ static int conn_finalize(const void *plan, const double *acc, size_t ntrials, vo
     for (size_t e = 0; !rc && e < F * nn; e++)
       ((float *)out)[e] = (float)gc[e];
     if (!rc && p->info) {
-      cJSON_ReplaceItemInObject(p->info, "converged", cJSON_CreateBool(gi.converged));
-      cJSON_ReplaceItemInObject(p->info, "max rel. err", cJSON_CreateNumber(gi.max_rel_err));
-      cJSON_ReplaceItemInObject(p->info, "reg. factor", cJSON_CreateNumber(gi.reg_factor));
-      cJSON_ReplaceItemInObject(p->info, "initial cond. num", cJSON_CreateNumber(gi.cond_num));
+      set_info(p->info, "converged", cJSON_CreateBool(gi.converged));
+      set_info(p->info, "max rel. err", cJSON_CreateNumber(gi.max_rel_err));
+      set_info(p->info, "reg. factor", cJSON_CreateNumber(gi.reg_factor));
+      set_info(p->info, "initial cond. num", cJSON_CreateNumber(gi.cond_num));
     }
     free(gc);
     break;
@@ -1153,7 +1159,7 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
     if (!tf) { /* trials stacked [k, k+1, ...], averaged [0, 1, 0] */
       trl[k * cols] = (double)k;
       trl[k * cols + 1] = (double)k + 1;
-      if (p.average) trl[k * cols + 2] = 0;
+      if (p.average && method != PPC) trl[k * cols + 2] = 0; /* ppc: the first trial's */
     }
   }
   for (size_t f = 0; f < F; f++) fv[f] = in->freq[sel->freqs[f]];

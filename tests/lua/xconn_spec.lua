@@ -1,0 +1,85 @@
+-- Regressions found by scripts/syncopy-xcheck-conn (docs/internals/xcheck-conn.md):
+-- spy.connectivityanalysis against Syncopy's results in tests/data/xconn_syncopy.h5
+-- (Syncopy a86199ac on a float32 input with linear trends, 3 trials x 300 samples x 2
+-- channels, offset -100 samples). Numbers: max|spy - Syncopy| / max|Syncopy| <= 1e-5 over
+-- the whole result (float32 results). Where Syncopy is wrong the test asserts spy's
+-- documented decision and that the data still agree.
+local spy = require "spy"
+local F = os.getenv("SPY_TEST_DATA") .. "/xconn_syncopy.h5"
+local TOL = 1e-5
+
+local function input()
+  return spy.AnalogData{ data = spy.h5read(F, "input"), samplerate = 1000,
+                         trialdefinition = spy.h5read(F, "input_trialdefinition") }
+end
+
+local function whole(res) return spy.h5read(res.filename, "data") end
+
+local function rel(got, want)
+  got, want = got:astype("float64"), want:astype("float64")
+  assert.are.same(want.shape, got.shape)
+  return (got - want):abs():max() / want:abs():max()
+end
+
+local function same_trl(res, name)
+  assert.are.equal(0, (res.trialdefinition - spy.h5read(F, name .. "_trialdefinition")):abs():max())
+end
+
+describe("connectivityanalysis: cases of the Syncopy cross-check", function()
+  it("corr with polyremoval=1 removes the linear trend (averaged and single trials)", function()
+    local a = input()
+    local avg = spy.connectivityanalysis(a, { method = "corr", polyremoval = 1 })
+    assert.is_true(rel(whole(avg), spy.h5read(F, "corr_poly1")) <= TOL)
+    same_trl(avg, "corr_poly1")
+    local kt = spy.connectivityanalysis(a, { method = "corr", polyremoval = 1, keeptrials = true })
+    assert.is_true(rel(whole(kt), spy.h5read(F, "corr_poly1_kt")) <= TOL)
+    same_trl(kt, "corr_poly1_kt")
+    -- the trends dominate without de-trending: not the same numbers
+    local raw = spy.connectivityanalysis(a, { method = "corr", polyremoval = spy.null })
+    assert.is_true(rel(whole(raw), spy.h5read(F, "corr_poly1")) > 0.1)
+  end)
+
+  it("ppc from SpectralData keeps the first trial's offset, as from AnalogData", function()
+    local spec = spy.freqanalysis(input(), { method = "mtmfft", output = "fourier", keeptapers = true,
+                                             tapsmofrq = 10, foilim = { 0, 100 } })
+    local res = spy.connectivityanalysis(spec, { method = "ppc" })
+    assert.is_true(rel(whole(res), spy.h5read(F, "ppc_spec")) <= TOL)
+    same_trl(res, "ppc_spec") -- [[0, 1, -100]]
+    assert.are.equal(-0.1, res.time[1][1])
+  end)
+
+  it("coherence from mtmconvol Fourier spectra keeps the input's time axis (Syncopy truncates the offset)", function()
+    local tf = spy.freqanalysis(input(), { method = "mtmconvol", output = "fourier", t_ftimwin = 0.1,
+                                           toi = { -0.04, 0.03, 0.1 }, foi = { 20, 30, 40 } })
+    local res = spy.connectivityanalysis(tf, { method = "coh" })
+    assert.is_true(rel(whole(res), spy.h5read(F, "tf_coh")) <= TOL)
+    -- Syncopy's result says offset 0 (int(-0.571) of its selection), i.e. time 0, 0.07,
+    -- 0.14 s for windows centred at -0.04, 0.03, 0.1 s; spy keeps the input's first row
+    local want = spy.h5read(F, "tf_input_trialdefinition"):slice{ { 1, 1 }, ":" }
+    assert.are.equal(0, (res.trialdefinition - want):abs():max())
+    assert.are.equal(0, spy.h5read(F, "tf_coh_trialdefinition"):slice{ 1, 3 }:max())
+    local t = res.time[1]
+    for k, v in ipairs({ -0.04, 0.03, 0.1 }) do assert.is_true(math.abs(t[k] - v) < 1e-12) end
+  end)
+
+  it("a channel selection names the selected channels (Syncopy labels them channel1..)", function()
+    local res = spy.connectivityanalysis(input(), { method = "csd", keeptrials = true, foilim = { 20, 40 },
+                                                    select = { trials = { 1, 3 }, channel = { "channel2" } } })
+    local w = whole(res)
+    assert.is_true(rel(w:real(), spy.h5read(F, "sel_csd_real")) <= TOL)
+    assert.is_true(rel(w:imag() + 1, spy.h5read(F, "sel_csd_imag") + 1) <= TOL) -- diagonal: imag 0
+    same_trl(res, "sel_csd")
+    assert.are.same({ "channel2" }, res.channel_i)
+    assert.are.same({ "channel2" }, res.channel_j)
+  end)
+
+  it("granger from SpectralData reports Syncopy's info keys", function()
+    local d = spy.synthdata.ar2_network{ nTrials = 20, nSamples = 300, seed = 4 }
+    local spec = spy.freqanalysis(d, { method = "mtmfft", output = "fourier", keeptapers = true, tapsmofrq = 3 })
+    local res = spy.connectivityanalysis(spec, { method = "granger" })
+    assert.are.equal(true, res.info.converged)
+    assert.are.equal(0, res.info["reg. factor"])
+    assert.is_true(res.info["initial cond. num"] > 1)
+    assert.is_true(res.info["max rel. err"] < 5e-6)
+  end)
+end)
