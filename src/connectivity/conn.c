@@ -48,6 +48,7 @@ typedef struct conn_plan {
   size_t nlen;
   /* granger: the result's info (owned by the op), filled by finalize */
   cJSON *info;
+  bool demean; /* de-mean the tapered trials (granger's cross spectra) */
 } conn_plan;
 
 static size_t count(const char *const *list)
@@ -691,7 +692,7 @@ static int plan_spectral(conn_plan *p, const cJSON *cfg, const spy_trials *in, s
                           .output = SPY_OUT_FOURIER,
                           .keeptapers = true,
                           .keeptrials = true,
-                          .demean_taper = p->method == GRANGER,
+                          .demean_taper = p->demean,
                           .polyremoval = p->poly,
                           .chan_chunk = 0};
   if ((rc = spy_mtmfft_plan(&mp, in, &p->fft, err))) goto done;
@@ -822,7 +823,10 @@ static int check_common(const cJSON *cfg, bool spectral_input, common *c, spy_er
   return SPY_OK;
 }
 
-int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *err)
+/* demean: de-mean the tapered trials (Syncopy's demean_taper) even for csd, as the
+** jackknife's single-trial cross spectra of Granger need; granger always does */
+static int plan_conn(const cJSON *cfg, const spy_trials *in, bool demean, spy_op *op,
+                     spy_err *err)
 {
   char act[512];
   int rc;
@@ -851,6 +855,7 @@ int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *e
   p->method = method;
   p->C = in->nchan;
   p->poly = polyremoval;
+  p->demean = demean || method == GRANGER;
   spy_history log = {0};
   static const char *const keys[] = {"method", "keeptrials", "polyremoval", "pad", "channelcmb"};
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
@@ -878,6 +883,10 @@ int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *e
     }
     p->average = !keeptrials;
     if ((rc = plan_spectral(p, cfg, in, op, &log, err))) goto fail;
+    /* with jackknife Syncopy's direct estimate is of spy.mean(single trials), which keeps
+    ** the first trial's row: its offset, not 0 */
+    if (cm.jackknife && (method == COH || method == GRANGER))
+      op->out_trldef[2] = spy_trial_offset(in, 0);
     if (method == COH) {
       if (index_of(outputs, output) < 0) {
         spy_py_str(outv, act, sizeof act);
@@ -915,6 +924,11 @@ fail:
   spy_history_free(&log);
   spy_op_free(op);
   return rc;
+}
+
+int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *err)
+{
+  return plan_conn(cfg, in, false, op, err);
 }
 
 /* ---- SpectralData input ------------------------------------------------------ */
@@ -1220,7 +1234,7 @@ int spy_conn_jackknife(const cJSON *cfg, spy_data *in, const spy_selection *sel,
   spy_trials tr = {nt, sel->nchan, in->samplerate, sel->trldef, sel->trlcols, in->dtype,
                    sel->time_selected};
   spy_op op; /* single-trial cross spectra */
-  rc = spy_conn_plan(c1, &tr, &op, err);
+  rc = plan_conn(c1, &tr, cm.method == GRANGER, &op, err); /* Granger's own cross spectra */
   cJSON_Delete(c1);
   if (rc) return rc;
   const conn_plan *p = op.plan;
