@@ -95,6 +95,25 @@ describe("connectivityanalysis: cases of the Syncopy cross-check", function()
     end
   end)
 
+  it("select={latency=...} in an analysis cuts partially covered trials instead of dropping them", function()
+    -- Syncopy's analyses assign `select` to the data directly (no selectdata, whose
+    -- get_analysis_window drops trials not covering the window): trial 2 starts at
+    -- -0.05 s, inside [-0.08, 0.1], and is kept with its 151 samples in the window
+    local a = spy.AnalogData{ data = spy.h5read(F, "input"), samplerate = 1000,
+                              trialdefinition = spy.h5read(F, "lat_input_trialdefinition") }
+    local res = spy.connectivityanalysis(a, { method = "csd", keeptrials = true, foilim = { 0, 100 },
+                                              select = { latency = { -0.08, 0.1 } } })
+    local w = whole(res)
+    assert.is_true(rel(w:real(), spy.h5read(F, "lat_csd_real")) <= TOL)
+    assert.is_true(rel(w:imag() + 1, spy.h5read(F, "lat_csd_imag") + 1) <= TOL)
+    same_trl(res, "lat_csd")
+    -- spy.selectdata keeps Syncopy's selectdata rule: only trials covering the window
+    assert.are.equal(2, #spy.selectdata(a, { latency = { -0.08, 0.1 } }).trials)
+    local ok, err = pcall(spy.connectivityanalysis, a, { method = "csd", select = { latency = { 0 / 0, 0 } } })
+    assert.is_false(ok)
+    assert.is_truthy(tostring(err):find("Invalid value of `latency`", 1, true))
+  end)
+
   it("granger from SpectralData reports Syncopy's info keys", function()
     local d = spy.synthdata.ar2_network{ nTrials = 20, nSamples = 300, seed = 4 }
     local spec = spy.freqanalysis(d, { method = "mtmfft", output = "fourier", keeptapers = true, tapsmofrq = 3 })
