@@ -235,6 +235,22 @@ static void unpack(const double *acc, size_t F, size_t C, double n, double compl
       }
 }
 
+/* ppc's unit vector CS / |CS|: numpy's angle(0) = 0 makes a zero cross spectrum 1; a NaN
+** (a NaN sample) stays NaN, as Syncopy's cos(angle(NaN)) */
+static void unit_vector(double *re, double *im)
+{
+  double mag = hypot(*re, *im);
+  if (mag > 0) {
+    *re /= mag;
+    *im /= mag;
+  } else if (mag == 0) {
+    *re = 1;
+    *im = 0;
+  } else {
+    *re = *im = NAN;
+  }
+}
+
 static int spectral_kernel(const conn_plan *p, spy_task *task, spy_err *err)
 {
   size_t C = p->C, F = p->nfreq, K = p->K;
@@ -269,12 +285,9 @@ static int spectral_kernel(const conn_plan *p, spy_task *task, spy_err *err)
     double *a = acc ? acc + 2 * f * P : pk;
     spectral_row(xr, xi, K, C, ld, inv, a);
     if (acc) {
-      if (ppc) /* unit vectors CS / |CS| (numpy: angle(0) = 0, so 1 for 0) */
-        for (size_t q = 0; q < P; q++) {
-          double mag = hypot(a[2 * q], a[2 * q + 1]);
-          a[2 * q] = mag > 0 ? a[2 * q] / mag : 1;
-          a[2 * q + 1] = mag > 0 ? a[2 * q + 1] / mag : 0;
-        }
+      if (ppc)
+        for (size_t q = 0; q < P; q++)
+          unit_vector(a + 2 * q, a + 2 * q + 1);
     } else {
       for (size_t i = 0; i < C; i++)
         for (size_t j = i; j < C; j++) {
@@ -1127,9 +1140,7 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
             double re = pk[2 * upper(i, j, C)], im = pk[2 * upper(i, j, C) + 1];
             if (p.average) {
               if (method == PPC) {
-                double mag = hypot(re, im);
-                re = mag > 0 ? re / mag : 1;
-                im = mag > 0 ? im / mag : 0;
+                unit_vector(&re, &im);
               }
               size_t u = 2 * ((r * F + f) * P + upper(i, j, C));
               acc[u] += re;

@@ -130,6 +130,29 @@ describe("connectivityanalysis: cases of the Syncopy cross-check", function()
     assert.is_true(rel(whole(part), whole(full):slice{ ":", { f0, f1 }, ":", ":" }) <= 1e-6)
   end)
 
+  it("ppc: a NaN sample makes the pairs of its channel NaN, as in Syncopy", function()
+    local a = spy.AnalogData{ data = spy.h5read(F, "nan_input"), samplerate = 1000,
+                              trialdefinition = spy.h5read(F, "input_trialdefinition") }
+    local got = whole(spy.connectivityanalysis(a, { method = "ppc", foilim = { 0, 100 } })):astype("float64")
+    local want = spy.h5read(F, "ppc_nan"):astype("float64")
+    assert.are.same(want.shape, got.shape)
+    local nnan, worst, scale = 0, 0, 0
+    for f = 1, want.shape[2] do
+      for i = 1, 2 do
+        for j = 1, 2 do
+          local g, w = got[1][f][i][j], want[1][f][i][j]
+          assert.are.equal(w ~= w, g ~= g) -- NaN exactly where Syncopy has NaN
+          if w ~= w then nnan = nnan + 1 else
+            worst = math.max(worst, math.abs(g - w))
+            scale = math.max(scale, math.abs(w))
+          end
+        end
+      end
+    end
+    assert.are.equal(3 * want.shape[2], nnan) -- (1,2), (2,1), (2,2)
+    assert.is_true(worst / scale <= TOL)
+  end)
+
   it("granger from SpectralData reports Syncopy's info keys", function()
     local d = spy.synthdata.ar2_network{ nTrials = 20, nSamples = 300, seed = 4 }
     local spec = spy.freqanalysis(d, { method = "mtmfft", output = "fourier", keeptapers = true, tapsmofrq = 3 })
