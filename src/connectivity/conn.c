@@ -636,6 +636,26 @@ nomem:
   return spy_fail(err, SPY_ENOMEM, "out of memory");
 }
 
+/* The averaged result of ppc and of a jackknifed coh/granger: Syncopy averages
+** its single-trial results, keeping the first trial's row [0, 1, offset, trialinfo...] */
+static int first_row(const spy_trials *in, spy_op *op)
+{
+  size_t cols = in->trlcols;
+  double *r = calloc(cols > 3 ? cols : 3, sizeof *r);
+  if (!r) return SPY_ENOMEM;
+  if (in->ntrials) {
+    memcpy(r, in->trldef, cols * sizeof *r);
+    r[2] = spy_trial_offset(in, 0);
+  }
+  r[0] = 0;
+  r[1] = 1;
+  free(op->out_trldef);
+  op->out_trldef = r;
+  op->out_trlcols = cols > 3 ? cols : 3;
+  return SPY_OK;
+}
+
+
 static int plan_spectral(conn_plan *p, const cJSON *cfg, const spy_trials *in, spy_op *op,
                          spy_history *log, spy_err *err)
 {
@@ -725,7 +745,10 @@ static int plan_spectral(conn_plan *p, const cJSON *cfg, const spy_trials *in, s
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto done;
   }
-  if (p->method == PPC && in->ntrials) op->out_trldef[2] = spy_trial_offset(in, 0);
+  if (p->method == PPC && (rc = first_row(in, op))) {
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+    goto done;
+  }
   if (!(op->freq = malloc(nfreq * sizeof *op->freq))) {
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto done;
@@ -897,9 +920,11 @@ static int plan_conn(const cJSON *cfg, const spy_trials *in, bool demean, spy_op
     p->average = !keeptrials;
     if ((rc = plan_spectral(p, cfg, in, op, &log, err))) goto fail;
     /* with jackknife Syncopy's direct estimate is of spy.mean(single trials), which keeps
-    ** the first trial's row: its offset, not 0 */
-    if (cm.jackknife && (method == COH || method == GRANGER))
-      op->out_trldef[2] = spy_trial_offset(in, 0);
+    ** the first trial's row: its offset (not 0) and trialinfo */
+    if (cm.jackknife && (method == COH || method == GRANGER) && (rc = first_row(in, op))) {
+      rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+      goto fail;
+    }
     if (method == COH) {
       if (index_of(outputs, output) < 0) {
         spy_py_str(outv, act, sizeof act);
@@ -1192,7 +1217,7 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
   for (size_t c = 0; c < nS; c++) lab[C + c] = in->channel[snd[c]];
   for (size_t c = 0; c < nR; c++) lab[C + nS + c] = in->channel[rcv[c]];
   out->samplerate = in->samplerate;
-  if (spy_data_set_trldef(out, trl, ntr_out, p.average ? (tf ? cols : 3) : cols) ||
+  if (spy_data_set_trldef(out, trl, ntr_out, p.average ? (tf || method == PPC ? cols : 3) : cols) ||
       spy_data_set_freq(out, fv, F) || spy_data_set_channel(out, pick ? lab + C : lab, CI) ||
       spy_data_set_channel_j(out, pick ? lab + C + nS : lab, CJ))
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");

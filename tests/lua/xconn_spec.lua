@@ -153,6 +153,24 @@ describe("connectivityanalysis: cases of the Syncopy cross-check", function()
     assert.is_true(worst / scale <= TOL)
   end)
 
+  it("ppc and a jackknifed coh keep the first trial's row with its trialinfo", function()
+    local a = spy.AnalogData{ data = spy.h5read(F, "input"), samplerate = 1000,
+                              trialdefinition = spy.h5read(F, "ti_input_trialdefinition") }
+    local ppc = spy.connectivityanalysis(a, { method = "ppc", foilim = { 0, 100 } })
+    assert.is_true(rel(whole(ppc), spy.h5read(F, "ppc_ti")) <= TOL)
+    same_trl(ppc, "ppc_ti") -- [[0, 1, -100, 5]]
+    local coh = spy.connectivityanalysis(a, { method = "coh", jackknife = true, foilim = { 0, 100 } })
+    -- one Hann taper: 0 Hz differs by 1e-5 (Syncopy de-means in float32, connectivity.md)
+    local got, want = whole(coh), spy.h5read(F, "cohjk_ti")
+    local n = want.shape[2]
+    assert.is_true(rel(got:slice{ ":", { 2, n }, ":", ":" }, want:slice{ ":", { 2, n }, ":", ":" }) <= TOL)
+    assert.is_true(rel(got, want) <= 1e-4)
+    same_trl(coh, "cohjk_ti")
+    -- from SpectralData input too
+    local spec = spy.freqanalysis(a, { method = "mtmfft", output = "fourier", keeptapers = true, foilim = { 0, 100 } })
+    same_trl(spy.connectivityanalysis(spec, { method = "ppc" }), "ppc_ti")
+  end)
+
   it("granger from SpectralData reports Syncopy's info keys", function()
     local d = spy.synthdata.ar2_network{ nTrials = 20, nSamples = 300, seed = 4 }
     local spec = spy.freqanalysis(d, { method = "mtmfft", output = "fourier", keeptapers = true, tapsmofrq = 3 })
