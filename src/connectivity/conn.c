@@ -676,7 +676,7 @@ static int plan_spectral(conn_plan *p, const cJSON *cfg, const spy_trials *in, s
       goto done;
     }
     if ((double)in->nchan / (double)in->ntrials > 0.1)
-      spy_py_warning("connectivityanalysis",
+      spy_py_warning("cross_spectra",
                      "Multi-channel Granger analysis can be numerically unstable, it is "
                      "recommended to have at least 10 times the number of trials compared to the "
                      "number of channels. Try calculating in sub-groups of fewer channels!");
@@ -1256,10 +1256,13 @@ done:
 int spy_conn_jackknife(const cJSON *cfg, spy_data *in, const spy_selection *sel, spy_data *out,
                        spy_err *err)
 {
+  /* the plan validated cfg (and gave its warnings): only read it here */
   int rc;
-  common cm;
-  if ((rc = check_common(cfg, false, &cm, err))) return rc;
-  if (!cm.jackknife || (cm.method != COH && cm.method != GRANGER)) return SPY_OK;
+  const cJSON *mv = spy_cfg_item(cfg, "method"), *ov = spy_cfg_item(cfg, "output");
+  int method = cJSON_IsString(mv) ? index_of(methods, mv->valuestring) : -1;
+  if (!cJSON_IsTrue(spy_cfg_item(cfg, "jackknife")) || (method != COH && method != GRANGER))
+    return SPY_OK;
+  const char *output = cJSON_IsString(ov) ? ov->valuestring : "abs";
   size_t nt = sel->ntrials;
   cJSON *c1 = cJSON_Duplicate(cfg, 1);
   if (!c1) return spy_fail(err, SPY_ENOMEM, "out of memory");
@@ -1270,7 +1273,7 @@ int spy_conn_jackknife(const cJSON *cfg, spy_data *in, const spy_selection *sel,
   spy_trials tr = {nt, sel->nchan, in->samplerate, sel->trldef, sel->trlcols, in->dtype,
                    sel->time_selected};
   spy_op op; /* single-trial cross spectra */
-  rc = plan_conn(c1, &tr, cm.method == GRANGER, &op, err); /* Granger's own cross spectra */
+  rc = plan_conn(c1, &tr, method == GRANGER, &op, err); /* Granger's own cross spectra */
   cJSON_Delete(c1);
   if (rc) return rc;
   const conn_plan *p = op.plan;
@@ -1284,10 +1287,10 @@ int spy_conn_jackknife(const cJSON *cfg, spy_data *in, const spy_selection *sel,
   double *s2 = calloc(E + 1, sizeof *s2), *direct = malloc((E + 1) * sizeof *direct);
   float *jv = malloc((E + 1) * sizeof *jv), *jb = malloc((E + 1) * sizeof *jb);
   conn_plan q = {0}; /* the normalisation (coh: output conversion) of a replicate */
-  q.method = cm.method;
+  q.method = method;
   q.C = C;
   q.nfreq = F;
-  spy_specout_parse(cm.method == COH ? cm.output : "abs", &q.output);
+  spy_specout_parse(method == COH ? output : "abs", &q.output);
   if (!x || !scratch || !cs || !M || !R || !v || !s1 || !s2 || !direct || !jv || !jb) {
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto done;
@@ -1309,7 +1312,7 @@ int spy_conn_jackknife(const cJSON *cfg, spy_data *in, const spy_selection *sel,
       }
       double Nd = (double)nt;
       for (size_t e = 0; e < E; e++) R[e] = (M[e] - (double complex)cs[e]) / (Nd - 1);
-      if (cm.method == COH) {
+      if (method == COH) {
         for (size_t f = 0; f < F; f++)
           for (size_t i = 0; i < C; i++)
             for (size_t j = 0; j < C; j++) {

@@ -171,6 +171,25 @@ describe("connectivityanalysis: cases of the Syncopy cross-check", function()
     same_trl(spy.connectivityanalysis(spec, { method = "ppc" }), "ppc_ti")
   end)
 
+  it("warns once, with Syncopy's caller names (the jackknife pass does not re-warn)", function()
+    local script, log = os.tmpname(), os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write("local w = spy.synthdata.white_noise{nTrials=4, nSamples=100, nChannels=2, seed=1}\n",
+      "spy.connectivityanalysis(w, {method='csd', output='pow', jackknife=true})\n",
+      "local a = spy.synthdata.ar2_network{nTrials=10, nSamples=100, seed=1}\n",
+      "spy.connectivityanalysis(a, {method='granger', jackknife=true, output='pow'})\n")
+    f:close()
+    assert.is_true(os.execute(("%q %q 2>%q"):format(assert(os.getenv("SPY_BIN")), script, log)))
+    local text = assert(io.open(log)):read("a")
+    os.remove(script)
+    os.remove(log)
+    local function count(s) return select(2, text:gsub(s:gsub("%p", "%%%0"), "")) end
+    assert.are.equal(1, count("Setting `output` for method csd has no effect!"))
+    assert.are.equal(1, count("Jackknife is not available for method csd"))
+    assert.are.equal(1, count("Setting `output` for method granger has no effect!"))
+    assert.are.equal(1, count("Syncopy <cross_spectra>: Multi-channel Granger analysis"))
+  end)
+
   it("granger from SpectralData reports Syncopy's info keys", function()
     local d = spy.synthdata.ar2_network{ nTrials = 20, nSamples = 300, seed = 4 }
     local spec = spy.freqanalysis(d, { method = "mtmfft", output = "fourier", keeptapers = true, tapsmofrq = 3 })
