@@ -353,11 +353,13 @@ static int corr_kernel(const conn_plan *p, spy_task *task, spy_err *err)
   double sd[C > 0 ? C : 1];
   for (size_t c = 0; c < C; c++) {
     double *x = rows + c * l->ldr, mean = 0;
-    for (size_t n = 0; n < N; n++) x[n] = task->in[n * C + c];
+    for (size_t n = 0; n < N; n++)
+      x[n] = task->in[n * C + c];
     /* SciPy's linear detrend with overwrite_data works in place on Syncopy's
     ** contiguous trial, so polyremoval=1 does detrend (xcheck-conn.md) */
     spy_detrend(x, N, 1, p->poly);
-    for (size_t n = 0; n < N; n++) mean += x[n];
+    for (size_t n = 0; n < N; n++)
+      mean += x[n];
     mean /= (double)N;
     double m2 = 0, mu = p->poly < 0 ? mean : 0;
     for (size_t n = 0; n < N; n++)
@@ -532,7 +534,8 @@ static int finalize_corr(const conn_plan *p, const double *acc, double ntr, void
 ** op), added where info starts empty (SpectralData input), never leaked. */
 static void set_info(cJSON *info, const char *key, cJSON *item)
 {
-  if (item && !cJSON_ReplaceItemInObject(info, key, item) && !cJSON_AddItemToObject(info, key, item))
+  if (item && !cJSON_ReplaceItemInObject(info, key, item) &&
+      !cJSON_AddItemToObject(info, key, item))
     cJSON_Delete(item);
 }
 
@@ -654,7 +657,6 @@ static int first_row(const spy_trials *in, spy_op *op)
   op->out_trlcols = cols > 3 ? cols : 3;
   return SPY_OK;
 }
-
 
 static int plan_spectral(conn_plan *p, const cJSON *cfg, const spy_trials *in, spy_op *op,
                          spy_history *log, spy_err *err)
@@ -861,8 +863,7 @@ static int check_common(const cJSON *cfg, bool spectral_input, common *c, spy_er
 
 /* demean: de-mean the tapered trials (Syncopy's demean_taper) even for csd, as the
 ** jackknife's single-trial cross spectra of Granger need; granger always does */
-static int plan_conn(const cJSON *cfg, const spy_trials *in, bool demean, spy_op *op,
-                     spy_err *err)
+static int plan_conn(const cJSON *cfg, const spy_trials *in, bool demean, spy_op *op, spy_err *err)
 {
   char act[512];
   int rc;
@@ -1273,7 +1274,8 @@ int spy_conn_jackknife(const cJSON *cfg, spy_data *in, const spy_selection *sel,
   spy_trials tr = {nt, sel->nchan, in->samplerate, sel->trldef, sel->trlcols, in->dtype,
                    sel->time_selected};
   spy_op op; /* single-trial cross spectra */
-  rc = plan_conn(c1, &tr, method == GRANGER, &op, err); /* Granger's own cross spectra */
+  /* Granger's replicates need its own (de-meaned) cross spectra */
+  rc = plan_conn(c1, &tr, method == GRANGER, &op, err);
   cJSON_Delete(c1);
   if (rc) return rc;
   const conn_plan *p = op.plan;

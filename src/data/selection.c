@@ -210,7 +210,8 @@ static int latency(const spy_data *d, const cJSON *lat, bool partial, spy_select
              cJSON_IsNumber(cJSON_GetArrayItem(lat, 0)) && cJSON_IsNumber(cJSON_GetArrayItem(lat, 1))) {
     w0 = cJSON_GetArrayItem(lat, 0)->valuedouble;
     w1 = cJSON_GetArrayItem(lat, 1)->valuedouble;
-    if (isnan(w0) || isnan(w1)) return spy_fail_value(err, "latency", brief, "{t0, t1} in s without NaN");
+    if (isnan(w0) || isnan(w1))
+      return spy_fail_value(err, "latency", brief, "{t0, t1} in s without NaN");
     if (w0 > hi)
       return spy_fail_value(err, "latency", brief,
                             "start of latency window < %gs (the trials span %g s to %g s)", hi, lo, hi);
@@ -243,7 +244,8 @@ static int latency(const spy_data *d, const cJSON *lat, bool partial, spy_select
   if (kept < nt)
     spy_log(SPY_LOG_INFO, "Discarded %zu trial(s) which did not fit into latency window", nt - kept);
   if (kept == 0 && partial)
-    return spy_fail_value(err, "latency", brief, "a window containing samples of at least one trial");
+    return spy_fail_value(err, "latency", brief,
+                          "a window containing samples of at least one trial");
   if (kept == 0)
     return spy_fail_value(err, "latency/vartriallen",
                           "no trial that completely covers the latency window",
