@@ -50,7 +50,8 @@ static int analyse(lua_State *L, const spy_funcspec *spec)
   spy_err err = {0};
   spy_gcbox *selbox = spy_bind_gcbox(L, release_selection);
   spy_selection *sel = NULL;
-  if (spy_select(d, cJSON_GetObjectItem(cfg, "select"), &sel, &err)) return spy_bind_raise(L, &err);
+  if (spy_select_analysis(d, cJSON_GetObjectItem(cfg, "select"), &sel, &err))
+    return spy_bind_raise(L, &err);
   selbox->ptr = sel;
   spy_op *op = spy_bind_plan(L, spec->name, cfg, d, sel);
   /* runop frees the op's contents; the box then frees the zeroed struct */

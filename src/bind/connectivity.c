@@ -72,7 +72,8 @@ static int l_connectivityanalysis(lua_State *L)
   spy_err err = {0};
   spy_gcbox *selbox = spy_bind_gcbox(L, release_selection);
   spy_selection *sel = NULL;
-  if (spy_select(d, cJSON_GetObjectItem(cfg, "select"), &sel, &err)) return spy_bind_raise(L, &err);
+  if (spy_select_analysis(d, cJSON_GetObjectItem(cfg, "select"), &sel, &err))
+    return spy_bind_raise(L, &err);
   selbox->ptr = sel;
   if (d->cls == SPY_SPECTRAL) return spectral_input(L, cfg, d, sel);
   spy_op *op = spy_bind_plan(L, spec->name, cfg, d, sel);

@@ -657,7 +657,7 @@ static int l_spike_psth(lua_State *L)
   cbox->json = cfg;
   spy_data *d = dataidx ? spy_bind_todata(L, dataidx) : NULL;
   if (!d || d->cls != SPY_SPIKE)
-    return luaL_error(L, "Wrong type of `data`: expected SpikeData found %s",
+    return luaL_error(L, "Wrong type of `data`: expected Syncopy SpikeData object found %s",
                       d ? spy_dataclass_name(d->cls) : "no data object");
   const cJSON *sv = cJSON_GetObjectItem(cfg, "select");
   if (cJSON_IsObject(sv) && cJSON_GetObjectItem(sv, "latency"))

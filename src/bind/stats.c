@@ -63,12 +63,15 @@ static spy_data *data_arg(lua_State *L, int idx, const char *what)
   return d;
 }
 
-static spy_selection *selection(lua_State *L, spy_data *d, const cJSON *sel)
+/* The selection of a call. `select=` of a statistic is an analysis' (a latency
+** window cuts partially covered trials, as Syncopy's select= does); the
+** latency keywords of timelockanalysis and redefinetrial select as selectdata. */
+static spy_selection *select_as(lua_State *L, spy_data *d, const cJSON *sel, bool analysis)
 {
   spy_err err = {0};
   spy_gcbox *box = spy_bind_gcbox(L, release_selection);
   spy_selection *s = NULL;
-  if (spy_select(d, sel, &s, &err)) spy_bind_raise(L, &err);
+  if ((analysis ? spy_select_analysis : spy_select)(d, sel, &s, &err)) spy_bind_raise(L, &err);
   box->ptr = s;
   return s;
 }
@@ -130,9 +133,17 @@ static int statistic(lua_State *L, const spy_funcspec *spec, spy_stat_kind k)
     return spy_bind_errorf(L, "Invalid value of `dim`: '%s'; expected %s] or 'trials'",
                            dim ? dim : "None", legal);
   }
-  spy_selection *sel = selection(L, d, cJSON_GetObjectItem(cfg, "select"));
+  spy_selection *sel = select_as(L, d, cJSON_GetObjectItem(cfg, "select"), true);
   spy_err err = {0};
   spy_data *o = NULL;
+  if (axis < 0 && sel->time_selected)
+    for (size_t i = 1; i < sel->ntrials; i++)
+      if (sel->nrows[i] != sel->nrows[0])
+        return spy_bind_errorf(L, "Invalid value of `select`: 'latency window cuts trial %zu to "
+                                  "%zu samples, trial 1 to %zu'; expected trials of the same "
+                                  "shape over 'trials' (`spy.selectdata` with that latency drops "
+                                  "the trials that do not cover it)",
+                               i + 1, sel->nrows[i], sel->nrows[0]);
   bool scheduled = axis < 0 && spy_dataclass_timechannel(d->cls) &&
                    !spy_dtype_is_complex(d->dtype) && k != SPY_STAT_MEDIAN;
   if (!scheduled && cJSON_IsTrue(cJSON_GetObjectItem(cfg, "parallel")))
@@ -181,7 +192,7 @@ static int l_itc(lua_State *L)
   spy_jsonbox *cfgbox = spy_bind_jsonbox(L);
   cfgbox->json = cfg;
   spy_data *d = data_arg(L, dataidx, "SpectralData");
-  spy_selection *sel = selection(L, d, cJSON_GetObjectItem(cfg, "select"));
+  spy_selection *sel = select_as(L, d, cJSON_GetObjectItem(cfg, "select"), true);
   spy_err err = {0};
   spy_data *o = NULL;
   if (spy_itc(d, sel, &o, &err)) return spy_bind_raise(L, &err);
@@ -231,7 +242,7 @@ static int l_timelockanalysis(lua_State *L)
   cJSON_DeleteItemFromObject(selbox->json, "latency");
   cJSON_AddItemToObject(selbox->json, "latency",
                         cJSON_Duplicate(cJSON_GetObjectItem(cfg, "latency"), 1));
-  spy_selection *sel = selection(L, d, selbox->json);
+  spy_selection *sel = select_as(L, d, selbox->json, false);
   spy_err err = {0};
   if (spy_stat_equal_trials(sel, &err)) return spy_bind_raise(L, &err);
   spy_data *tl = NULL;
@@ -299,8 +310,10 @@ static int l_redefinetrial(lua_State *L)
   spy_jsonbox *cfgbox = spy_bind_jsonbox(L);
   cfgbox->json = cfg;
   spy_data *d = data_arg(L, dataidx, "AnalogData");
-  if (!spy_dataclass_timechannel(d->cls))
-    return luaL_error(L, "Wrong type of `data_obj`: expected Syncopy AnalogData object found %s",
+  if (!spy_dataclass_timechannel(d->cls) && d->cls != SPY_SPECTRAL && d->cls != SPY_CROSSSPECTRAL)
+    return luaL_error(L,
+                      "Wrong type of `data_obj`: expected Syncopy AnalogData, TimeLockData, "
+                      "SpectralData or CrossSpectralData object found %s",
                       spy_dataclass_name(d->cls));
   spy_jsonbox *selbox = spy_bind_jsonbox(L);
   selbox->json = cJSON_CreateObject();
@@ -336,7 +349,7 @@ static int l_redefinetrial(lua_State *L)
     }
     r.trl = t, r.ntrl = nr, r.trlcols = cols;
   }
-  spy_selection *sel = selection(L, d, selbox->json);
+  spy_selection *sel = select_as(L, d, selbox->json, false);
   spy_err err = {0};
   spy_data *o = NULL;
   if (spy_redefinetrial(d, sel, &r, &o, &err)) return spy_bind_raise(L, &err);

@@ -48,6 +48,7 @@ typedef struct conn_plan {
   size_t nlen;
   /* granger: the result's info (owned by the op), filled by finalize */
   cJSON *info;
+  bool demean; /* de-mean the tapered trials (granger's cross spectra) */
 } conn_plan;
 
 static size_t count(const char *const *list)
@@ -234,6 +235,22 @@ static void unpack(const double *acc, size_t F, size_t C, double n, double compl
       }
 }
 
+/* ppc's unit vector CS / |CS|: numpy's angle(0) = 0 makes a zero cross spectrum 1; a NaN
+** (a NaN sample) stays NaN, as Syncopy's cos(angle(NaN)) */
+static void unit_vector(double *re, double *im)
+{
+  double mag = hypot(*re, *im);
+  if (mag > 0) {
+    *re /= mag;
+    *im /= mag;
+  } else if (mag == 0) {
+    *re = 1;
+    *im = 0;
+  } else {
+    *re = *im = NAN;
+  }
+}
+
 static int spectral_kernel(const conn_plan *p, spy_task *task, spy_err *err)
 {
   size_t C = p->C, F = p->nfreq, K = p->K;
@@ -268,12 +285,9 @@ static int spectral_kernel(const conn_plan *p, spy_task *task, spy_err *err)
     double *a = acc ? acc + 2 * f * P : pk;
     spectral_row(xr, xi, K, C, ld, inv, a);
     if (acc) {
-      if (ppc) /* unit vectors CS / |CS| (numpy: angle(0) = 0, so 1 for 0) */
-        for (size_t q = 0; q < P; q++) {
-          double mag = hypot(a[2 * q], a[2 * q + 1]);
-          a[2 * q] = mag > 0 ? a[2 * q] / mag : 1;
-          a[2 * q + 1] = mag > 0 ? a[2 * q + 1] / mag : 0;
-        }
+      if (ppc)
+        for (size_t q = 0; q < P; q++)
+          unit_vector(a + 2 * q, a + 2 * q + 1);
     } else {
       for (size_t i = 0; i < C; i++)
         for (size_t j = i; j < C; j++) {
@@ -339,15 +353,15 @@ static int corr_kernel(const conn_plan *p, spy_task *task, spy_err *err)
   double sd[C > 0 ? C : 1];
   for (size_t c = 0; c < C; c++) {
     double *x = rows + c * l->ldr, mean = 0;
-    for (size_t n = 0; n < N; n++) {
+    for (size_t n = 0; n < N; n++)
       x[n] = task->in[n * C + c];
+    /* SciPy's linear detrend with overwrite_data works in place on Syncopy's
+    ** contiguous trial, so polyremoval=1 does detrend (xcheck-conn.md) */
+    spy_detrend(x, N, 1, p->poly);
+    for (size_t n = 0; n < N; n++)
       mean += x[n];
-    }
     mean /= (double)N;
-    if (p->poly == 0) /* Syncopy discards the linear detrend: nothing for 1 */
-      for (size_t n = 0; n < N; n++)
-        x[n] -= mean;
-    double m2 = 0, mu = p->poly == 0 ? 0 : mean;
+    double m2 = 0, mu = p->poly < 0 ? mean : 0;
     for (size_t n = 0; n < N; n++)
       m2 += (x[n] - mu) * (x[n] - mu);
     sd[c] = sqrt(m2 / (double)N);
@@ -531,6 +545,15 @@ static int finalize_corr(const conn_plan *p, const double *acc, double ntr, void
   return rc;
 }
 
+/* Sets key to item in info: replaced where the op pre-filled it (the scheduler's
+** op), added where info starts empty (SpectralData input), never leaked. */
+static void set_info(cJSON *info, const char *key, cJSON *item)
+{
+  if (item && !cJSON_ReplaceItemInObject(info, key, item) &&
+      !cJSON_AddItemToObject(info, key, item))
+    cJSON_Delete(item);
+}
+
 static int conn_finalize(const void *plan, const double *acc, size_t ntrials, void *out,
                          spy_err *err)
 {
@@ -554,10 +577,10 @@ static int conn_finalize(const void *plan, const double *acc, size_t ntrials, vo
     for (size_t e = 0; !rc && e < F * nn; e++)
       ((float *)out)[e] = (float)gc[e];
     if (!rc && p->info) {
-      cJSON_ReplaceItemInObject(p->info, "converged", cJSON_CreateBool(gi.converged));
-      cJSON_ReplaceItemInObject(p->info, "max rel. err", cJSON_CreateNumber(gi.max_rel_err));
-      cJSON_ReplaceItemInObject(p->info, "reg. factor", cJSON_CreateNumber(gi.reg_factor));
-      cJSON_ReplaceItemInObject(p->info, "initial cond. num", cJSON_CreateNumber(gi.cond_num));
+      set_info(p->info, "converged", cJSON_CreateBool(gi.converged));
+      set_info(p->info, "max rel. err", cJSON_CreateNumber(gi.max_rel_err));
+      set_info(p->info, "reg. factor", cJSON_CreateNumber(gi.reg_factor));
+      set_info(p->info, "initial cond. num", cJSON_CreateNumber(gi.cond_num));
     }
     free(gc);
     break;
@@ -631,6 +654,25 @@ nomem:
   return spy_fail(err, SPY_ENOMEM, "out of memory");
 }
 
+/* The averaged result of ppc and of a jackknifed coh/granger: Syncopy averages
+** its single-trial results, keeping the first trial's row [0, 1, offset, trialinfo...] */
+static int first_row(const spy_trials *in, spy_op *op)
+{
+  size_t cols = in->trlcols;
+  double *r = calloc(cols > 3 ? cols : 3, sizeof *r);
+  if (!r) return SPY_ENOMEM;
+  if (in->ntrials) {
+    memcpy(r, in->trldef, cols * sizeof *r);
+    r[2] = spy_trial_offset(in, 0);
+  }
+  r[0] = 0;
+  r[1] = 1;
+  free(op->out_trldef);
+  op->out_trldef = r;
+  op->out_trlcols = cols > 3 ? cols : 3;
+  return SPY_OK;
+}
+
 static int plan_spectral(conn_plan *p, const cJSON *cfg, const spy_trials *in, spy_op *op,
                          spy_history *log, spy_err *err)
 {
@@ -651,7 +693,7 @@ static int plan_spectral(conn_plan *p, const cJSON *cfg, const spy_trials *in, s
       goto done;
     }
     if ((double)in->nchan / (double)in->ntrials > 0.1)
-      spy_py_warning("connectivityanalysis",
+      spy_py_warning("cross_spectra",
                      "Multi-channel Granger analysis can be numerically unstable, it is "
                      "recommended to have at least 10 times the number of trials compared to the "
                      "number of channels. Try calculating in sub-groups of fewer channels!");
@@ -700,7 +742,7 @@ static int plan_spectral(conn_plan *p, const cJSON *cfg, const spy_trials *in, s
                           .output = SPY_OUT_FOURIER,
                           .keeptapers = true,
                           .keeptrials = true,
-                          .demean_taper = p->method == GRANGER,
+                          .demean_taper = p->demean,
                           .polyremoval = p->poly,
                           .chan_chunk = 0};
   if ((rc = spy_mtmfft_plan(&mp, in, &p->fft, err))) goto done;
@@ -720,7 +762,10 @@ static int plan_spectral(conn_plan *p, const cJSON *cfg, const spy_trials *in, s
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto done;
   }
-  if (p->method == PPC && in->ntrials) op->out_trldef[2] = spy_trial_offset(in, 0);
+  if (p->method == PPC && (rc = first_row(in, op))) {
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+    goto done;
+  }
   if (!(op->freq = malloc(nfreq * sizeof *op->freq))) {
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto done;
@@ -831,7 +876,9 @@ static int check_common(const cJSON *cfg, bool spectral_input, common *c, spy_er
   return SPY_OK;
 }
 
-int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *err)
+/* demean: de-mean the tapered trials (Syncopy's demean_taper) even for csd, as the
+** jackknife's single-trial cross spectra of Granger need; granger always does */
+static int plan_conn(const cJSON *cfg, const spy_trials *in, bool demean, spy_op *op, spy_err *err)
 {
   char act[512];
   int rc;
@@ -860,6 +907,7 @@ int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *e
   p->method = method;
   p->C = in->nchan;
   p->poly = polyremoval;
+  p->demean = demean || method == GRANGER;
   spy_history log = {0};
   static const char *const keys[] = {"method", "keeptrials", "polyremoval", "pad", "channelcmb"};
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
@@ -887,6 +935,12 @@ int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *e
     }
     p->average = !keeptrials;
     if ((rc = plan_spectral(p, cfg, in, op, &log, err))) goto fail;
+    /* with jackknife Syncopy's direct estimate is of spy.mean(single trials), which keeps
+    ** the first trial's row: its offset (not 0) and trialinfo */
+    if (cm.jackknife && (method == COH || method == GRANGER) && (rc = first_row(in, op))) {
+      rc = spy_fail(err, SPY_ENOMEM, "out of memory");
+      goto fail;
+    }
     if (method == COH) {
       if (index_of(outputs, output) < 0) {
         spy_py_str(outv, act, sizeof act);
@@ -920,6 +974,11 @@ fail:
   spy_history_free(&log);
   spy_op_free(op);
   return rc;
+}
+
+int spy_conn_plan(const cJSON *cfg, const spy_trials *in, spy_op *op, spy_err *err)
+{
+  return plan_conn(cfg, in, false, op, err);
 }
 
 /* ---- SpectralData input ------------------------------------------------------ */
@@ -1133,9 +1192,7 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
             double re = pk[2 * upper(i, j, C)], im = pk[2 * upper(i, j, C) + 1];
             if (p.average) {
               if (method == PPC) {
-                double mag = hypot(re, im);
-                re = mag > 0 ? re / mag : 1;
-                im = mag > 0 ? im / mag : 0;
+                unit_vector(&re, &im);
               }
               size_t u = 2 * ((r * F + f) * P + upper(i, j, C));
               acc[u] += re;
@@ -1179,7 +1236,7 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
     if (!tf) { /* trials stacked [k, k+1, ...], averaged [0, 1, 0] */
       trl[k * cols] = (double)k;
       trl[k * cols + 1] = (double)k + 1;
-      if (p.average) trl[k * cols + 2] = 0;
+      if (p.average && method != PPC) trl[k * cols + 2] = 0; /* ppc: the first trial's */
     }
   }
   for (size_t f = 0; f < F; f++) fv[f] = in->freq[sel->freqs[f]];
@@ -1187,7 +1244,7 @@ int spy_conn_spectral(const cJSON *cfg, spy_data *in, const spy_selection *sel, 
   for (size_t c = 0; c < nS; c++) lab[C + c] = in->channel[snd[c]];
   for (size_t c = 0; c < nR; c++) lab[C + nS + c] = in->channel[rcv[c]];
   out->samplerate = in->samplerate;
-  if (spy_data_set_trldef(out, trl, ntr_out, p.average ? (tf ? cols : 3) : cols) ||
+  if (spy_data_set_trldef(out, trl, ntr_out, p.average ? (tf || method == PPC ? cols : 3) : cols) ||
       spy_data_set_freq(out, fv, F) || spy_data_set_channel(out, pick ? lab + C : lab, CI) ||
       spy_data_set_channel_j(out, pick ? lab + C + nS : lab, CJ))
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
@@ -1226,10 +1283,13 @@ done:
 int spy_conn_jackknife(const cJSON *cfg, spy_data *in, const spy_selection *sel, spy_data *out,
                        spy_err *err)
 {
+  /* the plan validated cfg (and gave its warnings): only read it here */
   int rc;
-  common cm;
-  if ((rc = check_common(cfg, false, &cm, err))) return rc;
-  if (!cm.jackknife || (cm.method != COH && cm.method != GRANGER)) return SPY_OK;
+  const cJSON *mv = spy_cfg_item(cfg, "method"), *ov = spy_cfg_item(cfg, "output");
+  int method = cJSON_IsString(mv) ? index_of(methods, mv->valuestring) : -1;
+  if (!cJSON_IsTrue(spy_cfg_item(cfg, "jackknife")) || (method != COH && method != GRANGER))
+    return SPY_OK;
+  const char *output = cJSON_IsString(ov) ? ov->valuestring : "abs";
   size_t nt = sel->ntrials;
   cJSON *c1 = cJSON_Duplicate(cfg, 1);
   if (!c1) return spy_fail(err, SPY_ENOMEM, "out of memory");
@@ -1240,7 +1300,8 @@ int spy_conn_jackknife(const cJSON *cfg, spy_data *in, const spy_selection *sel,
   spy_trials tr = {nt, sel->nchan, in->samplerate, sel->trldef, sel->trlcols, in->dtype,
                    sel->time_selected};
   spy_op op; /* single-trial cross spectra */
-  rc = spy_conn_plan(c1, &tr, &op, err);
+  /* Granger's replicates need its own (de-meaned) cross spectra */
+  rc = plan_conn(c1, &tr, method == GRANGER, &op, err);
   cJSON_Delete(c1);
   if (rc) return rc;
   const conn_plan *p = op.plan;
@@ -1254,10 +1315,10 @@ int spy_conn_jackknife(const cJSON *cfg, spy_data *in, const spy_selection *sel,
   double *s2 = calloc(E + 1, sizeof *s2), *direct = malloc((E + 1) * sizeof *direct);
   float *jv = malloc((E + 1) * sizeof *jv), *jb = malloc((E + 1) * sizeof *jb);
   conn_plan q = {0}; /* the normalisation (coh: output conversion) of a replicate */
-  q.method = cm.method;
+  q.method = method;
   q.C = C;
   q.nfreq = F;
-  spy_specout_parse(cm.method == COH ? cm.output : "abs", &q.output);
+  spy_specout_parse(method == COH ? output : "abs", &q.output);
   if (!x || !scratch || !cs || !M || !R || !v || !s1 || !s2 || !direct || !jv || !jb) {
     rc = spy_fail(err, SPY_ENOMEM, "out of memory");
     goto done;
@@ -1279,7 +1340,7 @@ int spy_conn_jackknife(const cJSON *cfg, spy_data *in, const spy_selection *sel,
       }
       double Nd = (double)nt;
       for (size_t e = 0; e < E; e++) R[e] = (M[e] - (double complex)cs[e]) / (Nd - 1);
-      if (cm.method == COH) {
+      if (method == COH) {
         for (size_t f = 0; f < F; f++)
           for (size_t i = 0; i < C; i++)
             for (size_t j = 0; j < C; j++) {

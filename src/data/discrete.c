@@ -538,7 +538,8 @@ int spy_dsel_copy(spy_data *d, const spy_dsel *s, spy_data **out, spy_err *err)
         if ((rc = spy_waveform_create(o, &ow, err))) break;
       }
     }
-    size_t w = 0, fill = 0;
+    size_t w = 0, fill = 0, prev_trial = 0;
+    int64_t prev = INT64_MIN;
     for (size_t i = 0; !rc && i < s->ntrials; i++) {
       for (size_t r0 = 0; !rc && r0 < s->nrows[i]; r0 += SPY_DISCRETE_BLOCK) {
         size_t m = s->nrows[i] - r0 < SPY_DISCRETE_BLOCK ? s->nrows[i] - r0 : SPY_DISCRETE_BLOCK;
@@ -552,6 +553,20 @@ int spy_dsel_copy(spy_data *d, const spy_dsel *s, spy_data **out, spy_err *err)
           const int64_t *r = buf + j * nc;
           if (!spy_dsel_keep(s, d, i, r)) continue;
           if (pass == 0) {
+            /* the rows must stay sorted by sample: trials in time order, not overlapping
+               (Syncopy's own result of such a selection has empty trials) */
+            if (r[0] < prev) {
+              char actual[160];
+              snprintf(actual, sizeof actual,
+                       "trial %zu has samples from %lld, before sample %lld of trial %zu",
+                       s->trials[i] + 1, (long long)r[0], (long long)prev,
+                       s->trials[prev_trial] + 1);
+              rc = spy_fail_value(err, "trials", actual,
+                                  "trials in ascending order of time, not overlapping (the rows of "
+                                  "SpikeData and EventData stay sorted by sample)");
+              break;
+            }
+            prev = r[0], prev_trial = i;
             total++;
             continue;
           }

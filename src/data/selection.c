@@ -169,7 +169,8 @@ static double trial_len(const spy_data *d, size_t k)
 }
 
 /* Latency window and per-trial sample ranges (syncopy.md 7.1, latency). */
-static int latency(const spy_data *d, const cJSON *lat, spy_selection *s, spy_err *err)
+static int latency(const spy_data *d, const cJSON *lat, bool partial, spy_selection *s,
+                   spy_err *err)
 {
   double sr = d->samplerate;
   size_t nt = s->ntrials;
@@ -209,6 +210,8 @@ static int latency(const spy_data *d, const cJSON *lat, spy_selection *s, spy_er
              cJSON_IsNumber(cJSON_GetArrayItem(lat, 0)) && cJSON_IsNumber(cJSON_GetArrayItem(lat, 1))) {
     w0 = cJSON_GetArrayItem(lat, 0)->valuedouble;
     w1 = cJSON_GetArrayItem(lat, 1)->valuedouble;
+    if (isnan(w0) || isnan(w1))
+      return spy_fail_value(err, "latency", brief, "{t0, t1} in s without NaN");
     if (w0 > hi)
       return spy_fail_value(err, "latency", brief,
                             "start of latency window < %gs (the trials span %g s to %g s)", hi, lo, hi);
@@ -220,13 +223,14 @@ static int latency(const spy_data *d, const cJSON *lat, spy_selection *s, spy_er
     return spy_fail_value(err, "latency", brief,
                           "'maxperiod', 'minperiod', 'prestim', 'poststim', 'all' or {t0, t1} in s");
   }
-  /* keep trials covering the window; sample ranges by best_match(span) */
+  /* keep trials covering the window (partial: trials with samples in it), each
+  ** cut to the window's samples */
   size_t kept = 0;
   for (size_t i = 0; i < nt; i++) {
     size_t k = s->trials[i];
     double off = d->trldef[k * d->trlcols + 2], len = trial_len(d, k);
     double t0 = off / sr, t1 = (len - 1 + off) / sr;
-    if (t0 > w0 + 1e-12 * fabs(w0) || t1 < w1 - 1e-12 * fabs(w1)) continue;
+    if (!partial && (t0 > w0 + 1e-12 * fabs(w0) || t1 < w1 - 1e-12 * fabs(w1))) continue;
     /* first sample with t >= w0, last with t <= w1 */
     double a = ceil(w0 * sr - off - 1e-9), b = floor(w1 * sr - off + 1e-9);
     if (a < 0) a = 0;
@@ -239,6 +243,9 @@ static int latency(const spy_data *d, const cJSON *lat, spy_selection *s, spy_er
   }
   if (kept < nt)
     spy_log(SPY_LOG_INFO, "Discarded %zu trial(s) which did not fit into latency window", nt - kept);
+  if (kept == 0 && partial)
+    return spy_fail_value(err, "latency", brief,
+                          "a window containing samples of at least one trial");
   if (kept == 0)
     return spy_fail_value(err, "latency/vartriallen",
                           "no trial that completely covers the latency window",
@@ -248,7 +255,21 @@ static int latency(const spy_data *d, const cJSON *lat, spy_selection *s, spy_er
   return SPY_OK;
 }
 
+static int select_data(const spy_data *d, const cJSON *sel, bool partial, spy_selection **out,
+                       spy_err *err);
+
 int spy_select(const spy_data *d, const cJSON *sel, spy_selection **out, spy_err *err)
+{
+  return select_data(d, sel, false, out, err);
+}
+
+int spy_select_analysis(const spy_data *d, const cJSON *sel, spy_selection **out, spy_err *err)
+{
+  return select_data(d, sel, true, out, err);
+}
+
+static int select_data(const spy_data *d, const cJSON *sel, bool partial, spy_selection **out,
+                       spy_err *err)
 {
   int rc = SPY_OK;
   *out = NULL;
@@ -406,7 +427,7 @@ int spy_select(const spy_data *d, const cJSON *sel, spy_selection **out, spy_err
     }
   }
   /* latency */
-  if (!isall(get_lat) && (rc = latency(d, get_lat, s, err))) goto fail;
+  if (!isall(get_lat) && (rc = latency(d, get_lat, partial, s, err))) goto fail;
 
   /* re-based trial definition */
   s->trlcols = d->trlcols;

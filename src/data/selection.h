@@ -39,6 +39,11 @@ typedef struct spy_selection {
 } spy_selection;
 
 int spy_select(const spy_data *d, const cJSON *sel, spy_selection **out, spy_err *err);
+/* The `select` keyword of an analysis (Syncopy's unwrap_select assigns the
+** Selector directly, without selectdata's get_analysis_window): a latency
+** window cuts every trial to its samples inside the window and drops only
+** trials without any; spy_select (selectdata) drops trials not covering it. */
+int spy_select_analysis(const spy_data *d, const cJSON *sel, spy_selection **out, spy_err *err);
 void spy_selection_free(spy_selection *s);
 
 #endif

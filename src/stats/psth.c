@@ -147,7 +147,14 @@ static int edges(spy_psth_plan *p, const cJSON *bs, const double *w, spy_err *er
     /* Syncopy's range is (0, latency window]; the lower end here keeps the
     ** bins (the edges, one trial's counts) to PSTH_MAXBINS */
     double b = bs->valuedouble, bmin = (w[1] - w[0]) / PSTH_MAXBINS;
-    if (!(b > 0) || !(b >= bmin) || !(b <= w[1] - w[0])) {
+    if (!(b > 0) || !(b <= w[1] - w[0])) {
+      char actual[64];
+      snprintf(actual, sizeof actual, "%g", b);
+      /* Syncopy says 'greater or equals 0', lets 0 through and then fails in np.arange */
+      return spy_fail_value(err, "binsize", actual,
+                            "value to be greater than 0 and less or equals %g", w[1] - w[0]);
+    }
+    if (b < bmin) {
       char actual[64];
       snprintf(actual, sizeof actual, "%g", b);
       return spy_fail_value(err, "binsize", actual,
@@ -173,7 +180,9 @@ static int edges(spy_psth_plan *p, const cJSON *bs, const double *w, spy_err *er
   } else {
     p->out_samplerate = 1 / (p->edges[1] - p->edges[0]);
   }
-  p->out_offset = rint(p->edges[0] * p->out_samplerate);
+  /* Syncopy: offset rint(first bin midpoint * samplerate), so the time axis starts half a
+     bin after the first edge, rounded to the output's sample grid */
+  p->out_offset = rint((p->edges[0] + p->edges[1]) / 2 * p->out_samplerate);
   return SPY_OK;
 }
 

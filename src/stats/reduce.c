@@ -541,7 +541,8 @@ int spy_itc(spy_data *in, const spy_selection *sel, spy_data **out, spy_err *err
 {
   *out = NULL;
   if (in->cls != SPY_SPECTRAL)
-    return spy_fail(err, SPY_ETYPE, "Wrong type of `spec_data`: expected SpectralData found %s",
+    return spy_fail(err, SPY_ETYPE,
+                    "Wrong type of `spec_data`: expected Syncopy SpectralData object found %s",
                     spy_dataclass_name(in->cls));
   if (!spy_dtype_is_complex(in->dtype))
     return spy_fail_value(err, "spec_data", NULL,

@@ -93,11 +93,13 @@ int spy_data_apply(spy_data *in, const char *fn, spy_data **out, spy_err *err);
 bool spy_data_apply_known(const char *fn);
 
 /*
-** spy.redefinetrial: new trials cut from the trials of a time x channel
-** object.  Exactly one of: toilim (via the latency selection in sel),
+** spy.redefinetrial: new trials cut from the trials of an object with a
+** time axis (AnalogData, TimeLockData, SpectralData, CrossSpectralData; all
+** inner axes are kept).  Exactly one of: toilim (via the latency selection in sel),
 ** begsample/endsample (1-based inclusive, per selected trial), trl (rows
 ** [start, stop, offset] in samples of the data, stop exclusive), minlength
-** (seconds; shorter trials dropped).  offset (samples; one value or one per
+** (seconds; trials of fewer than int(minlength * samplerate) samples are
+** dropped, Syncopy's rule).  offset (samples; one value or one per
 ** trial) replaces column 3.  Samples outside the data are an error.
 */
 typedef struct spy_redefine {
@@ -112,7 +114,8 @@ typedef struct spy_redefine {
 int spy_redefinetrial(spy_data *in, const spy_selection *sel, const spy_redefine *r, spy_data **out,
                       spy_err *err);
 
-/* spy.concat(a, b, dim): "channel" (same trials, channels appended,
+/* spy.concat(a, b, dim) of AnalogData, TimeLockData or SpectralData (inner
+** axes of equal size, obj1's freq and taper): "channel" (same trials, channels appended,
 ** default labels as Syncopy) or "trials" (same channels and samplerate,
 ** trials of b after those of a). */
 int spy_concat(spy_data *a, spy_data *b, const char *dim, spy_data **out, spy_err *err);

@@ -112,7 +112,8 @@ const spy_funcspec spy_spec_redefinetrial = {
     "At most one of toilim, begsample/endsample, trl and minlength.  Unlike Syncopy, "
     "begsample and endsample are 1-based and inclusive like every index in spy (Syncopy: "
     "0-based, exclusive end); samples keep their time (the offset moves with begsample) "
-    "unless offset is given.  Samples outside the data are an error, not NaN.",
+    "unless offset is given.  Samples outside the data are an error, not NaN.  Works on "
+    "AnalogData, TimeLockData, SpectralData and CrossSpectralData (rows of the time axis).",
     "local cut = spy.redefinetrial(data, {toilim={-0.5, 0.5}})\n"
     "local first = spy.redefinetrial(data, {begsample=1, endsample=100})",
     kw_redef};
@@ -125,10 +126,10 @@ static const spy_kwarg kw_concat[] = {
 const spy_funcspec spy_spec_concat = {
     "concat",
     "spy.concat(obj1, obj2 [, {dim='channel'} | 'channel' | 'trials'])",
-    "Concatenate two AnalogData (or TimeLockData) objects along channels or trials.",
+    "Concatenate two AnalogData, TimeLockData or SpectralData objects along channels or trials.",
     "dim='channel' needs the same trials (number and lengths); the channel labels become the "
     "defaults channel1, ... as in Syncopy.  dim='trials' (which Syncopy offers through "
     "AnalogData{data={obj1, obj2}}) needs the same channels, samplerate and dtype and keeps "
-    "obj1's labels.",
+    "obj1's labels.  SpectralData needs tapers and frequencies of equal number and keeps obj1's.",
     "local both = spy.concat(lfp, emg, {dim='channel'})",
     kw_concat};

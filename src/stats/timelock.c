@@ -72,7 +72,7 @@ static int tl_finalize(const void *plan, const double *acc, size_t ntrials, void
   for (size_t i = 0; i < n; i++) {
     double m = acc[i] / N, v = acc[n + i] / N - m * m;
     o[i] = m;
-    o[n + i] = v > 0 ? v : 0;
+    o[n + i] = v < 0 ? 0 : v; /* rounding below 0 is clamped; NaN stays NaN as in avg (Syncopy) */
   }
   if (p->cov)
     for (size_t i = 0; i < p->nch * p->nch; i++)

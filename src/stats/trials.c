@@ -7,14 +7,14 @@
 #include "core/log.h"
 #include "stats/common.h"
 
-/* Copies row ranges [r0[k], r0[k]+len[k]) (channels chans) of the inputs
-** src[k] into consecutive trials of a new object: trialdefinition rows
-** [row, row+len, trl[k*cols+2], trl[k*cols+3...]]. */
+/* Copies row ranges [r0[k], r0[k]+len[k]) (all inner axes, last-axis
+** channels chans) of the inputs src[k] into consecutive trials of a new
+** object: trialdefinition rows [row, row+len, trl[k*cols+2], trl[k*cols+3...]]. */
 static int stream_ranges(spy_data *const *src, const size_t *r0, const size_t *len,
                          const size_t *const *chans, const size_t *nch, size_t ntr,
                          const double *trl, size_t cols, spy_data *o, spy_err *err)
 {
-  size_t rows = 0, maxr = 0, total = 0;
+  size_t rows = 0, maxr = 0, total = 0, inner = 1;
   for (size_t k = 0; k < ntr; k++) {
     rows += len[k];
     if (len[k] > maxr) maxr = len[k];
@@ -23,11 +23,14 @@ static int stream_ranges(spy_data *const *src, const size_t *r0, const size_t *l
   total = nch[0];
   spy_dtype t = src[0]->dtype;
   size_t es = spy_dtype_size(t);
+  int nd = src[0]->ndim;
+  size_t shape[4] = {rows, 0, 0, 0};
+  for (int a = 1; a < nd - 1; a++) inner *= shape[a] = src[0]->shape[a];
+  shape[nd - 1] = total;
   double *out_trl = calloc((ntr ? ntr : 1) * cols, sizeof *out_trl);
-  char *buf = malloc((maxr * total + 1) * es);
-  size_t shape[2] = {rows, total};
+  char *buf = malloc((maxr * inner * total + 1) * es);
   int rc = (!out_trl || !buf) ? spy_fail(err, SPY_ENOMEM, "out of memory") : SPY_OK;
-  if (!rc) rc = spy_data_create(o, t, 2, shape, err);
+  if (!rc) rc = spy_data_create(o, t, nd, shape, err);
   size_t row = 0;
   for (size_t k = 0; !rc && k < ntr; k++) {
     if (spy_interrupted()) rc = spy_fail(err, SPY_EINTR, "interrupted");
@@ -123,11 +126,14 @@ int spy_redefinetrial(spy_data *in, const spy_selection *sel, const spy_redefine
         len[kept] = (size_t)(e - b + 1);
         row[2] += b - 1; /* the samples keep their time */
       }
-      if (!isnan(r->minlength) && (double)sel->nrows[k] / in->samplerate < r->minlength) continue;
+      /* Syncopy: keep trials with nSamples >= int(minlength * samplerate) */
+      if (!isnan(r->minlength) && (double)sel->nrows[k] < trunc(r->minlength * in->samplerate))
+        continue;
     }
     src[kept] = in;
-    chans[kept] = sel->chans;
-    nch[kept] = sel->nchan;
+    /* the last axis: channel, or channel_j of CrossSpectralData */
+    chans[kept] = in->cls == SPY_CROSSSPECTRAL ? sel->chans_j : sel->chans;
+    nch[kept] = in->cls == SPY_CROSSSPECTRAL ? sel->nchan_j : sel->nchan;
     kept++;
   }
   if (!rc && !isnan(r->minlength) && kept < ntr)
@@ -147,8 +153,10 @@ int spy_redefinetrial(spy_data *in, const spy_selection *sel, const spy_redefine
   if (!rc && !(o = spy_data_new(in->cls))) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   if (!rc && kept) rc = stream_ranges(src, r0, len, chans, nch, kept, trl, cols, o, err);
   if (!rc && !kept) {
-    size_t shape[2] = {0, sel->nchan};
-    rc = spy_data_create(o, in->dtype, 2, shape, err);
+    size_t shape[4] = {0};
+    for (int a = 1; a < in->ndim; a++) shape[a] = in->shape[a];
+    shape[in->ndim - 1] = in->cls == SPY_CROSSSPECTRAL ? sel->nchan_j : sel->nchan;
+    rc = spy_data_create(o, in->dtype, in->ndim, shape, err);
     if (!rc && spy_data_set_trldef(o, trl, 0, cols))
       rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   }
@@ -181,15 +189,27 @@ int spy_concat(spy_data *a, spy_data *b, const char *dim, spy_data **out, spy_er
   *out = NULL;
   bool bych = strcmp(dim, "channel") == 0, bytr = strcmp(dim, "trials") == 0;
   if (!bych && !bytr) return spy_fail_value(err, "dim", dim, "'channel' or 'trials'");
-  if (!spy_dataclass_timechannel(a->cls))
+  if (!spy_dataclass_timechannel(a->cls) && a->cls != SPY_SPECTRAL)
     return spy_fail(err, SPY_ETYPE,
-                    "Wrong type of `obj1`: expected AnalogData or TimeLockData found %s",
+                    "Wrong type of `obj1`: expected AnalogData, TimeLockData or SpectralData "
+                    "(continuous data with a `channel` axis) found %s",
                     spy_dataclass_name(a->cls));
   if (a->cls != b->cls)
     return spy_fail(
         err, SPY_ETYPE,
         "Wrong type of `obj2`: expected continuous data of the class of `obj1` (%s) found %s",
         spy_dataclass_name(a->cls), spy_dataclass_name(b->cls));
+  /* inner axes (SpectralData's taper and freq) must agree in size, as Syncopy's shape check */
+  size_t inner = 1;
+  for (int ax = 1; ax < a->ndim - 1; ax++) {
+    if (a->shape[ax] != b->shape[ax]) {
+      char actual[128];
+      snprintf(actual, sizeof actual, "axis %d ('%s') has %zu entries, %zu in obj1", ax + 1,
+               spy_data_dimord(a)[ax], b->shape[ax], a->shape[ax]);
+      return spy_fail_value(err, "obj2", actual, "the same shapes except along `%s`", dim);
+    }
+    inner *= a->shape[ax];
+  }
   if (!a->path || !b->path || a->ntrials == 0 || b->ntrials == 0)
     return spy_fail_value(err, "data", "empty", "non-empty objects");
   if (spy_dtype_is_complex(a->dtype) != spy_dtype_is_complex(b->dtype) ||
@@ -230,11 +250,13 @@ int spy_concat(spy_data *a, spy_data *b, const char *dim, spy_data **out, spy_er
       if (spy_data_trial_rows(a, k) > maxr) maxr = spy_data_trial_rows(a, k);
     }
     spy_dtype t = a->dtype;
-    size_t shape[2] = {rows, na + nb}, es = spy_dtype_size(t);
-    char *buf = malloc((maxr * (na > nb ? na : nb) + 1) * es);
+    size_t shape[4] = {rows, 0, 0, 0}, es = spy_dtype_size(t);
+    for (int ax = 1; ax < a->ndim - 1; ax++) shape[ax] = a->shape[ax];
+    shape[a->ndim - 1] = na + nb;
+    char *buf = malloc((maxr * inner * (na > nb ? na : nb) + 1) * es);
     double *trl = malloc((nt * cols + 1) * sizeof *trl);
     if (!buf || !trl) rc = spy_fail(err, SPY_ENOMEM, "out of memory");
-    if (!rc) rc = spy_data_create(o, t, 2, shape, err);
+    if (!rc) rc = spy_data_create(o, t, a->ndim, shape, err);
     size_t row = 0;
     for (size_t k = 0; !rc && k < nt; k++) {
       size_t len = spy_data_trial_rows(a, k);
@@ -294,6 +316,11 @@ int spy_concat(spy_data *a, spy_data *b, const char *dim, spy_data **out, spy_er
     free(chans);
     free(trl);
   }
+  /* SpectralData: obj1's frequencies and tapers (Syncopy's result takes obj1's) */
+  if (!rc && a->cls == SPY_SPECTRAL &&
+      (spy_data_set_freq(o, a->freq, a->nfreq) ||
+       spy_data_set_taper(o, (const char *const *)a->taper, a->ntaper)))
+    rc = spy_fail(err, SPY_ENOMEM, "out of memory");
   if (!rc) {
     o->samplerate = a->samplerate;
     rc = spy_data_sync_meta(o, err);

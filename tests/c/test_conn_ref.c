@@ -453,7 +453,7 @@ static void warnings(void)
       {"{\"method\": \"ppc\", \"taper_opt\": {\"beta\": 2}, \"taper\": \"kaiser\"}",
        "Syncopy <input_processors>: option `taper_opt` has no effect for `PPC_column`!"},
       {"{\"method\": \"granger\"}",
-       "Syncopy <connectivityanalysis>: Multi-channel Granger analysis can be numerically unstable, it is recommended to "
+       "Syncopy <cross_spectra>: Multi-channel Granger analysis can be numerically unstable, it is recommended to "
        "have at least 10 times the number of trials compared to the number of channels. Try "
        "calculating in sub-groups of fewer channels!"},
   };

@@ -35,7 +35,7 @@ describe("spike_psth", function()
     -- the smallest allowed width works
     local lo = tonumber(e:match("greater or equals ([^ ]+) and"))
     assert.is_true(lo > 0 and lo < 1e-6)
-    has(errmsg(spy.spike_psth, s, { binsize = 0 }), "Invalid value of `binsize`: '0'")
+    has(errmsg(spy.spike_psth, s, { binsize = 0 }), "Invalid value of `binsize`: '0'; expected value to be greater than 0")
   end)
   it("refuses binsize='sqrt' of trials so long it makes billions of bins", function()
     local long = spy.SpikeData{ data = spy.array{ { 0, 0, 0 }, { 4e18, 0, 0 } }, samplerate = 1000 }
@@ -212,7 +212,9 @@ describe("concat", function()
   it("names obj1 when its class cannot be concatenated", function()
     local w = spy.synthdata.white_noise{ nTrials = 2, nSamples = 100, nChannels = 2, samplerate = 100, seed = 1 }
     local p = spy.freqanalysis(w, {})
-    has(errmsg(spy.concat, p, p), "Wrong type of `obj1`: expected AnalogData or TimeLockData found SpectralData")
+    local c = spy.connectivityanalysis(w, { method = "csd" })
+    has(errmsg(spy.concat, c, c),
+      "Wrong type of `obj1`: expected AnalogData, TimeLockData or SpectralData (continuous data with a `channel` axis) found CrossSpectralData")
     has(errmsg(spy.concat, w, p),
       "Wrong type of `obj2`: expected continuous data of the class of `obj1` (AnalogData) found SpectralData")
   end)

@@ -394,7 +394,7 @@ describe("spike_psth", function()
     assert.matches("the `latency` keyword", errmsg(spy.spike_psth, s, { select = { latency = { 0, 1 } } }))
     local v = spy.spike_psth(s, { binsize = 0.5, latency = { -0.1, 0.6 }, vartriallen = false })
     assert.equal(1, #v.trials) -- trial 2 starts at 0 s
-    assert.matches("Wrong type of `data`: expected SpikeData",
+    assert.matches("Wrong type of `data`: expected Syncopy SpikeData object found EventData",
       errmsg(spy.spike_psth, spy.EventData { data = { { 1, 1 } } }))
     assert.matches("expected 'rate' or 'spikecount' or 'proportion'",
       errmsg(spy.spike_psth, s, { output = "hz" }), 1, true)
