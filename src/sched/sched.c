@@ -928,7 +928,7 @@ int spy_run(const spy_op *op, spy_data *in, const spy_selection *sel, spy_data *
     ** hold the trials on their own nodes; the average stays here) */
     double trial =
         opts->remote ? 0 : (double)r.inbytes + (double)r.outbytes + (double)r.scratchbytes;
-    if (!opts->remote && op->stream && !opts->remote && !op->average && in &&
+    if (!opts->remote && op->stream && !op->average && in &&
         r.inbytes + r.outbytes > r.stream_bytes)
       trial = (double)op->stream_scratch(op->plan, maxsamp, chunk);
     double avg = !op->average ? 0
