@@ -138,6 +138,7 @@ struct spy_cluster {
   int replacing;        /* replacement jobs being submitted (count as live) */
   int retire_pending;             /* retiring jobs to replace (monitor) */
   int external, external_threads; /* workers started by others (in-allocation ranks) */
+  int external_lost;              /* of those, lost (a rank is not replaced) */
   char rendezvous[4200];          /* their rendezvous file, removed at close */
   /* adapt(): jobs between adapt_min and adapt_max, following the computations */
   bool adapt_on, adapt_busy;
@@ -351,6 +352,7 @@ static void drop(spy_cluster *c, conn *w, const char *why)
       spy_log(SPY_LOG_WARNING, "worker %s (Slurm job %ld) was lost: %s", w->name, w->job, why);
     else if (!c->closing && !j) /* not a job of ours: an in-allocation rank */
       spy_log(SPY_LOG_WARNING, "worker %s was lost: %s", w->name, why);
+    if (!c->closing && !j) c->external_lost++;
     spy_ev_worker_gone(w->ev, c->closing ? "cluster closed" : why);
     pthread_cond_broadcast(&c->cond);
   }
@@ -1479,6 +1481,14 @@ int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
       describe_jobs(c, jobs, sizeof jobs);
       rc = spy_fail(err, SPY_ERUNTIME,
                     "every Slurm job of cluster %s ended before a worker connected%s", c->id, jobs);
+      break;
+    }
+    /* in-allocation ranks that were lost never come back: no waiting for them */
+    if (n == 0 && c->external > 0 && c->external_lost >= c->external && live_jobs(c) == 0 && !lost_jobs(c)) {
+      rc = spy_fail(err, SPY_ERUNTIME,
+                    "every worker of cluster %s is gone: the %d in-allocation rank%s of this run %s lost "
+                    "(lost ranks are not replaced); run with parallel=False or start a new allocation",
+                    c->id, c->external, c->external == 1 ? "" : "s", c->external == 1 ? "was" : "were");
       break;
     }
     if (now - t0 >= c->cfg.timeout) {
