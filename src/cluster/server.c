@@ -167,6 +167,9 @@ struct spy_cluster {
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static spy_cluster *open_list;
 static bool atexit_done, signals_installed;
+/* a Slurm job was submitted by this session: only then does SIGTERM run scancel
+** (in-allocation ranks have none; outside Slurm, scancel only prints errors) */
+static volatile sig_atomic_t jobs_submitted;
 
 /* ---- small helpers ------------------------------------------------------------ */
 
@@ -779,6 +782,7 @@ static int add_job(spy_cluster *c, long id)
   c->jobs[c->njobs].state = J_SUBMITTED;
   snprintf(c->jobs[c->njobs].sstate, sizeof c->jobs[0].sstate, "PENDING");
   c->njobs++;
+  jobs_submitted = 1;
   char lp[4400];
   log_path(c, id, lp, sizeof lp);
   spy_ev_job(c->id, id, "PENDING", "", lp);
@@ -1036,7 +1040,7 @@ static const int guarded[2] = {SIGTERM, SIGHUP};
 static void fatal_signal(int sig)
 {
   extern char **environ;
-  pid_t p = fork();
+  pid_t p = jobs_submitted ? fork() : -1;
   if (p == 0) {
     execve(scancel_path, scancel_argv, environ);
     _exit(127);
