@@ -138,6 +138,7 @@ struct spy_cluster {
   int replacing;        /* replacement jobs being submitted (count as live) */
   int retire_pending;             /* retiring jobs to replace (monitor) */
   int external, external_threads; /* workers started by others (in-allocation ranks) */
+  int external_lost;              /* of those, lost (a rank is not replaced) */
   char rendezvous[4200];          /* their rendezvous file, removed at close */
   /* adapt(): jobs between adapt_min and adapt_max, following the computations */
   bool adapt_on, adapt_busy;
@@ -166,6 +167,9 @@ struct spy_cluster {
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static spy_cluster *open_list;
 static bool atexit_done, signals_installed;
+/* a Slurm job was submitted by this session: only then does SIGTERM run scancel
+** (in-allocation ranks have none; outside Slurm, scancel only prints errors) */
+static volatile sig_atomic_t jobs_submitted;
 
 /* ---- small helpers ------------------------------------------------------------ */
 
@@ -351,6 +355,7 @@ static void drop(spy_cluster *c, conn *w, const char *why)
       spy_log(SPY_LOG_WARNING, "worker %s (Slurm job %ld) was lost: %s", w->name, w->job, why);
     else if (!c->closing && !j) /* not a job of ours: an in-allocation rank */
       spy_log(SPY_LOG_WARNING, "worker %s was lost: %s", w->name, why);
+    if (!c->closing && !j) c->external_lost++;
     spy_ev_worker_gone(w->ev, c->closing ? "cluster closed" : why);
     pthread_cond_broadcast(&c->cond);
   }
@@ -777,6 +782,7 @@ static int add_job(spy_cluster *c, long id)
   c->jobs[c->njobs].state = J_SUBMITTED;
   snprintf(c->jobs[c->njobs].sstate, sizeof c->jobs[0].sstate, "PENDING");
   c->njobs++;
+  jobs_submitted = 1;
   char lp[4400];
   log_path(c, id, lp, sizeof lp);
   spy_ev_job(c->id, id, "PENDING", "", lp);
@@ -1034,7 +1040,7 @@ static const int guarded[2] = {SIGTERM, SIGHUP};
 static void fatal_signal(int sig)
 {
   extern char **environ;
-  pid_t p = fork();
+  pid_t p = jobs_submitted ? fork() : -1;
   if (p == 0) {
     execve(scancel_path, scancel_argv, environ);
     _exit(127);
@@ -1479,6 +1485,14 @@ int spy_cluster_wait(spy_cluster *c, int nmin, spy_err *err)
       describe_jobs(c, jobs, sizeof jobs);
       rc = spy_fail(err, SPY_ERUNTIME,
                     "every Slurm job of cluster %s ended before a worker connected%s", c->id, jobs);
+      break;
+    }
+    /* in-allocation ranks that were lost never come back: no waiting for them */
+    if (n == 0 && c->external > 0 && c->external_lost >= c->external && live_jobs(c) == 0 && !lost_jobs(c)) {
+      rc = spy_fail(err, SPY_ERUNTIME,
+                    "every worker of cluster %s is gone: the %d in-allocation rank%s of this run %s lost "
+                    "(lost ranks are not replaced); run with parallel=False or start a new allocation",
+                    c->id, c->external, c->external == 1 ? "" : "s", c->external == 1 ? "was" : "were");
       break;
     }
     if (now - t0 >= c->cfg.timeout) {
