@@ -9,37 +9,6 @@ local H = dofile(here .. "/../slurm/helpers.lua")
 local nranks = tonumber(os.getenv("SPY_NRANKS") or os.getenv("SLURM_NTASKS"))
 H.check(nranks and nranks >= 3, "run with at least 3 ranks")
 
--- this process's pid, and the pid of rank k of this run (found by its environment)
-local function mypid()
-  local f = io.open("/proc/self/stat")
-  local pid = tonumber(f:read("a"):match("^(%d+)"))
-  f:close()
-  return pid
-end
-local function rank_pid(k)
-  local keys
-  if os.getenv("SPY_RANKS_ID") then
-    keys = { "SPY_RANKS_ID=" .. os.getenv("SPY_RANKS_ID"), "SPY_RANK=" .. k }
-  else
-    keys = { "SLURM_JOB_ID=" .. os.getenv("SLURM_JOB_ID"), "SLURM_STEP_ID=" .. os.getenv("SLURM_STEP_ID"),
-             "SLURM_PROCID=" .. k }
-  end
-  local me = mypid()
-  for pid in H.sh("ls /proc"):gmatch("%d+") do
-    local f = tonumber(pid) ~= me and io.open("/proc/" .. pid .. "/environ")
-    local env = f and f:read("a")
-    if f then f:close() end
-    local c = io.open("/proc/" .. pid .. "/comm")
-    local comm = c and c:read("l")
-    if c then c:close() end
-    if env and comm == "spy" then
-      local all = true
-      for _, k in ipairs(keys) do all = all and ("\0" .. env):find("\0" .. k .. "\0", 1, true) ~= nil end
-      if all then return tonumber(pid) end
-    end
-  end
-  error("rank " .. k .. " not found")
-end
 local function cputicks(pid)
   local f = io.open("/proc/" .. pid .. "/stat")
   local s = f:read("a")
@@ -66,7 +35,7 @@ local d = H.maxdiff(got, want)
 H.check(d == 0, "result on %d ranks differs from the sequential one: %g", nranks, d)
 
 -- 2. rank 1 killed (SIGKILL) while it computes: its tasks re-run on the others
-local victim = rank_pid(1)
+local victim = H.rank_pid(1)
 local t0 = cputicks(victim)
 os.execute(("(timeout 120 sh -c 'while t=$(awk \"{print \\$14+\\$15}\" /proc/%d/stat 2>/dev/null); do " ..
             "[ \"$t\" -ge %d ] && exec kill -9 %d; sleep 0.01; done') >/dev/null 2>&1 &")

@@ -10,26 +10,6 @@ local here = arg[0]:match("^(.*)/") or "."
 local H = dofile(here .. "/../slurm/helpers.lua")
 H.check(tonumber(os.getenv("SPY_NRANKS")) == 3, "run with 3 ranks")
 
-local function mypid()
-  local f = io.open("/proc/self/stat")
-  local pid = tonumber(f:read("a"):match("^(%d+)"))
-  f:close()
-  return pid
-end
--- the pid of rank k of this run (found by its environment)
-local function rank_pid(k)
-  local keys = { "SPY_RANKS_ID=" .. os.getenv("SPY_RANKS_ID"), "SPY_RANK=" .. k }
-  local me = mypid()
-  for pid in H.sh("ls /proc"):gmatch("%d+") do
-    local f = tonumber(pid) ~= me and io.open("/proc/" .. pid .. "/environ")
-    local env = f and f:read("a") or nil
-    if f then f:close() end
-    local all = env ~= nil
-    for _, key in ipairs(keys) do all = all and ("\0" .. env):find("\0" .. key .. "\0", 1, true) ~= nil end
-    if all then return tonumber(pid) end
-  end
-  error("rank " .. k .. " not found")
-end
 local function cputicks(pid)
   local f = io.open("/proc/" .. pid .. "/stat")
   local s = f:read("a")
@@ -40,7 +20,7 @@ local function cputicks(pid)
 end
 -- kills rank k once it has computed for 50 ms more (bounded: gives up after 60 s)
 local function kill_busy(k)
-  local victim = rank_pid(k)
+  local victim = H.rank_pid(k)
   os.execute(("(timeout 60 sh -c 'while t=$(awk \"{print \\$14+\\$15}\" /proc/%d/stat 2>/dev/null); do " ..
               "[ \"$t\" -ge %d ] && exec kill -9 %d; sleep 0.01; done') >/dev/null 2>&1 &")
              :format(victim, cputicks(victim) + 5, victim))
@@ -56,26 +36,6 @@ local function new_file(before, now)
     if not before[f] then return f end
   end
 end
-local function maxdiff(a, b)
-  H.check(#a.trials == #b.trials, "trial counts %d and %d", #a.trials, #b.trials)
-  local d = 0
-  for k = 1, #b.trials do
-    local x, y = a.trials[k], b.trials[k]
-    if x.dtype:find("complex", 1, true) then
-      d = math.max(d, (x:real() - y:real()):abs():max(), (x:imag() - y:imag()):abs():max())
-    else
-      d = math.max(d, (x - y):abs():max())
-    end
-  end
-  return d
-end
-local function seqcfg(cfg)
-  if type(cfg) ~= "table" then return cfg end
-  local t = { parallel = false }
-  for k, v in pairs(cfg) do t[k] = v end
-  return t
-end
-
 local ar = spy.synthdata.ar2_network{ AdjMat = { { 0, 0.2, 0 }, { 0, 0, 0 }, { 0, 0, 0 } }, nSamples = 500,
                                       nTrials = 30, seed = 3 }
 local wn = spy.synthdata.white_noise{ nTrials = 9, nSamples = 1000, nChannels = 4, samplerate = 1000, seed = 5,
@@ -92,7 +52,7 @@ local cases = {
   { "freqanalysis", wn, { method = "mtmfft", taper = "hann", output = "fooof", foilim = { 1, 100 }, keeptrials = false } },
 }
 local want = {}
-for i, c in ipairs(cases) do want[i] = spy[c[1]](c[2], seqcfg(c[3])) end
+for i, c in ipairs(cases) do want[i] = spy[c[1]](c[2], H.seqcfg(c[3])) end
 local tl_want = spy.timelockanalysis(wn, { covariance = true, parallel = false })
 
 local client = spy.Client()
@@ -102,7 +62,7 @@ H.wait_until(60, function() return client.n_workers == 2 end, "2 rank workers")
 for i, c in ipairs(cases) do
   local got = spy[c[1]](c[2], c[3])
   H.check(got.log:find("used_parallel = True", 1, true), "case %d (%s): not run on the ranks", i, c[1])
-  local d = maxdiff(got, want[i])
+  local d = H.maxdiff(got, want[i])
   H.check(d == 0, "case %d (%s): max |ranks - sequential| = %g", i, c[1], d)
   if c[1] == "freqanalysis" then
     H.check(spy.pretty(got.metadata) == spy.pretty(want[i].metadata), "fooof metadata differ")
@@ -122,10 +82,10 @@ H.check(not ok and tostring(err):find("fooof: this computation keeps per-trial r
 local big = spy.synthdata.ar2_network{ AdjMat = { { 0, 0.2, 0 }, { 0, 0, 0 }, { 0, 0, 0 } }, nSamples = 4000,
                                        nTrials = 120, seed = 4 }
 local coh = { method = "coh", tapsmofrq = 5 }
-local coh_want = spy.connectivityanalysis(big, seqcfg(coh))
+local coh_want = spy.connectivityanalysis(big, H.seqcfg(coh))
 kill_busy(1)
 local from = H.logsize()
-local d = maxdiff(spy.connectivityanalysis(big, coh), coh_want)
+local d = H.maxdiff(spy.connectivityanalysis(big, coh), coh_want)
 H.check(d == 0, "coh after a killed rank differs from the sequential one: %g", d)
 local log = H.log_since(from)
 H.check(log:find("was lost", 1, true) and log:find("died while running trial", 1, true),
@@ -133,7 +93,7 @@ H.check(log:find("was lost", 1, true) and log:find("died while running trial", 1
 H.check(client.n_workers == 1, "workers after the kill: %d", client.n_workers)
 
 -- 3. the last rank lost: the next call fails at once and leaves nothing behind
-local victim = rank_pid(2)
+local victim = H.rank_pid(2)
 os.execute("kill -9 " .. victim)
 H.wait_until(30, function() return client.n_workers == 0 end, "the last rank to be lost")
 local before, t0 = files(), os.time()
@@ -143,5 +103,5 @@ H.check(not ok and tostring(err):find("is gone: the 2 in-allocation ranks of thi
         "mean without ranks: %s", tostring(err))
 H.check(os.time() - t0 <= 5, "the error took %d s", os.time() - t0)
 H.check(not new_file(before, files()), "a file was left: %s", new_file(before, files()))
-H.check(maxdiff(spy.mean(wn, "trials", { parallel = false }), want[6]) == 0, "the session goes on sequentially")
+H.check(H.maxdiff(spy.mean(wn, "trials", { parallel = false }), want[6]) == 0, "the session goes on sequentially")
 print("wave2 ranks: ok")

@@ -57,6 +57,47 @@ function H.maxdiff(a, b)
   return m
 end
 
+-- the pid of rank k of this in-allocation run (`spy --ranks N` or `srun -n N spy`),
+-- found by its environment
+local function mypid()
+  local f = io.open("/proc/self/stat")
+  local pid = tonumber(f:read("a"):match("^(%d+)"))
+  f:close()
+  return pid
+end
+function H.rank_pid(k)
+  local keys
+  if os.getenv("SPY_RANKS_ID") then
+    keys = { "SPY_RANKS_ID=" .. os.getenv("SPY_RANKS_ID"), "SPY_RANK=" .. k }
+  else
+    keys = { "SLURM_JOB_ID=" .. os.getenv("SLURM_JOB_ID"), "SLURM_STEP_ID=" .. os.getenv("SLURM_STEP_ID"),
+             "SLURM_PROCID=" .. k }
+  end
+  local me = mypid()
+  for pid in H.sh("ls /proc"):gmatch("%d+") do
+    local f = tonumber(pid) ~= me and io.open("/proc/" .. pid .. "/environ")
+    local env = f and f:read("a")
+    if f then f:close() end
+    local c = io.open("/proc/" .. pid .. "/comm")
+    local comm = c and c:read("l")
+    if c then c:close() end
+    if env and comm == "spy" then
+      local all = true
+      for _, k in ipairs(keys) do all = all and ("\0" .. env):find("\0" .. k .. "\0", 1, true) ~= nil end
+      if all then return tonumber(pid) end
+    end
+  end
+  error("rank " .. k .. " not found")
+end
+
+-- cfg with parallel=false added (a copy; a non-table, e.g. a dim name, as it is)
+function H.seqcfg(cfg)
+  if type(cfg) ~= "table" then return cfg end
+  local t = { parallel = false }
+  for k, v in pairs(cfg) do t[k] = v end
+  return t
+end
+
 -- a SLURMCluster with small test jobs (loopback only)
 function H.cluster(opts)
   local o = { cores = 1, memory = "300MB", processes = 1, walltime = "00:15:00", interface = "lo",

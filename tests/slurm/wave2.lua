@@ -15,14 +15,8 @@ local cases = {
   { "resampledata", { method = "downsample", resamplefs = 500 } },
   { "freqanalysis", { method = "mtmfft", taper = "hann", output = "fooof", foilim = { 1, 100 }, keeptrials = false } },
 }
-local function seq(cfg)
-  if type(cfg) ~= "table" then return cfg end
-  local t = { parallel = false }
-  for k, v in pairs(cfg) do t[k] = v end
-  return t
-end
 local want = {}
-for i, c in ipairs(cases) do want[i] = spy[c[1]](wn, seq(c[2])) end
+for i, c in ipairs(cases) do want[i] = spy[c[1]](wn, H.seqcfg(c[2])) end
 local tl_want = spy.timelockanalysis(wn, { covariance = true, parallel = false })
 
 local cl = H.cluster{}
